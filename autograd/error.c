@@ -1,0 +1,73 @@
+/* error.c -- the thread-local error message and the argument checks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static _Thread_local char error_message[512];
+static _Thread_local int error_code;
+
+const char *tg_last_error(void) { return error_message; }
+int tg_last_error_code(void) { return error_code; }
+
+void tg_clear_error(void)
+{
+    error_message[0] = '\0';
+    error_code = TG_OK;
+}
+
+int tg__fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    va_end(ap);
+    error_code = code;
+    return code;
+}
+
+/* Successful public calls clear the message so that a later NULL argument is
+ * not blamed on an unrelated, already handled failure. */
+void tg__clear_on_success(void)
+{
+    if (error_code != TG_OK)
+        tg_clear_error();
+}
+
+int tg__check(const char *fn, const tg_tensor *t, int argno)
+{
+    if (t == NULL) {
+        if (error_code != TG_OK)
+            return error_code; /* NULL produced by the pending failure */
+        return tg__fail(TG_ENULL, "%s: argument %d is NULL", fn, argno);
+    }
+    if (t->magic != TG_MAGIC)
+        return tg__fail(TG_ESTALE, "%s: argument %d is not a live tensor (freed or never created)",
+                        fn, argno);
+    if (t->generation != 0 && t->generation != tg__tape_generation())
+        return tg__fail(TG_ESTALE,
+                        "%s: argument %d belongs to a tape that was reset (or to another "
+                        "thread's tape); tensors die at tg_tape_reset",
+                        fn, argno);
+    return TG_OK;
+}
+
+int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b)
+{
+    if (a->dtype == b->dtype)
+        return TG_OK;
+    return tg__fail(TG_EDTYPE, "%s: dtypes differ: %s and %s (use tg_cast)", fn,
+                    tg_dtype_name((tg_dtype)a->dtype), tg_dtype_name((tg_dtype)b->dtype));
+}
+
+int tg__normalize_axis(const char *fn, const tg_tensor *t, int axis, int *out)
+{
+    int n = t->ndim;
+    if (axis < -n || axis >= n || n == 0) {
+        char dims[96];
+        return tg__fail(TG_EAXIS, "%s: axis %d out of range for shape %s", fn, axis,
+                        tg__dims_str(t->ndim, t->shape, dims, sizeof dims));
+    }
+    *out = axis < 0 ? axis + n : axis;
+    return TG_OK;
+}

@@ -1,0 +1,324 @@
+/*
+ * tape.c -- the per-thread tape: an arena for tape tensors and the list of
+ * recorded op results in creation order.
+ *
+ * Two arenas alternate between generations. A tensor kept across one
+ * tg_tape_reset therefore still holds its old generation number (nothing was
+ * written over it) and is reported as stale instead of aliasing a new tensor.
+ * Arena chunks are kept across resets and reused in the same order, so a loop
+ * that rebuilds the same graph stops calling the allocator after its first
+ * iteration.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define DATA_ALIGN 64
+#define HEADER_ALIGN 16
+#define INLINE_DATA_MAX 64 /* small data sits right after its header */
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+    unsigned char *base;
+} chunk;
+
+typedef struct {
+    chunk *head, *tail, *cur;
+} arena;
+
+typedef struct {
+    arena arenas[2];
+    int active;            /* arena of the current generation */
+    uint64_t generation;
+    tg_tensor **nodes;     /* recorded op results, in creation order */
+    int64_t len, cap;
+    int no_grad_depth;
+} tape;
+
+static atomic_uint_fast64_t next_generation = 1;
+static _Thread_local tape *thread_tape;
+static pthread_key_t tape_key;
+static pthread_once_t tape_key_once = PTHREAD_ONCE_INIT;
+
+static void arena_free(arena *a)
+{
+    chunk *c = a->head;
+    while (c) {
+        chunk *next = c->next;
+        tg__free(c, sizeof *c + c->cap + DATA_ALIGN);
+        c = next;
+    }
+    a->head = a->tail = a->cur = NULL;
+}
+
+static void tape_free(tape *t)
+{
+    arena_free(&t->arenas[0]);
+    arena_free(&t->arenas[1]);
+    tg__free(t->nodes, (size_t)t->cap * sizeof *t->nodes);
+    tg__free(t, sizeof *t);
+}
+
+static void destroy_thread_tape(void *p) { tape_free(p); }
+static void make_key(void) { pthread_key_create(&tape_key, destroy_thread_tape); }
+
+static tape *get_tape(void)
+{
+    if (thread_tape)
+        return thread_tape;
+    tape *t = tg__alloc(sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->generation = atomic_fetch_add(&next_generation, 1);
+    pthread_once(&tape_key_once, make_key);
+    pthread_setspecific(tape_key, t);
+    thread_tape = t;
+    return t;
+}
+
+static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+static chunk *chunk_new(size_t cap)
+{
+    chunk *c = tg__alloc(sizeof *c + cap + DATA_ALIGN);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    c->cap = cap;
+    c->used = 0;
+    uintptr_t start = (uintptr_t)(c + 1);
+    c->base = (unsigned char *)align_up(start, DATA_ALIGN);
+    return c;
+}
+
+/* Bump allocation; walks to the next kept chunk that is big enough, so the
+ * same sequence of requests lands in the same chunks every generation. */
+static void *arena_alloc(arena *a, size_t size, size_t align)
+{
+    chunk *c = a->cur;
+    if (c) {
+        size_t off = align_up(c->used, align);
+        if (off + size <= c->cap) {
+            c->used = off + size;
+            return c->base + off;
+        }
+        c = c->next;
+    } else {
+        c = a->head;
+    }
+    while (c && c->cap < size)
+        c = c->next;
+    if (!c) {
+        c = chunk_new(size > CHUNK_BYTES ? align_up(size, DATA_ALIGN) : CHUNK_BYTES);
+        if (!c)
+            return NULL;
+        if (a->tail)
+            a->tail->next = c;
+        else
+            a->head = c;
+        a->tail = c;
+    }
+    a->cur = c;
+    c->used = size;
+    return c->base;
+}
+
+uint64_t tg__tape_generation(void) { return thread_tape ? thread_tape->generation : 0; }
+
+bool tg__recording(void) { return !thread_tape || thread_tape->no_grad_depth == 0; }
+
+int64_t tg__shape_numel(int ndim, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++)
+        n *= shape[i];
+    return n;
+}
+
+/* Validates a shape; numel is written only when it is valid. */
+static int check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel)
+{
+    if (ndim < 0 || ndim > TG_MAX_DIMS)
+        return tg__fail(TG_ESHAPE, "%s: ndim %d out of range 0..%d", fn, ndim, TG_MAX_DIMS);
+    if (ndim > 0 && !shape)
+        return tg__fail(TG_ENULL, "%s: shape is NULL for ndim %d", fn, ndim);
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0)
+            return tg__fail(TG_ESHAPE, "%s: dimension %d is negative (%lld)", fn, i,
+                            (long long)shape[i]);
+        if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
+            return tg__fail(TG_ESHAPE, "%s: shape too large (dimension %d is %lld)", fn, i,
+                            (long long)shape[i]);
+        n *= shape[i];
+    }
+    *numel = n;
+    return TG_OK;
+}
+
+void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shape, int64_t numel)
+{
+    memset(t, 0, sizeof *t);
+    t->magic = TG_MAGIC;
+    t->dtype = (uint8_t)dtype;
+    t->ndim = (uint8_t)ndim;
+    t->numel = numel;
+    t->tape_pos = -1;
+    if (ndim)
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+}
+
+static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,
+                              size_t inline_bytes, int64_t *numel)
+{
+    if (dtype != TG_F32 && dtype != TG_F64) {
+        tg__fail(TG_EDTYPE, "%s: unknown dtype %d", fn, (int)dtype);
+        return NULL;
+    }
+    if (check_shape(fn, ndim, shape, numel) < 0)
+        return NULL;
+    tape *tp = get_tape();
+    tg_tensor *t = tp ? arena_alloc(&tp->arenas[tp->active],
+                                    sizeof *t + inline_bytes, HEADER_ALIGN)
+                      : NULL;
+    if (!t) {
+        tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
+        return NULL;
+    }
+    tg__init_header(t, dtype, ndim, shape, *numel);
+    t->generation = tp->generation;
+    return t;
+}
+
+tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
+{
+    int64_t numel = 0;
+    size_t esize = tg__dtype_size(dtype);
+    int64_t n = tg__shape_numel(ndim < 0 || ndim > TG_MAX_DIMS || !shape ? 0 : ndim, shape);
+    size_t bytes = (size_t)(n > 0 ? n : 0) * esize;
+    bool inline_data = bytes <= INLINE_DATA_MAX;
+    tg_tensor *t = tape_header(fn, dtype, ndim, shape, inline_data ? bytes : 0, &numel);
+    if (!t)
+        return NULL;
+    if (inline_data) {
+        t->data = t + 1;
+        return t;
+    }
+    tape *tp = thread_tape;
+    t->data = arena_alloc(&tp->arenas[tp->active], bytes, DATA_ALIGN);
+    if (!t->data) {
+        t->magic = TG_DEAD;
+        tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes of tensor data", fn, bytes);
+        return NULL;
+    }
+    return t;
+}
+
+tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape)
+{
+    int64_t numel = 0;
+    tg_tensor *t = tape_header(fn, (tg_dtype)src->dtype, ndim, shape, 0, &numel);
+    if (!t)
+        return NULL;
+    t->data = src->data;
+    return t;
+}
+
+tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+{
+    bool requires = false;
+    for (int i = 0; i < n; i++)
+        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
+    if (!requires || !tg__recording())
+        return out;
+    tape *tp = thread_tape;
+    if (tp->len == tp->cap) {
+        int64_t cap = tp->cap ? 2 * tp->cap : 1024;
+        tg_tensor **nodes = tg__realloc(tp->nodes, (size_t)tp->cap * sizeof *nodes,
+                                        (size_t)cap * sizeof *nodes);
+        if (!nodes) {
+            tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->name,
+                     (long long)cap);
+            return NULL;
+        }
+        tp->nodes = nodes;
+        tp->cap = cap;
+    }
+    out->op = op;
+    out->n_inputs = n;
+    for (int i = 0; i < n; i++)
+        out->in[i] = inputs[i];
+    out->flags |= TG_REQUIRES_GRAD;
+    out->tape_pos = tp->len;
+    tp->nodes[tp->len++] = out;
+    return out;
+}
+
+tg_tensor **tg__tape_nodes(int64_t *len)
+{
+    *len = thread_tape ? thread_tape->len : 0;
+    return thread_tape ? thread_tape->nodes : NULL;
+}
+
+void tg_tape_reset(void)
+{
+    tape *tp = thread_tape;
+    if (!tp)
+        return;
+    tp->generation = atomic_fetch_add(&next_generation, 1);
+    tp->active ^= 1;
+    tp->arenas[tp->active].cur = NULL;
+    tp->len = 0;
+}
+
+void tg_tape_destroy(void)
+{
+    tape *tp = thread_tape;
+    if (!tp)
+        return;
+    pthread_setspecific(tape_key, NULL);
+    thread_tape = NULL;
+    tape_free(tp);
+}
+
+int64_t tg_tape_length(void) { return thread_tape ? thread_tape->len : 0; }
+
+void tg_tape_memory(size_t *in_use, size_t *reserved)
+{
+    size_t used = 0, total = 0;
+    for (int i = 0; thread_tape && i < 2; i++) {
+        const arena *a = &thread_tape->arenas[i];
+        bool before_cur = a->cur != NULL;
+        for (const chunk *c = a->head; c; c = c->next) {
+            total += c->cap;
+            if (i == thread_tape->active && before_cur)
+                used += c->used;
+            if (c == a->cur)
+                before_cur = false;
+        }
+    }
+    if (in_use)
+        *in_use = used;
+    if (reserved)
+        *reserved = total;
+}
+
+void tg_no_grad_begin(void)
+{
+    tape *tp = get_tape();
+    if (tp)
+        tp->no_grad_depth++;
+}
+
+void tg_no_grad_end(void)
+{
+    if (thread_tape && thread_tape->no_grad_depth > 0)
+        thread_tape->no_grad_depth--;
+}
+
+bool tg_is_grad_enabled(void) { return tg__recording(); }

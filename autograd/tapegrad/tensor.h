@@ -1,0 +1,156 @@
+/*
+ * tapegrad/tensor.h -- tensors, the tape, the reverse sweep and errors.
+ *
+ * A tensor is a contiguous row-major array of TG_F32 or TG_F64 values with up
+ * to TG_MAX_DIMS dimensions; a scalar is a 0-d tensor. Tensors come in two
+ * lifetimes:
+ *
+ *   tape tensors        made by tg_scalar, tg_var, tg_tensor_new and every op.
+ *                       They live in the calling thread's tape arena and die
+ *                       together at tg_tape_reset(). Never tg_free them.
+ *   persistent tensors  made by tg_param and tg_persistent. They survive resets
+ *                       and are released with tg_free.
+ *
+ * Each op result whose inputs require gradients is recorded on the calling
+ * thread's tape in creation order, which is a topological order by
+ * construction; tg_backward sweeps it in reverse.
+ *
+ * Errors: a function that fails returns NULL, NaN or a negative TG_E* code and
+ * leaves a message naming itself and the values at fault in tg_last_error().
+ * Nothing aborts. A call that fails only because an argument is NULL keeps the
+ * message of the failure that produced that NULL, so a nested expression
+ * reports its root cause.
+ */
+#ifndef TAPEGRAD_TENSOR_H
+#define TAPEGRAD_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TG_MAX_DIMS 6
+
+typedef enum { TG_F32, TG_F64 } tg_dtype;
+typedef struct tg_tensor tg_tensor;
+
+/* Status codes: 0 is success, every failure is negative. */
+enum {
+    TG_OK = 0,
+    TG_ENULL = -1,     /* a required argument was NULL */
+    TG_ESHAPE = -2,    /* shapes do not fit the operation */
+    TG_EDTYPE = -3,    /* dtypes differ or are not supported */
+    TG_EAXIS = -4,     /* axis out of range */
+    TG_ESTALE = -5,    /* tensor from a tape generation that was reset */
+    TG_ESTATE = -6,    /* call not valid in this state (e.g. graph released) */
+    TG_ENOMEM = -7,    /* allocation failed */
+    TG_EVALUE = -8,    /* argument value out of its domain */
+    TG_EMISMATCH = -9  /* gradcheck: analytic and numeric gradients differ */
+};
+
+/* ---- construction --------------------------------------------------------- */
+
+tg_tensor *tg_scalar(double v);          /* 0-d F64 constant on the tape */
+tg_tensor *tg_var(double v);             /* 0-d F64 on the tape that requires grad */
+tg_tensor *tg_scalar_of(tg_dtype dtype, double v); /* 0-d constant of any dtype */
+
+/* A tape tensor of the given shape. values holds numel entries in row-major
+ * order, or is NULL for zeros. */
+tg_tensor *tg_tensor_new(tg_dtype dtype, int ndim, const int64_t *shape,
+                         const double *values, bool requires_grad);
+tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
+                   bool requires_grad);
+
+/* Persistent tensors: survive tg_tape_reset, released by tg_free. A parameter
+ * requires grad; its gradient accumulates across sweeps until tg_zero_grad. */
+tg_tensor *tg_param(tg_dtype dtype, int ndim, const int64_t *shape, const double *values);
+tg_tensor *tg_persistent(tg_dtype dtype, int ndim, const int64_t *shape,
+                         const double *values, bool requires_grad);
+void tg_free(tg_tensor *t);              /* NULL and tape tensors are ignored */
+
+/* ---- inspection ----------------------------------------------------------- */
+
+tg_dtype tg_dtype_of(const tg_tensor *t);
+int tg_ndim(const tg_tensor *t);
+const int64_t *tg_shape(const tg_tensor *t);
+int64_t tg_numel(const tg_tensor *t);
+bool tg_requires_grad(const tg_tensor *t);
+bool tg_is_persistent(const tg_tensor *t);
+void *tg_data(tg_tensor *t);             /* raw float* or double*, numel entries */
+
+double tg_item(const tg_tensor *t);      /* value of a 1-element tensor; NaN on error */
+double tg_get(const tg_tensor *t, int64_t flat_index);     /* NaN on error */
+int tg_set(tg_tensor *t, int64_t flat_index, double value); /* writes a value in place */
+int tg_copy_from(tg_tensor *t, const double *values);       /* numel values */
+
+/* The accumulated gradient, or NULL if none has arrived. */
+tg_tensor *tg_grad_tensor(const tg_tensor *t);
+double tg_grad_get(const tg_tensor *t, int64_t flat_index); /* 0 where no gradient arrived */
+void tg_zero_grad(tg_tensor *t);
+
+/* Writes "[2,3]" (or "[]" for a scalar) into buf; returns buf. */
+char *tg_shape_str(const tg_tensor *t, char *buf, size_t size);
+const char *tg_dtype_name(tg_dtype dtype);
+
+/* ---- the tape and the reverse sweep ---------------------------------------- */
+
+/* Sweeps the tape from loss back to the leaves, accumulating d loss / d x into
+ * every tensor x that requires grad. loss must have one element. */
+int tg_backward(tg_tensor *loss);
+
+enum {
+    TG_RETAIN_GRAPH = 1 /* keep the graph so it can be swept again */
+};
+
+/* tg_backward with a seed gradient (same shape and dtype as out; NULL means
+ * ones, allowed only for one element) and TG_RETAIN_GRAPH in flags. */
+int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
+
+/* Frees every tensor of the calling thread's tape at once and starts a new
+ * generation. Tensors of the old generation are detected if used again.
+ * The memory is kept for the next graph, so a loop that builds the same graph
+ * allocates nothing after its first iteration. */
+void tg_tape_reset(void);
+
+/* Returns all of the calling thread's tape memory to the allocator. Threads
+ * other than the main one do this automatically when they exit. */
+void tg_tape_destroy(void);
+
+/* Number of op results recorded on the calling thread's tape since the last
+ * reset, and the bytes its arena holds (in use, reserved). */
+int64_t tg_tape_length(void);
+void tg_tape_memory(size_t *in_use, size_t *reserved);
+
+/* Recording switch, per thread. tg_no_grad_begin/end nest. */
+void tg_no_grad_begin(void);
+void tg_no_grad_end(void);
+bool tg_is_grad_enabled(void);
+
+/* Runs the statement after it with recording off:
+ *     TG_NO_GRAD { y = tg_mul(w, x); }
+ * Leaving the block with break, goto or return skips tg_no_grad_end. */
+#define TG_NO_GRAD \
+    for (int tg_ng_once_ = (tg_no_grad_begin(), 1); tg_ng_once_; \
+         tg_ng_once_ = (tg_no_grad_end(), 0))
+
+/* ---- errors ----------------------------------------------------------------- */
+
+const char *tg_last_error(void);         /* "" when no error is pending */
+int tg_last_error_code(void);            /* TG_OK or a TG_E* code */
+void tg_clear_error(void);
+
+/* ---- memory --------------------------------------------------------------- */
+
+/* Every allocation of the library goes through one function, as in Lua's
+ * lua_Alloc: ptr == NULL allocates, nsize == 0 frees, otherwise reallocates.
+ * Set it before any tensor exists; NULL restores the C library allocator. */
+typedef void *(*tg_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+void tg_set_allocator(tg_alloc_fn fn, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

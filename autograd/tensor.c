@@ -1,0 +1,293 @@
+/* tensor.c -- constructing and inspecting tensors. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PERSISTENT_ALIGN 64
+
+size_t tg__dtype_size(tg_dtype dtype) { return dtype == TG_F32 ? sizeof(float) : sizeof(double); }
+
+const char *tg_dtype_name(tg_dtype dtype)
+{
+    return dtype == TG_F32 ? "f32" : dtype == TG_F64 ? "f64" : "unknown dtype";
+}
+
+static void fill(tg_tensor *t, const double *values, double constant)
+{
+    for (int64_t i = 0; i < t->numel; i++)
+        tg__store(t, i, values ? values[i] : constant);
+}
+
+static tg_tensor *finish(tg_tensor *t, bool requires_grad)
+{
+    if (t && requires_grad)
+        t->flags |= TG_REQUIRES_GRAD;
+    if (t)
+        tg__clear_on_success();
+    return t;
+}
+
+tg_tensor *tg_tensor_new(tg_dtype dtype, int ndim, const int64_t *shape, const double *values,
+                         bool requires_grad)
+{
+    tg_tensor *t = tg__tape_tensor("tg_tensor_new", dtype, ndim, shape);
+    if (t)
+        fill(t, values, 0.0);
+    return finish(t, requires_grad);
+}
+
+tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
+                   bool requires_grad)
+{
+    tg_tensor *t = tg__tape_tensor("tg_full", dtype, ndim, shape);
+    if (t)
+        fill(t, NULL, value);
+    return finish(t, requires_grad);
+}
+
+tg_tensor *tg_scalar_of(tg_dtype dtype, double v)
+{
+    tg_tensor *t = tg__tape_tensor("tg_scalar_of", dtype, 0, NULL);
+    if (t)
+        tg__store(t, 0, v);
+    return finish(t, false);
+}
+
+tg_tensor *tg_scalar(double v) { return tg_scalar_of(TG_F64, v); }
+
+tg_tensor *tg_var(double v)
+{
+    tg_tensor *t = tg__tape_tensor("tg_var", TG_F64, 0, NULL);
+    if (t)
+        tg__store(t, 0, v);
+    return finish(t, true);
+}
+
+tg_tensor *tg__zeros_like(const tg_tensor *t)
+{
+    tg_tensor *z = tg__tape_tensor("tg_zeros_like", (tg_dtype)t->dtype, t->ndim, t->shape);
+    if (z)
+        memset(z->data, 0, (size_t)z->numel * tg__dtype_size((tg_dtype)z->dtype));
+    return z;
+}
+
+tg_tensor *tg__scalar_like(const tg_tensor *t, double v)
+{
+    tg_tensor *s = tg__tape_tensor("tg_scalar_like", (tg_dtype)t->dtype, 0, NULL);
+    if (s)
+        tg__store(s, 0, v);
+    return s;
+}
+
+/* ---- persistent tensors ---- */
+
+static size_t persistent_bytes(int64_t numel, tg_dtype dtype)
+{
+    return sizeof(tg_tensor) + PERSISTENT_ALIGN + (size_t)numel * tg__dtype_size(dtype);
+}
+
+static tg_tensor *persistent_new(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
+{
+    /* validate through the tape path's rules without allocating on the tape */
+    if (dtype != TG_F32 && dtype != TG_F64) {
+        tg__fail(TG_EDTYPE, "%s: unknown dtype %d", fn, (int)dtype);
+        return NULL;
+    }
+    if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
+        tg__fail(ndim > 0 && !shape ? TG_ENULL : TG_ESHAPE, "%s: bad shape (ndim %d)", fn, ndim);
+        return NULL;
+    }
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] < 0 || shape[i] > (INT64_MAX >> 24)) {
+            tg__fail(TG_ESHAPE, "%s: dimension %d is %lld", fn, i, (long long)shape[i]);
+            return NULL;
+        }
+    int64_t numel = tg__shape_numel(ndim, shape);
+    tg_tensor *t = tg__alloc(persistent_bytes(numel, dtype));
+    if (!t) {
+        tg__fail(TG_ENOMEM, "%s: out of memory for %lld elements", fn, (long long)numel);
+        return NULL;
+    }
+    tg__init_header(t, dtype, ndim, shape, numel);
+    t->flags = TG_PERSISTENT;
+    uintptr_t p = (uintptr_t)(t + 1);
+    t->data = (void *)((p + PERSISTENT_ALIGN - 1) & ~(uintptr_t)(PERSISTENT_ALIGN - 1));
+    return t;
+}
+
+tg_tensor *tg_persistent(tg_dtype dtype, int ndim, const int64_t *shape, const double *values,
+                         bool requires_grad)
+{
+    tg_tensor *t = persistent_new("tg_persistent", dtype, ndim, shape);
+    if (t)
+        fill(t, values, 0.0);
+    return finish(t, requires_grad);
+}
+
+tg_tensor *tg_param(tg_dtype dtype, int ndim, const int64_t *shape, const double *values)
+{
+    tg_tensor *t = persistent_new("tg_param", dtype, ndim, shape);
+    if (t)
+        fill(t, values, 0.0);
+    return finish(t, true);
+}
+
+/* The gradient buffer of a persistent tensor, made on first use. */
+tg_tensor *tg__persistent_grad(tg_tensor *t)
+{
+    if (!t->grad) {
+        t->grad = persistent_new("tg_backward", (tg_dtype)t->dtype, t->ndim, t->shape);
+        if (t->grad)
+            fill(t->grad, NULL, 0.0);
+    }
+    return t->grad;
+}
+
+static void persistent_release(tg_tensor *t)
+{
+    t->magic = TG_DEAD;
+    tg__free(t, persistent_bytes(t->numel, (tg_dtype)t->dtype));
+}
+
+void tg_free(tg_tensor *t)
+{
+    if (!t || t->magic != TG_MAGIC || !(t->flags & TG_PERSISTENT))
+        return;
+    if (t->grad)
+        persistent_release(t->grad);
+    persistent_release(t);
+}
+
+/* ---- inspection ---- */
+
+tg_dtype tg_dtype_of(const tg_tensor *t)
+{
+    return tg__check("tg_dtype_of", t, 1) < 0 ? TG_F64 : (tg_dtype)t->dtype;
+}
+
+int tg_ndim(const tg_tensor *t) { return tg__check("tg_ndim", t, 1) < 0 ? -1 : t->ndim; }
+
+const int64_t *tg_shape(const tg_tensor *t)
+{
+    return tg__check("tg_shape", t, 1) < 0 ? NULL : t->shape;
+}
+
+int64_t tg_numel(const tg_tensor *t) { return tg__check("tg_numel", t, 1) < 0 ? -1 : t->numel; }
+
+bool tg_requires_grad(const tg_tensor *t)
+{
+    return tg__check("tg_requires_grad", t, 1) == 0 && (t->flags & TG_REQUIRES_GRAD);
+}
+
+bool tg_is_persistent(const tg_tensor *t)
+{
+    return tg__check("tg_is_persistent", t, 1) == 0 && (t->flags & TG_PERSISTENT);
+}
+
+void *tg_data(tg_tensor *t) { return tg__check("tg_data", t, 1) < 0 ? NULL : t->data; }
+
+static int check_index(const char *fn, const tg_tensor *t, int64_t i)
+{
+    int rc = tg__check(fn, t, 1);
+    if (rc < 0)
+        return rc;
+    if (i < 0 || i >= t->numel) {
+        char dims[96];
+        return tg__fail(TG_EVALUE, "%s: index %lld out of range for shape %s (%lld elements)", fn,
+                        (long long)i, tg__dims_str(t->ndim, t->shape, dims, sizeof dims),
+                        (long long)t->numel);
+    }
+    return TG_OK;
+}
+
+double tg_item(const tg_tensor *t)
+{
+    if (tg__check("tg_item", t, 1) < 0)
+        return NAN;
+    if (t->numel != 1) {
+        char dims[96];
+        tg__fail(TG_ESHAPE, "tg_item: tensor of shape %s has %lld elements, not 1",
+                 tg__dims_str(t->ndim, t->shape, dims, sizeof dims), (long long)t->numel);
+        return NAN;
+    }
+    return tg__load(t, 0);
+}
+
+double tg_get(const tg_tensor *t, int64_t i)
+{
+    return check_index("tg_get", t, i) < 0 ? NAN : tg__load(t, i);
+}
+
+int tg_set(tg_tensor *t, int64_t i, double v)
+{
+    int rc = check_index("tg_set", t, i);
+    if (rc == 0)
+        tg__store(t, i, v);
+    return rc;
+}
+
+int tg_copy_from(tg_tensor *t, const double *values)
+{
+    int rc = tg__check("tg_copy_from", t, 1);
+    if (rc == 0 && !values)
+        rc = tg__fail(TG_ENULL, "tg_copy_from: argument 2 (values) is NULL");
+    if (rc == 0)
+        fill(t, values, 0.0);
+    return rc;
+}
+
+tg_tensor *tg_grad_tensor(const tg_tensor *t)
+{
+    return tg__check("tg_grad_tensor", t, 1) < 0 ? NULL : t->grad;
+}
+
+double tg_grad_get(const tg_tensor *t, int64_t i)
+{
+    if (check_index("tg_grad_get", t, i) < 0)
+        return NAN;
+    return t->grad ? tg__load(t->grad, i) : 0.0;
+}
+
+void tg_zero_grad(tg_tensor *t)
+{
+    if (tg__check("tg_zero_grad", t, 1) < 0 || !t->grad)
+        return;
+    if (t->flags & TG_PERSISTENT)
+        memset(t->grad->data, 0, (size_t)t->numel * tg__dtype_size((tg_dtype)t->dtype));
+    else
+        t->grad = NULL;
+}
+
+bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return false;
+    return true;
+}
+
+char *tg__dims_str(int ndim, const int64_t *shape, char *buf, size_t size)
+{
+    size_t len = 0;
+    len += (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, i ? ",%lld" : "%lld", (long long)shape[i]);
+    if (len < size)
+        snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+char *tg_shape_str(const tg_tensor *t, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return buf;
+    if (tg__check("tg_shape_str", t, 1) < 0) {
+        snprintf(buf, size, "(invalid)");
+        return buf;
+    }
+    return tg__dims_str(t->ndim, t->shape, buf, size);
+}

@@ -1,0 +1,28 @@
+/*
+ * add.c -- c = a + b, broadcasting.
+ *
+ *   forward   c_i = a_i + b_i
+ *   backward  da = sum_to(g, shape a),  db = sum_to(g, shape b)
+ */
+#include "kernel.h"
+
+static void add_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                       const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] + y[j]);
+    });
+}
+
+static int add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg__unbroadcast(g, out->in[0]);
+    grad_in[1] = tg__unbroadcast(g, out->in[1]);
+    return grad_in[0] && grad_in[1] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op add_op = {"tg_add", 2, add_backward};
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&add_op, a, b, add_kernel); }

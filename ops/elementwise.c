@@ -1,0 +1,143 @@
+/* elementwise.c -- broadcasting and the shared skeleton of elementwise ops. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel.h"
+
+/* Drops size-1 axes and merges neighbours that every input walks contiguously
+ * across, so most plans end up with one or two axes. */
+static void coalesce(tg_bcast *p, int n_in)
+{
+    int nd = 0;
+    for (int d = 0; d < p->ndim; d++) {
+        if (p->shape[d] == 1)
+            continue;
+        bool merge = nd > 0;
+        for (int k = 0; merge && k < n_in; k++)
+            merge = p->stride[k][nd - 1] == p->stride[k][d] * p->shape[d];
+        if (merge) {
+            p->shape[nd - 1] *= p->shape[d];
+            for (int k = 0; k < n_in; k++)
+                p->stride[k][nd - 1] = p->stride[k][d];
+            continue;
+        }
+        p->shape[nd] = p->shape[d];
+        for (int k = 0; k < TG_MAX_INPUTS; k++)
+            p->stride[k][nd] = k < n_in ? p->stride[k][d] : 0;
+        nd++;
+    }
+    p->ndim = nd;
+}
+
+static void plan_input(tg_bcast *p, int k, int ndim, const int64_t *shape)
+{
+    int64_t stride = 1;
+    for (int d = p->ndim - 1, s = ndim - 1; d >= 0; d--, s--) {
+        bool stretched = s < 0 || shape[s] == 1;
+        p->stride[k][d] = stretched ? 0 : stride;
+        if (s >= 0)
+            stride *= shape[s];
+    }
+}
+
+static void plan_init(tg_bcast *p, int ndim, const int64_t *shape)
+{
+    memset(p, 0, sizeof *p);
+    p->ndim = ndim;
+    memcpy(p->shape, shape, (size_t)ndim * sizeof *shape);
+}
+
+void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const int64_t *from_shape,
+                   tg_bcast *plan)
+{
+    plan_init(plan, to_ndim, to_shape);
+    plan_input(plan, 0, from_ndim, from_shape);
+    coalesce(plan, 1);
+}
+
+static int broadcast_error(const char *fn, int n, tg_tensor *const *ts)
+{
+    char msg[300], dims[96];
+    size_t len = 0;
+    for (int k = 0; k < n && len < sizeof msg; k++)
+        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", k ? " and " : "",
+                                tg__dims_str(ts[k]->ndim, ts[k]->shape, dims, sizeof dims));
+    return tg__fail(TG_ESHAPE, "%s: shapes do not broadcast: %s", fn, msg);
+}
+
+int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, int64_t *out_shape,
+                  tg_bcast *plan)
+{
+    int nd = 0;
+    for (int k = 0; k < n; k++)
+        nd = ts[k]->ndim > nd ? ts[k]->ndim : nd;
+    for (int d = 0; d < nd; d++) {
+        int64_t size = 1;
+        for (int k = 0; k < n; k++) {
+            int s = ts[k]->ndim - nd + d;
+            int64_t dim = s < 0 ? 1 : ts[k]->shape[s];
+            if (dim == 1)
+                continue;
+            if (size != 1 && size != dim)
+                return broadcast_error(fn, n, ts);
+            size = dim;
+        }
+        out_shape[d] = size;
+    }
+    *out_ndim = nd;
+    plan_init(plan, nd, out_shape);
+    for (int k = 0; k < n; k++)
+        plan_input(plan, k, ts[k]->ndim, ts[k]->shape);
+    coalesce(plan, n);
+    return TG_OK;
+}
+
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
+{
+    if (tg__check(op->name, a, 1) < 0 || tg__check(op->name, b, 2) < 0 ||
+        tg__check_same_dtype(op->name, a, b) < 0)
+        return NULL;
+    tg_tensor *in[2] = {a, b};
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    if (tg__broadcast(op->name, 2, in, &ndim, shape, &plan) < 0)
+        return NULL;
+    tg_tensor *out = tg__tape_tensor(op->name, (tg_dtype)a->dtype, ndim, shape);
+    if (!out)
+        return NULL;
+    kernel(&plan, out, a, b);
+    out = tg__record(out, op, 2, in);
+    if (out)
+        tg__clear_on_success();
+    return out;
+}
+
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
+{
+    if (tg__check(op->name, x, 1) < 0)
+        return NULL;
+    tg_tensor *y = tg__tape_tensor(op->name, (tg_dtype)x->dtype, x->ndim, x->shape);
+    if (!y)
+        return NULL;
+    y->attr = attr;
+    kernel(y, x, attr);
+    y = tg__record(y, op, 1, &x);
+    if (y)
+        tg__clear_on_success();
+    return y;
+}
+
+tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x)
+{
+    if (!g || tg__same_shape(g, x))
+        return g;
+    return tg_sum_to(g, x->ndim, x->shape);
+}
+
+void tg__split_axis(const tg_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner)
+{
+    *outer = tg__shape_numel(axis, t->shape);
+    *n = t->shape[axis];
+    *inner = tg__shape_numel(t->ndim - axis - 1, t->shape + axis + 1);
+}

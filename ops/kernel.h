@@ -1,0 +1,101 @@
+/*
+ * kernel.h -- what op files share: dtype dispatch, broadcasting plans and the
+ * helpers that check arguments, allocate the result and record it. Not
+ * installed.
+ */
+#ifndef TG_KERNEL_H
+#define TG_KERNEL_H
+
+#include <tgmath.h>
+
+#include "../autograd/internal.h"
+#include <tapegrad/ops.h>
+
+/* Runs the statements once with T bound to the element type of dtype. Math
+ * calls resolve through <tgmath.h>, so exp(x) is expf for floats. */
+#define TG_FOR_DTYPE(dtype, T, ...)                                                  \
+    do {                                                                           \
+        if ((dtype) == TG_F32) {                                                   \
+            typedef float T;                                                       \
+            __VA_ARGS__                                                            \
+        } else {                                                                   \
+            typedef double T;                                                      \
+            __VA_ARGS__                                                            \
+        }                                                                          \
+    } while (0)
+
+/* How n inputs are read while walking an output shape in row-major order.
+ * Axes are coalesced and size-1 axes dropped, so equal shapes become one flat
+ * axis and a scalar operand becomes stride 0. */
+typedef struct {
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t stride[TG_MAX_INPUTS][TG_MAX_DIMS]; /* 0 along broadcast axes */
+} tg_bcast;
+
+/* Broadcasts the shapes of n tensors (NumPy rules) into out_ndim/out_shape
+ * and the plan; on mismatch fails naming fn and every shape. */
+int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, int64_t *out_shape,
+                  tg_bcast *plan);
+/* Plan for reading a tensor of shape from_shape broadcast to to_shape (the
+ * shapes must be compatible). */
+void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const int64_t *from_shape,
+                   tg_bcast *plan);
+
+/* Walks a plan over n_out output elements: for each output flat index o, P0
+ * and P1 are the flat offsets of inputs 0 and 1 and BODY runs. The innermost
+ * axis is a plain loop so that the compiler can vectorise it. */
+#define TG_BCAST_WALK2(plan, n_out, o, P0, P1, BODY)                                  \
+    do {                                                                           \
+        const tg_bcast *pl_ = (plan);                                              \
+        int nd_ = pl_->ndim;                                                       \
+        int64_t inner_ = nd_ ? pl_->shape[nd_ - 1] : 1;                            \
+        int64_t s0_ = nd_ ? pl_->stride[0][nd_ - 1] : 0;                           \
+        int64_t s1_ = nd_ ? pl_->stride[1][nd_ - 1] : 0;                           \
+        int64_t idx_[TG_MAX_DIMS] = {0}, b0_ = 0, b1_ = 0;                          \
+        for (int64_t base_ = 0; base_ < (n_out); base_ += inner_) {                \
+            if (s0_ == 1 && s1_ == 1) {                                            \
+                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                    int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_ + j_;          \
+                    BODY;                                                          \
+                }                                                                  \
+            } else if (s0_ == 1 && s1_ == 0) {                                     \
+                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                    int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_;               \
+                    BODY;                                                          \
+                }                                                                  \
+            } else {                                                               \
+                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                    int64_t o = base_ + j_, P0 = b0_ + j_ * s0_, P1 = b1_ + j_ * s1_; \
+                    BODY;                                                          \
+                }                                                                  \
+            }                                                                      \
+            for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                \
+                b0_ += pl_->stride[0][d_];                                         \
+                b1_ += pl_->stride[1][d_];                                         \
+                if (++idx_[d_] < pl_->shape[d_])                                   \
+                    break;                                                         \
+                b0_ -= pl_->stride[0][d_] * pl_->shape[d_];                        \
+                b1_ -= pl_->stride[1][d_] * pl_->shape[d_];                        \
+                idx_[d_] = 0;                                                      \
+            }                                                                      \
+        }                                                                          \
+    } while (0)
+
+/* Computes out = a (op) b elementwise after broadcasting. */
+typedef void (*tg_binary_kernel)(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                                 const tg_tensor *b);
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel);
+
+/* Computes y = f(x) elementwise; attr is stored on y for the backward rule. */
+typedef void (*tg_unary_kernel)(tg_tensor *y, const tg_tensor *x, tg_attr attr);
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel);
+
+/* Reduces g to the shape of x by summing over the axes x was broadcast
+ * along; returns g itself when the shapes already agree. */
+tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);
+
+/* Views a shape as [outer, n, inner] around axis. */
+void tg__split_axis(const tg_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner);
+
+#endif

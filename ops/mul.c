@@ -1,0 +1,37 @@
+/*
+ * mul.c -- c = a * b elementwise, broadcasting.
+ *
+ *   forward   c_i = a_i b_i
+ *   backward  da = sum_to(g b, shape a),  db = sum_to(g a, shape b)
+ */
+#include "kernel.h"
+
+static void mul_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                       const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] * y[j]);
+    });
+}
+
+static int mul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    if (a->flags & TG_REQUIRES_GRAD) {
+        grad_in[0] = tg__unbroadcast(tg_mul(g, b), a);
+        if (!grad_in[0])
+            return tg_last_error_code();
+    }
+    if (b->flags & TG_REQUIRES_GRAD) {
+        grad_in[1] = tg__unbroadcast(tg_mul(g, a), b);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op mul_op = {"tg_mul", 2, mul_backward};
+
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&mul_op, a, b, mul_kernel); }

@@ -1,0 +1,36 @@
+/*
+ * sigmoid.c -- s = 1 / (1 + e^-x) = e^x / (e^x + 1).
+ *
+ *   forward   the first form for x >= 0, the second for x < 0, so e^(-|x|)
+ *             never overflows: no inf or NaN for any finite x
+ *   backward  dx = g s (1 - s), from the saved output s
+ */
+#include "kernel.h"
+
+static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++) {
+            T e = exp(-fabs(in[i]));
+            out[i] = in[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
+        }
+    });
+}
+
+static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    /* s (1 - s) = s - s^2 */
+    tg_tensor *ds = tg_sub(out, tg_mul(out, out));
+    grad_in[0] = tg_mul(g, ds);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op sigmoid_op = {"tg_sigmoid", 1, sigmoid_backward};
+
+tg_tensor *tg_sigmoid(tg_tensor *x)
+{
+    return tg__unary(&sigmoid_op, x, (tg_attr){0}, sigmoid_kernel);
+}

@@ -1,0 +1,34 @@
+/*
+ * sub.c -- c = a - b, broadcasting.
+ *
+ *   forward   c_i = a_i - b_i
+ *   backward  da = sum_to(g, shape a),  db = sum_to(-g, shape b)
+ */
+#include "kernel.h"
+
+static void sub_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                       const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] - y[j]);
+    });
+}
+
+static int sub_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg__unbroadcast(g, out->in[0]);
+    if (!grad_in[0])
+        return tg_last_error_code();
+    if (out->in[1]->flags & TG_REQUIRES_GRAD) {
+        grad_in[1] = tg__unbroadcast(tg_neg(g), out->in[1]);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op sub_op = {"tg_sub", 2, sub_backward};
+
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&sub_op, a, b, sub_kernel); }
