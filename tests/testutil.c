@@ -1,0 +1,69 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static double next_uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+tg_tensor *tu_tensor(tg_dtype dtype, tu_shape shape, const double *values, bool requires_grad)
+{
+    tg_tensor *t = tg_tensor_new(dtype, shape.ndim, shape.d, values, requires_grad);
+    tu_assert_ok(t);
+    return t;
+}
+
+tg_tensor *tu_rand(tg_dtype dtype, tu_shape shape, double lo, double hi, bool requires_grad)
+{
+    tg_tensor *t = tu_tensor(dtype, shape, NULL, requires_grad);
+    for (int64_t i = 0; i < tg_numel(t); i++)
+        tg_set(t, i, lo + (hi - lo) * next_uniform());
+    return t;
+}
+
+void tu_gradcheck(tg_fn f, void *ctx, tg_dtype dtype, int n, const tu_shape *shapes, double lo,
+                  double hi)
+{
+    tg_tensor *in[8];
+    ck_assert_int_le(n, 8);
+    for (int k = 0; k < n; k++)
+        in[k] = tu_rand(dtype, shapes[k], lo, hi, true);
+    tg_gradcheck_result r;
+    int rc = tg_gradcheck(f, ctx, n, in, NULL, &r);
+    char dims[64];
+    ck_assert_msg(rc == 0, "gradcheck (%s, first input %s): %s", tg_dtype_name(dtype),
+                  tg_shape_str(in[0], dims, sizeof dims), tg_last_error());
+    ck_assert_int_gt(r.checked, 0);
+}
+
+void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo, double hi)
+{
+    tu_gradcheck(f, ctx, TG_F64, n, shapes, lo, hi);
+    tu_gradcheck(f, ctx, TG_F32, n, shapes, lo, hi);
+}
+
+static void destroy_tape(void) { tg_tape_destroy(); }
+
+TCase *tu_tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, NULL, destroy_tape);
+    tcase_set_timeout(tc, 600);
+    return tc;
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

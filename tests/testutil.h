@@ -1,0 +1,44 @@
+/* testutil.h -- helpers shared by the Check suites. */
+#ifndef TG_TESTUTIL_H
+#define TG_TESTUTIL_H
+
+#include <check.h>
+#include <math.h>
+#include <tapegrad/tapegrad.h>
+
+typedef struct {
+    int ndim;
+    int64_t d[TG_MAX_DIMS];
+} tu_shape;
+
+/* TU_SHAPE(2, 3) is a 2x3 matrix, TU_SCALAR a 0-d tensor. */
+#define TU_SHAPE(...) ((tu_shape){TU_NARGS(__VA_ARGS__), {__VA_ARGS__}})
+#define TU_NARGS(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
+#define TU_SCALAR ((tu_shape){0, {0}})
+
+/* A tape tensor with values drawn uniformly from [lo, hi] by a fixed-seed
+ * generator, so every run checks the same points. */
+tg_tensor *tu_rand(tg_dtype dtype, tu_shape shape, double lo, double hi, bool requires_grad);
+tg_tensor *tu_tensor(tg_dtype dtype, tu_shape shape, const double *values, bool requires_grad);
+
+/* Gradchecks f on inputs of the given shapes with values in [lo, hi], in one
+ * dtype or both; fails the test with tg_last_error() on a mismatch. */
+void tu_gradcheck(tg_fn f, void *ctx, tg_dtype dtype, int n, const tu_shape *shapes, double lo,
+                  double hi);
+void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo, double hi);
+
+/* A TCase whose tests each end with the tape destroyed (valgrind-clean). */
+TCase *tu_tcase(const char *name);
+/* Runs one suite; the exit status for main(). */
+int tu_run(Suite *s);
+
+#define tu_assert_close(got, want, tol)                                                      \
+    do {                                                                                   \
+        double g_ = (got), w_ = (want);                                                    \
+        ck_assert_msg(fabs(g_ - w_) <= (tol) * (1 + fabs(w_)), "%s = %.17g, expected %.17g", \
+                      #got, g_, w_);                                                       \
+    } while (0)
+
+#define tu_assert_ok(t) ck_assert_msg((t) != NULL, "%s failed: %s", #t, tg_last_error())
+
+#endif
