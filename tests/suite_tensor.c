@@ -1,0 +1,152 @@
+/* suite_tensor.c -- constructing, reading and writing tensors. */
+#include <string.h>
+
+#include "testutil.h"
+
+START_TEST(scalar_is_zero_dimensional)
+{
+    tg_tensor *s = tg_scalar(2.5), *v = tg_var(-1);
+    tu_assert_ok(s);
+    ck_assert_int_eq(tg_ndim(s), 0);
+    ck_assert_int_eq(tg_numel(s), 1);
+    ck_assert_int_eq(tg_dtype_of(s), TG_F64);
+    ck_assert(!tg_requires_grad(s));
+    ck_assert(tg_requires_grad(v));
+    tu_assert_close(tg_item(s), 2.5, 0);
+    tu_assert_close(tg_item(v), -1, 0);
+}
+END_TEST
+
+START_TEST(tensor_new_is_row_major)
+{
+    double v[6] = {1, 2, 3, 4, 5, 6};
+    int64_t shape[2] = {2, 3};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *t = tg_tensor_new((tg_dtype)dt, 2, shape, v, false);
+        tu_assert_ok(t);
+        ck_assert_int_eq(tg_ndim(t), 2);
+        ck_assert_int_eq(tg_shape(t)[0], 2);
+        ck_assert_int_eq(tg_shape(t)[1], 3);
+        ck_assert_int_eq(tg_numel(t), 6);
+        for (int i = 0; i < 6; i++)
+            tu_assert_close(tg_get(t, i), v[i], 0);
+        char buf[32];
+        ck_assert_str_eq(tg_shape_str(t, buf, sizeof buf), "[2,3]");
+    }
+}
+END_TEST
+
+START_TEST(values_null_means_zeros_and_full_fills)
+{
+    int64_t shape[3] = {2, 1, 4};
+    tg_tensor *z = tg_tensor_new(TG_F32, 3, shape, NULL, true);
+    tg_tensor *f = tg_full(TG_F32, 3, shape, 0.25, false);
+    tu_assert_ok(z);
+    tu_assert_ok(f);
+    for (int i = 0; i < 8; i++) {
+        tu_assert_close(tg_get(z, i), 0, 0);
+        tu_assert_close(tg_get(f, i), 0.25, 0);
+    }
+    ck_assert(tg_requires_grad(z));
+}
+END_TEST
+
+START_TEST(f32_rounds_values)
+{
+    tg_tensor *t = tg_scalar_of(TG_F32, 0.1);
+    ck_assert(tg_get(t, 0) == (double)0.1f);
+    float *raw = tg_data(t);
+    ck_assert(raw[0] == 0.1f);
+}
+END_TEST
+
+START_TEST(set_and_copy_from_write_in_place)
+{
+    int64_t n = 3;
+    double v[3] = {7, 8, 9};
+    tg_tensor *t = tg_tensor_new(TG_F64, 1, &n, NULL, false);
+    ck_assert_int_eq(tg_set(t, 1, 5), 0);
+    tu_assert_close(tg_get(t, 1), 5, 0);
+    ck_assert_int_eq(tg_copy_from(t, v), 0);
+    tu_assert_close(tg_get(t, 2), 9, 0);
+    ck_assert_int_eq(tg_set(t, 3, 1), TG_EVALUE);
+    ck_assert(strstr(tg_last_error(), "index 3 out of range") != NULL);
+}
+END_TEST
+
+START_TEST(four_and_six_dimensions)
+{
+    int64_t shape[TG_MAX_DIMS] = {2, 1, 3, 1, 2, 2};
+    tg_tensor *t = tg_tensor_new(TG_F64, TG_MAX_DIMS, shape, NULL, false);
+    tu_assert_ok(t);
+    ck_assert_int_eq(tg_numel(t), 24);
+    int64_t too_many[TG_MAX_DIMS + 1] = {1, 1, 1, 1, 1, 1, 1};
+    ck_assert_ptr_null(tg_tensor_new(TG_F64, TG_MAX_DIMS + 1, too_many, NULL, false));
+    ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
+}
+END_TEST
+
+START_TEST(empty_tensor)
+{
+    int64_t shape[2] = {0, 3};
+    tg_tensor *t = tg_tensor_new(TG_F32, 2, shape, NULL, false);
+    tu_assert_ok(t);
+    ck_assert_int_eq(tg_numel(t), 0);
+}
+END_TEST
+
+START_TEST(params_are_persistent)
+{
+    double v[2] = {1, 2};
+    int64_t n = 2;
+    tg_tensor *p = tg_param(TG_F32, 1, &n, v);
+    tu_assert_ok(p);
+    ck_assert(tg_is_persistent(p));
+    ck_assert(tg_requires_grad(p));
+    tg_tape_reset();
+    tg_tape_reset();
+    tu_assert_close(tg_get(p, 1), 2, 0);
+    tu_assert_close(tg_grad_get(p, 0), 0, 0); /* no gradient yet reads as 0 */
+    ck_assert_ptr_null(tg_grad_tensor(p));
+    tg_free(p);
+    tg_free(NULL);
+}
+END_TEST
+
+START_TEST(tape_tensors_are_not_freed_by_tg_free)
+{
+    tg_tensor *t = tg_var(3);
+    tg_free(t); /* ignored: tape tensors die at reset */
+    tu_assert_close(tg_item(t), 3, 0);
+}
+END_TEST
+
+START_TEST(persistent_constant_needs_no_grad)
+{
+    int64_t n = 2;
+    double v[2] = {3, 4};
+    tg_tensor *c = tg_persistent(TG_F64, 1, &n, v, false);
+    ck_assert(!tg_requires_grad(c));
+    tg_tape_reset();
+    tu_assert_close(tg_get(c, 1), 4, 0);
+    tg_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("tensor");
+    TCase *tc = tu_tcase("tensor");
+    tcase_add_test(tc, scalar_is_zero_dimensional);
+    tcase_add_test(tc, tensor_new_is_row_major);
+    tcase_add_test(tc, values_null_means_zeros_and_full_fills);
+    tcase_add_test(tc, f32_rounds_values);
+    tcase_add_test(tc, set_and_copy_from_write_in_place);
+    tcase_add_test(tc, four_and_six_dimensions);
+    tcase_add_test(tc, empty_tensor);
+    tcase_add_test(tc, params_are_persistent);
+    tcase_add_test(tc, tape_tensors_are_not_freed_by_tg_free);
+    tcase_add_test(tc, persistent_constant_needs_no_grad);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
