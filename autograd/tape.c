@@ -265,6 +265,34 @@ tg_tensor **tg__tape_nodes(int64_t *len)
     return thread_tape ? thread_tape->nodes : NULL;
 }
 
+static size_t arena_capacity(const arena *a)
+{
+    size_t total = 0;
+    for (const chunk *c = a->head; c; c = c->next)
+        total += c->cap;
+    return total;
+}
+
+/* Grows the arena about to be used to the capacity of the one just filled.
+ * One chunk that large holds the same sequence of requests (the filled arena
+ * lost space at its chunk ends; a single chunk loses none), so a loop that
+ * rebuilds one graph stops allocating after its first iteration even though
+ * the arenas alternate. Failure is harmless: allocation then happens lazily. */
+static void arena_mirror(arena *a, const arena *model)
+{
+    size_t have = arena_capacity(a), want = arena_capacity(model);
+    if (have >= want)
+        return;
+    chunk *c = chunk_new(align_up(want - have, DATA_ALIGN));
+    if (!c)
+        return;
+    if (a->tail)
+        a->tail->next = c;
+    else
+        a->head = c;
+    a->tail = c;
+}
+
 void tg_tape_reset(void)
 {
     tape *tp = thread_tape;
@@ -272,6 +300,7 @@ void tg_tape_reset(void)
         return;
     tp->generation = atomic_fetch_add(&next_generation, 1);
     tp->active ^= 1;
+    arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
     tp->arenas[tp->active].cur = NULL;
     tp->len = 0;
 }

@@ -92,36 +92,53 @@ int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, in
     return TG_OK;
 }
 
-tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
+tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
+                               tg_binary_kernel kernel)
 {
-    if (tg__check(op->name, a, 1) < 0 || tg__check(op->name, b, 2) < 0 ||
-        tg__check_same_dtype(op->name, a, b) < 0)
+    if (tg__check(fn, a, 1) < 0 || tg__check(fn, b, 2) < 0 || tg__check_same_dtype(fn, a, b) < 0)
         return NULL;
     tg_tensor *in[2] = {a, b};
     int ndim;
     int64_t shape[TG_MAX_DIMS];
     tg_bcast plan;
-    if (tg__broadcast(op->name, 2, in, &ndim, shape, &plan) < 0)
+    if (tg__broadcast(fn, 2, in, &ndim, shape, &plan) < 0)
         return NULL;
-    tg_tensor *out = tg__tape_tensor(op->name, (tg_dtype)a->dtype, ndim, shape);
+    tg_tensor *out = tg__tape_tensor(fn, (tg_dtype)a->dtype, ndim, shape);
+    if (out)
+        kernel(&plan, out, a, b);
+    return out;
+}
+
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
+{
+    tg_tensor *out = tg__constant_binary(op->name, a, b, kernel);
     if (!out)
         return NULL;
-    kernel(&plan, out, a, b);
+    tg_tensor *in[2] = {a, b};
     out = tg__record(out, op, 2, in);
     if (out)
         tg__clear_on_success();
     return out;
 }
 
-tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
+tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
+                              tg_unary_kernel kernel)
 {
-    if (tg__check(op->name, x, 1) < 0)
+    if (tg__check(fn, x, 1) < 0)
         return NULL;
-    tg_tensor *y = tg__tape_tensor(op->name, (tg_dtype)x->dtype, x->ndim, x->shape);
+    tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, x->ndim, x->shape);
     if (!y)
         return NULL;
     y->attr = attr;
     kernel(y, x, attr);
+    return y;
+}
+
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
+{
+    tg_tensor *y = tg__constant_unary(op->name, x, attr, kernel);
+    if (!y)
+        return NULL;
     y = tg__record(y, op, 1, &x);
     if (y)
         tg__clear_on_success();

@@ -91,6 +91,15 @@ tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_ker
 typedef void (*tg_unary_kernel)(tg_tensor *y, const tg_tensor *x, tg_attr attr);
 tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel);
 
+/* tg__binary and tg__unary without recording: the result never requires grad
+ * and errors name fn. Backward rules build their masks with these (which
+ * operand won a comparison, which side of a kink x lies on): a mask is
+ * piecewise constant, so holding it constant keeps a recorded sweep exact. */
+tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
+                               tg_binary_kernel kernel);
+tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
+                              tg_unary_kernel kernel);
+
 /* Reduces g to the shape of x by summing over the axes x was broadcast
  * along; returns g itself when the shapes already agree. */
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);

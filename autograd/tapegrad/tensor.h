@@ -131,10 +131,13 @@ bool tg_is_grad_enabled(void);
 
 /* Runs the statement after it with recording off:
  *     TG_NO_GRAD { y = tg_mul(w, x); }
- * Leaving the block with break, goto or return skips tg_no_grad_end. */
-#define TG_NO_GRAD \
-    for (int tg_ng_once_ = (tg_no_grad_begin(), 1); tg_ng_once_; \
-         tg_ng_once_ = (tg_no_grad_end(), 0))
+ * Blocks nest (on separate lines). Leaving one with break, goto or return
+ * skips tg_no_grad_end. */
+#define TG_NO_GRAD TG_NO_GRAD_AT_(TG_CAT_(tg_no_grad_once_, __LINE__))
+#define TG_NO_GRAD_AT_(once) \
+    for (int once = (tg_no_grad_begin(), 1); once; once = (tg_no_grad_end(), 0))
+#define TG_CAT_(a, b) TG_CAT2_(a, b)
+#define TG_CAT2_(a, b) a##b
 
 /* ---- errors ----------------------------------------------------------------- */
 

@@ -1,0 +1,40 @@
+/*
+ * div.c -- c = a / b elementwise, broadcasting.
+ *
+ *   forward   c_i = a_i / b_i; division by zero follows IEEE (inf, or NaN for
+ *             0 / 0) and is not an error
+ *   backward  da = sum_to(g / b, shape a)
+ *             db = sum_to(-g a / b^2, shape b), computed as -(g / b) c
+ */
+#include "kernel.h"
+
+static void div_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                       const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] / y[j]);
+    });
+}
+
+static int div_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *g_over_b = tg_div(g, b);
+    if (a->flags & TG_REQUIRES_GRAD) {
+        grad_in[0] = tg__unbroadcast(g_over_b, a);
+        if (!grad_in[0])
+            return tg_last_error_code();
+    }
+    if (b->flags & TG_REQUIRES_GRAD) {
+        grad_in[1] = tg__unbroadcast(tg_neg(tg_mul(g_over_b, out)), b);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op div_op = {"tg_div", 2, div_backward};
+
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&div_op, a, b, div_kernel); }

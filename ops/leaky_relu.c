@@ -1,0 +1,46 @@
+/*
+ * leaky_relu.c -- y = x >= 0 ? x : slope x; slope is kept in attr.f. For a
+ * slope below 1 this is the notes' max(slope x, x).
+ *
+ *   forward   NaN passes through
+ *   backward  dx = g (x > 0 ? 1 : slope): the kink x = 0 takes the slope, as
+ *             in PyTorch
+ */
+#include "kernel.h"
+
+static void leaky_relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        T slope = (T)attr.f;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = in[i] < 0 ? slope * in[i] : in[i];
+    });
+}
+
+static void local_slope_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        T slope = (T)attr.f;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = in[i] > 0 ? 1 : slope;
+    });
+}
+
+static int leaky_relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *local_slope =
+        tg__constant_unary(out->op->name, out->in[0], out->attr, local_slope_kernel);
+    grad_in[0] = tg_mul(g, local_slope);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op leaky_relu_op = {"tg_leaky_relu", 1, leaky_relu_backward};
+
+tg_tensor *tg_leaky_relu(tg_tensor *x, double slope)
+{
+    return tg__unary(&leaky_relu_op, x, (tg_attr){.f = slope}, leaky_relu_kernel);
+}

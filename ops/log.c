@@ -1,0 +1,30 @@
+/*
+ * log.c -- y = ln x.
+ *
+ *   forward   outside the domain the result follows IEEE, as in PyTorch:
+ *             ln 0 = -inf, ln of a negative number is NaN; neither is an
+ *             error, so a whole batch is computed and the caller can inspect it
+ *   backward  dx = g / x
+ */
+#include "kernel.h"
+
+static void log_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = log(in[i]);
+    });
+}
+
+static int log_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, out->in[0]);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op log_op = {"tg_log", 1, log_backward};
+
+tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&log_op, x, (tg_attr){0}, log_kernel); }

@@ -1,0 +1,282 @@
+/*
+ * matmul.c -- matrix products through CBLAS gemm.
+ *
+ *   forward   c = op(a) @ op(b), where op transposes the last two axes when
+ *             its flag is set (tg_matmul_t); the flags reach gemm as
+ *             CblasTrans, so no transposed copy is ever made
+ *   shapes    [m,k] @ [k,n] -> [m,n]. Leading axes are batch axes and
+ *             broadcast: [b,m,k] @ [k,n] -> [b,m,n], [2,1,m,k] @ [3,k,n] ->
+ *             [2,3,m,n]. tg_matmul also takes vectors: a 1-d left operand is
+ *             a [1,k] row, a 1-d right operand a [k,1] column, and that axis
+ *             is dropped from the result ([k] @ [k] -> 0-d).
+ *   backward  with A = op(a), B = op(b): dA = g B^T and dB = A^T g; undoing op
+ *               da = g op(b)^T,  or op(b) g^T when trans_a
+ *               db = op(a)^T g,  or g^T op(a) when trans_b
+ *             each one tg_matmul_t call (flags, no copies), then summed over
+ *             the batch axes the operand was broadcast along and reshaped
+ *             back for vectors.
+ *
+ * 0-d operands are an error (tg_mul scales). The batch is a loop of gemm
+ * calls, one per output matrix, except when b has no batch axes and a is not
+ * transposed: a's matrices are then consecutive rows of one tall matrix, and
+ * one gemm does them all. Matrix sides must fit BLAS's int.
+ */
+#include <cblas.h>
+#include <limits.h>
+#include <string.h>
+
+#include "kernel.h"
+
+typedef struct {
+    bool trans_a, trans_b;
+    int64_t m, k, n; /* op(a) is m x k and op(b) is k x n */
+    int batch_ndim;
+    int64_t batch[TG_MAX_DIMS]; /* broadcast batch shape */
+    /* matrices to advance per step along each batch axis; 0 where broadcast */
+    int64_t a_step[TG_MAX_DIMS], b_step[TG_MAX_DIMS];
+} gemm_plan;
+
+/* The stored shape of t's matrices; a vector is a row on the left of the
+ * product and a column on the right. */
+static void stored_matrix(const tg_tensor *t, bool left, int64_t *rows, int64_t *cols)
+{
+    if (t->ndim == 1) {
+        *rows = left ? 1 : t->shape[0];
+        *cols = left ? t->shape[0] : 1;
+        return;
+    }
+    *rows = t->shape[t->ndim - 2];
+    *cols = t->shape[t->ndim - 1];
+}
+
+static int batch_ndim(const tg_tensor *t) { return t->ndim > 2 ? t->ndim - 2 : 0; }
+
+static int shapes_error(const char *fn, const char *what, const gemm_plan *p, const tg_tensor *a,
+                        const tg_tensor *b)
+{
+    char as[96], bs[96];
+    return tg__fail(TG_ESHAPE, "%s: %s: %s%s @ %s%s", fn, what,
+                    tg__dims_str(a->ndim, a->shape, as, sizeof as), p->trans_a ? "^T" : "",
+                    tg__dims_str(b->ndim, b->shape, bs, sizeof bs), p->trans_b ? "^T" : "");
+}
+
+/* Broadcasts the batch axes (NumPy rules, aligned on the right). */
+static bool plan_batch(gemm_plan *p, const tg_tensor *a, const tg_tensor *b)
+{
+    int na = batch_ndim(a), nb = batch_ndim(b);
+    p->batch_ndim = na > nb ? na : nb;
+    int64_t a_matrices = 1, b_matrices = 1; /* in the batch axes right of d */
+    for (int d = p->batch_ndim - 1; d >= 0; d--) {
+        int sa = d - (p->batch_ndim - na), sb = d - (p->batch_ndim - nb);
+        int64_t da = sa >= 0 ? a->shape[sa] : 1, db = sb >= 0 ? b->shape[sb] : 1;
+        if (da != db && da != 1 && db != 1)
+            return false;
+        p->batch[d] = da == 1 ? db : da;
+        p->a_step[d] = da == 1 ? 0 : a_matrices;
+        p->b_step[d] = db == 1 ? 0 : b_matrices;
+        a_matrices *= da;
+        b_matrices *= db;
+    }
+    return true;
+}
+
+static int make_plan(const char *fn, const tg_tensor *a, const tg_tensor *b, bool trans_a,
+                     bool trans_b, gemm_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->trans_a = trans_a;
+    p->trans_b = trans_b;
+    int64_t a_rows, a_cols, b_rows, b_cols;
+    stored_matrix(a, true, &a_rows, &a_cols);
+    stored_matrix(b, false, &b_rows, &b_cols);
+    p->m = trans_a ? a_cols : a_rows;
+    p->k = trans_a ? a_rows : a_cols;
+    p->n = trans_b ? b_rows : b_cols;
+    if ((trans_b ? b_cols : b_rows) != p->k)
+        return shapes_error(fn, "inner dimensions differ", p, a, b);
+    if (!plan_batch(p, a, b))
+        return shapes_error(fn, "batch dimensions do not broadcast", p, a, b);
+    if (p->m > INT_MAX || p->k > INT_MAX || p->n > INT_MAX)
+        return shapes_error(fn, "a matrix side exceeds BLAS's int range", p, a, b);
+    return TG_OK;
+}
+
+/* The batch shape, then m and n unless a vector operand drops them. */
+static int result_shape(const gemm_plan *p, const tg_tensor *a, const tg_tensor *b,
+                        int64_t *shape)
+{
+    int ndim = p->batch_ndim;
+    memcpy(shape, p->batch, (size_t)ndim * sizeof *shape);
+    if (a->ndim > 1)
+        shape[ndim++] = p->m;
+    if (b->ndim > 1)
+        shape[ndim++] = p->n;
+    return ndim;
+}
+
+/* One row-major gemm c = op(a) @ op(b) with m rows (m > 0, k > 0, n > 0). */
+static void gemm(const gemm_plan *p, int64_t m, tg_dtype dtype, const void *a, const void *b,
+                 void *c)
+{
+    CBLAS_TRANSPOSE ta = p->trans_a ? CblasTrans : CblasNoTrans;
+    CBLAS_TRANSPOSE tb = p->trans_b ? CblasTrans : CblasNoTrans;
+    int rows = (int)m, n = (int)p->n, k = (int)p->k;
+    int lda = p->trans_a ? rows : k, ldb = p->trans_b ? k : n; /* stored row lengths */
+    if (dtype == TG_F32)
+        cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+}
+
+/* Advances the batch index like an odometer, carrying a's and b's matrix
+ * numbers along (they stand still on axes where their operand broadcasts). */
+static void next_batch(const gemm_plan *p, int64_t *idx, int64_t *a_mat, int64_t *b_mat)
+{
+    for (int d = p->batch_ndim - 1; d >= 0; d--) {
+        *a_mat += p->a_step[d];
+        *b_mat += p->b_step[d];
+        if (++idx[d] < p->batch[d])
+            return;
+        *a_mat -= p->a_step[d] * p->batch[d];
+        *b_mat -= p->b_step[d] * p->batch[d];
+        idx[d] = 0;
+    }
+}
+
+/* One gemm per output matrix. */
+static void batched_gemm(const gemm_plan *p, int64_t count, tg_tensor *c, const tg_tensor *a,
+                         const tg_tensor *b)
+{
+    size_t esize = tg__dtype_size((tg_dtype)c->dtype);
+    size_t a_bytes = (size_t)(p->m * p->k) * esize, b_bytes = (size_t)(p->k * p->n) * esize;
+    size_t c_bytes = (size_t)(p->m * p->n) * esize;
+    const char *a_data = a->data, *b_data = b->data;
+    char *c_data = c->data;
+    int64_t idx[TG_MAX_DIMS] = {0}, a_mat = 0, b_mat = 0;
+    for (int64_t t = 0; t < count; t++) {
+        gemm(p, p->m, (tg_dtype)c->dtype, a_data + (size_t)a_mat * a_bytes,
+             b_data + (size_t)b_mat * b_bytes, c_data + (size_t)t * c_bytes);
+        next_batch(p, idx, &a_mat, &b_mat);
+    }
+}
+
+static void matmul_kernel(const gemm_plan *p, tg_tensor *c, const tg_tensor *a,
+                          const tg_tensor *b)
+{
+    if (c->numel == 0)
+        return;
+    if (p->k == 0) { /* empty sums; BLAS would reject the zero row lengths */
+        memset(c->data, 0, (size_t)c->numel * tg__dtype_size((tg_dtype)c->dtype));
+        return;
+    }
+    int64_t count = tg__shape_numel(p->batch_ndim, p->batch);
+    /* with one shared b, a's untransposed matrices are the consecutive rows
+     * of a single [count * m, k] matrix, and c's likewise */
+    if (b->ndim <= 2 && !p->trans_a && count * p->m <= INT_MAX) {
+        gemm(p, count * p->m, (tg_dtype)c->dtype, a->data, b->data, c->data);
+        return;
+    }
+    batched_gemm(p, count, c, a, b);
+}
+
+static int check_operand(const char *fn, const tg_tensor *t, int argno, int min_ndim)
+{
+    int rc = tg__check(fn, t, argno);
+    if (rc < 0 || t->ndim >= min_ndim)
+        return rc;
+    char dims[96];
+    return tg__fail(TG_ESHAPE, "%s: argument %d has shape %s; it needs at least %d dimension%s",
+                    fn, argno, tg__dims_str(t->ndim, t->shape, dims, sizeof dims), min_ndim,
+                    min_ndim > 1 ? "s" : "");
+}
+
+static tg_tensor *matmul(const tg_op *op, tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b,
+                         int min_ndim)
+{
+    const char *fn = op->name;
+    gemm_plan plan;
+    if (check_operand(fn, a, 1, min_ndim) < 0 || check_operand(fn, b, 2, min_ndim) < 0 ||
+        tg__check_same_dtype(fn, a, b) < 0 || make_plan(fn, a, b, trans_a, trans_b, &plan) < 0)
+        return NULL;
+    int64_t shape[TG_MAX_DIMS];
+    int ndim = result_shape(&plan, a, b, shape);
+    tg_tensor *c = tg__tape_tensor(fn, (tg_dtype)a->dtype, ndim, shape);
+    if (!c)
+        return NULL;
+    c->attr.i.flag_a = trans_a;
+    c->attr.i.flag_b = trans_b;
+    matmul_kernel(&plan, c, a, b);
+    tg_tensor *in[2] = {a, b};
+    c = tg__record(c, op, 2, in);
+    if (c)
+        tg__clear_on_success();
+    return c;
+}
+
+/* t as a stack of matrices: a vector becomes a [1,k] row on the left of the
+ * product or a [k,1] column on the right. */
+static tg_tensor *as_matrices(tg_tensor *t, bool left)
+{
+    if (t->ndim != 1)
+        return t;
+    int64_t shape[2] = {left ? 1 : t->shape[0], left ? t->shape[0] : 1};
+    return tg_reshape(t, 2, shape);
+}
+
+/* g with the axes that vector operands dropped from out put back as size 1. */
+static tg_tensor *grad_as_matrices(tg_tensor *g, const tg_tensor *out)
+{
+    bool a_vector = out->in[0]->ndim == 1, b_vector = out->in[1]->ndim == 1;
+    if (!a_vector && !b_vector)
+        return g;
+    int batch = out->ndim - !a_vector - !b_vector;
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, out->shape, (size_t)batch * sizeof *shape);
+    shape[batch] = a_vector ? 1 : out->shape[batch];
+    shape[batch + 1] = b_vector ? 1 : out->shape[out->ndim - 1];
+    return tg_reshape(g, batch + 2, shape);
+}
+
+/* The gradient d of t's matrix form t2, summed over the batch axes t was
+ * broadcast along and given t's own shape. */
+static tg_tensor *fit_operand(tg_tensor *d, const tg_tensor *t2, const tg_tensor *t)
+{
+    d = tg__unbroadcast(d, t2);
+    return t2 == t ? d : tg_reshape(d, t->ndim, t->shape);
+}
+
+static int matmul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    bool trans_a = out->attr.i.flag_a, trans_b = out->attr.i.flag_b;
+    tg_tensor *a2 = as_matrices(a, true), *b2 = as_matrices(b, false);
+    tg_tensor *g2 = grad_as_matrices(g, out);
+    if (a->flags & TG_REQUIRES_GRAD) {
+        tg_tensor *da = trans_a ? tg_matmul_t(b2, g2, trans_b, true)
+                                : tg_matmul_t(g2, b2, false, !trans_b);
+        grad_in[0] = fit_operand(da, a2, a);
+        if (!grad_in[0])
+            return tg_last_error_code();
+    }
+    if (b->flags & TG_REQUIRES_GRAD) {
+        tg_tensor *db = trans_b ? tg_matmul_t(g2, a2, true, trans_a)
+                                : tg_matmul_t(a2, g2, !trans_a, false);
+        grad_in[1] = fit_operand(db, b2, b);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op matmul_op = {"tg_matmul", 2, matmul_backward};
+static const tg_op matmul_t_op = {"tg_matmul_t", 2, matmul_backward};
+
+tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b)
+{
+    return matmul(&matmul_op, a, b, false, false, 1);
+}
+
+tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b)
+{
+    return matmul(&matmul_t_op, a, b, trans_a, trans_b, 2);
+}

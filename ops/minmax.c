@@ -1,0 +1,91 @@
+/*
+ * minmax.c -- elementwise c = max(a, b) and c = min(a, b), broadcasting.
+ *
+ *   forward   the larger (smaller) operand; a NaN in either operand wins,
+ *             so NaN propagates as in PyTorch
+ *   backward  g goes to the operand that won; on a tie a == b each side gets
+ *             g/2 (the two one-sided derivatives averaged, as in PyTorch).
+ *             Each share is summed back to its operand's shape.
+ */
+#include "kernel.h"
+
+static void maximum_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                           const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j,
+                       c[o] = x[i] > y[j] || isnan(x[i]) ? x[i] : y[j]);
+    });
+}
+
+static void minimum_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                           const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j,
+                       c[o] = x[i] < y[j] || isnan(x[i]) ? x[i] : y[j]);
+    });
+}
+
+/* The share of g that the first operand earns when the larger one wins:
+ * 1 if it is larger, 1/2 on a tie, else 0. */
+static void larger_share_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                                const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *m = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j,
+                       m[o] = x[i] > y[j] ? 1 : x[i] == y[j] ? (T)0.5 : 0);
+    });
+}
+
+/* Input k's share of g. The smaller operand winning is the larger winning
+ * with the operands swapped. */
+static tg_tensor *winner_grad(tg_tensor *out, tg_tensor *g, int k, bool larger_wins)
+{
+    tg_tensor *x = out->in[k], *other = out->in[1 - k];
+    tg_tensor *share = larger_wins
+                           ? tg__constant_binary(out->op->name, x, other, larger_share_kernel)
+                           : tg__constant_binary(out->op->name, other, x, larger_share_kernel);
+    return tg__unbroadcast(tg_mul(g, share), x);
+}
+
+static int minmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, bool larger_wins)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!(out->in[k]->flags & TG_REQUIRES_GRAD))
+            continue;
+        grad_in[k] = winner_grad(out, g, k, larger_wins);
+        if (!grad_in[k])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static int maximum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    return minmax_backward(out, g, grad_in, true);
+}
+
+static int minimum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    return minmax_backward(out, g, grad_in, false);
+}
+
+static const tg_op maximum_op = {"tg_maximum", 2, maximum_backward};
+static const tg_op minimum_op = {"tg_minimum", 2, minimum_backward};
+
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)
+{
+    return tg__binary(&maximum_op, a, b, maximum_kernel);
+}
+
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b)
+{
+    return tg__binary(&minimum_op, a, b, minimum_kernel);
+}

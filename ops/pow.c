@@ -1,0 +1,115 @@
+/*
+ * pow.c -- powers: c = a^b with a tensor exponent (broadcasting), and
+ * y = x^p with a constant exponent kept in attr.f.
+ *
+ *   pow         c_i = a_i^b_i, as C's pow: a negative base with a non-integer
+ *               exponent gives NaN, 0 to a negative power inf; not errors
+ *               da = sum_to(g b a^(b-1), shape a)
+ *               db = sum_to(g c ln a, shape b)
+ *   pow_scalar  y_i = x_i^p,  dx = g p x^(p-1)
+ *
+ * At a base of 0 these formulas meet 0 * inf. As in PyTorch the limits are
+ * taken instead: db = 0 where a == 0 and b >= 0, da = 0 where a == b == 0,
+ * and pow_scalar with p = 0 passes no gradient. The offending factor is
+ * replaced before it is computed (a -> 1 under the log, b - 1 -> 0 in the
+ * exponent) rather than masked afterwards, so no inf or NaN enters the
+ * rule and a recorded sweep stays differentiable. A negative base gets a
+ * NaN db, since ln a is NaN there.
+ */
+#include "kernel.h"
+
+static void pow_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                       const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = pow(x[i], y[j]));
+    });
+}
+
+static void zero_base_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                             const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *m = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, m[o] = x[i] == 0 && y[j] >= 0);
+    });
+}
+
+static void zero_base_and_exponent_kernel(const tg_bcast *plan, tg_tensor *out,
+                                          const tg_tensor *a, const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *m = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, m[o] = x[i] == 0 && y[j] == 0);
+    });
+}
+
+/* g b a^(b-1), with the exponent 0 where a == b == 0 (b makes the product 0) */
+static tg_tensor *base_grad(tg_tensor *out, tg_tensor *g)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *both_zero =
+        tg__constant_binary(out->op->name, a, b, zero_base_and_exponent_kernel);
+    tg_tensor *exponent = tg_where(both_zero, tg__scalar_like(a, 0), tg_add_scalar(b, -1));
+    return tg__unbroadcast(tg_mul(g, tg_mul(b, tg_pow(a, exponent))), a);
+}
+
+/* g c ln a, with 1 in place of a under the log where a == 0 and b >= 0 (c is
+ * finite there, so the product is 0) */
+static tg_tensor *exponent_grad(tg_tensor *out, tg_tensor *g)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *zero_base = tg__constant_binary(out->op->name, a, b, zero_base_kernel);
+    tg_tensor *log_base = tg_log(tg_where(zero_base, tg__scalar_like(a, 1), a));
+    return tg__unbroadcast(tg_mul(g, tg_mul(out, log_base)), b);
+}
+
+static int pow_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    if (out->in[0]->flags & TG_REQUIRES_GRAD) {
+        grad_in[0] = base_grad(out, g);
+        if (!grad_in[0])
+            return tg_last_error_code();
+    }
+    if (out->in[1]->flags & TG_REQUIRES_GRAD) {
+        grad_in[1] = exponent_grad(out, g);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op pow_op = {"tg_pow", 2, pow_backward};
+
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&pow_op, a, b, pow_kernel); }
+
+static void pow_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        T p = (T)attr.f;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = pow(in[i], p);
+    });
+}
+
+static int pow_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    double p = out->attr.f;
+    if (p == 0)
+        return TG_OK; /* x^0 is constant */
+    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_pow_scalar(out->in[0], p - 1), p));
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op pow_scalar_op = {"tg_pow_scalar", 1, pow_scalar_backward};
+
+tg_tensor *tg_pow_scalar(tg_tensor *x, double p)
+{
+    return tg__unary(&pow_scalar_op, x, (tg_attr){.f = p}, pow_scalar_kernel);
+}

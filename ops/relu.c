@@ -1,0 +1,41 @@
+/*
+ * relu.c -- y = max(0, x).
+ *
+ *   forward   NaN passes through
+ *   backward  dx = g [x > 0]: 0 at the kink x = 0, as in PyTorch
+ */
+#include "kernel.h"
+
+static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = in[i] < 0 ? 0 : in[i];
+    });
+}
+
+static void positive_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = in[i] > 0;
+    });
+}
+
+static int relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *positive =
+        tg__constant_unary(out->op->name, out->in[0], (tg_attr){0}, positive_kernel);
+    grad_in[0] = tg_mul(g, positive);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op relu_op = {"tg_relu", 1, relu_backward};
+
+tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&relu_op, x, (tg_attr){0}, relu_kernel); }

@@ -1,0 +1,57 @@
+/*
+ * scalar.c -- a tensor with a constant: y = x + c and y = c x. The constant
+ * is kept in attr.f of the result.
+ *
+ *   add_scalar  y_i = x_i + c,  dx = g
+ *   mul_scalar  y_i = c x_i,    dx = c g
+ */
+#include "kernel.h"
+
+static void add_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T c = (T)attr.f;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = in[i] + c;
+    });
+}
+
+static int add_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    (void)out;
+    grad_in[0] = g;
+    return TG_OK;
+}
+
+static const tg_op add_scalar_op = {"tg_add_scalar", 1, add_scalar_backward};
+
+tg_tensor *tg_add_scalar(tg_tensor *x, double c)
+{
+    return tg__unary(&add_scalar_op, x, (tg_attr){.f = c}, add_scalar_kernel);
+}
+
+static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T c = (T)attr.f;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = c * in[i];
+    });
+}
+
+static int mul_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul_scalar(g, out->attr.f);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op mul_scalar_op = {"tg_mul_scalar", 1, mul_scalar_backward};
+
+tg_tensor *tg_mul_scalar(tg_tensor *x, double c)
+{
+    return tg__unary(&mul_scalar_op, x, (tg_attr){.f = c}, mul_scalar_kernel);
+}

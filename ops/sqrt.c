@@ -1,0 +1,29 @@
+/*
+ * sqrt.c -- y = sqrt x.
+ *
+ *   forward   the square root of a negative number is NaN (IEEE, as in
+ *             PyTorch), not an error
+ *   backward  dx = g / (2 y), from the saved output; inf at x = 0
+ */
+#include "kernel.h"
+
+static void sqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = sqrt(in[i]);
+    });
+}
+
+static int sqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_mul_scalar(out, 2));
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op sqrt_op = {"tg_sqrt", 1, sqrt_backward};
+
+tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&sqrt_op, x, (tg_attr){0}, sqrt_kernel); }

@@ -1,0 +1,29 @@
+/*
+ * tanh.c -- t = tanh x = 2 sigmoid(2x) - 1.
+ *
+ *   forward   C's tanh, which saturates to +-1 without overflow for any x
+ *   backward  dx = g (1 - t^2), from the saved output t
+ */
+#include "kernel.h"
+
+static void tanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            out[i] = tanh(in[i]);
+    });
+}
+
+static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *dt = tg_sub(tg__scalar_like(out, 1), tg_mul(out, out));
+    grad_in[0] = tg_mul(g, dt);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op tanh_op = {"tg_tanh", 1, tanh_backward};
+
+tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tanh_op, x, (tg_attr){0}, tanh_kernel); }

@@ -1,0 +1,67 @@
+/*
+ * transpose.c -- swaps the last two axes: y[..., j, i] = x[..., i, j].
+ *
+ *   backward  dx = transpose(g)
+ *
+ * Each [rows, cols] matrix of a batch becomes [cols, rows]. A 0-d or 1-d x
+ * has no pair of axes to swap and comes back unchanged, as a recorded copy:
+ * like every op result it is a new tensor with data of its own, never x
+ * itself or a view of it.
+ */
+#include <string.h>
+
+#include "kernel.h"
+
+static void transpose_kernel(tg_tensor *y, const tg_tensor *x)
+{
+    int64_t rows = x->shape[x->ndim - 2], cols = x->shape[x->ndim - 1];
+    int64_t size = rows * cols, count = size ? x->numel / size : 0;
+    TG_FOR_DTYPE(x->dtype, T, {
+        for (int64_t b = 0; b < count; b++) {
+            const T *src = (const T *)x->data + b * size;
+            T *dst = (T *)y->data + b * size;
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    dst[j * rows + i] = src[i * cols + j];
+        }
+    });
+}
+
+static int transpose_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    (void)out;
+    grad_in[0] = tg_transpose(g);
+    return grad_in[0] ? TG_OK : tg_last_error_code();
+}
+
+static const tg_op transpose_op = {"tg_transpose", 1, transpose_backward};
+
+static tg_tensor *transposed(const tg_tensor *x)
+{
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, x->shape, (size_t)x->ndim * sizeof *shape);
+    if (x->ndim >= 2) {
+        shape[x->ndim - 2] = x->shape[x->ndim - 1];
+        shape[x->ndim - 1] = x->shape[x->ndim - 2];
+    }
+    tg_tensor *y = tg__tape_tensor(transpose_op.name, (tg_dtype)x->dtype, x->ndim, shape);
+    if (!y)
+        return NULL;
+    if (x->ndim >= 2)
+        transpose_kernel(y, x);
+    else
+        memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
+    return y;
+}
+
+tg_tensor *tg_transpose(tg_tensor *x)
+{
+    if (tg__check(transpose_op.name, x, 1) < 0)
+        return NULL;
+    tg_tensor *y = transposed(x);
+    if (y)
+        y = tg__record(y, &transpose_op, 1, &x);
+    if (y)
+        tg__clear_on_success();
+    return y;
+}

@@ -1,0 +1,85 @@
+/*
+ * where.c -- y = cond != 0 ? a : b elementwise, broadcasting all three
+ * operands (which share a dtype) together.
+ *
+ *   backward  da = sum_to(where(cond, g, 0), shape a)
+ *             db = sum_to(where(cond, 0, g), shape b)
+ *             cond receives no gradient, even if it requires grad: the
+ *             choice is piecewise constant in it
+ */
+#include "kernel.h"
+
+/* Steps the offsets of the three operands to the next row of the plan's
+ * innermost axis, odometer style. */
+static void next_row(const tg_bcast *plan, int64_t *idx, int64_t *offset)
+{
+    for (int d = plan->ndim - 2; d >= 0; d--) {
+        for (int k = 0; k < 3; k++)
+            offset[k] += plan->stride[k][d];
+        if (++idx[d] < plan->shape[d])
+            return;
+        for (int k = 0; k < 3; k++)
+            offset[k] -= plan->stride[k][d] * plan->shape[d];
+        idx[d] = 0;
+    }
+}
+
+static void where_kernel(const tg_bcast *plan, tg_tensor *out, tg_tensor *const *in)
+{
+    int nd = plan->ndim;
+    int64_t inner = nd ? plan->shape[nd - 1] : 1, step[3] = {0};
+    for (int k = 0; nd && k < 3; k++)
+        step[k] = plan->stride[k][nd - 1];
+    int64_t idx[TG_MAX_DIMS] = {0}, offset[3] = {0};
+    TG_FOR_DTYPE(out->dtype, T, {
+        const T *c = in[0]->data, *a = in[1]->data, *b = in[2]->data;
+        T *y = out->data;
+        for (int64_t row = 0; row < out->numel; row += inner) {
+            const T *cr = c + offset[0], *ar = a + offset[1], *br = b + offset[2];
+            for (int64_t j = 0; j < inner; j++)
+                y[row + j] = cr[j * step[0]] != 0 ? ar[j * step[1]] : br[j * step[2]];
+            next_row(plan, idx, offset);
+        }
+    });
+}
+
+static int where_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *cond = out->in[0], *a = out->in[1], *b = out->in[2];
+    tg_tensor *zero = tg__scalar_like(g, 0);
+    if (a->flags & TG_REQUIRES_GRAD) {
+        grad_in[1] = tg__unbroadcast(tg_where(cond, g, zero), a);
+        if (!grad_in[1])
+            return tg_last_error_code();
+    }
+    if (b->flags & TG_REQUIRES_GRAD) {
+        grad_in[2] = tg__unbroadcast(tg_where(cond, zero, g), b);
+        if (!grad_in[2])
+            return tg_last_error_code();
+    }
+    return TG_OK;
+}
+
+static const tg_op where_op = {"tg_where", 3, where_backward};
+
+tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)
+{
+    const char *fn = where_op.name;
+    if (tg__check(fn, cond, 1) < 0 || tg__check(fn, a, 2) < 0 || tg__check(fn, b, 3) < 0 ||
+        tg__check_same_dtype(fn, cond, a) < 0 || tg__check_same_dtype(fn, a, b) < 0)
+        return NULL;
+    tg_tensor *in[3] = {cond, a, b};
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    if (tg__broadcast(fn, 3, in, &ndim, shape, &plan) < 0)
+        return NULL;
+    tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)a->dtype, ndim, shape);
+    if (!y)
+        return NULL;
+    where_kernel(&plan, y, in);
+    y = tg__record(y, &where_op, 3, in);
+    if (y)
+        tg__clear_on_success();
+    return y;
+}

@@ -1,0 +1,80 @@
+/* test_tanh.c -- tg_tanh: values, saturation, its sigmoid form, gradients. */
+#include "testutil.h"
+
+static tg_tensor *tanh_fn(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_tanh(in[0]);
+}
+
+START_TEST(tanh_values)
+{
+    double x[5] = {-3, -0.5, 0, 0.25, 2};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *y = tg_tanh(tu_tensor((tg_dtype)dt, TU_SHAPE(5), x, false));
+        tu_assert_ok(y);
+        ck_assert_int_eq(tg_dtype_of(y), dt);
+        for (int i = 0; i < 5; i++)
+            tu_assert_close(tg_get(y, i), tanh(x[i]), dt == TG_F32 ? 1e-6 : 1e-15);
+    }
+}
+END_TEST
+
+START_TEST(tanh_saturates_without_nan)
+{
+    double x[4] = {-1000, -30, 30, 1000}, want[4] = {-1, -1, 1, 1};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *t = tu_tensor((tg_dtype)dt, TU_SHAPE(4), x, true);
+        tg_tensor *y = tg_tanh(t);
+        tu_assert_ok(y);
+        ck_assert_int_eq(tg_backward_ex(y, tg_full((tg_dtype)dt, 1, (int64_t[]){4}, 1, false), 0),
+                         0);
+        for (int i = 0; i < 4; i++) {
+            tu_assert_close(tg_get(y, i), want[i], 0);
+            tu_assert_close(tg_grad_get(t, i), 0, 1e-12);
+        }
+    }
+}
+END_TEST
+
+/* tanh x = 2 sigmoid(2x) - 1, in values and in gradients */
+START_TEST(tanh_is_rescaled_sigmoid)
+{
+    double x[6] = {-4, -1.5, -0.1, 0, 0.7, 3};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *x1 = tu_tensor((tg_dtype)dt, TU_SHAPE(2, 3), x, true);
+        tg_tensor *x2 = tu_tensor((tg_dtype)dt, TU_SHAPE(2, 3), x, true);
+        tg_tensor *y1 = tg_tanh(x1);
+        tg_tensor *y2 = tg_add_scalar(tg_mul_scalar(tg_sigmoid(tg_mul_scalar(x2, 2)), 2), -1);
+        tu_assert_ok(y1);
+        tu_assert_ok(y2);
+        tg_tensor *ones = tg_full((tg_dtype)dt, 2, tg_shape(y1), 1, false);
+        ck_assert_int_eq(tg_backward_ex(y1, ones, 0), 0);
+        ck_assert_int_eq(tg_backward_ex(y2, ones, 0), 0);
+        double tol = dt == TG_F32 ? 1e-6 : 1e-14;
+        for (int i = 0; i < 6; i++) {
+            tu_assert_close(tg_get(y1, i), tg_get(y2, i), tol);
+            tu_assert_close(tg_grad_get(x1, i), tg_grad_get(x2, i), tol);
+            tu_assert_close(tg_grad_get(x1, i), 1 - tanh(x[i]) * tanh(x[i]), tol);
+        }
+    }
+}
+END_TEST
+
+START_TEST(tanh_gradcheck)
+{
+    static const tu_shape shapes[] = {TU_SCALAR, TU_SHAPE(5), TU_SHAPE(2, 3), TU_SHAPE(2, 1, 3)};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        tu_gradcheck_both(tanh_fn, NULL, 1, &shapes[i], -2, 2);
+}
+END_TEST
+
+TCase *tg_test_tanh(void)
+{
+    TCase *tc = tu_tcase("tanh");
+    tcase_add_test(tc, tanh_values);
+    tcase_add_test(tc, tanh_saturates_without_nan);
+    tcase_add_test(tc, tanh_is_rescaled_sigmoid);
+    tcase_add_test(tc, tanh_gradcheck);
+    return tc;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# test.sh -- builds tapegrad and runs every test three ways:
+#   1. an optimised build (RelWithDebInfo) under CTest, including the
+#      find_package consumer test against an installed copy;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build under CTest;
+#   3. valgrind memcheck over every suite of build 1 (leaks and errors fail).
+# Build trees go to build/ and build-asan/ at the repository root.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+cd "$root"
+
+section() { printf '\n== %s ==\n' "$1"; }
+
+section "release build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+section "AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+section "valgrind memcheck"
+# CK_FORK=no keeps each suite in one process so valgrind sees every test.
+status=0
+for suite in build/tests/suite_*; do
+    [ -x "$suite" ] || continue
+    echo "-- $(basename "$suite")"
+    if ! CK_FORK=no valgrind --quiet --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+        "$suite" >"build/$(basename "$suite").valgrind.log" 2>&1; then
+        cat "build/$(basename "$suite").valgrind.log"
+        echo "valgrind: $(basename "$suite") FAILED"
+        status=1
+    fi
+done
+[ "$status" -eq 0 ] && echo "valgrind: all suites clean"
+exit "$status"
