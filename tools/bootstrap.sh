@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config uthash-dev check libsubunit-dev
-libopenblas-dev zlib1g-dev valgrind"
+libopenblas-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist"
 
 missing=""
 for pkg in $PACKAGES; do
