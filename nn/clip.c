@@ -1,0 +1,54 @@
+/* clip.c -- clipping gradients by their global L2 norm. */
+#include <math.h>
+
+#include <tapegrad/optim.h>
+
+#include "../autograd/internal.h"
+
+/* Summed in double for both dtypes, so f32 gradients of a large model do not
+ * lose the small terms. */
+static double grad_norm(const tg_params *params)
+{
+    double sum = 0;
+    for (int i = 0; i < tg_params_count(params); i++) {
+        const tg_tensor *g = tg_params_at(params, i, NULL)->grad;
+        for (int64_t k = 0; g && k < g->numel; k++) {
+            double v = tg__load(g, k);
+            sum += v * v;
+        }
+    }
+    return sqrt(sum);
+}
+
+static void scale_grads(tg_params *params, double factor)
+{
+    for (int i = 0; i < tg_params_count(params); i++) {
+        tg_tensor *g = tg_params_at(params, i, NULL)->grad;
+        for (int64_t k = 0; g && k < g->numel; k++)
+            tg__store(g, k, tg__load(g, k) * factor);
+    }
+}
+
+double tg_clip_grad_norm(tg_params *params, double max_norm)
+{
+    if (!params) {
+        tg__fail(TG_ENULL, "tg_clip_grad_norm: argument 1 (params) is NULL");
+        return NAN;
+    }
+    if (!(max_norm >= 0)) { /* also NaN; INFINITY is allowed and only measures */
+        tg__fail(TG_EVALUE, "tg_clip_grad_norm: max_norm must be >= 0, got %g", max_norm);
+        return NAN;
+    }
+    double norm = grad_norm(params);
+    if (!isfinite(norm)) {
+        tg__fail(TG_EVALUE, "tg_clip_grad_norm: the gradient norm is %g; gradients left "
+                 "unchanged", norm);
+        return NAN;
+    }
+    /* PyTorch's rule: the 1e-6 keeps the factor finite for a zero norm. */
+    double factor = max_norm / (norm + 1e-6);
+    if (factor < 1)
+        scale_grads(params, factor);
+    tg__clear_on_success();
+    return norm;
+}

@@ -1,0 +1,424 @@
+/* optim.c -- SGD (momentum, Nesterov), Adam and AdamW over a parameter
+ * registry, with per-parameter state kept by name. The formulas are listed in
+ * tapegrad/optim.h and docs/optim.md. */
+#include <math.h>
+#include <string.h>
+
+#include <tapegrad/optim.h>
+
+#include "hash.h"
+
+enum { MAX_SLOTS = 2 };
+
+static const char *const sgd_slots[] = {"momentum_buffer"};
+static const char *const adam_slots[] = {"exp_avg", "exp_avg_sq"};
+
+typedef struct {
+    char name[TG_PARAM_NAME_MAX];
+    int64_t steps;              /* updates this parameter has received */
+    tg_tensor *slot[MAX_SLOTS]; /* persistent, the parameter's dtype and shape */
+    UT_hash_handle hh;
+} param_state;
+
+struct tg_optim {
+    tg_params *params;  /* borrowed */
+    tg_optim_config cfg;
+    int64_t steps;
+    param_state *states; /* uthash head, keyed by parameter name */
+};
+
+/* ---- configuration ---------------------------------------------------------- */
+
+tg_optim_config tg_optim_defaults(tg_optim_kind kind)
+{
+    return (tg_optim_config){
+        .kind = kind,
+        .lr = 1e-3,
+        .weight_decay = kind == TG_OPTIM_ADAMW ? 0.01 : 0.0,
+        .beta1 = 0.9,
+        .beta2 = 0.999,
+        .eps = 1e-8,
+    };
+}
+
+static int require(bool ok, const char *field, double value, const char *domain)
+{
+    if (ok)
+        return TG_OK;
+    return tg__fail(TG_EVALUE, "tg_optim_new: %s must be %s, got %g", field, domain, value);
+}
+
+static bool is_rate(double lr) { return isfinite(lr) && lr > 0; }
+static bool in_unit_interval(double v, bool closed) { return v >= 0 && (closed ? v <= 1 : v < 1); }
+
+static int check_sgd(const tg_optim_config *c)
+{
+    int rc = require(in_unit_interval(c->momentum, false), "momentum", c->momentum, "in [0, 1)");
+    if (rc == 0)
+        rc = require(in_unit_interval(c->dampening, true), "dampening", c->dampening, "in [0, 1]");
+    if (rc == 0 && c->nesterov)
+        rc = require(c->momentum > 0, "momentum", c->momentum, "> 0 with nesterov");
+    if (rc == 0 && c->nesterov)
+        rc = require(c->dampening == 0, "dampening", c->dampening, "0 with nesterov");
+    return rc;
+}
+
+static int check_adam(const tg_optim_config *c)
+{
+    int rc = require(in_unit_interval(c->beta1, false), "beta1", c->beta1, "in [0, 1)");
+    if (rc == 0)
+        rc = require(in_unit_interval(c->beta2, false), "beta2", c->beta2, "in [0, 1)");
+    if (rc == 0)
+        rc = require(isfinite(c->eps) && c->eps > 0, "eps", c->eps, "finite and > 0");
+    return rc;
+}
+
+/* Checks only the fields the kind reads, so a config written as
+ * {.kind = TG_OPTIM_SGD, .lr = 0.1} is valid. */
+static int check_config(const tg_optim_config *c)
+{
+    if (c->kind != TG_OPTIM_SGD && c->kind != TG_OPTIM_ADAM && c->kind != TG_OPTIM_ADAMW)
+        return tg__fail(TG_EVALUE, "tg_optim_new: kind %d is not a tg_optim_kind", (int)c->kind);
+    int rc = require(is_rate(c->lr), "lr", c->lr, "finite and > 0");
+    if (rc == 0)
+        rc = require(isfinite(c->weight_decay) && c->weight_decay >= 0, "weight_decay",
+                     c->weight_decay, "finite and >= 0");
+    if (rc == 0)
+        rc = c->kind == TG_OPTIM_SGD ? check_sgd(c) : check_adam(c);
+    return rc;
+}
+
+tg_optim *tg_optim_new(tg_params *params, const tg_optim_config *cfg)
+{
+    if (!params || !cfg) {
+        tg__fail(TG_ENULL, "tg_optim_new: argument %d (%s) is NULL", params ? 2 : 1,
+                 params ? "cfg" : "params");
+        return NULL;
+    }
+    if (check_config(cfg) < 0)
+        return NULL;
+    tg_optim *o = tg__alloc(sizeof *o);
+    if (!o) {
+        tg__fail(TG_ENOMEM, "tg_optim_new: out of memory");
+        return NULL;
+    }
+    *o = (tg_optim){.params = params, .cfg = *cfg};
+    tg__clear_on_success();
+    return o;
+}
+
+/* ---- per-parameter state ------------------------------------------------------ */
+
+static int slot_count(const tg_optim *o)
+{
+    if (o->cfg.kind == TG_OPTIM_SGD)
+        return o->cfg.momentum != 0 ? 1 : 0;
+    return 2;
+}
+
+static const char *slot_name(const tg_optim *o, int i)
+{
+    return o->cfg.kind == TG_OPTIM_SGD ? sgd_slots[i] : adam_slots[i];
+}
+
+static void free_state(param_state *s)
+{
+    for (int i = 0; i < MAX_SLOTS; i++)
+        tg_free(s->slot[i]);
+    tg__free(s, sizeof *s);
+}
+
+void tg_optim_free(tg_optim *o)
+{
+    if (!o)
+        return;
+    param_state *s, *tmp;
+    HASH_ITER(hh, o->states, s, tmp) {
+        HASH_DEL(o->states, s);
+        free_state(s);
+    }
+    tg__free(o, sizeof *o);
+}
+
+static param_state *find_state(const tg_optim *o, const char *name)
+{
+    param_state *s;
+    HASH_FIND_STR(o->states, name, s);
+    return s;
+}
+
+/* Zero-filled slots for parameter p, added to the table under name. */
+static param_state *new_state(tg_optim *o, const char *fn, const char *name, const tg_tensor *p)
+{
+    param_state *s = tg__alloc(sizeof *s);
+    if (!s) {
+        tg__fail(TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    strcpy(s->name, name);
+    bool ok = true;
+    for (int i = 0; i < slot_count(o) && ok; i++) {
+        s->slot[i] = tg_persistent((tg_dtype)p->dtype, p->ndim, p->shape, NULL, false);
+        ok = s->slot[i] != NULL;
+    }
+    if (ok) {
+        tg__hash_oom = false;
+        HASH_ADD_STR(o->states, name, s);
+        ok = !tg__hash_oom;
+    }
+    if (!ok) {
+        free_state(s);
+        tg__fail(TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
+        return NULL;
+    }
+    return s;
+}
+
+/* Makes the state of every parameter about to receive its first update, so
+ * that running out of memory fails the step before any parameter changes. */
+static int prepare_states(tg_optim *o)
+{
+    for (int i = 0; i < tg_params_count(o->params); i++) {
+        const char *name;
+        tg_tensor *p = tg_params_at(o->params, i, &name);
+        if (p->grad && !find_state(o, name) && !new_state(o, "tg_optim_step", name, p))
+            return TG_ENOMEM;
+    }
+    return TG_OK;
+}
+
+/* ---- the update rules --------------------------------------------------------
+ * Arithmetic is in double; every value is stored in the parameter's dtype,
+ * and a stored state value is read back rounded before it is used again. The
+ * loops take the dtype as a constant argument and are always inlined, so the
+ * compiler emits one loop per dtype with no per-element branch. */
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE static inline
+#endif
+
+ALWAYS_INLINE double load(tg_dtype dt, const void *a, int64_t i)
+{
+    return dt == TG_F32 ? (double)((const float *)a)[i] : ((const double *)a)[i];
+}
+
+/* Stores v and returns the value as stored. */
+ALWAYS_INLINE double store(tg_dtype dt, void *a, int64_t i, double v)
+{
+    if (dt == TG_F64)
+        return ((double *)a)[i] = v;
+    return ((float *)a)[i] = (float)v;
+}
+
+typedef struct {
+    double lr, weight_decay, momentum, dampening;
+    bool nesterov;
+    bool first; /* the momentum buffer starts as the gradient itself */
+} sgd_coef;
+
+ALWAYS_INLINE void sgd_loop(tg_dtype dt, const sgd_coef *c, int64_t n, void *p, const void *g,
+                            void *buf)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double w = load(dt, p, i);
+        double d = load(dt, g, i) + c->weight_decay * w;
+        if (buf) {
+            double b = c->first ? d : c->momentum * load(dt, buf, i) + (1 - c->dampening) * d;
+            b = store(dt, buf, i, b);
+            d = c->nesterov ? d + c->momentum * b : b;
+        }
+        store(dt, p, i, w - c->lr * d);
+    }
+}
+
+static void sgd_update(const tg_optim *o, tg_tensor *p, const param_state *s)
+{
+    const tg_optim_config *cfg = &o->cfg;
+    sgd_coef c = {cfg->lr, cfg->weight_decay, cfg->momentum, cfg->dampening, cfg->nesterov,
+                  s->steps == 1};
+    void *buf = s->slot[0] ? s->slot[0]->data : NULL;
+    if (p->dtype == TG_F32)
+        sgd_loop(TG_F32, &c, p->numel, p->data, p->grad->data, buf);
+    else
+        sgd_loop(TG_F64, &c, p->numel, p->data, p->grad->data, buf);
+}
+
+typedef struct {
+    double step_size;   /* lr / (1 - beta1^t): bias-corrected rate for m */
+    double sqrt_bc2;    /* sqrt(1 - beta2^t): bias correction of v */
+    double beta1, beta2, eps;
+    double l2;          /* Adam's L2 coefficient, 0 for AdamW */
+    double shrink;      /* AdamW's decoupled decay 1 - lr wd, 1 for Adam */
+} adam_coef;
+
+ALWAYS_INLINE void adam_loop(tg_dtype dt, const adam_coef *c, int64_t n, void *p, const void *g,
+                             void *m, void *v)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double w = load(dt, p, i) * c->shrink;
+        double d = load(dt, g, i) + c->l2 * w;
+        double mi = store(dt, m, i, c->beta1 * load(dt, m, i) + (1 - c->beta1) * d);
+        double vi = store(dt, v, i, c->beta2 * load(dt, v, i) + (1 - c->beta2) * d * d);
+        store(dt, p, i, w - c->step_size * mi / (sqrt(vi) / c->sqrt_bc2 + c->eps));
+    }
+}
+
+static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)
+{
+    const tg_optim_config *cfg = &o->cfg;
+    bool decoupled = cfg->kind == TG_OPTIM_ADAMW;
+    double t = (double)s->steps;
+    adam_coef c = {
+        .step_size = cfg->lr / (1 - pow(cfg->beta1, t)),
+        .sqrt_bc2 = sqrt(1 - pow(cfg->beta2, t)),
+        .beta1 = cfg->beta1,
+        .beta2 = cfg->beta2,
+        .eps = cfg->eps,
+        .l2 = decoupled ? 0 : cfg->weight_decay,
+        .shrink = decoupled ? 1 - cfg->lr * cfg->weight_decay : 1,
+    };
+    void *m = s->slot[0]->data, *v = s->slot[1]->data;
+    if (p->dtype == TG_F32)
+        adam_loop(TG_F32, &c, p->numel, p->data, p->grad->data, m, v);
+    else
+        adam_loop(TG_F64, &c, p->numel, p->data, p->grad->data, m, v);
+}
+
+int tg_optim_step(tg_optim *o)
+{
+    if (!o)
+        return tg__fail(TG_ENULL, "tg_optim_step: argument 1 (optim) is NULL");
+    int rc = prepare_states(o);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < tg_params_count(o->params); i++) {
+        const char *name;
+        tg_tensor *p = tg_params_at(o->params, i, &name);
+        if (!p->grad)
+            continue;
+        param_state *s = find_state(o, name);
+        s->steps++;
+        if (o->cfg.kind == TG_OPTIM_SGD)
+            sgd_update(o, p, s);
+        else
+            adam_update(o, p, s);
+    }
+    o->steps++;
+    tg__clear_on_success();
+    return TG_OK;
+}
+
+void tg_optim_zero_grad(tg_optim *o)
+{
+    if (o)
+        tg_params_zero_grad(o->params);
+}
+
+/* ---- accessors ----------------------------------------------------------------- */
+
+double tg_optim_lr(const tg_optim *o) { return o ? o->cfg.lr : NAN; }
+
+int tg_optim_set_lr(tg_optim *o, double lr)
+{
+    if (!o)
+        return tg__fail(TG_ENULL, "tg_optim_set_lr: argument 1 (optim) is NULL");
+    if (!is_rate(lr))
+        return tg__fail(TG_EVALUE, "tg_optim_set_lr: lr must be finite and > 0, got %g", lr);
+    o->cfg.lr = lr;
+    return TG_OK;
+}
+
+int64_t tg_optim_steps(const tg_optim *o) { return o ? o->steps : 0; }
+
+/* The parameter tensor named name, or NULL with an error from fn. */
+static tg_tensor *named_param(const tg_optim *o, const char *fn, const char *name)
+{
+    if (!o || !name) {
+        tg__fail(TG_ENULL, "%s: argument %d (%s) is NULL", fn, o ? 2 : 1,
+                 o ? "param_name" : "optim");
+        return NULL;
+    }
+    tg_tensor *p = tg_params_get(o->params, name);
+    if (!p)
+        tg__fail(TG_EVALUE, "%s: no parameter named \"%.80s\"", fn, name);
+    return p;
+}
+
+/* The index of slot among this optimizer's slots, or a negative code. */
+static int slot_index(const tg_optim *o, const char *fn, const char *slot)
+{
+    if (!slot)
+        return tg__fail(TG_ENULL, "%s: argument 3 (slot) is NULL", fn);
+    for (int i = 0; i < slot_count(o); i++)
+        if (strcmp(slot, slot_name(o, i)) == 0)
+            return i;
+    const char *kinds[] = {"SGD", "Adam", "AdamW"};
+    return tg__fail(TG_EVALUE, "%s: %s%s keeps no slot \"%.40s\"", fn, kinds[o->cfg.kind],
+                    o->cfg.kind == TG_OPTIM_SGD && o->cfg.momentum == 0 ? " without momentum" : "",
+                    slot);
+}
+
+const tg_tensor *tg_optim_state(const tg_optim *o, const char *name, const char *slot)
+{
+    if (!named_param(o, "tg_optim_state", name))
+        return NULL;
+    int i = slot_index(o, "tg_optim_state", slot);
+    if (i < 0)
+        return NULL;
+    const param_state *s = find_state(o, name);
+    if (!s) {
+        tg__fail(TG_ESTATE, "tg_optim_state: parameter \"%s\" has not been updated yet", name);
+        return NULL;
+    }
+    return s->slot[i];
+}
+
+int64_t tg_optim_param_steps(const tg_optim *o, const char *name)
+{
+    if (!named_param(o, "tg_optim_param_steps", name))
+        return tg_last_error_code();
+    const param_state *s = find_state(o, name);
+    return s ? s->steps : 0;
+}
+
+static int check_restore(const char *name, const tg_tensor *p, const tg_tensor *values,
+                         int64_t steps)
+{
+    int rc = tg__check("tg_optim_set_state", values, 4);
+    if (rc < 0)
+        return rc;
+    if (!tg__same_shape(p, values)) {
+        char want[96], got[96];
+        return tg__fail(TG_ESHAPE, "tg_optim_set_state: values of shape %s for \"%s\" of shape %s",
+                        tg__dims_str(values->ndim, values->shape, got, sizeof got), name,
+                        tg__dims_str(p->ndim, p->shape, want, sizeof want));
+    }
+    if (steps < 1)
+        return tg__fail(TG_EVALUE, "tg_optim_set_state: steps must be >= 1, got %lld",
+                        (long long)steps);
+    return TG_OK;
+}
+
+int tg_optim_set_state(tg_optim *o, const char *name, const char *slot, const tg_tensor *values,
+                       int64_t steps)
+{
+    const char *fn = "tg_optim_set_state";
+    tg_tensor *p = named_param(o, fn, name);
+    if (!p)
+        return tg_last_error_code();
+    int i = slot_index(o, fn, slot);
+    int rc = i < 0 ? i : check_restore(name, p, values, steps);
+    if (rc < 0)
+        return rc;
+    param_state *s = find_state(o, name);
+    if (!s && !(s = new_state(o, fn, name, p)))
+        return TG_ENOMEM;
+    for (int64_t k = 0; k < p->numel; k++)
+        tg__store(s->slot[i], k, tg__load(values, k));
+    s->steps = steps;
+    tg__clear_on_success();
+    return TG_OK;
+}
