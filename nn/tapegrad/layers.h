@@ -1,0 +1,108 @@
+/*
+ * tapegrad/layers.h -- initialisation, activations and a sequential model.
+ *
+ * A model is a sequence of layers, each either dense (z = W x + b, W of shape
+ * [out, in], b of [out]) or an activation. Layers are numbered from 0 in the
+ * order they were added, activations included, and a dense layer k registers
+ * its parameters as "k.weight" and "k.bias" in the model's tg_params, the
+ * names PyTorch's nn.Sequential gives: Linear(784,128), ReLU, Linear(128,10)
+ * owns 0.weight, 0.bias, 2.weight, 2.bias. Optimizers and checkpoints find
+ * the parameters there by name.
+ *
+ *     tg_model *m = tg_mlp_new(TG_F32, 3, (int64_t[]){784, 128, 10},
+ *                              TG_ACT_RELU, TG_ACT_LINEAR, 42);
+ *     tg_tensor *logits = tg_model_forward(m, images);   // [batch, 10]
+ *     ...
+ *     tg_model_free(m);
+ */
+#ifndef TAPEGRAD_LAYERS_H
+#define TAPEGRAD_LAYERS_H
+
+#include <tapegrad/params.h>
+#include <tapegrad/random.h>
+#include <tapegrad/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- initialisation ------------------------------------------------------ */
+
+typedef enum {
+    TG_INIT_XAVIER_UNIFORM, /* U(-a, a),  a = sqrt(6 / (fan_in + fan_out))  (Glorot) */
+    TG_INIT_XAVIER_NORMAL,  /* N(0, s^2), s = sqrt(2 / (fan_in + fan_out)) */
+    TG_INIT_HE_UNIFORM,     /* U(-a, a),  a = sqrt(6 / fan_in)             (Kaiming) */
+    TG_INIT_HE_NORMAL,      /* N(0, s^2), s = sqrt(2 / fan_in) */
+    TG_INIT_ZEROS           /* all 0; fans and rng are not used */
+} tg_init;
+
+/* Overwrites every element of t with a draw from the scheme, in row-major
+ * order, from rng (which advances). The draws do not depend on t's dtype, so
+ * the same seed gives the same values in f64 and (rounded) in f32. Fans must
+ * be positive for the random schemes. */
+int tg_init_tensor(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out, tg_rng *rng);
+const char *tg_init_name(tg_init scheme); /* "xavier_uniform", ...; "?" if unknown */
+
+/* ---- activations ----------------------------------------------------------- */
+
+typedef enum {
+    TG_ACT_LINEAR,     /* x */
+    TG_ACT_SIGMOID,    /* 1 / (1 + e^-x) */
+    TG_ACT_TANH,       /* tanh x */
+    TG_ACT_RELU,       /* max(0, x) */
+    TG_ACT_LEAKY_RELU, /* x >= 0 ? x : slope x */
+    TG_ACT_STEP,       /* 1 if x >= 0 else 0; passes no gradient */
+    TG_ACT_SOFTMAX     /* e^x_i / sum_j e^x_j along the last axis */
+} tg_activation;
+
+/* act applied to x through the matching op; slope is used by leaky relu only. */
+tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope);
+/* "linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"; "?" if unknown. */
+const char *tg_activation_name(tg_activation act);
+/* The activation called name (one of the names above); an unknown name is an
+ * error that lists the valid ones. */
+int tg_activation_parse(const char *name, tg_activation *out);
+
+/* ---- the sequential model -------------------------------------------------- */
+
+typedef struct tg_model tg_model;
+
+/* An empty model whose parameters will have dtype. */
+tg_model *tg_model_new(tg_dtype dtype);
+void tg_model_free(tg_model *model); /* frees the layers and every parameter; NULL ignored */
+
+/* Appends a dense layer [in] -> [out]: weight [out, in] drawn by init from rng
+ * (fan_in = in, fan_out = out; rng may be NULL for TG_INIT_ZEROS), bias [out]
+ * zeros. in must equal the out of the previous dense layer, if any. */
+int tg_model_add_dense(tg_model *model, int64_t in, int64_t out, tg_init init, tg_rng *rng);
+/* Appends an activation layer (slope for TG_ACT_LEAKY_RELU). */
+int tg_model_add_activation(tg_model *model, tg_activation act, double slope);
+
+/* A multilayer perceptron with n_sizes - 1 dense layers sizes[0] -> sizes[1]
+ * -> ... Each hidden dense layer is followed by the hidden activation and
+ * the last by the output one; TG_ACT_LINEAR adds no layer (so it takes no
+ * index), which makes output = TG_ACT_LINEAR give logits. Weights use He
+ * initialisation (uniform) when hidden is relu or leaky relu, Xavier (uniform)
+ * otherwise, drawn from a tg_rng seeded with seed; leaky relu uses slope 0.01. */
+tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activation hidden,
+                     tg_activation output, uint64_t seed);
+
+/* Runs x through every layer. x is a batch [batch, in], giving [batch, out]
+ * (dense: x W^T + b), or one sample [in], giving [out] (dense: W x + b). x must
+ * have the model's dtype. Everything the pass makes lives on the tape. */
+tg_tensor *tg_model_forward(tg_model *model, tg_tensor *x);
+
+/* The model's parameters (owned by the model; do not free). */
+tg_params *tg_model_params(tg_model *model);
+int tg_model_num_layers(const tg_model *model);
+tg_dtype tg_model_dtype(const tg_model *model);
+
+/* Writes a table of the layers (index, kind, parameter shapes and counts)
+ * and the total into buf, truncated to size like snprintf. Returns the
+ * length of the full text, or a negative code. */
+int tg_model_summary(const tg_model *model, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
