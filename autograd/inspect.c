@@ -1,0 +1,152 @@
+/* inspect.c -- the read-only view of the tape declared in tapegrad/inspect.h. */
+#include <math.h>
+#include <string.h>
+
+#include <tapegrad/inspect.h>
+
+#include "internal.h"
+
+_Static_assert(TG_INSPECT_MAX_INPUTS == TG_MAX_INPUTS,
+               "inspect.h promises room for every input of an op");
+
+/* Ops keep their parameters in the tg_attr union; which member is live
+ * depends on the op, so the accessors only read it for ops known to set it. */
+static const char *const constant_ops[] = {"tg_add_scalar", "tg_mul_scalar", "tg_pow_scalar",
+                                           "tg_leaky_relu"};
+static const char *const axis_ops[] = {"tg_softmax",  "tg_log_softmax", "tg_sum_axis",
+                                       "tg_mean_axis", "tg_max_axis",   "tg_min_axis"};
+
+static bool op_in(const tg_tensor *t, const char *const *names, size_t n)
+{
+    for (size_t i = 0; t->op && i < n; i++)
+        if (strcmp(t->op->name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+tg_tensor *tg_tape_node(int64_t pos)
+{
+    int64_t len;
+    tg_tensor **nodes = tg__tape_nodes(&len);
+    if (pos < 0 || pos >= len) {
+        tg__fail(TG_EVALUE, "tg_tape_node: position %lld out of range 0..%lld", (long long)pos,
+                 (long long)len - 1);
+        return NULL;
+    }
+    return nodes[pos];
+}
+
+int64_t tg_tape_position(const tg_tensor *t)
+{
+    if (tg__check("tg_tape_position", t, 1) < 0)
+        return -1;
+    return t->op ? t->tape_pos : -1;
+}
+
+const char *tg_op_name(const tg_tensor *t)
+{
+    if (tg__check("tg_op_name", t, 1) < 0)
+        return NULL;
+    return t->op ? t->op->name : NULL;
+}
+
+int tg_op_num_inputs(const tg_tensor *t)
+{
+    if (tg__check("tg_op_num_inputs", t, 1) < 0)
+        return 0;
+    return t->op ? t->n_inputs : 0;
+}
+
+tg_tensor *tg_op_input(const tg_tensor *t, int k)
+{
+    if (tg__check("tg_op_input", t, 1) < 0)
+        return NULL;
+    int n = t->op ? t->n_inputs : 0;
+    if (k < 0 || k >= n) {
+        tg__fail(TG_EVALUE, "tg_op_input: input %d out of range (the tensor has %d)", k, n);
+        return NULL;
+    }
+    return t->in[k];
+}
+
+double tg_op_constant(const tg_tensor *t)
+{
+    if (tg__check("tg_op_constant", t, 1) < 0)
+        return NAN;
+    if (!op_in(t, constant_ops, sizeof constant_ops / sizeof *constant_ops)) {
+        tg__fail(TG_EVALUE, "tg_op_constant: %s keeps no scalar constant",
+                 t->op ? t->op->name : "an unrecorded tensor");
+        return NAN;
+    }
+    return t->attr.f;
+}
+
+int tg_op_axis(const tg_tensor *t)
+{
+    int rc = tg__check("tg_op_axis", t, 1);
+    if (rc < 0)
+        return rc;
+    if (!op_in(t, axis_ops, sizeof axis_ops / sizeof *axis_ops))
+        return tg__fail(TG_EVALUE, "tg_op_axis: %s works along no single axis",
+                        t->op ? t->op->name : "an unrecorded tensor");
+    return t->attr.i.axis;
+}
+
+static int check_vjp_args(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out)
+{
+    int rc = tg__check("tg_vjp", node, 1);
+    if (rc == 0)
+        rc = tg__check("tg_vjp", upstream, 2);
+    if (rc < 0)
+        return rc;
+    if (!grads_out)
+        return tg__fail(TG_ENULL, "tg_vjp: argument 3 (grads_out) is NULL");
+    if (!node->op)
+        return tg__fail(TG_EVALUE, "tg_vjp: the tensor was not recorded by an op");
+    if (node->flags & TG_RELEASED)
+        return tg__fail(TG_ESTATE, "tg_vjp: %s (tape #%lld) was swept without "
+                        "TG_RETAIN_GRAPH; its graph is released",
+                        node->op->name, (long long)node->tape_pos);
+    if (!tg__same_shape(node, upstream) || node->dtype != upstream->dtype) {
+        char ns[96], us[96];
+        return tg__fail(TG_ESHAPE, "tg_vjp: upstream gradient %s %s does not match %s %s",
+                        tg_dtype_name((tg_dtype)upstream->dtype),
+                        tg__dims_str(upstream->ndim, upstream->shape, us, sizeof us),
+                        tg_dtype_name((tg_dtype)node->dtype),
+                        tg__dims_str(node->ndim, node->shape, ns, sizeof ns));
+    }
+    return TG_OK;
+}
+
+/* A rule may compute gradients for inputs that do not need one; they are
+ * dropped, as the sweep drops them. A wrong shape is a bug in the rule. */
+static int keep_needed(const tg_tensor *node, tg_tensor **grads)
+{
+    for (int k = 0; k < node->n_inputs; k++) {
+        const tg_tensor *x = node->in[k];
+        if (!(x->flags & TG_REQUIRES_GRAD))
+            grads[k] = NULL;
+        if (grads[k] && (!tg__same_shape(x, grads[k]) || x->dtype != grads[k]->dtype))
+            return tg__fail(TG_ESHAPE, "tg_vjp: %s produced a gradient of the wrong shape or "
+                            "dtype for input %d", node->op->name, k);
+    }
+    return TG_OK;
+}
+
+int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out)
+{
+    int rc = check_vjp_args(node, upstream, grads_out);
+    if (rc < 0)
+        return rc;
+    tg_tensor *grads[TG_MAX_INPUTS] = {NULL};
+    tg_no_grad_begin();
+    rc = node->op->backward(node, upstream, grads);
+    tg_no_grad_end();
+    if (rc == 0)
+        rc = keep_needed(node, grads);
+    for (int k = 0; k < node->n_inputs; k++)
+        grads_out[k] = rc == 0 ? grads[k] : NULL;
+    if (rc == 0)
+        tg__clear_on_success();
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * tapegrad/inspect.h -- read the tape: which op made a tensor, from which
+ * inputs, with which constants, and the vector-Jacobian product of one node.
+ *
+ * For tools that show the chain rule at work (the `tg explain` and `tg dot`
+ * subcommands) and for debugging. A sweep can be replayed step by step:
+ *
+ *     for (int64_t pos = tg_tape_position(y); pos >= 0; pos--) {
+ *         tg_tensor *node = tg_tape_node(pos), *grads[TG_INSPECT_MAX_INPUTS];
+ *         ... look up g, the gradient gathered so far for node ...
+ *         tg_vjp(node, g, grads);   // grads[k]: what input k receives from node
+ *     }
+ *
+ * Nothing here changes a tensor or a gradient. Errors return NULL, NaN or a
+ * negative TG_E* code with tg_last_error() set, as everywhere in tapegrad.
+ */
+#ifndef TAPEGRAD_INSPECT_H
+#define TAPEGRAD_INSPECT_H
+
+#include <tapegrad/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* No op has more inputs than this; arrays for tg_vjp can be this long. */
+#define TG_INSPECT_MAX_INPUTS 3
+
+/* The op result recorded at position pos (0 <= pos < tg_tape_length()) of
+ * the calling thread's tape. */
+tg_tensor *tg_tape_node(int64_t pos);
+
+/* t's position on the tape, or -1 for a leaf, a constant or a result that
+ * was not recorded. */
+int64_t tg_tape_position(const tg_tensor *t);
+
+/* The name of the op that recorded t ("tg_add", "tg_sigmoid", ...), or NULL
+ * when t was not recorded (a leaf or a constant). */
+const char *tg_op_name(const tg_tensor *t);
+
+/* The inputs of the op that recorded t, in argument order: 0 for an
+ * unrecorded tensor. Some ops keep a constant helper input that is not an
+ * argument (tg_max and tg_min keep the position of the extreme element). */
+int tg_op_num_inputs(const tg_tensor *t);
+tg_tensor *tg_op_input(const tg_tensor *t, int k);
+
+/* The scalar constant of a tg_add_scalar or tg_mul_scalar result (c), of a
+ * tg_pow_scalar result (the exponent) or of a tg_leaky_relu result (the
+ * slope). NaN with TG_EVALUE for any other tensor. */
+double tg_op_constant(const tg_tensor *t);
+
+/* The axis (0 .. ndim-1 of the input) a tg_softmax, tg_log_softmax or
+ * tg_*_axis result works along. Negative TG_EVALUE for any other tensor. */
+int tg_op_axis(const tg_tensor *t);
+
+/* Runs the backward rule of node, a recorded op result, on the gradient
+ * upstream (node's shape and dtype) and stores in grads_out[k], for each of
+ * the tg_op_num_inputs(node) inputs, the gradient that input receives, or
+ * NULL when it receives none (it does not require grad, or the rule passes
+ * nothing). Accumulated gradients are left alone and nothing is recorded:
+ * the results are tape tensors that are constants. */
+int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

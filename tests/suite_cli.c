@@ -1,0 +1,831 @@
+/* suite_cli.c -- the tg command-line tool, run as a program: its gradients
+ * against the C API on the notes' formulas and on random expressions, its
+ * error reports, a bounded fuzz run, and the checked-in explain outputs. */
+#include <errno.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+/* ---- running tg ----------------------------------------------------------- */
+
+typedef struct {
+    char *out, *err;
+    size_t out_len, err_len;
+    int status;  /* exit status, or -1 if tg did not exit normally */
+    int signal;  /* the signal that ended it, 0 if none */
+} run_result;
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+    char *grown = realloc(*buf, *len + n + 1);
+    ck_assert_ptr_nonnull(grown);
+    memcpy(grown + *len, data, n);
+    *len += n;
+    grown[*len] = '\0';
+    *buf = grown;
+}
+
+/* Reads both pipes until both close, so neither can fill up and block tg. */
+static void drain(int out_fd, int err_fd, run_result *r)
+{
+    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0 && errno == EINTR)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !fds[i].revents)
+                continue;
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                append(i ? &r->err : &r->out, i ? &r->err_len : &r->out_len, buf, (size_t)n);
+            } else {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+}
+
+/* Runs tg with argv (argv[0] is ignored and replaced by the binary). */
+static run_result run_tg(const char **argv, int argc)
+{
+    run_result r = {0};
+    append(&r.out, &r.out_len, "", 0);
+    append(&r.err, &r.err_len, "", 0);
+    int out_pipe[2], err_pipe[2];
+    ck_assert_int_eq(pipe(out_pipe), 0);
+    ck_assert_int_eq(pipe(err_pipe), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO);
+    for (int i = 0; i < 2; i++) {
+        posix_spawn_file_actions_addclose(&fa, out_pipe[i]);
+        posix_spawn_file_actions_addclose(&fa, err_pipe[i]);
+    }
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    args[0] = (char *)TG_BINARY;
+    for (int i = 1; i < argc; i++)
+        args[i] = (char *)argv[i];
+    pid_t pid;
+    int rc = posix_spawn(&pid, TG_BINARY, &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(args);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    ck_assert_msg(rc == 0, "cannot run %s: %s", TG_BINARY, strerror(rc));
+    drain(out_pipe[0], err_pipe[0], &r);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return r;
+}
+
+#define RUN(...) run_tg((const char *[]){"tg", __VA_ARGS__}, \
+                        (int)(sizeof((const char *[]){"tg", __VA_ARGS__}) / sizeof(char *)))
+
+static void free_result(run_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* ---- reading tg grad --json ----------------------------------------------- */
+
+/* The numbers of the JSON value at *p, flattened (null reads as NaN). */
+static int read_numbers(const char **p, double *out, int max)
+{
+    int n = 0, depth = 0;
+    do {
+        while (**p == ' ' || **p == ',')
+            (*p)++;
+        if (**p == '[') {
+            depth++;
+            (*p)++;
+        } else if (**p == ']') {
+            depth--;
+            (*p)++;
+        } else if (strncmp(*p, "null", 4) == 0) {
+            ck_assert_int_lt(n, max);
+            out[n++] = NAN;
+            *p += 4;
+        } else {
+            char *end;
+            ck_assert_int_lt(n, max);
+            out[n++] = strtod(*p, &end);
+            ck_assert_msg(end != *p, "not a number at \"%.20s\"", *p);
+            *p = end;
+        }
+    } while (depth > 0);
+    return n;
+}
+
+/* Value and the gradient of name, from the output of tg grad --json. */
+static int json_grad(const char *json, const char *name, double *out, int max)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\": ", name);
+    const char *grad = strstr(json, "\"grad\": {");
+    ck_assert_ptr_nonnull(grad);
+    const char *p = strstr(grad, key);
+    ck_assert_msg(p != NULL, "no gradient for %s in %s", name, json);
+    p += strlen(key);
+    return read_numbers(&p, out, max);
+}
+
+static double json_value(const char *json)
+{
+    const char *p = strstr(json, "{\"value\": ");
+    ck_assert_ptr_nonnull(p);
+    p += strlen("{\"value\": ");
+    double v;
+    read_numbers(&p, &v, 1);
+    return v;
+}
+
+/* ---- comparing with the C API ---------------------------------------------- */
+
+#define MAX_VARS 8
+#define MAX_ELEMS 64
+
+typedef struct {
+    const char *name;
+    int ndim;
+    int64_t shape[2];
+    double values[MAX_ELEMS];
+} var_spec;
+
+typedef tg_tensor *(*builder)(tg_tensor **v);
+
+static char *var_arg(const var_spec *v, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "%s=", v->name);
+    int64_t rows = v->ndim == 2 ? v->shape[0] : 1, cols = v->ndim ? v->shape[v->ndim - 1] : 1;
+    if (v->ndim == 2)
+        len += (size_t)snprintf(buf + len, size - len, "[");
+    for (int64_t r = 0; r < rows; r++) {
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", r ? "," : "", v->ndim ? "[" : "");
+        for (int64_t c = 0; c < cols; c++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%.17g", c ? "," : "",
+                                    v->values[r * cols + c]);
+        len += (size_t)snprintf(buf + len, size - len, "%s", v->ndim ? "]" : "");
+    }
+    if (v->ndim == 2)
+        snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+static bool close_enough(double got, double want, double tol)
+{
+    if (isnan(want))
+        return isnan(got);
+    return fabs(got - want) <= tol * (1 + fabs(want));
+}
+
+/* Runs tg grad --json on expr and checks value and every gradient against
+ * build() applied to the same variables through the C API. */
+static void compare_with_api(const char *expr, const var_spec *vars, int n, builder build,
+                             double tol)
+{
+    const char *argv[MAX_VARS + 4] = {"tg", "grad", expr, "--json"};
+    char args[MAX_VARS][1024];
+    tg_tensor *v[MAX_VARS];
+    for (int i = 0; i < n; i++) {
+        argv[4 + i] = var_arg(&vars[i], args[i], sizeof args[i]);
+        v[i] = tg_tensor_new(TG_F64, vars[i].ndim, vars[i].shape, vars[i].values, true);
+    }
+    run_result r = run_tg(argv, 4 + n);
+    ck_assert_msg(r.status == 0, "tg grad '%s' failed: %s", expr, r.err);
+    tg_tensor *y = build(v);
+    tu_assert_ok(y);
+    ck_assert_int_eq(tg_backward(y), 0);
+    ck_assert_msg(close_enough(json_value(r.out), tg_item(y), tol), "%s: value %s vs %.17g", expr,
+                  r.out, tg_item(y));
+    for (int i = 0; i < n; i++) {
+        double g[MAX_ELEMS];
+        int count = json_grad(r.out, vars[i].name, g, MAX_ELEMS);
+        ck_assert_int_eq(count, tg_numel(v[i]));
+        for (int k = 0; k < count; k++)
+            ck_assert_msg(close_enough(g[k], tg_grad_get(v[i], k), tol),
+                          "%s: d/d%s[%d] = %.17g from tg, %.17g from the API", expr,
+                          vars[i].name, k, g[k], tg_grad_get(v[i], k));
+    }
+    free_result(&r);
+    tg_tape_reset();
+}
+
+#define SCALAR(n, x) {n, 0, {0}, {x}}
+
+static tg_tensor *neuron(tg_tensor **v)
+{
+    tg_tensor *sum = tg_add(tg_add(tg_add(tg_mul(v[0], v[1]), tg_mul(v[2], v[3])),
+                                   tg_mul(v[4], v[5])), v[6]);
+    return tg_sigmoid(sum);
+}
+
+START_TEST(notes_neuron)
+{
+    var_spec vars[] = {SCALAR("w1", 0.4), SCALAR("x1", 1),    SCALAR("w2", 0.3), SCALAR("x2", -2),
+                       SCALAR("w3", -0.6), SCALAR("x3", 0.5), SCALAR("b", 0.1)};
+    compare_with_api("sigmoid(w1*x1 + w2*x2 + w3*x3 + b)", vars, 7, neuron, 1e-15);
+}
+END_TEST
+
+static tg_tensor *x_squared(tg_tensor **v) { return tg_sub(tg_mul(v[0], v[0]), tg_scalar(10)); }
+
+START_TEST(notes_x_squared_minus_ten)
+{
+    for (double x = -2; x <= 2; x += 0.5) {
+        var_spec vars[] = {SCALAR("x", x)};
+        compare_with_api("x^2 - 10", vars, 1, x_squared, 1e-15);
+    }
+    run_result r = RUN("grad", "x^2 - 10", "x=0", "--json");
+    ck_assert_str_eq(r.out, "{\"value\": -10, \"grad\": {\"x\": 0}}\n");
+    free_result(&r);
+}
+END_TEST
+
+static tg_tensor *tanh_of(tg_tensor **v) { return tg_tanh(v[0]); }
+
+START_TEST(notes_tanh_is_two_sigmoid_minus_one)
+{
+    for (double x = -3; x <= 3; x += 0.75) {
+        var_spec vars[] = {SCALAR("x", x)};
+        compare_with_api("tanh(x)", vars, 1, tanh_of, 1e-15);
+        compare_with_api("2*sigmoid(2*x) - 1", vars, 1, tanh_of, 1e-14);
+    }
+}
+END_TEST
+
+static tg_tensor *leaky(tg_tensor **v) { return tg_leaky_relu(v[0], 0.01); }
+
+START_TEST(notes_leaky_relu_is_max_of_small_x_and_x)
+{
+    const double xs[] = {-2, -0.5, 0.25, 3};
+    for (int i = 0; i < 4; i++) {
+        var_spec vars[] = {SCALAR("x", xs[i])};
+        compare_with_api("max(0.01*x, x)", vars, 1, leaky, 1e-15);
+        compare_with_api("leaky_relu(x)", vars, 1, leaky, 1e-15);
+        compare_with_api("leaky_relu(x, slope=0.01)", vars, 1, leaky, 1e-15);
+    }
+}
+END_TEST
+
+static tg_tensor *weighted_softmax(tg_tensor **v)
+{
+    return tg_sum(tg_mul(v[1], tg_softmax(v[0], -1)));
+}
+
+static tg_tensor *softmax_by_hand(tg_tensor **v)
+{
+    tg_tensor *e = tg_exp(v[0]);
+    return tg_sum(tg_mul(v[1], tg_div(e, tg_sum(e))));
+}
+
+START_TEST(notes_softmax)
+{
+    var_spec vars[] = {{"z", 1, {4}, {1, -0.5, 2, 0.25}}, {"c", 1, {4}, {0.1, 0.7, -0.3, 1.5}}};
+    compare_with_api("sum(c * softmax(z))", vars, 2, weighted_softmax, 1e-14);
+    compare_with_api("sum(c * exp(z) / sum(exp(z)))", vars, 2, softmax_by_hand, 1e-14);
+}
+END_TEST
+
+static tg_tensor *mse_api(tg_tensor **v)
+{
+    tg_tensor *d = tg_sub(v[0], v[1]);
+    return tg_mean(tg_mul(d, d));
+}
+
+static tg_tensor *l2_api(tg_tensor **v)
+{
+    tg_tensor *d = tg_sub(v[1], v[0]);
+    return tg_mul_scalar(tg_sum(tg_mul(d, d)), 0.5);
+}
+
+START_TEST(notes_mse_sse_l2)
+{
+    var_spec vars[] = {{"yhat", 1, {4}, {1.5, -2, 0.25, 3}}, {"y", 1, {4}, {1, -1, 0, 2.5}}};
+    compare_with_api("mse(yhat, y)", vars, 2, mse_api, 1e-15);
+    compare_with_api("1/4 * sum((y - yhat)^2)", vars, 2, mse_api, 1e-15);
+    compare_with_api("l2(yhat, y)", vars, 2, l2_api, 1e-15);
+    compare_with_api("sse(yhat, y) / 2", vars, 2, l2_api, 1e-15);
+}
+END_TEST
+
+static tg_tensor *bce_api(tg_tensor **v)
+{
+    tg_tensor *p = tg_sigmoid(v[0]), *y = v[1];
+    tg_tensor *pos = tg_mul(y, tg_log(p));
+    tg_tensor *neg = tg_mul(tg_sub(tg_scalar(1), y), tg_log(tg_sub(tg_scalar(1), p)));
+    return tg_mean(tg_neg(tg_add(pos, neg)));
+}
+
+START_TEST(notes_binary_cross_entropy)
+{
+    var_spec vars[] = {{"z", 1, {3}, {0.5, -1.5, 2}}, {"y", 1, {3}, {1, 0, 1}}};
+    compare_with_api("bce(sigmoid(z), y)", vars, 2, bce_api, 1e-14);
+    compare_with_api("bce_logits(z, y)", vars, 2, bce_api, 1e-14);
+    compare_with_api("mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))", vars, 2,
+                     bce_api, 1e-14);
+}
+END_TEST
+
+static tg_tensor *ce_api(tg_tensor **v)
+{
+    return tg_neg(tg_sum(tg_mul(v[1], tg_log_softmax(v[0], -1))));
+}
+
+START_TEST(notes_cross_entropy)
+{
+    var_spec probs[] = {{"z", 1, {3}, {2, -1, 0.5}}, {"t", 1, {3}, {0, 1, 0}}};
+    compare_with_api("ce(z, t)", probs, 2, ce_api, 1e-15);
+    run_result a = RUN("grad", "ce(z, 1)", "z=[2,-1,0.5]", "--json");
+    run_result b = RUN("grad", "ce(z, t)", "z=[2,-1,0.5]", "t=[0,1,0]", "--json", "--wrt", "z");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_str_eq(a.out, b.out);
+    free_result(&a);
+    free_result(&b);
+}
+END_TEST
+
+static tg_tensor *network(tg_tensor **v)
+{
+    tg_tensor *h = v[0];
+    for (int l = 0; l < 3; l++)
+        h = tg_sigmoid(tg_add(tg_matmul(v[1 + 2 * l], h), v[2 + 2 * l]));
+    tg_tensor *d = tg_sub(v[7], h);
+    return tg_mul_scalar(tg_sum(tg_mul(d, d)), 0.5);
+}
+
+START_TEST(notes_nested_network)
+{
+    var_spec vars[] = {
+        {"x", 1, {3}, {0.5, -1, 2}},
+        {"W1", 2, {4, 3}, {0.1, -0.2, 0.3, 0.4, 0.5, -0.6, -0.7, 0.8, 0.9, 0.2, 0.1, -0.3}},
+        {"b1", 1, {4}, {0.01, -0.02, 0.03, 0.04}},
+        {"W2", 2, {2, 4}, {0.3, -0.1, 0.2, 0.5, -0.4, 0.6, 0.1, -0.2}},
+        {"b2", 1, {2}, {0.1, -0.1}},
+        {"W3", 2, {1, 2}, {0.7, -0.8}},
+        {"b3", 1, {1}, {0.05}},
+        {"y", 1, {1}, {0.9}},
+    };
+    compare_with_api("h1 = sigmoid(W1 @ x + b1); h2 = sigmoid(W2 @ h1 + b2); "
+                     "yhat = sigmoid(W3 @ h2 + b3); l2(yhat, y)",
+                     vars, 8, network, 1e-14);
+    compare_with_api("let h1 = sigmoid(W1 @ x + b1); let h2 = sigmoid(W2 @ h1 + b2); "
+                     "1/2 * sum((y - sigmoid(W3 @ h2 + b3))^2)",
+                     vars, 8, network, 1e-14);
+}
+END_TEST
+
+/* ---- random expressions ----------------------------------------------------- */
+
+typedef struct {
+    char text[4096];
+    tg_tensor *t;
+} generated;
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 32);
+}
+
+static tg_tensor *gen_vars[4];
+static const char *gen_names[4] = {"a", "b", "u", "v"};
+
+static void say(generated *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->text, sizeof g->text, fmt, ap);
+    va_end(ap);
+}
+
+/* A random expression over a, b (scalars) and u, v (vectors of 3) as text
+ * and, built alongside, as C API calls. Arguments of log, sqrt and division
+ * are kept positive, so every expression is defined. */
+static void generate(generated *g, int depth)
+{
+    int pick = depth <= 0 ? (int)(next_rand() % 2) : (int)(next_rand() % 14);
+    static generated pool[16][2]; /* the operands, one pair per level */
+    generated *x = &pool[depth & 15][0], *y = &pool[depth & 15][1];
+    if (pick >= 2)
+        generate(x, depth - 1);
+    if (pick >= 2 && pick <= 6)
+        generate(y, depth - 1);
+    int k = (int)(next_rand() % 4);
+    double c = (int)(next_rand() % 9) / 4.0 + 0.5;
+    switch (pick) {
+    case 0: say(g, "%s", gen_names[k]); g->t = gen_vars[k]; break;
+    case 1: say(g, "%g", c); g->t = tg_scalar(c); break;
+    case 2: say(g, "(%s + %s)", x->text, y->text); g->t = tg_add(x->t, y->t); break;
+    case 3: say(g, "(%s - %s)", x->text, y->text); g->t = tg_sub(x->t, y->t); break;
+    case 4: say(g, "%s * %s", x->text, y->text); g->t = tg_mul(x->t, y->t); break;
+    case 5:
+        say(g, "%s / ((%s)^2 + 1)", x->text, y->text);
+        g->t = tg_div(x->t, tg_add_scalar(tg_pow_scalar(y->t, 2), 1));
+        break;
+    case 6: say(g, "max(%s, %s)", x->text, y->text); g->t = tg_maximum(x->t, y->t); break;
+    case 7: say(g, "sigmoid(%s)", x->text); g->t = tg_sigmoid(x->t); break;
+    case 8: say(g, "tanh(%s)", x->text); g->t = tg_tanh(x->t); break;
+    case 9:
+        say(g, "log((%s)^2 + 1)", x->text);
+        g->t = tg_log(tg_add_scalar(tg_pow_scalar(x->t, 2), 1));
+        break;
+    case 10:
+        say(g, "sqrt(1 + (%s)^2)", x->text);
+        g->t = tg_sqrt(tg_add_scalar(tg_pow_scalar(x->t, 2), 1));
+        break;
+    case 11: say(g, "-%s", x->text); g->t = tg_neg(x->t); break;
+    case 12: say(g, "exp(tanh(%s))", x->text); g->t = tg_exp(tg_tanh(x->t)); break;
+    default: say(g, "leaky_relu(%s, 0.1)", x->text); g->t = tg_leaky_relu(x->t, 0.1); break;
+    }
+}
+
+START_TEST(random_expressions_match_the_api)
+{
+    const double a = 0.7, b = -1.3, u[3] = {0.4, -0.9, 1.6}, v[3] = {-0.2, 1.1, 0.3};
+    for (int round = 0; round < 60; round++) {
+        gen_vars[0] = tg_tensor_new(TG_F64, 0, NULL, &a, true);
+        gen_vars[1] = tg_tensor_new(TG_F64, 0, NULL, &b, true);
+        gen_vars[2] = tg_tensor_new(TG_F64, 1, (int64_t[]){3}, u, true);
+        gen_vars[3] = tg_tensor_new(TG_F64, 1, (int64_t[]){3}, v, true);
+        generated g;
+        generate(&g, 1 + round % 4);
+        char expr[4200];
+        snprintf(expr, sizeof expr, "sum(%s)", g.text);
+        tg_tensor *y = tg_sum(g.t);
+        tu_assert_ok(y);
+        run_result r = RUN("grad", expr, "a=0.7", "b=-1.3", "u=[0.4,-0.9,1.6]",
+                           "v=[-0.2,1.1,0.3]", "--json");
+        ck_assert_msg(r.status == 0, "%s: %s", expr, r.err);
+        ck_assert_msg(close_enough(json_value(r.out), tg_item(y), 1e-12), "%s: %s vs %.17g",
+                      expr, r.out, tg_item(y));
+        if (tg_requires_grad(y))
+            ck_assert_int_eq(tg_backward(y), 0);
+        for (int k = 0; k < 4; k++) {
+            double grad[3];
+            int n = json_grad(r.out, gen_names[k], grad, 3);
+            for (int i = 0; i < n; i++)
+                ck_assert_msg(close_enough(grad[i], tg_grad_get(gen_vars[k], i), 1e-12),
+                              "%s: d/d%s[%d] %.17g vs %.17g", expr, gen_names[k], i, grad[i],
+                              tg_grad_get(gen_vars[k], i));
+        }
+        free_result(&r);
+        tg_tape_reset();
+    }
+}
+END_TEST
+
+/* ---- output formats and errors --------------------------------------------- */
+
+START_TEST(json_format_is_exact)
+{
+    run_result r = RUN("grad", "sum(x*y)", "x=2", "y=[1,2.5]", "--json");
+    ck_assert_str_eq(r.out, "{\"value\": 7, \"grad\": {\"x\": 3.5, \"y\": [2, 2]}}\n");
+    free_result(&r);
+    r = RUN("grad", "sum(W @ x) / 3", "W=[[1,2],[3,4]]", "x=[1,1]", "--json", "--wrt", "W");
+    ck_assert_str_eq(r.out, "{\"value\": 3.3333333333333335, \"grad\": {\"W\": "
+                            "[[0.33333333333333331, 0.33333333333333331], "
+                            "[0.33333333333333331, 0.33333333333333331]]}}\n");
+    free_result(&r);
+    r = RUN("grad", "log(x)", "x=-1", "--json"); /* NaN is written as null */
+    ck_assert_str_eq(r.out, "{\"value\": null, \"grad\": {\"x\": -1}}\n");
+    free_result(&r);
+}
+END_TEST
+
+static void assert_error(run_result r, const char *line1, const char *echo, const char *caret)
+{
+    char want[1024];
+    snprintf(want, sizeof want, "%s\n  %s\n  %s\n", line1, echo, caret);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.err, want);
+    ck_assert_str_eq(r.out, "");
+    free_result(&r);
+}
+
+START_TEST(errors_name_the_column_with_a_caret)
+{
+    assert_error(RUN("grad", "sigmoid(x", "x=1"), "tg: error at column 10: expected ',' or ')' "
+                 "in the argument list", "sigmoid(x", "         ^");
+    assert_error(RUN("grad", "x + foo(x)", "x=1"), "tg: error at column 5: unknown function 'foo'",
+                 "x + foo(x)", "    ^");
+    assert_error(RUN("grad", "2 * z", "x=1"), "tg: error at column 5: unknown variable 'z'",
+                 "2 * z", "    ^");
+    assert_error(RUN("grad", "tanh(x, x)", "x=1"),
+                 "tg: error at column 1: tanh() takes 1 argument, not 2", "tanh(x, x)", "^");
+    assert_error(RUN("grad", "sum(u + v)", "u=[1,2]", "v=[1,2,3]"),
+                 "tg: error at column 7: tg_add: shapes do not broadcast: [2] and [3]",
+                 "sum(u + v)", "      ^");
+    assert_error(RUN("grad", "x", "x=[[1,2],[3]]"),
+                 "tg: error at column 10 of argument: ragged array: this list's length differs "
+                 "from the one before it", "x=[[1,2],[3]]", "         ^");
+}
+END_TEST
+
+START_TEST(usage_errors_exit_with_two)
+{
+    run_result r = RUN("frobnicate");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "unknown command 'frobnicate'"));
+    free_result(&r);
+    r = RUN("grad", "x", "x=1", "--bogus");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+    r = RUN("grad");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+    r = RUN("grad", "x", "x=1", "--wrt", "q");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+    r = RUN("explain", "x", "x=1", "--format", "html");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+    run_result r = RUN("help");
+    ck_assert_int_eq(r.status, 0);
+    const char *cmds[] = {"grad", "explain", "dot", "gradcheck"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_ptr_nonnull(strstr(r.out, cmds[i]));
+        run_result h = RUN("help", cmds[i]);
+        ck_assert_int_eq(h.status, 0);
+        ck_assert_ptr_nonnull(strstr(h.out, "usage: tg "));
+        free_result(&h);
+    }
+    ck_assert_ptr_null(strstr(r.out, "train")); /* listed once it exists */
+    free_result(&r);
+    r = RUN("--version");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "tg (tapegrad) " TAPEGRAD_VERSION "\n");
+    free_result(&r);
+    r = RUN("help", "nope");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+}
+END_TEST
+
+START_TEST(dot_labels_op_value_and_gradient)
+{
+    run_result r = RUN("dot", "x*x + sigmoid(x)", "x=3");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "digraph tapegrad {"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[label=\"x\\nvalue 3\\ngrad 6.04518\""));
+    ck_assert_ptr_nonnull(strstr(r.out, "[label=\"v2 = sigmoid\\nvalue 0.952574\\ngrad 1\"]"));
+    free_result(&r);
+    char png[] = "/tmp/tg_dot_XXXXXX";
+    int fd = mkstemp(png);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    r = RUN("dot", "x*x", "x=3", "--png", png);
+    ck_assert_msg(r.status == 0 || (r.status == 1 && strstr(r.err, "Graphviz")),
+                  "status %d: %s", r.status, r.err);
+    unlink(png);
+    free_result(&r);
+}
+END_TEST
+
+START_TEST(gradcheck_table_passes)
+{
+    run_result r = RUN("gradcheck");
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "tg_matmul        f32"));
+    ck_assert_ptr_nonnull(strstr(r.out, "78 of 78 checks passed"));
+    free_result(&r);
+}
+END_TEST
+
+/* ---- explain outputs checked into docs/explain ----------------------------- */
+
+/* tests/cli/explain-examples.tsv: NAME<TAB>ARG<TAB>ARG...; each example's
+ * output is docs/explain/NAME (regenerate with tests/cli/regen-explain.sh). */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = NULL;
+    size_t len = 0, n;
+    char chunk[4096];
+    append(&buf, &len, "", 0);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        append(&buf, &len, chunk, n);
+    fclose(f);
+    return buf;
+}
+
+START_TEST(explain_outputs_match_docs)
+{
+    char *list = read_file(TG_SOURCE_DIR "/tests/cli/explain-examples.tsv");
+    int checked = 0;
+    for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#' || !line[0])
+            continue;
+        const char *argv[16] = {"tg"};
+        int argc = 1;
+        char *save = NULL, *name = strtok_r(line, "\t", &save);
+        for (char *f = strtok_r(NULL, "\t", &save); f && argc < 16; f = strtok_r(NULL, "\t", &save))
+            argv[argc++] = f;
+        char path[512];
+        snprintf(path, sizeof path, "%s/docs/explain/%s", TG_SOURCE_DIR, name);
+        char *want = read_file(path);
+        run_result r = run_tg(argv, argc);
+        ck_assert_msg(r.status == 0, "%s: %s", name, r.err);
+        ck_assert_msg(strcmp(r.out, want) == 0,
+                      "docs/explain/%s is out of date: run tests/cli/regen-explain.sh", name);
+        free(want);
+        free_result(&r);
+        checked++;
+    }
+    free(list);
+    ck_assert_int_ge(checked, 8);
+}
+END_TEST
+
+START_TEST(explain_makes_the_board_example_plain)
+{
+    run_result r = RUN("explain", "x^2 - 10", "x=0");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "d/dx x^2 = 2x = 0"));
+    ck_assert_ptr_nonnull(strstr(r.out, "dy/dx        = 0"));
+    free_result(&r);
+}
+END_TEST
+
+/* ---- no input crashes it ------------------------------------------------------ */
+
+static const char *const corpus[] = {
+    "sigmoid(w1*x1 + w2*x2 + w3*x3 + b)",
+    "x^2 - 10",
+    "2*sigmoid(2*x) - 1",
+    "max(0.01*x, x)",
+    "sum(c * softmax(z, axis=-1))",
+    "h = sigmoid(W @ z + c); let y = mse(h, c); y",
+    "bce(sigmoid(z), c) + bce_logits(z, c) + ce(z, 1) + ce(W, c)",
+    "l2(transpose(W) @ c, z) + sse(z, c) / min(z) - max(W)",
+    "leaky_relu(-x, slope=0.2) ^ 2 ^ 0.5 + log(abs(x)) + sqrt(exp(x))",
+    "mean(relu(z) * step(z) + linear(z) - log_softmax(z))",
+};
+
+static const char *const fuzz_vars[] = {"x=0.5", "w1=1", "w2=-1", "w3=2", "x1=0.1", "x2=0.2",
+                                        "x3=0.3", "b=0", "z=[1,-2,3]", "c=[0.2,0.3,0.5]",
+                                        "W=[[1,2,3],[4,5,6],[7,8,9]]"};
+
+static const char fuzz_bytes[] = "xzWc()[],;=+-*/^@.e0123456789 letsumaxigod\t\n\x01\xff";
+
+static void mutate(char *s, size_t cap)
+{
+    size_t len = strlen(s);
+    switch (next_rand() % 4) {
+    case 0: /* replace a byte */
+        if (len)
+            s[next_rand() % len] = fuzz_bytes[next_rand() % (sizeof fuzz_bytes - 1)];
+        break;
+    case 1: /* delete a span */
+        if (len) {
+            size_t at = next_rand() % len, n = 1 + next_rand() % 4;
+            n = at + n > len ? len - at : n;
+            memmove(s + at, s + at + n, len - at - n + 1);
+        }
+        break;
+    case 2: /* insert a byte */
+        if (len + 1 < cap) {
+            size_t at = len ? next_rand() % len : 0;
+            memmove(s + at + 1, s + at, len - at + 1);
+            s[at] = fuzz_bytes[next_rand() % (sizeof fuzz_bytes - 1)];
+        }
+        break;
+    default: /* duplicate the first half onto the end */
+        if (len + len / 2 < cap) {
+            memcpy(s + len, s, len / 2);
+            s[len + len / 2] = '\0';
+        }
+        break;
+    }
+}
+
+static void random_input(char *s, size_t cap)
+{
+    if (next_rand() % 5 == 0) { /* pure noise */
+        size_t len = next_rand() % (cap - 1);
+        for (size_t i = 0; i < len; i++)
+            s[i] = (char)(1 + next_rand() % 255);
+        s[len] = '\0';
+        return;
+    }
+    snprintf(s, cap, "%s", corpus[next_rand() % (sizeof corpus / sizeof *corpus)]);
+    for (int n = 1 + (int)(next_rand() % 6); n > 0; n--)
+        mutate(s, cap);
+}
+
+static void assert_no_crash(const char **argv, int argc)
+{
+    run_result r = run_tg(argv, argc);
+    ck_assert_msg(r.signal == 0 && (r.status == 0 || r.status == 2),
+                  "tg %s '%s' ended with status %d signal %d:\n%s", argv[1], argv[2], r.status,
+                  r.signal, r.err);
+    if (r.status == 2)
+        ck_assert_msg(strncmp(r.err, "tg: error", 9) == 0, "no error line: %s", r.err);
+    free_result(&r);
+}
+
+START_TEST(fuzz_never_crashes)
+{
+    const char *cmds[] = {"grad", "explain", "dot"};
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int cases = 0;
+    for (double elapsed = 0; cases < 2000 && elapsed < 4; cases++) {
+        char expr[256], var[64];
+        random_input(expr, sizeof expr);
+        size_t n_vars = sizeof fuzz_vars / sizeof *fuzz_vars, mutated = next_rand() % n_vars;
+        snprintf(var, sizeof var, "%s", fuzz_vars[mutated]);
+        if (next_rand() % 4 == 0)
+            mutate(var, sizeof var);
+        const char *argv[3 + 12] = {"tg", cmds[next_rand() % 3], expr};
+        int argc = 3;
+        for (size_t i = 0; i < n_vars; i++)
+            argv[argc++] = i == mutated ? var : fuzz_vars[i];
+        assert_no_crash(argv, argc);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        elapsed = (double)(now.tv_sec - start.tv_sec) + 1e-9 * (double)(now.tv_nsec - start.tv_nsec);
+    }
+    ck_assert_int_gt(cases, 50);
+}
+END_TEST
+
+START_TEST(deep_and_long_inputs_are_handled)
+{
+    static char deep[4000], chain[100000];
+    memset(deep, '(', 1000);
+    strcpy(deep + 1000, "x");
+    run_result r = RUN("grad", deep, "x=1");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "nested too deeply"));
+    free_result(&r);
+    memset(deep, '-', 3000);
+    strcpy(deep + 3000, "x");
+    assert_no_crash((const char *[]){"tg", "grad", deep, "x=1"}, 4);
+    size_t len = 0;
+    for (int i = 0; i < 30000; i++)
+        len += (size_t)sprintf(chain + len, "%sx", i ? "+" : "");
+    r = RUN("grad", chain, "x=1", "--json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "{\"value\": 30000, \"grad\": {\"x\": 30000}}\n");
+    free_result(&r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *notes = tu_tcase("notes");
+    tcase_add_test(notes, notes_neuron);
+    tcase_add_test(notes, notes_x_squared_minus_ten);
+    tcase_add_test(notes, notes_tanh_is_two_sigmoid_minus_one);
+    tcase_add_test(notes, notes_leaky_relu_is_max_of_small_x_and_x);
+    tcase_add_test(notes, notes_softmax);
+    tcase_add_test(notes, notes_mse_sse_l2);
+    tcase_add_test(notes, notes_binary_cross_entropy);
+    tcase_add_test(notes, notes_cross_entropy);
+    tcase_add_test(notes, notes_nested_network);
+    tcase_add_test(notes, random_expressions_match_the_api);
+    suite_add_tcase(s, notes);
+    TCase *cli = tu_tcase("interface");
+    tcase_add_test(cli, json_format_is_exact);
+    tcase_add_test(cli, errors_name_the_column_with_a_caret);
+    tcase_add_test(cli, usage_errors_exit_with_two);
+    tcase_add_test(cli, help_and_version);
+    tcase_add_test(cli, dot_labels_op_value_and_gradient);
+    tcase_add_test(cli, gradcheck_table_passes);
+    tcase_add_test(cli, explain_outputs_match_docs);
+    tcase_add_test(cli, explain_makes_the_board_example_plain);
+    suite_add_tcase(s, cli);
+    TCase *fuzz = tu_tcase("robustness");
+    tcase_add_test(fuzz, fuzz_never_crashes);
+    tcase_add_test(fuzz, deep_and_long_inputs_are_handled);
+    suite_add_tcase(s, fuzz);
+    return tu_run(s);
+}

@@ -1,0 +1,71 @@
+/* cmd_grad.c -- `tg grad`: the value and the gradient with respect to each
+ * variable, computed by tg_backward, as text or as JSON. */
+
+#include "tg.h"
+
+/* The gradient a variable received, zeros if none reached it. */
+static tg_tensor *gradient_of(tg_tensor *v)
+{
+    tg_tensor *g = tg_grad_tensor(v);
+    return g ? g : tg_full(TG_F64, tg_ndim(v), tg_shape(v), 0.0, false);
+}
+
+static void print_json(const session *s)
+{
+    printf("{\"value\": ");
+    json_number(stdout, tg_item(s->prog.result));
+    printf(", \"grad\": {");
+    bool first = true;
+    for (int i = 0; i < s->syms.n_inputs; i++) {
+        tg_tensor *v = symtab_input_value(&s->syms, i);
+        if (!tg_requires_grad(v))
+            continue;
+        printf("%s\"%s\": ", first ? "" : ", ", symtab_input_name(&s->syms, i));
+        json_tensor(stdout, gradient_of(v));
+        first = false;
+    }
+    printf("}}\n");
+}
+
+static void print_text(const session *s)
+{
+    const char *y = s->prog.result_name ? s->prog.result_name : "y";
+    printf("%s = %.10g\n", y, tg_item(s->prog.result));
+    for (int i = 0; i < s->syms.n_inputs; i++) {
+        tg_tensor *v = symtab_input_value(&s->syms, i);
+        if (!tg_requires_grad(v))
+            continue;
+        printf("d%s/d%s = ", y, symtab_input_name(&s->syms, i));
+        text_tensor(stdout, gradient_of(v));
+        putchar('\n');
+    }
+}
+
+static bool backward(const session *s, diag *d)
+{
+    if (!tg_requires_grad(s->prog.result))
+        return true; /* a constant: every gradient is zero */
+    if (tg_backward(s->prog.result) == 0)
+        return true;
+    diag_plain(d, "%s", tg_last_error());
+    return false;
+}
+
+int cmd_grad(int argc, char **argv)
+{
+    static const char *const options[] = {"--json", "--wrt", NULL};
+    cli_args a;
+    session s = {0};
+    diag d = {0};
+    bool ok = parse_cli_args(argc, argv, "grad", options, &a, &d) &&
+              session_open(&s, &a, &d) && backward(&s, &d);
+    if (!ok)
+        diag_print(&d);
+    else if (a.json)
+        print_json(&s);
+    else
+        print_text(&s);
+    session_close(&s);
+    cli_args_free(&a);
+    return ok ? 0 : TG_EXIT_USAGE;
+}

@@ -1,0 +1,109 @@
+/* format.c -- numbers and tensors as JSON and as short readable text. */
+#include <math.h>
+#include <string.h>
+
+#include "tg.h"
+
+void json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
+}
+
+/* Writes the block of t that starts at flat index base and spans axes
+ * axis.. of its shape; the recursion is at most TG_MAX_DIMS deep. */
+static void nested_block(FILE *f, const tg_tensor *t, int axis, int64_t base, int64_t stride,
+                         bool json)
+{
+    if (axis == tg_ndim(t)) {
+        if (json)
+            json_number(f, tg_get(t, base));
+        else
+            fprintf(f, "%.10g", tg_get(t, base));
+        return;
+    }
+    int64_t n = tg_shape(t)[axis], inner = stride / (n ? n : 1);
+    fputc('[', f);
+    for (int64_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        nested_block(f, t, axis + 1, base + i * inner, inner, json);
+    }
+    fputc(']', f);
+}
+
+void json_tensor(FILE *f, const tg_tensor *t) { nested_block(f, t, 0, 0, tg_numel(t), true); }
+void text_tensor(FILE *f, const tg_tensor *t) { nested_block(f, t, 0, 0, tg_numel(t), false); }
+
+char *number_brief(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.6g", v == 0 ? 0.0 : v); /* no "-0" */
+    return buf;
+}
+
+typedef struct {
+    char *buf;
+    size_t size, len;
+} text_out;
+
+static void put(text_out *o, const char *s)
+{
+    size_t n = strlen(s);
+    if (o->len + n >= o->size) { /* keep the tail free for the ellipsis */
+        n = o->len + 1 < o->size ? o->size - o->len - 1 : 0;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+/* Long axes show their first two and last entries around "...". */
+static void brief_block(text_out *o, const tg_tensor *t, int axis, int64_t base, int64_t stride)
+{
+    if (axis == tg_ndim(t)) {
+        char num[32];
+        snprintf(num, sizeof num, "%.4g", tg_get(t, base) == 0 ? 0.0 : tg_get(t, base));
+        put(o, num);
+        return;
+    }
+    int64_t n = tg_shape(t)[axis], inner = stride / (n ? n : 1);
+    put(o, "[");
+    for (int64_t i = 0; i < n; i++) {
+        if (n > 4 && i == 2) {
+            put(o, ", ...");
+            i = n - 1;
+        }
+        if (i)
+            put(o, ", ");
+        brief_block(o, t, axis + 1, base + i * inner, inner);
+    }
+    put(o, "]");
+}
+
+char *tensor_brief(const tg_tensor *t, char *buf, size_t size)
+{
+    if (tg_ndim(t) == 0)
+        return number_brief(tg_get(t, 0), buf, size);
+    text_out o = {buf, size > 4 ? size - 4 : size, 0};
+    buf[0] = '\0';
+    brief_block(&o, t, 0, 0, tg_numel(t));
+    if (o.len + 1 >= o.size && size > 4)
+        strcat(buf, "...");
+    return buf;
+}
+
+char *shape_text(const tg_tensor *t, char *buf, size_t size)
+{
+    if (tg_ndim(t) == 0) {
+        snprintf(buf, size, "scalar");
+        return buf;
+    }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < tg_ndim(t) && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, i ? "x%lld" : "%lld",
+                                (long long)tg_shape(t)[i]);
+    return buf;
+}

@@ -1,0 +1,156 @@
+/* main.c -- `tg`, git-style: tg COMMAND [ARGS...]. Each command is one row
+ * of the table below; a new command (train, eval) is a function and a row. */
+#include <string.h>
+
+#include "tg.h"
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    const char *usage; /* the synopsis and options, printed by tg help NAME */
+} command;
+
+static const command commands[] = {
+    {"grad", "the value and the gradients of an expression", cmd_grad,
+     "usage: tg grad EXPR NAME=VALUE... [--json] [--wrt NAME,...]\n"
+     "\n"
+     "Evaluates EXPR in float64 with the variables given and prints its value and its\n"
+     "gradient with respect to every variable.\n"
+     "\n"
+     "  --json          print {\"value\": V, \"grad\": {\"NAME\": G, ...}}, numbers with 17\n"
+     "                  significant digits, arrays shaped like the variables; NaN and\n"
+     "                  infinities are written as null\n"
+     "  --wrt a,b       gradients with respect to these variables only; the others are\n"
+     "                  constants\n"
+     "\n"
+     "example: tg grad 'sigmoid(w*x + b)' w=0.5 x=2 b=0.1 --wrt w,b\n"},
+    {"explain", "the chain rule step by step: the forward tape and the reverse sweep",
+     cmd_explain,
+     "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex] [--wrt NAME,...]\n"
+     "\n"
+     "Prints the forward tape (each node: its op, inputs and value), then the reverse\n"
+     "sweep node by node -- upstream gradient x local derivative = contribution, with the\n"
+     "local derivative written out -- and the final gradients.\n"
+     "\n"
+     "  --format F      text (default, fits 100 columns), markdown or latex\n"
+     "  --wrt a,b       follow the gradients of these variables only\n"
+     "\n"
+     "example: tg explain 'x^2 - 10' x=0\n"},
+    {"dot", "the computation graph in Graphviz DOT, with values and gradients", cmd_dot,
+     "usage: tg dot EXPR NAME=VALUE... [--png FILE] [--wrt NAME,...]\n"
+     "\n"
+     "Prints the graph of EXPR in Graphviz's DOT language: one box per variable,\n"
+     "constant and op, labelled with the op, the value and the gradient.\n"
+     "\n"
+     "  --png FILE      render the graph to FILE with Graphviz's dot program instead\n"
+     "  --wrt a,b       gradients with respect to these variables only\n"
+     "\n"
+     "example: tg dot 'tanh(w*x + b)' w=0.5 x=2 b=0.1 | dot -Tsvg > graph.svg\n"},
+    {"gradcheck", "every op's gradient against finite differences, as a table", cmd_gradcheck,
+     "usage: tg gradcheck [--seed N]\n"
+     "\n"
+     "Runs tg_gradcheck on every op in float32 and float64 on shapes drawn at random\n"
+     "(from the seed, 1 unless given) and prints op, dtype, shape, the largest\n"
+     "difference between the analytic and the numeric gradient, and whether it passed.\n"
+     "Exits with 1 when any check fails.\n"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static const char expressions_help[] =
+    "Expressions\n"
+    "  numbers 2, -1.5, 1e-3; names; + - * / ^ (power, right-associative) @ (matmul);\n"
+    "  unary minus; parentheses; precedence as in Python (-x^2 is -(x^2)).\n"
+    "  functions: exp log sqrt abs sigmoid tanh relu leaky_relu(x[, slope=0.01]) step\n"
+    "    linear softmax(x[, axis=-1]) log_softmax(x[, axis=-1]) sum mean transpose,\n"
+    "    max/min (one argument: the largest/smallest element; two: elementwise)\n"
+    "  losses (prediction, target), averaged like PyTorch: mse sse l2 bce bce_logits,\n"
+    "    ce(logits, target) with class indices or probabilities as target\n"
+    "  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
+    "    the last one is the result\n"
+    "  variables: NAME=VALUE, VALUE a number or a nested array such as W=[[1,2],[3,4]]\n";
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static bool has_help(const char *cmd) { return find_command(cmd) || strcmp(cmd, "expressions") == 0; }
+
+/* The command list, or one command's usage (also for tg CMD --help). */
+static void print_help(FILE *f, const char *cmd)
+{
+    const command *c = cmd ? find_command(cmd) : NULL;
+    if (c) {
+        fputs(c->usage, f);
+        return;
+    }
+    if (cmd && strcmp(cmd, "expressions") == 0) {
+        fputs(expressions_help, f);
+        return;
+    }
+    fputs("usage: tg COMMAND [ARGS...]\n\n"
+          "Differentiates expressions with tapegrad (reverse-mode automatic differentiation).\n\n"
+          "Commands\n", f);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-11s%s\n", commands[i].name, commands[i].summary);
+    fputs("  help       this text; tg help COMMAND for one command\n\n", f);
+    fputs(expressions_help, f);
+    fputs("\nExit status: 0 success, 1 failure (a failing check, Graphviz missing),\n"
+          "2 bad input or usage.\n", f);
+}
+
+static int help(int argc, char **argv)
+{
+    if (argc > 1 || (argc == 1 && !has_help(argv[0]))) {
+        fprintf(stderr, "tg: error: no help for '%s'; try tg help\n", argv[argc > 1]);
+        return TG_EXIT_USAGE;
+    }
+    print_help(stdout, argc ? argv[0] : NULL);
+    return 0;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr, NULL);
+        return TG_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0) {
+        printf("tg (tapegrad) %s\n", TAPEGRAD_VERSION);
+        return 0;
+    }
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return help(argc - 2, argv + 2);
+    const command *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "tg: error: unknown command '%s'; the commands are listed by tg help\n",
+                name);
+        return TG_EXIT_USAGE;
+    }
+    if (wants_help(argc - 2, argv + 2)) {
+        print_help(stdout, name);
+        return 0;
+    }
+    return c->run(argc - 2, argv + 2);
+}
+
+int main(int argc, char **argv)
+{
+    int status = dispatch(argc, argv);
+    tg_tape_destroy(); /* so that leak checkers see a clean exit */
+    return status;
+}

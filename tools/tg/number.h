@@ -1,0 +1,13 @@
+/* number.h -- the number syntax shared by expressions and NAME=VALUE. */
+#ifndef TG_TOOL_NUMBER_H
+#define TG_TOOL_NUMBER_H
+
+#include <stddef.h>
+
+/* Scans an unsigned decimal number (2, 1.5, .5, 1e-3) at s. Returns the
+ * bytes it spans, 0 when s does not start one, or -1 when it does not fit a
+ * finite double; *v gets its value. strtod alone would also take hex, inf
+ * and nan, which the language does not have. */
+int scan_number(const char *s, double *v);
+
+#endif

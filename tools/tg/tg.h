@@ -1,0 +1,171 @@
+/*
+ * tg.h -- what the parts of the `tg` command-line tool share.
+ *
+ * The tool parses an expression and evaluates it as it parses, so the
+ * expression becomes tapegrad ops on the tape; the subcommands then read the
+ * tape (grad: tg_backward; explain and dot: a replayed sweep through tg_vjp).
+ * Exit status: 0 success, 1 a failure that is not the input's fault (a
+ * failing gradcheck, a missing Graphviz), 2 bad input or usage.
+ */
+#ifndef TG_TOOL_H
+#define TG_TOOL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <tapegrad/tapegrad.h>
+
+#define TG_EXIT_FAILURE 1
+#define TG_EXIT_USAGE 2
+
+/* ---- diagnostics: one line naming the column, the text, a caret ---------- */
+
+typedef struct {
+    bool set;
+    const char *text;  /* what the column counts in; NULL: no position */
+    const char *what;  /* "" for the expression, else e.g. "argument 'W=[1,2'" */
+    int offset;        /* byte offset of the fault in text */
+    char message[600];
+} diag;
+
+void diag_at(diag *d, const char *text, const char *what, int offset, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void diag_plain(diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the diagnostic to stderr. */
+void diag_print(const diag *d);
+
+/* ---- symbols: inputs from NAME=VALUE and names assigned in the expression -- */
+
+typedef struct symbol symbol;
+typedef struct {
+    symbol *table;     /* uthash head */
+    symbol **inputs;   /* the NAME=VALUE variables in command-line order */
+    int n_inputs, cap_inputs;
+} symtab;
+
+void symtab_free(symtab *s);
+/* Parses NAME=VALUE (VALUE a number or nested bracket array) into an F64 tape
+ * tensor that requires grad when requires_grad. */
+bool symtab_add_input(symtab *s, const char *arg, bool requires_grad, diag *d);
+bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, const char *src,
+                   diag *d);
+tg_tensor *symtab_lookup(const symtab *s, const char *name);
+const char *symtab_input_name(const symtab *s, int i);
+tg_tensor *symtab_input_value(const symtab *s, int i);
+/* The name that was assigned the tensor t last, or NULL. */
+const char *symtab_name_of(const symtab *s, const tg_tensor *t);
+
+/* ---- expressions ---------------------------------------------------------- */
+
+#define TG_MAX_NESTING 256
+
+typedef struct {
+    tg_tensor *result;
+    int result_offset;       /* where the last statement starts */
+    const char *result_name; /* its assigned name, or NULL */
+} program;
+
+/* Parses and evaluates src with the variables in syms. */
+bool eval_program(const char *src, symtab *syms, program *out, diag *d);
+
+/* A parsed argument or operand: either a literal number (folded, so that
+ * x^2 becomes tg_pow_scalar and 2*x tg_mul_scalar) or a tensor. */
+typedef struct {
+    tg_tensor *t;
+    bool is_number;
+    double number;
+} operand;
+
+tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
+bool is_function_name(const char *name, size_t len);
+/* Applies function name to args; on failure sets d at offset. */
+bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
+                   operand *out, diag *d);
+/* Index of the named parameter of function name, or -1. */
+int function_param_index(const char *name, const char *param, size_t len);
+
+/* ---- numbers and tensors as text ------------------------------------------ */
+
+/* %.17g, with null for NaN and infinities (JSON has neither). */
+void json_number(FILE *f, double v);
+/* The tensor as a JSON number or nested array, row-major. */
+void json_tensor(FILE *f, const tg_tensor *t);
+/* The same nesting with %.10g numbers, for people. */
+void text_tensor(FILE *f, const tg_tensor *t);
+/* A short readable form: "0.25", "3 [1, 2, 3]", "4x5 [[...], ...]". */
+char *tensor_brief(const tg_tensor *t, char *buf, size_t size);
+char *number_brief(double v, char *buf, size_t size);
+char *shape_text(const tg_tensor *t, char *buf, size_t size); /* "2x3", "scalar" */
+
+/* ---- maps from tensors to tensors (uthash, keyed by address) ------------- */
+
+typedef struct tensor_map tensor_map;
+tensor_map *tensor_map_new(void);
+tg_tensor *tensor_map_get(const tensor_map *m, const tg_tensor *t);
+int tensor_map_put(tensor_map *m, const tg_tensor *t, tg_tensor *value); /* TG_ENOMEM */
+void tensor_map_free(tensor_map *m);
+
+/* ---- the reverse sweep, replayed for display ------------------------------ */
+
+typedef struct {
+    void *ctx;
+    /* node is about to pass its gradient upstream to its inputs */
+    void (*node)(void *ctx, tg_tensor *node, tg_tensor *upstream);
+    /* input k of node received contribution; total is its gradient so far
+     * and previous the one before (NULL the first time) */
+    void (*input)(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
+                  tg_tensor *previous, tg_tensor *total);
+} sweep_observer;
+
+/* Sweeps from result (one element) back to the leaves with tg_vjp; *grads
+ * (always made; free with tensor_map_free) maps every tensor reached to its
+ * gradient. obs may be NULL. Returns 0 or a TG_E* code. */
+int replay_sweep(tg_tensor *result, const sweep_observer *obs, tensor_map **grads);
+
+/* ---- names for the tensors of a graph ------------------------------------- */
+
+/* Variables keep their names, op results take the name assigned to them or
+ * v1, v2, ... after their tape position, the final result y (when it has
+ * no name), scalar constants their value and other constants c1, c2, ... */
+typedef struct labeler labeler;
+labeler *labeler_new(const symtab *syms, const program *prog);
+const char *label_of(labeler *l, const tg_tensor *t);
+/* A number unique to t among the tensors labelled, from 0. */
+int label_id(labeler *l, const tg_tensor *t);
+/* The constants other than scalars, in order of first labelling. */
+int labeler_constants(const labeler *l, const tg_tensor **out, int max);
+void labeler_free(labeler *l);
+
+/* ---- the command line ----------------------------------------------------- */
+
+typedef struct {
+    const char *expr;
+    const char *wrt;      /* --wrt a,b */
+    const char *format;   /* --format */
+    const char *png;      /* --png FILE */
+    bool json;
+    const char **vars;    /* NAME=VALUE arguments */
+    int n_vars;
+} cli_args;
+
+/* Which options a subcommand takes, as a string of their names. */
+bool parse_cli_args(int argc, char **argv, const char *cmd, const char *const *allowed,
+                    cli_args *out, diag *d);
+void cli_args_free(cli_args *a);
+
+/* Everything grad, explain and dot do before they differ: the variables are
+ * made, the expression evaluated and the result checked to be one number. */
+typedef struct {
+    symtab syms;
+    program prog;
+} session;
+
+bool session_open(session *s, const cli_args *a, diag *d);
+void session_close(session *s);
+
+int cmd_grad(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_dot(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+
+#endif
