@@ -1,15 +1,38 @@
 /*
- * backward.c -- the reverse sweep.
+ * backward.c -- the reverse sweep, for tg_backward and tg_grad.
  *
  * The tape lists recorded op results in creation order, a topological order,
  * so one backward pass over it in reverse visits every node after all of its
- * consumers: when a node is reached its gradient is complete. The walk is a
- * plain loop over an array -- no recursion, no stack growth -- so chains of
- * millions of nodes differentiate.
+ * consumers: when a node is reached its gradient (summed in pending) is
+ * complete. The walk is a plain loop over an array -- no recursion, no stack
+ * growth -- so chains of millions of nodes differentiate.
+ *
+ * A TG_CREATE_GRAPH sweep runs the rules with recording on, so they append
+ * nodes to the tape while it is walked: the walk starts at the outputs'
+ * position and only goes down, and re-reads the node array every step since
+ * growing the tape may move it.
+ *
+ * Where a leaf's gradient goes depends on the entry point. tg_backward adds
+ * it to the leaf's grad (in place for a persistent tensor). tg_grad marks its
+ * inputs TG_GRAD_TARGET and lets only those collect, in pending, which it
+ * reads and clears at the end; no grad field is touched. A leaf with hooks
+ * collects in pending too and is flushed when the walk ends, so its hooks
+ * see its total gradient once.
  */
-#include <string.h>
+#include <stdio.h>
 
 #include "internal.h"
+
+_Thread_local int tg__sweep_depth;
+
+typedef struct {
+    const char *fn;    /* "tg_backward" or "tg_grad", for messages */
+    bool create_graph; /* rules run recorded */
+    bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
+    bool retain;       /* the graph may be swept again */
+    tg_tape_lists *lists;
+    int64_t deferred_base;
+} sweep;
 
 /* Gradients meeting at one tensor are summed with this op, recorded like any
  * other when the sweep itself is recorded. */
@@ -60,137 +83,366 @@ static void add_in_place(tg_tensor *dst, const tg_tensor *src)
     }
 }
 
-/* Adds contribution g to x's gradient. A rule that returns a gradient of the
- * wrong shape or dtype is a bug in that op (or a user-defined one): say so. */
-static int accumulate(tg_tensor *x, tg_tensor *g, const char *from)
+/* *slot = *slot + g, out of place so that a recorded sweep can
+ * differentiate it. */
+static int add_into(tg_tensor **slot, tg_tensor *g)
 {
-    if (!tg__same_shape(x, g) || x->dtype != g->dtype) {
-        char xs[96], gs[96];
-        return tg__fail(TG_ESHAPE,
-                        "tg_backward: %s produced a %s gradient of shape %s for an input of "
-                        "shape %s and dtype %s",
-                        from, tg_dtype_name((tg_dtype)g->dtype),
-                        tg__dims_str(g->ndim, g->shape, gs, sizeof gs),
-                        tg__dims_str(x->ndim, x->shape, xs, sizeof xs),
-                        tg_dtype_name((tg_dtype)x->dtype));
-    }
-    if (x->flags & TG_PERSISTENT) {
-        tg_tensor *buf = tg__persistent_grad(x);
-        if (!buf)
-            return tg_last_error_code();
-        add_in_place(buf, g);
-        return TG_OK;
-    }
-    if (!x->grad) {
-        x->grad = g;
-        return TG_OK;
-    }
-    tg_tensor *sum = add_same_shape(x->grad, g);
+    tg_tensor *sum = add_same_shape(*slot, g);
     if (!sum)
         return tg_last_error_code();
-    x->grad = sum;
+    *slot = sum;
     return TG_OK;
 }
 
-static tg_tensor *ones_like(const tg_tensor *t)
+static inline int sum_into(tg_tensor **slot, tg_tensor *g)
 {
-    tg_tensor *o = tg__tape_tensor("tg_backward", (tg_dtype)t->dtype, t->ndim, t->shape);
+    if (*slot)
+        return add_into(slot, g);
+    *slot = g;
+    return TG_OK;
+}
+
+/* A rule (or hook, or seed) that yields a gradient of the wrong shape or
+ * dtype is a bug in that op (or a user-defined one): say so. */
+TG_COLD static int fits_error(const char *fn, const tg_tensor *x, const tg_tensor *g,
+                              const char *from)
+{
+    char xs[96], gs[96];
+    return tg__fail(TG_ESHAPE,
+                    "%s: %s produced a %s gradient of shape %s for a tensor of shape %s and "
+                    "dtype %s",
+                    fn, from, tg_dtype_name((tg_dtype)g->dtype),
+                    tg__dims_str(g->ndim, g->shape, gs, sizeof gs),
+                    tg__dims_str(x->ndim, x->shape, xs, sizeof xs),
+                    tg_dtype_name((tg_dtype)x->dtype));
+}
+
+static int check_fits(const char *fn, const tg_tensor *x, const tg_tensor *g, const char *from)
+{
+    if (tg__same_shape(x, g) && x->dtype == g->dtype)
+        return TG_OK;
+    return fits_error(fn, x, g, from);
+}
+
+/* Adds a leaf's gradient to its grad. A persistent tensor's buffer outlives
+ * the tape, so it takes the values in place even in a recorded sweep. */
+static int deliver(tg_tensor *leaf, tg_tensor *g)
+{
+    if (!(leaf->flags & TG_PERSISTENT))
+        return sum_into(&leaf->grad, g);
+    tg_tensor *buf = tg__persistent_grad(leaf);
+    if (!buf)
+        return tg_last_error_code();
+    add_in_place(buf, g);
+    return TG_OK;
+}
+
+/* Adds contribution g to x's gradient, from the op named by from. */
+static int accumulate(const sweep *sw, tg_tensor *x, tg_tensor *g, const char *from)
+{
+    int rc = check_fits(sw->fn, x, g, from);
+    if (rc < 0)
+        return rc;
+    if (x->op || (x->flags & TG_GRAD_TARGET))
+        return sum_into(&x->pending, g);
+    if (sw->collect)
+        return TG_OK; /* a leaf tg_grad was not asked about */
+    if (!x->hooks)
+        return deliver(x, g);
+    if (!x->pending && (rc = tg__defer_push(sw->lists, x)) < 0)
+        return rc;
+    return sum_into(&x->pending, g);
+}
+
+static const char *describe(const tg_tensor *t, char *buf, size_t size)
+{
+    if (t->op)
+        snprintf(buf, size, "%s (tape #%lld)", t->op->name, (long long)t->tape_pos);
+    else
+        snprintf(buf, size, "a leaf tensor");
+    return buf;
+}
+
+/* Passes *g through t's hooks in registration order. */
+static int run_hooks(const sweep *sw, tg_tensor *t, tg_tensor **g)
+{
+    char who[160], from[200];
+    for (const tg_hook *h = t->hooks; h; h = h->next) {
+        tg_clear_error(); /* so that a hook failing silently is not blamed on an old message */
+        tg_tensor *r = h->fn(t, *g, h->ud);
+        if (!r && tg_last_error_code() == TG_OK)
+            tg__fail(TG_ESTATE, "%s: a hook of %s returned NULL without setting an error",
+                     sw->fn, describe(t, who, sizeof who));
+        int rc = r ? tg__check(sw->fn, r, 0) : tg_last_error_code();
+        if (rc == 0 && (!tg__same_shape(t, r) || t->dtype != r->dtype)) {
+            snprintf(from, sizeof from, "a hook of %s", describe(t, who, sizeof who));
+            rc = fits_error(sw->fn, t, r, from);
+        }
+        if (rc < 0)
+            return rc;
+        *g = r;
+    }
+    return TG_OK;
+}
+
+/* Applies node's rule to its complete gradient g and hands the results to
+ * its inputs. */
+static int propagate(const sweep *sw, tg_tensor *node, tg_tensor *g)
+{
+    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
+    int rc = node->op->backward(node, g, grad_in);
+    if (rc == 0 && tg__anomaly())
+        rc = tg__anomaly_backward(node, grad_in);
+    for (int i = 0; rc == 0 && i < node->n_inputs; i++) {
+        tg_tensor *x = node->in[i];
+        if (grad_in[i] && (x->flags & TG_REQUIRES_GRAD))
+            rc = accumulate(sw, x, grad_in[i], node->op->name);
+    }
+    if (!sw->retain)
+        node->flags |= TG_RELEASED;
+    return rc;
+}
+
+static int visit(const sweep *sw, tg_tensor *node)
+{
+    tg_tensor *g = node->pending;
+    node->pending = NULL;
+    int rc = node->hooks ? run_hooks(sw, node, &g) : TG_OK;
+    if (rc == 0 && (node->flags & TG_GRAD_TARGET))
+        node->pending = g; /* tg_grad's result; the walk goes on past it */
+    else if (rc == 0 && (node->flags & TG_RETAIN_GRAD) && !sw->collect)
+        rc = sum_into(&node->grad, g);
+    return rc < 0 ? rc : propagate(sw, node, g);
+}
+
+static int released_error(const sweep *sw, const tg_tensor *node)
+{
+    return tg__fail(TG_ESTATE,
+                    "%s: %s (tape #%lld) was already swept and its buffers released; pass "
+                    "TG_RETAIN_GRAPH to sweep twice",
+                    sw->fn, node->op->name, (long long)node->tape_pos);
+}
+
+/* Walks positions start..0; once rc is negative it only drops the partial
+ * gradients, so that none is left behind. */
+static int walk(const sweep *sw, int64_t start, int rc)
+{
+    for (int64_t pos = start; pos >= 0; pos--) {
+        tg_tensor *node = sw->lists->nodes[pos];
+        if (!node->pending)
+            continue;
+        if (rc < 0)
+            node->pending = NULL;
+        else if (node->flags & TG_RELEASED) {
+            node->pending = NULL;
+            rc = released_error(sw, node);
+        } else
+            rc = visit(sw, node);
+    }
+    return rc;
+}
+
+/* Runs the hooks of the leaves that waited for the end of the walk and
+ * delivers their gradients (only drops them once rc is negative). */
+static int flush_deferred(const sweep *sw, int rc)
+{
+    tg_tape_lists *l = sw->lists;
+    for (int64_t k = sw->deferred_base; k < l->n_deferred; k++) {
+        tg_tensor *leaf = l->deferred[k]; /* a hook may grow the stack, moving it */
+        tg_tensor *g = leaf->pending;
+        leaf->pending = NULL;
+        if (rc == 0)
+            rc = run_hooks(sw, leaf, &g);
+        if (rc == 0)
+            rc = deliver(leaf, g);
+    }
+    l->n_deferred = sw->deferred_base;
+    return rc;
+}
+
+static tg_tensor *ones_like(const char *fn, const tg_tensor *t)
+{
+    tg_tensor *o = tg__tape_tensor(fn, (tg_dtype)t->dtype, t->ndim, t->shape);
     for (int64_t i = 0; o && i < o->numel; i++)
         tg__store(o, i, 1.0);
     return o;
 }
 
-static int check_start(tg_tensor *out, tg_tensor **seed)
+TG_COLD static int needs_seed_error(const sweep *sw, const tg_tensor *out)
 {
-    int rc = tg__check("tg_backward", out, 1);
+    char os[96];
+    return tg__fail(TG_ESHAPE,
+                    "%s: tensor of shape %s has %lld elements; a seed gradient of that shape is "
+                    "needed (%s_ex)",
+                    sw->fn, tg__dims_str(out->ndim, out->shape, os, sizeof os),
+                    (long long)out->numel, sw->fn);
+}
+
+TG_COLD static int seed_mismatch_error(const sweep *sw, const tg_tensor *out,
+                                       const tg_tensor *seed)
+{
+    char os[96], ss[96];
+    return tg__fail(TG_ESHAPE, "%s: seed gradient %s %s does not match output %s %s", sw->fn,
+                    tg_dtype_name((tg_dtype)seed->dtype),
+                    tg__dims_str(seed->ndim, seed->shape, ss, sizeof ss),
+                    tg_dtype_name((tg_dtype)out->dtype),
+                    tg__dims_str(out->ndim, out->shape, os, sizeof os));
+}
+
+/* Checks output k and its seed (NULL: ones, for one element only). */
+static int check_output(const sweep *sw, tg_tensor *out, const tg_tensor *seed, int k)
+{
+    int rc = tg__check(sw->fn, out, k + 1);
     if (rc < 0)
         return rc;
-    if (!(out->flags & TG_REQUIRES_GRAD))
+    if (!(out->flags & TG_REQUIRES_GRAD) && !sw->collect)
         return tg__fail(TG_ESTATE,
-                        "tg_backward: the tensor does not require grad: no input of its "
-                        "expression was created with requires_grad (tg_var, tg_param)");
+                        "%s: the tensor does not require grad: no input of its expression was "
+                        "created with requires_grad (tg_var, tg_param)",
+                        sw->fn);
     if (out->flags & TG_RELEASED)
         return tg__fail(TG_ESTATE,
-                        "tg_backward: this graph was already swept and its buffers released; "
-                        "pass TG_RETAIN_GRAPH to tg_backward_ex to sweep it again");
-    char os[96], ss[96];
-    if (!*seed) {
-        if (out->numel != 1)
-            return tg__fail(TG_ESHAPE,
-                            "tg_backward: tensor of shape %s has %lld elements; a seed gradient "
-                            "of that shape is needed (tg_backward_ex)",
-                            tg__dims_str(out->ndim, out->shape, os, sizeof os),
-                            (long long)out->numel);
-        *seed = ones_like(out);
-        return *seed ? TG_OK : tg_last_error_code();
-    }
-    rc = tg__check("tg_backward", *seed, 2);
-    if (rc < 0)
+                        "%s: this graph was already swept and its buffers released; pass "
+                        "TG_RETAIN_GRAPH to sweep it again",
+                        sw->fn);
+    if (!seed)
+        return out->numel == 1 ? TG_OK : needs_seed_error(sw, out);
+    if ((rc = tg__check(sw->fn, seed, sw->collect ? k + 1 : 2)) < 0)
         return rc;
-    if (!tg__same_shape(out, *seed) || out->dtype != (*seed)->dtype)
-        return tg__fail(TG_ESHAPE, "tg_backward: seed gradient %s %s does not match output %s %s",
-                        tg_dtype_name((tg_dtype)(*seed)->dtype),
-                        tg__dims_str((*seed)->ndim, (*seed)->shape, ss, sizeof ss),
-                        tg_dtype_name((tg_dtype)out->dtype),
-                        tg__dims_str(out->ndim, out->shape, os, sizeof os));
+    if (!tg__same_shape(out, seed) || out->dtype != seed->dtype)
+        return seed_mismatch_error(sw, out, seed);
     return TG_OK;
 }
 
-/* Applies one node's rule and hands the results to its inputs. */
-static int propagate(tg_tensor *node, bool retain)
+/* Sends each output its seed; outputs that do not require grad (tg_grad
+ * only) get nothing. */
+static int seed_outputs(const sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
+                        int n_out)
 {
-    tg_tensor *g = node->grad;
-    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
-    node->grad = NULL;
-    int rc = node->op->backward(node, g, grad_in);
-    for (int i = 0; rc == 0 && i < node->n_inputs; i++) {
-        tg_tensor *x = node->in[i];
-        if (grad_in[i] && (x->flags & TG_REQUIRES_GRAD))
-            rc = accumulate(x, grad_in[i], node->op->name);
+    for (int k = 0; k < n_out; k++) {
+        if (!(outs[k]->flags & TG_REQUIRES_GRAD))
+            continue;
+        tg_tensor *seed = seeds && seeds[k] ? seeds[k] : ones_like(sw->fn, outs[k]);
+        int rc = seed ? accumulate(sw, outs[k], seed, "the seed") : tg_last_error_code();
+        if (rc < 0)
+            return rc;
     }
-    if (!retain)
-        node->flags |= TG_RELEASED;
+    return TG_OK;
+}
+
+static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds, int n_out)
+{
+    int64_t start = -1;
+    for (int k = 0; k < n_out; k++) {
+        int rc = check_output(sw, outs[k], seeds ? seeds[k] : NULL, k);
+        if (rc < 0)
+            return rc;
+        if (outs[k]->op && outs[k]->tape_pos > start)
+            start = outs[k]->tape_pos;
+    }
+    int saved_mode = tg__grad_mode_set(sw->create_graph);
+    sw->lists = tg__tape_lists(); /* outputs are tape tensors: the tape exists */
+    sw->deferred_base = sw->lists->n_deferred;
+    bool watch = tg__anomaly();
+    if (watch)
+        tg__sweep_depth++;
+    int rc = seed_outputs(sw, outs, seeds, n_out);
+    rc = walk(sw, start, rc);
+    rc = flush_deferred(sw, rc);
+    if (watch)
+        tg__sweep_depth--;
+    tg__grad_mode_restore(saved_mode);
     return rc;
 }
 
-static int sweep(int64_t start, bool retain)
+static sweep sweep_for(const char *fn, bool collect, unsigned flags)
 {
-    int64_t len;
-    tg_tensor **nodes = tg__tape_nodes(&len);
-    int rc = TG_OK;
-    for (int64_t pos = start; pos >= 0; pos--) {
-        tg_tensor *node = nodes[pos];
-        if (!node->grad)
-            continue;
-        if (rc < 0) { /* after a failure only drop the partial gradients */
-            node->grad = NULL;
-            continue;
-        }
-        if (node->flags & TG_RELEASED) {
-            node->grad = NULL;
-            rc = tg__fail(TG_ESTATE,
-                          "tg_backward: %s (tape #%lld) was already swept and its buffers "
-                          "released; pass TG_RETAIN_GRAPH to tg_backward_ex to sweep twice",
-                          node->op->name, (long long)pos);
-            continue;
-        }
-        rc = propagate(node, retain);
-    }
-    return rc;
+    bool create = (flags & TG_CREATE_GRAPH) != 0;
+    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, NULL, 0};
+    return sw;
 }
 
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
 {
-    tg_no_grad_begin();
-    int rc = check_start(out, &seed);
-    if (rc == 0)
-        rc = accumulate(out, seed, "the seed");
-    if (rc == 0 && out->op)
-        rc = sweep(out->tape_pos, (flags & TG_RETAIN_GRAPH) != 0);
-    tg_no_grad_end();
+    sweep sw = sweep_for("tg_backward", false, flags);
+    int rc = run_sweep(&sw, &out, &seed, 1);
     if (rc == 0)
         tg__clear_on_success();
     return rc;
 }
 
 int tg_backward(tg_tensor *loss) { return tg_backward_ex(loss, NULL, 0); }
+
+/* ---- tg_grad ---- */
+
+static int check_grad_args(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs,
+                           int n_in, tg_tensor **grads_out)
+{
+    if (!outputs || !inputs || !grads_out)
+        return tg__fail(TG_ENULL, "tg_grad: the %s array is NULL",
+                        !outputs ? "outputs" : !inputs ? "inputs" : "grads_out");
+    if (n_out < 1 || n_in < 1)
+        return tg__fail(TG_EVALUE, "tg_grad: n_out %d and n_in %d must be at least 1", n_out,
+                        n_in);
+    for (int i = 0; i < n_in; i++) {
+        int rc = tg__check("tg_grad", inputs[i], i + 1);
+        if (rc < 0)
+            return rc;
+    }
+    return TG_OK;
+}
+
+/* Reads the gradients collected in the inputs' pending (after a leaf's
+ * hooks; a recorded input's ran in the walk) and clears every mark. An input
+ * listed twice is finished by its first appearance. */
+static int collect_results(const sweep *sw, tg_tensor *const *inputs, int n_in,
+                           tg_tensor **grads_out, int rc)
+{
+    for (int i = 0; i < n_in; i++) {
+        tg_tensor *x = inputs[i];
+        bool first = (x->flags & TG_GRAD_TARGET) != 0;
+        x->flags &= (uint16_t)~TG_GRAD_TARGET;
+        if (rc == 0 && first && !x->op && x->hooks && x->pending)
+            rc = run_hooks(sw, x, &x->pending);
+        grads_out[i] = x->pending ? x->pending : rc == 0 ? tg__zeros_like(x) : NULL;
+        if (!grads_out[i] && rc == 0)
+            rc = tg_last_error_code();
+    }
+    for (int i = 0; i < n_in; i++) {
+        inputs[i]->pending = NULL;
+        if (rc < 0)
+            grads_out[i] = NULL;
+    }
+    return rc;
+}
+
+int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
+               tg_tensor *const *inputs, int n_in, tg_tensor **grads_out, unsigned flags)
+{
+    int rc = check_grad_args(outputs, n_out, inputs, n_in, grads_out);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < n_in; i++)
+        inputs[i]->flags |= TG_GRAD_TARGET;
+    sweep sw = sweep_for("tg_grad", true, flags);
+    rc = run_sweep(&sw, outputs, seeds, n_out);
+    /* the hooks of leaf inputs run here, as part of the sweep */
+    int saved_mode = tg__grad_mode_set(sw.create_graph);
+    bool watch = tg__anomaly();
+    if (watch)
+        tg__sweep_depth++;
+    rc = collect_results(&sw, inputs, n_in, grads_out, rc);
+    if (watch)
+        tg__sweep_depth--;
+    tg__grad_mode_restore(saved_mode);
+    if (rc == 0)
+        tg__clear_on_success();
+    return rc;
+}
+
+int tg_grad(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs, int n_in,
+            tg_tensor **grads_out, bool create_graph)
+{
+    return tg_grad_ex(outputs, NULL, n_out, inputs, n_in, grads_out,
+                      create_graph ? TG_CREATE_GRAPH : 0);
+}

@@ -16,13 +16,29 @@ void tg_clear_error(void)
     error_code = TG_OK;
 }
 
+static int set_error(int code, const char *fmt, va_list ap)
+{
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    error_code = code;
+    return code;
+}
+
 int tg__fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    set_error(code, fmt, ap);
     va_end(ap);
-    error_code = code;
+    return code;
+}
+
+/* The same for user callbacks (tapegrad/function.h). */
+int tg_set_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -1,6 +1,7 @@
 /* gradcheck.c -- analytic Jacobian by reverse sweeps, numeric by central
  * differences. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <tapegrad/gradcheck.h>
@@ -28,14 +29,14 @@ static tg_gradcheck_opts defaults_for(tg_dtype dtype, const tg_gradcheck_opts *u
     return o;
 }
 
-static int validate(const check *c)
+static int validate(const char *fn, const check *c)
 {
     if (!c->f)
-        return tg__fail(TG_ENULL, "tg_gradcheck: argument 1 (f) is NULL");
+        return tg__fail(TG_ENULL, "%s: argument 1 (f) is NULL", fn);
     if (c->n < 1 || !c->inputs)
-        return tg__fail(TG_EVALUE, "tg_gradcheck: no inputs (n_inputs %d)", c->n);
+        return tg__fail(TG_EVALUE, "%s: no inputs (n_inputs %d)", fn, c->n);
     for (int k = 0; k < c->n; k++) {
-        int rc = tg__check("tg_gradcheck", c->inputs[k], k + 4);
+        int rc = tg__check(fn, c->inputs[k], k + 4);
         if (rc < 0)
             return rc;
     }
@@ -85,7 +86,6 @@ static int numeric_column(const check *c, tg_tensor *x, int64_t i, double *col, 
 {
     double v = tg__load(x, i), h = c->opts.eps;
     tg_tensor *plus, *minus;
-    tg_no_grad_begin();
     tg__store(x, i, v + h);
     double up = tg__load(x, i); /* the step actually taken, after rounding to the dtype */
     int rc = evaluate(c, &plus);
@@ -99,7 +99,6 @@ static int numeric_column(const check *c, tg_tensor *x, int64_t i, double *col, 
     for (int64_t j = 0; rc == 0 && j < n_out; j++)
         col[j] = (col[j] - tg__load(minus, j)) / (up - down);
     tg__store(x, i, v);
-    tg_no_grad_end();
     return rc;
 }
 
@@ -151,7 +150,7 @@ int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
     tg_gradcheck_result scratch;
     tg_gradcheck_result *r = result ? result : &scratch;
     memset(r, 0, sizeof *r);
-    int rc = validate(&c);
+    int rc = validate("tg_gradcheck", &c);
     if (rc < 0)
         return rc;
     c.opts = defaults_for((tg_dtype)inputs[0]->dtype, opts);
@@ -176,6 +175,97 @@ int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
     tg__free(jac, bytes);
     for (int k = 0; k < n_inputs; k++)
         tg_zero_grad(inputs[k]);
+    if (rc == 0)
+        tg__clear_on_success();
+    return rc;
+}
+
+/* ---- one order up ---- */
+
+typedef struct {
+    tg_fn f;
+    void *ctx;
+    int n;     /* f's inputs; the seed v follows them */
+    int which; /* the input whose gradient is checked */
+} input_gradient_fn;
+
+/* d <v, f(x)> / d x_which, recorded so that it can be differentiated. */
+static tg_tensor *input_gradient(tg_tensor *const *in, void *ctx)
+{
+    const input_gradient_fn *s = ctx;
+    /* the caller may check with recording off; this function needs a graph */
+    int saved_mode = tg__grad_mode_set(true);
+    tg_tensor *y = s->f(in, s->ctx), *g = NULL;
+    if (y)
+        tg_grad_ex(&y, &in[s->n], 1, &in[s->which], 1, &g, TG_CREATE_GRAPH);
+    tg__grad_mode_restore(saved_mode);
+    return g;
+}
+
+/* A fixed seed of y's shape with values spread over [0.5, 1.5), so that no
+ * output's second derivative is weighted by zero. */
+static tg_tensor *make_seed(const tg_tensor *y)
+{
+    tg_tensor *v = tg__tape_tensor("tg_gradgradcheck", (tg_dtype)y->dtype, y->ndim, y->shape);
+    for (int64_t i = 0; v && i < v->numel; i++)
+        tg__store(v, i, 0.5 + fmod(0.37 + 0.6180339887 * (double)i, 1.0));
+    if (v)
+        v->flags |= TG_REQUIRES_GRAD;
+    return v;
+}
+
+static void merge(tg_gradcheck_result *total, const tg_gradcheck_result *r)
+{
+    if (r->checked && (total->checked == 0 || r->max_abs_err > total->max_abs_err)) {
+        int64_t checked = total->checked;
+        *total = *r;
+        total->checked = checked;
+    }
+    total->checked += r->checked;
+}
+
+static int second_order_check(const check *c, tg_tensor *const *with_seed, int which,
+                              tg_gradcheck_result *total)
+{
+    input_gradient_fn s = {c->f, c->ctx, c->n, which};
+    tg_gradcheck_result r;
+    int rc = tg_gradcheck(input_gradient, &s, c->n + 1, with_seed, &c->opts, &r);
+    merge(total, &r);
+    if (rc == TG_EMISMATCH) {
+        char cause[512];
+        const char *msg = tg_last_error(), *skip = "tg_gradcheck: ";
+        snprintf(cause, sizeof cause, "%s",
+                 strncmp(msg, skip, strlen(skip)) == 0 ? msg + strlen(skip) : msg);
+        tg__fail(rc, "tg_gradgradcheck: gradient of input %d, %s", which, cause);
+    }
+    return rc;
+}
+
+int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
+                     const tg_gradcheck_opts *opts, tg_gradcheck_result *result)
+{
+    check c = {f, ctx, n_inputs, inputs, {0, 0, 0}};
+    tg_gradcheck_result scratch;
+    tg_gradcheck_result *r = result ? result : &scratch;
+    memset(r, 0, sizeof *r);
+    int rc = validate("tg_gradgradcheck", &c);
+    tg_tensor *y = NULL, *v = NULL;
+    if (rc == 0 && (rc = evaluate(&c, &y)) == 0 && !(v = make_seed(y)))
+        rc = tg_last_error_code();
+    if (rc < 0)
+        return rc;
+    if (opts)
+        c.opts = *opts;
+    size_t bytes = (size_t)(n_inputs + 1) * sizeof(tg_tensor *);
+    tg_tensor **with_seed = tg__alloc(bytes);
+    if (!with_seed)
+        return tg__fail(TG_ENOMEM, "tg_gradgradcheck: out of memory");
+    memcpy(with_seed, inputs, bytes - sizeof *with_seed);
+    with_seed[n_inputs] = v;
+    for (int i = 0; i < n_inputs && rc == 0; i++)
+        if (inputs[i]->flags & TG_REQUIRES_GRAD)
+            rc = second_order_check(&c, with_seed, i, r);
+    tg__free(with_seed, bytes);
     if (rc == 0)
         tg__clear_on_success();
     return rc;

@@ -14,6 +14,9 @@
 #define TG_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <tapegrad/function.h>
+#include <tapegrad/hooks.h>
 #include <tapegrad/tensor.h>
 
 #define TG_MAX_INPUTS 3
@@ -24,6 +27,8 @@
 #define TG_REQUIRES_GRAD 0x1u
 #define TG_PERSISTENT 0x2u
 #define TG_RELEASED 0x4u /* swept without TG_RETAIN_GRAPH: backward refused */
+#define TG_RETAIN_GRAD 0x8u /* a recorded result that keeps its gradient in grad */
+#define TG_GRAD_TARGET 0x10u /* an input of the running tg_grad: collects in pending */
 
 typedef struct tg_op tg_op;
 
@@ -44,7 +49,16 @@ struct tg_op {
 typedef union {
     double f;
     struct { int32_t axis, keepdim, flag_a, flag_b; } i;
+    struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
 } tg_attr;
+
+/* A gradient hook; tape tensors keep theirs in the arena, persistent ones on
+ * the heap (released by tg_free). */
+typedef struct tg_hook {
+    tg_hook_fn fn;
+    void *ud;
+    struct tg_hook *next;
+} tg_hook;
 
 struct tg_tensor {
     uint32_t magic;
@@ -58,10 +72,22 @@ struct tg_tensor {
     int64_t shape[TG_MAX_DIMS];
     void *data;
     tg_tensor *grad;
+    /* the gradient summed so far during a sweep; NULL outside one, except
+     * that tg_grad collects its results here until it returns */
+    tg_tensor *pending;
+    tg_hook *hooks;                   /* run in registration order */
     const tg_op *op;
     tg_tensor *in[TG_MAX_INPUTS];
     tg_attr attr;
 };
+
+/* Marks a function that builds an error message: kept out of line, so the
+ * buffers it formats into cost the fast path of its caller nothing. */
+#if defined(__GNUC__)
+#define TG_COLD __attribute__((cold, noinline))
+#else
+#define TG_COLD
+#endif
 
 /* ---- errors ---- */
 int tg__fail(int code, const char *fmt, ...)
@@ -85,6 +111,25 @@ size_t tg__dtype_size(tg_dtype dtype);
 /* ---- tensors and the tape ---- */
 uint64_t tg__tape_generation(void); /* 0 if this thread has no tape yet */
 bool tg__recording(void);
+/* Turns recording on or off until tg__grad_mode_restore(returned value):
+ * a TG_CREATE_GRAPH sweep records even inside a TG_NO_GRAD block. */
+int tg__grad_mode_set(bool enabled);
+void tg__grad_mode_restore(int saved);
+/* size bytes from this thread's tape arena, freed at tg_tape_reset. */
+void *tg__tape_bytes(const char *fn, size_t size);
+/* What a sweep walks, at a fixed address inside this thread's tape: the
+ * recorded op results (the array moves when recording grows it, so a sweep
+ * that records must re-read it) and the leaves whose gradients wait for
+ * their hooks until the sweep ends, a stack shared by nested sweeps, each
+ * popping back to the depth it started at. */
+typedef struct {
+    tg_tensor **nodes;
+    int64_t len, cap;
+    tg_tensor **deferred;
+    int64_t n_deferred, cap_deferred;
+} tg_tape_lists;
+tg_tape_lists *tg__tape_lists(void); /* NULL before this thread's first tensor */
+int tg__defer_push(tg_tape_lists *lists, tg_tensor *leaf);
 void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shape, int64_t numel);
 /* The recorded op results of this thread's tape, in creation order. */
 tg_tensor **tg__tape_nodes(int64_t *len);
@@ -101,6 +146,21 @@ tg_tensor *tg__persistent_grad(tg_tensor *t);
 /* Zero tensor / constant of t's dtype; a tape tensor. */
 tg_tensor *tg__zeros_like(const tg_tensor *t);
 tg_tensor *tg__scalar_like(const tg_tensor *t, double v);
+
+/* ---- anomaly mode ---- */
+extern atomic_bool tg__anomaly_flag;
+/* Nonzero while this thread sweeps with the mode on: forward checks then
+ * stand aside, since the sweep checks each rule's results itself. */
+extern _Thread_local int tg__sweep_depth;
+static inline bool tg__anomaly(void)
+{
+    return atomic_load_explicit(&tg__anomaly_flag, memory_order_relaxed);
+}
+/* Fail with TG_EANOMALY if out (at tape position pos, -1 if not recorded)
+ * or the gradients a rule produced for node hold a NaN or infinity. */
+int tg__anomaly_forward(const char *name, const tg_tensor *out, int n, tg_tensor *const *inputs,
+                        int64_t pos);
+int tg__anomaly_backward(const tg_tensor *node, tg_tensor *const *grad_in);
 
 int64_t tg__shape_numel(int ndim, const int64_t *shape);
 bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);

@@ -34,8 +34,7 @@ typedef struct {
     arena arenas[2];
     int active;            /* arena of the current generation */
     uint64_t generation;
-    tg_tensor **nodes;     /* recorded op results, in creation order */
-    int64_t len, cap;
+    tg_tape_lists lists;   /* recorded op results; leaves waiting for hooks */
     int no_grad_depth;
 } tape;
 
@@ -59,7 +58,8 @@ static void tape_free(tape *t)
 {
     arena_free(&t->arenas[0]);
     arena_free(&t->arenas[1]);
-    tg__free(t->nodes, (size_t)t->cap * sizeof *t->nodes);
+    tg__free(t->lists.nodes, (size_t)t->lists.cap * sizeof *t->lists.nodes);
+    tg__free(t->lists.deferred, (size_t)t->lists.cap_deferred * sizeof *t->lists.deferred);
     tg__free(t, sizeof *t);
 }
 
@@ -131,6 +131,22 @@ static void *arena_alloc(arena *a, size_t size, size_t align)
 uint64_t tg__tape_generation(void) { return thread_tape ? thread_tape->generation : 0; }
 
 bool tg__recording(void) { return !thread_tape || thread_tape->no_grad_depth == 0; }
+
+int tg__grad_mode_set(bool enabled)
+{
+    tape *tp = get_tape();
+    if (!tp)
+        return 0;
+    int saved = tp->no_grad_depth;
+    tp->no_grad_depth = enabled ? 0 : saved + 1;
+    return saved;
+}
+
+void tg__grad_mode_restore(int saved)
+{
+    if (thread_tape)
+        thread_tape->no_grad_depth = saved;
+}
 
 int64_t tg__shape_numel(int ndim, const int64_t *shape)
 {
@@ -229,41 +245,72 @@ tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t
     return t;
 }
 
+void *tg__tape_bytes(const char *fn, size_t size)
+{
+    tape *tp = get_tape();
+    void *p = tp ? arena_alloc(&tp->arenas[tp->active], size, HEADER_ALIGN) : NULL;
+    if (!p)
+        tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes on the tape", fn, size);
+    return p;
+}
+
 tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
 {
     bool requires = false;
     for (int i = 0; i < n; i++)
         requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    if (!requires || !tg__recording())
+    bool record = requires && tg__recording();
+    if (tg__anomaly() &&
+        tg__anomaly_forward(op->name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
+        return NULL;
+    if (!record)
         return out;
     tape *tp = thread_tape;
-    if (tp->len == tp->cap) {
-        int64_t cap = tp->cap ? 2 * tp->cap : 1024;
-        tg_tensor **nodes = tg__realloc(tp->nodes, (size_t)tp->cap * sizeof *nodes,
+    if (tp->lists.len == tp->lists.cap) {
+        int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : 1024;
+        tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
                                         (size_t)cap * sizeof *nodes);
         if (!nodes) {
             tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->name,
                      (long long)cap);
             return NULL;
         }
-        tp->nodes = nodes;
-        tp->cap = cap;
+        tp->lists.nodes = nodes;
+        tp->lists.cap = cap;
     }
     out->op = op;
     out->n_inputs = n;
     for (int i = 0; i < n; i++)
         out->in[i] = inputs[i];
     out->flags |= TG_REQUIRES_GRAD;
-    out->tape_pos = tp->len;
-    tp->nodes[tp->len++] = out;
+    out->tape_pos = tp->lists.len;
+    tp->lists.nodes[tp->lists.len++] = out;
     return out;
 }
 
 tg_tensor **tg__tape_nodes(int64_t *len)
 {
-    *len = thread_tape ? thread_tape->len : 0;
-    return thread_tape ? thread_tape->nodes : NULL;
+    *len = thread_tape ? thread_tape->lists.len : 0;
+    return thread_tape ? thread_tape->lists.nodes : NULL;
 }
+
+int tg__defer_push(tg_tape_lists *l, tg_tensor *leaf)
+{
+    if (l->n_deferred == l->cap_deferred) {
+        int64_t cap = l->cap_deferred ? 2 * l->cap_deferred : 16;
+        tg_tensor **grown = tg__realloc(l->deferred, (size_t)l->cap_deferred * sizeof *grown,
+                                        (size_t)cap * sizeof *grown);
+        if (!grown)
+            return tg__fail(TG_ENOMEM, "tg_backward: out of memory for %lld hooked leaves",
+                            (long long)cap);
+        l->deferred = grown;
+        l->cap_deferred = cap;
+    }
+    l->deferred[l->n_deferred++] = leaf;
+    return TG_OK;
+}
+
+tg_tape_lists *tg__tape_lists(void) { return thread_tape ? &thread_tape->lists : NULL; }
 
 static size_t arena_capacity(const arena *a)
 {
@@ -302,7 +349,7 @@ void tg_tape_reset(void)
     tp->active ^= 1;
     arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
     tp->arenas[tp->active].cur = NULL;
-    tp->len = 0;
+    tp->lists.len = 0;
 }
 
 void tg_tape_destroy(void)
@@ -315,7 +362,7 @@ void tg_tape_destroy(void)
     tape_free(tp);
 }
 
-int64_t tg_tape_length(void) { return thread_tape ? thread_tape->len : 0; }
+int64_t tg_tape_length(void) { return thread_tape ? thread_tape->lists.len : 0; }
 
 void tg_tape_memory(size_t *in_use, size_t *reserved)
 {

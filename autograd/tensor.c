@@ -155,6 +155,7 @@ void tg_free(tg_tensor *t)
 {
     if (!t || t->magic != TG_MAGIC || !(t->flags & TG_PERSISTENT))
         return;
+    tg_remove_hooks(t);
     if (t->grad)
         persistent_release(t->grad);
     persistent_release(t);

@@ -9,7 +9,9 @@
  * grad are perturbed; the others are held constant.
  *
  * f must be a pure function of its inputs' values. Inputs are perturbed in
- * place and restored, and their gradients are zeroed.
+ * place and restored, and their gradients are zeroed. f is evaluated with
+ * recording as the caller has it, so it may differentiate inside (call
+ * tg_grad with create_graph, as a gradient penalty does).
  */
 #ifndef TAPEGRAD_GRADCHECK_H
 #define TAPEGRAD_GRADCHECK_H
@@ -41,6 +43,17 @@ typedef struct {
  * another negative code if f fails. opts and result may be NULL. */
 int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
                  const tg_gradcheck_opts *opts, tg_gradcheck_result *result);
+
+/* The check one order up: for a fixed seed v of f's shape, the gradients
+ * g_i = d <v, f(inputs)> / d input_i are computed by tg_grad with
+ * TG_CREATE_GRAPH, and each g_i is gradchecked as a function of every input
+ * and of v, so the recorded backward rules are compared with finite
+ * differences of first-order gradients. opts, result and the return value
+ * are as for tg_gradcheck (result gathers every check); a mismatch message
+ * names the gradient and the input, e.g. "tg_gradgradcheck: gradient of
+ * input 0, input 1 element 2, ...". Inputs past the last given are v. */
+int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
+                     const tg_gradcheck_opts *opts, tg_gradcheck_result *result);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,11 @@
 #ifndef TAPEGRAD_H
 #define TAPEGRAD_H
 
+#include <tapegrad/function.h>
 #include <tapegrad/gradcheck.h>
+#include <tapegrad/hooks.h>
+#include <tapegrad/inspect.h>
+#include <tapegrad/nn.h>
 #include <tapegrad/ops.h>
 #include <tapegrad/tensor.h>
 

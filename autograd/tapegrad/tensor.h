@@ -48,7 +48,8 @@ enum {
     TG_ESTATE = -6,    /* call not valid in this state (e.g. graph released) */
     TG_ENOMEM = -7,    /* allocation failed */
     TG_EVALUE = -8,    /* argument value out of its domain */
-    TG_EMISMATCH = -9  /* gradcheck: analytic and numeric gradients differ */
+    TG_EMISMATCH = -9, /* gradcheck: analytic and numeric gradients differ */
+    TG_EANOMALY = -10  /* anomaly mode: an op or a backward rule produced NaN or inf */
 };
 
 /* ---- construction --------------------------------------------------------- */
@@ -102,12 +103,39 @@ const char *tg_dtype_name(tg_dtype dtype);
 int tg_backward(tg_tensor *loss);
 
 enum {
-    TG_RETAIN_GRAPH = 1 /* keep the graph so it can be swept again */
+    TG_RETAIN_GRAPH = 1, /* keep the graph so it can be swept again */
+    TG_CREATE_GRAPH = 2  /* record the sweep itself, so that the gradients it
+                            produces can be differentiated again; implies
+                            TG_RETAIN_GRAPH */
 };
 
 /* tg_backward with a seed gradient (same shape and dtype as out; NULL means
- * ones, allowed only for one element) and TG_RETAIN_GRAPH in flags. */
+ * ones, allowed only for one element) and TG_RETAIN_GRAPH or TG_CREATE_GRAPH
+ * in flags. With TG_CREATE_GRAPH the grad of a tape tensor is a recorded,
+ * differentiable tensor; a persistent tensor's grad buffer receives the
+ * values only (it outlives the tape): use tg_grad to differentiate those. */
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
+
+/* The functional sweep: grads_out[i] = d (sum_k outputs[k]) / d inputs[i],
+ * each of inputs[i]'s shape and dtype. Nothing's grad is read or changed.
+ * Every output must have one element (tg_grad_ex takes seeds otherwise);
+ * an output that does not require grad contributes nothing, and an input no
+ * output depends on gets zeros. The results are tape tensors (one may be a
+ * seed itself, or share an input's data); with create_graph they are
+ * recorded and can be differentiated again, to any order:
+ *
+ *     tg_tensor *x = tg_var(2), *y = tg_pow_scalar(x, 3), *dy, *d2y;
+ *     tg_grad(&y, 1, &x, 1, &dy, true);      // 3x^2 = 12, recorded
+ *     tg_grad(&dy, 1, &x, 1, &d2y, false);   // 6x = 12
+ *
+ * Without create_graph the swept part of the graph is released, as by
+ * tg_backward, unless flags hold TG_RETAIN_GRAPH (tg_grad_ex). */
+int tg_grad(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs, int n_in,
+            tg_tensor **grads_out, bool create_graph);
+/* tg_grad with seeds[k] = d L / d outputs[k] (seeds may be NULL, or hold NULL
+ * for ones on one-element outputs) and TG_RETAIN_GRAPH / TG_CREATE_GRAPH. */
+int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
+               tg_tensor *const *inputs, int n_in, tg_tensor **grads_out, unsigned flags);
 
 /* Frees every tensor of the calling thread's tape at once and starts a new
  * generation. Tensors of the old generation are detected if used again.
@@ -138,6 +166,12 @@ bool tg_is_grad_enabled(void);
     for (int once = (tg_no_grad_begin(), 1); once; once = (tg_no_grad_end(), 0))
 #define TG_CAT_(a, b) TG_CAT2_(a, b)
 #define TG_CAT2_(a, b) a##b
+
+/* A tape tensor sharing t's values (no copy) that is cut from the graph: it
+ * does not require grad, so nothing flows back through it. It shares data
+ * with t, so writing into one changes the other; a detached persistent
+ * tensor is valid until tg_tape_reset and must not outlive its tg_free. */
+tg_tensor *tg_detach(tg_tensor *t);
 
 /* ---- errors ----------------------------------------------------------------- */
 

@@ -1,0 +1,73 @@
+/*
+ * tapegrad/function.h -- ops defined outside the library.
+ *
+ * A user-defined op is a name, a forward callback that computes the result
+ * and a backward callback that turns the result's gradient into gradients
+ * for the inputs. tg_apply runs it and records the result on the tape as one
+ * node under that name, so it is swept, gradchecked and named in error
+ * messages like a built-in op:
+ *
+ *     static tg_tensor *huber_forward(tg_tensor *const *in, void *ud) { ... }
+ *     static int huber_backward(tg_tensor *out, tg_tensor *g, tg_tensor *const *in,
+ *                               tg_tensor **grad_in, void *ud) { ... }
+ *     static const tg_function huber = {"huber_loss", 2, huber_forward, huber_backward};
+ *
+ *     tg_tensor *loss = tg_apply(&huber, (tg_tensor *[]){pred, target}, &delta);
+ *
+ * forward runs with recording off: it may use tapegrad ops or fill a tensor
+ * from tg_tensor_new with a raw loop. It returns the result or NULL with an
+ * error set; a result that is an input, a persistent tensor or a tensor that
+ * requires grad is copied, since the node must be a tensor of its own.
+ *
+ * backward receives the result out, its gradient g (out's shape and dtype)
+ * and the inputs, and stores in grad_in[i] the gradient for input i (of
+ * input i's shape and dtype), or leaves it NULL for zero; inputs that do not
+ * require grad (tg_requires_grad) may be skipped. It returns 0 or a negative
+ * TG_E* code (tg_set_error gives it a message). Written with tapegrad ops,
+ * backward is recorded by a TG_CREATE_GRAPH sweep and the op supports
+ * gradients of any order; written with raw loops, its gradient is a constant
+ * to the next order, so only first derivatives are right.
+ *
+ * ud is handed to both callbacks unchanged; it must stay valid until the
+ * last sweep through the result. The tg_function itself must outlive every
+ * result it made (a static const object is the usual choice).
+ */
+#ifndef TAPEGRAD_FUNCTION_H
+#define TAPEGRAD_FUNCTION_H
+
+#include <tapegrad/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TG_FUNCTION_MAX_INPUTS 3
+
+typedef tg_tensor *(*tg_forward_cb)(tg_tensor *const *inputs, void *ud);
+typedef int (*tg_backward_cb)(tg_tensor *out, tg_tensor *grad_out, tg_tensor *const *inputs,
+                              tg_tensor **grad_inputs, void *ud);
+
+typedef struct tg_function {
+    const char *name;     /* names the op in errors, e.g. "huber_loss" */
+    int n_inputs;         /* 1..TG_FUNCTION_MAX_INPUTS */
+    tg_forward_cb forward;
+    tg_backward_cb backward;
+} tg_function;
+
+/* Runs fn on n_inputs tensors and records the result when an input requires
+ * grad and recording is on. NULL on failure: a bad argument, or a failing
+ * forward (its message is kept, prefixed with fn's name). */
+tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud);
+
+/* Sets the error message, as library functions do, and returns code; for
+ * callbacks reporting their own failures. */
+int tg_set_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
