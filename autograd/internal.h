@@ -19,6 +19,19 @@
 #include <tapegrad/hooks.h>
 #include <tapegrad/tensor.h>
 
+/* Internal to the library: hidden from its exported symbols, so calls
+ * between its files bind directly instead of through the PLT. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/* For the few internal declarations made outside this header's pragma. */
+#if defined(__GNUC__)
+#define TG_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define TG_HIDDEN
+#endif
+
 #define TG_MAX_INPUTS 3
 #define TG_MAGIC 0x74675f74u /* "tg_t": a live tensor */
 #define TG_DEAD 0xdeadbeefu  /* written by tg_free */
@@ -179,5 +192,9 @@ static inline void tg__store(tg_tensor *t, int64_t i, double v)
     else
         ((double *)t->data)[i] = v;
 }
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif

@@ -8,6 +8,12 @@
 
 #include "../autograd/internal.h"
 
+/* Internal to the library: hidden from its exported symbols, so calls
+ * between its files bind directly instead of through the PLT. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* A whole file in memory, gunzipped if it was compressed. bytes[len] is a
  * terminating '\0' so that text parsers can stop on it. */
 typedef struct {
@@ -26,5 +32,9 @@ int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, b
 
 /* Copies rows rows[0..count) of d's features, in that order, to dst. */
 void tg__gather_rows(const tg_dataset *d, const int64_t *rows, int64_t count, float *dst);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif

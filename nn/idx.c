@@ -101,7 +101,7 @@ static int parse_idx(const char *path, const tg__file_bytes *f, uint32_t magic, 
 {
     int rc = check_magic(path, f, magic);
     int ndim = (int)(magic & 0xffu);
-    int64_t dims[3];
+    int64_t dims[3] = {0};
     if (rc == TG_OK)
         rc = read_dims(path, f, ndim, dims);
     if (rc < 0)

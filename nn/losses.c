@@ -183,7 +183,7 @@ tg_tensor *tg_cross_entropy_loss(tg_tensor *logits, const int64_t *labels,
                                  tg_reduction reduction)
 {
     const char *fn = "tg_cross_entropy_loss";
-    int64_t batch;
+    int64_t batch = 0;
     if (check_logits(fn, logits, &batch) < 0 || check_reduction(fn, reduction) < 0)
         return NULL;
     int64_t classes = logits->shape[logits->ndim - 1];
@@ -202,7 +202,7 @@ tg_tensor *tg_cross_entropy_probs_loss(tg_tensor *logits, tg_tensor *target_prob
                                        tg_reduction reduction)
 {
     const char *fn = "tg_cross_entropy_probs_loss";
-    int64_t batch;
+    int64_t batch = 0;
     if (check_logits(fn, logits, &batch) < 0 || check_args(fn, logits, target_probs, reduction) < 0)
         return NULL;
     return soft_nll(logits, target_probs, batch, reduction);

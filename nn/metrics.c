@@ -50,7 +50,7 @@ static int64_t row_argmax(const tg_tensor *scores, int64_t row, int64_t cols)
 
 int tg_argmax_rows(const tg_tensor *scores, int64_t *out)
 {
-    int64_t rows, cols;
+    int64_t rows = 0, cols = 0;
     int rc = check_scores("tg_argmax_rows", scores, &rows, &cols);
     if (rc < 0)
         return rc;
@@ -65,7 +65,7 @@ int tg_argmax_rows(const tg_tensor *scores, int64_t *out)
 double tg_accuracy(const tg_tensor *scores, const int64_t *labels)
 {
     const char *fn = "tg_accuracy";
-    int64_t rows, cols;
+    int64_t rows = 0, cols = 0;
     if (check_scores(fn, scores, &rows, &cols) < 0 || check_labels(fn, labels, rows, cols) < 0)
         return NAN;
     if (rows == 0) {
@@ -83,7 +83,7 @@ int tg_confusion_matrix(const tg_tensor *scores, const int64_t *labels, int64_t 
                         int64_t *matrix)
 {
     const char *fn = "tg_confusion_matrix";
-    int64_t rows, cols;
+    int64_t rows = 0, cols = 0;
     int rc = check_scores(fn, scores, &rows, &cols);
     if (rc == 0 && n_classes != cols)
         rc = tg__fail(TG_ESHAPE, "%s: n_classes is %lld but the scores have %lld columns", fn,

@@ -98,7 +98,7 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
     if (tg__check(fn, a, 1) < 0 || tg__check(fn, b, 2) < 0 || tg__check_same_dtype(fn, a, b) < 0)
         return NULL;
     tg_tensor *in[2] = {a, b};
-    int ndim;
+    int ndim = 0;
     int64_t shape[TG_MAX_DIMS];
     tg_bcast plan;
     if (tg__broadcast(fn, 2, in, &ndim, shape, &plan) < 0)

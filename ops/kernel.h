@@ -11,6 +11,12 @@
 #include "../autograd/internal.h"
 #include <tapegrad/ops.h>
 
+/* Internal to the library: hidden from its exported symbols, so calls
+ * between its files bind directly instead of through the PLT. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* Runs the statements once with T bound to the element type of dtype. Math
  * calls resolve through <tgmath.h>, so exp(x) is expf for floats. */
 #define TG_FOR_DTYPE(dtype, T, ...)                                                  \
@@ -106,5 +112,9 @@ tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);
 
 /* Views a shape as [outer, n, inner] around axis. */
 void tg__split_axis(const tg_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif

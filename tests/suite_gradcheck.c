@@ -4,26 +4,30 @@
 
 #include "testutil.h"
 
-/* The engine's internals, only to build an op whose backward rule is wrong on
- * purpose: no public op is wrong, and the checker must catch one that is. */
-#include "internal.h"
-
-static int wrong_square_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+/* x^2 as a user-defined op whose backward rule is wrong on purpose: no
+ * built-in op is wrong, and the checker must catch one that is. */
+static tg_tensor *square_forward(tg_tensor *const *in, void *ud)
 {
-    grad_in[0] = tg_mul(g, out->in[0]); /* forgets the factor 2 of d x^2 / dx */
+    (void)ud;
+    return tg_mul(in[0], in[0]);
+}
+
+static int wrong_square_backward(tg_tensor *out, tg_tensor *g, tg_tensor *const *in,
+                                 tg_tensor **grad_in, void *ud)
+{
+    (void)out;
+    (void)ud;
+    grad_in[0] = tg_mul(g, in[0]); /* forgets the factor 2 of d x^2 / dx */
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op wrong_square_op = {"wrong_square", 1, wrong_square_backward};
+static const tg_function wrong_square_op = {"wrong_square", 1, square_forward,
+                                            wrong_square_backward};
 
 static tg_tensor *wrong_square(tg_tensor *const *in, void *ctx)
 {
     (void)ctx;
-    tg_tensor *x = in[0];
-    tg_tensor *y = tg__tape_tensor("wrong_square", (tg_dtype)x->dtype, x->ndim, x->shape);
-    for (int64_t i = 0; i < x->numel; i++)
-        tg__store(y, i, tg__load(x, i) * tg__load(x, i));
-    return tg__record(y, &wrong_square_op, 1, &x);
+    return tg_apply(&wrong_square_op, in, NULL);
 }
 
 /* L = sum(a * sigmoid(b)): a user's function with two inputs. */
