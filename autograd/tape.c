@@ -177,16 +177,32 @@ static int check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *
     return TG_OK;
 }
 
+_Static_assert(sizeof(tg_attr) == 2 * sizeof(void *), "tg__init_header clears attr as two pointers");
+
 void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shape, int64_t numel)
 {
-    memset(t, 0, sizeof *t);
+    /* Field by field: every node pays for this, and GCC turns a zeroing of
+     * the whole header (memset or a compound literal) into a slow rep stos.
+     * A field added to struct tg_tensor must be set here. Axes past ndim are
+     * never read. */
     t->magic = TG_MAGIC;
     t->dtype = (uint8_t)dtype;
     t->ndim = (uint8_t)ndim;
+    t->flags = 0;
+    t->n_inputs = 0;
+    t->generation = 0;
     t->numel = numel;
     t->tape_pos = -1;
-    if (ndim)
-        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
+    t->data = NULL;
+    t->grad = t->pending = NULL;
+    t->hooks = NULL;
+    t->op = NULL;
+    for (int i = 0; i < TG_MAX_INPUTS; i++)
+        t->in[i] = NULL;
+    t->attr.user.fn = NULL;
+    t->attr.user.ud = NULL;
 }
 
 static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,

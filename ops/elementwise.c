@@ -65,9 +65,29 @@ static int broadcast_error(const char *fn, int n, tg_tensor *const *ts)
     return tg__fail(TG_ESHAPE, "%s: shapes do not broadcast: %s", fn, msg);
 }
 
+/* Operands of one shape (the common case, and every scalar graph) need no
+ * broadcasting: one flat axis walked with stride 1 by every input. */
+static bool plan_same_shapes(int n, tg_tensor *const *ts, int *out_ndim, int64_t *out_shape,
+                             tg_bcast *plan)
+{
+    for (int k = 1; k < n; k++)
+        if (!tg__same_shape(ts[0], ts[k]))
+            return false;
+    *out_ndim = ts[0]->ndim;
+    for (int d = 0; d < ts[0]->ndim; d++)
+        out_shape[d] = ts[0]->shape[d];
+    plan->ndim = ts[0]->numel == 1 ? 0 : 1;
+    plan->shape[0] = ts[0]->numel;
+    for (int k = 0; k < TG_MAX_INPUTS; k++)
+        plan->stride[k][0] = k < n;
+    return true;
+}
+
 int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, int64_t *out_shape,
                   tg_bcast *plan)
 {
+    if (plan_same_shapes(n, ts, out_ndim, out_shape, plan))
+        return TG_OK;
     int nd = 0;
     for (int k = 0; k < n; k++)
         nd = ts[k]->ndim > nd ? ts[k]->ndim : nd;
