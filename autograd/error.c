@@ -50,7 +50,7 @@ void tg__clear_on_success(void)
         tg_clear_error();
 }
 
-int tg__check(const char *fn, const tg_tensor *t, int argno)
+int tg__check_failed(const char *fn, const tg_tensor *t, int argno)
 {
     if (t == NULL) {
         if (error_code != TG_OK)
@@ -60,12 +60,10 @@ int tg__check(const char *fn, const tg_tensor *t, int argno)
     if (t->magic != TG_MAGIC)
         return tg__fail(TG_ESTALE, "%s: argument %d is not a live tensor (freed or never created)",
                         fn, argno);
-    if (t->generation != 0 && t->generation != tg__tape_generation())
-        return tg__fail(TG_ESTALE,
-                        "%s: argument %d belongs to a tape that was reset (or to another "
-                        "thread's tape); tensors die at tg_tape_reset",
-                        fn, argno);
-    return TG_OK;
+    return tg__fail(TG_ESTALE,
+                    "%s: argument %d belongs to a tape that was reset (or to another "
+                    "thread's tape); tensors die at tg_tape_reset",
+                    fn, argno);
 }
 
 int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b)

@@ -108,9 +108,21 @@ int tg__fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The generation of this thread's tape, 0 before it has one; kept by
+ * tape.c so that the check below, run on every op argument, is inline. */
+extern _Thread_local uint64_t tg__live_generation;
+
+/* Sets the error for an argument that failed tg__check's test. */
+int tg__check_failed(const char *fn, const tg_tensor *t, int argno);
+
 /* Checks that t is a usable tensor argument number argno of fn; on failure
  * sets the error (keeping a pending one for NULL) and returns the code. */
-int tg__check(const char *fn, const tg_tensor *t, int argno);
+static inline int tg__check(const char *fn, const tg_tensor *t, int argno)
+{
+    if (t && t->magic == TG_MAGIC && (t->generation == 0 || t->generation == tg__live_generation))
+        return TG_OK;
+    return tg__check_failed(fn, t, argno);
+}
 int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b);
 int tg__normalize_axis(const char *fn, const tg_tensor *t, int axis, int *out);
 void tg__clear_on_success(void);
@@ -122,7 +134,6 @@ void tg__free(void *ptr, size_t size);
 size_t tg__dtype_size(tg_dtype dtype);
 
 /* ---- tensors and the tape ---- */
-uint64_t tg__tape_generation(void); /* 0 if this thread has no tape yet */
 bool tg__recording(void);
 /* Turns recording on or off until tg__grad_mode_restore(returned value):
  * a TG_CREATE_GRAPH sweep records even inside a TG_NO_GRAD block. */

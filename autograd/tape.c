@@ -40,6 +40,7 @@ typedef struct {
 
 static atomic_uint_fast64_t next_generation = 1;
 static _Thread_local tape *thread_tape;
+_Thread_local uint64_t tg__live_generation;
 static pthread_key_t tape_key;
 static pthread_once_t tape_key_once = PTHREAD_ONCE_INIT;
 
@@ -74,7 +75,7 @@ static tape *get_tape(void)
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
-    t->generation = atomic_fetch_add(&next_generation, 1);
+    t->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
     pthread_once(&tape_key_once, make_key);
     pthread_setspecific(tape_key, t);
     thread_tape = t;
@@ -96,21 +97,11 @@ static chunk *chunk_new(size_t cap)
     return c;
 }
 
-/* Bump allocation; walks to the next kept chunk that is big enough, so the
- * same sequence of requests lands in the same chunks every generation. */
-static void *arena_alloc(arena *a, size_t size, size_t align)
+/* Walks to the next kept chunk that is big enough, so the same sequence of
+ * requests lands in the same chunks every generation. */
+static void *arena_alloc_next_chunk(arena *a, size_t size)
 {
-    chunk *c = a->cur;
-    if (c) {
-        size_t off = align_up(c->used, align);
-        if (off + size <= c->cap) {
-            c->used = off + size;
-            return c->base + off;
-        }
-        c = c->next;
-    } else {
-        c = a->head;
-    }
+    chunk *c = a->cur ? a->cur->next : a->head;
     while (c && c->cap < size)
         c = c->next;
     if (!c) {
@@ -128,7 +119,19 @@ static void *arena_alloc(arena *a, size_t size, size_t align)
     return c->base;
 }
 
-uint64_t tg__tape_generation(void) { return thread_tape ? thread_tape->generation : 0; }
+/* Bump allocation in the current chunk: the path every tensor takes. */
+static inline void *arena_alloc(arena *a, size_t size, size_t align)
+{
+    chunk *c = a->cur;
+    if (c) {
+        size_t off = align_up(c->used, align);
+        if (off + size <= c->cap) {
+            c->used = off + size;
+            return c->base + off;
+        }
+    }
+    return arena_alloc_next_chunk(a, size);
+}
 
 bool tg__recording(void) { return !thread_tape || thread_tape->no_grad_depth == 0; }
 
@@ -361,7 +364,7 @@ void tg_tape_reset(void)
     tape *tp = thread_tape;
     if (!tp)
         return;
-    tp->generation = atomic_fetch_add(&next_generation, 1);
+    tp->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
     tp->active ^= 1;
     arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
     tp->arenas[tp->active].cur = NULL;
@@ -375,6 +378,7 @@ void tg_tape_destroy(void)
         return;
     pthread_setspecific(tape_key, NULL);
     thread_tape = NULL;
+    tg__live_generation = 0;
     tape_free(tp);
 }
 
