@@ -106,6 +106,13 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
 tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
                               tg_unary_kernel kernel);
 
+/* A first-order sweep runs with recording off. A rule may then compute its
+ * result in one fused pass; when the sweep is recorded (create_graph) it
+ * must compose tapegrad ops so that the result can be differentiated again.
+ * Fused passes exist only where the benchmarks showed they pay, and each is
+ * tested against its composed rule. */
+static inline bool tg__may_fuse(void) { return !tg__recording(); }
+
 /* Reduces g to the shape of x by summing over the axes x was broadcast
  * along; returns g itself when the shapes already agree. */
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);

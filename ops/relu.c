@@ -2,7 +2,8 @@
  * relu.c -- y = max(0, x).
  *
  *   forward   NaN passes through
- *   backward  dx = g [x > 0]: 0 at the kink x = 0, as in PyTorch
+ *   backward  dx = g [x > 0]: 0 at the kink x = 0, as in PyTorch; one fused
+ *             pass in a first-order sweep
  */
 #include "kernel.h"
 
@@ -28,11 +29,25 @@ static void positive_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     });
 }
 
+static void relu_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                             const tg_tensor *x)
+{
+    TG_FOR_DTYPE(dx->dtype, T, {
+        T *d = dx->data;
+        const T *gv = g->data, *xv = x->data;
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, d[o] = xv[j] > 0 ? gv[i] : 0);
+    });
+}
+
 static int relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    tg_tensor *positive =
-        tg__constant_unary(out->op->name, out->in[0], (tg_attr){0}, positive_kernel);
-    grad_in[0] = tg_mul(g, positive);
+    if (tg__may_fuse()) {
+        grad_in[0] = tg__constant_binary(out->op->name, g, out->in[0], relu_grad_kernel);
+    } else {
+        tg_tensor *positive =
+            tg__constant_unary(out->op->name, out->in[0], (tg_attr){0}, positive_kernel);
+        grad_in[0] = tg_mul(g, positive);
+    }
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 

@@ -3,7 +3,8 @@
  *
  *   forward   the first form for x >= 0, the second for x < 0, so e^(-|x|)
  *             never overflows: no inf or NaN for any finite x
- *   backward  dx = g s (1 - s), from the saved output s
+ *   backward  dx = g s (1 - s), from the saved output s; one fused pass in
+ *             a first-order sweep
  */
 #include "kernel.h"
 
@@ -20,11 +21,24 @@ static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     });
 }
 
+static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                                const tg_tensor *s)
+{
+    TG_FOR_DTYPE(dx->dtype, T, {
+        T *d = dx->data;
+        const T *gv = g->data, *sv = s->data;
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, d[o] = gv[i] * (sv[j] - sv[j] * sv[j]));
+    });
+}
+
 static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    /* s (1 - s) = s - s^2 */
-    tg_tensor *ds = tg_sub(out, tg_mul(out, out));
-    grad_in[0] = tg_mul(g, ds);
+    if (tg__may_fuse()) {
+        grad_in[0] = tg__constant_binary(out->op->name, g, out, sigmoid_grad_kernel);
+    } else { /* s (1 - s) = s - s^2 */
+        tg_tensor *ds = tg_sub(out, tg_mul(out, out));
+        grad_in[0] = tg_mul(g, ds);
+    }
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 

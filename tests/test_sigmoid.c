@@ -39,9 +39,16 @@ START_TEST(sigmoid_gradcheck)
 }
 END_TEST
 
+START_TEST(sigmoid_fused_backward_matches_composed_rule)
+{
+    tu_check_fused_backward(tg_sigmoid, TU_SHAPE(3, 5), -4, 4);
+}
+END_TEST
+
 TCase *tg_test_sigmoid(void)
 {
     TCase *tc = tu_tcase("sigmoid");
+    tcase_add_test(tc, sigmoid_fused_backward_matches_composed_rule);
     tcase_add_test(tc, sigmoid_values_on_both_branches);
     tcase_add_test(tc, sigmoid_is_finite_at_extremes);
     tcase_add_test(tc, sigmoid_gradcheck);

@@ -49,6 +49,22 @@ void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double
     tu_gradcheck(f, ctx, TG_F32, n, shapes, lo, hi);
 }
 
+void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo, double hi)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *x = tu_rand((tg_dtype)dt, shape, lo, hi, true);
+        /* a seed that requires grad makes every recorded rule's result
+         * require grad, which tells the composed path from the fused one */
+        tg_tensor *seed = tu_rand((tg_dtype)dt, shape, -1, 1, true);
+        tg_tensor *y = op(x), *composed;
+        ck_assert_int_eq(tg_backward_ex(y, seed, TG_RETAIN_GRAPH), 0);
+        ck_assert_int_eq(tg_grad_ex(&y, &seed, 1, &x, 1, &composed, TG_CREATE_GRAPH), 0);
+        ck_assert(tg_requires_grad(composed)); /* it really was the recorded rule */
+        for (int64_t i = 0; i < tg_numel(x); i++)
+            tu_assert_close(tg_grad_get(x, i), tg_get(composed, i), dt == TG_F32 ? 1e-6 : 1e-15);
+    }
+}
+
 static void destroy_tape(void) { tg_tape_destroy(); }
 
 TCase *tu_tcase(const char *name)

@@ -27,6 +27,11 @@ void tu_gradcheck(tg_fn f, void *ctx, tg_dtype dtype, int n, const tu_shape *sha
                   double hi);
 void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo, double hi);
 
+/* Checks that op's backward rule gives the same gradient in a first-order
+ * sweep (where it may run a fused pass) as in a recorded one (where it
+ * composes ops), on random values in [lo, hi] in both dtypes. */
+void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo, double hi);
+
 /* A TCase whose tests each end with the tape destroyed (valgrind-clean). */
 TCase *tu_tcase(const char *name);
 /* Runs one suite; the exit status for main(). */
