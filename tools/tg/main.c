@@ -1,5 +1,5 @@
 /* main.c -- `tg`, git-style: tg COMMAND [ARGS...]. Each command is one row
- * of the table below; a new command (train, eval) is a function and a row. */
+ * of the table below; a new command is a function and a row. */
 #include <string.h>
 
 #include "tg.h"
@@ -54,6 +54,50 @@ static const command commands[] = {
      "(from the seed, 1 unless given) and prints op, dtype, shape, the largest\n"
      "difference between the analytic and the numeric gradient, and whether it passed.\n"
      "Exits with 1 when any check fails.\n"},
+    {"train", "train an MLP classifier on Fashion-MNIST or a CSV file", cmd_train,
+     "usage: tg train --data SOURCE --layers N,N,... [OPTIONS]\n"
+     "\n"
+     "Trains a multilayer perceptron with cross-entropy on mini-batches, the learning\n"
+     "rate following a cosine from --lr to 0, and evaluates the test set every epoch.\n"
+     "Ctrl-C stops after the current batch; the model is still evaluated, saved and\n"
+     "plotted, and tg exits with 130.\n"
+     "\n"
+     "  --data SOURCE   fashion-mnist, or csv:PATH[:label=COL][:header] (COL a column\n"
+     "                  index from 0, default 0, or a header name)\n"
+     "  --layers N,...  sizes from the input to the output, e.g. 784,128,10: the first\n"
+     "                  must be the data's features, the last its classes\n"
+     "  --act NAME      hidden activation: relu (default), leaky_relu, sigmoid, tanh,\n"
+     "                  linear\n"
+     "  --loss ce       cross-entropy on the logits (the only loss)\n"
+     "  --opt NAME      adam (default, lr 0.001), sgd (lr 0.1), momentum (SGD with\n"
+     "                  momentum 0.9, lr 0.01)\n"
+     "  --lr X          the initial learning rate\n"
+     "  --batch N       samples per step (default 64)\n"
+     "  --epochs N      passes over the training set (default 10)\n"
+     "  --seed N        initial weights, shuffling and the CSV split (default 1)\n"
+     "  --val F         fraction of a CSV file held out as its test set (default 0.2)\n"
+     "  --limit N       use only the first N samples of each file, for quick runs\n"
+     "  --dtype T       f32 (default) or f64 parameters\n"
+     "  --save FILE     write the model to FILE (safetensors, with what tg eval needs)\n"
+     "  --plot FILE     write loss and accuracy per epoch to FILE as SVG\n"
+     "\n"
+     "example: tg train --data fashion-mnist --layers 784,128,10 --epochs 5 \\\n"
+     "             --save m.safetensors --plot m.svg\n"},
+    {"eval", "a trained model's accuracy, mean loss and confusion matrix", cmd_eval,
+     "usage: tg eval --model FILE --data SOURCE [--val F --seed N] [--limit N]\n"
+     "\n"
+     "Rebuilds the model saved by tg train --save, normalizes the data as its training\n"
+     "set was, and prints the accuracy, the mean cross-entropy and the confusion matrix.\n"
+     "\n"
+     "  --model FILE    a checkpoint written by tg train\n"
+     "  --data SOURCE   fashion-mnist (its test set) or csv:PATH[:label=COL][:header]\n"
+     "                  (the whole file)\n"
+     "  --val F         only the part of the CSV file that tg train --val F --seed N\n"
+     "                  held out as its test set\n"
+     "  --seed N        the seed of that split (default 1)\n"
+     "  --limit N       use only the first N samples of the file\n"
+     "\n"
+     "example: tg eval --model m.safetensors --data fashion-mnist\n"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof *commands)
@@ -94,14 +138,15 @@ static void print_help(FILE *f, const char *cmd)
         return;
     }
     fputs("usage: tg COMMAND [ARGS...]\n\n"
-          "Differentiates expressions with tapegrad (reverse-mode automatic differentiation).\n\n"
+          "Differentiates expressions with tapegrad (reverse-mode automatic differentiation)\n"
+          "and trains small networks from the shell.\n\n"
           "Commands\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-11s%s\n", commands[i].name, commands[i].summary);
     fputs("  help       this text; tg help COMMAND for one command\n\n", f);
     fputs(expressions_help, f);
     fputs("\nExit status: 0 success, 1 failure (a failing check, Graphviz missing),\n"
-          "2 bad input or usage.\n", f);
+          "2 bad input or usage, 130 tg train interrupted by Ctrl-C.\n", f);
 }
 
 static int help(int argc, char **argv)

@@ -167,5 +167,7 @@ int cmd_grad(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -1,0 +1,224 @@
+/* plot.c -- the curves of a training run as a self-contained SVG: the
+ * training and test loss in one panel, training and test accuracy in the
+ * other, per epoch, with axes, ticks, labels and a legend. Plain SVG 1.1 elements and
+ * no scripts or external files, so any browser shows it. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "trainer.h"
+
+#define WIDTH 900
+#define HEIGHT 440
+#define TRAIN_COLOR "#1f77b4"
+#define TEST_COLOR "#ff7f0e"
+
+typedef struct {
+    double lo, hi, step;
+} scale;
+
+typedef struct {
+    FILE *f;
+    double left, top, width, height;
+    scale x, y;
+} panel;
+
+/* A curve: the field of epoch_record it shows, times factor. */
+typedef struct {
+    const char *label, *color;
+    size_t field;
+    double factor;
+} series;
+
+static double value_of(const epoch_record *r, const series *s)
+{
+    return *(const double *)((const char *)r + s->field) * s->factor;
+}
+
+/* Round tick steps (1, 2 or 5 times a power of ten) about target_ticks to
+ * the range, which is widened to whole steps; an empty range is widened
+ * first so that a single value sits mid-axis. */
+static scale nice_scale(double lo, double hi, int target_ticks, double min_step)
+{
+    if (!(hi > lo)) {
+        double pad = lo != 0 ? fabs(lo) * 0.1 : 1;
+        lo -= pad;
+        hi += pad;
+    }
+    double raw = (hi - lo) / target_ticks, magnitude = pow(10, floor(log10(raw)));
+    double f = raw / magnitude;
+    double step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * magnitude;
+    if (step < min_step)
+        step = min_step;
+    return (scale){floor(lo / step) * step, ceil(hi / step) * step, step};
+}
+
+/* The smallest and largest finite value of the series over the records;
+ * false if there is none (a run that diverged to NaN from the start). */
+static bool value_range(const epoch_record *r, int n, const series *s, int n_series, double *lo,
+                        double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int k = 0; k < n_series; k++)
+        for (int i = 0; i < n; i++) {
+            double v = value_of(&r[i], &s[k]);
+            if (isfinite(v)) {
+                *lo = fmin(*lo, v);
+                *hi = fmax(*hi, v);
+            }
+        }
+    return *lo <= *hi;
+}
+
+static double px(const panel *p, double x)
+{
+    return p->left + (x - p->x.lo) / (p->x.hi - p->x.lo) * p->width;
+}
+
+static double py(const panel *p, double y)
+{
+    return p->top + p->height - (y - p->y.lo) / (p->y.hi - p->y.lo) * p->height;
+}
+
+/* Text goes into XML: markup characters are escaped and bytes that might
+ * not be valid UTF-8 are replaced, so the file always parses. */
+static void put_text(FILE *f, const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '<')
+            fputs("&lt;", f);
+        else if (*c == '>')
+            fputs("&gt;", f);
+        else if (*c == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*c >= 0x20 && *c < 0x7f ? *c : '?', f);
+    }
+}
+
+/* Grid lines and tick labels every step; the small epsilon keeps the last
+ * tick that rounding would push past hi. */
+static void draw_ticks(const panel *p)
+{
+    FILE *f = p->f;
+    for (double x = p->x.lo; x <= p->x.hi + p->x.step * 1e-9; x += p->x.step) {
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n",
+                px(p, x), p->top, px(p, x), p->top + p->height + 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px(p, x),
+                p->top + p->height + 18, fabs(x) < 1e-12 ? 0 : x);
+    }
+    for (double y = p->y.lo; y <= p->y.hi + p->y.step * 1e-9; y += p->y.step) {
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n",
+                p->left - 5, py(p, y), p->left + p->width, py(p, y));
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", p->left - 8,
+                py(p, y) + 4, fabs(y) < 1e-12 ? 0 : y);
+    }
+}
+
+static void draw_axes(const panel *p, const char *y_label)
+{
+    FILE *f = p->f;
+    draw_ticks(p);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+               "stroke=\"#333\"/>\n", p->left, p->top, p->width, p->height);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n",
+            p->left + p->width / 2, p->top + p->height + 38);
+    double cx = p->left - 48, cy = p->top + p->height / 2;
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+               "transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n", cx, cy, cx, cy, y_label);
+}
+
+/* One polyline through the finite points (a gap is bridged) and a marker on
+ * each, so that a run of one epoch still shows its point. */
+static void draw_series(const panel *p, const epoch_record *r, int n, const series *s)
+{
+    FILE *f = p->f;
+    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", s->color);
+    for (int i = 0; i < n; i++)
+        if (isfinite(value_of(&r[i], s)))
+            fprintf(f, "%s%.1f,%.1f", i ? " " : "", px(p, r[i].epoch), py(p, value_of(&r[i], s)));
+    fputs("\"/>\n", f);
+    for (int i = 0; i < n; i++)
+        if (isfinite(value_of(&r[i], s)))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+                    px(p, r[i].epoch), py(p, value_of(&r[i], s)), s->color);
+}
+
+/* In the corner the curves leave empty: loss falls, so the top right;
+ * accuracy rises, so the bottom right. */
+static void draw_legend(const panel *p, const series *s, int n, bool at_bottom)
+{
+    double x = p->left + p->width - 130;
+    double y = at_bottom ? p->top + p->height - 12 - 18 * (n - 1) : p->top + 16;
+    fprintf(p->f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"124\" height=\"%d\" fill=\"white\" "
+                  "fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n", x - 6, y - 12, 18 * n + 4);
+    for (int k = 0; k < n; k++, y += 18) {
+        fprintf(p->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                      "stroke-width=\"2\"/>\n", x, y - 4, x + 20, y - 4, s[k].color);
+        fprintf(p->f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 26, y, s[k].label);
+    }
+}
+
+/* Loss axes start at 0; accuracy axes fit the values, within 0..100%. */
+static void draw_panel(panel *p, const epoch_record *r, int n, const series *s, int n_series,
+                       const char *y_label, bool accuracy)
+{
+    double lo, hi;
+    if (!value_range(r, n, s, n_series, &lo, &hi)) { /* nothing to show: an empty frame */
+        lo = 0;
+        hi = accuracy ? 100 : 1;
+    }
+    p->y = nice_scale(accuracy ? lo : 0, hi, 5, 0);
+    if (accuracy) {
+        p->y.lo = fmax(p->y.lo, 0);
+        p->y.hi = fmin(p->y.hi, 100);
+    }
+    draw_axes(p, y_label);
+    for (int k = 0; k < n_series; k++)
+        draw_series(p, r, n, &s[k]);
+    draw_legend(p, s, n_series, accuracy);
+}
+
+static void write_svg(FILE *f, const char *title, const epoch_record *r, int n)
+{
+    static const series loss[] = {
+        {"training", TRAIN_COLOR, offsetof(epoch_record, train_loss), 1},
+        {"test", TEST_COLOR, offsetof(epoch_record, test_loss), 1}};
+    static const series accuracy[] = {
+        {"training", TRAIN_COLOR, offsetof(epoch_record, train_accuracy), 100},
+        {"test", TEST_COLOR, offsetof(epoch_record, test_accuracy), 100}};
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
+               "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            WIDTH, HEIGHT, WIDTH, HEIGHT);
+    fputs("<title>", f);
+    put_text(f, title);
+    fprintf(f, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
+               "<text x=\"%d\" y=\"26\" text-anchor=\"middle\" font-size=\"15\">", WIDTH, HEIGHT,
+            WIDTH / 2);
+    put_text(f, title);
+    fputs("</text>\n", f);
+    scale epochs = nice_scale(0, n ? r[n - 1].epoch : 1, 6, n && r[n - 1].epoch >= 1 ? 1 : 0);
+    panel left = {.f = f, .left = 80, .top = 50, .width = 330, .height = 320, .x = epochs};
+    panel right = left;
+    right.left = 540;
+    draw_panel(&left, r, n, loss, 2, "loss (cross-entropy)", false);
+    draw_panel(&right, r, n, accuracy, 2, "accuracy (%)", true);
+    fputs("</svg>\n", f);
+}
+
+bool write_plot(const char *path, const char *title, const epoch_record *records, int n,
+                diag *d)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        write_svg(f, title, records, n);
+        bool written = !ferror(f);
+        if (fclose(f) == 0 && written)
+            return true;
+    }
+    diag_plain(d, "cannot write the plot %s: %s", path, strerror(errno));
+    return false;
+}

@@ -1,0 +1,128 @@
+/*
+ * trainer.h -- what `tg train` and `tg eval` share: their options, the data
+ * sets named by --data, the model description kept in a checkpoint's
+ * metadata, and the SVG plot of a run.
+ */
+#ifndef TG_TRAINER_H
+#define TG_TRAINER_H
+
+#include <tapegrad/nn.h>
+
+#include "tg.h"
+
+/* tg train exits with this when Ctrl-C ended it early (128 + SIGINT, as a
+ * shell reports a program killed by it); the checkpoint is still written. */
+#define TG_EXIT_INTERRUPTED 130
+
+/* Test sets are scored in batches of this size by tg train and tg eval
+ * alike, so that both compute the accuracy from the very same sums. */
+#define EVAL_BATCH 1000
+
+/* Reports tg_last_error() through d; returns false, for chaining. */
+bool library_failed(diag *d);
+
+/* ---- options: --NAME VALUE or --NAME=VALUE, each parsed into its field ---- */
+
+typedef struct option_spec option_spec;
+/* Stores the parsed text into dest; on a bad value sets d naming the option. */
+typedef bool (*option_parser)(const option_spec *o, const char *text, const char *cmd, diag *d);
+struct option_spec {
+    const char *name; /* "--lr" */
+    option_parser parse;
+    void *dest;
+};
+
+bool parse_positive_int(const option_spec *o, const char *text, const char *cmd, diag *d);
+bool parse_seed(const option_spec *o, const char *text, const char *cmd, diag *d);
+bool parse_positive_number(const option_spec *o, const char *text, const char *cmd, diag *d);
+bool parse_fraction(const option_spec *o, const char *text, const char *cmd, diag *d);
+bool parse_text(const option_spec *o, const char *text, const char *cmd, diag *d);
+
+/* Fills the options' fields from argv; every argument must be an option of
+ * specs (n of them) with its value. */
+bool parse_options(int argc, char **argv, const char *cmd, const option_spec *specs, int n,
+                   diag *d);
+
+/* ---- data: --data fashion-mnist | csv:PATH[:label=COL][:header] ---------- */
+
+typedef struct {
+    const char *spec;  /* --data, required */
+    double val;        /* --val: held-out fraction of a CSV file; 0 when not given */
+    uint64_t seed;     /* shuffles the CSV split */
+    int64_t limit;     /* --limit: use the first N samples of each set; 0: all */
+} data_request;
+
+/* The standardization of the training set, applied to every other set. */
+typedef struct {
+    tg_norm_mode mode;
+    float *mean, *std; /* dim entries each */
+    int64_t dim;
+} normalization;
+
+void normalization_free(normalization *n);
+
+/* The training and test sets of a run: Fashion-MNIST's two files, or a CSV
+ * file split by the request's fraction and seed. Both are standardized with
+ * the training set's statistics, stored in norm. */
+bool load_training_data(const data_request *r, tg_dataset *train, tg_dataset *test,
+                        normalization *norm, diag *d);
+/* The data tg eval measures: Fashion-MNIST's test file, or the whole CSV
+ * file (its held-out part when r->val is set), as it is in the file. */
+bool load_eval_data(const data_request *r, tg_dataset *out, diag *d);
+/* Applies a trained model's normalization to a set of its feature count. */
+bool normalize_data(tg_dataset *set, const normalization *norm, diag *d);
+/* Whether spec names Fashion-MNIST (its classes then have names). */
+bool is_fashion_mnist(const char *spec);
+/* "T-shirt/top" ... "Ankle boot" for Fashion-MNIST's class k. */
+const char *fashion_mnist_class(int64_t k);
+
+/* ---- the model, as tg train describes it in the checkpoint ---------------- */
+
+#define MAX_LAYER_SIZES 16
+
+typedef struct {
+    int64_t sizes[MAX_LAYER_SIZES];
+    int n_sizes;
+    tg_activation act;
+    tg_dtype dtype;
+} architecture;
+
+/* "784,128,10" into a (at least an input and an output size). */
+bool parse_layers(const char *text, architecture *a, const char *cmd, diag *d);
+/* An activation that can train a hidden layer (not step or softmax). */
+bool parse_hidden_activation(const char *name, tg_activation *act, diag *d);
+bool parse_dtype(const char *name, tg_dtype *dtype, diag *d); /* "f32" or "f64" */
+/* "784-128-10 relu f32" */
+char *architecture_text(const architecture *a, char *buf, size_t size);
+/* The first size must be the data's features and the last its classes. */
+bool check_fits_data(const architecture *a, const tg_dataset *data, bool exact_classes,
+                     const char *cmd, diag *d);
+tg_model *build_model(const architecture *a, uint64_t seed, diag *d);
+
+typedef struct {
+    const char *data;   /* the --data spec trained on */
+    const char *epochs; /* epochs completed, "3" or "2.4" when interrupted */
+    const char *test_accuracy;
+} run_facts;
+
+/* Writes the parameters and everything tg eval needs to rebuild the model
+ * into a safetensors file. */
+bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
+                     const normalization *norm, const run_facts *facts, diag *d);
+/* The model of a checkpoint written by save_checkpoint, with its weights,
+ * and its normalization; *trained_on receives the data spec (free it). */
+tg_model *load_checkpoint(const char *path, architecture *a, normalization *norm,
+                          char **trained_on, diag *d);
+
+/* ---- the plot: loss and accuracy per epoch as SVG ------------------------- */
+
+typedef struct {
+    double epoch; /* 1, 2, ...; fractional for an interrupted epoch */
+    double train_loss, test_loss;
+    double train_accuracy, test_accuracy; /* in [0, 1] */
+} epoch_record;
+
+bool write_plot(const char *path, const char *title, const epoch_record *records, int n,
+                diag *d);
+
+#endif
