@@ -766,23 +766,6 @@ END_TEST
 
 /* ---- allocation failures ---- */
 
-static long allocations_left;
-
-/* The C library's allocator, failing once allocations_left reaches 0; its
- * memory is interchangeable with that of the default allocator. */
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (allocations_left-- <= 0)
-        return NULL;
-    return realloc(ptr, nsize);
-}
-
 START_TEST(allocation_failures_leave_model_and_file_intact)
 {
     /* Fails the first, second, ... allocation of a load and of a save until
@@ -795,10 +778,10 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
     unsigned char *file = read_all(path, &file_len), *model = snapshot(p, &model_len);
     int rc = TG_ENOMEM, failures = 0;
     for (long k = 0; rc == TG_ENOMEM; k++, failures++) {
-        allocations_left = k;
-        tg_set_allocator(failing_alloc, NULL);
+        tu_allocator_install();
+        tu_allocation_budget(k);
         rc = tg_checkpoint_load(p, path);
-        tg_set_allocator(NULL, NULL);
+        tu_allocator_remove();
         if (rc == TG_ENOMEM) {
             ck_assert_ptr_nonnull(strstr(tg_last_error(), "out of memory"));
             unsigned char *after = snapshot(p, &after_len);
@@ -810,10 +793,10 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
     ck_assert_int_ge(failures, 3);
     rc = TG_ENOMEM;
     for (long k = 0; rc == TG_ENOMEM; k++) {
-        allocations_left = k;
-        tg_set_allocator(failing_alloc, NULL);
+        tu_allocator_install();
+        tu_allocation_budget(k);
         rc = tg_checkpoint_save(p, path, NULL);
-        tg_set_allocator(NULL, NULL);
+        tu_allocator_remove();
         if (rc == TG_ENOMEM) {
             assert_file_is(path, file, file_len);
             ck_assert_int_eq(entries_in_scratch(), 1);

@@ -780,36 +780,20 @@ START_TEST(batcher_errors)
 }
 END_TEST
 
-static long allocations;
-
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    allocations++;
-    return realloc(ptr, nsize);
-}
-
 START_TEST(batcher_allocates_nothing_per_batch)
 {
-    tg_tape_destroy();
-    tg_set_allocator(counting_alloc, NULL);
+    tu_allocator_install();
     tg_dataset d = counting_dataset(1000, 300, 10);
     tg_batcher *b = tg_batcher_new(&d, 64, TG_BATCH_SHUFFLE, 3);
     int64_t order[1000], last;
     run_epoch(b, &d, TG_F32, order, &last); /* the tape arena grows once */
-    allocations = 0;
+    tu_allocations_reset();
     for (int epoch = 0; epoch < 3; epoch++)
         run_epoch(b, &d, TG_F32, order, &last);
-    long later = allocations;
+    long later = tu_allocations();
     tg_batcher_free(b);
     tg_dataset_free(&d);
-    tg_tape_destroy();
-    tg_set_allocator(NULL, NULL);
+    tu_allocator_remove();
     ck_assert_msg(later == 0, "%ld allocations in epochs 2..4", later);
 }
 END_TEST

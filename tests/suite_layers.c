@@ -419,23 +419,6 @@ END_TEST
 
 /* ---- memory ---- */
 
-static long allocations, allocations_left;
-
-/* Counts allocations and, once allocations_left reaches 0, refuses them. */
-static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (allocations_left-- == 0)
-        return NULL;
-    allocations++;
-    return realloc(ptr, nsize);
-}
-
 static void xor_like_step(tg_model *m, tg_tensor *target)
 {
     tg_tensor *x = tg_tensor_new(TG_F64, 2, (int64_t[]){4, 2}, (double[]){0, 0, 0, 1, 1, 0, 1, 1},
@@ -447,22 +430,18 @@ static void xor_like_step(tg_model *m, tg_tensor *target)
 
 START_TEST(training_step_allocates_nothing_after_first)
 {
-    tg_tape_destroy();
-    allocations_left = -1;
-    tg_set_allocator(limited_alloc, NULL);
+    tu_allocator_install();
     tg_model *m = mlp(TG_F64, 3, (int64_t[]){2, 8, 1}, TG_ACT_TANH, TG_ACT_SIGMOID, 4);
     double y[4] = {0, 1, 1, 0};
-    allocations = 0;
     for (int iter = 0; iter < 100; iter++) {
         if (iter == 1)
-            allocations = 0;
+            tu_allocations_reset();
         tg_tensor *target = tg_tensor_new(TG_F64, 2, (int64_t[]){4, 1}, y, false);
         xor_like_step(m, target);
     }
-    long after_first = allocations;
+    long after_first = tu_allocations();
     tg_model_free(m);
-    tg_tape_destroy();
-    tg_set_allocator(NULL, NULL);
+    tu_allocator_remove();
     ck_assert_msg(after_first == 0, "%ld allocations after the first step", after_first);
 }
 END_TEST
@@ -471,22 +450,20 @@ END_TEST
  * error, no leak under ASan or valgrind) until enough memory is given. */
 START_TEST(construction_survives_allocation_failures)
 {
-    tg_tape_destroy();
-    tg_set_allocator(limited_alloc, NULL);
+    tu_allocator_install();
     tg_model *m = NULL;
     long budget;
     for (budget = 0; budget < 200 && !m; budget++) {
-        allocations_left = budget;
+        tu_allocation_budget(budget);
         m = tg_mlp_new(TG_F64, 4, (int64_t[]){3, 5, 4, 2}, TG_ACT_RELU, TG_ACT_LINEAR, 8);
         if (!m)
             ck_assert_int_eq(tg_last_error_code(), TG_ENOMEM);
     }
-    allocations_left = -1;
+    tu_allocation_budget(-1);
     ck_assert_ptr_nonnull(m);
     ck_assert_int_eq(tg_params_count(tg_model_params(m)), 6);
     tg_model_free(m);
-    tg_tape_destroy();
-    tg_set_allocator(NULL, NULL);
+    tu_allocator_remove();
     ck_assert_int_gt(budget, 5);
 }
 END_TEST

@@ -791,51 +791,26 @@ END_TEST
 
 /* ---- allocation ---- */
 
-static long allocations;
-static long allocations_allowed = -1; /* -1: no limit */
-
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (allocations_allowed >= 0 && allocations >= allocations_allowed)
-        return NULL;
-    allocations++;
-    return realloc(ptr, nsize);
-}
-
-static void use_counting_allocator(bool on)
-{
-    tg_tape_destroy();
-    tg_set_allocator(on ? counting_alloc : NULL, NULL);
-    allocations = 0;
-    allocations_allowed = -1;
-}
-
 START_TEST(steady_state_allocates_nothing)
 {
     const tg_optim_config cases[] = {sgd(0.1, 0.9, 0, true, 0.01), tg_optim_defaults(TG_OPTIM_ADAM),
                                      tg_optim_defaults(TG_OPTIM_ADAMW)};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        use_counting_allocator(true);
+        tu_allocator_install();
         tg_params *ps = bowl_params(TG_F64);
         tg_optim *o = tg_optim_new(ps, &cases[k]);
         bowl_gradient(ps);
-        long before_first_step = allocations;
+        long before_first_step = tu_allocations();
         ck_assert_int_eq(tg_optim_step(o), 0);
-        long first = allocations - before_first_step;
+        long first = tu_allocations() - before_first_step;
         for (int t = 0; t < 100; t++) {
             bowl_gradient(ps);
             ck_assert_int_eq(tg_optim_step(o), 0);
         }
-        long later = allocations - before_first_step - first;
+        long later = tu_allocations() - before_first_step - first;
         tg_optim_free(o);
         tg_params_free(ps);
-        use_counting_allocator(false);
+        tu_allocator_remove();
         ck_assert_int_gt(first, 0);
         ck_assert_msg(later == 0, "case %zu: %ld allocations in steps 2..101", k, later);
     }
@@ -851,13 +826,13 @@ START_TEST(out_of_memory_changes_no_parameter)
     c.lr = 0.1;
     bool succeeded = false;
     for (long budget = 0; !succeeded; budget++) {
-        use_counting_allocator(true);
+        tu_allocator_install();
         tg_params *ps = line_params(0, 0);
         tg_optim *o = tg_optim_new(ps, &c);
         line_gradient(ps, 0, NOTES_N);
-        allocations_allowed = allocations + budget;
+        tu_allocation_budget(budget);
         int rc = tg_optim_step(o);
-        allocations_allowed = -1;
+        tu_allocation_budget(-1);
         succeeded = rc == 0;
         if (!succeeded) {
             ck_assert_int_eq(rc, TG_ENOMEM);
@@ -872,7 +847,7 @@ START_TEST(out_of_memory_changes_no_parameter)
         tu_assert_close(tg_item(tg_params_get(ps, "b")), 0.1 / (1 + 1e-8 / 51.25), 1e-15);
         tg_optim_free(o);
         tg_params_free(ps);
-        use_counting_allocator(false);
+        tu_allocator_remove();
         ck_assert_int_lt(budget, 100);
     }
 }

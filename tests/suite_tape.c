@@ -170,20 +170,6 @@ END_TEST
 
 /* ---- allocation: none per node once the graph has been built once ---- */
 
-static long allocations;
-
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    allocations++;
-    return realloc(ptr, nsize);
-}
-
 enum { IN = 8, HIDDEN = 16, LAYERS = 3 };
 
 /* The notes' nested network f(W3 f(W2 f(W1 x + b1) + b2) + b3), f = sigmoid,
@@ -200,8 +186,7 @@ static void network_step(tg_tensor *const *w, tg_tensor *const *b, const double 
 
 START_TEST(rebuilt_graph_allocates_nothing_after_first_iteration)
 {
-    tg_tape_destroy();
-    tg_set_allocator(counting_alloc, NULL);
+    tu_allocator_install();
     tg_tensor *w[LAYERS], *b[LAYERS];
     double x0[IN];
     for (int i = 0; i < IN; i++)
@@ -213,18 +198,17 @@ START_TEST(rebuilt_graph_allocates_nothing_after_first_iteration)
         for (int64_t i = 0; i < rows * cols; i++)
             tg_set(w[l], i, 0.05 * (double)((i * 7 + l) % 11) - 0.25);
     }
-    allocations = 0;
+    tu_allocations_reset();
     network_step(w, b, x0);
-    long first = allocations;
+    long first = tu_allocations();
     for (int iter = 1; iter < 1000; iter++)
         network_step(w, b, x0);
-    long rest = allocations - first;
+    long rest = tu_allocations() - first;
     for (int l = 0; l < LAYERS; l++) {
         tg_free(w[l]);
         tg_free(b[l]);
     }
-    tg_tape_destroy();
-    tg_set_allocator(NULL, NULL);
+    tu_allocator_remove();
     ck_assert_int_gt(first, 0);
     ck_assert_msg(rest == 0, "%ld allocations in iterations 2..1000 (first: %ld)", rest, first);
 }

@@ -65,6 +65,43 @@ void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, doub
     }
 }
 
+static long allocation_count, allocation_budget = -1;
+
+static void *test_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (allocation_budget == 0)
+        return NULL;
+    if (allocation_budget > 0)
+        allocation_budget--;
+    allocation_count++;
+    return realloc(ptr, nsize);
+}
+
+void tu_allocator_install(void)
+{
+    tg_tape_destroy();
+    tg_set_allocator(test_alloc, NULL);
+    allocation_count = 0;
+    allocation_budget = -1;
+}
+
+void tu_allocator_remove(void)
+{
+    tg_tape_destroy();
+    tg_set_allocator(NULL, NULL);
+    allocation_budget = -1;
+}
+
+long tu_allocations(void) { return allocation_count; }
+void tu_allocations_reset(void) { allocation_count = 0; }
+void tu_allocation_budget(long n) { allocation_budget = n; }
+
 static void destroy_tape(void) { tg_tape_destroy(); }
 
 TCase *tu_tcase(const char *name)

@@ -32,6 +32,17 @@ void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double
  * composes ops), on random values in [lo, hi] in both dtypes. */
 void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo, double hi);
 
+/* A test allocator: the C library's, counting every allocation and, with a
+ * budget set, refusing every allocation past it. tu_allocator_install
+ * destroys this thread's tape (made with the previous allocator) and makes
+ * it the library's, with the count at 0 and no budget; tu_allocator_remove
+ * destroys the tape again and restores the default. */
+void tu_allocator_install(void);
+void tu_allocator_remove(void);
+long tu_allocations(void);             /* since install or the last reset */
+void tu_allocations_reset(void);
+void tu_allocation_budget(long n);     /* n more succeed, then NULL; -1: no limit */
+
 /* A TCase whose tests each end with the tape destroyed (valgrind-clean). */
 TCase *tu_tcase(const char *name);
 /* Runs one suite; the exit status for main(). */
