@@ -12,8 +12,7 @@ static void abs_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = fabs(in[i]);
+        TG_PARALLEL_FOR(x->numel, i, out[i] = fabs(in[i]));
     });
 }
 
@@ -23,8 +22,7 @@ static void sign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = (T)((in[i] > 0) - (in[i] < 0));
+        TG_PARALLEL_FOR(x->numel, i, out[i] = (T)((in[i] > 0) - (in[i] < 0)));
     });
 }
 

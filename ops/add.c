@@ -16,11 +16,18 @@ static void add_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
     });
 }
 
+/* An operand that needs no gradient is skipped: summing a broadcast g down
+ * to its shape is a full pass over g. */
 static int add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    grad_in[0] = tg__unbroadcast(g, out->in[0]);
-    grad_in[1] = tg__unbroadcast(g, out->in[1]);
-    return grad_in[0] && grad_in[1] ? TG_OK : tg_last_error_code();
+    for (int k = 0; k < 2; k++) {
+        if (!(out->in[k]->flags & TG_REQUIRES_GRAD))
+            continue;
+        grad_in[k] = tg__unbroadcast(g, out->in[k]);
+        if (!grad_in[k])
+            return tg_last_error_code();
+    }
+    return TG_OK;
 }
 
 static const tg_op add_op = {"tg_add", 2, add_backward};

@@ -11,6 +11,16 @@
 #include "../autograd/internal.h"
 #include <tapegrad/ops.h>
 
+/* glibc's libmvec has 4-lane SSE versions of these float functions: so
+ * declared, loops over them vectorise (-fno-math-errno, see CMakeLists.txt).
+ * Their error stays within a few ulp; double keeps the scalar libm calls,
+ * whose results the f64 tests compare at 1e-15. Declared before the
+ * visibility pragma below: they are libm's symbols, not ours. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__)
+float expf(float) __attribute__((simd("notinbranch")));
+float tanhf(float) __attribute__((simd("notinbranch")));
+#endif
+
 /* Internal to the library: hidden from its exported symbols, so calls
  * between its files bind directly instead of through the PLT. */
 #if defined(__GNUC__)
@@ -48,30 +58,80 @@ int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, in
 void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const int64_t *from_shape,
                    tg_bcast *plan);
 
-/* Walks a plan over n_out output elements: for each output flat index o, P0
- * and P1 are the flat offsets of inputs 0 and 1 and BODY runs. The innermost
- * axis is a plain loop so that the compiler can vectorise it. */
-#define TG_BCAST_WALK2(plan, n_out, o, P0, P1, BODY)                                  \
+/* Elementwise work of at least this many elements is split across OpenMP
+ * threads. Below it, waking them costs more than it saves; and after a
+ * region libgomp's idle threads spin for a while, taking cores from the
+ * OpenBLAS threads of the next matmul: at 2^16 the 784-512-512-10 MLP at
+ * batch 128 (relu on 128x512) fell from 13.6k to 4.5k samples/s with 2
+ * threads. See docs/ops.md, "Threads". */
+#define TG_PARALLEL_MIN ((int64_t)1 << 18)
+
+/* The calling thread's share [*lo, *hi) of n elements inside a parallel
+ * region: contiguous, in thread order, starting on 64-byte boundaries so that
+ * no two threads write one cache line. */
+void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
+
+/* Runs the statements with lo and hi bound to a range of [0, n): the whole
+ * of it in the calling thread when n is small, one share per thread
+ * otherwise. Each element must be computed independently of the others, so
+ * the results do not depend on the thread count. */
+#define TG_PARALLEL_RANGES(n, lo, hi, ...)                                            \
+    do {                                                                           \
+        int64_t n_par_ = (n);                                                      \
+        int threads_par_ = n_par_ < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();    \
+        if (threads_par_ <= 1) {                                                   \
+            int64_t lo = 0, hi = n_par_;                                           \
+            __VA_ARGS__                                                            \
+        } else {                                                                   \
+            _Pragma("omp parallel num_threads(threads_par_)")                      \
+            {                                                                      \
+                int64_t lo, hi;                                                    \
+                tg__thread_range(n_par_, &lo, &hi);                                \
+                __VA_ARGS__                                                        \
+            }                                                                      \
+        }                                                                          \
+    } while (0)
+
+/* for (i = 0; i < n; i++) BODY, split across threads for large n. */
+#define TG_PARALLEL_FOR(n, i, ...)                                                    \
+    TG_PARALLEL_RANGES(n, lo_for_, hi_for_,                                          \
+                       for (int64_t i = lo_for_; i < hi_for_; i++) { __VA_ARGS__; })
+
+/* Walks output elements [lo, hi) of a plan in row-major order: for each
+ * output flat index o, P0 and P1 are the flat offsets of inputs 0 and 1 and
+ * BODY runs. The innermost axis is a plain loop so that the compiler can
+ * vectorise it; the first and last rows may be partial. */
+#define TG_BCAST_RANGE2(plan, lo, hi, o, P0, P1, BODY)                                \
     do {                                                                           \
         const tg_bcast *pl_ = (plan);                                              \
         int nd_ = pl_->ndim;                                                       \
         int64_t inner_ = nd_ ? pl_->shape[nd_ - 1] : 1;                            \
         int64_t s0_ = nd_ ? pl_->stride[0][nd_ - 1] : 0;                           \
         int64_t s1_ = nd_ ? pl_->stride[1][nd_ - 1] : 0;                           \
-        int64_t idx_[TG_MAX_DIMS] = {0}, b0_ = 0, b1_ = 0;                          \
-        for (int64_t base_ = 0; base_ < (n_out); base_ += inner_) {                \
+        int64_t lo_ = (lo), hi_ = (hi), b0_ = 0, b1_ = 0;                          \
+        int64_t idx_[TG_MAX_DIMS] = {0}, row_ = inner_ ? lo_ / inner_ : 0;         \
+        for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                    \
+            idx_[d_] = row_ % pl_->shape[d_];                                      \
+            row_ /= pl_->shape[d_];                                                \
+            b0_ += idx_[d_] * pl_->stride[0][d_];                                  \
+            b1_ += idx_[d_] * pl_->stride[1][d_];                                  \
+        }                                                                          \
+        for (int64_t base_ = lo_ - (inner_ ? lo_ % inner_ : 0); base_ < hi_;       \
+             base_ += inner_) {                                                    \
+            int64_t jlo_ = lo_ > base_ ? lo_ - base_ : 0;                          \
+            int64_t jhi_ = hi_ - base_ < inner_ ? hi_ - base_ : inner_;            \
             if (s0_ == 1 && s1_ == 1) {                                            \
-                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_ + j_;          \
                     BODY;                                                          \
                 }                                                                  \
             } else if (s0_ == 1 && s1_ == 0) {                                     \
-                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_;               \
                     BODY;                                                          \
                 }                                                                  \
             } else {                                                               \
-                for (int64_t j_ = 0; j_ < inner_; j_++) {                          \
+                for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b0_ + j_ * s0_, P1 = b1_ + j_ * s1_; \
                     BODY;                                                          \
                 }                                                                  \
@@ -87,6 +147,13 @@ void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const in
             }                                                                      \
         }                                                                          \
     } while (0)
+
+/* TG_BCAST_RANGE2 over all n_out output elements, split across threads for
+ * large outputs. BODY must write only element o (a reduction into a
+ * broadcast input walks serially with TG_BCAST_RANGE2). */
+#define TG_BCAST_WALK2(plan, n_out, o, P0, P1, BODY)                                  \
+    TG_PARALLEL_RANGES(n_out, lo_walk_, hi_walk_,                                    \
+                       TG_BCAST_RANGE2(plan, lo_walk_, hi_walk_, o, P0, P1, BODY);)
 
 /* Computes out = a (op) b elementwise after broadcasting. */
 typedef void (*tg_binary_kernel)(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,

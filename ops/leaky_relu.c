@@ -14,8 +14,7 @@ static void leaky_relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
         const T *in = x->data;
         T *out = y->data;
         T slope = (T)attr.f;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = in[i] < 0 ? slope * in[i] : in[i];
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] < 0 ? slope * in[i] : in[i]);
     });
 }
 
@@ -25,8 +24,7 @@ static void local_slope_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
         const T *in = x->data;
         T *out = y->data;
         T slope = (T)attr.f;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = in[i] > 0 ? 1 : slope;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] > 0 ? 1 : slope);
     });
 }
 

@@ -14,8 +14,7 @@ static void log_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = log(in[i]);
+        TG_PARALLEL_FOR(x->numel, i, out[i] = log(in[i]));
     });
 }
 

@@ -93,8 +93,7 @@ static void pow_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
         const T *in = x->data;
         T *out = y->data;
         T p = (T)attr.f;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = pow(in[i], p);
+        TG_PARALLEL_FOR(x->numel, i, out[i] = pow(in[i], p));
     });
 }
 

@@ -13,8 +13,7 @@ static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = in[i] < 0 ? 0 : in[i];
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] < 0 ? 0 : in[i]);
     });
 }
 
@@ -24,8 +23,7 @@ static void positive_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = in[i] > 0;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] > 0);
     });
 }
 

@@ -13,8 +13,7 @@ static void add_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
         const T *in = x->data;
         T c = (T)attr.f;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = in[i] + c;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] + c);
     });
 }
 
@@ -38,8 +37,7 @@ static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
         const T *in = x->data;
         T c = (T)attr.f;
         T *out = y->data;
-        for (int64_t i = 0; i < x->numel; i++)
-            out[i] = c * in[i];
+        TG_PARALLEL_FOR(x->numel, i, out[i] = c * in[i]);
     });
 }
 

@@ -82,12 +82,13 @@ tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
     if (!y)
         return NULL;
     memset(y->data, 0, (size_t)y->numel * tg__dtype_size((tg_dtype)y->dtype));
-    tg_bcast plan; /* walk x; input 0 of the plan is y read with broadcasting */
+    /* Walk x serially: threads would race on the elements of y they share. */
+    tg_bcast plan; /* input 0 of the plan is y read with broadcasting */
     tg__plan_from(x->ndim, x->shape, ndim, shape, &plan);
     TG_FOR_DTYPE(x->dtype, T, {
         T *dst = y->data;
         const T *src = x->data;
-        TG_BCAST_WALK2(&plan, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
+        TG_BCAST_RANGE2(&plan, 0, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
     });
     y = tg__record(y, &sum_to_op, 1, &x);
     if (y)

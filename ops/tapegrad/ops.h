@@ -64,6 +64,14 @@ tg_tensor *tg_softmax(tg_tensor *x, int axis);     /* y_i = e^{x_i} / sum_j e^{x
 tg_tensor *tg_log_softmax(tg_tensor *x, int axis); /* y_i = x_i - log sum_j e^{x_j}, stable;
                                                       dx = g - softmax(x) sum(g) */
 
+/* ---- threads ----
+ * Elementwise ops on large tensors (see docs/ops.md, "Threads") split their
+ * elements across this many threads; each element is computed alone, so
+ * results do not depend on the count. Default: OMP_NUM_THREADS if set, else
+ * the number of online CPUs. BLAS (matmul) keeps its own threads. */
+int tg_set_num_threads(int n);                     /* n >= 1, else TG_EVALUE */
+int tg_get_num_threads(void);
+
 /* ---- reductions ---- */
 tg_tensor *tg_sum(tg_tensor *x);                   /* sum of all elements, 0-d */
 tg_tensor *tg_mean(tg_tensor *x);                  /* sum / numel, 0-d */

@@ -1,0 +1,40 @@
+/*
+ * parallel.c -- how many threads elementwise kernels use, and each thread's
+ * share of the elements (the kernels' loops are in kernel.h).
+ */
+#include <omp.h>
+#include <stdatomic.h>
+
+#include "kernel.h"
+
+/* 0 until first asked: then omp_get_max_threads(), which is OMP_NUM_THREADS
+ * when set and the number of online CPUs otherwise. Atomic because a program
+ * may run one tape per thread. */
+static atomic_int num_threads;
+
+int tg_set_num_threads(int n)
+{
+    if (n < 1)
+        return tg__fail(TG_EVALUE, "tg_set_num_threads: thread count %d is not positive", n);
+    atomic_store_explicit(&num_threads, n, memory_order_relaxed);
+    return TG_OK;
+}
+
+int tg_get_num_threads(void)
+{
+    int n = atomic_load_explicit(&num_threads, memory_order_relaxed);
+    if (n == 0) {
+        n = omp_get_max_threads();
+        atomic_store_explicit(&num_threads, n, memory_order_relaxed);
+    }
+    return n;
+}
+
+void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi)
+{
+    enum { ALIGN = 16 }; /* elements per 64-byte line for float: double's two lines stay apart too */
+    int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    int64_t share = ((n + threads - 1) / threads + ALIGN - 1) / ALIGN * ALIGN;
+    *lo = t * share < n ? t * share : n;
+    *hi = *lo + share < n ? *lo + share : n;
+}

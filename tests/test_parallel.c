@@ -1,0 +1,130 @@
+/* test_parallel.c -- elementwise ops split across threads: results identical
+ * to one thread's, and the thread count API. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Above the parallel threshold and a multiple of neither the thread counts
+ * tried nor the 16-element alignment of each thread's share. */
+#define ROWS 547
+#define COLS 549
+
+typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
+
+static tg_tensor *sigmoid_of_a(tg_tensor *a, tg_tensor *b) { return (void)b, tg_sigmoid(a); }
+static tg_tensor *tanh_of_a(tg_tensor *a, tg_tensor *b) { return (void)b, tg_tanh(a); }
+static tg_tensor *relu_of_a(tg_tensor *a, tg_tensor *b) { return (void)b, tg_relu(a); }
+
+/* Values in [-6, 6] with both signs and exact zeros (relu's kink). */
+static tg_tensor *pattern(tg_dtype dtype, tu_shape shape, double phase)
+{
+    tg_tensor *t = tu_tensor(dtype, shape, NULL, true);
+    for (int64_t i = 0; i < tg_numel(t); i++)
+        tg_set(t, i, i % 97 == 0 ? 0 : 6 * sin(0.013 * (double)i + phase));
+    return t;
+}
+
+static void copy_out(tg_tensor *t, void *dst)
+{
+    ck_assert_ptr_nonnull(t);
+    size_t size = (size_t)tg_numel(t) * (tg_dtype_of(t) == TG_F32 ? 4 : 8);
+    memcpy(dst, tg_data(t), size);
+}
+
+/* Forward and first-order backward of f with the given thread count; y, da
+ * and db receive the output and both gradients. */
+static void run(binary_fn f, tg_dtype dtype, tu_shape b_shape, int threads, void *y, void *da,
+                void *db)
+{
+    ck_assert_int_eq(tg_set_num_threads(threads), TG_OK);
+    tg_tensor *a = pattern(dtype, TU_SHAPE(ROWS, COLS), 0);
+    tg_tensor *b = pattern(dtype, b_shape, 1);
+    tg_tensor *out = f(a, b);
+    tu_assert_ok(out);
+    tg_tensor *seed = pattern(dtype, TU_SHAPE(ROWS, COLS), 2);
+    ck_assert_int_eq(tg_backward_ex(out, seed, 0), TG_OK);
+    copy_out(out, y);
+    copy_out(tg_grad_tensor(a), da);
+    if (tg_grad_tensor(b)) /* none for the unary ops, which ignore b */
+        copy_out(tg_grad_tensor(b), db);
+    tg_tape_reset();
+}
+
+static void check_thread_counts_agree(binary_fn f, tu_shape b_shape)
+{
+    int saved = tg_get_num_threads();
+    size_t n = (size_t)ROWS * COLS * sizeof(double);
+    char *one = calloc(3, n), *many = calloc(3, n);
+    ck_assert(one && many);
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        run(f, (tg_dtype)dt, b_shape, 1, one, one + n, one + 2 * n);
+        for (int threads = 2; threads <= 3; threads++) {
+            run(f, (tg_dtype)dt, b_shape, threads, many, many + n, many + 2 * n);
+            ck_assert_msg(!memcmp(one, many, 3 * n), "%s, %d threads: results differ from 1",
+                          tg_dtype_name((tg_dtype)dt), threads);
+        }
+    }
+    free(one);
+    free(many);
+    tg_set_num_threads(saved);
+}
+
+START_TEST(sigmoid_is_independent_of_threads)
+{
+    check_thread_counts_agree(sigmoid_of_a, TU_SCALAR);
+}
+END_TEST
+
+START_TEST(tanh_is_independent_of_threads)
+{
+    check_thread_counts_agree(tanh_of_a, TU_SCALAR);
+}
+END_TEST
+
+START_TEST(relu_is_independent_of_threads)
+{
+    check_thread_counts_agree(relu_of_a, TU_SCALAR);
+}
+END_TEST
+
+START_TEST(add_broadcast_is_independent_of_threads)
+{
+    check_thread_counts_agree(tg_add, TU_SHAPE(COLS));
+    check_thread_counts_agree(tg_add, TU_SHAPE(ROWS, 1));
+}
+END_TEST
+
+START_TEST(mul_is_independent_of_threads)
+{
+    check_thread_counts_agree(tg_mul, TU_SHAPE(ROWS, COLS));
+    check_thread_counts_agree(tg_mul, TU_SHAPE(COLS));
+}
+END_TEST
+
+START_TEST(thread_count_must_be_positive)
+{
+    int saved = tg_get_num_threads();
+    ck_assert_int_ge(saved, 1);
+    for (int n = 0; n >= -2; n -= 2) {
+        ck_assert_int_eq(tg_set_num_threads(n), TG_EVALUE);
+        ck_assert_ptr_nonnull(strstr(tg_last_error(), "tg_set_num_threads"));
+        ck_assert_int_eq(tg_get_num_threads(), saved);
+    }
+    ck_assert_int_eq(tg_set_num_threads(3), TG_OK);
+    ck_assert_int_eq(tg_get_num_threads(), 3);
+    tg_set_num_threads(saved);
+}
+END_TEST
+
+TCase *tg_test_parallel(void)
+{
+    TCase *tc = tu_tcase("parallel");
+    tcase_add_test(tc, sigmoid_is_independent_of_threads);
+    tcase_add_test(tc, tanh_is_independent_of_threads);
+    tcase_add_test(tc, relu_is_independent_of_threads);
+    tcase_add_test(tc, add_broadcast_is_independent_of_threads);
+    tcase_add_test(tc, mul_is_independent_of_threads);
+    tcase_add_test(tc, thread_count_must_be_positive);
+    return tc;
+}
