@@ -59,11 +59,9 @@ void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const in
                    tg_bcast *plan);
 
 /* Elementwise work of at least this many elements is split across OpenMP
- * threads. Below it, waking them costs more than it saves; and after a
- * region libgomp's idle threads spin for a while, taking cores from the
- * OpenBLAS threads of the next matmul: at 2^16 the 784-512-512-10 MLP at
- * batch 128 (relu on 128x512) fell from 13.6k to 4.5k samples/s with 2
- * threads. See docs/ops.md, "Threads". */
+ * threads; below it, starting the team costs about what it saves. Measured
+ * with the 784-512-512-10 MLP at batch 512 on 2 threads: 16.4k samples/s at
+ * 2^18, 14.6k at 2^16. See docs/ops.md, "Threads". */
 #define TG_PARALLEL_MIN ((int64_t)1 << 18)
 
 /* The calling thread's share [*lo, *hi) of n elements inside a parallel

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config uthash-dev check libsubunit-dev
-libopenblas-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz"
+libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz"
 
 missing=""
 for pkg in $PACKAGES; do
