@@ -107,14 +107,15 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         int64_t s0_ = nd_ ? pl_->stride[0][nd_ - 1] : 0;                           \
         int64_t s1_ = nd_ ? pl_->stride[1][nd_ - 1] : 0;                           \
         int64_t lo_ = (lo), hi_ = (hi), b0_ = 0, b1_ = 0;                          \
-        int64_t idx_[TG_MAX_DIMS] = {0}, row_ = inner_ ? lo_ / inner_ : 0;         \
-        for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                    \
+        /* a serial walk starts at 0: no divisions (small ops are most ops) */    \
+        int64_t idx_[TG_MAX_DIMS] = {0}, row_ = lo_ && inner_ ? lo_ / inner_ : 0;  \
+        for (int d_ = nd_ - 2; row_ && d_ >= 0; d_--) {                            \
             idx_[d_] = row_ % pl_->shape[d_];                                      \
             row_ /= pl_->shape[d_];                                                \
             b0_ += idx_[d_] * pl_->stride[0][d_];                                  \
             b1_ += idx_[d_] * pl_->stride[1][d_];                                  \
         }                                                                          \
-        for (int64_t base_ = lo_ - (inner_ ? lo_ % inner_ : 0); base_ < hi_;       \
+        for (int64_t base_ = lo_ - (lo_ && inner_ ? lo_ % inner_ : 0); base_ < hi_; \
              base_ += inner_) {                                                    \
             int64_t jlo_ = lo_ > base_ ? lo_ - base_ : 0;                          \
             int64_t jhi_ = hi_ - base_ < inner_ ? hi_ - base_ : inner_;            \
