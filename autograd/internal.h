@@ -187,7 +187,15 @@ int tg__anomaly_forward(const char *name, const tg_tensor *out, int n, tg_tensor
 int tg__anomaly_backward(const tg_tensor *node, tg_tensor *const *grad_in);
 
 int64_t tg__shape_numel(int ndim, const int64_t *shape);
-bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);
+static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return false;
+    return true;
+}
 char *tg__dims_str(int ndim, const int64_t *shape, char *buf, size_t size);
 
 static inline double tg__load(const tg_tensor *t, int64_t i)

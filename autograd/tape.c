@@ -159,7 +159,8 @@ int64_t tg__shape_numel(int ndim, const int64_t *shape)
     return n;
 }
 
-/* Validates a shape; numel is written only when it is valid. */
+/* Validates a shape; numel is written only when it is valid. Element counts
+ * stay below 2^59 so that byte sizes of any dtype fit in 64 bits. */
 static int check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel)
 {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
@@ -171,10 +172,9 @@ static int check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *
         if (shape[i] < 0)
             return tg__fail(TG_ESHAPE, "%s: dimension %d is negative (%lld)", fn, i,
                             (long long)shape[i]);
-        if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
+        if (__builtin_mul_overflow(n, shape[i], &n) || n > INT64_MAX / 16)
             return tg__fail(TG_ESHAPE, "%s: shape too large (dimension %d is %lld)", fn, i,
                             (long long)shape[i]);
-        n *= shape[i];
     }
     *numel = n;
     return TG_OK;
@@ -208,15 +208,15 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
     t->attr.user.ud = NULL;
 }
 
+/* A header for a tensor of numel elements (a checked shape) with
+ * inline_bytes of data right after it. */
 static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,
-                              size_t inline_bytes, int64_t *numel)
+                              int64_t numel, size_t inline_bytes)
 {
     if (dtype != TG_F32 && dtype != TG_F64) {
         tg__fail(TG_EDTYPE, "%s: unknown dtype %d", fn, (int)dtype);
         return NULL;
     }
-    if (check_shape(fn, ndim, shape, numel) < 0)
-        return NULL;
     tape *tp = get_tape();
     tg_tensor *t = tp ? arena_alloc(&tp->arenas[tp->active],
                                     sizeof *t + inline_bytes, HEADER_ALIGN)
@@ -225,19 +225,19 @@ static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const in
         tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
         return NULL;
     }
-    tg__init_header(t, dtype, ndim, shape, *numel);
+    tg__init_header(t, dtype, ndim, shape, numel);
     t->generation = tp->generation;
     return t;
 }
 
 tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
 {
-    int64_t numel = 0;
-    size_t esize = tg__dtype_size(dtype);
-    int64_t n = tg__shape_numel(ndim < 0 || ndim > TG_MAX_DIMS || !shape ? 0 : ndim, shape);
-    size_t bytes = (size_t)(n > 0 ? n : 0) * esize;
+    int64_t numel;
+    if (check_shape(fn, ndim, shape, &numel) < 0)
+        return NULL;
+    size_t bytes = (size_t)numel * tg__dtype_size(dtype);
     bool inline_data = bytes <= INLINE_DATA_MAX;
-    tg_tensor *t = tape_header(fn, dtype, ndim, shape, inline_data ? bytes : 0, &numel);
+    tg_tensor *t = tape_header(fn, dtype, ndim, shape, numel, inline_data ? bytes : 0);
     if (!t)
         return NULL;
     if (inline_data) {
@@ -256,8 +256,10 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
 
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape)
 {
-    int64_t numel = 0;
-    tg_tensor *t = tape_header(fn, (tg_dtype)src->dtype, ndim, shape, 0, &numel);
+    int64_t numel;
+    if (check_shape(fn, ndim, shape, &numel) < 0)
+        return NULL;
+    tg_tensor *t = tape_header(fn, (tg_dtype)src->dtype, ndim, shape, numel, 0);
     if (!t)
         return NULL;
     t->data = src->data;

@@ -261,16 +261,6 @@ void tg_zero_grad(tg_tensor *t)
         t->grad = NULL;
 }
 
-bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return false;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return false;
-    return true;
-}
-
 char *tg__dims_str(int ndim, const int64_t *shape, char *buf, size_t size)
 {
     size_t len = 0;

@@ -107,6 +107,20 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         int64_t s0_ = nd_ ? pl_->stride[0][nd_ - 1] : 0;                           \
         int64_t s1_ = nd_ ? pl_->stride[1][nd_ - 1] : 0;                           \
         int64_t lo_ = (lo), hi_ = (hi), b0_ = 0, b1_ = 0;                          \
+        if (nd_ <= 1) { /* one flat axis or a scalar: most ops, a plain loop */   \
+            if (s0_ == 1 && s1_ == 1) {                                            \
+                for (int64_t o = lo_; o < hi_; o++) {                              \
+                    int64_t P0 = o, P1 = o;                                        \
+                    BODY;                                                          \
+                }                                                                  \
+            } else {                                                               \
+                for (int64_t o = lo_; o < hi_; o++) {                              \
+                    int64_t P0 = o * s0_, P1 = o * s1_;                            \
+                    BODY;                                                          \
+                }                                                                  \
+            }                                                                      \
+            break;                                                                 \
+        }                                                                          \
         /* a serial walk starts at 0: no divisions (small ops are most ops) */    \
         int64_t idx_[TG_MAX_DIMS] = {0}, row_ = lo_ && inner_ ? lo_ / inner_ : 0;  \
         for (int d_ = nd_ - 2; row_ && d_ >= 0; d_--) {                            \
