@@ -66,10 +66,8 @@ int tg__check_failed(const char *fn, const tg_tensor *t, int argno)
                     fn, argno);
 }
 
-int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b)
+int tg__dtypes_differ(const char *fn, const tg_tensor *a, const tg_tensor *b)
 {
-    if (a->dtype == b->dtype)
-        return TG_OK;
     return tg__fail(TG_EDTYPE, "%s: dtypes differ: %s and %s (use tg_cast)", fn,
                     tg_dtype_name((tg_dtype)a->dtype), tg_dtype_name((tg_dtype)b->dtype));
 }

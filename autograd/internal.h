@@ -123,7 +123,12 @@ static inline int tg__check(const char *fn, const tg_tensor *t, int argno)
         return TG_OK;
     return tg__check_failed(fn, t, argno);
 }
-int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b);
+/* Sets the error for operands of different dtypes and returns its code. */
+int tg__dtypes_differ(const char *fn, const tg_tensor *a, const tg_tensor *b);
+static inline int tg__check_same_dtype(const char *fn, const tg_tensor *a, const tg_tensor *b)
+{
+    return a->dtype == b->dtype ? TG_OK : tg__dtypes_differ(fn, a, b);
+}
 int tg__normalize_axis(const char *fn, const tg_tensor *t, int axis, int *out);
 void tg__clear_on_success(void);
 
@@ -131,7 +136,10 @@ void tg__clear_on_success(void);
 void *tg__alloc(size_t size);
 void *tg__realloc(void *ptr, size_t osize, size_t nsize);
 void tg__free(void *ptr, size_t size);
-size_t tg__dtype_size(tg_dtype dtype);
+static inline size_t tg__dtype_size(tg_dtype dtype)
+{
+    return dtype == TG_F32 ? sizeof(float) : sizeof(double);
+}
 
 /* ---- tensors and the tape ---- */
 bool tg__recording(void);

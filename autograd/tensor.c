@@ -7,7 +7,6 @@
 
 #define PERSISTENT_ALIGN 64
 
-size_t tg__dtype_size(tg_dtype dtype) { return dtype == TG_F32 ? sizeof(float) : sizeof(double); }
 
 const char *tg_dtype_name(tg_dtype dtype)
 {
