@@ -241,7 +241,7 @@ static int create_temp(const char *path, char *temp, size_t size)
 static int fail_io(const char *path, const char *what, const char *file, int err)
 {
     char text[128];
-    return tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": %s " PATH_FMT " failed: %s",
+    return tg__fail(TG_EIO, "tg_checkpoint_save: " PATH_FMT ": %s " PATH_FMT " failed: %s",
                     path, what, file, errno_text(err, text, sizeof text));
 }
 
@@ -389,7 +389,7 @@ static int read_exactly(checkpoint *ck, void *buf, size_t n, const char *what)
             continue;
         if (got <= 0) {
             char text[128];
-            return fail_file(ck, TG_EVALUE, "reading the %s failed: %s", what,
+            return fail_file(ck, TG_EIO, "reading the %s failed: %s", what,
                              got < 0 ? errno_text(errno, text, sizeof text)
                                      : "file shrank while being read");
         }
@@ -406,14 +406,14 @@ static int open_checkpoint(checkpoint *ck)
     ck->fd = open(ck->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (ck->fd < 0 || fstat(ck->fd, &st) != 0)
-        return fail_file(ck, TG_EVALUE, "cannot open: %s", errno_text(errno, text, sizeof text));
+        return fail_file(ck, TG_EIO, "cannot open: %s", errno_text(errno, text, sizeof text));
     if (!S_ISREG(st.st_mode))
-        return fail_file(ck, TG_EVALUE, "not a regular file");
+        return fail_file(ck, TG_EIO, "not a regular file");
     ck->file_size = (uint64_t)st.st_size;
     if (ck->file_size == 0)
-        return fail_file(ck, TG_EVALUE, "file is empty");
+        return fail_file(ck, TG_EFORMAT, "file is empty");
     if (ck->file_size < 8)
-        return fail_file(ck, TG_EVALUE, "file has only %llu bytes; a safetensors file starts "
+        return fail_file(ck, TG_EFORMAT, "file has only %llu bytes; a safetensors file starts "
                          "with an 8-byte header length", (unsigned long long)ck->file_size);
     return TG_OK;
 }
@@ -427,12 +427,12 @@ static int read_header_length(checkpoint *ck)
     ck->header_len = load_le(bytes, sizeof bytes);
     unsigned long long n = ck->header_len;
     if (n < 2)
-        return fail_file(ck, TG_EVALUE, "header length %llu is too small for a JSON object", n);
+        return fail_file(ck, TG_EFORMAT, "header length %llu is too small for a JSON object", n);
     if (n > HEADER_LIMIT)
-        return fail_file(ck, TG_EVALUE, "header length %llu exceeds the limit of %u bytes", n,
+        return fail_file(ck, TG_EFORMAT, "header length %llu exceeds the limit of %u bytes", n,
                          HEADER_LIMIT);
     if (n > ck->file_size - 8)
-        return fail_file(ck, TG_EVALUE, "header length %llu exceeds file size %llu", n,
+        return fail_file(ck, TG_EFORMAT, "header length %llu exceeds file size %llu", n,
                          (unsigned long long)ck->file_size);
     ck->data_len = ck->file_size - 8 - n;
     return TG_OK;
@@ -459,20 +459,20 @@ static int parse_header(checkpoint *ck)
     ck->header[n] = '\0';
     size_t valid = utf8_valid_prefix((const unsigned char *)ck->header, n);
     if (valid < n)
-        return fail_file(ck, TG_EVALUE, "header is not valid UTF-8 (byte %zu of the file)",
+        return fail_file(ck, TG_EFORMAT, "header is not valid UTF-8 (byte %zu of the file)",
                          8 + valid);
     const char *end = NULL;
     ck->json = cJSON_ParseWithLengthOpts(ck->header, n, &end, false);
     size_t at = end ? (size_t)(end - ck->header) : 0;
     if (!ck->json)
-        return fail_file(ck, TG_EVALUE, "header is not valid JSON (error at byte %zu of the file)",
+        return fail_file(ck, TG_EFORMAT, "header is not valid JSON (error at byte %zu of the file)",
                          8 + at);
     size_t garbage = trailing_garbage_at(ck->header, at, n);
     if (garbage < n)
-        return fail_file(ck, TG_EVALUE, "header has data after its JSON value (byte %zu of the "
+        return fail_file(ck, TG_EFORMAT, "header has data after its JSON value (byte %zu of the "
                          "file)", 8 + garbage);
     if (!cJSON_IsObject(ck->json))
-        return fail_file(ck, TG_EVALUE, "header is not a JSON object");
+        return fail_file(ck, TG_EFORMAT, "header is not a JSON object");
     return TG_OK;
 }
 
@@ -500,7 +500,7 @@ static int check_unique_keys(const checkpoint *ck, const cJSON *object, const ch
             repeated = keys[i];
     tg__free(keys, n * sizeof *keys);
     if (repeated)
-        return fail_file(ck, TG_EVALUE, "%s " NAME_FMT " appears twice in the header", what,
+        return fail_file(ck, TG_EFORMAT, "%s " NAME_FMT " appears twice in the header", what,
                          repeated);
     return TG_OK;
 }
@@ -508,10 +508,10 @@ static int check_unique_keys(const checkpoint *ck, const cJSON *object, const ch
 static int check_metadata(checkpoint *ck, const cJSON *metadata)
 {
     if (!cJSON_IsObject(metadata))
-        return fail_file(ck, TG_EVALUE, "\"" METADATA_KEY "\" is not a JSON object");
+        return fail_file(ck, TG_EFORMAT, "\"" METADATA_KEY "\" is not a JSON object");
     for (const cJSON *item = metadata->child; item; item = item->next)
         if (!cJSON_IsString(item))
-            return fail_file(ck, TG_EVALUE, "metadata " NAME_FMT " is not a string", item->string);
+            return fail_file(ck, TG_EFORMAT, "metadata " NAME_FMT " is not a string", item->string);
     ck->metadata = metadata;
     return check_unique_keys(ck, metadata, "metadata key");
 }
@@ -560,7 +560,7 @@ static int read_dtype(const checkpoint *ck, const cJSON *entry, stored_tensor *s
 {
     const char *dtype = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "dtype"));
     if (!dtype)
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": \"dtype\" is missing or not a string",
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": \"dtype\" is missing or not a string",
                          st->name);
     if (strcmp(dtype, "F32") != 0 && strcmp(dtype, "F64") != 0)
         return fail_file(ck, TG_EDTYPE, "tensor " NAME_FMT " has dtype \"%.20s\"; tapegrad loads "
@@ -573,16 +573,16 @@ static int read_offsets(const checkpoint *ck, const cJSON *entry, stored_tensor 
 {
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
     if (!is_count_array(offsets) || cJSON_GetArraySize(offsets) != 2)
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": \"data_offsets\" is missing or not "
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": \"data_offsets\" is missing or not "
                          "two non-negative integers [begin, end]", st->name);
     st->begin = (uint64_t)offsets->child->valuedouble;
     st->end = (uint64_t)offsets->child->next->valuedouble;
     unsigned long long b = st->begin, e = st->end;
     if (b > e)
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": data_offsets [%llu, %llu] end "
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": data_offsets [%llu, %llu] end "
                          "before they begin", st->name, b, e);
     if (e > ck->data_len)
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": data_offsets [%llu, %llu] exceed "
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": data_offsets [%llu, %llu] exceed "
                          "the %llu-byte data section (truncated file?)", st->name, b, e,
                          (unsigned long long)ck->data_len);
     return TG_OK;
@@ -592,7 +592,7 @@ static int read_shape(const checkpoint *ck, const cJSON *entry, stored_tensor *s
 {
     st->shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     if (!is_count_array(st->shape))
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": \"shape\" is missing or not an "
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": \"shape\" is missing or not an "
                          "array of non-negative integers", st->name);
     uint64_t bytes;
     if (shape_bytes(st->shape, tg__dtype_size(st->dtype), &bytes) && bytes == st->end - st->begin)
@@ -622,11 +622,11 @@ static int read_tensor_entry(const checkpoint *ck, const cJSON *entry, stored_te
 {
     st->name = entry->string;
     if (!cJSON_IsObject(entry))
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": entry is not a JSON object",
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": entry is not a JSON object",
                          st->name);
     const char *repeated = repeated_field(entry);
     if (repeated)
-        return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT ": field \"%s\" appears twice",
+        return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": field \"%s\" appears twice",
                          st->name, repeated);
     int rc = read_dtype(ck, entry, st);
     if (rc == 0)
@@ -682,17 +682,17 @@ static int check_coverage(const checkpoint *ck)
     for (int i = 0; i < ck->count; i++) {
         const stored_tensor *st = &ck->tensors[i];
         if (st->begin > covered)
-            return fail_file(ck, TG_EVALUE, "data bytes [%llu, %llu) belong to no tensor (hole "
+            return fail_file(ck, TG_EFORMAT, "data bytes [%llu, %llu) belong to no tensor (hole "
                              "before tensor " NAME_FMT ")", (unsigned long long)covered,
                              (unsigned long long)st->begin, st->name);
         if (st->begin < covered)
-            return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT " at data bytes [%llu, %llu) "
+            return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT " at data bytes [%llu, %llu) "
                              "overlaps tensor " NAME_FMT, st->name, (unsigned long long)st->begin,
                              (unsigned long long)st->end, ck->tensors[i - 1].name);
         covered = st->end;
     }
     if (covered != ck->data_len)
-        return fail_file(ck, TG_EVALUE, "the tensors cover %llu bytes of the %llu-byte data "
+        return fail_file(ck, TG_EFORMAT, "the tensors cover %llu bytes of the %llu-byte data "
                          "section (trailing bytes)", (unsigned long long)covered,
                          (unsigned long long)ck->data_len);
     return TG_OK;
@@ -744,7 +744,7 @@ static int check_parameter(const checkpoint *ck, const char *name, const tg_tens
     char model_dims[96], file_dims[96];
     tg__dims_str(t->ndim, t->shape, model_dims, sizeof model_dims);
     if (!st && !(flags & TG_CHECKPOINT_ALLOW_MISSING))
-        return fail_file(ck, TG_EVALUE, "parameter " NAME_FMT " (shape %s) is missing from the "
+        return fail_file(ck, TG_EFORMAT, "parameter " NAME_FMT " (shape %s) is missing from the "
                          "file", name, model_dims);
     if (!st || same_shape(st, t))
         return TG_OK;
@@ -768,7 +768,7 @@ static int match_model(const checkpoint *ck, const tg_params *params, unsigned f
         return TG_OK;
     for (int i = 0; i < ck->count; i++)
         if (!tg_params_get(params, ck->tensors[i].name))
-            return fail_file(ck, TG_EVALUE, "tensor " NAME_FMT " is not a parameter of the model "
+            return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT " is not a parameter of the model "
                              "(TG_CHECKPOINT_ALLOW_EXTRA ignores such tensors)",
                              ck->tensors[i].name);
     return TG_OK;

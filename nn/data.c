@@ -108,15 +108,15 @@ static int read_stream(const char *fn, const char *path, gzFile gz, tg__file_byt
     const char *zmsg = zlib_message(gz, path, &zerr);
     long long at = (long long)gzoffset(gz);
     if (zerr == Z_ERRNO)
-        return tg__fail(TG_EVALUE, "%s: %s: read error after byte %zu: %s", fn, path, f->len,
+        return tg__fail(TG_EIO, "%s: %s: read error after byte %zu: %s", fn, path, f->len,
                         strerror(errno));
     if (zerr == Z_BUF_ERROR)
-        return tg__fail(TG_EVALUE,
+        return tg__fail(TG_EFORMAT,
                         "%s: %s: truncated gzip stream: the file ends at byte %lld before the "
                         "compressed data does (%s)",
                         fn, path, at, zmsg);
     if (zerr != Z_OK)
-        return tg__fail(TG_EVALUE, "%s: %s: corrupt gzip stream near byte %lld: %s", fn, path, at,
+        return tg__fail(TG_EFORMAT, "%s: %s: corrupt gzip stream near byte %lld: %s", fn, path, at,
                         zmsg);
     f->bytes[f->len] = '\0';
     f->compressed = !gzdirect(gz);
@@ -128,7 +128,7 @@ int tg__read_file(const char *fn, const char *path, tg__file_bytes *out)
     errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)
-        return tg__fail(TG_EVALUE, "%s: %s: cannot open: %s", fn, path,
+        return tg__fail(TG_EIO, "%s: %s: cannot open: %s", fn, path,
                         errno ? strerror(errno) : "out of memory");
     gzbuffer(gz, ZLIB_BUFFER_BYTES);
     tg__file_bytes f = {0};

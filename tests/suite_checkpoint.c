@@ -390,6 +390,8 @@ static void expect_load_failure(const char *path, const char *fragment)
     unsigned char *before = snapshot(p, &before_len);
     int rc = tg_checkpoint_load(p, path);
     ck_assert_msg(rc < 0, "load of a corrupt file (expecting \"%s\") succeeded", fragment);
+    ck_assert_msg(rc == TG_EIO || rc == TG_EFORMAT || rc == TG_ESHAPE || rc == TG_EDTYPE,
+                  "code %d for \"%s\"", rc, fragment);
     ck_assert_int_eq(rc, tg_last_error_code());
     const char *error = tg_last_error();
     ck_assert_msg(strncmp(error, "tg_checkpoint_load: ", 20) == 0 && names_path(error, path),
@@ -491,6 +493,7 @@ START_TEST(bad_header_length_is_rejected)
     SCRATCH_PATH(path, "length.safetensors");
     write_header_length(path, 9999999, 32);
     expect_load_failure(path, "header length 9999999 exceeds file size 32");
+    ck_assert_int_eq(tg_last_error_code(), TG_EFORMAT);
     write_header_length(path, 1ull << 40, 32);
     expect_load_failure(path, "header length 1099511627776 exceeds the limit of 100000000 bytes");
     write_header_length(path, UINT64_MAX, 32);
@@ -538,6 +541,7 @@ START_TEST(missing_or_unreadable_file_is_rejected)
 {
     SCRATCH_PATH(missing, "absent.safetensors");
     expect_load_failure(missing, "cannot open: No such file or directory");
+    ck_assert_int_eq(tg_last_error_code(), TG_EIO);
     expect_load_failure(scratch, "not a regular file");
     SCRATCH_PATH(fifo, "fifo.safetensors");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);

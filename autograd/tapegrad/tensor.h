@@ -49,7 +49,9 @@ enum {
     TG_ENOMEM = -7,    /* allocation failed */
     TG_EVALUE = -8,    /* argument value out of its domain */
     TG_EMISMATCH = -9, /* gradcheck: analytic and numeric gradients differ */
-    TG_EANOMALY = -10  /* anomaly mode: an op or a backward rule produced NaN or inf */
+    TG_EANOMALY = -10, /* anomaly mode: an op or a backward rule produced NaN or inf */
+    TG_EIO = -11,      /* a file could not be opened, read or written */
+    TG_EFORMAT = -12   /* a file's contents are malformed or do not fit what was asked */
 };
 
 /* ---- construction --------------------------------------------------------- */
