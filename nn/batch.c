@@ -49,7 +49,11 @@ tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned fla
         return NULL;
     tg_batcher *b = tg__alloc(sizeof *b);
     if (b) {
-        *b = (tg_batcher){.data = d, .batch_size = batch_size, .flags = flags};
+        /* a batch never holds more than the n samples there are: clamping
+         * changes no batch, and keeps the label buffer and the batch count
+         * arithmetic within n */
+        int64_t size = batch_size < d->n ? batch_size : d->n;
+        *b = (tg_batcher){.data = d, .batch_size = size, .flags = flags};
         b->order = tg__alloc(batcher_bytes(b)); /* order and labels in one block */
     }
     if (!b || !b->order) {

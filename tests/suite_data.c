@@ -754,6 +754,30 @@ START_TEST(batcher_in_order_and_drop_last)
 }
 END_TEST
 
+START_TEST(batcher_with_a_batch_larger_than_the_data)
+{
+    /* the whole set in one batch, without sizing anything by the request */
+    tg_dataset d = counting_dataset(5, 2, 3);
+    tg_batcher *b = tg_batcher_new(&d, (int64_t)1 << 61, 0, 1);
+    tu_assert_ok(b);
+    ck_assert_int_eq(tg_batcher_batches(b), 1);
+    tg_tensor *x;
+    const int64_t *labels;
+    int64_t count;
+    ck_assert(tg_batcher_next(b, TG_F32, &x, &labels, &count));
+    ck_assert_int_eq(count, 5);
+    for (int64_t i = 0; i < 5; i++)
+        ck_assert_int_eq(labels[i], d.labels[i]);
+    ck_assert(!tg_batcher_next(b, TG_F32, &x, &labels, &count));
+    tg_batcher_free(b);
+    b = tg_batcher_new(&d, INT64_MAX, TG_BATCH_SHUFFLE, 1);
+    tu_assert_ok(b);
+    ck_assert_int_eq(tg_batcher_batches(b), 1);
+    tg_batcher_free(b);
+    tg_dataset_free(&d);
+}
+END_TEST
+
 START_TEST(batcher_errors)
 {
     tg_dataset d = counting_dataset(5, 2, 2), empty = {0};
@@ -849,6 +873,7 @@ int main(void)
     tcase_add_test(prep, batcher_covers_every_sample_once_per_epoch);
     tcase_add_test(prep, batcher_in_order_and_drop_last);
     tcase_add_test(prep, batcher_errors);
+    tcase_add_test(prep, batcher_with_a_batch_larger_than_the_data);
     tcase_add_test(prep, batcher_allocates_nothing_per_batch);
     suite_add_tcase(s, prep);
     int status = tu_run(s);

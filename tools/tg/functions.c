@@ -128,13 +128,33 @@ static tg_tensor *mse(tg_tensor *p, tg_tensor *t) { return tg_mean(squared_error
 static tg_tensor *sse(tg_tensor *p, tg_tensor *t) { return tg_sum(squared_error(p, t)); }
 static tg_tensor *l2(tg_tensor *p, tg_tensor *t) { return tg_mul_scalar(sse(p, t), 0.5); }
 
+/* max(log x, -100), written log(max(x, e^-100)): the same values, and at
+ * x = 0 the log never sees a 0 (the max sends x no gradient there), so no
+ * 0 * inf turns the gradient into NaN. */
 static tg_tensor *clamped_log(tg_tensor *x)
 {
-    return tg_maximum(tg_log(x), tg_scalar(-100));
+    return tg_log(tg_maximum(x, tg_scalar(exp(-100.0))));
+}
+
+/* Probabilities outside [0, 1] would give log of a negative number: NaN. */
+static bool probabilities(tg_tensor *p)
+{
+    for (int64_t i = 0; i < tg_numel(p); i++) {
+        double v = tg_get(p, i);
+        if (!(v >= 0 && v <= 1)) {
+            tg_set_error(TG_EVALUE, "bce: probability %.17g (element %lld) is outside [0, 1]; "
+                                    "use bce_logits for logits",
+                         v, (long long)i);
+            return false;
+        }
+    }
+    return true;
 }
 
 static tg_tensor *bce(tg_tensor *p, tg_tensor *t)
 {
+    if (!p || !t || !probabilities(p))
+        return NULL;
     tg_tensor *one = tg_scalar(1);
     tg_tensor *pos = tg_mul(t, clamped_log(p));
     tg_tensor *neg = tg_mul(tg_sub(one, t), clamped_log(tg_sub(one, p)));
