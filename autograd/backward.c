@@ -25,13 +25,29 @@
 
 _Thread_local int tg__sweep_depth;
 
+/* Set while a sweep runs on this thread. A sweep started from inside one (a
+ * hook or a user-defined op's backward calling tg_grad or tg_backward) would
+ * walk the same tape and take the outer sweep's gradients in flight as its
+ * own, so it is refused. */
+static _Thread_local bool sweeping;
+
+static int enter_sweep(const char *fn)
+{
+    if (sweeping)
+        return tg__fail(TG_ESTATE,
+                        "%s: called during another sweep (from a hook or a user-defined op's "
+                        "backward); nested sweeps are not supported",
+                        fn);
+    sweeping = true;
+    return TG_OK;
+}
+
 typedef struct {
     const char *fn;    /* "tg_backward" or "tg_grad", for messages */
     bool create_graph; /* rules run recorded */
     bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
     bool retain;       /* the graph may be swept again */
     tg_tape_lists *lists;
-    int64_t deferred_base;
 } sweep;
 
 /* Gradients meeting at one tensor are summed with this op, recorded like any
@@ -247,8 +263,8 @@ static int walk(const sweep *sw, int64_t start, int rc)
 static int flush_deferred(const sweep *sw, int rc)
 {
     tg_tape_lists *l = sw->lists;
-    for (int64_t k = sw->deferred_base; k < l->n_deferred; k++) {
-        tg_tensor *leaf = l->deferred[k]; /* a hook may grow the stack, moving it */
+    for (int64_t k = 0; k < l->n_deferred; k++) {
+        tg_tensor *leaf = l->deferred[k];
         tg_tensor *g = leaf->pending;
         leaf->pending = NULL;
         if (rc == 0)
@@ -256,7 +272,7 @@ static int flush_deferred(const sweep *sw, int rc)
         if (rc == 0)
             rc = deliver(leaf, g);
     }
-    l->n_deferred = sw->deferred_base;
+    l->n_deferred = 0;
     return rc;
 }
 
@@ -341,8 +357,11 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
             start = outs[k]->tape_pos;
     }
     int saved_mode = tg__grad_mode_set(sw->create_graph);
-    sw->lists = tg__tape_lists(); /* outputs are tape tensors: the tape exists */
-    sw->deferred_base = sw->lists->n_deferred;
+    sw->lists = tg__tape_lists(); /* NULL only if this thread's tape could not be made */
+    if (!sw->lists) {
+        tg__grad_mode_restore(saved_mode);
+        return tg__fail(TG_ENOMEM, "%s: out of memory for this thread's tape", sw->fn);
+    }
     bool watch = tg__anomaly();
     if (watch)
         tg__sweep_depth++;
@@ -358,14 +377,18 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
 static sweep sweep_for(const char *fn, bool collect, unsigned flags)
 {
     bool create = (flags & TG_CREATE_GRAPH) != 0;
-    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, NULL, 0};
+    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, NULL};
     return sw;
 }
 
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
 {
     sweep sw = sweep_for("tg_backward", false, flags);
-    int rc = run_sweep(&sw, &out, &seed, 1);
+    int rc = enter_sweep(sw.fn);
+    if (rc < 0)
+        return rc;
+    rc = run_sweep(&sw, &out, &seed, 1);
+    sweeping = false;
     if (rc == 0)
         tg__clear_on_success();
     return rc;
@@ -420,6 +443,8 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
                tg_tensor *const *inputs, int n_in, tg_tensor **grads_out, unsigned flags)
 {
     int rc = check_grad_args(outputs, n_out, inputs, n_in, grads_out);
+    if (rc == 0)
+        rc = enter_sweep("tg_grad");
     if (rc < 0)
         return rc;
     for (int i = 0; i < n_in; i++)
@@ -435,6 +460,7 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
     if (watch)
         tg__sweep_depth--;
     tg__grad_mode_restore(saved_mode);
+    sweeping = false;
     if (rc == 0)
         tg__clear_on_success();
     return rc;

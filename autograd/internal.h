@@ -152,8 +152,7 @@ void *tg__tape_bytes(const char *fn, size_t size);
 /* What a sweep walks, at a fixed address inside this thread's tape: the
  * recorded op results (the array moves when recording grows it, so a sweep
  * that records must re-read it) and the leaves whose gradients wait for
- * their hooks until the sweep ends, a stack shared by nested sweeps, each
- * popping back to the depth it started at. */
+ * their hooks until the sweep ends (one sweep at a time per thread). */
 typedef struct {
     tg_tensor **nodes;
     int64_t len, cap;
@@ -195,6 +194,9 @@ int tg__anomaly_forward(const char *name, const tg_tensor *out, int n, tg_tensor
 int tg__anomaly_backward(const tg_tensor *node, tg_tensor *const *grad_in);
 
 int64_t tg__shape_numel(int ndim, const int64_t *shape);
+/* Validates ndim and shape for a new tensor of fn; writes the element count
+ * (below 2^59, so byte sizes fit in 64 bits) only when they are valid. */
+int tg__check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel);
 static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
 {
     if (a->ndim != b->ndim)

@@ -159,9 +159,7 @@ int64_t tg__shape_numel(int ndim, const int64_t *shape)
     return n;
 }
 
-/* Validates a shape; numel is written only when it is valid. Element counts
- * stay below 2^59 so that byte sizes of any dtype fit in 64 bits. */
-static int check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel)
+int tg__check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel)
 {
     if (ndim < 0 || ndim > TG_MAX_DIMS)
         return tg__fail(TG_ESHAPE, "%s: ndim %d out of range 0..%d", fn, ndim, TG_MAX_DIMS);
@@ -233,7 +231,7 @@ static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const in
 tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
 {
     int64_t numel;
-    if (check_shape(fn, ndim, shape, &numel) < 0)
+    if (tg__check_shape(fn, ndim, shape, &numel) < 0)
         return NULL;
     size_t bytes = (size_t)numel * tg__dtype_size(dtype);
     bool inline_data = bytes <= INLINE_DATA_MAX;
@@ -257,7 +255,7 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape)
 {
     int64_t numel;
-    if (check_shape(fn, ndim, shape, &numel) < 0)
+    if (tg__check_shape(fn, ndim, shape, &numel) < 0)
         return NULL;
     tg_tensor *t = tape_header(fn, (tg_dtype)src->dtype, ndim, shape, numel, 0);
     if (!t)

@@ -89,21 +89,14 @@ static size_t persistent_bytes(int64_t numel, tg_dtype dtype)
 
 static tg_tensor *persistent_new(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
 {
-    /* validate through the tape path's rules without allocating on the tape */
+    /* the tape path's rules, without allocating on the tape */
     if (dtype != TG_F32 && dtype != TG_F64) {
         tg__fail(TG_EDTYPE, "%s: unknown dtype %d", fn, (int)dtype);
         return NULL;
     }
-    if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
-        tg__fail(ndim > 0 && !shape ? TG_ENULL : TG_ESHAPE, "%s: bad shape (ndim %d)", fn, ndim);
+    int64_t numel;
+    if (tg__check_shape(fn, ndim, shape, &numel) < 0)
         return NULL;
-    }
-    for (int i = 0; i < ndim; i++)
-        if (shape[i] < 0 || shape[i] > (INT64_MAX >> 24)) {
-            tg__fail(TG_ESHAPE, "%s: dimension %d is %lld", fn, i, (long long)shape[i]);
-            return NULL;
-        }
-    int64_t numel = tg__shape_numel(ndim, shape);
     tg_tensor *t = tg__alloc(persistent_bytes(numel, dtype));
     if (!t) {
         tg__fail(TG_ENOMEM, "%s: out of memory for %lld elements", fn, (long long)numel);

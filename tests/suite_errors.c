@@ -145,6 +145,28 @@ START_TEST(index_and_item_errors)
 }
 END_TEST
 
+START_TEST(huge_persistent_shape_is_refused)
+{
+    /* 2^31 x 2^31 doubles: the byte count would wrap around */
+    ck_assert_ptr_null(tg_param(TG_F64, 2, (int64_t[]){(int64_t)1 << 31, (int64_t)1 << 31}, NULL));
+    assert_error(TG_ESHAPE, "tg_param: shape too large");
+}
+END_TEST
+
+START_TEST(sweep_without_memory_for_a_tape_fails_cleanly)
+{
+    tu_allocator_install();
+    tg_tensor *p = tg_param(TG_F64, 0, NULL, (double[]){1.5});
+    tu_assert_ok(p);
+    tu_allocation_budget(0); /* this thread has no tape yet, and cannot make one */
+    ck_assert_int_eq(tg_backward(p), TG_ENOMEM);
+    assert_error(TG_ENOMEM, "tg_backward: out of memory");
+    tu_allocation_budget(-1);
+    tg_free(p);
+    tu_allocator_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("errors");
@@ -161,6 +183,8 @@ int main(void)
     tcase_add_test(tc, stale_tensor_after_reset_is_detected);
     tcase_add_test(tc, second_sweep_of_released_graph_is_refused);
     tcase_add_test(tc, index_and_item_errors);
+    tcase_add_test(tc, huge_persistent_shape_is_refused);
+    tcase_add_test(tc, sweep_without_memory_for_a_tape_fails_cleanly);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -197,6 +197,30 @@ START_TEST(detach_shares_values_and_cuts_the_graph)
 }
 END_TEST
 
+/* Tries to start a sweep from inside one; records what it got. */
+static tg_tensor *sweep_inside(tg_tensor *t, tg_tensor *grad, void *ud)
+{
+    (void)t;
+    tg_tensor *x = tg_var(1);
+    *(int *)ud = tg_backward(tg_mul(x, x));
+    return grad;
+}
+
+START_TEST(a_sweep_inside_a_sweep_is_refused)
+{
+    /* it would take the outer sweep's gradients in flight as its own */
+    int inner = 0;
+    tg_tensor *x = tg_var(2);
+    tg_tensor *h = tg_mul_scalar(x, 3);
+    ck_assert_int_eq(tg_register_hook(h, sweep_inside, &inner), 0);
+    ck_assert_int_eq(tg_backward(tg_mul(h, h)), 0); /* the hook's failure is its own */
+    ck_assert_int_eq(inner, TG_ESTATE);
+    tu_assert_close(tg_grad_get(x, 0), 2 * 6.0 * 3, 0);
+    tg_tensor *y = tg_mul(x, x);
+    ck_assert_int_eq(tg_backward(y), 0); /* and the next sweep runs normally */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hooks");
@@ -208,6 +232,7 @@ int main(void)
     tcase_add_test(tc, bad_hooks_stop_the_sweep_with_a_message);
     tcase_add_test(tc, retain_grad_keeps_an_intermediate_gradient);
     tcase_add_test(tc, detach_shares_values_and_cuts_the_graph);
+    tcase_add_test(tc, a_sweep_inside_a_sweep_is_refused);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -131,7 +131,9 @@ int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
  *     tg_grad(&dy, 1, &x, 1, &d2y, false);   // 6x = 12
  *
  * Without create_graph the swept part of the graph is released, as by
- * tg_backward, unless flags hold TG_RETAIN_GRAPH (tg_grad_ex). */
+ * tg_backward, unless flags hold TG_RETAIN_GRAPH (tg_grad_ex). Like
+ * tg_backward it may not be called while a sweep runs on the same thread
+ * (from a hook or a user-defined op's backward): TG_ESTATE. */
 int tg_grad(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs, int n_in,
             tg_tensor **grads_out, bool create_graph);
 /* tg_grad with seeds[k] = d L / d outputs[k] (seeds may be NULL, or hold NULL
