@@ -386,6 +386,14 @@ START_TEST(corrupt_or_foreign_checkpoints_exit_with_two)
     ck_assert_int_eq(tg_checkpoint_save(tg_model_params(m), model, bad_std), 0);
     ASSERT_USAGE_ERROR("metadata \"std\" has a bad value '-1'", "eval", "--model", model,
                        "--data", blobs_spec());
+    /* a small file whose metadata claims a huge model: refused before any
+     * of it is built */
+    const char *const huge[] = {"layers", "3,100000,100000,3", "activation", "relu", "dtype",
+                                "f32", "normalization", "global", "mean", "0", "std", "1",
+                                "data", "x", NULL};
+    ck_assert_int_eq(tg_checkpoint_save(tg_model_params(m), model, huge), 0);
+    ASSERT_USAGE_ERROR("its metadata describes 10000800003 parameters, more than its", "eval",
+                       "--model", model, "--data", blobs_spec());
     tg_model_free(m);
 }
 END_TEST

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "trainer.h"
 
@@ -221,11 +222,32 @@ static bool read_architecture(const char *path, architecture *a, diag *d)
     return !d->set;
 }
 
+/* The model the metadata describes must fit in the file's bytes: a small
+ * crafted file must not make eval build (and fill) a huge model before the
+ * load finds that its tensors are missing. */
+static bool fits_file(const char *path, const architecture *a, diag *d)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        diag_plain(d, "%s: cannot stat: %s", path, strerror(errno));
+        return false;
+    }
+    double values = 0, bytes = a->dtype == TG_F32 ? 4 : 8;
+    for (int k = 0; k + 1 < a->n_sizes; k++)
+        values += (double)a->sizes[k] * (double)a->sizes[k + 1] + (double)a->sizes[k + 1];
+    if (values * bytes <= (double)st.st_size)
+        return true;
+    diag_plain(d, "%s: its metadata describes %.0f parameters, more than its %lld bytes hold",
+               path, values, (long long)st.st_size);
+    return false;
+}
+
 tg_model *load_checkpoint(const char *path, architecture *a, normalization *norm,
                           char **trained_on, diag *d)
 {
     *trained_on = NULL;
-    if (!read_architecture(path, a, d) || !read_normalization(path, a->sizes[0], norm, d))
+    if (!read_architecture(path, a, d) || !fits_file(path, a, d) ||
+        !read_normalization(path, a->sizes[0], norm, d))
         return NULL;
     tg_model *model = build_model(a, 0, d);
     if (model && tg_checkpoint_load(tg_model_params(model), path) < 0) {
