@@ -170,6 +170,16 @@ static int accumulate(const sweep *sw, tg_tensor *x, tg_tensor *g, const char *f
     return sum_into(&x->pending, g);
 }
 
+/* Checks array[index] of fn's arguments, naming it so in a message. */
+static int check_entry(const char *fn, const tg_tensor *t, const char *array, int index)
+{
+    if (tg__valid(t))
+        return TG_OK;
+    char what[48];
+    snprintf(what, sizeof what, "%s[%d]", array, index);
+    return tg__invalid(fn, t, what);
+}
+
 static const char *describe(const tg_tensor *t, char *buf, size_t size)
 {
     if (t->op)
@@ -189,7 +199,9 @@ static int run_hooks(const sweep *sw, tg_tensor *t, tg_tensor **g)
         if (!r && tg_last_error_code() == TG_OK)
             tg__fail(TG_ESTATE, "%s: a hook of %s returned NULL without setting an error",
                      sw->fn, describe(t, who, sizeof who));
-        int rc = r ? tg__check(sw->fn, r, 0) : tg_last_error_code();
+        int rc = !r ? tg_last_error_code()
+                 : tg__valid(r) ? TG_OK
+                 : tg__invalid(sw->fn, r, "the tensor a hook returned");
         if (rc == 0 && (!tg__same_shape(t, r) || t->dtype != r->dtype)) {
             snprintf(from, sizeof from, "a hook of %s", describe(t, who, sizeof who));
             rc = fits_error(sw->fn, t, r, from);
@@ -308,7 +320,7 @@ TG_COLD static int seed_mismatch_error(const sweep *sw, const tg_tensor *out,
 /* Checks output k and its seed (NULL: ones, for one element only). */
 static int check_output(const sweep *sw, tg_tensor *out, const tg_tensor *seed, int k)
 {
-    int rc = tg__check(sw->fn, out, k + 1);
+    int rc = sw->collect ? check_entry(sw->fn, out, "outputs", k) : tg__check(sw->fn, out, 1);
     if (rc < 0)
         return rc;
     if (!(out->flags & TG_REQUIRES_GRAD) && !sw->collect)
@@ -323,7 +335,8 @@ static int check_output(const sweep *sw, tg_tensor *out, const tg_tensor *seed, 
                         sw->fn);
     if (!seed)
         return out->numel == 1 ? TG_OK : needs_seed_error(sw, out);
-    if ((rc = tg__check(sw->fn, seed, sw->collect ? k + 1 : 2)) < 0)
+    rc = sw->collect ? check_entry(sw->fn, seed, "seeds", k) : tg__check(sw->fn, seed, 2);
+    if (rc < 0)
         return rc;
     if (!tg__same_shape(out, seed) || out->dtype != seed->dtype)
         return seed_mismatch_error(sw, out, seed);
@@ -408,7 +421,7 @@ static int check_grad_args(tg_tensor *const *outputs, int n_out, tg_tensor *cons
         return tg__fail(TG_EVALUE, "tg_grad: n_out %d and n_in %d must be at least 1", n_out,
                         n_in);
     for (int i = 0; i < n_in; i++) {
-        int rc = tg__check("tg_grad", inputs[i], i + 1);
+        int rc = check_entry("tg_grad", inputs[i], "inputs", i);
         if (rc < 0)
             return rc;
     }

@@ -50,20 +50,27 @@ void tg__clear_on_success(void)
         tg_clear_error();
 }
 
-int tg__check_failed(const char *fn, const tg_tensor *t, int argno)
+int tg__invalid(const char *fn, const tg_tensor *t, const char *what)
 {
     if (t == NULL) {
         if (error_code != TG_OK)
             return error_code; /* NULL produced by the pending failure */
-        return tg__fail(TG_ENULL, "%s: argument %d is NULL", fn, argno);
+        return tg__fail(TG_ENULL, "%s: %s is NULL", fn, what);
     }
     if (t->magic != TG_MAGIC)
-        return tg__fail(TG_ESTALE, "%s: argument %d is not a live tensor (freed or never created)",
-                        fn, argno);
+        return tg__fail(TG_ESTALE, "%s: %s is not a live tensor (freed or never created)", fn,
+                        what);
     return tg__fail(TG_ESTALE,
-                    "%s: argument %d belongs to a tape that was reset (or to another "
-                    "thread's tape); tensors die at tg_tape_reset",
-                    fn, argno);
+                    "%s: %s belongs to a tape that was reset (or to another thread's tape); "
+                    "tensors die at tg_tape_reset",
+                    fn, what);
+}
+
+int tg__check_failed(const char *fn, const tg_tensor *t, int argno)
+{
+    char what[32];
+    snprintf(what, sizeof what, "argument %d", argno);
+    return tg__invalid(fn, t, what);
 }
 
 int tg__dtypes_differ(const char *fn, const tg_tensor *a, const tg_tensor *b)

@@ -112,16 +112,24 @@ int tg__fail(int code, const char *fmt, ...)
  * tape.c so that the check below, run on every op argument, is inline. */
 extern _Thread_local uint64_t tg__live_generation;
 
-/* Sets the error for an argument that failed tg__check's test. */
+/* A usable tensor: not NULL, alive, and persistent or of this thread's
+ * current tape. */
+static inline bool tg__valid(const tg_tensor *t)
+{
+    return t && t->magic == TG_MAGIC &&
+           (t->generation == 0 || t->generation == tg__live_generation);
+}
+
+/* Sets the error for a tensor that is not valid, named by what ("argument
+ * 2", "inputs[0]"), keeping a pending error for NULL, and returns its code. */
+int tg__invalid(const char *fn, const tg_tensor *t, const char *what);
 int tg__check_failed(const char *fn, const tg_tensor *t, int argno);
 
 /* Checks that t is a usable tensor argument number argno of fn; on failure
  * sets the error (keeping a pending one for NULL) and returns the code. */
 static inline int tg__check(const char *fn, const tg_tensor *t, int argno)
 {
-    if (t && t->magic == TG_MAGIC && (t->generation == 0 || t->generation == tg__live_generation))
-        return TG_OK;
-    return tg__check_failed(fn, t, argno);
+    return tg__valid(t) ? TG_OK : tg__check_failed(fn, t, argno);
 }
 /* Sets the error for operands of different dtypes and returns its code. */
 int tg__dtypes_differ(const char *fn, const tg_tensor *a, const tg_tensor *b);

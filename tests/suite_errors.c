@@ -145,6 +145,19 @@ START_TEST(index_and_item_errors)
 }
 END_TEST
 
+START_TEST(tg_grad_names_the_array_entry_at_fault)
+{
+    tg_tensor *x = tg_var(1), *y = tg_mul(x, x), *dx;
+    tg_tensor *inputs[2] = {x, NULL};
+    ck_assert_int_eq(tg_grad(&y, 1, inputs, 2, (tg_tensor *[2]){NULL}, false), TG_ENULL);
+    assert_error(TG_ENULL, "tg_grad: inputs[1] is NULL");
+    tg_clear_error();
+    tg_tensor *outputs[1] = {NULL};
+    ck_assert_int_eq(tg_grad(outputs, 1, &x, 1, &dx, false), TG_ENULL);
+    assert_error(TG_ENULL, "tg_grad: outputs[0] is NULL");
+}
+END_TEST
+
 START_TEST(huge_persistent_shape_is_refused)
 {
     /* 2^31 x 2^31 doubles: the byte count would wrap around */
@@ -184,6 +197,7 @@ int main(void)
     tcase_add_test(tc, second_sweep_of_released_graph_is_refused);
     tcase_add_test(tc, index_and_item_errors);
     tcase_add_test(tc, huge_persistent_shape_is_refused);
+    tcase_add_test(tc, tg_grad_names_the_array_entry_at_fault);
     tcase_add_test(tc, sweep_without_memory_for_a_tape_fails_cleanly);
     suite_add_tcase(s, tc);
     return tu_run(s);
