@@ -447,6 +447,21 @@ static size_t trailing_garbage_at(const char *text, size_t from, size_t len)
     return len;
 }
 
+/* Offset of the first \u0000 escape in the header's n bytes, or n. Decoded,
+ * it puts a NUL inside a name or value, which every C string after the
+ * parse would cut short: "0.bias\u0000x" would load as "0.bias". */
+static size_t nul_escape_at(const char *text, size_t n)
+{
+    for (size_t i = 0; i + 5 < n; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (memcmp(text + i + 1, "u0000", 5) == 0)
+            return i;
+        i++; /* the escaped character, so that \\ does not start an escape */
+    }
+    return n;
+}
+
 static int parse_header(checkpoint *ck)
 {
     size_t n = (size_t)ck->header_len;
@@ -461,6 +476,10 @@ static int parse_header(checkpoint *ck)
     if (valid < n)
         return fail_file(ck, TG_EFORMAT, "header is not valid UTF-8 (byte %zu of the file)",
                          8 + valid);
+    size_t nul = nul_escape_at(ck->header, n);
+    if (nul < n)
+        return fail_file(ck, TG_EFORMAT, "header holds a \\u0000 escape (byte %zu of the file); "
+                         "names and metadata cannot contain NUL", 8 + nul);
     const char *end = NULL;
     ck->json = cJSON_ParseWithLengthOpts(ck->header, n, &end, false);
     size_t at = end ? (size_t)(end - ck->header) : 0;

@@ -466,6 +466,12 @@ static const corrupt_header corrupt_headers[] = {
      "parameter \"w\" has shape [1,2,2] in the file but [2,2] in the model"},
     {"{" W_ "," B_ ",\"extra\":{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[24,32]}}", 32,
      "tensor \"extra\" is not a parameter of the model"},
+    /* decoded, "b\u0000x" would be cut to "b" and load as the model's "b" */
+    {"{" W_ ",\"b\\u0000x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}", 24,
+     "header holds a \\u0000 escape (byte 67 of the file)"},
+    /* an escaped backslash before u0000 is two characters, not an escape */
+    {"{\"__metadata__\":{\"k\":\"\\\\u0000\"},\"w\":[0,16]," B_ "}", 24,
+     "tensor \"w\": entry is not a JSON object"},
 };
 
 START_TEST(corrupt_header_is_rejected)
