@@ -97,15 +97,9 @@ END_TEST
 
 START_TEST(minmax_gradcheck)
 {
-    static const tu_shape cases[][2] = {
-        {TU_SCALAR, TU_SCALAR},            {TU_SHAPE(2, 3), TU_SHAPE(2, 3)},
-        {TU_SHAPE(2, 3), TU_SHAPE(3)},     {TU_SHAPE(3), TU_SHAPE(2, 3)},
-        {TU_SHAPE(2, 3), TU_SCALAR},       {TU_SCALAR, TU_SHAPE(2, 3)},
-        {TU_SHAPE(4, 1, 3), TU_SHAPE(2, 1)}, {TU_SHAPE(1, 3), TU_SHAPE(2, 1)},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        gradcheck_apart(maximum_fn, cases[i]);
-        gradcheck_apart(minimum_fn, cases[i]);
+    for (size_t i = 0; i < TU_BROADCAST_PAIRS; i++) {
+        gradcheck_apart(maximum_fn, tu_broadcast_pairs[i]);
+        gradcheck_apart(minimum_fn, tu_broadcast_pairs[i]);
     }
 }
 END_TEST

@@ -33,13 +33,8 @@ END_TEST
 
 START_TEST(mul_gradcheck)
 {
-    static const tu_shape cases[][2] = {
-        {TU_SCALAR, TU_SCALAR},             {TU_SHAPE(2, 3), TU_SHAPE(2, 3)},
-        {TU_SHAPE(2, 3), TU_SHAPE(3)},      {TU_SHAPE(2, 3), TU_SCALAR},
-        {TU_SHAPE(4, 1, 3), TU_SHAPE(2, 1)}, {TU_SHAPE(1, 3), TU_SHAPE(2, 1)},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        tu_gradcheck_both(mul_fn, NULL, 2, cases[i], -2, 2);
+    for (size_t i = 0; i < TU_BROADCAST_PAIRS; i++)
+        tu_gradcheck_both(mul_fn, NULL, 2, tu_broadcast_pairs[i], -2, 2);
 }
 END_TEST
 

@@ -3,6 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+const tu_shape tu_broadcast_pairs[TU_BROADCAST_PAIRS][2] = {
+    {TU_SCALAR, TU_SCALAR},              {TU_SHAPE(2, 3), TU_SHAPE(2, 3)},
+    {TU_SHAPE(2, 3), TU_SHAPE(3)},       {TU_SHAPE(3), TU_SHAPE(2, 3)},
+    {TU_SHAPE(2, 3), TU_SCALAR},         {TU_SCALAR, TU_SHAPE(2, 3)},
+    {TU_SHAPE(4, 1, 3), TU_SHAPE(2, 1)}, {TU_SHAPE(1, 3), TU_SHAPE(2, 1)},
+};
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static double next_uniform(void)

@@ -16,6 +16,11 @@ typedef struct {
 #define TU_NARGS(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
 #define TU_SCALAR ((tu_shape){0, {0}})
 
+/* Operand shapes for binary elementwise ops: equal shapes, scalars, and
+ * broadcasting on either side, including size-1 axes. */
+#define TU_BROADCAST_PAIRS 8
+extern const tu_shape tu_broadcast_pairs[TU_BROADCAST_PAIRS][2];
+
 /* A tape tensor with values drawn uniformly from [lo, hi] by a fixed-seed
  * generator, so every run checks the same points. */
 tg_tensor *tu_rand(tg_dtype dtype, tu_shape shape, double lo, double hi, bool requires_grad);
