@@ -92,7 +92,7 @@ int tg__anomaly_backward(const tg_tensor *node, tg_tensor *const *grad_in)
         return tg__fail(TG_EANOMALY,
                         "%s (tape #%lld): backward produced %s from %s (element %lld of the "
                         "gradient for input %d)",
-                        node->op->name, (long long)node->tape_pos,
+                        node->op->info.name, (long long)node->tape_pos,
                         nonfinite_name(tg__load(grad_in[k], bad)), from, (long long)bad, k + 1);
     }
     return TG_OK;

@@ -60,11 +60,17 @@ static int accumulate_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return TG_OK;
 }
 
-static const tg_op accumulate_op = {"tg_backward (accumulate)", 2, accumulate_backward};
+/* Internal: the library records it, no public function makes it, so the
+ * catalogue row has no sample to check (its rule is tg_add's). */
+const tg_op tg__op_accumulate = {
+    .info = {TG_OP_ACCUMULATE, "tg_backward (accumulate)", 2,
+             TG_OP_ELEMENTWISE | TG_OP_INTERNAL, {0}},
+    .backward = accumulate_backward,
+};
 
 static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
 {
-    tg_tensor *out = tg__tape_tensor(accumulate_op.name, (tg_dtype)a->dtype, a->ndim, a->shape);
+    tg_tensor *out = tg__tape_tensor(tg__op_accumulate.info.name, (tg_dtype)a->dtype, a->ndim, a->shape);
     if (!out)
         return NULL;
     int64_t n = out->numel;
@@ -80,7 +86,7 @@ static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
             z[i] = x[i] + y[i];
     }
     tg_tensor *in[2] = {a, b};
-    return tg__record(out, &accumulate_op, 2, in);
+    return tg__record(out, &tg__op_accumulate, 2, in);
 }
 
 static void add_in_place(tg_tensor *dst, const tg_tensor *src)
@@ -183,7 +189,7 @@ static int check_entry(const char *fn, const tg_tensor *t, const char *array, in
 static const char *describe(const tg_tensor *t, char *buf, size_t size)
 {
     if (t->op)
-        snprintf(buf, size, "%s (tape #%lld)", t->op->name, (long long)t->tape_pos);
+        snprintf(buf, size, "%s (tape #%lld)", t->op->info.name, (long long)t->tape_pos);
     else
         snprintf(buf, size, "a leaf tensor");
     return buf;
@@ -224,7 +230,7 @@ static int propagate(const sweep *sw, tg_tensor *node, tg_tensor *g)
     for (int i = 0; rc == 0 && i < node->n_inputs; i++) {
         tg_tensor *x = node->in[i];
         if (grad_in[i] && (x->flags & TG_REQUIRES_GRAD))
-            rc = accumulate(sw, x, grad_in[i], node->op->name);
+            rc = accumulate(sw, x, grad_in[i], node->op->info.name);
     }
     if (!sw->retain)
         node->flags |= TG_RELEASED;
@@ -248,7 +254,7 @@ static int released_error(const sweep *sw, const tg_tensor *node)
     return tg__fail(TG_ESTATE,
                     "%s: %s (tape #%lld) was already swept and its buffers released; pass "
                     "TG_RETAIN_GRAPH to sweep twice",
-                    sw->fn, node->op->name, (long long)node->tape_pos);
+                    sw->fn, node->op->info.name, (long long)node->tape_pos);
 }
 
 /* Walks positions start..0; once rc is negative it only drops the partial

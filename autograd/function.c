@@ -11,8 +11,6 @@
 
 #include "internal.h"
 
-_Static_assert(TG_FUNCTION_MAX_INPUTS == TG_MAX_INPUTS, "a node holds every input of a function");
-
 /* Puts "<name> (<where>): <what>: " before the pending message. */
 static int prefix_error(int code, const char *name, const char *where, const char *what)
 {
@@ -38,15 +36,22 @@ static int function_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* The row of the user-defined kind; each result's op is a copy that carries
+ * the user's name. */
+const tg_op tg__op_user = {
+    .info = {TG_OP_USER, "tg_apply", TG_OP_VARIADIC, 0, {0}},
+    .backward = function_backward,
+};
+
 static int check_function(const tg_function *fn, tg_tensor *const *inputs)
 {
     if (!fn || !fn->name || !fn->forward || !fn->backward)
         return tg__fail(TG_ENULL, "tg_apply: the function%s is NULL",
                         !fn ? "" : !fn->name ? "'s name" : !fn->forward ? "'s forward"
                                                                          : "'s backward");
-    if (fn->n_inputs < 1 || fn->n_inputs > TG_FUNCTION_MAX_INPUTS)
+    if (fn->n_inputs < 1 || fn->n_inputs > TG_MAX_INPUTS)
         return tg__fail(TG_EVALUE, "tg_apply: %s has %d inputs; 1 to %d are supported", fn->name,
-                        fn->n_inputs, TG_FUNCTION_MAX_INPUTS);
+                        fn->n_inputs, TG_MAX_INPUTS);
     if (!inputs)
         return tg__fail(TG_ENULL, "%s: the inputs array is NULL", fn->name);
     for (int i = 0; i < fn->n_inputs; i++) {
@@ -97,7 +102,8 @@ tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud)
     tg_op *op = r ? tg__tape_bytes(fn->name, sizeof *op) : NULL;
     if (!op)
         return NULL;
-    *op = (tg_op){fn->name, fn->n_inputs, function_backward};
+    *op = tg__op_user;
+    op->info.name = fn->name;
     r->attr.user.fn = fn;
     r->attr.user.ud = ud;
     r = tg__record(r, op, fn->n_inputs, inputs);

@@ -1,27 +1,15 @@
 /* inspect.c -- the read-only view of the tape declared in tapegrad/inspect.h. */
-#include <math.h>
-#include <string.h>
 
 #include <tapegrad/inspect.h>
 
 #include "internal.h"
 
-_Static_assert(TG_INSPECT_MAX_INPUTS == TG_MAX_INPUTS,
-               "inspect.h promises room for every input of an op");
-
 /* Ops keep their parameters in the tg_attr union; which member is live
- * depends on the op, so the accessors only read it for ops known to set it. */
-static const char *const constant_ops[] = {"tg_add_scalar", "tg_mul_scalar", "tg_pow_scalar",
-                                           "tg_leaky_relu"};
-static const char *const axis_ops[] = {"tg_softmax",  "tg_log_softmax", "tg_sum_axis",
-                                       "tg_mean_axis", "tg_max_axis",   "tg_min_axis"};
-
-static bool op_in(const tg_tensor *t, const char *const *names, size_t n)
+ * depends on the op, so the accessors read it only for ops whose catalogue
+ * row says they set it. */
+static bool op_has(const tg_tensor *t, unsigned flag)
 {
-    for (size_t i = 0; t->op && i < n; i++)
-        if (strcmp(t->op->name, names[i]) == 0)
-            return true;
-    return false;
+    return t->op && (t->op->info.flags & flag);
 }
 
 tg_tensor *tg_tape_node(int64_t pos)
@@ -47,7 +35,7 @@ const char *tg_op_name(const tg_tensor *t)
 {
     if (tg__check("tg_op_name", t, 1) < 0)
         return NULL;
-    return t->op ? t->op->name : NULL;
+    return t->op ? t->op->info.name : NULL;
 }
 
 int tg_op_num_inputs(const tg_tensor *t)
@@ -69,16 +57,18 @@ tg_tensor *tg_op_input(const tg_tensor *t, int k)
     return t->in[k];
 }
 
-double tg_op_constant(const tg_tensor *t)
+bool tg_op_constant(const tg_tensor *t, double *out)
 {
     if (tg__check("tg_op_constant", t, 1) < 0)
-        return NAN;
-    if (!op_in(t, constant_ops, sizeof constant_ops / sizeof *constant_ops)) {
-        tg__fail(TG_EVALUE, "tg_op_constant: %s keeps no scalar constant",
-                 t->op ? t->op->name : "an unrecorded tensor");
-        return NAN;
+        return false;
+    if (!out) {
+        tg__fail(TG_ENULL, "tg_op_constant: argument 2 (out) is NULL");
+        return false;
     }
-    return t->attr.f;
+    if (!op_has(t, TG_OP_CONSTANT))
+        return false;
+    *out = t->attr.f;
+    return true;
 }
 
 int tg_op_axis(const tg_tensor *t)
@@ -86,9 +76,9 @@ int tg_op_axis(const tg_tensor *t)
     int rc = tg__check("tg_op_axis", t, 1);
     if (rc < 0)
         return rc;
-    if (!op_in(t, axis_ops, sizeof axis_ops / sizeof *axis_ops))
+    if (!op_has(t, TG_OP_AXIS))
         return tg__fail(TG_EVALUE, "tg_op_axis: %s works along no single axis",
-                        t->op ? t->op->name : "an unrecorded tensor");
+                        t->op ? t->op->info.name : "an unrecorded tensor");
     return t->attr.i.axis;
 }
 
@@ -106,7 +96,7 @@ static int check_vjp_args(tg_tensor *node, tg_tensor *upstream, tg_tensor **grad
     if (node->flags & TG_RELEASED)
         return tg__fail(TG_ESTATE, "tg_vjp: %s (tape #%lld) was swept without "
                         "TG_RETAIN_GRAPH; its graph is released",
-                        node->op->name, (long long)node->tape_pos);
+                        node->op->info.name, (long long)node->tape_pos);
     if (!tg__same_shape(node, upstream) || node->dtype != upstream->dtype) {
         char ns[96], us[96];
         return tg__fail(TG_ESHAPE, "tg_vjp: upstream gradient %s %s does not match %s %s",
@@ -128,7 +118,7 @@ static int keep_needed(const tg_tensor *node, tg_tensor **grads)
             grads[k] = NULL;
         if (grads[k] && (!tg__same_shape(x, grads[k]) || x->dtype != grads[k]->dtype))
             return tg__fail(TG_ESHAPE, "tg_vjp: %s produced a gradient of the wrong shape or "
-                            "dtype for input %d", node->op->name, k);
+                            "dtype for input %d", node->op->info.name, k);
     }
     return TG_OK;
 }

@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <tapegrad/catalogue.h>
 #include <tapegrad/function.h>
 #include <tapegrad/hooks.h>
 #include <tapegrad/tensor.h>
@@ -32,7 +33,6 @@
 #define TG_HIDDEN
 #endif
 
-#define TG_MAX_INPUTS 3
 #define TG_MAGIC 0x74675f74u /* "tg_t": a live tensor */
 #define TG_DEAD 0xdeadbeefu  /* written by tg_free */
 
@@ -52,11 +52,19 @@ typedef struct tg_op tg_op;
  * a negative TG_E* code with the error set. */
 typedef int (*tg_backward_fn)(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in);
 
+/* An op: its catalogue row and its rule. Built-in ops are the constant
+ * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
+ * user-defined op's lives on the tape beside its result. */
 struct tg_op {
-    const char *name;        /* public function name, e.g. "tg_add" */
-    int n_inputs;
+    tg_op_info info;
     tg_backward_fn backward;
 };
+
+/* The built-in rows, declared from the catalogue's list so that an op
+ * missing its row fails to link. */
+#define TG_OP_DECLARE_(kind, row) extern const tg_op tg__op_##row;
+TG_OP_KINDS(TG_OP_DECLARE_)
+#undef TG_OP_DECLARE_
 
 /* Op parameters kept on the result for its backward rule. */
 typedef union {

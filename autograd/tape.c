@@ -280,7 +280,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
     bool record = requires && tg__recording();
     if (tg__anomaly() &&
-        tg__anomaly_forward(op->name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
+        tg__anomaly_forward(op->info.name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
         return NULL;
     if (!record)
         return out;
@@ -290,7 +290,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
                                         (size_t)cap * sizeof *nodes);
         if (!nodes) {
-            tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->name,
+            tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->info.name,
                      (long long)cap);
             return NULL;
         }

@@ -28,11 +28,17 @@ static void sign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 
 static int abs_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    tg_tensor *sign = tg__constant_unary(out->op->name, out->in[0], (tg_attr){0}, sign_kernel);
+    tg_tensor *sign = tg__constant_unary(out->op->info.name, out->in[0], (tg_attr){0}, sign_kernel);
     grad_in[0] = tg_mul(g, sign);
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op abs_op = {"tg_abs", 1, abs_backward};
+TG_SAMPLE_FN(sample_abs, tg_abs(in[0]))
 
-tg_tensor *tg_abs(tg_tensor *x) { return tg__unary(&abs_op, x, (tg_attr){0}, abs_kernel); }
+const tg_op tg__op_abs = {
+    .info = {TG_OP_ABS, "tg_abs", 1, TG_OP_ELEMENTWISE,
+             {sample_abs, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = abs_backward,
+};
+
+tg_tensor *tg_abs(tg_tensor *x) { return tg__unary(&tg__op_abs, x, (tg_attr){0}, abs_kernel); }

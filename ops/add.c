@@ -30,6 +30,12 @@ static int add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op add_op = {"tg_add", 2, add_backward};
+TG_SAMPLE_FN(sample_add, tg_add(in[0], in[1]))
 
-tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&add_op, a, b, add_kernel); }
+const tg_op tg__op_add = {
+    .info = {TG_OP_ADD, "tg_add", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_add, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = add_backward,
+};
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_add, a, b, add_kernel); }

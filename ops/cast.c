@@ -27,18 +27,24 @@ static int cast_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op cast_op = {"tg_cast", 1, cast_backward};
+TG_SAMPLE_FN(sample_cast, tg_cast(in[0], TG_F64))
+
+const tg_op tg__op_cast = {
+    .info = {TG_OP_CAST, "tg_cast", 1, 0,
+             {sample_cast, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = cast_backward,
+};
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype)
 {
-    if (tg__check(cast_op.name, x, 1) < 0)
+    if (tg__check(tg__op_cast.info.name, x, 1) < 0)
         return NULL;
     /* rejects an unknown dtype, naming tg_cast */
-    tg_tensor *y = tg__tape_tensor(cast_op.name, dtype, x->ndim, x->shape);
+    tg_tensor *y = tg__tape_tensor(tg__op_cast.info.name, dtype, x->ndim, x->shape);
     if (!y)
         return NULL;
     convert(y, x);
-    y = tg__record(y, &cast_op, 1, &x);
+    y = tg__record(y, &tg__op_cast, 1, &x);
     if (y)
         tg__clear_on_success();
     return y;

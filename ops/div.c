@@ -35,6 +35,12 @@ static int div_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op div_op = {"tg_div", 2, div_backward};
+TG_SAMPLE_FN(sample_div, tg_div(in[0], in[1]))
 
-tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&div_op, a, b, div_kernel); }
+const tg_op tg__op_div = {
+    .info = {TG_OP_DIV, "tg_div", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_div, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_NONZERO}}},
+    .backward = div_backward,
+};
+
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_div, a, b, div_kernel); }

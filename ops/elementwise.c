@@ -131,7 +131,7 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
 
 tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
 {
-    tg_tensor *out = tg__constant_binary(op->name, a, b, kernel);
+    tg_tensor *out = tg__constant_binary(op->info.name, a, b, kernel);
     if (!out)
         return NULL;
     tg_tensor *in[2] = {a, b};
@@ -156,7 +156,7 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
 
 tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
 {
-    tg_tensor *y = tg__constant_unary(op->name, x, attr, kernel);
+    tg_tensor *y = tg__constant_unary(op->info.name, x, attr, kernel);
     if (!y)
         return NULL;
     y = tg__record(y, op, 1, &x);

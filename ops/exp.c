@@ -22,6 +22,12 @@ static int exp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op exp_op = {"tg_exp", 1, exp_backward};
+TG_SAMPLE_FN(sample_exp, tg_exp(in[0]))
 
-tg_tensor *tg_exp(tg_tensor *x) { return tg__unary(&exp_op, x, (tg_attr){0}, exp_kernel); }
+const tg_op tg__op_exp = {
+    .info = {TG_OP_EXP, "tg_exp", 1, TG_OP_ELEMENTWISE,
+             {sample_exp, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = exp_backward,
+};
+
+tg_tensor *tg_exp(tg_tensor *x) { return tg__unary(&tg__op_exp, x, (tg_attr){0}, exp_kernel); }

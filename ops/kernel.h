@@ -193,6 +193,15 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
  * tested against its composed rule. */
 static inline bool tg__may_fuse(void) { return !tg__recording(); }
 
+/* Defines name as a tg_fn returning expr of its inputs in[0], in[1], ...:
+ * the sample call of an op's catalogue row (tapegrad/catalogue.h). */
+#define TG_SAMPLE_FN(name, expr)                                                      \
+    static tg_tensor *name(tg_tensor *const *in, void *ctx)                          \
+    {                                                                              \
+        (void)ctx;                                                                 \
+        return expr;                                                               \
+    }
+
 /* Reduces g to the shape of x by summing over the axes x was broadcast
  * along; returns g itself when the shapes already agree. */
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);

@@ -31,14 +31,20 @@ static void local_slope_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int leaky_relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *local_slope =
-        tg__constant_unary(out->op->name, out->in[0], out->attr, local_slope_kernel);
+        tg__constant_unary(out->op->info.name, out->in[0], out->attr, local_slope_kernel);
     grad_in[0] = tg_mul(g, local_slope);
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op leaky_relu_op = {"tg_leaky_relu", 1, leaky_relu_backward};
+TG_SAMPLE_FN(sample_leaky_relu, tg_leaky_relu(in[0], 0.1))
+
+const tg_op tg__op_leaky_relu = {
+    .info = {TG_OP_LEAKY_RELU, "tg_leaky_relu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+             {sample_leaky_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = leaky_relu_backward,
+};
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope)
 {
-    return tg__unary(&leaky_relu_op, x, (tg_attr){.f = slope}, leaky_relu_kernel);
+    return tg__unary(&tg__op_leaky_relu, x, (tg_attr){.f = slope}, leaky_relu_kernel);
 }

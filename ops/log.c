@@ -24,6 +24,12 @@ static int log_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op log_op = {"tg_log", 1, log_backward};
+TG_SAMPLE_FN(sample_log, tg_log(in[0]))
 
-tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&log_op, x, (tg_attr){0}, log_kernel); }
+const tg_op tg__op_log = {
+    .info = {TG_OP_LOG, "tg_log", 1, TG_OP_ELEMENTWISE,
+             {sample_log, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
+    .backward = log_backward,
+};
+
+tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&tg__op_log, x, (tg_attr){0}, log_kernel); }

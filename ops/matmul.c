@@ -193,7 +193,7 @@ static int check_operand(const char *fn, const tg_tensor *t, int argno, int min_
 static tg_tensor *matmul(const tg_op *op, tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b,
                          int min_ndim)
 {
-    const char *fn = op->name;
+    const char *fn = op->info.name;
     gemm_plan plan;
     if (check_operand(fn, a, 1, min_ndim) < 0 || check_operand(fn, b, 2, min_ndim) < 0 ||
         tg__check_same_dtype(fn, a, b) < 0 || make_plan(fn, a, b, trans_a, trans_b, &plan) < 0)
@@ -268,15 +268,27 @@ static int matmul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op matmul_op = {"tg_matmul", 2, matmul_backward};
-static const tg_op matmul_t_op = {"tg_matmul_t", 2, matmul_backward};
+TG_SAMPLE_FN(sample_matmul, tg_matmul(in[0], in[1]))
+
+const tg_op tg__op_matmul = {
+    .info = {TG_OP_MATMUL, "tg_matmul", 2, 0,
+             {sample_matmul, 2, TG_SAMPLE_MATMUL, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = matmul_backward,
+};
+TG_SAMPLE_FN(sample_matmul_t, tg_matmul_t(in[0], in[1], false, true))
+
+const tg_op tg__op_matmul_t = {
+    .info = {TG_OP_MATMUL_T, "tg_matmul_t", 2, 0,
+             {sample_matmul_t, 2, TG_SAMPLE_MATMUL_T, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = matmul_backward,
+};
 
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b)
 {
-    return matmul(&matmul_op, a, b, false, false, 1);
+    return matmul(&tg__op_matmul, a, b, false, false, 1);
 }
 
 tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b)
 {
-    return matmul(&matmul_t_op, a, b, trans_a, trans_b, 2);
+    return matmul(&tg__op_matmul_t, a, b, trans_a, trans_b, 2);
 }

@@ -50,8 +50,8 @@ static tg_tensor *winner_grad(tg_tensor *out, tg_tensor *g, int k, bool larger_w
 {
     tg_tensor *x = out->in[k], *other = out->in[1 - k];
     tg_tensor *share = larger_wins
-                           ? tg__constant_binary(out->op->name, x, other, larger_share_kernel)
-                           : tg__constant_binary(out->op->name, other, x, larger_share_kernel);
+                           ? tg__constant_binary(out->op->info.name, x, other, larger_share_kernel)
+                           : tg__constant_binary(out->op->info.name, other, x, larger_share_kernel);
     return tg__unbroadcast(tg_mul(g, share), x);
 }
 
@@ -77,15 +77,27 @@ static int minimum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return minmax_backward(out, g, grad_in, false);
 }
 
-static const tg_op maximum_op = {"tg_maximum", 2, maximum_backward};
-static const tg_op minimum_op = {"tg_minimum", 2, minimum_backward};
+TG_SAMPLE_FN(sample_maximum, tg_maximum(in[0], in[1]))
+
+const tg_op tg__op_maximum = {
+    .info = {TG_OP_MAXIMUM, "tg_maximum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_maximum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
+    .backward = maximum_backward,
+};
+TG_SAMPLE_FN(sample_minimum, tg_minimum(in[0], in[1]))
+
+const tg_op tg__op_minimum = {
+    .info = {TG_OP_MINIMUM, "tg_minimum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_minimum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
+    .backward = minimum_backward,
+};
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)
 {
-    return tg__binary(&maximum_op, a, b, maximum_kernel);
+    return tg__binary(&tg__op_maximum, a, b, maximum_kernel);
 }
 
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b)
 {
-    return tg__binary(&minimum_op, a, b, minimum_kernel);
+    return tg__binary(&tg__op_minimum, a, b, minimum_kernel);
 }

@@ -32,6 +32,12 @@ static int mul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op mul_op = {"tg_mul", 2, mul_backward};
+TG_SAMPLE_FN(sample_mul, tg_mul(in[0], in[1]))
 
-tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&mul_op, a, b, mul_kernel); }
+const tg_op tg__op_mul = {
+    .info = {TG_OP_MUL, "tg_mul", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_mul, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = mul_backward,
+};
+
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_mul, a, b, mul_kernel); }

@@ -22,6 +22,12 @@ static int neg_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op neg_op = {"tg_neg", 1, neg_backward};
+TG_SAMPLE_FN(sample_neg, tg_neg(in[0]))
 
-tg_tensor *tg_neg(tg_tensor *x) { return tg__unary(&neg_op, x, (tg_attr){0}, neg_kernel); }
+const tg_op tg__op_neg = {
+    .info = {TG_OP_NEG, "tg_neg", 1, TG_OP_ELEMENTWISE,
+             {sample_neg, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = neg_backward,
+};
+
+tg_tensor *tg_neg(tg_tensor *x) { return tg__unary(&tg__op_neg, x, (tg_attr){0}, neg_kernel); }

@@ -53,7 +53,7 @@ static tg_tensor *base_grad(tg_tensor *out, tg_tensor *g)
 {
     tg_tensor *a = out->in[0], *b = out->in[1];
     tg_tensor *both_zero =
-        tg__constant_binary(out->op->name, a, b, zero_base_and_exponent_kernel);
+        tg__constant_binary(out->op->info.name, a, b, zero_base_and_exponent_kernel);
     tg_tensor *exponent = tg_where(both_zero, tg__scalar_like(a, 0), tg_add_scalar(b, -1));
     return tg__unbroadcast(tg_mul(g, tg_mul(b, tg_pow(a, exponent))), a);
 }
@@ -63,7 +63,7 @@ static tg_tensor *base_grad(tg_tensor *out, tg_tensor *g)
 static tg_tensor *exponent_grad(tg_tensor *out, tg_tensor *g)
 {
     tg_tensor *a = out->in[0], *b = out->in[1];
-    tg_tensor *zero_base = tg__constant_binary(out->op->name, a, b, zero_base_kernel);
+    tg_tensor *zero_base = tg__constant_binary(out->op->info.name, a, b, zero_base_kernel);
     tg_tensor *log_base = tg_log(tg_where(zero_base, tg__scalar_like(a, 1), a));
     return tg__unbroadcast(tg_mul(g, tg_mul(out, log_base)), b);
 }
@@ -83,9 +83,15 @@ static int pow_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op pow_op = {"tg_pow", 2, pow_backward};
+TG_SAMPLE_FN(sample_pow, tg_pow(in[0], in[1]))
 
-tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&pow_op, a, b, pow_kernel); }
+const tg_op tg__op_pow = {
+    .info = {TG_OP_POW, "tg_pow", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_pow, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_POSITIVE, TG_SAMPLE_ANY}}},
+    .backward = pow_backward,
+};
+
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_pow, a, b, pow_kernel); }
 
 static void pow_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -106,9 +112,15 @@ static int pow_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op pow_scalar_op = {"tg_pow_scalar", 1, pow_scalar_backward};
+TG_SAMPLE_FN(sample_pow_scalar, tg_pow_scalar(in[0], 2.5))
+
+const tg_op tg__op_pow_scalar = {
+    .info = {TG_OP_POW_SCALAR, "tg_pow_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+             {sample_pow_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
+    .backward = pow_scalar_backward,
+};
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double p)
 {
-    return tg__unary(&pow_scalar_op, x, (tg_attr){.f = p}, pow_scalar_kernel);
+    return tg__unary(&tg__op_pow_scalar, x, (tg_attr){.f = p}, pow_scalar_kernel);
 }

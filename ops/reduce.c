@@ -70,28 +70,52 @@ static int mean_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op sum_op = {"tg_sum", 1, sum_backward};
-static const tg_op mean_op = {"tg_mean", 1, mean_backward};
-static const tg_op sum_axis_op = {"tg_sum_axis", 1, sum_backward};
-static const tg_op mean_axis_op = {"tg_mean_axis", 1, mean_backward};
+TG_SAMPLE_FN(sample_sum, tg_sum(in[0]))
+
+const tg_op tg__op_sum = {
+    .info = {TG_OP_SUM, "tg_sum", 1, 0,
+             {sample_sum, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sum_backward,
+};
+TG_SAMPLE_FN(sample_mean, tg_mean(in[0]))
+
+const tg_op tg__op_mean = {
+    .info = {TG_OP_MEAN, "tg_mean", 1, 0,
+             {sample_mean, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = mean_backward,
+};
+TG_SAMPLE_FN(sample_sum_axis, tg_sum_axis(in[0], 0, false))
+
+const tg_op tg__op_sum_axis = {
+    .info = {TG_OP_SUM_AXIS, "tg_sum_axis", 1, TG_OP_AXIS,
+             {sample_sum_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sum_backward,
+};
+TG_SAMPLE_FN(sample_mean_axis, tg_mean_axis(in[0], -1, true))
+
+const tg_op tg__op_mean_axis = {
+    .info = {TG_OP_MEAN_AXIS, "tg_mean_axis", 1, TG_OP_AXIS,
+             {sample_mean_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = mean_backward,
+};
 
 tg_tensor *tg_sum(tg_tensor *x)
 {
-    return finish(&sum_op, tg__reduction_new_all(sum_op.name, x), x, false);
+    return finish(&tg__op_sum, tg__reduction_new_all(tg__op_sum.info.name, x), x, false);
 }
 
 tg_tensor *tg_mean(tg_tensor *x)
 {
-    return finish(&mean_op, tg__reduction_new_all(mean_op.name, x), x, true);
+    return finish(&tg__op_mean, tg__reduction_new_all(tg__op_mean.info.name, x), x, true);
 }
 
 tg_tensor *tg_sum_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return finish(&sum_axis_op, tg__reduction_new(sum_axis_op.name, x, axis, keepdim), x, false);
+    return finish(&tg__op_sum_axis, tg__reduction_new(tg__op_sum_axis.info.name, x, axis, keepdim), x, false);
 }
 
 tg_tensor *tg_mean_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return finish(&mean_axis_op, tg__reduction_new(mean_axis_op.name, x, axis, keepdim), x,
+    return finish(&tg__op_mean_axis, tg__reduction_new(tg__op_mean_axis.info.name, x, axis, keepdim), x,
                   true);
 }

@@ -98,9 +98,9 @@ static int check_not_empty(const char *fn, const tg_tensor *x, const tg_tensor *
  * with the positions of the chosen elements. */
 static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool want_max)
 {
-    if (!y || check_not_empty(op->name, x, y) < 0)
+    if (!y || check_not_empty(op->info.name, x, y) < 0)
         return NULL;
-    tg_tensor *where = tg__tape_tensor(op->name, TG_F64, y->ndim, y->shape);
+    tg_tensor *where = tg__tape_tensor(op->info.name, TG_F64, y->ndim, y->shape);
     if (!where)
         return NULL;
     extreme_kernel(y, where, x, want_max);
@@ -111,27 +111,51 @@ static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool want_
     return y;
 }
 
-static const tg_op max_op = {"tg_max", 2, extreme_backward};
-static const tg_op min_op = {"tg_min", 2, extreme_backward};
-static const tg_op max_axis_op = {"tg_max_axis", 2, extreme_backward};
-static const tg_op min_axis_op = {"tg_min_axis", 2, extreme_backward};
+TG_SAMPLE_FN(sample_max, tg_max(in[0]))
+
+const tg_op tg__op_max = {
+    .info = {TG_OP_MAX, "tg_max", 1, TG_OP_HELPER_INPUT,
+             {sample_max, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = extreme_backward,
+};
+TG_SAMPLE_FN(sample_min, tg_min(in[0]))
+
+const tg_op tg__op_min = {
+    .info = {TG_OP_MIN, "tg_min", 1, TG_OP_HELPER_INPUT,
+             {sample_min, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = extreme_backward,
+};
+TG_SAMPLE_FN(sample_max_axis, tg_max_axis(in[0], 0, false))
+
+const tg_op tg__op_max_axis = {
+    .info = {TG_OP_MAX_AXIS, "tg_max_axis", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
+             {sample_max_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = extreme_backward,
+};
+TG_SAMPLE_FN(sample_min_axis, tg_min_axis(in[0], -1, true))
+
+const tg_op tg__op_min_axis = {
+    .info = {TG_OP_MIN_AXIS, "tg_min_axis", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
+             {sample_min_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = extreme_backward,
+};
 
 tg_tensor *tg_max(tg_tensor *x)
 {
-    return finish(&max_op, tg__reduction_new_all(max_op.name, x), x, true);
+    return finish(&tg__op_max, tg__reduction_new_all(tg__op_max.info.name, x), x, true);
 }
 
 tg_tensor *tg_min(tg_tensor *x)
 {
-    return finish(&min_op, tg__reduction_new_all(min_op.name, x), x, false);
+    return finish(&tg__op_min, tg__reduction_new_all(tg__op_min.info.name, x), x, false);
 }
 
 tg_tensor *tg_max_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return finish(&max_axis_op, tg__reduction_new(max_axis_op.name, x, axis, keepdim), x, true);
+    return finish(&tg__op_max_axis, tg__reduction_new(tg__op_max_axis.info.name, x, axis, keepdim), x, true);
 }
 
 tg_tensor *tg_min_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return finish(&min_axis_op, tg__reduction_new(min_axis_op.name, x, axis, keepdim), x, false);
+    return finish(&tg__op_min_axis, tg__reduction_new(tg__op_min_axis.info.name, x, axis, keepdim), x, false);
 }

@@ -40,15 +40,21 @@ static void relu_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tenso
 static int relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->name, g, out->in[0], relu_grad_kernel);
+        grad_in[0] = tg__constant_binary(out->op->info.name, g, out->in[0], relu_grad_kernel);
     } else {
         tg_tensor *positive =
-            tg__constant_unary(out->op->name, out->in[0], (tg_attr){0}, positive_kernel);
+            tg__constant_unary(out->op->info.name, out->in[0], (tg_attr){0}, positive_kernel);
         grad_in[0] = tg_mul(g, positive);
     }
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op relu_op = {"tg_relu", 1, relu_backward};
+TG_SAMPLE_FN(sample_relu, tg_relu(in[0]))
 
-tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&relu_op, x, (tg_attr){0}, relu_kernel); }
+const tg_op tg__op_relu = {
+    .info = {TG_OP_RELU, "tg_relu", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
+             {sample_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = relu_backward,
+};
+
+tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&tg__op_relu, x, (tg_attr){0}, relu_kernel); }

@@ -18,12 +18,18 @@ static int reshape_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op reshape_op = {"tg_reshape", 1, reshape_backward};
+TG_SAMPLE_FN(sample_reshape, tg_reshape(in[0], 1, (int64_t[]){-1}))
+
+const tg_op tg__op_reshape = {
+    .info = {TG_OP_RESHAPE, "tg_reshape", 1, 0,
+             {sample_reshape, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = reshape_backward,
+};
 
 static int reshape_error(const tg_tensor *x, int ndim, const int64_t *shape)
 {
     char from[96], to[96];
-    return tg__fail(TG_ESHAPE, "%s: cannot reshape %s (%lld elements) into %s", reshape_op.name,
+    return tg__fail(TG_ESHAPE, "%s: cannot reshape %s (%lld elements) into %s", tg__op_reshape.info.name,
                     tg__dims_str(x->ndim, x->shape, from, sizeof from), (long long)x->numel,
                     tg__dims_str(ndim, shape, to, sizeof to));
 }
@@ -46,7 +52,7 @@ static int64_t given_product(int ndim, const int64_t *shape, int64_t numel)
 /* Copies the requested shape into shape with its -1 (if any) inferred. */
 static int resolve_shape(const tg_tensor *x, int ndim, const int64_t *requested, int64_t *shape)
 {
-    const char *fn = reshape_op.name;
+    const char *fn = tg__op_reshape.info.name;
     if (ndim < 0 || ndim > TG_MAX_DIMS)
         return tg__fail(TG_ESHAPE, "%s: ndim %d out of range 0..%d", fn, ndim, TG_MAX_DIMS);
     if (ndim > 0 && !requested)
@@ -76,11 +82,11 @@ static int resolve_shape(const tg_tensor *x, int ndim, const int64_t *requested,
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape)
 {
     int64_t resolved[TG_MAX_DIMS];
-    if (tg__check(reshape_op.name, x, 1) < 0 || resolve_shape(x, ndim, shape, resolved) < 0)
+    if (tg__check(tg__op_reshape.info.name, x, 1) < 0 || resolve_shape(x, ndim, shape, resolved) < 0)
         return NULL;
-    tg_tensor *y = tg__tape_view(reshape_op.name, x, ndim, resolved);
+    tg_tensor *y = tg__tape_view(tg__op_reshape.info.name, x, ndim, resolved);
     if (y)
-        y = tg__record(y, &reshape_op, 1, &x);
+        y = tg__record(y, &tg__op_reshape, 1, &x);
     if (y)
         tg__clear_on_success();
     return y;

@@ -24,11 +24,17 @@ static int add_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return TG_OK;
 }
 
-static const tg_op add_scalar_op = {"tg_add_scalar", 1, add_scalar_backward};
+TG_SAMPLE_FN(sample_add_scalar, tg_add_scalar(in[0], 0.75))
+
+const tg_op tg__op_add_scalar = {
+    .info = {TG_OP_ADD_SCALAR, "tg_add_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+             {sample_add_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = add_scalar_backward,
+};
 
 tg_tensor *tg_add_scalar(tg_tensor *x, double c)
 {
-    return tg__unary(&add_scalar_op, x, (tg_attr){.f = c}, add_scalar_kernel);
+    return tg__unary(&tg__op_add_scalar, x, (tg_attr){.f = c}, add_scalar_kernel);
 }
 
 static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -47,9 +53,15 @@ static int mul_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op mul_scalar_op = {"tg_mul_scalar", 1, mul_scalar_backward};
+TG_SAMPLE_FN(sample_mul_scalar, tg_mul_scalar(in[0], -1.5))
+
+const tg_op tg__op_mul_scalar = {
+    .info = {TG_OP_MUL_SCALAR, "tg_mul_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+             {sample_mul_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = mul_scalar_backward,
+};
 
 tg_tensor *tg_mul_scalar(tg_tensor *x, double c)
 {
-    return tg__unary(&mul_scalar_op, x, (tg_attr){.f = c}, mul_scalar_kernel);
+    return tg__unary(&tg__op_mul_scalar, x, (tg_attr){.f = c}, mul_scalar_kernel);
 }

@@ -36,7 +36,7 @@ static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_te
 static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->name, g, out, sigmoid_grad_kernel);
+        grad_in[0] = tg__constant_binary(out->op->info.name, g, out, sigmoid_grad_kernel);
     } else { /* s (1 - s) = s - s^2 */
         tg_tensor *ds = tg_sub(out, tg_mul(out, out));
         grad_in[0] = tg_mul(g, ds);
@@ -44,9 +44,15 @@ static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op sigmoid_op = {"tg_sigmoid", 1, sigmoid_backward};
+TG_SAMPLE_FN(sample_sigmoid, tg_sigmoid(in[0]))
+
+const tg_op tg__op_sigmoid = {
+    .info = {TG_OP_SIGMOID, "tg_sigmoid", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
+             {sample_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sigmoid_backward,
+};
 
 tg_tensor *tg_sigmoid(tg_tensor *x)
 {
-    return tg__unary(&sigmoid_op, x, (tg_attr){0}, sigmoid_kernel);
+    return tg__unary(&tg__op_sigmoid, x, (tg_attr){0}, sigmoid_kernel);
 }

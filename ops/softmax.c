@@ -59,21 +59,33 @@ static int log_softmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op softmax_op = {"tg_softmax", 1, softmax_backward};
-static const tg_op log_softmax_op = {"tg_log_softmax", 1, log_softmax_backward};
+TG_SAMPLE_FN(sample_softmax, tg_softmax(in[0], -1))
+
+const tg_op tg__op_softmax = {
+    .info = {TG_OP_SOFTMAX, "tg_softmax", 1, TG_OP_AXIS,
+             {sample_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = softmax_backward,
+};
+TG_SAMPLE_FN(sample_log_softmax, tg_log_softmax(in[0], -1))
+
+const tg_op tg__op_log_softmax = {
+    .info = {TG_OP_LOG_SOFTMAX, "tg_log_softmax", 1, TG_OP_AXIS,
+             {sample_log_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = log_softmax_backward,
+};
 
 static tg_tensor *along_axis(const tg_op *op, tg_tensor *x, int axis, bool log_form)
 {
     int ax;
-    if (tg__check(op->name, x, 1) < 0 || tg__normalize_axis(op->name, x, axis, &ax) < 0)
+    if (tg__check(op->info.name, x, 1) < 0 || tg__normalize_axis(op->info.name, x, axis, &ax) < 0)
         return NULL;
     tg_attr attr = {.i = {.axis = ax, .flag_a = log_form}};
     return tg__unary(op, x, attr, softmax_kernel);
 }
 
-tg_tensor *tg_softmax(tg_tensor *x, int axis) { return along_axis(&softmax_op, x, axis, false); }
+tg_tensor *tg_softmax(tg_tensor *x, int axis) { return along_axis(&tg__op_softmax, x, axis, false); }
 
 tg_tensor *tg_log_softmax(tg_tensor *x, int axis)
 {
-    return along_axis(&log_softmax_op, x, axis, true);
+    return along_axis(&tg__op_log_softmax, x, axis, true);
 }

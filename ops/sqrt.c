@@ -23,6 +23,12 @@ static int sqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op sqrt_op = {"tg_sqrt", 1, sqrt_backward};
+TG_SAMPLE_FN(sample_sqrt, tg_sqrt(in[0]))
 
-tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&sqrt_op, x, (tg_attr){0}, sqrt_kernel); }
+const tg_op tg__op_sqrt = {
+    .info = {TG_OP_SQRT, "tg_sqrt", 1, TG_OP_ELEMENTWISE,
+             {sample_sqrt, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
+    .backward = sqrt_backward,
+};
+
+tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&tg__op_sqrt, x, (tg_attr){0}, sqrt_kernel); }

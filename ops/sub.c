@@ -29,6 +29,12 @@ static int sub_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op sub_op = {"tg_sub", 2, sub_backward};
+TG_SAMPLE_FN(sample_sub, tg_sub(in[0], in[1]))
 
-tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&sub_op, a, b, sub_kernel); }
+const tg_op tg__op_sub = {
+    .info = {TG_OP_SUB, "tg_sub", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_sub, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = sub_backward,
+};
+
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_sub, a, b, sub_kernel); }

@@ -40,11 +40,17 @@ static int broadcast_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op broadcast_to_op = {"tg_broadcast_to", 1, broadcast_to_backward};
+TG_SAMPLE_FN(sample_broadcast_to, tg_broadcast_to(in[0], 3, (int64_t[]){2, tg_shape(in[0])[0], tg_shape(in[0])[1]}))
+
+const tg_op tg__op_broadcast_to = {
+    .info = {TG_OP_BROADCAST_TO, "tg_broadcast_to", 1, 0,
+             {sample_broadcast_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = broadcast_to_backward,
+};
 
 tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
 {
-    const char *fn = broadcast_to_op.name;
+    const char *fn = tg__op_broadcast_to.info.name;
     if (tg__check(fn, x, 1) < 0 || check_shape_arg(fn, ndim, shape) < 0 ||
         check_broadcastable(fn, x->ndim, x->shape, ndim, shape) < 0)
         return NULL;
@@ -58,7 +64,7 @@ tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
         const T *src = x->data;
         TG_BCAST_WALK2(&plan, y->numel, o, i, unused, (void)unused; dst[o] = src[i]);
     });
-    y = tg__record(y, &broadcast_to_op, 1, &x);
+    y = tg__record(y, &tg__op_broadcast_to, 1, &x);
     if (y)
         tg__clear_on_success();
     return y;
@@ -70,11 +76,17 @@ static int sum_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op sum_to_op = {"tg_sum_to", 1, sum_to_backward};
+TG_SAMPLE_FN(sample_sum_to, tg_sum_to(in[0], 1, (int64_t[]){tg_shape(in[0])[1]}))
+
+const tg_op tg__op_sum_to = {
+    .info = {TG_OP_SUM_TO, "tg_sum_to", 1, 0,
+             {sample_sum_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sum_to_backward,
+};
 
 tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
 {
-    const char *fn = sum_to_op.name;
+    const char *fn = tg__op_sum_to.info.name;
     if (tg__check(fn, x, 1) < 0 || check_shape_arg(fn, ndim, shape) < 0 ||
         check_broadcastable(fn, ndim, shape, x->ndim, x->shape) < 0)
         return NULL;
@@ -90,7 +102,7 @@ tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
         const T *src = x->data;
         TG_BCAST_RANGE2(&plan, 0, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
     });
-    y = tg__record(y, &sum_to_op, 1, &x);
+    y = tg__record(y, &tg__op_sum_to, 1, &x);
     if (y)
         tg__clear_on_success();
     return y;

@@ -30,7 +30,7 @@ static void tanh_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tenso
 static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->name, g, out, tanh_grad_kernel);
+        grad_in[0] = tg__constant_binary(out->op->info.name, g, out, tanh_grad_kernel);
     } else {
         tg_tensor *dt = tg_sub(tg__scalar_like(out, 1), tg_mul(out, out));
         grad_in[0] = tg_mul(g, dt);
@@ -38,6 +38,12 @@ static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op tanh_op = {"tg_tanh", 1, tanh_backward};
+TG_SAMPLE_FN(sample_tanh, tg_tanh(in[0]))
 
-tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tanh_op, x, (tg_attr){0}, tanh_kernel); }
+const tg_op tg__op_tanh = {
+    .info = {TG_OP_TANH, "tg_tanh", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
+             {sample_tanh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = tanh_backward,
+};
+
+tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tg__op_tanh, x, (tg_attr){0}, tanh_kernel); }

@@ -34,7 +34,13 @@ static int transpose_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg_last_error_code();
 }
 
-static const tg_op transpose_op = {"tg_transpose", 1, transpose_backward};
+TG_SAMPLE_FN(sample_transpose, tg_transpose(in[0]))
+
+const tg_op tg__op_transpose = {
+    .info = {TG_OP_TRANSPOSE, "tg_transpose", 1, 0,
+             {sample_transpose, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = transpose_backward,
+};
 
 static tg_tensor *transposed(const tg_tensor *x)
 {
@@ -44,7 +50,7 @@ static tg_tensor *transposed(const tg_tensor *x)
         shape[x->ndim - 2] = x->shape[x->ndim - 1];
         shape[x->ndim - 1] = x->shape[x->ndim - 2];
     }
-    tg_tensor *y = tg__tape_tensor(transpose_op.name, (tg_dtype)x->dtype, x->ndim, shape);
+    tg_tensor *y = tg__tape_tensor(tg__op_transpose.info.name, (tg_dtype)x->dtype, x->ndim, shape);
     if (!y)
         return NULL;
     if (x->ndim >= 2)
@@ -56,11 +62,11 @@ static tg_tensor *transposed(const tg_tensor *x)
 
 tg_tensor *tg_transpose(tg_tensor *x)
 {
-    if (tg__check(transpose_op.name, x, 1) < 0)
+    if (tg__check(tg__op_transpose.info.name, x, 1) < 0)
         return NULL;
     tg_tensor *y = transposed(x);
     if (y)
-        y = tg__record(y, &transpose_op, 1, &x);
+        y = tg__record(y, &tg__op_transpose, 1, &x);
     if (y)
         tg__clear_on_success();
     return y;

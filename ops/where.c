@@ -60,11 +60,17 @@ static int where_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-static const tg_op where_op = {"tg_where", 3, where_backward};
+TG_SAMPLE_FN(sample_where, tg_where(tg_heaviside(tg_sub(in[0], in[1])), in[0], in[1]))
+
+const tg_op tg__op_where = {
+    .info = {TG_OP_WHERE, "tg_where", 3, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_where, 2, TG_SAMPLE_SAME, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
+    .backward = where_backward,
+};
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)
 {
-    const char *fn = where_op.name;
+    const char *fn = tg__op_where.info.name;
     if (tg__check(fn, cond, 1) < 0 || tg__check(fn, a, 2) < 0 || tg__check(fn, b, 3) < 0 ||
         tg__check_same_dtype(fn, cond, a) < 0 || tg__check_same_dtype(fn, a, b) < 0)
         return NULL;
@@ -78,7 +84,7 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)
     if (!y)
         return NULL;
     where_kernel(&plan, y, in);
-    y = tg__record(y, &where_op, 3, in);
+    y = tg__record(y, &tg__op_where, 3, in);
     if (y)
         tg__clear_on_success();
     return y;

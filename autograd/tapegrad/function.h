@@ -41,15 +41,13 @@
 extern "C" {
 #endif
 
-#define TG_FUNCTION_MAX_INPUTS 3
-
 typedef tg_tensor *(*tg_forward_cb)(tg_tensor *const *inputs, void *ud);
 typedef int (*tg_backward_cb)(tg_tensor *out, tg_tensor *grad_out, tg_tensor *const *inputs,
                               tg_tensor **grad_inputs, void *ud);
 
 typedef struct tg_function {
     const char *name;     /* names the op in errors, e.g. "huber_loss" */
-    int n_inputs;         /* 1..TG_FUNCTION_MAX_INPUTS */
+    int n_inputs;         /* 1..TG_MAX_INPUTS */
     tg_forward_cb forward;
     tg_backward_cb backward;
 } tg_function;

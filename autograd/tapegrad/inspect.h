@@ -6,7 +6,7 @@
  * subcommands) and for debugging. A sweep can be replayed step by step:
  *
  *     for (int64_t pos = tg_tape_position(y); pos >= 0; pos--) {
- *         tg_tensor *node = tg_tape_node(pos), *grads[TG_INSPECT_MAX_INPUTS];
+ *         tg_tensor *node = tg_tape_node(pos), *grads[TG_MAX_INPUTS];
  *         ... look up g, the gradient gathered so far for node ...
  *         tg_vjp(node, g, grads);   // grads[k]: what input k receives from node
  *     }
@@ -23,9 +23,6 @@
 extern "C" {
 #endif
 
-/* No op has more inputs than this; arrays for tg_vjp can be this long. */
-#define TG_INSPECT_MAX_INPUTS 3
-
 /* The op result recorded at position pos (0 <= pos < tg_tape_length()) of
  * the calling thread's tape. */
 tg_tensor *tg_tape_node(int64_t pos);
@@ -34,8 +31,9 @@ tg_tensor *tg_tape_node(int64_t pos);
  * was not recorded. */
 int64_t tg_tape_position(const tg_tensor *t);
 
-/* The name of the op that recorded t ("tg_add", "tg_sigmoid", ...), or NULL
- * when t was not recorded (a leaf or a constant). */
+/* The name of the op that recorded t ("tg_add", "tg_sigmoid", ...; a
+ * user-defined op's own name), or NULL when t was not recorded (a leaf or a
+ * constant). tg_op_kind_of (tapegrad/catalogue.h) tells the op's identity. */
 const char *tg_op_name(const tg_tensor *t);
 
 /* The inputs of the op that recorded t, in argument order: 0 for an
@@ -44,13 +42,16 @@ const char *tg_op_name(const tg_tensor *t);
 int tg_op_num_inputs(const tg_tensor *t);
 tg_tensor *tg_op_input(const tg_tensor *t, int k);
 
-/* The scalar constant of a tg_add_scalar or tg_mul_scalar result (c), of a
- * tg_pow_scalar result (the exponent) or of a tg_leaky_relu result (the
- * slope). NaN with TG_EVALUE for any other tensor. */
-double tg_op_constant(const tg_tensor *t);
+/* Whether t was recorded by an op that keeps a scalar constant (its
+ * catalogue row has TG_OP_CONSTANT): c of tg_add_scalar and tg_mul_scalar,
+ * the exponent of tg_pow_scalar, the slope of tg_leaky_relu. If so, stores
+ * it in *out and returns true; otherwise returns false and leaves *out
+ * alone (a bad tensor or a NULL out also sets the error). */
+bool tg_op_constant(const tg_tensor *t, double *out);
 
-/* The axis (0 .. ndim-1 of the input) a tg_softmax, tg_log_softmax or
- * tg_*_axis result works along. Negative TG_EVALUE for any other tensor. */
+/* The axis (0 .. ndim-1 of the input) that t's op works along, for the ops
+ * whose catalogue row has TG_OP_AXIS (tg_softmax, tg_log_softmax, the
+ * tg_*_axis reductions). Negative TG_EVALUE for any other tensor. */
 int tg_op_axis(const tg_tensor *t);
 
 /* Runs the backward rule of node, a recorded op result, on the gradient

@@ -33,6 +33,9 @@ extern "C" {
 #endif
 
 #define TG_MAX_DIMS 6
+/* No op records more inputs than this (tg_where's three; a user-defined op
+ * may take up to as many): arrays for tg_vjp and tg_function can be this long. */
+#define TG_MAX_INPUTS 3
 
 typedef enum { TG_F32, TG_F64 } tg_dtype;
 typedef struct tg_tensor tg_tensor;

@@ -9,11 +9,13 @@
  * rule sums the gradient over the stretched axes.
  *
  * Conventions at kinks and ties follow PyTorch and are stated per op.
- * Each op's forward, backward and shape rule live in ops/<name>.c.
+ * Each op's forward, backward, shape rule and catalogue row live in
+ * ops/<name>.c; tapegrad/catalogue.h lists every op by kind.
  */
 #ifndef TAPEGRAD_OPS_H
 #define TAPEGRAD_OPS_H
 
+#include <tapegrad/catalogue.h>
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -52,11 +54,14 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
                                                    /* x >= 0 ? x : slope x (the notes'
                                                       max(0.01x, x) for slope 0.01 < 1);
                                                       dx = g (x > 0 ? 1 : slope) */
-tg_tensor *tg_step(tg_tensor *x);                  /* Heaviside: 1 if x >= 0 else 0;
+tg_tensor *tg_heaviside(tg_tensor *x);             /* 1 if x >= 0 else 0 (unlike torch.heaviside,
+                                                      no second argument: the value at 0 is 1);
                                                       dx = 0 everywhere (by convention also at
                                                       the jump), so nothing learns through it */
-tg_tensor *tg_linear(tg_tensor *x);                /* identity f(x) = x, the "linear"
-                                                      activation; dx = g */
+tg_tensor *tg_step(tg_tensor *x);                  /* the notes' name for tg_heaviside: the same op */
+tg_tensor *tg_identity(tg_tensor *x);              /* f(x) = x, a copy; dx = g */
+tg_tensor *tg_linear(tg_tensor *x);                /* the notes' "linear" activation: tg_identity
+                                                      (not a dense layer; see tg_model_add_dense) */
 
 /* ---- along an axis (negative axes count from the end) ---- */
 tg_tensor *tg_softmax(tg_tensor *x, int axis);     /* y_i = e^{x_i} / sum_j e^{x_j}, computed

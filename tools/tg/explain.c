@@ -63,9 +63,7 @@ static formula_names names_of(explainer *e, const tg_tensor *node)
     formula_names n = {.node = label(e, node)};
     for (int k = 0; k < 2 && k < tg_op_num_inputs(node); k++)
         n.in[k] = label(e, tg_op_input(node, k));
-    n.constant = tg_op_constant(node);
-    n.has_constant = n.constant == n.constant;
-    tg_clear_error(); /* most ops keep no constant */
+    n.has_constant = tg_op_constant(node, &n.constant);
     return n;
 }
 
@@ -97,7 +95,7 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
  * ones; NULL when the ones are not a valid upstream (an error is pending). */
 static tg_tensor *local_derivative(tg_tensor *node, int k)
 {
-    tg_tensor *grads[TG_INSPECT_MAX_INPUTS];
+    tg_tensor *grads[TG_MAX_INPUTS];
     tg_tensor *ones = tg_full(tg_dtype_of(node), tg_ndim(node), tg_shape(node), 1.0, false);
     if (!ones || tg_vjp(node, ones, grads) != 0)
         return NULL;

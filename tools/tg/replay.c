@@ -24,7 +24,7 @@ static int step(tensor_map *m, tg_tensor *node, const sweep_observer *obs)
         return TG_OK; /* the result does not depend on this node */
     if (obs)
         obs->node(obs->ctx, node, upstream);
-    tg_tensor *grads[TG_INSPECT_MAX_INPUTS];
+    tg_tensor *grads[TG_MAX_INPUTS];
     int rc = tg_vjp(node, upstream, grads);
     for (int k = 0; rc == 0 && k < tg_op_num_inputs(node); k++) {
         if (!grads[k])

@@ -1,0 +1,158 @@
+/*
+ * tapegrad/catalogue.h -- every op's identity and what the library knows
+ * about it.
+ *
+ * Each op has a kind (tg_op_kind) and one catalogue row (tg_op_info),
+ * defined beside its forward and backward in ops/<op>.c: its name, how many
+ * tensor arguments it takes, its attributes, and how to exercise it in a
+ * gradient check (the sample). Tables about ops in higher layers -- the
+ * chain-rule templates of `tg explain`, the functions of the `tg` language,
+ * the docs -- are arrays indexed by kind, and a test walks every kind and
+ * fails when a row is missing, so an op cannot be half added.
+ *
+ *     switch (tg_op_kind_of(t)) {
+ *     case TG_OP_MATMUL: ...               // instead of strcmp on a name
+ *     }
+ *     const tg_op_info *row = tg_op_info_of(TG_OP_SIGMOID);
+ *     printf("%s takes %d input(s)\n", row->name, row->arity);
+ *
+ * Adding an op: docs/ops.md, "Adding an op".
+ */
+#ifndef TAPEGRAD_CATALOGUE_H
+#define TAPEGRAD_CATALOGUE_H
+
+#include <tapegrad/gradcheck.h>
+#include <tapegrad/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ops, one X(KIND, row) per op: KIND names the enumerator TG_OP_KIND,
+ * row the catalogue row tg__op_<row> that ops/<op>.c defines. Order is
+ * presentation order (arithmetic, elementwise functions, axes, reductions,
+ * linear algebra, shape and type), and values may change between versions:
+ * store names, not numbers. */
+#define TG_OP_KINDS(X)                                                                    \
+    X(ADD, add)                                                                          \
+    X(SUB, sub)                                                                          \
+    X(MUL, mul)                                                                          \
+    X(DIV, div)                                                                          \
+    X(POW, pow)                                                                          \
+    X(MAXIMUM, maximum)                                                                  \
+    X(MINIMUM, minimum)                                                                  \
+    X(WHERE, where)                                                                      \
+    X(ADD_SCALAR, add_scalar)                                                            \
+    X(MUL_SCALAR, mul_scalar)                                                            \
+    X(POW_SCALAR, pow_scalar)                                                            \
+    X(NEG, neg)                                                                          \
+    X(EXP, exp)                                                                          \
+    X(LOG, log)                                                                          \
+    X(SQRT, sqrt)                                                                        \
+    X(ABS, abs)                                                                          \
+    X(SIGMOID, sigmoid)                                                                  \
+    X(TANH, tanh)                                                                        \
+    X(RELU, relu)                                                                        \
+    X(LEAKY_RELU, leaky_relu)                                                            \
+    X(HEAVISIDE, heaviside)                                                              \
+    X(IDENTITY, identity)                                                                \
+    X(SOFTMAX, softmax)                                                                  \
+    X(LOG_SOFTMAX, log_softmax)                                                          \
+    X(SUM, sum)                                                                          \
+    X(MEAN, mean)                                                                        \
+    X(MAX, max)                                                                          \
+    X(MIN, min)                                                                          \
+    X(SUM_AXIS, sum_axis)                                                                \
+    X(MEAN_AXIS, mean_axis)                                                              \
+    X(MAX_AXIS, max_axis)                                                                \
+    X(MIN_AXIS, min_axis)                                                                \
+    X(MATMUL, matmul)                                                                    \
+    X(MATMUL_T, matmul_t)                                                                \
+    X(TRANSPOSE, transpose)                                                              \
+    X(RESHAPE, reshape)                                                                  \
+    X(BROADCAST_TO, broadcast_to)                                                        \
+    X(SUM_TO, sum_to)                                                                    \
+    X(CAST, cast)                                                                        \
+    X(ACCUMULATE, accumulate)                                                            \
+    X(USER, user)
+
+typedef enum {
+#define TG_OP_ENUMERATOR_(kind, row) TG_OP_##kind,
+    TG_OP_KINDS(TG_OP_ENUMERATOR_)
+#undef TG_OP_ENUMERATOR_
+    TG_OP_COUNT,
+    TG_OP_NONE = -1 /* tg_op_kind_of a leaf, a constant or an unrecorded result */
+} tg_op_kind;
+
+/* Attributes, bits of tg_op_info.flags. */
+enum {
+    TG_OP_ELEMENTWISE = 1u << 0, /* out[i] depends on the inputs' elements at i only
+                                    (after broadcasting): its Jacobian is diagonal */
+    TG_OP_BROADCASTS = 1u << 1,  /* tensor operands broadcast as NumPy's do */
+    TG_OP_CONSTANT = 1u << 2,    /* keeps a scalar constant: tg_op_constant */
+    TG_OP_AXIS = 1u << 3,        /* works along one axis: tg_op_axis */
+    TG_OP_FUSED = 1u << 4,       /* a first-order sweep runs a fused kernel
+                                    instead of its rule composed of ops */
+    TG_OP_INTERNAL = 1u << 5,    /* recorded by the library itself; no public
+                                    function makes it */
+    TG_OP_HELPER_INPUT = 1u << 6 /* records one input more than its arguments:
+                                    a constant it computed (tg_max's position) */
+};
+
+/* Where a gradient check draws an input's values: uniformly from [lo, hi],
+ * and with a random sign too when either_sign (so that a kink at 0 is never
+ * straddled by a finite difference). */
+typedef struct {
+    double lo, hi;
+    bool either_sign;
+} tg_sample_range;
+
+#define TG_SAMPLE_ANY {-2.0, 2.0, false}
+#define TG_SAMPLE_POSITIVE {0.5, 2.0, false}
+#define TG_SAMPLE_NONZERO {0.25, 2.0, true}
+
+/* The shapes a gradient check gives the sample inputs, from drawn sizes
+ * m, n, k: SAME gives each input [m, n]; BROADCAST gives the second [n] or
+ * [1, n]; MATMUL gives [m, n] and [n, k]; MATMUL_T [m, n] and [k, n]. */
+typedef enum {
+    TG_SAMPLE_SAME,
+    TG_SAMPLE_BROADCAST,
+    TG_SAMPLE_MATMUL,
+    TG_SAMPLE_MATMUL_T
+} tg_sample_shapes;
+
+/* How to exercise an op: call applies it, with representative constants, to
+ * n_inputs tensors that require grad, drawn by shapes and range[k]. distinct
+ * asks for values spaced far apart (an arg max that no finite-difference step
+ * can move). call is NULL for the internal and user-defined kinds. */
+typedef struct {
+    tg_fn call;
+    int n_inputs;
+    tg_sample_shapes shapes;
+    tg_sample_range range[3];
+    bool distinct;
+} tg_op_sample;
+
+typedef struct {
+    tg_op_kind kind;
+    const char *name; /* the public function, e.g. "tg_sigmoid" */
+    int arity;        /* its tensor arguments; TG_OP_VARIADIC for user ops */
+    unsigned flags;   /* TG_OP_ELEMENTWISE, ... */
+    tg_op_sample sample;
+} tg_op_info;
+
+#define TG_OP_VARIADIC (-1)
+
+/* The row of kind (0 <= kind < TG_OP_COUNT), or NULL with TG_EVALUE. */
+const tg_op_info *tg_op_info_of(tg_op_kind kind);
+/* The kind of the op that recorded t: TG_OP_NONE for a tensor no op
+ * recorded (a leaf, a constant, a result that needs no gradient), and for
+ * NULL or a dead tensor (error set). */
+tg_op_kind tg_op_kind_of(const tg_tensor *t);
+/* The kind named "tg_sigmoid" (or "sigmoid"); TG_OP_NONE if none is. */
+tg_op_kind tg_op_kind_named(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
