@@ -152,6 +152,16 @@ tg_op_kind tg_op_kind_of(const tg_tensor *t);
 /* The kind named "tg_sigmoid" (or "sigmoid"); TG_OP_NONE if none is. */
 tg_op_kind tg_op_kind_named(const char *name);
 
+/* Draws the sample inputs of row: row->sample.n_inputs tape tensors of
+ * dtype that require grad, shaped by sample.shapes from sizes m, k in 1..4
+ * and n in 2..5, with values from sample.range (or spaced 0.25 apart in a
+ * random order when sample.distinct). *state seeds the draw and is advanced,
+ * so a run of calls from one seed is reproducible everywhere. Returns 0, or
+ * a negative code: TG_EVALUE for a row without a sample (internal and
+ * user-defined kinds). `tg gradcheck` and the second-order tests use it. */
+int tg_op_sample_inputs(const tg_op_info *row, tg_dtype dtype, uint64_t *state,
+                        tg_tensor **inputs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,10 +60,13 @@ static const char *result_label(explainer *e) { return label(e, e->s->prog.resul
 
 static formula_names names_of(explainer *e, const tg_tensor *node)
 {
-    formula_names n = {.node = label(e, node)};
-    for (int k = 0; k < 2 && k < tg_op_num_inputs(node); k++)
+    formula_names n = {.op_name = tg_op_name(node), .node = label(e, node)};
+    for (int k = 0; k < 3 && k < tg_op_num_inputs(node); k++)
         n.in[k] = label(e, tg_op_input(node, k));
     n.has_constant = tg_op_constant(node, &n.constant);
+    const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
+    if (row && (row->flags & TG_OP_AXIS))
+        n.axis = tg_op_axis(node);
     return n;
 }
 
@@ -87,7 +90,7 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
     char formula[TEXT], up_name[TEXT], up[TEXT];
     formula_names n = names_of(e, node);
     e->upstream = upstream;
-    e->em->node(e, label(e, node), op_formula(tg_op_name(node), &n, e->em->how, formula, TEXT),
+    e->em->node(e, label(e, node), op_formula(node, &n, e->em->how, formula, TEXT),
                 grad_name(e, label(e, node), up_name, TEXT), tensor_brief(upstream, up, TEXT));
 }
 
@@ -106,9 +109,9 @@ static step_kind kind_of(const tg_tensor *node, const tg_tensor *input)
 {
     bool same = tg_ndim(node) == tg_ndim(input) &&
                 memcmp(tg_shape(node), tg_shape(input), sizeof(int64_t) * tg_ndim(node)) == 0;
-    if (tg_ndim(node) == 0 || (op_is_elementwise(tg_op_name(node)) && same))
+    if (tg_ndim(node) == 0 || (op_is_elementwise(node) && same))
         return STEP_LOCAL;
-    return op_is_elementwise(tg_op_name(node)) ? STEP_BROADCAST : STEP_VJP;
+    return op_is_elementwise(node) ? STEP_BROADCAST : STEP_VJP;
 }
 
 static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
@@ -123,8 +126,8 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     formula_names n = names_of(e, node);
     grad_name(e, label(e, node), st.up_name, TEXT);
     n.upstream = st.up_name;
-    op_formula(tg_op_name(node), &n, e->em->how, st.formula, TEXT);
-    op_derivative(tg_op_name(node), k, &n, e->em->how, st.symbolic, TEXT);
+    op_formula(node, &n, e->em->how, st.formula, TEXT);
+    op_derivative(node, k, &n, e->em->how, st.symbolic, TEXT);
     grad_name(e, st.input, st.wrt_name, TEXT);
     tensor_brief(e->upstream, st.up, TEXT);
     tensor_brief(contribution, st.contribution, TEXT);
@@ -191,7 +194,7 @@ static void forward_table(explainer *e, const char *sep, const char *row_start,
     for (int64_t pos = 0; pos <= last; pos++) {
         tg_tensor *node = tg_tape_node(pos);
         formula_names n = names_of(e, node);
-        int lf = (int)strlen(op_formula(tg_op_name(node), &n, NOTATION_TEXT, formula, TEXT));
+        int lf = (int)strlen(op_formula(node, &n, NOTATION_TEXT, formula, TEXT));
         wl = (int)strlen(label(e, node)) > wl ? (int)strlen(label(e, node)) : wl;
         wf = lf > wf ? lf : wf;
     }
@@ -204,7 +207,7 @@ static void forward_table(explainer *e, const char *sep, const char *row_start,
         tg_tensor *node = tg_tape_node(pos);
         formula_names n = names_of(e, node);
         printf("%s%-*s%s%-*s%s%-8s%s%s%s\n", row_start, wl, label(e, node), sep, wf,
-               op_formula(tg_op_name(node), &n, NOTATION_TEXT, formula, TEXT), sep,
+               op_formula(node, &n, NOTATION_TEXT, formula, TEXT), sep,
                shape_text(node, shape, sizeof shape), sep, tensor_brief(node, value, TEXT),
                row_end);
     }
@@ -387,7 +390,7 @@ static void latex_forward(explainer *e)
         tg_tensor *node = tg_tape_node(pos);
         formula_names n = names_of(e, node);
         printf("%s &= %s = %s \\\\\n", latex_name(label(e, node), name, TEXT),
-               op_formula(tg_op_name(node), &n, NOTATION_LATEX, formula, TEXT),
+               op_formula(node, &n, NOTATION_LATEX, formula, TEXT),
                tensor_brief(node, value, TEXT));
     }
     printf("\\end{align*}\n");

@@ -12,22 +12,28 @@ typedef enum { NOTATION_TEXT, NOTATION_LATEX } notation;
 
 /* The names a formula is written with. */
 typedef struct {
-    const char *in[2];    /* the labels of the first two inputs */
+    const char *op_name;  /* tg_op_name of the node */
+    const char *in[3];    /* the labels of its inputs */
     const char *node;     /* the op result's label */
     const char *upstream; /* the name of its gradient, e.g. "dy/dv3" */
     double constant;      /* of a scalar op, see tg_op_constant */
     bool has_constant;
+    int axis;             /* of an op along one axis, see tg_op_axis */
 } formula_names;
 
-/* Whether the op's Jacobian is diagonal when input and output shapes agree,
- * so that upstream * local derivative is an elementwise product. */
-bool op_is_elementwise(const char *op);
-/* node = ... : what the op computes, e.g. "v1 + b" or "\sigma(v_{2})". */
-char *op_formula(const char *op, const formula_names *n, notation how, char *buf, size_t size);
+/* Whether the node's op has a diagonal Jacobian when input and output shapes
+ * agree, so that upstream * local derivative is an elementwise product. */
+bool op_is_elementwise(const tg_tensor *node);
+/* node = ... : what its op computes, e.g. "v1 + b" or "\sigma(v_{2})". */
+char *op_formula(const tg_tensor *node, const formula_names *n, notation how, char *buf,
+                 size_t size);
 /* d node / d input k, e.g. "sigmoid(u)(1 - sigmoid(u))"; for an op that is
  * not elementwise, the gradient input k receives, written with upstream. */
-char *op_derivative(const char *op, int k, const formula_names *n, notation how, char *buf,
-                    size_t size);
+char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notation how,
+                    char *buf, size_t size);
+/* Whether `tg explain` has templates for kind: the catalogue test asks this
+ * of every kind. */
+bool explain_has_rule(tg_op_kind kind);
 /* A label as LaTeX: w1 -> w_{1}, x_hat -> \mathit{x\_hat}. */
 char *latex_name(const char *label, char *buf, size_t size);
 

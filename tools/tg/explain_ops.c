@@ -8,70 +8,120 @@
 
 #include "explain.h"
 
+/* A formula written by code instead of a template (an op whose text depends
+ * on its constant): the formula, or the derivative for input k when
+ * derivative is set. */
+typedef char *(*formula_writer)(const formula_names *n, bool derivative, notation how,
+                                char *buf, size_t size);
+
 typedef struct {
-    const char *op;
-    bool elementwise;
-    const char *formula[2];   /* [notation] */
-    const char *derivative[2][2]; /* [input][notation] */
+    const char *formula[2];       /* [notation] */
+    const char *derivative[3][2]; /* [input][notation]; NULL: the input gets none */
+    formula_writer writer;        /* instead of the templates */
 } op_rule;
 
-static const op_rule rules[] = {
-    {"tg_add", true, {"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
-    {"tg_sub", true, {"$0 - $1", "$0 - $1"}, {{"1", "1"}, {"-1", "-1"}}},
-    {"tg_mul", true, {"$0 * $1", "$0 \\cdot $1"}, {{"$1", "$1"}, {"$0", "$0"}}},
-    {"tg_div", true, {"$0 / $1", "\\frac{$0}{$1}"},
-     {{"1/$1", "\\frac{1}{$1}"}, {"-$0/$1^2", "-\\frac{$0}{$1^{2}}"}}},
-    {"tg_pow", true, {"$0^$1", "$0^{$1}"},
-     {{"$1 $0^($1 - 1)", "$1\\,$0^{$1 - 1}"}, {"$0^$1 ln $0", "$0^{$1} \\ln $0"}}},
-    {"tg_maximum", true, {"max($0, $1)", "\\max($0, $1)"},
-     {{"[$0 > $1] (1/2 at a tie)", "[$0 > $1]"}, {"[$1 > $0] (1/2 at a tie)", "[$1 > $0]"}}},
-    {"tg_minimum", true, {"min($0, $1)", "\\min($0, $1)"},
-     {{"[$0 < $1] (1/2 at a tie)", "[$0 < $1]"}, {"[$1 < $0] (1/2 at a tie)", "[$1 < $0]"}}},
-    {"tg_add_scalar", true, {"$0 + $c", "$0 + $c"}, {{"1", "1"}}},
-    {"tg_mul_scalar", true, {"$c * $0", "$c \\cdot $0"}, {{"$c", "$c"}}},
-    {"tg_neg", true, {"-$0", "-$0"}, {{"-1", "-1"}}},
-    {"tg_exp", true, {"exp($0)", "e^{$0}"}, {{"exp($0)", "e^{$0}"}}},
-    {"tg_log", true, {"log($0)", "\\ln $0"}, {{"1/$0", "\\frac{1}{$0}"}}},
-    {"tg_sqrt", true, {"sqrt($0)", "\\sqrt{$0}"},
-     {{"1/(2 sqrt($0))", "\\frac{1}{2\\sqrt{$0}}"}}},
-    {"tg_abs", true, {"abs($0)", "|$0|"}, {{"sign($0)", "\\operatorname{sign}($0)"}}},
-    {"tg_sigmoid", true, {"sigmoid($0)", "\\sigma($0)"},
-     {{"sigmoid($0)(1 - sigmoid($0))", "\\sigma($0)\\,(1 - \\sigma($0))"}}},
-    {"tg_tanh", true, {"tanh($0)", "\\tanh $0"}, {{"1 - tanh($0)^2", "1 - \\tanh^{2} $0"}}},
-    {"tg_relu", true, {"relu($0)", "\\max(0, $0)"}, {{"[$0 > 0]", "[$0 > 0]"}}},
-    {"tg_leaky_relu", true, {"leaky_relu($0, $c)", "\\max($c\\,$0, $0)"},
-     {{"[$0 > 0] + $c [$0 <= 0]", "[$0 > 0] + $c\\,[$0 \\le 0]"}}},
-    {"tg_step", true, {"step($0)", "\\operatorname{step}($0)"}, {{"0", "0"}}},
-    {"tg_linear", true, {"linear($0)", "$0"}, {{"1", "1"}}},
-    {"tg_sum", false, {"sum($0)", "\\sum $0"}, {{"1 for each element", "1"}}},
-    {"tg_mean", false, {"mean($0)", "\\operatorname{mean} $0"},
-     {{"1/n for each of the n elements", "\\frac{1}{n}"}}},
-    {"tg_max", false, {"max($0)", "\\max $0"},
-     {{"1 at the first largest element, else 0", "[\\text{first largest}]"}}},
-    {"tg_min", false, {"min($0)", "\\min $0"},
-     {{"1 at the first smallest element, else 0", "[\\text{first smallest}]"}}},
-    {"tg_softmax", false, {"softmax($0)", "\\operatorname{softmax}($0)"},
-     {{"$y * ($g - sum($g * $y))", "$y \\odot ($g - \\textstyle\\sum $g \\odot $y)"}}},
-    {"tg_log_softmax", false, {"log_softmax($0)", "\\log\\operatorname{softmax}($0)"},
-     {{"$g - softmax($0) * sum($g)", "$g - \\operatorname{softmax}($0) \\textstyle\\sum $g"}}},
-    {"tg_matmul", false, {"$0 @ $1", "$0 $1"},
-     {{"$g @ $1^T", "$g\\, $1^{\\top}"}, {"$0^T @ $g", "$0^{\\top} $g"}}},
-    {"tg_transpose", false, {"transpose($0)", "$0^{\\top}"},
-     {{"transpose($g)", "$g^{\\top}"}}},
+static char *power_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                           size_t size);
+static char *add_scalar_formula(const formula_names *n, bool derivative, notation how,
+                                char *buf, size_t size);
+static char *user_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                          size_t size);
+
+/* One row per op kind; explain_has_rule lets a test find a missing one.
+ * $a is the axis of an op that works along one. */
+static const op_rule rules[TG_OP_COUNT] = {
+    [TG_OP_ADD] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
+    [TG_OP_SUB] = {{"$0 - $1", "$0 - $1"}, {{"1", "1"}, {"-1", "-1"}}},
+    [TG_OP_MUL] = {{"$0 * $1", "$0 \\cdot $1"}, {{"$1", "$1"}, {"$0", "$0"}}},
+    [TG_OP_DIV] = {{"$0 / $1", "\\frac{$0}{$1}"},
+                   {{"1/$1", "\\frac{1}{$1}"}, {"-$0/$1^2", "-\\frac{$0}{$1^{2}}"}}},
+    [TG_OP_POW] = {{"$0^$1", "$0^{$1}"},
+                   {{"$1 $0^($1 - 1)", "$1\\,$0^{$1 - 1}"}, {"$0^$1 ln $0", "$0^{$1} \\ln $0"}}},
+    [TG_OP_MAXIMUM] = {{"max($0, $1)", "\\max($0, $1)"},
+                       {{"[$0 > $1] (1/2 at a tie)", "[$0 > $1]"},
+                        {"[$1 > $0] (1/2 at a tie)", "[$1 > $0]"}}},
+    [TG_OP_MINIMUM] = {{"min($0, $1)", "\\min($0, $1)"},
+                       {{"[$0 < $1] (1/2 at a tie)", "[$0 < $1]"},
+                        {"[$1 < $0] (1/2 at a tie)", "[$1 < $0]"}}},
+    [TG_OP_WHERE] = {{"where($0, $1, $2)", "\\operatorname{where}($0, $1, $2)"},
+                     {{NULL, NULL}, {"[$0 != 0]", "[$0 \\ne 0]"}, {"[$0 == 0]", "[$0 = 0]"}}},
+    [TG_OP_ADD_SCALAR] = {.writer = add_scalar_formula},
+    [TG_OP_MUL_SCALAR] = {{"$c * $0", "$c \\cdot $0"}, {{"$c", "$c"}}},
+    [TG_OP_POW_SCALAR] = {.writer = power_formula},
+    [TG_OP_NEG] = {{"-$0", "-$0"}, {{"-1", "-1"}}},
+    [TG_OP_EXP] = {{"exp($0)", "e^{$0}"}, {{"exp($0)", "e^{$0}"}}},
+    [TG_OP_LOG] = {{"log($0)", "\\ln $0"}, {{"1/$0", "\\frac{1}{$0}"}}},
+    [TG_OP_SQRT] = {{"sqrt($0)", "\\sqrt{$0}"}, {{"1/(2 sqrt($0))", "\\frac{1}{2\\sqrt{$0}}"}}},
+    [TG_OP_ABS] = {{"abs($0)", "|$0|"}, {{"sign($0)", "\\operatorname{sign}($0)"}}},
+    [TG_OP_SIGMOID] = {{"sigmoid($0)", "\\sigma($0)"},
+                       {{"sigmoid($0)(1 - sigmoid($0))", "\\sigma($0)\\,(1 - \\sigma($0))"}}},
+    [TG_OP_TANH] = {{"tanh($0)", "\\tanh $0"}, {{"1 - tanh($0)^2", "1 - \\tanh^{2} $0"}}},
+    [TG_OP_RELU] = {{"relu($0)", "\\max(0, $0)"}, {{"[$0 > 0]", "[$0 > 0]"}}},
+    [TG_OP_LEAKY_RELU] = {{"leaky_relu($0, $c)", "\\max($c\\,$0, $0)"},
+                          {{"[$0 > 0] + $c [$0 <= 0]", "[$0 > 0] + $c\\,[$0 \\le 0]"}}},
+    /* the notes' names: step and linear */
+    [TG_OP_HEAVISIDE] = {{"step($0)", "\\operatorname{step}($0)"}, {{"0", "0"}}},
+    [TG_OP_IDENTITY] = {{"linear($0)", "$0"}, {{"1", "1"}}},
+    [TG_OP_SOFTMAX] = {{"softmax($0)", "\\operatorname{softmax}($0)"},
+                       {{"$y * ($g - sum($g * $y))",
+                         "$y \\odot ($g - \\textstyle\\sum $g \\odot $y)"}}},
+    [TG_OP_LOG_SOFTMAX] = {{"log_softmax($0)", "\\log\\operatorname{softmax}($0)"},
+                           {{"$g - softmax($0) * sum($g)",
+                             "$g - \\operatorname{softmax}($0) \\textstyle\\sum $g"}}},
+    [TG_OP_SUM] = {{"sum($0)", "\\sum $0"}, {{"1 for each element", "1"}}},
+    [TG_OP_MEAN] = {{"mean($0)", "\\operatorname{mean} $0"},
+                    {{"1/n for each of the n elements", "\\frac{1}{n}"}}},
+    [TG_OP_MAX] = {{"max($0)", "\\max $0"},
+                   {{"1 at the first largest element, else 0", "[\\text{first largest}]"}}},
+    [TG_OP_MIN] = {{"min($0)", "\\min $0"},
+                   {{"1 at the first smallest element, else 0", "[\\text{first smallest}]"}}},
+    [TG_OP_SUM_AXIS] = {{"sum($0, axis=$a)", "\\textstyle\\sum_{\\text{axis } $a} $0"},
+                        {{"$g copied along axis $a", "$g \\text{ copied along axis } $a"}}},
+    [TG_OP_MEAN_AXIS] = {{"mean($0, axis=$a)", "\\operatorname{mean}_{\\text{axis } $a} $0"},
+                         {{"$g / n copied along axis $a (n its length)",
+                           "\\frac{1}{n} $g \\text{ copied along axis } $a"}}},
+    [TG_OP_MAX_AXIS] = {{"max($0, axis=$a)", "\\max_{\\text{axis } $a} $0"},
+                        {{"$g at the first largest element along axis $a, else 0",
+                          "$g\\,[\\text{first largest along axis } $a]"}}},
+    [TG_OP_MIN_AXIS] = {{"min($0, axis=$a)", "\\min_{\\text{axis } $a} $0"},
+                        {{"$g at the first smallest element along axis $a, else 0",
+                          "$g\\,[\\text{first smallest along axis } $a]"}}},
+    [TG_OP_MATMUL] = {{"$0 @ $1", "$0 $1"},
+                      {{"$g @ $1^T", "$g\\, $1^{\\top}"}, {"$0^T @ $g", "$0^{\\top} $g"}}},
+    [TG_OP_MATMUL_T] = {{"op($0) @ op($1), op transposing as asked",
+                         "\\operatorname{op}($0)\\, \\operatorname{op}($1)"},
+                        {{"$g @ op($1)^T, transposed back if op($0) was",
+                          "$g\\, \\operatorname{op}($1)^{\\top}"},
+                         {"op($0)^T @ $g, transposed back if op($1) was",
+                          "\\operatorname{op}($0)^{\\top} $g"}}},
+    [TG_OP_TRANSPOSE] = {{"transpose($0)", "$0^{\\top}"}, {{"transpose($g)", "$g^{\\top}"}}},
+    [TG_OP_RESHAPE] = {{"reshape($0)", "\\operatorname{reshape}($0)"},
+                       {{"$g reshaped to the shape of $0",
+                         "\\operatorname{reshape}($g) \\text{ to the shape of } $0"}}},
+    [TG_OP_BROADCAST_TO] = {{"broadcast_to($0)", "\\operatorname{broadcast}($0)"},
+                            {{"$g summed down to the shape of $0",
+                              "\\operatorname{sum\\_to}($g) \\text{ to the shape of } $0"}}},
+    [TG_OP_SUM_TO] = {{"sum_to($0)", "\\operatorname{sum\\_to}($0)"},
+                      {{"$g copied out to the shape of $0",
+                        "\\operatorname{broadcast}($g) \\text{ to the shape of } $0"}}},
+    [TG_OP_CAST] = {{"cast($0)", "\\operatorname{cast}($0)"},
+                    {{"$g cast to the dtype of $0", "\\operatorname{cast}($g)"}}},
+    [TG_OP_ACCUMULATE] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
+    [TG_OP_USER] = {.writer = user_formula},
 };
 
-static const op_rule *find_rule(const char *op)
+bool explain_has_rule(tg_op_kind kind)
 {
-    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
-        if (strcmp(rules[i].op, op) == 0)
-            return &rules[i];
-    return NULL;
+    if ((unsigned)kind >= TG_OP_COUNT)
+        return false;
+    const op_rule *r = &rules[kind];
+    return r->writer || (r->formula[NOTATION_TEXT] && r->formula[NOTATION_LATEX]);
 }
 
-bool op_is_elementwise(const char *op)
+bool op_is_elementwise(const tg_tensor *node)
 {
-    const op_rule *r = find_rule(op);
-    return r && r->elementwise;
+    const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
+    return row && (row->flags & TG_OP_ELEMENTWISE);
 }
 
 char *latex_name(const char *label, char *buf, size_t size)
@@ -124,8 +174,9 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
 {
     out_buf o = {buf, size, 0};
     buf[0] = '\0';
-    char number[32];
+    char number[32], axis[16];
     snprintf(number, sizeof number, "%.6g", n->constant);
+    snprintf(axis, sizeof axis, "%d", n->axis);
     for (const char *p = tpl; *p; p++) {
         bool at_start = p == tpl || strchr("({", p[-1]) || (p - tpl >= 2 && p[-2] == ',');
         if (*p != '$' || !p[1]) {
@@ -133,7 +184,7 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
             continue;
         }
         char key = *++p;
-        if (key == '0' || key == '1')
+        if (key >= '0' && key <= '2')
             append_label(&o, n->in[key - '0'] ? n->in[key - '0'] : "?", how, at_start);
         else if (key == 'y')
             append_label(&o, n->node, how, at_start);
@@ -141,16 +192,19 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
             append(&o, n->upstream, strlen(n->upstream));
         else if (key == 'c')
             append_label(&o, number, how, at_start);
+        else if (key == 'a')
+            append(&o, axis, strlen(axis));
     }
     return buf;
 }
 
-/* x + c reads better as x - 10 than as x + -10. */
-static char *add_scalar_formula(const formula_names *n, notation how, char *buf, size_t size)
+/* x + c reads better as x - 10 than as x + -10; its derivative is 1. */
+static char *add_scalar_formula(const formula_names *n, bool derivative, notation how,
+                                char *buf, size_t size)
 {
     formula_names shown = *n;
-    const char *tpl = "$0 + $c";
-    if (n->constant < 0) {
+    const char *tpl = derivative ? "1" : "$0 + $c";
+    if (!derivative && n->constant < 0) {
         shown.constant = -n->constant;
         tpl = "$0 - $c";
     }
@@ -183,27 +237,39 @@ static char *power_formula(const formula_names *n, bool derivative, notation how
     return buf;
 }
 
-char *op_formula(const char *op, const formula_names *n, notation how, char *buf, size_t size)
+/* A user-defined op has no formula the tool knows: its name and its rule. */
+static char *user_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                          size_t size)
 {
-    if (strcmp(op, "tg_pow_scalar") == 0)
-        return power_formula(n, false, how, buf, size);
-    if (strcmp(op, "tg_add_scalar") == 0)
-        return add_scalar_formula(n, how, buf, size);
-    const op_rule *r = find_rule(op);
-    if (r)
-        return expand(r->formula[how], n, how, buf, size);
-    snprintf(buf, size, "%s(...)", strncmp(op, "tg_", 3) == 0 ? op + 3 : op);
+    (void)how;
+    if (derivative)
+        snprintf(buf, size, "the vector-Jacobian product of %s", n->op_name);
+    else
+        snprintf(buf, size, "%s(...)", n->op_name);
     return buf;
 }
 
-char *op_derivative(const char *op, int k, const formula_names *n, notation how, char *buf,
-                    size_t size)
+static const op_rule *rule_of(const tg_tensor *node)
 {
-    if (strcmp(op, "tg_pow_scalar") == 0)
-        return power_formula(n, true, how, buf, size);
-    const op_rule *r = find_rule(op);
-    if (r && k < 2 && r->derivative[k][how])
-        return expand(r->derivative[k][how], n, how, buf, size);
-    snprintf(buf, size, "the vector-Jacobian product of %s", op);
-    return buf;
+    tg_op_kind kind = tg_op_kind_of(node);
+    return (unsigned)kind < TG_OP_COUNT ? &rules[kind] : NULL;
+}
+
+char *op_formula(const tg_tensor *node, const formula_names *n, notation how, char *buf,
+                 size_t size)
+{
+    const op_rule *r = rule_of(node);
+    if (r && r->writer)
+        return r->writer(n, false, how, buf, size);
+    return expand(r ? r->formula[how] : "?", n, how, buf, size);
+}
+
+char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notation how,
+                    char *buf, size_t size)
+{
+    const op_rule *r = rule_of(node);
+    if (r && r->writer)
+        return r->writer(n, true, how, buf, size);
+    const char *tpl = r && k < 3 ? r->derivative[k][how] : NULL;
+    return expand(tpl ? tpl : "0 (no gradient flows to this input)", n, how, buf, size);
 }

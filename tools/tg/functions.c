@@ -33,6 +33,9 @@ typedef tg_tensor *(*unary_fn)(tg_tensor *);
 typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site);
 
+/* A function of the language. An op kind the language reaches otherwise
+ * (an operator, broadcasting) or not at all has no name but says so in
+ * spelled, for the help text and the catalogue test. */
 typedef struct {
     const char *name;
     int min_args, max_args;
@@ -40,6 +43,9 @@ typedef struct {
     unary_fn unary;     /* exactly one of unary, binary, custom is set */
     binary_fn binary;
     custom_fn custom;
+    const char *usage;  /* for the help when it takes more than x: "softmax(x[, axis=-1])" */
+    const char *alias;  /* a second name: the notes' "step" for heaviside */
+    const char *spelled;
 } function_def;
 
 static tg_tensor *site_error(const call_site *site, const char *message)
@@ -114,6 +120,33 @@ static tg_tensor *min_fn(operand *args, int nargs, const call_site *site)
     if (nargs == 1)
         return tg_min(operand_tensor(&args[0]));
     return tg_minimum(operand_tensor(&args[0]), operand_tensor(&args[1]));
+}
+
+/* sum(x) adds every element, sum(x, axis) along one axis; mean likewise. */
+static tg_tensor *sum_fn(operand *args, int nargs, const call_site *site)
+{
+    int axis;
+    if (nargs == 1)
+        return tg_sum(operand_tensor(&args[0]));
+    return axis_arg(args, nargs, &axis, site) ? tg_sum_axis(operand_tensor(&args[0]), axis, false)
+                                              : NULL;
+}
+
+static tg_tensor *mean_fn(operand *args, int nargs, const call_site *site)
+{
+    int axis;
+    if (nargs == 1)
+        return tg_mean(operand_tensor(&args[0]));
+    return axis_arg(args, nargs, &axis, site)
+               ? tg_mean_axis(operand_tensor(&args[0]), axis, false)
+               : NULL;
+}
+
+static tg_tensor *where_fn(operand *args, int nargs, const call_site *site)
+{
+    (void)nargs;
+    (void)site;
+    return tg_where(operand_tensor(&args[0]), operand_tensor(&args[1]), operand_tensor(&args[2]));
 }
 
 /* ---- losses --------------------------------------------------------------- */
@@ -221,40 +254,135 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
     return tg_mul_scalar(tg_sum(tg_mul(target, tg_log_softmax(z, -1))), -1 / rows);
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the tables ----------------------------------------------------------- */
 
-static const function_def functions[] = {
-    {"exp", 1, 1, NULL, tg_exp, NULL, NULL},
-    {"log", 1, 1, NULL, tg_log, NULL, NULL},
-    {"sqrt", 1, 1, NULL, tg_sqrt, NULL, NULL},
-    {"abs", 1, 1, NULL, tg_abs, NULL, NULL},
-    {"sigmoid", 1, 1, NULL, tg_sigmoid, NULL, NULL},
-    {"tanh", 1, 1, NULL, tg_tanh, NULL, NULL},
-    {"relu", 1, 1, NULL, tg_relu, NULL, NULL},
-    {"leaky_relu", 1, 2, "slope", NULL, NULL, leaky_relu},
-    {"step", 1, 1, NULL, tg_step, NULL, NULL},
-    {"linear", 1, 1, NULL, tg_linear, NULL, NULL},
-    {"softmax", 1, 2, "axis", NULL, NULL, softmax},
-    {"log_softmax", 1, 2, "axis", NULL, NULL, log_softmax},
-    {"sum", 1, 1, NULL, tg_sum, NULL, NULL},
-    {"mean", 1, 1, NULL, tg_mean, NULL, NULL},
-    {"max", 1, 2, NULL, NULL, NULL, max_fn},
-    {"min", 1, 2, NULL, NULL, NULL, min_fn},
-    {"transpose", 1, 1, NULL, tg_transpose, NULL, NULL},
-    {"mse", 2, 2, NULL, NULL, mse, NULL},
-    {"sse", 2, 2, NULL, NULL, sse, NULL},
-    {"l2", 2, 2, NULL, NULL, l2, NULL},
-    {"bce", 2, 2, NULL, NULL, bce, NULL},
-    {"bce_logits", 2, 2, NULL, NULL, bce_logits, NULL},
-    {"ce", 2, 2, NULL, NULL, NULL, ce},
+#define UNARY(fn_name, fn) {.name = fn_name, .min_args = 1, .max_args = 1, .unary = fn}
+#define CUSTOM(fn_name, lo, hi, kw, fn, use)                                           \
+    {.name = fn_name, .min_args = lo, .max_args = hi, .param2 = kw, .custom = fn, .usage = use}
+#define SPELLED(how) {.spelled = how}
+
+/* How the language reaches each op, one row per kind (explained_kind_row
+ * lets the catalogue test find a missing one). */
+static const function_def op_functions[TG_OP_COUNT] = {
+    [TG_OP_ADD] = SPELLED("a + b"),
+    [TG_OP_SUB] = SPELLED("a - b"),
+    [TG_OP_MUL] = SPELLED("a * b"),
+    [TG_OP_DIV] = SPELLED("a / b"),
+    [TG_OP_POW] = SPELLED("a ^ b"),
+    [TG_OP_MAXIMUM] = SPELLED("max(a, b)"),
+    [TG_OP_MINIMUM] = SPELLED("min(a, b)"),
+    [TG_OP_WHERE] = CUSTOM("where", 3, 3, NULL, where_fn, "where(c, a, b)"),
+    [TG_OP_ADD_SCALAR] = SPELLED("x + 2, x - 2 (a number operand)"),
+    [TG_OP_MUL_SCALAR] = SPELLED("2 * x, x / 2 (a number operand)"),
+    [TG_OP_POW_SCALAR] = SPELLED("x ^ 2 (a number exponent)"),
+    [TG_OP_NEG] = SPELLED("-x"),
+    [TG_OP_EXP] = UNARY("exp", tg_exp),
+    [TG_OP_LOG] = UNARY("log", tg_log),
+    [TG_OP_SQRT] = UNARY("sqrt", tg_sqrt),
+    [TG_OP_ABS] = UNARY("abs", tg_abs),
+    [TG_OP_SIGMOID] = UNARY("sigmoid", tg_sigmoid),
+    [TG_OP_TANH] = UNARY("tanh", tg_tanh),
+    [TG_OP_RELU] = UNARY("relu", tg_relu),
+    [TG_OP_LEAKY_RELU] =
+        CUSTOM("leaky_relu", 1, 2, "slope", leaky_relu, "leaky_relu(x[, slope=0.01])"),
+    [TG_OP_HEAVISIDE] = {.name = "heaviside", .min_args = 1, .max_args = 1, .unary = tg_heaviside,
+                         .alias = "step"},
+    [TG_OP_IDENTITY] = {.name = "identity", .min_args = 1, .max_args = 1, .unary = tg_identity,
+                        .alias = "linear"},
+    [TG_OP_SOFTMAX] = CUSTOM("softmax", 1, 2, "axis", softmax, "softmax(x[, axis=-1])"),
+    [TG_OP_LOG_SOFTMAX] =
+        CUSTOM("log_softmax", 1, 2, "axis", log_softmax, "log_softmax(x[, axis=-1])"),
+    [TG_OP_SUM] = CUSTOM("sum", 1, 2, "axis", sum_fn, "sum(x[, axis])"),
+    [TG_OP_MEAN] = CUSTOM("mean", 1, 2, "axis", mean_fn, "mean(x[, axis])"),
+    [TG_OP_MAX] = CUSTOM("max", 1, 2, NULL, max_fn, "max(x)/max(a, b)"),
+    [TG_OP_MIN] = CUSTOM("min", 1, 2, NULL, min_fn, "min(x)/min(a, b)"),
+    [TG_OP_SUM_AXIS] = SPELLED("sum(x, axis)"),
+    [TG_OP_MEAN_AXIS] = SPELLED("mean(x, axis)"),
+    [TG_OP_MAX_AXIS] = SPELLED("not in the language: max(x, y) is elementwise"),
+    [TG_OP_MIN_AXIS] = SPELLED("not in the language: min(x, y) is elementwise"),
+    [TG_OP_MATMUL] = SPELLED("A @ B"),
+    [TG_OP_MATMUL_T] = SPELLED("transpose(A) @ B, composed"),
+    [TG_OP_TRANSPOSE] = UNARY("transpose", tg_transpose),
+    [TG_OP_RESHAPE] = SPELLED("not in the language: it has no shape literals"),
+    [TG_OP_BROADCAST_TO] = SPELLED("implicit: operands broadcast"),
+    [TG_OP_SUM_TO] = SPELLED("implicit: the gradient of a broadcast operand"),
+    [TG_OP_CAST] = SPELLED("not in the language: it computes in float64"),
+    [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
+    [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };
+
+/* The losses are not ops: nn composes each from ops. */
+static const function_def losses[] = {
+    {"mse", 2, 2, NULL, NULL, mse, NULL, NULL, NULL, NULL},
+    {"sse", 2, 2, NULL, NULL, sse, NULL, NULL, NULL, NULL},
+    {"l2", 2, 2, NULL, NULL, l2, NULL, NULL, NULL, NULL},
+    {"bce", 2, 2, NULL, NULL, bce, NULL, NULL, NULL, NULL},
+    {"bce_logits", 2, 2, NULL, NULL, bce_logits, NULL, NULL, NULL, NULL},
+    {"ce", 2, 2, NULL, NULL, NULL, ce, NULL, NULL, NULL},
+};
+
+#define N_LOSSES (sizeof losses / sizeof *losses)
+
+static bool named(const char *name, const char *want, size_t len)
+{
+    return name && strlen(name) == len && memcmp(name, want, len) == 0;
+}
 
 static const function_def *lookup(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof functions / sizeof *functions; i++)
-        if (strlen(functions[i].name) == len && memcmp(functions[i].name, name, len) == 0)
-            return &functions[i];
+    for (int k = 0; k < TG_OP_COUNT; k++)
+        if (named(op_functions[k].name, name, len) || named(op_functions[k].alias, name, len))
+            return &op_functions[k];
+    for (size_t i = 0; i < N_LOSSES; i++)
+        if (named(losses[i].name, name, len))
+            return &losses[i];
     return NULL;
+}
+
+const char *language_spelling(tg_op_kind kind)
+{
+    if ((unsigned)kind >= TG_OP_COUNT)
+        return NULL;
+    const function_def *f = &op_functions[kind];
+    return f->name ? f->name : f->spelled;
+}
+
+/* Writes words to f, wrapped before column 88 with a four-space indent. */
+static void put_word(FILE *f, const char *word, int *column)
+{
+    int len = (int)strlen(word);
+    if (*column + 1 + len > 88) {
+        fputs("\n    ", f);
+        *column = 4;
+    } else if (*column > 0) {
+        fputc(' ', f);
+        (*column)++;
+    }
+    fputs(word, f);
+    *column += len;
+}
+
+void print_functions(FILE *f)
+{
+    int column = 0;
+    char word[96];
+    put_word(f, "  functions:", &column);
+    for (int k = 0; k < TG_OP_COUNT; k++) {
+        const function_def *fn = &op_functions[k];
+        if (!fn->name)
+            continue;
+        if (fn->alias)
+            snprintf(word, sizeof word, "%s (or %s)", fn->name, fn->alias);
+        else
+            snprintf(word, sizeof word, "%s", fn->usage ? fn->usage : fn->name);
+        put_word(f, word, &column);
+    }
+    column = 0;
+    fputs("\n", f);
+    put_word(f, "  losses (prediction, target), averaged like PyTorch:", &column);
+    for (size_t i = 0; i < N_LOSSES; i++)
+        put_word(f, losses[i].name, &column);
+    fputs("\n    ce(logits, target) takes class indices or probabilities as target\n", f);
 }
 
 bool is_function_name(const char *name, size_t len) { return lookup(name, len) != NULL; }
@@ -267,7 +395,9 @@ int function_param_index(const char *name, const char *param, size_t len)
     return -1;
 }
 
-static bool check_arity(const function_def *f, int nargs, const call_site *site)
+/* name is the one the call used (an alias, say). */
+static bool check_arity(const function_def *f, const char *name, int nargs,
+                        const call_site *site)
 {
     if (nargs >= f->min_args && nargs <= f->max_args)
         return true;
@@ -276,7 +406,7 @@ static bool check_arity(const function_def *f, int nargs, const call_site *site)
         snprintf(want, sizeof want, "%d", f->min_args);
     else
         snprintf(want, sizeof want, "%d or %d", f->min_args, f->max_args);
-    diag_at(site->d, site->src, NULL, site->offset, "%s() takes %s argument%s, not %d", f->name,
+    diag_at(site->d, site->src, NULL, site->offset, "%s() takes %s argument%s, not %d", name,
             want, f->max_args == 1 ? "" : "s", nargs);
     return false;
 }
@@ -286,7 +416,7 @@ bool call_function(const char *name, operand *args, int nargs, const char *src, 
 {
     const function_def *f = lookup(name, strlen(name));
     call_site site = {src, offset, d};
-    if (!check_arity(f, nargs, &site))
+    if (!check_arity(f, name, nargs, &site))
         return false;
     tg_tensor *t;
     if (f->unary)

@@ -102,18 +102,19 @@ static const command commands[] = {
 
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
-static const char expressions_help[] =
-    "Expressions\n"
-    "  numbers 2, -1.5, 1e-3; names; + - * / ^ (power, right-associative) @ (matmul);\n"
-    "  unary minus; parentheses; precedence as in Python (-x^2 is -(x^2)).\n"
-    "  functions: exp log sqrt abs sigmoid tanh relu leaky_relu(x[, slope=0.01]) step\n"
-    "    linear softmax(x[, axis=-1]) log_softmax(x[, axis=-1]) sum mean transpose,\n"
-    "    max/min (one argument: the largest/smallest element; two: elementwise)\n"
-    "  losses (prediction, target), averaged like PyTorch: mse sse l2 bce bce_logits,\n"
-    "    ce(logits, target) with class indices or probabilities as target\n"
-    "  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
-    "    the last one is the result\n"
-    "  variables: NAME=VALUE, VALUE a number or a nested array such as W=[[1,2],[3,4]]\n";
+/* The language; its functions are listed from the function table. */
+static void print_expressions_help(FILE *f)
+{
+    fputs("Expressions\n"
+          "  numbers 2, -1.5, 1e-3; names; + - * / ^ (power, right-associative) @ (matmul);\n"
+          "  unary minus; parentheses; precedence as in Python (-x^2 is -(x^2)).\n",
+          f);
+    print_functions(f);
+    fputs("  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
+          "    the last one is the result\n"
+          "  variables: NAME=VALUE, VALUE a number or a nested array such as W=[[1,2],[3,4]]\n",
+          f);
+}
 
 static const command *find_command(const char *name)
 {
@@ -134,7 +135,7 @@ static void print_help(FILE *f, const char *cmd)
         return;
     }
     if (cmd && strcmp(cmd, "expressions") == 0) {
-        fputs(expressions_help, f);
+        print_expressions_help(f);
         return;
     }
     fputs("usage: tg COMMAND [ARGS...]\n\n"
@@ -144,7 +145,7 @@ static void print_help(FILE *f, const char *cmd)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-11s%s\n", commands[i].name, commands[i].summary);
     fputs("  help       this text; tg help COMMAND for one command\n\n", f);
-    fputs(expressions_help, f);
+    print_expressions_help(f);
     fputs("\nExit status: 0 success, 1 failure (a failing check, Graphviz missing),\n"
           "2 bad input or usage, 130 tg train interrupted by Ctrl-C.\n", f);
 }

@@ -81,6 +81,11 @@ bool is_function_name(const char *name, size_t len);
 /* Applies function name to args; on failure sets d at offset. */
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
                    operand *out, diag *d);
+/* How the language writes an op of kind: its function's name, or the
+ * operator or reason of its row; NULL only for a kind without a row. */
+const char *language_spelling(tg_op_kind kind);
+/* The functions and losses of the language, for tg help expressions. */
+void print_functions(FILE *f);
 /* Index of the named parameter of function name, or -1. */
 int function_param_index(const char *name, const char *param, size_t len);
 
