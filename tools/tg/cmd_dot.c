@@ -57,12 +57,12 @@ static void put_node(dot_graph *g, const tg_tensor *t)
     fprintf(g->out, "\"%s];\n", op ? "" : tg_requires_grad(t) ? ", style=bold" : ", style=dashed");
 }
 
-/* Ops keep some helper inputs that are not arguments (the position of a
- * max); only float tensors of the expression are drawn. */
+/* Ops that keep a helper input (the position of a max) record it after
+ * their arguments; only the arguments are drawn. */
 static bool is_argument(const tg_tensor *node, int k)
 {
-    const char *op = tg_op_name(node);
-    return k == 0 || (strcmp(op, "tg_max") != 0 && strcmp(op, "tg_min") != 0);
+    const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
+    return row && (row->arity == TG_OP_VARIADIC || k < row->arity);
 }
 
 /* Draws t and everything it depends on, each once. The walk follows the
