@@ -52,6 +52,8 @@ extern "C" {
     X(ABS, abs)                                                                          \
     X(SIGMOID, sigmoid)                                                                  \
     X(TANH, tanh)                                                                        \
+    X(SIN, sin)                                                                          \
+    X(COS, cos)                                                                          \
     X(RELU, relu)                                                                        \
     X(LEAKY_RELU, leaky_relu)                                                            \
     X(HEAVISIDE, heaviside)                                                              \

@@ -49,6 +49,8 @@ tg_tensor *tg_sigmoid(tg_tensor *x);               /* s = 1 / (1 + e^-x) = e^x /
                                                       dx = g s (1 - s); no overflow for any x */
 tg_tensor *tg_tanh(tg_tensor *x);                  /* t = tanh x = 2 sigmoid(2x) - 1;
                                                       dx = g (1 - t^2) */
+tg_tensor *tg_sin(tg_tensor *x);                   /* sin x (radians); dx = g cos x */
+tg_tensor *tg_cos(tg_tensor *x);                   /* cos x (radians); dx = -g sin x */
 tg_tensor *tg_relu(tg_tensor *x);                  /* max(0, x);  dx = g [x > 0] (0 at x = 0) */
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
                                                    /* x >= 0 ? x : slope x (the notes'

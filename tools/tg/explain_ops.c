@@ -56,6 +56,8 @@ static const op_rule rules[TG_OP_COUNT] = {
     [TG_OP_SIGMOID] = {{"sigmoid($0)", "\\sigma($0)"},
                        {{"sigmoid($0)(1 - sigmoid($0))", "\\sigma($0)\\,(1 - \\sigma($0))"}}},
     [TG_OP_TANH] = {{"tanh($0)", "\\tanh $0"}, {{"1 - tanh($0)^2", "1 - \\tanh^{2} $0"}}},
+    [TG_OP_SIN] = {{"sin($0)", "\\sin $0"}, {{"cos($0)", "\\cos $0"}}},
+    [TG_OP_COS] = {{"cos($0)", "\\cos $0"}, {{"-sin($0)", "-\\sin $0"}}},
     [TG_OP_RELU] = {{"relu($0)", "\\max(0, $0)"}, {{"[$0 > 0]", "[$0 > 0]"}}},
     [TG_OP_LEAKY_RELU] = {{"leaky_relu($0, $c)", "\\max($c\\,$0, $0)"},
                           {{"[$0 > 0] + $c [$0 <= 0]", "[$0 > 0] + $c\\,[$0 \\le 0]"}}},

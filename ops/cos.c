@@ -1,0 +1,33 @@
+/*
+ * cos.c -- y = cos x (radians).
+ *
+ *   forward   C's cos; inf and NaN give NaN
+ *   backward  dx = -g sin x, written with tg_sin so that every order works
+ */
+#include "kernel.h"
+
+static void cos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = cos(in[i]));
+    });
+}
+
+static int cos_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_neg(tg_mul(g, tg_sin(out->in[0])));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_cos, tg_cos(in[0]))
+
+const tg_op tg__op_cos = {
+    .info = {TG_OP_COS, "tg_cos", 1, TG_OP_ELEMENTWISE,
+             {sample_cos, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = cos_backward,
+};
+
+tg_tensor *tg_cos(tg_tensor *x) { return tg__unary(&tg__op_cos, x, (tg_attr){0}, cos_kernel); }

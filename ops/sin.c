@@ -1,0 +1,33 @@
+/*
+ * sin.c -- y = sin x (radians).
+ *
+ *   forward   C's sin; inf and NaN give NaN
+ *   backward  dx = g cos x, written with tg_cos so that every order works
+ */
+#include "kernel.h"
+
+static void sin_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = sin(in[i]));
+    });
+}
+
+static int sin_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_cos(out->in[0]));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_sin, tg_sin(in[0]))
+
+const tg_op tg__op_sin = {
+    .info = {TG_OP_SIN, "tg_sin", 1, TG_OP_ELEMENTWISE,
+             {sample_sin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sin_backward,
+};
+
+tg_tensor *tg_sin(tg_tensor *x) { return tg__unary(&tg__op_sin, x, (tg_attr){0}, sin_kernel); }
