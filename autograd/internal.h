@@ -20,13 +20,10 @@
 #include <tapegrad/hooks.h>
 #include <tapegrad/tensor.h>
 
-/* Internal to the library: hidden from its exported symbols, so calls
- * between its files bind directly instead of through the PLT. */
-#if defined(__GNUC__)
-#pragma GCC visibility push(hidden)
-#endif
-
-/* For the few internal declarations made outside this header's pragma. */
+/* The library is built with -fvisibility=hidden, which hides definitions
+ * but not declarations: a variable declared without this is read through
+ * the GOT, one more instruction on every op (callgrind: +0.3% on the
+ * notes' neuron). Functions need nothing; the linker binds those calls. */
 #if defined(__GNUC__)
 #define TG_HIDDEN __attribute__((visibility("hidden")))
 #else
@@ -118,7 +115,7 @@ int tg__fail(int code, const char *fmt, ...)
     ;
 /* The generation of this thread's tape, 0 before it has one; kept by
  * tape.c so that the check below, run on every op argument, is inline. */
-extern _Thread_local uint64_t tg__live_generation;
+extern TG_HIDDEN _Thread_local uint64_t tg__live_generation;
 
 /* A usable tensor: not NULL, alive, and persistent or of this thread's
  * current tape. */
@@ -195,10 +192,10 @@ tg_tensor *tg__zeros_like(const tg_tensor *t);
 tg_tensor *tg__scalar_like(const tg_tensor *t, double v);
 
 /* ---- anomaly mode ---- */
-extern atomic_bool tg__anomaly_flag;
+extern TG_HIDDEN atomic_bool tg__anomaly_flag;
 /* Nonzero while this thread sweeps with the mode on: forward checks then
  * stand aside, since the sweep checks each rule's results itself. */
-extern _Thread_local int tg__sweep_depth;
+extern TG_HIDDEN _Thread_local int tg__sweep_depth;
 static inline bool tg__anomaly(void)
 {
     return atomic_load_explicit(&tg__anomaly_flag, memory_order_relaxed);
@@ -237,9 +234,5 @@ static inline void tg__store(tg_tensor *t, int64_t i, double v)
     else
         ((double *)t->data)[i] = v;
 }
-
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
 
 #endif

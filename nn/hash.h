@@ -7,7 +7,7 @@
 #include "../autograd/internal.h"
 
 /* Set by uthash when growing a table fails; the caller checks and clears it. */
-extern _Thread_local bool tg__hash_oom TG_HIDDEN;
+extern TG_HIDDEN _Thread_local bool tg__hash_oom;
 
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(obj) (tg__hash_oom = true)

@@ -8,12 +8,6 @@
 
 #include "kernel.h"
 
-/* Internal to the library: hidden from its exported symbols, so calls
- * between its files bind directly instead of through the PLT. */
-#if defined(__GNUC__)
-#pragma GCC visibility push(hidden)
-#endif
-
 /* attr.i.axis of a reduction over every element. An axis reduction stores
  * its normalised axis, which is never negative, so the two cannot clash. */
 #define TG_ALL_AXES (-1)
@@ -35,9 +29,5 @@ void tg__reduction_split(const tg_tensor *x, const tg_tensor *y, int64_t *outer,
  * axis put back as size 1 when it was dropped, so that it broadcasts against
  * out's input. Returns g itself when nothing needs restoring. */
 tg_tensor *tg__keepdim_grad(tg_tensor *g, const tg_tensor *out);
-
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
 
 #endif

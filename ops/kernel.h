@@ -14,17 +14,10 @@
 /* glibc's libmvec has 4-lane SSE versions of these float functions: so
  * declared, loops over them vectorise (-fno-math-errno, see CMakeLists.txt).
  * Their error stays within a few ulp; double keeps the scalar libm calls,
- * whose results the f64 tests compare at 1e-15. Declared before the
- * visibility pragma below: they are libm's symbols, not ours. */
+ * whose results the f64 tests compare at 1e-15. */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__)
 float expf(float) __attribute__((simd("notinbranch")));
 float tanhf(float) __attribute__((simd("notinbranch")));
-#endif
-
-/* Internal to the library: hidden from its exported symbols, so calls
- * between its files bind directly instead of through the PLT. */
-#if defined(__GNUC__)
-#pragma GCC visibility push(hidden)
 #endif
 
 /* Runs the statements once with T bound to the element type of dtype. Math
@@ -208,9 +201,5 @@ tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);
 
 /* Views a shape as [outer, n, inner] around axis. */
 void tg__split_axis(const tg_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner);
-
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
 
 #endif

@@ -35,6 +35,8 @@
 #ifndef TAPEGRAD_FUNCTION_H
 #define TAPEGRAD_FUNCTION_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -55,11 +57,11 @@ typedef struct tg_function {
 /* Runs fn on n_inputs tensors and records the result when an input requires
  * grad and recording is on. NULL on failure: a bad argument, or a failing
  * forward (its message is kept, prefixed with fn's name). */
-tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud);
+TG_API tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud);
 
 /* Sets the error message, as library functions do, and returns code; for
  * callbacks reporting their own failures. */
-int tg_set_error(int code, const char *fmt, ...)
+TG_API int tg_set_error(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif

@@ -16,6 +16,8 @@
 #ifndef TAPEGRAD_GRADCHECK_H
 #define TAPEGRAD_GRADCHECK_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -41,7 +43,7 @@ typedef struct {
 /* Returns 0 when every entry is within tolerance, TG_EMISMATCH (with a
  * message naming the input, element and both values) when one is not, or
  * another negative code if f fails. opts and result may be NULL. */
-int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
+TG_API int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
                  const tg_gradcheck_opts *opts, tg_gradcheck_result *result);
 
 /* The check one order up: for a fixed seed v of f's shape, the gradients
@@ -52,7 +54,7 @@ int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
  * are as for tg_gradcheck (result gathers every check); a mismatch message
  * names the gradient and the input, e.g. "tg_gradgradcheck: gradient of
  * input 0, input 1 element 2, ...". Inputs past the last given are v. */
-int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
+TG_API int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
                      const tg_gradcheck_opts *opts, tg_gradcheck_result *result);
 
 #ifdef __cplusplus

@@ -19,6 +19,8 @@
 #ifndef TAPEGRAD_HOOKS_H
 #define TAPEGRAD_HOOKS_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -28,13 +30,13 @@ extern "C" {
 typedef tg_tensor *(*tg_hook_fn)(tg_tensor *t, tg_tensor *grad, void *ud);
 
 /* t must require grad (anything else never receives a gradient). */
-int tg_register_hook(tg_tensor *t, tg_hook_fn fn, void *ud);
-void tg_remove_hooks(tg_tensor *t);
+TG_API int tg_register_hook(tg_tensor *t, tg_hook_fn fn, void *ud);
+TG_API void tg_remove_hooks(tg_tensor *t);
 
 /* Keeps the gradient of a recorded op result in its grad after tg_backward
  * (tg_grad_tensor, tg_grad_get), summed over sweeps like a leaf's until
  * tg_zero_grad. Leaves keep theirs anyway; for them this does nothing. */
-int tg_retain_grad(tg_tensor *t);
+TG_API int tg_retain_grad(tg_tensor *t);
 
 /* Anomaly mode, off by default, for the whole process: every op result and
  * every gradient a backward rule produces is checked for NaN and infinity,
@@ -43,8 +45,8 @@ int tg_retain_grad(tg_tensor *t);
  *     "tg_log (tape #17): backward produced inf at element 0 from input min 0 max 0, ..."
  * A failing forward returns NULL; a failing sweep stops. Off, it costs one
  * predictable branch per op and per swept node. */
-void tg_set_anomaly_mode(bool on);
-bool tg_anomaly_mode(void);
+TG_API void tg_set_anomaly_mode(bool on);
+TG_API bool tg_anomaly_mode(void);
 
 #ifdef __cplusplus
 }

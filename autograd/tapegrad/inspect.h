@@ -17,6 +17,8 @@
 #ifndef TAPEGRAD_INSPECT_H
 #define TAPEGRAD_INSPECT_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -25,34 +27,34 @@ extern "C" {
 
 /* The op result recorded at position pos (0 <= pos < tg_tape_length()) of
  * the calling thread's tape. */
-tg_tensor *tg_tape_node(int64_t pos);
+TG_API tg_tensor *tg_tape_node(int64_t pos);
 
 /* t's position on the tape, or -1 for a leaf, a constant or a result that
  * was not recorded. */
-int64_t tg_tape_position(const tg_tensor *t);
+TG_API int64_t tg_tape_position(const tg_tensor *t);
 
 /* The name of the op that recorded t ("tg_add", "tg_sigmoid", ...; a
  * user-defined op's own name), or NULL when t was not recorded (a leaf or a
  * constant). tg_op_kind_of (tapegrad/catalogue.h) tells the op's identity. */
-const char *tg_op_name(const tg_tensor *t);
+TG_API const char *tg_op_name(const tg_tensor *t);
 
 /* The inputs of the op that recorded t, in argument order: 0 for an
  * unrecorded tensor. Some ops keep a constant helper input that is not an
  * argument (tg_max and tg_min keep the position of the extreme element). */
-int tg_op_num_inputs(const tg_tensor *t);
-tg_tensor *tg_op_input(const tg_tensor *t, int k);
+TG_API int tg_op_num_inputs(const tg_tensor *t);
+TG_API tg_tensor *tg_op_input(const tg_tensor *t, int k);
 
 /* Whether t was recorded by an op that keeps a scalar constant (its
  * catalogue row has TG_OP_CONSTANT): c of tg_add_scalar and tg_mul_scalar,
  * the exponent of tg_pow_scalar, the slope of tg_leaky_relu. If so, stores
  * it in *out and returns true; otherwise returns false and leaves *out
  * alone (a bad tensor or a NULL out also sets the error). */
-bool tg_op_constant(const tg_tensor *t, double *out);
+TG_API bool tg_op_constant(const tg_tensor *t, double *out);
 
 /* The axis (0 .. ndim-1 of the input) that t's op works along, for the ops
  * whose catalogue row has TG_OP_AXIS (tg_softmax, tg_log_softmax, the
  * tg_*_axis reductions). Negative TG_EVALUE for any other tensor. */
-int tg_op_axis(const tg_tensor *t);
+TG_API int tg_op_axis(const tg_tensor *t);
 
 /* Runs the backward rule of node, a recorded op result, on the gradient
  * upstream (node's shape and dtype) and stores in grads_out[k], for each of
@@ -60,7 +62,7 @@ int tg_op_axis(const tg_tensor *t);
  * NULL when it receives none (it does not require grad, or the rule passes
  * nothing). Accumulated gradients are left alone and nothing is recorded:
  * the results are tape tensors that are constants. */
-int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out);
+TG_API int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,8 @@
 #ifndef TAPEGRAD_TENSOR_H
 #define TAPEGRAD_TENSOR_H
 
+#include <tapegrad/export.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,53 +61,53 @@ enum {
 
 /* ---- construction --------------------------------------------------------- */
 
-tg_tensor *tg_scalar(double v);          /* 0-d F64 constant on the tape */
-tg_tensor *tg_var(double v);             /* 0-d F64 on the tape that requires grad */
-tg_tensor *tg_scalar_of(tg_dtype dtype, double v); /* 0-d constant of any dtype */
+TG_API tg_tensor *tg_scalar(double v);          /* 0-d F64 constant on the tape */
+TG_API tg_tensor *tg_var(double v);             /* 0-d F64 on the tape that requires grad */
+TG_API tg_tensor *tg_scalar_of(tg_dtype dtype, double v); /* 0-d constant of any dtype */
 
 /* A tape tensor of the given shape. values holds numel entries in row-major
  * order, or is NULL for zeros. */
-tg_tensor *tg_tensor_new(tg_dtype dtype, int ndim, const int64_t *shape,
+TG_API tg_tensor *tg_tensor_new(tg_dtype dtype, int ndim, const int64_t *shape,
                          const double *values, bool requires_grad);
-tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
+TG_API tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
                    bool requires_grad);
 
 /* Persistent tensors: survive tg_tape_reset, released by tg_free. A parameter
  * requires grad; its gradient accumulates across sweeps until tg_zero_grad. */
-tg_tensor *tg_param(tg_dtype dtype, int ndim, const int64_t *shape, const double *values);
-tg_tensor *tg_persistent(tg_dtype dtype, int ndim, const int64_t *shape,
+TG_API tg_tensor *tg_param(tg_dtype dtype, int ndim, const int64_t *shape, const double *values);
+TG_API tg_tensor *tg_persistent(tg_dtype dtype, int ndim, const int64_t *shape,
                          const double *values, bool requires_grad);
-void tg_free(tg_tensor *t);              /* NULL and tape tensors are ignored */
+TG_API void tg_free(tg_tensor *t);              /* NULL and tape tensors are ignored */
 
 /* ---- inspection ----------------------------------------------------------- */
 
-tg_dtype tg_dtype_of(const tg_tensor *t);
-int tg_ndim(const tg_tensor *t);
-const int64_t *tg_shape(const tg_tensor *t);
-int64_t tg_numel(const tg_tensor *t);
-bool tg_requires_grad(const tg_tensor *t);
-bool tg_is_persistent(const tg_tensor *t);
-void *tg_data(tg_tensor *t);             /* raw float* or double*, numel entries */
+TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
+TG_API int tg_ndim(const tg_tensor *t);
+TG_API const int64_t *tg_shape(const tg_tensor *t);
+TG_API int64_t tg_numel(const tg_tensor *t);
+TG_API bool tg_requires_grad(const tg_tensor *t);
+TG_API bool tg_is_persistent(const tg_tensor *t);
+TG_API void *tg_data(tg_tensor *t);             /* raw float* or double*, numel entries */
 
-double tg_item(const tg_tensor *t);      /* value of a 1-element tensor; NaN on error */
-double tg_get(const tg_tensor *t, int64_t flat_index);     /* NaN on error */
-int tg_set(tg_tensor *t, int64_t flat_index, double value); /* writes a value in place */
-int tg_copy_from(tg_tensor *t, const double *values);       /* numel values */
+TG_API double tg_item(const tg_tensor *t);      /* value of a 1-element tensor; NaN on error */
+TG_API double tg_get(const tg_tensor *t, int64_t flat_index);     /* NaN on error */
+TG_API int tg_set(tg_tensor *t, int64_t flat_index, double value); /* writes a value in place */
+TG_API int tg_copy_from(tg_tensor *t, const double *values);       /* numel values */
 
 /* The accumulated gradient, or NULL if none has arrived. */
-tg_tensor *tg_grad_tensor(const tg_tensor *t);
-double tg_grad_get(const tg_tensor *t, int64_t flat_index); /* 0 where no gradient arrived */
-void tg_zero_grad(tg_tensor *t);
+TG_API tg_tensor *tg_grad_tensor(const tg_tensor *t);
+TG_API double tg_grad_get(const tg_tensor *t, int64_t flat_index); /* 0 where no gradient arrived */
+TG_API void tg_zero_grad(tg_tensor *t);
 
 /* Writes "[2,3]" (or "[]" for a scalar) into buf; returns buf. */
-char *tg_shape_str(const tg_tensor *t, char *buf, size_t size);
-const char *tg_dtype_name(tg_dtype dtype);
+TG_API char *tg_shape_str(const tg_tensor *t, char *buf, size_t size);
+TG_API const char *tg_dtype_name(tg_dtype dtype);
 
 /* ---- the tape and the reverse sweep ---------------------------------------- */
 
 /* Sweeps the tape from loss back to the leaves, accumulating d loss / d x into
  * every tensor x that requires grad. loss must have one element. */
-int tg_backward(tg_tensor *loss);
+TG_API int tg_backward(tg_tensor *loss);
 
 enum {
     TG_RETAIN_GRAPH = 1, /* keep the graph so it can be swept again */
@@ -119,7 +121,7 @@ enum {
  * in flags. With TG_CREATE_GRAPH the grad of a tape tensor is a recorded,
  * differentiable tensor; a persistent tensor's grad buffer receives the
  * values only (it outlives the tape): use tg_grad to differentiate those. */
-int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
+TG_API int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
 
 /* The functional sweep: grads_out[i] = d (sum_k outputs[k]) / d inputs[i],
  * each of inputs[i]'s shape and dtype. Nothing's grad is read or changed.
@@ -137,32 +139,32 @@ int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags);
  * tg_backward, unless flags hold TG_RETAIN_GRAPH (tg_grad_ex). Like
  * tg_backward it may not be called while a sweep runs on the same thread
  * (from a hook or a user-defined op's backward): TG_ESTATE. */
-int tg_grad(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs, int n_in,
+TG_API int tg_grad(tg_tensor *const *outputs, int n_out, tg_tensor *const *inputs, int n_in,
             tg_tensor **grads_out, bool create_graph);
 /* tg_grad with seeds[k] = d L / d outputs[k] (seeds may be NULL, or hold NULL
  * for ones on one-element outputs) and TG_RETAIN_GRAPH / TG_CREATE_GRAPH. */
-int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
+TG_API int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
                tg_tensor *const *inputs, int n_in, tg_tensor **grads_out, unsigned flags);
 
 /* Frees every tensor of the calling thread's tape at once and starts a new
  * generation. Tensors of the old generation are detected if used again.
  * The memory is kept for the next graph, so a loop that builds the same graph
  * allocates nothing after its first iteration. */
-void tg_tape_reset(void);
+TG_API void tg_tape_reset(void);
 
 /* Returns all of the calling thread's tape memory to the allocator. Threads
  * other than the main one do this automatically when they exit. */
-void tg_tape_destroy(void);
+TG_API void tg_tape_destroy(void);
 
 /* Number of op results recorded on the calling thread's tape since the last
  * reset, and the bytes its arena holds (in use, reserved). */
-int64_t tg_tape_length(void);
-void tg_tape_memory(size_t *in_use, size_t *reserved);
+TG_API int64_t tg_tape_length(void);
+TG_API void tg_tape_memory(size_t *in_use, size_t *reserved);
 
 /* Recording switch, per thread. tg_no_grad_begin/end nest. */
-void tg_no_grad_begin(void);
-void tg_no_grad_end(void);
-bool tg_is_grad_enabled(void);
+TG_API void tg_no_grad_begin(void);
+TG_API void tg_no_grad_end(void);
+TG_API bool tg_is_grad_enabled(void);
 
 /* Runs the statement after it with recording off:
  *     TG_NO_GRAD { y = tg_mul(w, x); }
@@ -178,13 +180,13 @@ bool tg_is_grad_enabled(void);
  * does not require grad, so nothing flows back through it. It shares data
  * with t, so writing into one changes the other; a detached persistent
  * tensor is valid until tg_tape_reset and must not outlive its tg_free. */
-tg_tensor *tg_detach(tg_tensor *t);
+TG_API tg_tensor *tg_detach(tg_tensor *t);
 
 /* ---- errors ----------------------------------------------------------------- */
 
-const char *tg_last_error(void);         /* "" when no error is pending */
-int tg_last_error_code(void);            /* TG_OK or a TG_E* code */
-void tg_clear_error(void);
+TG_API const char *tg_last_error(void);         /* "" when no error is pending */
+TG_API int tg_last_error_code(void);            /* TG_OK or a TG_E* code */
+TG_API void tg_clear_error(void);
 
 /* ---- memory --------------------------------------------------------------- */
 
@@ -192,7 +194,7 @@ void tg_clear_error(void);
  * lua_Alloc: ptr == NULL allocates, nsize == 0 frees, otherwise reallocates.
  * Set it before any tensor exists; NULL restores the C library allocator. */
 typedef void *(*tg_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
-void tg_set_allocator(tg_alloc_fn fn, void *ud);
+TG_API void tg_set_allocator(tg_alloc_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

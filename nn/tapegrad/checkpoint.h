@@ -21,6 +21,8 @@
 #ifndef TAPEGRAD_CHECKPOINT_H
 #define TAPEGRAD_CHECKPOINT_H
 
+#include <tapegrad/export.h>
+
 #include <stddef.h>
 
 #include <tapegrad/params.h>
@@ -33,12 +35,12 @@ extern "C" {
  * NULL or a NULL-terminated list of key, value, key, value, ... strings kept
  * in the header's "__metadata__" (text only, as the format requires). Names
  * and metadata must be valid UTF-8. */
-int tg_checkpoint_save(const tg_params *params, const char *path, const char *const *metadata);
+TG_API int tg_checkpoint_save(const tg_params *params, const char *path, const char *const *metadata);
 
 /* Strict load: the file must hold exactly the model's parameters, each with
  * the model's shape. An F32 tensor loads into an F64 parameter and the other
  * way round, converting each value as a C cast does. */
-int tg_checkpoint_load(tg_params *params, const char *path);
+TG_API int tg_checkpoint_load(tg_params *params, const char *path);
 
 enum {
     TG_CHECKPOINT_ALLOW_EXTRA = 1,  /* ignore tensors the model lacks */
@@ -47,14 +49,14 @@ enum {
 
 /* tg_checkpoint_load with TG_CHECKPOINT_* flags relaxing the name matching.
  * Every tensor in the file is validated all the same. */
-int tg_checkpoint_load_ex(tg_params *params, const char *path, unsigned flags);
+TG_API int tg_checkpoint_load_ex(tg_params *params, const char *path, unsigned flags);
 
 /* Copies the metadata value stored under key in the checkpoint at path into
  * value (size bytes, NUL-terminated, truncated if it does not fit) and
  * returns the value's full length in bytes, as snprintf does; size may be 0
  * to ask for the length. A missing key is an error. The file is validated as
  * for a load, except against a model. */
-int tg_checkpoint_read_metadata(const char *path, const char *key, char *value, size_t size);
+TG_API int tg_checkpoint_read_metadata(const char *path, const char *key, char *value, size_t size);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 #ifndef TAPEGRAD_DATA_H
 #define TAPEGRAD_DATA_H
 
+#include <tapegrad/export.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,11 +52,11 @@ typedef struct {
 /* Allocates a zero-filled set of n samples of dim features, with a zeroed
  * label array if labelled (the caller fills x, labels and n_classes). The
  * sample shape is {dim}. out is untouched on error. */
-int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled);
+TG_API int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled);
 
 /* Releases the arrays and zeroes the struct. A zeroed struct is a valid
  * empty argument; NULL is ignored. */
-void tg_dataset_free(tg_dataset *d);
+TG_API void tg_dataset_free(tg_dataset *d);
 
 /* ---- IDX files ---------------------------------------------------------------
  *
@@ -66,7 +68,7 @@ void tg_dataset_free(tg_dataset *d);
  * NULL for an unlabelled set. The whole file must be exactly what its header
  * promises: a short or overlong file, a non-positive size, a bad magic, a
  * broken gzip stream or images and labels of different counts are errors. */
-int tg_idx_load(const char *images_path, const char *labels_path, tg_dataset *out);
+TG_API int tg_idx_load(const char *images_path, const char *labels_path, tg_dataset *out);
 
 /* Fashion-MNIST (60,000 training or 10,000 test images of 28x28, 10 classes)
  * from dir, or from /usr/share/datasets/fashion-mnist if dir is NULL. Reads
@@ -74,7 +76,7 @@ int tg_idx_load(const char *images_path, const char *labels_path, tg_dataset *ou
  * .gz when the compressed file is absent. Beyond tg_idx_load it checks the
  * 28x28 size and that every label is in 0..9, so n_classes is always 10. */
 #define TG_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
-int tg_fashion_mnist_load(const char *dir, bool train, tg_dataset *out);
+TG_API int tg_fashion_mnist_load(const char *dir, bool train, tg_dataset *out);
 
 /* ---- CSV files ---------------------------------------------------------------
  *
@@ -96,7 +98,7 @@ typedef struct {
                                this name (needs has_header); overrides label_column */
 } tg_csv_options;
 
-int tg_csv_load(const char *path, const tg_csv_options *options, tg_dataset *out);
+TG_API int tg_csv_load(const char *path, const tg_csv_options *options, tg_dataset *out);
 
 /* ---- normalization -----------------------------------------------------------
  *
@@ -112,10 +114,10 @@ typedef enum { TG_NORM_PER_FEATURE, TG_NORM_GLOBAL } tg_norm_mode;
  * (dim entries each; in global mode all entries are equal) and standardizes
  * d with them. A constant feature (std below float resolution) gets std 1 so
  * that it maps to 0. mean and std may be NULL if not wanted. */
-int tg_dataset_standardize(tg_dataset *d, tg_norm_mode mode, float *mean, float *std);
+TG_API int tg_dataset_standardize(tg_dataset *d, tg_norm_mode mode, float *mean, float *std);
 
 /* Applies given statistics (dim entries each; every std must be positive). */
-int tg_dataset_normalize(tg_dataset *d, const float *mean, const float *std);
+TG_API int tg_dataset_normalize(tg_dataset *d, const float *mean, const float *std);
 
 /* ---- train / validation split -------------------------------------------------
  *
@@ -125,7 +127,7 @@ int tg_dataset_normalize(tg_dataset *d, const float *mean, const float *std);
  * must end up non-empty. d is not changed and still needs tg_dataset_free;
  * train and validation must be distinct from d and from each other and are
  * untouched on error. */
-int tg_dataset_split(const tg_dataset *d, double validation_fraction, tg_rng *rng,
+TG_API int tg_dataset_split(const tg_dataset *d, double validation_fraction, tg_rng *rng,
                      tg_dataset *train, tg_dataset *validation);
 
 /* ---- mini-batches ------------------------------------------------------------
@@ -144,8 +146,8 @@ enum {
 };
 typedef struct tg_batcher tg_batcher;
 
-tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned flags, uint64_t seed);
-void tg_batcher_free(tg_batcher *b); /* NULL is ignored */
+TG_API tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned flags, uint64_t seed);
+TG_API void tg_batcher_free(tg_batcher *b); /* NULL is ignored */
 
 /* The next batch of the current epoch: *x becomes a [count, dim] tape tensor
  * of dtype (no gradient), *labels the count labels of its samples (NULL for
@@ -155,14 +157,14 @@ void tg_batcher_free(tg_batcher *b); /* NULL is ignored */
  * error is then cleared; the next call starts the next epoch) or on failure
  * (the error is set and the batcher has not advanced). So after a loop
  * `while (tg_batcher_next(...))`, tg_last_error_code() tells the two apart. */
-bool tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
+TG_API bool tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
                      int64_t *count);
 
 /* The data set indices of the samples of the last batch returned (count of
  * them, valid until the next call): for targets kept outside the data set. */
-const int64_t *tg_batcher_indices(const tg_batcher *b);
-int64_t tg_batcher_epoch(const tg_batcher *b);   /* epochs completed so far */
-int64_t tg_batcher_batches(const tg_batcher *b); /* batches per epoch */
+TG_API const int64_t *tg_batcher_indices(const tg_batcher *b);
+TG_API int64_t tg_batcher_epoch(const tg_batcher *b);   /* epochs completed so far */
+TG_API int64_t tg_batcher_batches(const tg_batcher *b); /* batches per epoch */
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #ifndef TAPEGRAD_LAYERS_H
 #define TAPEGRAD_LAYERS_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/params.h>
 #include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
@@ -40,8 +42,8 @@ typedef enum {
  * order, from rng (which advances). The draws do not depend on t's dtype, so
  * the same seed gives the same values in f64 and (rounded) in f32. Fans must
  * be positive for the random schemes. */
-int tg_init_tensor(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out, tg_rng *rng);
-const char *tg_init_name(tg_init scheme); /* "xavier_uniform", ...; "?" if unknown */
+TG_API int tg_init_tensor(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out, tg_rng *rng);
+TG_API const char *tg_init_name(tg_init scheme); /* "xavier_uniform", ...; "?" if unknown */
 
 /* ---- activations ----------------------------------------------------------- */
 
@@ -56,27 +58,27 @@ typedef enum {
 } tg_activation;
 
 /* act applied to x through the matching op; slope is used by leaky relu only. */
-tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope);
+TG_API tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope);
 /* "linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"; "?" if unknown. */
-const char *tg_activation_name(tg_activation act);
+TG_API const char *tg_activation_name(tg_activation act);
 /* The activation called name (one of the names above); an unknown name is an
  * error that lists the valid ones. */
-int tg_activation_parse(const char *name, tg_activation *out);
+TG_API int tg_activation_parse(const char *name, tg_activation *out);
 
 /* ---- the sequential model -------------------------------------------------- */
 
 typedef struct tg_model tg_model;
 
 /* An empty model whose parameters will have dtype. */
-tg_model *tg_model_new(tg_dtype dtype);
-void tg_model_free(tg_model *model); /* frees the layers and every parameter; NULL ignored */
+TG_API tg_model *tg_model_new(tg_dtype dtype);
+TG_API void tg_model_free(tg_model *model); /* frees the layers and every parameter; NULL ignored */
 
 /* Appends a dense layer [in] -> [out]: weight [out, in] drawn by init from rng
  * (fan_in = in, fan_out = out; rng may be NULL for TG_INIT_ZEROS), bias [out]
  * zeros. in must equal the out of the previous dense layer, if any. */
-int tg_model_add_dense(tg_model *model, int64_t in, int64_t out, tg_init init, tg_rng *rng);
+TG_API int tg_model_add_dense(tg_model *model, int64_t in, int64_t out, tg_init init, tg_rng *rng);
 /* Appends an activation layer (slope for TG_ACT_LEAKY_RELU). */
-int tg_model_add_activation(tg_model *model, tg_activation act, double slope);
+TG_API int tg_model_add_activation(tg_model *model, tg_activation act, double slope);
 
 /* A multilayer perceptron with n_sizes - 1 dense layers sizes[0] -> sizes[1]
  * -> ... Each hidden dense layer is followed by the hidden activation and
@@ -84,23 +86,23 @@ int tg_model_add_activation(tg_model *model, tg_activation act, double slope);
  * index), which makes output = TG_ACT_LINEAR give logits. Weights use He
  * initialisation (uniform) when hidden is relu or leaky relu, Xavier (uniform)
  * otherwise, drawn from a tg_rng seeded with seed; leaky relu uses slope 0.01. */
-tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activation hidden,
+TG_API tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activation hidden,
                      tg_activation output, uint64_t seed);
 
 /* Runs x through every layer. x is a batch [batch, in], giving [batch, out]
  * (dense: x W^T + b), or one sample [in], giving [out] (dense: W x + b). x must
  * have the model's dtype. Everything the pass makes lives on the tape. */
-tg_tensor *tg_model_forward(tg_model *model, tg_tensor *x);
+TG_API tg_tensor *tg_model_forward(tg_model *model, tg_tensor *x);
 
 /* The model's parameters (owned by the model; do not free). */
-tg_params *tg_model_params(tg_model *model);
-int tg_model_num_layers(const tg_model *model);
-tg_dtype tg_model_dtype(const tg_model *model);
+TG_API tg_params *tg_model_params(tg_model *model);
+TG_API int tg_model_num_layers(const tg_model *model);
+TG_API tg_dtype tg_model_dtype(const tg_model *model);
 
 /* Writes a table of the layers (index, kind, parameter shapes and counts)
  * and the total into buf, truncated to size like snprintf. Returns the
  * length of the full text, or a negative code. */
-int tg_model_summary(const tg_model *model, char *buf, size_t size);
+TG_API int tg_model_summary(const tg_model *model, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

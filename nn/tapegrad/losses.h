@@ -15,6 +15,8 @@
 #ifndef TAPEGRAD_LOSSES_H
 #define TAPEGRAD_LOSSES_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -24,11 +26,11 @@ extern "C" {
 typedef enum { TG_REDUCTION_MEAN, TG_REDUCTION_SUM } tg_reduction;
 
 /* Mean squared error 1/n sum (y - yhat)^2 (sum: SSE); d/dyhat = 2 (yhat - y) / n. */
-tg_tensor *tg_mse_loss(tg_tensor *pred, tg_tensor *target, tg_reduction reduction);
+TG_API tg_tensor *tg_mse_loss(tg_tensor *pred, tg_tensor *target, tg_reduction reduction);
 /* Sum of squared errors sum (y - yhat)^2; d/dyhat = 2 (yhat - y). */
-tg_tensor *tg_sse_loss(tg_tensor *pred, tg_tensor *target);
+TG_API tg_tensor *tg_sse_loss(tg_tensor *pred, tg_tensor *target);
 /* The L2 loss 1/2 sum (y - yhat)^2 of the notes; d/dyhat = yhat - y. */
-tg_tensor *tg_l2_loss(tg_tensor *pred, tg_tensor *target);
+TG_API tg_tensor *tg_l2_loss(tg_tensor *pred, tg_tensor *target);
 
 /* Binary cross entropy on probabilities p in [0, 1] (checked):
  *     l = -(y log p + (1 - y) log(1 - p))
@@ -36,29 +38,29 @@ tg_tensor *tg_l2_loss(tg_tensor *pred, tg_tensor *target);
  * gives a finite loss (at most 100 per element). The gradient is that of the
  * clamped function: 0 through a clamped log, -y / p + (1 - y) / (1 - p)
  * elsewhere, which is huge for p near 0 or 1; prefer tg_bce_logits_loss. */
-tg_tensor *tg_bce_loss(tg_tensor *prob, tg_tensor *target, tg_reduction reduction);
+TG_API tg_tensor *tg_bce_loss(tg_tensor *prob, tg_tensor *target, tg_reduction reduction);
 /* Binary cross entropy from logits z, l = -(y log s(z) + (1 - y) log(1 - s(z))),
  * computed stably as max(z, 0) - z y + log(1 + e^-|z|): no exponent is
  * positive, so logits of any size give finite values. d/dz = s(z) - y. */
-tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_reduction reduction);
+TG_API tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_reduction reduction);
 
 /* Categorical cross entropy from logits [B,C] (or [C], one sample) against
  * class indices labels[0..B-1], each in 0..C-1 (checked):
  *     l_b = -log softmax(z_b)[labels[b]]
  * fused as log-softmax and a one-hot negative log likelihood, stable for any
  * logits. Mean divides by B. d/dz_b = (softmax(z_b) - onehot(labels[b])) / B. */
-tg_tensor *tg_cross_entropy_loss(tg_tensor *logits, const int64_t *labels,
+TG_API tg_tensor *tg_cross_entropy_loss(tg_tensor *logits, const int64_t *labels,
                                  tg_reduction reduction);
 /* Cross entropy against a target distribution of the logits' shape:
  *     l_b = -sum_c target_bc log softmax(z_b)_c;   mean divides by B. */
-tg_tensor *tg_cross_entropy_probs_loss(tg_tensor *logits, tg_tensor *target_probs,
+TG_API tg_tensor *tg_cross_entropy_probs_loss(tg_tensor *logits, tg_tensor *target_probs,
                                        tg_reduction reduction);
 
 /* Huber loss with threshold delta > 0, d = yhat - y:
  *     l = d^2 / 2                 if |d| <= delta
  *         delta (|d| - delta / 2) otherwise
  * d/dyhat = d inside, delta sign(d) outside (PyTorch's HuberLoss). */
-tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta,
+TG_API tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta,
                          tg_reduction reduction);
 
 #ifdef __cplusplus

@@ -9,6 +9,8 @@
 #ifndef TAPEGRAD_METRICS_H
 #define TAPEGRAD_METRICS_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -17,15 +19,15 @@ extern "C" {
 
 /* out[b] = the column of row b's largest score; the first one on a tie, and a
  * NaN counts as largest (as in NumPy and PyTorch). */
-int tg_argmax_rows(const tg_tensor *scores, int64_t *out);
+TG_API int tg_argmax_rows(const tg_tensor *scores, int64_t *out);
 
 /* The fraction of rows whose argmax equals the label, in [0, 1]; NaN on error. */
-double tg_accuracy(const tg_tensor *scores, const int64_t *labels);
+TG_API double tg_accuracy(const tg_tensor *scores, const int64_t *labels);
 
 /* Adds each row to matrix[label * n_classes + argmax] (row = true class,
  * column = predicted class), so calls accumulate over batches; zero the
  * n_classes^2 entries first. n_classes must equal C. */
-int tg_confusion_matrix(const tg_tensor *scores, const int64_t *labels, int64_t n_classes,
+TG_API int tg_confusion_matrix(const tg_tensor *scores, const int64_t *labels, int64_t n_classes,
                         int64_t *matrix);
 
 /* A running mean, e.g. of the loss over an epoch's batches. Zero-initialise
@@ -37,9 +39,9 @@ typedef struct {
 
 /* Adds value as the mean of count samples (a batch's mean loss and its size),
  * so batches of different sizes weigh by their samples. */
-void tg_mean_meter_add(tg_mean_meter *meter, double value, int64_t count);
-double tg_mean_meter_value(const tg_mean_meter *meter); /* NaN before any sample */
-void tg_mean_meter_reset(tg_mean_meter *meter);
+TG_API void tg_mean_meter_add(tg_mean_meter *meter, double value, int64_t count);
+TG_API double tg_mean_meter_value(const tg_mean_meter *meter); /* NaN before any sample */
+TG_API void tg_mean_meter_reset(tg_mean_meter *meter);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,8 @@
 #ifndef TAPEGRAD_OPTIM_H
 #define TAPEGRAD_OPTIM_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/params.h>
 
 #ifdef __cplusplus
@@ -54,27 +56,27 @@ typedef struct {
 
 /* PyTorch's defaults: lr 1e-3; momentum, dampening and weight decay 0 (0.01
  * for AdamW); betas 0.9 and 0.999; eps 1e-8. */
-tg_optim_config tg_optim_defaults(tg_optim_kind kind);
+TG_API tg_optim_config tg_optim_defaults(tg_optim_kind kind);
 
 typedef struct tg_optim tg_optim;
 
 /* An optimizer over params, which it borrows: params must outlive it and may
  * gain parameters meanwhile. Checks every field of cfg; an error names the
  * field and its value. */
-tg_optim *tg_optim_new(tg_params *params, const tg_optim_config *cfg);
-void tg_optim_free(tg_optim *optim); /* NULL is ignored */
+TG_API tg_optim *tg_optim_new(tg_params *params, const tg_optim_config *cfg);
+TG_API void tg_optim_free(tg_optim *optim); /* NULL is ignored */
 
 /* One update of every parameter that has a gradient (tg_grad_tensor != NULL).
  * If the state of a new parameter cannot be allocated, fails with TG_ENOMEM
  * before changing any parameter. */
-int tg_optim_step(tg_optim *optim);
-void tg_optim_zero_grad(tg_optim *optim); /* zeroes every parameter's gradient */
+TG_API int tg_optim_step(tg_optim *optim);
+TG_API void tg_optim_zero_grad(tg_optim *optim); /* zeroes every parameter's gradient */
 
-double tg_optim_lr(const tg_optim *optim); /* NaN for NULL */
+TG_API double tg_optim_lr(const tg_optim *optim); /* NaN for NULL */
 /* Changes the learning rate (for a schedule); a value that is not finite and
  * > 0 is refused with an error and the rate is kept. */
-int tg_optim_set_lr(tg_optim *optim, double lr);
-int64_t tg_optim_steps(const tg_optim *optim); /* successful tg_optim_step calls */
+TG_API int tg_optim_set_lr(tg_optim *optim, double lr);
+TG_API int64_t tg_optim_steps(const tg_optim *optim); /* successful tg_optim_step calls */
 
 /* ---- state by parameter name (for checkpoints) ---------------------------- */
 
@@ -84,16 +86,16 @@ int64_t tg_optim_steps(const tg_optim *optim); /* successful tg_optim_step calls
 /* The slot's tensor for the named parameter, or NULL with an error if the
  * parameter is unknown, the slot is not one this optimizer keeps, or the
  * parameter has not been updated yet. Valid until tg_optim_free. */
-const tg_tensor *tg_optim_state(const tg_optim *optim, const char *param_name, const char *slot);
+TG_API const tg_tensor *tg_optim_state(const tg_optim *optim, const char *param_name, const char *slot);
 
 /* Updates the named parameter has received (Adam's t), 0 before its first;
  * negative code if the name is unknown. */
-int64_t tg_optim_param_steps(const tg_optim *optim, const char *param_name);
+TG_API int64_t tg_optim_param_steps(const tg_optim *optim, const char *param_name);
 
 /* Restores a saved state: copies values (the parameter's shape, any dtype)
  * into the slot and records that the parameter has received `steps` >= 1
  * updates, as if this optimizer had made them. Call once per slot. */
-int tg_optim_set_state(tg_optim *optim, const char *param_name, const char *slot,
+TG_API int tg_optim_set_state(tg_optim *optim, const char *param_name, const char *slot,
                        const tg_tensor *values, int64_t steps);
 
 /* ---- gradient clipping ------------------------------------------------------- */
@@ -104,23 +106,23 @@ int tg_optim_set_state(tg_optim *optim, const char *param_name, const char *slot
  * Returns the norm before clipping, or NaN with an error for NULL params, a
  * max_norm that is negative or NaN, or a norm that is not finite (gradients
  * are then left as they are, so the caller can skip the step). */
-double tg_clip_grad_norm(tg_params *params, double max_norm);
+TG_API double tg_clip_grad_norm(tg_params *params, double max_norm);
 
 /* ---- learning-rate schedules: pure functions of the step ------------------- */
 /* Each returns NaN with an error for a negative step or count, or a rate
  * that is not finite. */
 
 /* base_lr gamma^floor(epoch / step_size)   (PyTorch's StepLR) */
-double tg_lr_step(double base_lr, int64_t epoch, int64_t step_size, double gamma);
+TG_API double tg_lr_step(double base_lr, int64_t epoch, int64_t step_size, double gamma);
 
 /* min_lr + (base_lr - min_lr) (1 + cos(pi t / t_max)) / 2 for t <= t_max,
  * min_lr after (PyTorch's CosineAnnealingLR, held at its end instead of
  * rising again). */
-double tg_lr_cosine(double base_lr, double min_lr, int64_t t, int64_t t_max);
+TG_API double tg_lr_cosine(double base_lr, double min_lr, int64_t t, int64_t t_max);
 
 /* base_lr min(1, (t + 1) / warmup_steps): linear warm-up that reaches base_lr
  * at step warmup_steps - 1 and stays there. */
-double tg_lr_warmup(double base_lr, int64_t t, int64_t warmup_steps);
+TG_API double tg_lr_warmup(double base_lr, int64_t t, int64_t warmup_steps);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef TAPEGRAD_RANDOM_H
 #define TAPEGRAD_RANDOM_H
 
+#include <tapegrad/export.h>
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -17,13 +19,13 @@ typedef struct {
     uint64_t s[4];
 } tg_rng;
 
-void tg_rng_seed(tg_rng *rng, uint64_t seed);
-uint64_t tg_rng_next(tg_rng *rng);            /* 64 random bits */
-double tg_rng_uniform(tg_rng *rng);           /* uniform in [0, 1), 53 bits */
-double tg_rng_normal(tg_rng *rng);            /* standard normal (Box-Muller) */
-uint64_t tg_rng_below(tg_rng *rng, uint64_t n); /* uniform in [0, n), unbiased; 0 if n == 0 */
+TG_API void tg_rng_seed(tg_rng *rng, uint64_t seed);
+TG_API uint64_t tg_rng_next(tg_rng *rng);            /* 64 random bits */
+TG_API double tg_rng_uniform(tg_rng *rng);           /* uniform in [0, 1), 53 bits */
+TG_API double tg_rng_normal(tg_rng *rng);            /* standard normal (Box-Muller) */
+TG_API uint64_t tg_rng_below(tg_rng *rng, uint64_t n); /* uniform in [0, n), unbiased; 0 if n == 0 */
 /* Fisher-Yates shuffle of n indices in place. */
-void tg_rng_shuffle(tg_rng *rng, int64_t *items, int64_t n);
+TG_API void tg_rng_shuffle(tg_rng *rng, int64_t *items, int64_t n);
 
 #ifdef __cplusplus
 }

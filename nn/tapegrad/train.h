@@ -11,6 +11,8 @@
 #ifndef TAPEGRAD_TRAIN_H
 #define TAPEGRAD_TRAIN_H
 
+#include <tapegrad/export.h>
+
 #include <signal.h>
 
 #include <tapegrad/data.h>
@@ -37,14 +39,14 @@ typedef void (*tg_batch_callback)(int64_t done, int64_t total, const tg_epoch_st
 /* Runs one epoch of batcher through model and optim. If stop is not NULL
  * and becomes non-zero (e.g. from a SIGINT handler), the epoch ends after
  * the current batch with stats->stopped set. on_batch may be NULL. */
-int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
+TG_API int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
                    const volatile sig_atomic_t *stop, tg_batch_callback on_batch, void *user,
                    tg_epoch_stats *stats);
 
 /* Mean cross-entropy and accuracy of model on data, in batches of
  * batch_size, without recording. If confusion is not NULL it receives the
  * n_classes x n_classes confusion matrix (row = true class), zeroed first. */
-int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
+TG_API int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
                 tg_epoch_stats *stats, int64_t *confusion);
 
 #ifdef __cplusplus

@@ -21,6 +21,8 @@
 #ifndef TAPEGRAD_CATALOGUE_H
 #define TAPEGRAD_CATALOGUE_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/gradcheck.h>
 #include <tapegrad/tensor.h>
 
@@ -146,13 +148,13 @@ typedef struct {
 #define TG_OP_VARIADIC (-1)
 
 /* The row of kind (0 <= kind < TG_OP_COUNT), or NULL with TG_EVALUE. */
-const tg_op_info *tg_op_info_of(tg_op_kind kind);
+TG_API const tg_op_info *tg_op_info_of(tg_op_kind kind);
 /* The kind of the op that recorded t: TG_OP_NONE for a tensor no op
  * recorded (a leaf, a constant, a result that needs no gradient), and for
  * NULL or a dead tensor (error set). */
-tg_op_kind tg_op_kind_of(const tg_tensor *t);
+TG_API tg_op_kind tg_op_kind_of(const tg_tensor *t);
 /* The kind named "tg_sigmoid" (or "sigmoid"); TG_OP_NONE if none is. */
-tg_op_kind tg_op_kind_named(const char *name);
+TG_API tg_op_kind tg_op_kind_named(const char *name);
 
 /* Draws the sample inputs of row: row->sample.n_inputs tape tensors of
  * dtype that require grad, shaped by sample.shapes from sizes m, k in 1..4
@@ -161,7 +163,7 @@ tg_op_kind tg_op_kind_named(const char *name);
  * so a run of calls from one seed is reproducible everywhere. Returns 0, or
  * a negative code: TG_EVALUE for a row without a sample (internal and
  * user-defined kinds). `tg gradcheck` and the second-order tests use it. */
-int tg_op_sample_inputs(const tg_op_info *row, tg_dtype dtype, uint64_t *state,
+TG_API int tg_op_sample_inputs(const tg_op_info *row, tg_dtype dtype, uint64_t *state,
                         tg_tensor **inputs);
 
 #ifdef __cplusplus

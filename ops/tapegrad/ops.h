@@ -15,6 +15,8 @@
 #ifndef TAPEGRAD_OPS_H
 #define TAPEGRAD_OPS_H
 
+#include <tapegrad/export.h>
+
 #include <tapegrad/catalogue.h>
 #include <tapegrad/tensor.h>
 
@@ -23,93 +25,93 @@ extern "C" {
 #endif
 
 /* ---- arithmetic (broadcasting) ---- */
-tg_tensor *tg_add(tg_tensor *a, tg_tensor *b);     /* a + b;  da = g, db = g */
-tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b);     /* a - b;  da = g, db = -g */
-tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b);     /* a * b;  da = g b, db = g a */
-tg_tensor *tg_div(tg_tensor *a, tg_tensor *b);     /* a / b;  da = g / b, db = -g a / b^2 */
-tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b);     /* a^b;    da = g b a^(b-1), db = g a^b ln a
-                                                      (db = 0 where a == 0 and b >= 0) */
-tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b); /* max(a, b); a tie sends g/2 to each */
-tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b); /* min(a, b); a tie sends g/2 to each */
-tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
-                                                   /* cond != 0 ? a : b; no gradient to cond */
+TG_API tg_tensor *tg_add(tg_tensor *a, tg_tensor *b);     /* a + b;  da = g, db = g */
+TG_API tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b);     /* a - b;  da = g, db = -g */
+TG_API tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b);     /* a * b;  da = g b, db = g a */
+TG_API tg_tensor *tg_div(tg_tensor *a, tg_tensor *b);     /* a / b;  da = g / b, db = -g a / b^2 */
+TG_API tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b);     /* a^b;    da = g b a^(b-1), db = g a^b ln a
+                                                             (db = 0 where a == 0 and b >= 0) */
+TG_API tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b); /* max(a, b); a tie sends g/2 to each */
+TG_API tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b); /* min(a, b); a tie sends g/2 to each */
+TG_API tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
+                                                          /* cond != 0 ? a : b; no gradient to cond */
 
 /* ---- with a scalar constant ---- */
-tg_tensor *tg_add_scalar(tg_tensor *x, double c);  /* x + c */
-tg_tensor *tg_mul_scalar(tg_tensor *x, double c);  /* c x */
-tg_tensor *tg_pow_scalar(tg_tensor *x, double p);  /* x^p;  dx = g p x^(p-1) */
+TG_API tg_tensor *tg_add_scalar(tg_tensor *x, double c);  /* x + c */
+TG_API tg_tensor *tg_mul_scalar(tg_tensor *x, double c);  /* c x */
+TG_API tg_tensor *tg_pow_scalar(tg_tensor *x, double p);  /* x^p;  dx = g p x^(p-1) */
 
 /* ---- elementwise functions ---- */
-tg_tensor *tg_neg(tg_tensor *x);                   /* -x */
-tg_tensor *tg_exp(tg_tensor *x);                   /* e^x;        dx = g e^x */
-tg_tensor *tg_log(tg_tensor *x);                   /* ln x;       dx = g / x */
-tg_tensor *tg_sqrt(tg_tensor *x);                  /* sqrt x;     dx = g / (2 sqrt x) */
-tg_tensor *tg_abs(tg_tensor *x);                   /* |x|;        dx = g sign(x), 0 at x = 0 */
-tg_tensor *tg_sigmoid(tg_tensor *x);               /* s = 1 / (1 + e^-x) = e^x / (e^x + 1);
-                                                      dx = g s (1 - s); no overflow for any x */
-tg_tensor *tg_tanh(tg_tensor *x);                  /* t = tanh x = 2 sigmoid(2x) - 1;
-                                                      dx = g (1 - t^2) */
-tg_tensor *tg_sin(tg_tensor *x);                   /* sin x (radians); dx = g cos x */
-tg_tensor *tg_cos(tg_tensor *x);                   /* cos x (radians); dx = -g sin x */
-tg_tensor *tg_relu(tg_tensor *x);                  /* max(0, x);  dx = g [x > 0] (0 at x = 0) */
-tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
-                                                   /* x >= 0 ? x : slope x (the notes'
-                                                      max(0.01x, x) for slope 0.01 < 1);
-                                                      dx = g (x > 0 ? 1 : slope) */
-tg_tensor *tg_heaviside(tg_tensor *x);             /* 1 if x >= 0 else 0 (unlike torch.heaviside,
-                                                      no second argument: the value at 0 is 1);
-                                                      dx = 0 everywhere (by convention also at
-                                                      the jump), so nothing learns through it */
-tg_tensor *tg_step(tg_tensor *x);                  /* the notes' name for tg_heaviside: the same op */
-tg_tensor *tg_identity(tg_tensor *x);              /* f(x) = x, a copy; dx = g */
-tg_tensor *tg_linear(tg_tensor *x);                /* the notes' "linear" activation: tg_identity
-                                                      (not a dense layer; see tg_model_add_dense) */
+TG_API tg_tensor *tg_neg(tg_tensor *x);                   /* -x */
+TG_API tg_tensor *tg_exp(tg_tensor *x);                   /* e^x;        dx = g e^x */
+TG_API tg_tensor *tg_log(tg_tensor *x);                   /* ln x;       dx = g / x */
+TG_API tg_tensor *tg_sqrt(tg_tensor *x);                  /* sqrt x;     dx = g / (2 sqrt x) */
+TG_API tg_tensor *tg_abs(tg_tensor *x);                   /* |x|;        dx = g sign(x), 0 at x = 0 */
+TG_API tg_tensor *tg_sigmoid(tg_tensor *x);               /* s = 1 / (1 + e^-x) = e^x / (e^x + 1);
+                                                             dx = g s (1 - s); no overflow for any x */
+TG_API tg_tensor *tg_tanh(tg_tensor *x);                  /* t = tanh x = 2 sigmoid(2x) - 1;
+                                                             dx = g (1 - t^2) */
+TG_API tg_tensor *tg_sin(tg_tensor *x);                   /* sin x (radians); dx = g cos x */
+TG_API tg_tensor *tg_cos(tg_tensor *x);                   /* cos x (radians); dx = -g sin x */
+TG_API tg_tensor *tg_relu(tg_tensor *x);                  /* max(0, x);  dx = g [x > 0] (0 at x = 0) */
+TG_API tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
+                                                          /* x >= 0 ? x : slope x (the notes'
+                                                             max(0.01x, x) for slope 0.01 < 1);
+                                                             dx = g (x > 0 ? 1 : slope) */
+TG_API tg_tensor *tg_heaviside(tg_tensor *x);             /* 1 if x >= 0 else 0 (unlike torch.heaviside,
+                                                             no second argument: the value at 0 is 1);
+                                                             dx = 0 everywhere (by convention also at
+                                                             the jump), so nothing learns through it */
+TG_API tg_tensor *tg_step(tg_tensor *x);                  /* the notes' name for tg_heaviside: the same op */
+TG_API tg_tensor *tg_identity(tg_tensor *x);              /* f(x) = x, a copy; dx = g */
+TG_API tg_tensor *tg_linear(tg_tensor *x);                /* the notes' "linear" activation: tg_identity
+                                                             (not a dense layer; see tg_model_add_dense) */
 
 /* ---- along an axis (negative axes count from the end) ---- */
-tg_tensor *tg_softmax(tg_tensor *x, int axis);     /* y_i = e^{x_i} / sum_j e^{x_j}, computed
-                                                      from x - max(x); dx = y (g - sum(g y)) */
-tg_tensor *tg_log_softmax(tg_tensor *x, int axis); /* y_i = x_i - log sum_j e^{x_j}, stable;
-                                                      dx = g - softmax(x) sum(g) */
+TG_API tg_tensor *tg_softmax(tg_tensor *x, int axis);     /* y_i = e^{x_i} / sum_j e^{x_j}, computed
+                                                             from x - max(x); dx = y (g - sum(g y)) */
+TG_API tg_tensor *tg_log_softmax(tg_tensor *x, int axis); /* y_i = x_i - log sum_j e^{x_j}, stable;
+                                                             dx = g - softmax(x) sum(g) */
 
 /* ---- threads ----
  * Elementwise ops on large tensors (see docs/ops.md, "Threads") split their
  * elements across this many threads; each element is computed alone, so
  * results do not depend on the count. Default: OMP_NUM_THREADS if set, else
  * the number of online CPUs. BLAS (matmul) keeps its own threads. */
-int tg_set_num_threads(int n);                     /* n >= 1, else TG_EVALUE */
-int tg_get_num_threads(void);
+TG_API int tg_set_num_threads(int n);                     /* n >= 1, else TG_EVALUE */
+TG_API int tg_get_num_threads(void);
 
 /* ---- reductions ---- */
-tg_tensor *tg_sum(tg_tensor *x);                   /* sum of all elements, 0-d */
-tg_tensor *tg_mean(tg_tensor *x);                  /* sum / numel, 0-d */
-tg_tensor *tg_max(tg_tensor *x);                   /* largest element; g goes to the first
-                                                      maximal element */
-tg_tensor *tg_min(tg_tensor *x);                   /* smallest element; likewise */
-tg_tensor *tg_sum_axis(tg_tensor *x, int axis, bool keepdim);
-tg_tensor *tg_mean_axis(tg_tensor *x, int axis, bool keepdim);
-tg_tensor *tg_max_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first maximum */
-tg_tensor *tg_min_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first minimum */
+TG_API tg_tensor *tg_sum(tg_tensor *x);                   /* sum of all elements, 0-d */
+TG_API tg_tensor *tg_mean(tg_tensor *x);                  /* sum / numel, 0-d */
+TG_API tg_tensor *tg_max(tg_tensor *x);                   /* largest element; g goes to the first
+                                                             maximal element */
+TG_API tg_tensor *tg_min(tg_tensor *x);                   /* smallest element; likewise */
+TG_API tg_tensor *tg_sum_axis(tg_tensor *x, int axis, bool keepdim);
+TG_API tg_tensor *tg_mean_axis(tg_tensor *x, int axis, bool keepdim);
+TG_API tg_tensor *tg_max_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first maximum */
+TG_API tg_tensor *tg_min_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first minimum */
 
 /* ---- linear algebra ---- */
 /* Matrix product through CBLAS gemm. [m,k]@[k,n] -> [m,n]; a 1-d left operand
  * is a row vector and a 1-d right operand a column vector, and the added axis
  * is dropped from the result ([m,k]@[k] -> [m]); leading axes are batch axes
  * and broadcast ([b,m,k]@[k,n] -> [b,m,n]). da = g b^T, db = a^T g. */
-tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
 /* op(a) @ op(b) for tensors of at least 2 dims, where op transposes the last
  * two axes when the flag is set; no transposed copy is made. */
-tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b);
-tg_tensor *tg_transpose(tg_tensor *x);             /* swaps the last two axes (each matrix of a
-                                                      batch); 0-d and 1-d come back unchanged */
+TG_API tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b);
+TG_API tg_tensor *tg_transpose(tg_tensor *x);             /* swaps the last two axes (each matrix of a
+                                                             batch); 0-d and 1-d come back unchanged */
 
 /* ---- shape and type ---- */
-tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape);
-                                                   /* same data, new shape; one axis may be -1 */
-tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape);
-                                                   /* copies x stretched to shape; dx sums back */
-tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape);
-                                                   /* sums x down to a shape it broadcasts from */
-tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);  /* converts values; dx = g cast back */
+TG_API tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape);
+                                                          /* same data, new shape; one axis may be -1 */
+TG_API tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape);
+                                                          /* copies x stretched to shape; dx sums back */
+TG_API tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape);
+                                                          /* sums x down to a shape it broadcasts from */
+TG_API tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);  /* converts values; dx = g cast back */
 
 #ifdef __cplusplus
 }
