@@ -111,7 +111,7 @@ static int add_into(tg_tensor **slot, tg_tensor *g)
 {
     tg_tensor *sum = add_same_shape(*slot, g);
     if (!sum)
-        return tg_last_error_code();
+        return tg__latest_code();
     *slot = sum;
     return TG_OK;
 }
@@ -154,7 +154,7 @@ static int deliver(tg_tensor *leaf, tg_tensor *g)
         return sum_into(&leaf->grad, g);
     tg_tensor *buf = tg__persistent_grad(leaf);
     if (!buf)
-        return tg_last_error_code();
+        return tg__latest_code();
     add_in_place(buf, g);
     return TG_OK;
 }
@@ -200,12 +200,12 @@ static int run_hooks(const sweep *sw, tg_tensor *t, tg_tensor **g)
 {
     char who[160], from[200];
     for (const tg_hook *h = t->hooks; h; h = h->next) {
-        tg_clear_error(); /* so that a hook failing silently is not blamed on an old message */
+        uint64_t mark = tg_error_mark(); /* did the hook report its failure? */
         tg_tensor *r = h->fn(t, *g, h->ud);
-        if (!r && tg_last_error_code() == TG_OK)
+        if (!r && !tg__failed_since(mark))
             tg__fail(TG_ESTATE, "%s: a hook of %s returned NULL without setting an error",
                      sw->fn, describe(t, who, sizeof who));
-        int rc = !r ? tg_last_error_code()
+        int rc = !r ? tg__latest_code()
                  : tg__valid(r) ? TG_OK
                  : tg__invalid(sw->fn, r, "the tensor a hook returned");
         if (rc == 0 && (!tg__same_shape(t, r) || t->dtype != r->dtype)) {
@@ -358,7 +358,7 @@ static int seed_outputs(const sweep *sw, tg_tensor *const *outs, tg_tensor *cons
         if (!(outs[k]->flags & TG_REQUIRES_GRAD))
             continue;
         tg_tensor *seed = seeds && seeds[k] ? seeds[k] : ones_like(sw->fn, outs[k]);
-        int rc = seed ? accumulate(sw, outs[k], seed, "the seed") : tg_last_error_code();
+        int rc = seed ? accumulate(sw, outs[k], seed, "the seed") : tg__latest_code();
         if (rc < 0)
             return rc;
     }
@@ -408,8 +408,6 @@ int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
         return rc;
     rc = run_sweep(&sw, &out, &seed, 1);
     sweeping = false;
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }
 
@@ -448,7 +446,7 @@ static int collect_results(const sweep *sw, tg_tensor *const *inputs, int n_in,
             rc = run_hooks(sw, x, &x->pending);
         grads_out[i] = x->pending ? x->pending : rc == 0 ? tg__zeros_like(x) : NULL;
         if (!grads_out[i] && rc == 0)
-            rc = tg_last_error_code();
+            rc = tg__latest_code();
     }
     for (int i = 0; i < n_in; i++) {
         inputs[i]->pending = NULL;
@@ -480,8 +478,6 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
         tg__sweep_depth--;
     tg__grad_mode_restore(saved_mode);
     sweeping = false;
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }
 

@@ -1,11 +1,26 @@
-/* error.c -- the thread-local error message and the argument checks. */
+/*
+ * error.c -- the thread-local error state and the argument checks.
+ *
+ * The state is sticky: the first failure since the last tg_clear_error (or
+ * tg_tape_reset) keeps its code and message, and neither a later failure nor
+ * a success touches them. A nested expression therefore reports its root
+ * cause whatever order C evaluates the arguments in: a sibling that succeeds
+ * after the failing one clears nothing, and the NULL that the failure handed
+ * up never replaces its message. The value each call returns is its own, so
+ * the library also keeps the code of the latest failure (what a NULL
+ * argument is taken to come from) and counts failures, so that it can tell
+ * whether a user callback reported the failure it returned.
+ */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
 static _Thread_local char error_message[512];
-static _Thread_local int error_code;
+static _Thread_local int error_code;       /* the first failure's; TG_OK: none pending */
+static _Thread_local int latest_code;      /* the latest failure's since the clear */
+static _Thread_local uint64_t failures;    /* every failure on this thread, never reset */
+static _Thread_local uint64_t message_mark; /* failures when the pending message was set */
 
 const char *tg_last_error(void) { return error_message; }
 int tg_last_error_code(void) { return error_code; }
@@ -14,12 +29,26 @@ void tg_clear_error(void)
 {
     error_message[0] = '\0';
     error_code = TG_OK;
+    latest_code = TG_OK;
 }
+
+int tg__latest_code(void) { return latest_code; }
+
+uint64_t tg_error_mark(void) { return failures; }
+
+bool tg__failed_since(uint64_t mark) { return failures != mark; }
 
 static int set_error(int code, const char *fmt, va_list ap)
 {
+    if (code >= 0)
+        code = TG_ESTATE; /* a failure is negative, else the NULL rule would return success */
+    failures++;
+    latest_code = code;
+    if (error_code != TG_OK)
+        return code; /* the first failure stands */
     vsnprintf(error_message, sizeof error_message, fmt, ap);
     error_code = code;
+    message_mark = failures;
     return code;
 }
 
@@ -27,36 +56,55 @@ int tg__fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_error(code, fmt, ap);
+    code = set_error(code, fmt, ap);
     va_end(ap);
     return code;
 }
 
-/* The same for user callbacks (tapegrad/function.h). */
+/* The same for code built on tapegrad (tapegrad/function.h). */
 int tg_set_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_error(code, fmt, ap);
+    code = set_error(code, fmt, ap);
     va_end(ap);
     return code;
 }
 
-/* Successful public calls clear the message so that a later NULL argument is
- * not blamed on an unrelated, already handled failure. */
-void tg__clear_on_success(void)
+const char *tg__message_since(uint64_t mark)
 {
-    if (error_code != TG_OK)
-        tg_clear_error();
+    return error_code != TG_OK && message_mark > mark ? error_message : NULL;
 }
+
+int tg_amend_error(uint64_t mark, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!tg__message_since(mark)) {
+        code = set_error(code, fmt, ap);
+        va_end(ap);
+        return code;
+    }
+    char text[sizeof error_message]; /* the arguments may quote the message */
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    memcpy(error_message, text, sizeof text);
+    error_code = latest_code = code < 0 ? code : TG_ESTATE;
+    return error_code;
+}
+
+/* Successes clear nothing; nn still calls this until it moves onto the
+ * public API (issue 9), and the definition goes with its last call. */
+void tg__clear_on_success(void) {}
 
 int tg__invalid(const char *fn, const tg_tensor *t, const char *what)
 {
-    if (t == NULL) {
-        if (error_code != TG_OK)
-            return error_code; /* NULL produced by the pending failure */
-        return tg__fail(TG_ENULL, "%s: %s is NULL", fn, what);
+    if (t == NULL && error_code != TG_OK) {
+        failures++;
+        return latest_code; /* most likely the NULL the latest failure returned */
     }
+    if (t == NULL)
+        return tg__fail(TG_ENULL, "%s: %s is NULL", fn, what);
     if (t->magic != TG_MAGIC)
         return tg__fail(TG_ESTALE, "%s: %s is not a live tensor (freed or never created)", fn,
                         what);
@@ -65,7 +113,6 @@ int tg__invalid(const char *fn, const tg_tensor *t, const char *what)
                     "tensors die at tg_tape_reset",
                     fn, what);
 }
-
 int tg__check_failed(const char *fn, const tg_tensor *t, int argno)
 {
     char what[32];

@@ -11,14 +11,20 @@
 
 #include "internal.h"
 
-/* Puts "<name> (<where>): <what>: " before the pending message. */
-static int prefix_error(int code, const char *name, const char *where, const char *what)
+/* Puts "<name> (<where>): <what>: " before the message of the failure the
+ * callback reported since mark. One that failed silently gets a message of
+ * its own; one whose message lost to an older pending error keeps that. */
+static int prefix_error(uint64_t mark, int code, const char *name, const char *where,
+                        const char *what)
 {
-    char cause[512];
-    snprintf(cause, sizeof cause, "%s", tg_last_error());
-    if (!cause[0])
-        snprintf(cause, sizeof cause, "no message (code %d)", code);
-    return tg__fail(code < 0 ? code : TG_ESTATE, "%s (%s): %s: %s", name, where, what, cause);
+    const char *cause = tg__message_since(mark);
+    char none[64];
+    if (!cause) {
+        snprintf(none, sizeof none, "returned %d without setting an error", code);
+        cause = none;
+    }
+    return tg_amend_error(mark, code < 0 ? code : TG_ESTATE, "%s (%s): %s: %s", name, where,
+                           what, cause);
 }
 
 static int function_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
@@ -26,13 +32,13 @@ static int function_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     const tg_function *fn = out->attr.user.fn;
     char where[48];
     snprintf(where, sizeof where, "tape #%lld", (long long)out->tape_pos);
-    tg_clear_error(); /* so that a callback failing silently is not blamed on an old message */
+    uint64_t mark = tg_error_mark();
     int rc = fn->backward(out, g, out->in, grad_in, out->attr.user.ud);
     if (rc != 0)
-        return prefix_error(rc, fn->name, where, "backward failed");
+        return prefix_error(mark, rc, fn->name, where, "backward failed");
     for (int i = 0; i < fn->n_inputs; i++)
         if (grad_in[i] && (rc = tg__check(fn->name, grad_in[i], i + 1)) < 0)
-            return prefix_error(rc, fn->name, where, "backward returned a bad gradient");
+            return prefix_error(mark, rc, fn->name, where, "backward returned a bad gradient");
     return TG_OK;
 }
 
@@ -79,16 +85,19 @@ static tg_tensor *own_result(const tg_function *fn, tg_tensor *r, tg_tensor *con
 
 static tg_tensor *run_forward(const tg_function *fn, tg_tensor *const *inputs, void *ud)
 {
-    tg_clear_error();
+    uint64_t mark = tg_error_mark();
     tg_no_grad_begin(); /* the result is one node, not the ops inside forward */
     tg_tensor *r = fn->forward(inputs, ud);
     tg_no_grad_end();
     if (!r) {
-        prefix_error(tg_last_error_code(), fn->name, "forward", "failed");
+        if (tg__failed_since(mark))
+            prefix_error(mark, tg__latest_code(), fn->name, "forward", "failed");
+        else
+            tg__fail(TG_ESTATE, "%s (forward): returned NULL without setting an error", fn->name);
         return NULL;
     }
     if (tg__check(fn->name, r, 0) < 0) {
-        prefix_error(tg_last_error_code(), fn->name, "forward", "bad result");
+        prefix_error(mark, tg__latest_code(), fn->name, "forward", "bad result");
         return NULL;
     }
     return own_result(fn, r, inputs);
@@ -106,8 +115,5 @@ tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud)
     op->info.name = fn->name;
     r->attr.user.fn = fn;
     r->attr.user.ud = ud;
-    r = tg__record(r, op, fn->n_inputs, inputs);
-    if (r)
-        tg__clear_on_success();
-    return r;
+    return tg__record(r, op, fn->n_inputs, inputs);
 }

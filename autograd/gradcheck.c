@@ -45,12 +45,13 @@ static int validate(const char *fn, const check *c)
 
 static int evaluate(const check *c, tg_tensor **y)
 {
+    uint64_t mark = tg_error_mark();
     *y = c->f(c->inputs, c->ctx);
     if (*y)
         return tg__check("tg_gradcheck", *y, 0);
-    if (tg_last_error_code() == TG_OK)
-        tg__fail(TG_ESTATE, "tg_gradcheck: f returned NULL without setting an error");
-    return tg_last_error_code();
+    if (!tg__failed_since(mark))
+        return tg__fail(TG_ESTATE, "tg_gradcheck: f returned NULL without setting an error");
+    return tg__latest_code();
 }
 
 /* Row j of the analytic Jacobian: d y_j / d every input element, written to
@@ -66,7 +67,7 @@ static int analytic_row(const check *c, tg_tensor *y, int64_t j, double *row)
     }
     tg_tensor *seed = tg__zeros_like(y);
     if (!seed)
-        return tg_last_error_code();
+        return tg__latest_code();
     tg__store(seed, j, 1.0);
     for (int k = 0; k < c->n; k++)
         tg_zero_grad(c->inputs[k]);
@@ -175,8 +176,6 @@ int tg_gradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
     tg__free(jac, bytes);
     for (int k = 0; k < n_inputs; k++)
         tg_zero_grad(inputs[k]);
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }
 
@@ -229,15 +228,13 @@ static int second_order_check(const check *c, tg_tensor *const *with_seed, int w
 {
     input_gradient_fn s = {c->f, c->ctx, c->n, which};
     tg_gradcheck_result r;
+    uint64_t mark = tg_error_mark();
     int rc = tg_gradcheck(input_gradient, &s, c->n + 1, with_seed, &c->opts, &r);
     merge(total, &r);
-    if (rc == TG_EMISMATCH) {
-        char cause[512];
-        const char *msg = tg_last_error(), *skip = "tg_gradcheck: ";
-        snprintf(cause, sizeof cause, "%s",
-                 strncmp(msg, skip, strlen(skip)) == 0 ? msg + strlen(skip) : msg);
-        tg__fail(rc, "tg_gradgradcheck: gradient of input %d, %s", which, cause);
-    }
+    const char *msg = tg__message_since(mark), *skip = "tg_gradcheck: ";
+    if (rc == TG_EMISMATCH && msg)
+        tg_amend_error(mark, rc, "tg_gradgradcheck: gradient of input %d, %s", which,
+                       strncmp(msg, skip, strlen(skip)) == 0 ? msg + strlen(skip) : msg);
     return rc;
 }
 
@@ -251,7 +248,7 @@ int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
     int rc = validate("tg_gradgradcheck", &c);
     tg_tensor *y = NULL, *v = NULL;
     if (rc == 0 && (rc = evaluate(&c, &y)) == 0 && !(v = make_seed(y)))
-        rc = tg_last_error_code();
+        rc = tg__latest_code();
     if (rc < 0)
         return rc;
     if (opts)
@@ -266,7 +263,5 @@ int tg_gradgradcheck(tg_fn f, void *ctx, int n_inputs, tg_tensor *const *inputs,
         if (inputs[i]->flags & TG_REQUIRES_GRAD)
             rc = second_order_check(&c, with_seed, i, r);
     tg__free(with_seed, bytes);
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }

@@ -21,7 +21,6 @@ int tg_register_hook(tg_tensor *t, tg_hook_fn fn, void *ud)
     while (*tail)
         tail = &(*tail)->next;
     *tail = h;
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -54,8 +53,5 @@ tg_tensor *tg_detach(tg_tensor *t)
 {
     if (tg__check("tg_detach", t, 1) < 0)
         return NULL;
-    tg_tensor *d = tg__tape_view("tg_detach", t, t->ndim, t->shape);
-    if (d)
-        tg__clear_on_success();
-    return d;
+    return tg__tape_view("tg_detach", t, t->ndim, t->shape);
 }

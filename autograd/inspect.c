@@ -136,7 +136,5 @@ int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out)
         rc = keep_needed(node, grads);
     for (int k = 0; k < node->n_inputs; k++)
         grads_out[k] = rc == 0 ? grads[k] : NULL;
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }

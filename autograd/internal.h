@@ -108,6 +108,8 @@ struct tg_tensor {
 #endif
 
 /* ---- errors ---- */
+/* Records a failure and returns code. The message and code are set only
+ * when no error is pending: the first failure stands (error.c). */
 int tg__fail(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -126,7 +128,9 @@ static inline bool tg__valid(const tg_tensor *t)
 }
 
 /* Sets the error for a tensor that is not valid, named by what ("argument
- * 2", "inputs[0]"), keeping a pending error for NULL, and returns its code. */
+ * 2", "inputs[0]"), and returns its code. A NULL while an error is pending
+ * is taken as that failure's product: the message stays and the latest
+ * failure's code is returned. */
 int tg__invalid(const char *fn, const tg_tensor *t, const char *what);
 int tg__check_failed(const char *fn, const tg_tensor *t, int argno);
 
@@ -143,7 +147,18 @@ static inline int tg__check_same_dtype(const char *fn, const tg_tensor *a, const
     return a->dtype == b->dtype ? TG_OK : tg__dtypes_differ(fn, a, b);
 }
 int tg__normalize_axis(const char *fn, const tg_tensor *t, int axis, int *out);
+/* A no-op kept for nn's remaining calls until it moves onto the public API. */
 void tg__clear_on_success(void);
+/* The code of this thread's latest failure since the error was cleared
+ * (TG_OK if none): what a function returns for a failure it just saw, since
+ * tg_last_error_code() keeps the first one's. */
+int tg__latest_code(void);
+/* Whether a failure was reported since tg_error_mark() returned mark (by a
+ * user callback: tg_set_error, or a tapegrad call that failed), even while
+ * an older error keeps the message. */
+bool tg__failed_since(uint64_t mark);
+/* The pending message if a failure since mark set it, else NULL. */
+const char *tg__message_since(uint64_t mark);
 
 /* ---- memory ---- */
 void *tg__alloc(size_t size);

@@ -361,6 +361,7 @@ static void arena_mirror(arena *a, const arena *model)
 
 void tg_tape_reset(void)
 {
+    tg_clear_error(); /* a failure's message is about this graph: it goes with it */
     tape *tp = thread_tape;
     if (!tp)
         return;
@@ -373,6 +374,7 @@ void tg_tape_reset(void)
 
 void tg_tape_destroy(void)
 {
+    tg_clear_error();
     tape *tp = thread_tape;
     if (!tp)
         return;

@@ -23,8 +23,6 @@ static tg_tensor *finish(tg_tensor *t, bool requires_grad)
 {
     if (t && requires_grad)
         t->flags |= TG_REQUIRES_GRAD;
-    if (t)
-        tg__clear_on_success();
     return t;
 }
 
@@ -195,22 +193,40 @@ static int check_index(const char *fn, const tg_tensor *t, int64_t i)
     return TG_OK;
 }
 
-double tg_item(const tg_tensor *t)
+static int check_item(const char *fn, const tg_tensor *t)
 {
-    if (tg__check("tg_item", t, 1) < 0)
-        return NAN;
-    if (t->numel != 1) {
-        char dims[96];
-        tg__fail(TG_ESHAPE, "tg_item: tensor of shape %s has %lld elements, not 1",
-                 tg__dims_str(t->ndim, t->shape, dims, sizeof dims), (long long)t->numel);
-        return NAN;
-    }
-    return tg__load(t, 0);
+    int rc = tg__check(fn, t, 1);
+    if (rc < 0 || t->numel == 1)
+        return rc;
+    char dims[96];
+    return tg__fail(TG_ESHAPE, "%s: tensor of shape %s has %lld elements, not 1", fn,
+                    tg__dims_str(t->ndim, t->shape, dims, sizeof dims), (long long)t->numel);
 }
+
+double tg_item(const tg_tensor *t) { return check_item("tg_item", t) < 0 ? NAN : tg__load(t, 0); }
 
 double tg_get(const tg_tensor *t, int64_t i)
 {
     return check_index("tg_get", t, i) < 0 ? NAN : tg__load(t, i);
+}
+
+/* The checked forms: a tensor may hold NaN, so only the code tells. */
+int tg_item_ex(const tg_tensor *t, double *out)
+{
+    if (!out)
+        return tg__fail(TG_ENULL, "tg_item_ex: argument 2 (out) is NULL");
+    int rc = check_item("tg_item_ex", t);
+    *out = rc < 0 ? NAN : tg__load(t, 0);
+    return rc;
+}
+
+int tg_get_ex(const tg_tensor *t, int64_t i, double *out)
+{
+    if (!out)
+        return tg__fail(TG_ENULL, "tg_get_ex: argument 3 (out) is NULL");
+    int rc = check_index("tg_get_ex", t, i);
+    *out = rc < 0 ? NAN : tg__load(t, i);
+    return rc;
 }
 
 int tg_set(tg_tensor *t, int64_t i, double v)

@@ -30,7 +30,7 @@ static int abs_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *sign = tg__constant_unary(out->op->info.name, out->in[0], (tg_attr){0}, sign_kernel);
     grad_in[0] = tg_mul(g, sign);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_abs, tg_abs(in[0]))

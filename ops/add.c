@@ -25,7 +25,7 @@ static int add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
             continue;
         grad_in[k] = tg__unbroadcast(g, out->in[k]);
         if (!grad_in[k])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }

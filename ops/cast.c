@@ -24,7 +24,7 @@ static void convert(tg_tensor *y, const tg_tensor *x)
 static int cast_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_cast(g, (tg_dtype)out->in[0]->dtype);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_cast, tg_cast(in[0], TG_F64))
@@ -44,8 +44,5 @@ tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype)
     if (!y)
         return NULL;
     convert(y, x);
-    y = tg__record(y, &tg__op_cast, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, &tg__op_cast, 1, &x);
 }

@@ -116,7 +116,7 @@ int tg_op_sample_inputs(const tg_op_info *row, tg_dtype dtype, uint64_t *state,
     for (int k = 0; k < sm->n_inputs; k++) {
         inputs[k] = tg_tensor_new(dtype, s[k].ndim, s[k].d, NULL, true);
         if (!inputs[k])
-            return tg_last_error_code();
+            return tg__latest_code();
         if (sm->distinct)
             fill_distinct(inputs[k], state);
         for (int64_t i = 0; !sm->distinct && i < inputs[k]->numel; i++)

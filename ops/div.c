@@ -25,12 +25,12 @@ static int div_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     if (a->flags & TG_REQUIRES_GRAD) {
         grad_in[0] = tg__unbroadcast(g_over_b, a);
         if (!grad_in[0])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     if (b->flags & TG_REQUIRES_GRAD) {
         grad_in[1] = tg__unbroadcast(tg_neg(tg_mul(g_over_b, out)), b);
         if (!grad_in[1])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }

@@ -135,10 +135,7 @@ tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_ker
     if (!out)
         return NULL;
     tg_tensor *in[2] = {a, b};
-    out = tg__record(out, op, 2, in);
-    if (out)
-        tg__clear_on_success();
-    return out;
+    return tg__record(out, op, 2, in);
 }
 
 tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
@@ -159,10 +156,7 @@ tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kerne
     tg_tensor *y = tg__constant_unary(op->info.name, x, attr, kernel);
     if (!y)
         return NULL;
-    y = tg__record(y, op, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, op, 1, &x);
 }
 
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x)

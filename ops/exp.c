@@ -19,7 +19,7 @@ static void exp_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int exp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_mul(g, out);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_exp, tg_exp(in[0]))

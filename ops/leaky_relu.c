@@ -33,7 +33,7 @@ static int leaky_relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     tg_tensor *local_slope =
         tg__constant_unary(out->op->info.name, out->in[0], out->attr, local_slope_kernel);
     grad_in[0] = tg_mul(g, local_slope);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_leaky_relu, tg_leaky_relu(in[0], 0.1))

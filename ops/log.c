@@ -21,7 +21,7 @@ static void log_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int log_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_div(g, out->in[0]);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_log, tg_log(in[0]))

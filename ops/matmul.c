@@ -207,10 +207,7 @@ static tg_tensor *matmul(const tg_op *op, tg_tensor *a, tg_tensor *b, bool trans
     c->attr.i.flag_b = trans_b;
     matmul_kernel(&plan, c, a, b);
     tg_tensor *in[2] = {a, b};
-    c = tg__record(c, op, 2, in);
-    if (c)
-        tg__clear_on_success();
-    return c;
+    return tg__record(c, op, 2, in);
 }
 
 /* t as a stack of matrices: a vector becomes a [1,k] row on the left of the
@@ -256,14 +253,14 @@ static int matmul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
                                 : tg_matmul_t(g2, b2, false, !trans_b);
         grad_in[0] = fit_operand(da, a2, a);
         if (!grad_in[0])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     if (b->flags & TG_REQUIRES_GRAD) {
         tg_tensor *db = trans_b ? tg_matmul_t(g2, a2, true, trans_a)
                                 : tg_matmul_t(a2, g2, !trans_a, false);
         grad_in[1] = fit_operand(db, b2, b);
         if (!grad_in[1])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }

@@ -62,7 +62,7 @@ static int minmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, bo
             continue;
         grad_in[k] = winner_grad(out, g, k, larger_wins);
         if (!grad_in[k])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }

@@ -19,7 +19,7 @@ static int neg_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
     grad_in[0] = tg_neg(g);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_neg, tg_neg(in[0]))

@@ -73,12 +73,12 @@ static int pow_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     if (out->in[0]->flags & TG_REQUIRES_GRAD) {
         grad_in[0] = base_grad(out, g);
         if (!grad_in[0])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     if (out->in[1]->flags & TG_REQUIRES_GRAD) {
         grad_in[1] = exponent_grad(out, g);
         if (!grad_in[1])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }
@@ -109,7 +109,7 @@ static int pow_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     if (p == 0)
         return TG_OK; /* x^0 is constant */
     grad_in[0] = tg_mul(g, tg_mul_scalar(tg_pow_scalar(out->in[0], p - 1), p));
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_pow_scalar, tg_pow_scalar(in[0], 2.5))

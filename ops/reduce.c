@@ -42,10 +42,7 @@ static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool mean)
     if (!y)
         return NULL;
     sum_kernel(y, x, mean);
-    y = tg__record(y, op, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, op, 1, &x);
 }
 
 /* g spread back over the elements of x that were summed into it. */
@@ -58,7 +55,7 @@ static tg_tensor *spread(tg_tensor *out, tg_tensor *g)
 static int sum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = spread(out, g);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 static int mean_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
@@ -67,7 +64,7 @@ static int mean_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     tg__reduction_split(out->in[0], out, &outer, &n, &inner);
     /* scaling g before spreading it touches fewer elements */
     grad_in[0] = spread(out, tg_mul_scalar(g, 1.0 / (double)n));
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_sum, tg_sum(in[0]))

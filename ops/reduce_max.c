@@ -75,9 +75,9 @@ static int extreme_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *mask = onehot(out);
     if (!mask)
-        return tg_last_error_code();
+        return tg__latest_code();
     grad_in[0] = tg_mul(tg__keepdim_grad(g, out), mask);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 static int check_not_empty(const char *fn, const tg_tensor *x, const tg_tensor *y)
@@ -105,10 +105,7 @@ static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool want_
         return NULL;
     extreme_kernel(y, where, x, want_max);
     tg_tensor *in[2] = {x, where};
-    y = tg__record(y, op, 2, in);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, op, 2, in);
 }
 
 TG_SAMPLE_FN(sample_max, tg_max(in[0]))

@@ -46,7 +46,7 @@ static int relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
             tg__constant_unary(out->op->info.name, out->in[0], (tg_attr){0}, positive_kernel);
         grad_in[0] = tg_mul(g, positive);
     }
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_relu, tg_relu(in[0]))

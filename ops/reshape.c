@@ -15,7 +15,7 @@
 static int reshape_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_reshape(g, out->in[0]->ndim, out->in[0]->shape);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_reshape, tg_reshape(in[0], 1, (int64_t[]){-1}))
@@ -85,9 +85,5 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape)
     if (tg__check(tg__op_reshape.info.name, x, 1) < 0 || resolve_shape(x, ndim, shape, resolved) < 0)
         return NULL;
     tg_tensor *y = tg__tape_view(tg__op_reshape.info.name, x, ndim, resolved);
-    if (y)
-        y = tg__record(y, &tg__op_reshape, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return y ? tg__record(y, &tg__op_reshape, 1, &x) : NULL;
 }

@@ -50,7 +50,7 @@ static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int mul_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_mul_scalar(g, out->attr.f);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_mul_scalar, tg_mul_scalar(in[0], -1.5))

@@ -41,7 +41,7 @@ static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         tg_tensor *ds = tg_sub(out, tg_mul(out, out));
         grad_in[0] = tg_mul(g, ds);
     }
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_sigmoid, tg_sigmoid(in[0]))

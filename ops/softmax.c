@@ -49,14 +49,14 @@ static int softmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *gy_sum = tg_sum_axis(tg_mul(g, out), out->attr.i.axis, true);
     grad_in[0] = tg_mul(out, tg_sub(g, gy_sum));
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 static int log_softmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *g_sum = tg_sum_axis(g, out->attr.i.axis, true);
     grad_in[0] = tg_sub(g, tg_mul(tg_exp(out), g_sum));
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_softmax, tg_softmax(in[0], -1))

@@ -20,7 +20,7 @@ static void sqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int sqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_div(g, tg_mul_scalar(out, 2));
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_sqrt, tg_sqrt(in[0]))

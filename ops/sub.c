@@ -20,11 +20,11 @@ static int sub_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg__unbroadcast(g, out->in[0]);
     if (!grad_in[0])
-        return tg_last_error_code();
+        return tg__latest_code();
     if (out->in[1]->flags & TG_REQUIRES_GRAD) {
         grad_in[1] = tg__unbroadcast(tg_neg(g), out->in[1]);
         if (!grad_in[1])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }

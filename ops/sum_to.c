@@ -37,7 +37,7 @@ static int broadcast_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_
 {
     (void)out;
     grad_in[0] = tg_sum_to(g, out->in[0]->ndim, out->in[0]->shape);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_broadcast_to, tg_broadcast_to(in[0], 3, (int64_t[]){2, tg_shape(in[0])[0], tg_shape(in[0])[1]}))
@@ -64,16 +64,13 @@ tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
         const T *src = x->data;
         TG_BCAST_WALK2(&plan, y->numel, o, i, unused, (void)unused; dst[o] = src[i]);
     });
-    y = tg__record(y, &tg__op_broadcast_to, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, &tg__op_broadcast_to, 1, &x);
 }
 
 static int sum_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_broadcast_to(g, out->in[0]->ndim, out->in[0]->shape);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_sum_to, tg_sum_to(in[0], 1, (int64_t[]){tg_shape(in[0])[1]}))
@@ -102,8 +99,5 @@ tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
         const T *src = x->data;
         TG_BCAST_RANGE2(&plan, 0, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
     });
-    y = tg__record(y, &tg__op_sum_to, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, &tg__op_sum_to, 1, &x);
 }

@@ -35,7 +35,7 @@ static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         tg_tensor *dt = tg_sub(tg__scalar_like(out, 1), tg_mul(out, out));
         grad_in[0] = tg_mul(g, dt);
     }
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_tanh, tg_tanh(in[0]))

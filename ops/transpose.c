@@ -31,7 +31,7 @@ static int transpose_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
     grad_in[0] = tg_transpose(g);
-    return grad_in[0] ? TG_OK : tg_last_error_code();
+    return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_transpose, tg_transpose(in[0]))
@@ -65,9 +65,5 @@ tg_tensor *tg_transpose(tg_tensor *x)
     if (tg__check(tg__op_transpose.info.name, x, 1) < 0)
         return NULL;
     tg_tensor *y = transposed(x);
-    if (y)
-        y = tg__record(y, &tg__op_transpose, 1, &x);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return y ? tg__record(y, &tg__op_transpose, 1, &x) : NULL;
 }

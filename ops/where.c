@@ -50,12 +50,12 @@ static int where_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     if (a->flags & TG_REQUIRES_GRAD) {
         grad_in[1] = tg__unbroadcast(tg_where(cond, g, zero), a);
         if (!grad_in[1])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     if (b->flags & TG_REQUIRES_GRAD) {
         grad_in[2] = tg__unbroadcast(tg_where(cond, zero, g), b);
         if (!grad_in[2])
-            return tg_last_error_code();
+            return tg__latest_code();
     }
     return TG_OK;
 }
@@ -84,8 +84,5 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)
     if (!y)
         return NULL;
     where_kernel(&plan, y, in);
-    y = tg__record(y, &tg__op_where, 3, in);
-    if (y)
-        tg__clear_on_success();
-    return y;
+    return tg__record(y, &tg__op_where, 3, in);
 }

@@ -385,6 +385,7 @@ static bool names_path(const char *error, const char *path)
 
 static void expect_load_failure(const char *path, const char *fragment)
 {
+    tg_clear_error(); /* each case fails on its own: the error is sticky */
     tg_params *p = small_model(TG_F32, 3);
     size_t before_len, after_len;
     unsigned char *before = snapshot(p, &before_len);
@@ -500,6 +501,7 @@ START_TEST(bad_header_length_is_rejected)
     write_header_length(path, 9999999, 32);
     expect_load_failure(path, "header length 9999999 exceeds file size 32");
     ck_assert_int_eq(tg_last_error_code(), TG_EFORMAT);
+    tg_clear_error();
     write_header_length(path, 1ull << 40, 32);
     expect_load_failure(path, "header length 1099511627776 exceeds the limit of 100000000 bytes");
     write_header_length(path, UINT64_MAX, 32);
@@ -548,6 +550,7 @@ START_TEST(missing_or_unreadable_file_is_rejected)
     SCRATCH_PATH(missing, "absent.safetensors");
     expect_load_failure(missing, "cannot open: No such file or directory");
     ck_assert_int_eq(tg_last_error_code(), TG_EIO);
+    tg_clear_error();
     expect_load_failure(scratch, "not a regular file");
     SCRATCH_PATH(fifo, "fifo.safetensors");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
@@ -565,9 +568,11 @@ START_TEST(flags_relax_name_matching)
     /* The file has "head", the model "other": strict fails either way. */
     ck_assert_int_lt(tg_checkpoint_load(bigger, path), 0);
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "parameter \"other\" (shape [2]) is missing"));
+    tg_clear_error();
     ck_assert_int_lt(tg_checkpoint_load_ex(bigger, path, TG_CHECKPOINT_ALLOW_MISSING), 0);
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "tg_checkpoint_load_ex: "));
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "tensor \"head\" is not a parameter"));
+    tg_clear_error();
     ck_assert_int_lt(tg_checkpoint_load_ex(bigger, path, TG_CHECKPOINT_ALLOW_EXTRA), 0);
     ck_assert_int_eq(tg_checkpoint_load_ex(bigger, path, TG_CHECKPOINT_ALLOW_EXTRA |
                                                              TG_CHECKPOINT_ALLOW_MISSING), 0);
@@ -583,8 +588,10 @@ START_TEST(null_arguments_are_rejected)
     tg_params *p = small_model(TG_F32, 0);
     char value[4];
     ck_assert_int_eq(tg_checkpoint_save(NULL, "x", NULL), TG_ENULL);
+    tg_clear_error();
     ck_assert_int_eq(tg_checkpoint_save(p, NULL, NULL), TG_ENULL);
     ck_assert_str_eq(tg_last_error(), "tg_checkpoint_save: argument 2 (path) is NULL");
+    tg_clear_error();
     ck_assert_int_eq(tg_checkpoint_load(NULL, "x"), TG_ENULL);
     ck_assert_int_eq(tg_checkpoint_load(p, NULL), TG_ENULL);
     ck_assert_int_eq(tg_checkpoint_read_metadata(NULL, "k", value, 4), TG_ENULL);
@@ -599,6 +606,7 @@ END_TEST
 static void expect_save_failure(const tg_params *p, const char *path, const char *const *meta,
                                 const char *fragment)
 {
+    tg_clear_error(); /* each case fails on its own: the error is sticky */
     int before = entries_in_scratch();
     ck_assert_int_lt(tg_checkpoint_save(p, path, meta), 0);
     const char *error = tg_last_error();
@@ -624,6 +632,7 @@ START_TEST(unstorable_input_is_refused)
     tg_params *q = small_model(TG_F32, 0);
     expect_save_failure(q, nowhere, NULL, "creating temporary file");
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "No such file or directory"));
+    tg_clear_error();
     tg_params_free(p);
     tg_params_free(q);
 }
@@ -794,6 +803,7 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
         tu_allocator_remove();
         if (rc == TG_ENOMEM) {
             ck_assert_ptr_nonnull(strstr(tg_last_error(), "out of memory"));
+            tg_clear_error();
             unsigned char *after = snapshot(p, &after_len);
             ck_assert(memcmp(after, model, model_len) == 0);
             free(after);

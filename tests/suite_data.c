@@ -96,6 +96,7 @@ static void write_small_pair(char *images, char *labels)
  * untouched. */
 static void expect_idx_error(const char *images, const char *labels, const char *const *fragments)
 {
+    tg_clear_error(); /* each case fails on its own: the error is sticky */
     tg_dataset out, before;
     memset(&out, 0xab, sizeof out);
     before = out;
@@ -144,6 +145,7 @@ START_TEST(idx_bad_magic)
     const char *p = write_idx("magic", 0x12345678, 3, (uint32_t[]){1, 1, 1}, NULL, 1);
     EXPECT_IDX_ERROR(p, NULL, p, "bad magic 0x12345678", "expected 0x00000803");
     ck_assert_int_eq(tg_last_error_code(), TG_EFORMAT);
+    tg_clear_error();
     /* the right type with the wrong number of dimensions is a bad magic too */
     p = write_idx("magic2", 0x802, 2, (uint32_t[]){1, 1}, NULL, 1);
     EXPECT_IDX_ERROR(p, NULL, "bad magic 0x00000802 (expected 0x00000803: unsigned bytes, 3 dim");
@@ -220,6 +222,7 @@ START_TEST(idx_missing_file_and_directory)
     EXPECT_IDX_ERROR("/nonexistent/images.gz", NULL, "/nonexistent/images.gz", "cannot open",
                      "No such file or directory");
     ck_assert_int_eq(tg_last_error_code(), TG_EIO);
+    tg_clear_error();
     char images[256], labels[256];
     write_small_pair(images, labels);
     EXPECT_IDX_ERROR(images, "/nonexistent/labels", "/nonexistent/labels", "cannot open");
@@ -369,6 +372,7 @@ END_TEST
 
 static void expect_fashion_error(const char *dir, const char *fragment)
 {
+    tg_clear_error(); /* each case fails on its own: the error is sticky */
     tg_dataset out, before;
     memset(&out, 0x5a, sizeof out);
     before = out;
@@ -397,11 +401,13 @@ static tg_dataset load_csv(const char *name, const tg_csv_options *opt)
 {
     tg_dataset d = {0};
     ck_assert_msg(tg_csv_load(fixture(name), opt, &d) == 0, "%s", tg_last_error());
+    tg_clear_error();
     return d;
 }
 
 static void expect_csv_error(const char *name, const tg_csv_options *opt, const char *fragment)
 {
+    tg_clear_error(); /* each case fails on its own: the error is sticky */
     tg_dataset out, before;
     memset(&out, 0x3c, sizeof out);
     before = out;
@@ -587,6 +593,7 @@ START_TEST(standardize_global)
     ck_assert_int_lt(tg_dataset_standardize(&d, (tg_norm_mode)7, NULL, NULL), 0);
     tg_dataset_free(&d);
     tg_dataset empty = {0};
+    tg_clear_error();
     ck_assert_int_lt(tg_dataset_standardize(&empty, TG_NORM_GLOBAL, NULL, NULL), 0);
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "empty"));
 }
@@ -783,8 +790,10 @@ START_TEST(batcher_errors)
     tg_dataset d = counting_dataset(5, 2, 2), empty = {0};
     ck_assert_ptr_null(tg_batcher_new(&d, 0, 0, 0));
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "batch size 0"));
+    tg_clear_error();
     ck_assert_ptr_null(tg_batcher_new(&d, 6, TG_BATCH_DROP_LAST, 0));
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "leave no batch"));
+    tg_clear_error();
     ck_assert_ptr_null(tg_batcher_new(&d, 2, 0x8, 0));
     ck_assert_ptr_null(tg_batcher_new(&empty, 2, 0, 0));
     ck_assert_ptr_null(tg_batcher_new(NULL, 2, 0, 0));
@@ -793,13 +802,16 @@ START_TEST(batcher_errors)
     tg_batcher *b = tg_batcher_new(&d, 2, 0, 0);
     tg_tensor *x;
     int64_t count;
+    tg_clear_error();
     ck_assert(!tg_batcher_next(b, (tg_dtype)9, &x, NULL, &count));
     ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
+    tg_clear_error();
     ck_assert_ptr_null(x);
     ck_assert(tg_batcher_next(b, TG_F32, &x, NULL, &count));
     ck_assert_int_eq(tg_batcher_indices(b)[0], 0);
     ck_assert(!tg_batcher_next(NULL, TG_F32, &x, NULL, NULL));
     ck_assert_int_eq(tg_last_error_code(), TG_ENULL);
+    tg_clear_error();
     tg_batcher_free(b);
     tg_batcher_free(NULL);
     tg_dataset_free(&d);

@@ -393,6 +393,7 @@ START_TEST(shape_and_dtype_mismatches_name_both)
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
     ck_assert_str_eq(tg_last_error(), "tg_mse_loss: prediction shape [4,1] and target shape [4] "
                                       "differ (losses do not broadcast; reshape one of them)");
+    tg_clear_error();
     /* every loss taking a target checks it, [4] against [4,1] included */
     const loss_case others[] = {{"tg_sse_loss", sse, NULL, {TG_REDUCTION_SUM, 0}, true},
                                 {"tg_l2_loss", l2, NULL, {TG_REDUCTION_SUM, 0}, true},
@@ -403,6 +404,7 @@ START_TEST(shape_and_dtype_mismatches_name_both)
                                 {"tg_cross_entropy_probs_loss", ce_probs, NULL,
                                  {TG_REDUCTION_SUM, 0}, false}};
     for (int i = 0; i < 6; i++) {
+        tg_clear_error();
         ck_assert_ptr_null(others[i].f(row, column, others[i].opts));
         char want[200];
         snprintf(want, sizeof want, "%s: prediction shape [4] and target shape [4,1] differ "
@@ -410,6 +412,7 @@ START_TEST(shape_and_dtype_mismatches_name_both)
         ck_assert_str_eq(tg_last_error(), want);
     }
     tg_tensor *row32 = tu_tensor(TG_F32, TU_SHAPE(4), NULL, false);
+    tg_clear_error();
     ck_assert_ptr_null(tg_l2_loss(row, row32));
     ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
     ck_assert_ptr_nonnull(strstr(tg_last_error(), "tg_l2_loss"));
@@ -422,9 +425,11 @@ START_TEST(argument_values_are_checked)
     tg_tensor *y = tu_tensor(TG_F64, TU_SHAPE(3), (double[]){0, 1, 0}, false);
     ck_assert_ptr_null(tg_bce_loss(p, y, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_bce_loss: probability 1 is 1.5, outside [0, 1]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_mse_loss(p, y, (tg_reduction)2));
     ck_assert_str_eq(tg_last_error(), "tg_mse_loss: reduction 2 is neither TG_REDUCTION_MEAN nor "
                                       "TG_REDUCTION_SUM");
+    tg_clear_error();
     ck_assert_ptr_null(tg_huber_loss(p, y, 0, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_huber_loss: delta must be positive and finite, got 0");
     tg_clear_error();
@@ -440,18 +445,23 @@ START_TEST(cross_entropy_rejects_bad_labels_and_shapes)
     ck_assert_int_eq(tg_last_error_code(), TG_EVALUE);
     ck_assert_str_eq(tg_last_error(), "tg_cross_entropy_loss: labels[1] = 10 is out of range for "
                                       "10 classes (0..9)");
+    tg_clear_error();
     ck_assert_ptr_null(tg_cross_entropy_loss(z, (int64_t[]){2, 3, -1}, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_cross_entropy_loss: labels[2] = -1 is out of range for "
                                       "10 classes (0..9)");
+    tg_clear_error();
     ck_assert_ptr_null(tg_cross_entropy_loss(z, NULL, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_cross_entropy_loss: argument 2 (labels) is NULL");
+    tg_clear_error();
     tg_tensor *cube = tu_tensor(TG_F64, TU_SHAPE(2, 2, 2), NULL, false);
     ck_assert_ptr_null(tg_cross_entropy_loss(cube, (int64_t[]){0, 0}, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_cross_entropy_loss: logits must be [batch, classes] or "
                                       "[classes], got [2,2,2]");
+    tg_clear_error();
     tg_tensor *empty = tu_tensor(TG_F64, TU_SHAPE(0, 10), NULL, false);
     ck_assert_ptr_null(tg_cross_entropy_loss(empty, (int64_t[]){0}, TG_REDUCTION_MEAN));
     ck_assert_str_eq(tg_last_error(), "tg_cross_entropy_loss: logits [0,10] are empty");
+    tg_clear_error();
     tg_tensor *probs = tu_tensor(TG_F64, TU_SHAPE(3, 9), NULL, false);
     ck_assert_ptr_null(tg_cross_entropy_probs_loss(z, probs, TG_REDUCTION_MEAN));
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);

@@ -254,19 +254,24 @@ START_TEST(errors)
     ck_assert_ptr_null(tg_matmul(a, b));
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
     ck_assert_str_eq(tg_last_error(), "tg_matmul: inner dimensions differ: [2,3] @ [4,5]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_matmul_t(a, b, true, false));
     ck_assert_str_eq(tg_last_error(), "tg_matmul_t: inner dimensions differ: [2,3]^T @ [4,5]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_matmul(tg_scalar(2), b));
     ck_assert_str_eq(tg_last_error(),
                      "tg_matmul: argument 1 has shape []; it needs at least 1 dimension");
+    tg_clear_error();
     tg_tensor *v = tu_tensor(TG_F64, TU_SHAPE(3), NULL, false);
     ck_assert_ptr_null(tg_matmul_t(a, v, false, false));
     ck_assert_str_eq(tg_last_error(),
                      "tg_matmul_t: argument 2 has shape [3]; it needs at least 2 dimensions");
+    tg_clear_error();
     ck_assert_ptr_null(tg_matmul(tu_tensor(TG_F64, TU_SHAPE(2, 2, 3), NULL, false),
                                  tu_tensor(TG_F64, TU_SHAPE(3, 3, 4), NULL, false)));
     ck_assert_str_eq(tg_last_error(),
                      "tg_matmul: batch dimensions do not broadcast: [2,2,3] @ [3,3,4]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_matmul(a, tu_tensor(TG_F32, TU_SHAPE(3, 2), NULL, false)));
     ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
     ck_assert_str_eq(tg_last_error(), "tg_matmul: dtypes differ: f64 and f32 (use tg_cast)");

@@ -110,6 +110,7 @@ START_TEST(minmax_reject_mixed_dtypes)
     ck_assert_ptr_null(tg_maximum(f32, f64));
     ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
     ck_assert_msg(strstr(tg_last_error(), "tg_maximum: dtypes differ"), "%s", tg_last_error());
+    tg_clear_error();
     ck_assert_ptr_null(tg_minimum(f64, f32));
     ck_assert_msg(strstr(tg_last_error(), "tg_minimum: dtypes differ"), "%s", tg_last_error());
 }

@@ -90,21 +90,28 @@ START_TEST(errors)
     ck_assert_ptr_null(tg_reshape(x, 2, (const int64_t[]){4, 2}));
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
     ck_assert_str_eq(tg_last_error(), "tg_reshape: cannot reshape [2,3] (6 elements) into [4,2]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_reshape(x, 2, (const int64_t[]){4, -1}));
     ck_assert_str_eq(tg_last_error(), "tg_reshape: cannot reshape [2,3] (6 elements) into [4,-1]");
+    tg_clear_error();
     ck_assert_ptr_null(tg_reshape(x, 2, (const int64_t[]){-1, -1}));
     ck_assert_str_eq(tg_last_error(), "tg_reshape: bad shape [-1,-1]: one dimension may be -1, "
                                       "the others must be >= 0");
+    tg_clear_error();
     ck_assert_ptr_null(tg_reshape(x, 2, (const int64_t[]){-2, -3}));
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
+    tg_clear_error();
     ck_assert_ptr_null(tg_reshape(x, 7, (const int64_t[]){1, 1, 1, 1, 1, 2, 3}));
     ck_assert_str_eq(tg_last_error(), "tg_reshape: ndim 7 out of range 0..6");
+    tg_clear_error();
     ck_assert_ptr_null(tg_reshape(x, 1, NULL));
     ck_assert_int_eq(tg_last_error_code(), TG_ENULL);
+    tg_clear_error();
     int64_t huge = INT64_MAX / 2;
     ck_assert_ptr_null(tg_reshape(x, 3, (const int64_t[]){huge, huge, 0}));
     ck_assert_ptr_null(tg_reshape(x, 2, (const int64_t[]){huge, 4}));
     ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
+    tg_clear_error();
     tg_tensor *none = tu_tensor(TG_F64, TU_SHAPE(0, 3), NULL, false);
     ck_assert_ptr_null(tg_reshape(none, 2, (const int64_t[]){0, -1}));
     ck_assert_str_eq(tg_last_error(), "tg_reshape: cannot reshape [0,3] (0 elements) into [0,-1]");

@@ -93,6 +93,7 @@ START_TEST(where_rejects_mixed_dtypes)
     ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
     ck_assert_msg(strstr(tg_last_error(), "tg_where: dtypes differ: f32 and f64"), "%s",
                   tg_last_error());
+    tg_clear_error();
     ck_assert_ptr_null(tg_where(f64, f64, f32));
     ck_assert_msg(strstr(tg_last_error(), "tg_where: dtypes differ: f64 and f32"), "%s",
                   tg_last_error());

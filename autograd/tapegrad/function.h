@@ -59,11 +59,33 @@ typedef struct tg_function {
  * forward (its message is kept, prefixed with fn's name). */
 TG_API tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud);
 
-/* Sets the error message, as library functions do, and returns code; for
- * callbacks reporting their own failures. */
+/* Reports a failure as library functions do and returns code, a negative
+ * TG_E* code (any other is taken as TG_ESTATE); for callbacks and other code
+ * built on tapegrad. Like every failure it sets the message only when no
+ * error is pending (tensor.h). */
 TG_API int tg_set_error(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Putting a callee's failure in context. The first failure's message
+ * stands, so code that wants to say more than a function it called takes a
+ * mark before the call and amends after it:
+ *
+ *     uint64_t mark = tg_error_mark();
+ *     tg_tensor *w = tg_params_get(params, name);
+ *     if (!w)
+ *         return tg_amend_error(mark, TG_EVALUE, "my_init: no parameter \"%s\"", name);
+ *
+ * tg_amend_error replaces the message (which its arguments may quote, via
+ * tg_last_error()) and code when a failure since the mark set them; else it
+ * reports a failure like tg_set_error, which leaves an older pending
+ * message alone. It returns code. */
+TG_API uint64_t tg_error_mark(void);
+TG_API int tg_amend_error(uint64_t mark, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 

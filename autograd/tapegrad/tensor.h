@@ -15,11 +15,11 @@
  * thread's tape in creation order, which is a topological order by
  * construction; tg_backward sweeps it in reverse.
  *
- * Errors: a function that fails returns NULL, NaN or a negative TG_E* code and
- * leaves a message naming itself and the values at fault in tg_last_error().
- * Nothing aborts. A call that fails only because an argument is NULL keeps the
- * message of the failure that produced that NULL, so a nested expression
- * reports its root cause.
+ * Errors: a function that fails returns NULL, NaN or a negative TG_E* code;
+ * nothing aborts. Like errno the report is sticky, but it keeps the first
+ * failure: tg_last_error() names the function and the values at fault of the
+ * first failure since the last tg_clear_error() or tg_tape_reset(), and a
+ * nested expression reports its root cause. The rules are under "errors".
  */
 #ifndef TAPEGRAD_TENSOR_H
 #define TAPEGRAD_TENSOR_H
@@ -91,6 +91,10 @@ TG_API void *tg_data(tg_tensor *t);             /* raw float* or double*, numel 
 
 TG_API double tg_item(const tg_tensor *t);      /* value of a 1-element tensor; NaN on error */
 TG_API double tg_get(const tg_tensor *t, int64_t flat_index);     /* NaN on error */
+/* The same, checked: a tensor can hold NaN, so these return 0 or a negative
+ * TG_E* code and store the value (NaN on failure) in *out. */
+TG_API int tg_item_ex(const tg_tensor *t, double *out);
+TG_API int tg_get_ex(const tg_tensor *t, int64_t flat_index, double *out);
 TG_API int tg_set(tg_tensor *t, int64_t flat_index, double value); /* writes a value in place */
 TG_API int tg_copy_from(tg_tensor *t, const double *values);       /* numel values */
 
@@ -149,7 +153,8 @@ TG_API int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_
 /* Frees every tensor of the calling thread's tape at once and starts a new
  * generation. Tensors of the old generation are detected if used again.
  * The memory is kept for the next graph, so a loop that builds the same graph
- * allocates nothing after its first iteration. */
+ * allocates nothing after its first iteration. A pending error is about the
+ * old graph, so it is cleared too. */
 TG_API void tg_tape_reset(void);
 
 /* Returns all of the calling thread's tape memory to the allocator. Threads
@@ -182,7 +187,31 @@ TG_API bool tg_is_grad_enabled(void);
  * tensor is valid until tg_tape_reset and must not outlive its tg_free. */
 TG_API tg_tensor *tg_detach(tg_tensor *t);
 
-/* ---- errors ----------------------------------------------------------------- */
+/* ---- errors -----------------------------------------------------------------
+ *
+ * Each thread keeps one error: a code (TG_OK while none is pending) and a
+ * message ("" then).
+ *   - The first failure since the last tg_clear_error(), tg_tape_reset() or
+ *     tg_tape_destroy() sets both. While they are pending no later failure
+ *     changes them, and no success clears them.
+ *   - What each call returns is its own: NULL, NaN or the negative code of
+ *     its own failure, also while an older failure holds the message.
+ *   - A NULL tensor argument while an error is pending is taken to be what
+ *     that failure returned: the call fails, leaves the message and returns
+ *     the code of the thread's latest failure. With none pending it reports
+ *     "<function>: argument N is NULL" (TG_ENULL).
+ * So whatever order C evaluates arguments in, tg_sub(tg_mul(a, b), tg_var(1))
+ * with a failing tg_mul reports tg_mul's message: tg_var's success clears
+ * nothing and tg_sub's NULL argument overwrites nothing. (Of two failing
+ * siblings, the one evaluated first is reported.) After handling a failure,
+ * call tg_clear_error() before going on, or its message stands for the next
+ * failure too and a NULL is blamed on it; tg_tape_reset() clears it for each
+ * new graph. tg_item, tg_get and tg_grad_get return NaN on error, a value a
+ * tensor can hold (tg_item_ex, tg_get_ex are checked); tg_requires_grad and
+ * tg_is_persistent are false and tg_dtype_of is TG_F64 for an invalid
+ * tensor, which tg_ndim(t) < 0 tells apart. Code built on tapegrad reports
+ * its own failures with tg_set_error and tg_amend_error (function.h).
+ */
 
 TG_API const char *tg_last_error(void);         /* "" when no error is pending */
 TG_API int tg_last_error_code(void);            /* TG_OK or a TG_E* code */
