@@ -33,13 +33,16 @@ typedef tg_tensor *(*unary_fn)(tg_tensor *);
 typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site);
 
+#define MAX_PARAMS 6
+
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
  * spelled, for the help text and the catalogue test. */
 typedef struct {
     const char *name;
     int min_args, max_args;
-    const char *param2; /* keyword name of the second argument, if it has one */
+    const char *params[MAX_PARAMS]; /* keyword names of the arguments, NULL for
+                                       positional-only ones (params[0] is x's) */
     unary_fn unary;     /* exactly one of unary, binary, custom is set */
     binary_fn binary;
     custom_fn custom;
@@ -59,7 +62,7 @@ static tg_tensor *site_error(const call_site *site, const char *message)
 static bool number_arg(operand *args, int nargs, int k, double fallback, double *out,
                        const call_site *site, const char *what)
 {
-    if (k >= nargs) {
+    if (k >= nargs || args[k].absent) {
         *out = fallback;
         return true;
     }
@@ -257,8 +260,10 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
 /* ---- the tables ----------------------------------------------------------- */
 
 #define UNARY(fn_name, fn) {.name = fn_name, .min_args = 1, .max_args = 1, .unary = fn}
-#define CUSTOM(fn_name, lo, hi, kw, fn, use)                                           \
-    {.name = fn_name, .min_args = lo, .max_args = hi, .param2 = kw, .custom = fn, .usage = use}
+/* kw...: the keyword names of arguments 1, 2, ... (x, argument 0, has none) */
+#define CUSTOM(fn_name, lo, hi, fn, use, ...)                                         \
+    {.name = fn_name, .min_args = lo, .max_args = hi, .params = {NULL, __VA_ARGS__},     \
+     .custom = fn, .usage = use}
 #define SPELLED(how) {.spelled = how}
 
 /* How the language reaches each op, one row per kind (explained_kind_row
@@ -271,7 +276,7 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_POW] = SPELLED("a ^ b"),
     [TG_OP_MAXIMUM] = SPELLED("max(a, b)"),
     [TG_OP_MINIMUM] = SPELLED("min(a, b)"),
-    [TG_OP_WHERE] = CUSTOM("where", 3, 3, NULL, where_fn, "where(c, a, b)"),
+    [TG_OP_WHERE] = CUSTOM("where", 3, 3, where_fn, "where(c, a, b)", NULL),
     [TG_OP_ADD_SCALAR] = SPELLED("x + 2, x - 2 (a number operand)"),
     [TG_OP_MUL_SCALAR] = SPELLED("2 * x, x / 2 (a number operand)"),
     [TG_OP_POW_SCALAR] = SPELLED("x ^ 2 (a number exponent)"),
@@ -286,18 +291,18 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_COS] = UNARY("cos", tg_cos),
     [TG_OP_RELU] = UNARY("relu", tg_relu),
     [TG_OP_LEAKY_RELU] =
-        CUSTOM("leaky_relu", 1, 2, "slope", leaky_relu, "leaky_relu(x[, slope=0.01])"),
+        CUSTOM("leaky_relu", 1, 2, leaky_relu, "leaky_relu(x[, slope=0.01])", "slope"),
     [TG_OP_HEAVISIDE] = {.name = "heaviside", .min_args = 1, .max_args = 1, .unary = tg_heaviside,
                          .alias = "step"},
     [TG_OP_IDENTITY] = {.name = "identity", .min_args = 1, .max_args = 1, .unary = tg_identity,
                         .alias = "linear"},
-    [TG_OP_SOFTMAX] = CUSTOM("softmax", 1, 2, "axis", softmax, "softmax(x[, axis=-1])"),
+    [TG_OP_SOFTMAX] = CUSTOM("softmax", 1, 2, softmax, "softmax(x[, axis=-1])", "axis"),
     [TG_OP_LOG_SOFTMAX] =
-        CUSTOM("log_softmax", 1, 2, "axis", log_softmax, "log_softmax(x[, axis=-1])"),
-    [TG_OP_SUM] = CUSTOM("sum", 1, 2, "axis", sum_fn, "sum(x[, axis])"),
-    [TG_OP_MEAN] = CUSTOM("mean", 1, 2, "axis", mean_fn, "mean(x[, axis])"),
-    [TG_OP_MAX] = CUSTOM("max", 1, 2, NULL, max_fn, "max(x)/max(a, b)"),
-    [TG_OP_MIN] = CUSTOM("min", 1, 2, NULL, min_fn, "min(x)/min(a, b)"),
+        CUSTOM("log_softmax", 1, 2, log_softmax, "log_softmax(x[, axis=-1])", "axis"),
+    [TG_OP_SUM] = CUSTOM("sum", 1, 2, sum_fn, "sum(x[, axis])", "axis"),
+    [TG_OP_MEAN] = CUSTOM("mean", 1, 2, mean_fn, "mean(x[, axis])", "axis"),
+    [TG_OP_MAX] = CUSTOM("max", 1, 2, max_fn, "max(x)/max(a, b)", NULL),
+    [TG_OP_MIN] = CUSTOM("min", 1, 2, min_fn, "min(x)/min(a, b)", NULL),
     [TG_OP_SUM_AXIS] = SPELLED("sum(x, axis)"),
     [TG_OP_MEAN_AXIS] = SPELLED("mean(x, axis)"),
     [TG_OP_MAX_AXIS] = SPELLED("not in the language: max(x, y) is elementwise"),
@@ -315,12 +320,12 @@ static const function_def op_functions[TG_OP_COUNT] = {
 
 /* The losses are not ops: nn composes each from ops. */
 static const function_def losses[] = {
-    {"mse", 2, 2, NULL, NULL, mse, NULL, NULL, NULL, NULL},
-    {"sse", 2, 2, NULL, NULL, sse, NULL, NULL, NULL, NULL},
-    {"l2", 2, 2, NULL, NULL, l2, NULL, NULL, NULL, NULL},
-    {"bce", 2, 2, NULL, NULL, bce, NULL, NULL, NULL, NULL},
-    {"bce_logits", 2, 2, NULL, NULL, bce_logits, NULL, NULL, NULL, NULL},
-    {"ce", 2, 2, NULL, NULL, NULL, ce, NULL, NULL, NULL},
+    {.name = "mse", .min_args = 2, .max_args = 2, .binary = mse},
+    {.name = "sse", .min_args = 2, .max_args = 2, .binary = sse},
+    {.name = "l2", .min_args = 2, .max_args = 2, .binary = l2},
+    {.name = "bce", .min_args = 2, .max_args = 2, .binary = bce},
+    {.name = "bce_logits", .min_args = 2, .max_args = 2, .binary = bce_logits},
+    {.name = "ce", .min_args = 2, .max_args = 2, .custom = ce},
 };
 
 #define N_LOSSES (sizeof losses / sizeof *losses)
@@ -392,8 +397,9 @@ bool is_function_name(const char *name, size_t len) { return lookup(name, len) !
 int function_param_index(const char *name, const char *param, size_t len)
 {
     const function_def *f = lookup(name, strlen(name));
-    if (f && f->param2 && strlen(f->param2) == len && memcmp(f->param2, param, len) == 0)
-        return 1;
+    for (int k = 0; f && k < MAX_PARAMS; k++)
+        if (named(f->params[k], param, len))
+            return k;
     return -1;
 }
 
@@ -420,6 +426,11 @@ bool call_function(const char *name, operand *args, int nargs, const char *src, 
     call_site site = {src, offset, d};
     if (!check_arity(f, name, nargs, &site))
         return false;
+    for (int k = 0; k < f->min_args; k++)
+        if (args[k].absent) {
+            diag_at(d, src, NULL, offset, "%s(): argument %d is missing", name, k + 1);
+            return false;
+        }
     tg_tensor *t;
     if (f->unary)
         t = f->unary(operand_tensor(&args[0]));

@@ -259,8 +259,7 @@ static bool parse_call(parser *p, operand *out)
     if (!expect(p, ')', "expected ',' or ')' in the argument list"))
         return false;
     for (int i = 0; i < c.nargs; i++)
-        if (!c.given[i])
-            return fail_at(p, name_tok.start, "an argument before a keyword argument is missing");
+        c.args[i].absent = !c.given[i]; /* call_function refuses a required one */
     return call_function(fname, c.args, c.nargs, p->src, name_tok.start, out, p->d);
 }
 

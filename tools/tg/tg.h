@@ -74,6 +74,7 @@ typedef struct {
     tg_tensor *t;
     bool is_number;
     double number;
+    bool absent; /* an optional argument skipped by keyword: its default applies */
 } operand;
 
 tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
