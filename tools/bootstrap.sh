@@ -4,7 +4,7 @@
 # (dpkg-query) and returns in well under a second. Run as root (or via sudo).
 set -eu
 
-PACKAGES="build-essential cmake pkg-config uthash-dev check libsubunit-dev
+PACKAGES="build-essential clang cmake pkg-config uthash-dev check libsubunit-dev
 libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz"
 
 missing=""
