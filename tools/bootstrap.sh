@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="build-essential clang cmake pkg-config uthash-dev check libsubunit-dev
-libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz"
+libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz
+python3-torch"
 
 missing=""
 for pkg in $PACKAGES; do
