@@ -71,7 +71,7 @@ static void position(char *buf, size_t size, int64_t pos)
 int tg__anomaly_forward(const char *name, const tg_tensor *out, int n, tg_tensor *const *inputs,
                         int64_t pos)
 {
-    int64_t bad = tg__sweep_depth ? -1 : first_nonfinite(out);
+    int64_t bad = tg__sweeping ? -1 : first_nonfinite(out);
     if (bad < 0)
         return TG_OK;
     char where[48], from[300];

@@ -23,22 +23,20 @@
 
 #include "internal.h"
 
-_Thread_local int tg__sweep_depth;
-
 /* Set while a sweep runs on this thread. A sweep started from inside one (a
  * hook or a user-defined op's backward calling tg_grad or tg_backward) would
  * walk the same tape and take the outer sweep's gradients in flight as its
- * own, so it is refused. */
-static _Thread_local bool sweeping;
+ * own, so it is refused. Anomaly mode reads it too (internal.h). */
+_Thread_local bool tg__sweeping;
 
 static int enter_sweep(const char *fn)
 {
-    if (sweeping)
+    if (tg__sweeping)
         return tg__fail(TG_ESTATE,
                         "%s: called during another sweep (from a hook or a user-defined op's "
                         "backward); nested sweeps are not supported",
                         fn);
-    sweeping = true;
+    tg__sweeping = true;
     return TG_OK;
 }
 
@@ -381,14 +379,9 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
         tg__grad_mode_restore(saved_mode);
         return tg__fail(TG_ENOMEM, "%s: out of memory for this thread's tape", sw->fn);
     }
-    bool watch = tg__anomaly();
-    if (watch)
-        tg__sweep_depth++;
     int rc = seed_outputs(sw, outs, seeds, n_out);
     rc = walk(sw, start, rc);
     rc = flush_deferred(sw, rc);
-    if (watch)
-        tg__sweep_depth--;
     tg__grad_mode_restore(saved_mode);
     return rc;
 }
@@ -407,7 +400,7 @@ int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
     if (rc < 0)
         return rc;
     rc = run_sweep(&sw, &out, &seed, 1);
-    sweeping = false;
+    tg__sweeping = false;
     return rc;
 }
 
@@ -470,14 +463,9 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
     rc = run_sweep(&sw, outputs, seeds, n_out);
     /* the hooks of leaf inputs run here, as part of the sweep */
     int saved_mode = tg__grad_mode_set(sw.create_graph);
-    bool watch = tg__anomaly();
-    if (watch)
-        tg__sweep_depth++;
     rc = collect_results(&sw, inputs, n_in, grads_out, rc);
-    if (watch)
-        tg__sweep_depth--;
     tg__grad_mode_restore(saved_mode);
-    sweeping = false;
+    tg__sweeping = false;
     return rc;
 }
 

@@ -208,9 +208,9 @@ tg_tensor *tg__scalar_like(const tg_tensor *t, double v);
 
 /* ---- anomaly mode ---- */
 extern TG_HIDDEN atomic_bool tg__anomaly_flag;
-/* Nonzero while this thread sweeps with the mode on: forward checks then
- * stand aside, since the sweep checks each rule's results itself. */
-extern TG_HIDDEN _Thread_local int tg__sweep_depth;
+/* True while a sweep runs on this thread (backward.c): the mode's forward
+ * checks then stand aside, since the sweep checks each rule's results. */
+extern TG_HIDDEN _Thread_local bool tg__sweeping;
 static inline bool tg__anomaly(void)
 {
     return atomic_load_explicit(&tg__anomaly_flag, memory_order_relaxed);
