@@ -43,6 +43,26 @@ typedef struct {
     int64_t stride[TG_MAX_INPUTS][TG_MAX_DIMS]; /* 0 along broadcast axes */
 } tg_bcast;
 
+/* Steps an odometer over a shape of ndim axes, the last fastest: idx[] moves
+ * to the next index, and each of the n offsets by its stride along every
+ * axis that turned (stride[k][d], 0 on an axis where operand k broadcasts).
+ * Elementwise walks step it once per row of their innermost axis (the rows
+ * of a plan are its first ndim - 1 axes), matmul once per matrix. */
+static inline void tg__odometer_next(int ndim, const int64_t *shape, int n,
+                                     const int64_t (*stride)[TG_MAX_DIMS], int64_t *idx,
+                                     int64_t *offset)
+{
+    for (int d = ndim - 1; d >= 0; d--) {
+        for (int k = 0; k < n; k++)
+            offset[k] += stride[k][d];
+        if (++idx[d] < shape[d])
+            return;
+        for (int k = 0; k < n; k++)
+            offset[k] -= stride[k][d] * shape[d];
+        idx[d] = 0;
+    }
+}
+
 /* Broadcasts the shapes of n tensors (NumPy rules) into out_ndim/out_shape
  * and the plan; on mismatch fails naming fn and every shape. */
 int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, int64_t *out_shape,
@@ -100,7 +120,7 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         int64_t inner_ = nd_ ? pl_->shape[nd_ - 1] : 1;                            \
         int64_t s0_ = nd_ ? pl_->stride[0][nd_ - 1] : 0;                           \
         int64_t s1_ = nd_ ? pl_->stride[1][nd_ - 1] : 0;                           \
-        int64_t lo_ = (lo), hi_ = (hi), b0_ = 0, b1_ = 0;                          \
+        int64_t lo_ = (lo), hi_ = (hi), b_[2] = {0, 0};                            \
         if (nd_ <= 1) { /* one flat axis or a scalar: most ops, a plain loop */   \
             if (s0_ == 1 && s1_ == 1) {                                            \
                 for (int64_t o = lo_; o < hi_; o++) {                              \
@@ -120,8 +140,8 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         for (int d_ = nd_ - 2; row_ && d_ >= 0; d_--) {                            \
             idx_[d_] = row_ % pl_->shape[d_];                                      \
             row_ /= pl_->shape[d_];                                                \
-            b0_ += idx_[d_] * pl_->stride[0][d_];                                  \
-            b1_ += idx_[d_] * pl_->stride[1][d_];                                  \
+            b_[0] += idx_[d_] * pl_->stride[0][d_];                                \
+            b_[1] += idx_[d_] * pl_->stride[1][d_];                                \
         }                                                                          \
         for (int64_t base_ = lo_ - (lo_ && inner_ ? lo_ % inner_ : 0); base_ < hi_; \
              base_ += inner_) {                                                    \
@@ -129,29 +149,21 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
             int64_t jhi_ = hi_ - base_ < inner_ ? hi_ - base_ : inner_;            \
             if (s0_ == 1 && s1_ == 1) {                                            \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
-                    int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_ + j_;          \
+                    int64_t o = base_ + j_, P0 = b_[0] + j_, P1 = b_[1] + j_;      \
                     BODY;                                                          \
                 }                                                                  \
             } else if (s0_ == 1 && s1_ == 0) {                                     \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
-                    int64_t o = base_ + j_, P0 = b0_ + j_, P1 = b1_;               \
+                    int64_t o = base_ + j_, P0 = b_[0] + j_, P1 = b_[1];           \
                     BODY;                                                          \
                 }                                                                  \
             } else {                                                               \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
-                    int64_t o = base_ + j_, P0 = b0_ + j_ * s0_, P1 = b1_ + j_ * s1_; \
+                    int64_t o = base_ + j_, P0 = b_[0] + j_ * s0_, P1 = b_[1] + j_ * s1_; \
                     BODY;                                                          \
                 }                                                                  \
             }                                                                      \
-            for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                \
-                b0_ += pl_->stride[0][d_];                                         \
-                b1_ += pl_->stride[1][d_];                                         \
-                if (++idx_[d_] < pl_->shape[d_])                                   \
-                    break;                                                         \
-                b0_ -= pl_->stride[0][d_] * pl_->shape[d_];                        \
-                b1_ -= pl_->stride[1][d_] * pl_->shape[d_];                        \
-                idx_[d_] = 0;                                                      \
-            }                                                                      \
+            tg__odometer_next(nd_ - 1, pl_->shape, 2, pl_->stride, idx_, b_);      \
         }                                                                          \
     } while (0)
 

@@ -32,8 +32,9 @@ typedef struct {
     int64_t m, k, n; /* op(a) is m x k and op(b) is k x n */
     int batch_ndim;
     int64_t batch[TG_MAX_DIMS]; /* broadcast batch shape */
-    /* matrices to advance per step along each batch axis; 0 where broadcast */
-    int64_t a_step[TG_MAX_DIMS], b_step[TG_MAX_DIMS];
+    /* matrices of a (step[0]) and b (step[1]) to advance per step along each
+     * batch axis; 0 where the operand broadcasts */
+    int64_t step[2][TG_MAX_DIMS];
 } gemm_plan;
 
 /* The stored shape of t's matrices; a vector is a row on the left of the
@@ -72,8 +73,8 @@ static bool plan_batch(gemm_plan *p, const tg_tensor *a, const tg_tensor *b)
         if (da != db && da != 1 && db != 1)
             return false;
         p->batch[d] = da == 1 ? db : da;
-        p->a_step[d] = da == 1 ? 0 : a_matrices;
-        p->b_step[d] = db == 1 ? 0 : b_matrices;
+        p->step[0][d] = da == 1 ? 0 : a_matrices;
+        p->step[1][d] = db == 1 ? 0 : b_matrices;
         a_matrices *= da;
         b_matrices *= db;
     }
@@ -128,22 +129,8 @@ static void gemm(const gemm_plan *p, int64_t m, tg_dtype dtype, const void *a, c
         cblas_dgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
 }
 
-/* Advances the batch index like an odometer, carrying a's and b's matrix
- * numbers along (they stand still on axes where their operand broadcasts). */
-static void next_batch(const gemm_plan *p, int64_t *idx, int64_t *a_mat, int64_t *b_mat)
-{
-    for (int d = p->batch_ndim - 1; d >= 0; d--) {
-        *a_mat += p->a_step[d];
-        *b_mat += p->b_step[d];
-        if (++idx[d] < p->batch[d])
-            return;
-        *a_mat -= p->a_step[d] * p->batch[d];
-        *b_mat -= p->b_step[d] * p->batch[d];
-        idx[d] = 0;
-    }
-}
-
-/* One gemm per output matrix. */
+/* One gemm per output matrix; the batch index advances like an odometer,
+ * carrying a's and b's matrix numbers mat[0], mat[1] along. */
 static void batched_gemm(const gemm_plan *p, int64_t count, tg_tensor *c, const tg_tensor *a,
                          const tg_tensor *b)
 {
@@ -152,11 +139,11 @@ static void batched_gemm(const gemm_plan *p, int64_t count, tg_tensor *c, const 
     size_t c_bytes = (size_t)(p->m * p->n) * esize;
     const char *a_data = a->data, *b_data = b->data;
     char *c_data = c->data;
-    int64_t idx[TG_MAX_DIMS] = {0}, a_mat = 0, b_mat = 0;
+    int64_t idx[TG_MAX_DIMS] = {0}, mat[2] = {0, 0};
     for (int64_t t = 0; t < count; t++) {
-        gemm(p, p->m, (tg_dtype)c->dtype, a_data + (size_t)a_mat * a_bytes,
-             b_data + (size_t)b_mat * b_bytes, c_data + (size_t)t * c_bytes);
-        next_batch(p, idx, &a_mat, &b_mat);
+        gemm(p, p->m, (tg_dtype)c->dtype, a_data + (size_t)mat[0] * a_bytes,
+             b_data + (size_t)mat[1] * b_bytes, c_data + (size_t)t * c_bytes);
+        tg__odometer_next(p->batch_ndim, p->batch, 2, p->step, idx, mat);
     }
 }
 

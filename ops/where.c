@@ -9,21 +9,6 @@
  */
 #include "kernel.h"
 
-/* Steps the offsets of the three operands to the next row of the plan's
- * innermost axis, odometer style. */
-static void next_row(const tg_bcast *plan, int64_t *idx, int64_t *offset)
-{
-    for (int d = plan->ndim - 2; d >= 0; d--) {
-        for (int k = 0; k < 3; k++)
-            offset[k] += plan->stride[k][d];
-        if (++idx[d] < plan->shape[d])
-            return;
-        for (int k = 0; k < 3; k++)
-            offset[k] -= plan->stride[k][d] * plan->shape[d];
-        idx[d] = 0;
-    }
-}
-
 static void where_kernel(const tg_bcast *plan, tg_tensor *out, tg_tensor *const *in)
 {
     int nd = plan->ndim;
@@ -38,7 +23,7 @@ static void where_kernel(const tg_bcast *plan, tg_tensor *out, tg_tensor *const 
             const T *cr = c + offset[0], *ar = a + offset[1], *br = b + offset[2];
             for (int64_t j = 0; j < inner; j++)
                 y[row + j] = cr[j * step[0]] != 0 ? ar[j * step[1]] : br[j * step[2]];
-            next_row(plan, idx, offset);
+            tg__odometer_next(nd - 1, plan->shape, 3, plan->stride, idx, offset);
         }
     });
 }
