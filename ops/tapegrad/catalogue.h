@@ -44,6 +44,16 @@ extern "C" {
     X(MAXIMUM, maximum)                                                                  \
     X(MINIMUM, minimum)                                                                  \
     X(WHERE, where)                                                                      \
+    X(GT, gt)                                                                            \
+    X(GE, ge)                                                                            \
+    X(LT, lt)                                                                            \
+    X(LE, le)                                                                            \
+    X(EQ, eq)                                                                            \
+    X(NE, ne)                                                                            \
+    X(LOGICAL_AND, logical_and)                                                          \
+    X(LOGICAL_OR, logical_or)                                                            \
+    X(LOGICAL_NOT, logical_not)                                                          \
+    X(MASKED_FILL, masked_fill)                                                          \
     X(ADD_SCALAR, add_scalar)                                                            \
     X(MUL_SCALAR, mul_scalar)                                                            \
     X(POW_SCALAR, pow_scalar)                                                            \

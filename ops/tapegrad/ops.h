@@ -35,6 +35,24 @@ TG_API tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b); /* max(a, b); a tie se
 TG_API tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b); /* min(a, b); a tie sends g/2 to each */
 TG_API tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
                                                           /* cond != 0 ? a : b; no gradient to cond */
+/* Comparisons: 1 where the relation holds, else 0, in the operands' dtype
+ * (PyTorch's bool as a 0/1 mask); IEEE, so NaN makes only ne hold. No
+ * gradient to either operand (piecewise constant). */
+TG_API tg_tensor *tg_gt(tg_tensor *a, tg_tensor *b);      /* [a > b] */
+TG_API tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b);      /* [a >= b] */
+TG_API tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);      /* [a < b] */
+TG_API tg_tensor *tg_le(tg_tensor *a, tg_tensor *b);      /* [a <= b] */
+TG_API tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b);      /* [a == b] */
+TG_API tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b);      /* [a != b] */
+/* Logical ops: any nonzero value (NaN included) is true; 0/1 results, no
+ * gradient. */
+TG_API tg_tensor *tg_logical_and(tg_tensor *a, tg_tensor *b); /* [a != 0 and b != 0] */
+TG_API tg_tensor *tg_logical_or(tg_tensor *a, tg_tensor *b);  /* [a != 0 or b != 0] */
+TG_API tg_tensor *tg_logical_not(tg_tensor *x);               /* [x == 0] */
+TG_API tg_tensor *tg_masked_fill(tg_tensor *x, tg_tensor *mask, double value);
+                                                          /* mask != 0 ? value : x, broadcasting
+                                                             x and mask; dx = g where mask == 0,
+                                                             else 0; no gradient to mask */
 
 /* ---- with a scalar constant ---- */
 TG_API tg_tensor *tg_add_scalar(tg_tensor *x, double c);  /* x + c */

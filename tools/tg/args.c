@@ -146,6 +146,7 @@ bool session_open(session *s, const cli_args *a, diag *d)
 
 void session_close(session *s)
 {
+    program_free(&s->prog);
     symtab_free(&s->syms);
     tg_tape_reset();
 }

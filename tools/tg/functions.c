@@ -152,6 +152,14 @@ static tg_tensor *where_fn(operand *args, int nargs, const call_site *site)
     return tg_where(operand_tensor(&args[0]), operand_tensor(&args[1]), operand_tensor(&args[2]));
 }
 
+static tg_tensor *masked_fill_fn(operand *args, int nargs, const call_site *site)
+{
+    double value;
+    if (!number_arg(args, nargs, 2, 0, &value, site, "masked_fill: the value must be a number"))
+        return NULL;
+    return tg_masked_fill(operand_tensor(&args[0]), operand_tensor(&args[1]), value);
+}
+
 /* ---- losses --------------------------------------------------------------- */
 
 static tg_tensor *squared_error(tg_tensor *p, tg_tensor *t)
@@ -260,6 +268,8 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
 /* ---- the tables ----------------------------------------------------------- */
 
 #define UNARY(fn_name, fn) {.name = fn_name, .min_args = 1, .max_args = 1, .unary = fn}
+#define BINARY(fn_name, fn, use)                                                       \
+    {.name = fn_name, .min_args = 2, .max_args = 2, .binary = fn, .usage = use}
 /* kw...: the keyword names of arguments 1, 2, ... (x, argument 0, has none) */
 #define CUSTOM(fn_name, lo, hi, fn, use, ...)                                         \
     {.name = fn_name, .min_args = lo, .max_args = hi, .params = {NULL, __VA_ARGS__},     \
@@ -277,6 +287,17 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_MAXIMUM] = SPELLED("max(a, b)"),
     [TG_OP_MINIMUM] = SPELLED("min(a, b)"),
     [TG_OP_WHERE] = CUSTOM("where", 3, 3, where_fn, "where(c, a, b)", NULL),
+    [TG_OP_GT] = BINARY("gt", tg_gt, "gt(a, b) (or a > b)"),
+    [TG_OP_GE] = BINARY("ge", tg_ge, "ge(a, b) (or a >= b)"),
+    [TG_OP_LT] = BINARY("lt", tg_lt, "lt(a, b) (or a < b)"),
+    [TG_OP_LE] = BINARY("le", tg_le, "le(a, b) (or a <= b)"),
+    [TG_OP_EQ] = BINARY("eq", tg_eq, "eq(a, b) (or a == b)"),
+    [TG_OP_NE] = BINARY("ne", tg_ne, "ne(a, b) (or a != b)"),
+    [TG_OP_LOGICAL_AND] = BINARY("logical_and", tg_logical_and, "logical_and(a, b)"),
+    [TG_OP_LOGICAL_OR] = BINARY("logical_or", tg_logical_or, "logical_or(a, b)"),
+    [TG_OP_LOGICAL_NOT] = UNARY("logical_not", tg_logical_not),
+    [TG_OP_MASKED_FILL] = CUSTOM("masked_fill", 3, 3, masked_fill_fn,
+                                 "masked_fill(x, mask, value)", "mask", "value"),
     [TG_OP_ADD_SCALAR] = SPELLED("x + 2, x - 2 (a number operand)"),
     [TG_OP_MUL_SCALAR] = SPELLED("2 * x, x / 2 (a number operand)"),
     [TG_OP_POW_SCALAR] = SPELLED("x ^ 2 (a number exponent)"),
@@ -393,6 +414,60 @@ void print_functions(FILE *f)
 }
 
 bool is_function_name(const char *name, size_t len) { return lookup(name, len) != NULL; }
+
+/* Optimal string alignment over two rows of the table and the one before:
+ * names are short, so the rows live on the stack. */
+int name_distance(const char *a, size_t len, const char *b)
+{
+    enum { MAX = 64 };
+    size_t lb = strlen(b);
+    if (len >= MAX || lb >= MAX)
+        return MAX;
+    int before[MAX + 1] = {0}, prev[MAX + 1], row[MAX + 1];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= len; i++) {
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int best = prev[j - 1] + cost;
+            best = prev[j] + 1 < best ? prev[j] + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                before[j - 2] + 1 < best)
+                best = before[j - 2] + 1;
+            row[j] = best;
+        }
+        memcpy(before, prev, sizeof prev);
+        memcpy(prev, row, sizeof row);
+    }
+    return prev[lb];
+}
+
+static void consider(const char *candidate, const char *name, size_t len, const char **best,
+                     int *distance)
+{
+    if (!candidate)
+        return;
+    int d = name_distance(name, len, candidate);
+    if (d < *distance) {
+        *distance = d;
+        *best = candidate;
+    }
+}
+
+const char *closest_function(const char *name, size_t len, int *distance)
+{
+    const char *best = NULL;
+    *distance = 1 << 20;
+    for (int k = 0; k < TG_OP_COUNT; k++) {
+        consider(op_functions[k].name, name, len, &best, distance);
+        consider(op_functions[k].alias, name, len, &best, distance);
+    }
+    for (size_t i = 0; i < N_LOSSES; i++)
+        consider(losses[i].name, name, len, &best, distance);
+    return best;
+}
 
 int function_param_index(const char *name, const char *param, size_t len)
 {

@@ -59,8 +59,10 @@ static void name_node(labeler *l, const tg_tensor *t, char *out, size_t size)
         snprintf(out, size, "%s", assigned);
         return;
     }
-    if (t != l->prog->result) {
-        snprintf(out, size, "v%lld", (long long)tg_tape_position(t) + 1);
+    if (t != l->prog->result) { /* a node of a user function's body: huber.v3 */
+        const char *caller = program_caller_of(l->prog, tg_tape_position(t));
+        snprintf(out, size, "%s%sv%lld", caller ? caller : "", caller ? "." : "",
+                 (long long)tg_tape_position(t) + 1);
         unique(l, out, size);
         return;
     }

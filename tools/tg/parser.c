@@ -2,28 +2,43 @@
  * parser.c -- the expression language, parsed and evaluated in one pass.
  *
  *   program    := statement (';' statement)*
- *   statement  := ['let'] NAME '=' expr | expr | (nothing)
- *   expr       := term (('+' | '-') term)*
+ *   statement  := 'def' NAME '(' [NAME (',' NAME)*] ')' '=' expr
+ *               | ['let'] NAME '=' expr | expr | (nothing)
+ *   expr       := sum [('<' | '<=' | '>' | '>=' | '==' | '!=') sum]
+ *   sum        := term (('+' | '-') term)*
  *   term       := unary (('*' | '/' | '@') unary)*
  *   unary      := '-' unary | power
  *   power      := primary ['^' unary]           (right-associative)
- *   primary    := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
+ *   primary    := NUMBER | NAME | NAME '(' args ')' | '(' expr ')' | ARRAY
  *   args       := arg (',' arg)*,  arg := [NAME '='] expr
  *
- * Precedence follows Python: -x^2 is -(x^2) and 2^-1 is allowed. Each
- * operator becomes tapegrad ops as soon as both operands are known, so the
- * tape is built left to right. The grammar recurses only through unary(),
- * which counts the nesting and refuses more than TG_MAX_NESTING levels, so
- * no input can exhaust the stack.
+ * Precedence follows Python: -x^2 is -(x^2), 2^-1 is allowed, and a
+ * comparison binds looser than + and -, giving a 0/1 mask; chained
+ * comparisons (a < b < c) are refused rather than read as Python does. An
+ * ARRAY is a bracket literal such as [1, -1] or [[1,2],[3,4]], read by the
+ * NAME=VALUE parser (symbols.c). pi and e are numbers unless a variable
+ * takes the name. Each operator becomes tapegrad ops as soon as both
+ * operands are known, so the tape is built left to right.
+ *
+ * A def keeps its body as a span of the source, skipped when defined; each
+ * call parses that span again with the parameters bound to the arguments,
+ * so the body becomes ops at the call like any other expression. Calls are
+ * counted, recursion is refused, and the grammar recurses only through
+ * unary(), which counts the nesting and refuses more than TG_MAX_NESTING
+ * levels, so no input can exhaust the stack.
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "number.h"
 #include "tg.h"
 
 #define MAX_ARGS 8
+/* Calls of user-defined functions in one program: a body that calls
+ * another twice, defined twenty deep, would otherwise run a million times. */
+#define MAX_CALLS 100000
 
 typedef enum { TOK_END, TOK_NUMBER, TOK_NAME, TOK_OP } token_kind;
 
@@ -33,6 +48,21 @@ typedef struct {
     double number;
 } token;
 
+/* def NAME(params) = body: the body is src[body_start, body_end). */
+typedef struct {
+    char name[32];
+    token params[MAX_ARGS];
+    int n_params, body_start, body_end;
+} user_fn;
+
+/* A call being evaluated: its function, the arguments its parameters
+ * stand for, and the call it is evaluated inside. */
+typedef struct frame {
+    const user_fn *fn;
+    const operand *args;
+    const struct frame *caller;
+} frame;
+
 typedef struct {
     const char *src;
     int pos;   /* where the lexer continues */
@@ -40,6 +70,10 @@ typedef struct {
     int depth;
     symtab *syms;
     diag *d;
+    program *prog;
+    user_fn *fns;
+    int n_fns, cap_fns, calls;
+    const frame *frame; /* NULL outside a user function's body */
 } parser;
 
 static bool fail_at(parser *p, int offset, const char *message)
@@ -72,8 +106,13 @@ static bool next(parser *p)
             return fail_at(p, p->pos, "a '.' must be part of a number such as 0.5");
         if (isalpha((unsigned char)s[t.len]) || s[t.len] == '_' || s[t.len] == '.')
             return fail_at(p, p->pos + t.len, "unexpected character after a number");
-    } else if (strchr("+-*/^@(),;=", *s)) {
+    } else if (s[0] == '*' && s[1] == '*') {
+        return fail_at(p, p->pos, "use ^ for powers: x^2, not x**2");
+    } else if (s[0] == '!' && s[1] != '=') {
+        return fail_at(p, p->pos, "unexpected '!': 'not equal' is !=, 'not' is logical_not(x)");
+    } else if (strchr("+-*/^@(),;=<>![]", *s)) {
         t.kind = TOK_OP;
+        t.len = strchr("<>=!", s[0]) && s[1] == '=' ? 2 : 1;
     } else {
         return fail_at(p, p->pos, isprint((unsigned char)*s)
                                       ? "unexpected character"
@@ -86,7 +125,7 @@ static bool next(parser *p)
 
 static bool is_op(const parser *p, char op)
 {
-    return p->tok.kind == TOK_OP && p->src[p->tok.start] == op;
+    return p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.start] == op;
 }
 
 static bool is_word(const parser *p, const char *word)
@@ -102,6 +141,21 @@ static char peek_char(const parser *p)
     while (isspace((unsigned char)p->src[i]))
         i++;
     return p->src[i];
+}
+
+/* Whether the current token is followed by '=' (a binding, a keyword
+ * argument) and not by '=='. */
+static bool peek_binding(const parser *p)
+{
+    int i = p->pos;
+    while (isspace((unsigned char)p->src[i]))
+        i++;
+    return p->src[i] == '=' && p->src[i + 1] != '=';
+}
+
+bool is_keyword(const char *name, size_t len)
+{
+    return (len == 3 && memcmp(name, "let", 3) == 0) || (len == 3 && memcmp(name, "def", 3) == 0);
 }
 
 static bool expect(parser *p, char op, const char *message)
@@ -180,10 +234,119 @@ static bool apply_binary(parser *p, char op, int offset, operand *a, operand *b,
     return op_result(p, binary_tensor(op, a, b), offset, out);
 }
 
+/* ---- comparisons ---------------------------------------------------------- */
+
+static const struct {
+    const char *op;
+    tg_tensor *(*fn)(tg_tensor *, tg_tensor *);
+} comparisons[] = {{"<", tg_lt}, {"<=", tg_le}, {">", tg_gt},
+                   {">=", tg_ge}, {"==", tg_eq}, {"!=", tg_ne}};
+
+#define N_COMPARISONS (int)(sizeof comparisons / sizeof *comparisons)
+
+/* The comparison the current token is, or -1. */
+static int comparison_at(const parser *p)
+{
+    for (int k = 0; p->tok.kind == TOK_OP && k < N_COMPARISONS; k++)
+        if ((size_t)p->tok.len == strlen(comparisons[k].op) &&
+            memcmp(p->src + p->tok.start, comparisons[k].op, (size_t)p->tok.len) == 0)
+            return k;
+    return -1;
+}
+
+static double fold_comparison(int k, double a, double b)
+{
+    switch (k) {
+    case 0: return a < b;
+    case 1: return a <= b;
+    case 2: return a > b;
+    case 3: return a >= b;
+    case 4: return a == b;
+    default: return a != b;
+    }
+}
+
+/* ---- user-defined functions ----------------------------------------------- */
+
+static const user_fn *find_user_fn(const parser *p, const char *name, size_t len)
+{
+    for (int i = 0; i < p->n_fns; i++)
+        if (strlen(p->fns[i].name) == len && memcmp(p->fns[i].name, name, len) == 0)
+            return &p->fns[i];
+    return NULL;
+}
+
+static bool same_text(const parser *p, token a, token b)
+{
+    return a.len == b.len && memcmp(p->src + a.start, p->src + b.start, (size_t)a.len) == 0;
+}
+
+/* The argument that parameter t of the function being evaluated stands
+ * for, or NULL: a body sees its own parameters and the variables. */
+static const operand *parameter(const parser *p, token t)
+{
+    const frame *f = p->frame;
+    for (int i = 0; f && i < f->fn->n_params; i++)
+        if (same_text(p, f->fn->params[i], t))
+            return &f->args[i];
+    return NULL;
+}
+
+static bool add_call_span(parser *p, const char *name, int64_t first, int64_t end)
+{
+    program *prog = p->prog;
+    if (first == end)
+        return true; /* the body recorded nothing */
+    if (prog->n_calls == prog->cap_calls) {
+        int cap = prog->cap_calls ? 2 * prog->cap_calls : 8;
+        call_span *grown = realloc(prog->calls, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return fail_at(p, p->tok.start, "out of memory");
+        prog->calls = grown;
+        prog->cap_calls = cap;
+    }
+    call_span *c = &prog->calls[prog->n_calls++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->first = first;
+    c->end = end;
+    return true;
+}
+
+void program_free(program *p)
+{
+    free(p->calls);
+    p->calls = NULL;
+    p->n_calls = p->cap_calls = 0;
+}
+
+/* Spans nest, so the innermost call holding pos is the shortest one; of
+ * equal spans the first to end is the inner one. */
+const char *program_caller_of(const program *p, int64_t pos)
+{
+    const call_span *best = NULL;
+    for (int i = 0; pos >= 0 && i < p->n_calls; i++) {
+        const call_span *c = &p->calls[i];
+        if (pos >= c->first && pos < c->end && (!best || c->end - c->first < best->end - best->first))
+            best = c;
+    }
+    return best ? best->name : NULL;
+}
+
 /* ---- the grammar ---------------------------------------------------------- */
 
 static bool parse_expr(parser *p, operand *out);
 static bool parse_unary(parser *p, operand *out);
+
+static bool named_constant(const char *name, double *value)
+{
+    if (strcmp(name, "pi") == 0)
+        *value = 3.14159265358979323846;
+    else if (strcmp(name, "e") == 0)
+        *value = 2.71828182845904523536;
+    else
+        return false;
+    return true;
+}
 
 static bool parse_name(parser *p, operand *out)
 {
@@ -193,16 +356,26 @@ static bool parse_name(parser *p, operand *out)
         return fail_at(p, t.start, "name too long");
     memcpy(name, p->src + t.start, (size_t)t.len);
     name[t.len] = '\0';
-    tg_tensor *v = symtab_lookup(p->syms, name);
-    if (!v) {
-        diag_at(p->d, p->src, NULL, t.start,
-                is_function_name(name, strlen(name)) ? "'%s' is a function: call it as %s(...)"
-                                                     : "unknown variable '%s'",
-                name, name);
-        return false;
+    const operand *arg = parameter(p, t);
+    if (arg) {
+        *out = *arg;
+        return next(p);
     }
-    *out = (operand){.t = v};
-    return next(p);
+    tg_tensor *v = symtab_lookup(p->syms, name);
+    if (v) {
+        *out = (operand){.t = v};
+        return next(p);
+    }
+    double constant;
+    if (named_constant(name, &constant)) {
+        *out = (operand){.is_number = true, .number = constant};
+        return next(p);
+    }
+    bool function = is_function_name(name, strlen(name)) || find_user_fn(p, name, strlen(name));
+    diag_at(p->d, p->src, NULL, t.start,
+            function ? "'%s' is a function: call it as %s(...)" : "unknown variable '%s'", name,
+            name);
+    return false;
 }
 
 typedef struct {
@@ -212,13 +385,25 @@ typedef struct {
     bool keyword_seen;
 } call_args;
 
+/* The slot of keyword argument t: a parameter of user function uf, or of
+ * the built-in fname. */
+static int keyword_slot(const parser *p, const char *fname, const user_fn *uf, token t)
+{
+    if (!uf)
+        return function_param_index(fname, p->src + t.start, (size_t)t.len);
+    for (int i = 0; i < uf->n_params; i++)
+        if (same_text(p, uf->params[i], t))
+            return i;
+    return -1;
+}
+
 /* One argument, positional or NAME=expr; a keyword argument fills the slot
  * of its parameter and only keyword arguments may follow it. */
-static bool parse_arg(parser *p, const char *fname, call_args *c)
+static bool parse_arg(parser *p, const char *fname, const user_fn *uf, call_args *c)
 {
     int slot = c->nargs;
-    if (p->tok.kind == TOK_NAME && peek_char(p) == '=') {
-        slot = function_param_index(fname, p->src + p->tok.start, (size_t)p->tok.len);
+    if (p->tok.kind == TOK_NAME && peek_binding(p)) {
+        slot = keyword_slot(p, fname, uf, p->tok);
         if (slot < 0) {
             diag_at(p->d, p->src, NULL, p->tok.start, "%s() has no parameter '%.*s'", fname,
                     p->tok.len, p->src + p->tok.start);
@@ -241,26 +426,119 @@ static bool parse_arg(parser *p, const char *fname, call_args *c)
     return true;
 }
 
+/* '(' args ')' after the function's name, the current token. */
+static bool parse_args(parser *p, const char *fname, const user_fn *uf, call_args *c)
+{
+    if (!next(p) || !next(p)) /* the name and '(' */
+        return false;
+    if (!is_op(p, ')')) {
+        if (!parse_arg(p, fname, uf, c))
+            return false;
+        while (is_op(p, ','))
+            if (!next(p) || !parse_arg(p, fname, uf, c))
+                return false;
+    }
+    if (!expect(p, ')', "expected ',' or ')' in the argument list"))
+        return false;
+    for (int i = 0; i < c->nargs; i++)
+        c->args[i].absent = !c->given[i]; /* call_function refuses a required one */
+    return true;
+}
+
 static bool parse_call(parser *p, operand *out)
 {
     token name_tok = p->tok;
     char fname[32];
     snprintf(fname, sizeof fname, "%.*s", name_tok.len, p->src + name_tok.start);
-    if (!next(p) || !next(p)) /* the name and '(' */
-        return false;
     call_args c = {0};
-    if (!is_op(p, ')')) {
-        if (!parse_arg(p, fname, &c))
-            return false;
-        while (is_op(p, ','))
-            if (!next(p) || !parse_arg(p, fname, &c))
-                return false;
-    }
-    if (!expect(p, ')', "expected ',' or ')' in the argument list"))
+    if (!parse_args(p, fname, NULL, &c))
         return false;
-    for (int i = 0; i < c.nargs; i++)
-        c.args[i].absent = !c.given[i]; /* call_function refuses a required one */
     return call_function(fname, c.args, c.nargs, p->src, name_tok.start, out, p->d);
+}
+
+/* Parses the body of f again with its parameters bound to args. The tape
+ * nodes it records are noted as f's, so that explain and dot can say so. */
+static bool eval_body(parser *p, const user_fn *f, const operand *args, int call_offset,
+                      operand *out)
+{
+    frame fr = {f, args, p->frame};
+    int saved_pos = p->pos;
+    token saved_tok = p->tok;
+    int64_t first = tg_tape_length();
+    p->frame = &fr;
+    p->pos = f->body_start;
+    bool ok = next(p) && parse_expr(p, out);
+    if (ok && p->tok.start != f->body_end)
+        ok = fail_at(p, p->tok.start, "expected an operator, ';' or the end of the expression");
+    p->frame = fr.caller;
+    p->pos = saved_pos;
+    p->tok = saved_tok;
+    if (!ok) { /* the fault is in the body: say which call ran it */
+        size_t len = strlen(p->d->message);
+        snprintf(p->d->message + len, sizeof p->d->message - len,
+                 " (in %s(), called at column %d)", f->name, call_offset + 1);
+        return false;
+    }
+    return add_call_span(p, f->name, first, tg_tape_length());
+}
+
+static bool parse_user_call(parser *p, const user_fn *f, operand *out)
+{
+    int offset = p->tok.start;
+    call_args c = {0};
+    if (!parse_args(p, f->name, f, &c))
+        return false;
+    bool complete = c.nargs == f->n_params;
+    for (int i = 0; complete && i < c.nargs; i++)
+        complete = c.given[i];
+    if (!complete) {
+        diag_at(p->d, p->src, NULL, offset, "%s() takes %d argument%s", f->name, f->n_params,
+                f->n_params == 1 ? "" : "s");
+        return false;
+    }
+    for (const frame *fr = p->frame; fr; fr = fr->caller)
+        if (fr->fn == f) {
+            diag_at(p->d, p->src, NULL, offset, "%s() calls itself: recursion is not supported",
+                    f->name);
+            return false;
+        }
+    if (++p->calls > MAX_CALLS)
+        return fail_at(p, offset, "more than 100000 calls of user-defined functions");
+    return eval_body(p, f, c.args, offset, out);
+}
+
+/* An unknown function, named with the closest known one when one is near
+ * (a typo: one edit in a short name, two in a longer one). */
+static bool unknown_function(parser *p)
+{
+    const char *name = p->src + p->tok.start;
+    size_t len = (size_t)p->tok.len;
+    int distance;
+    const char *best = closest_function(name, len, &distance);
+    for (int i = 0; i < p->n_fns; i++) {
+        int d = name_distance(name, len, p->fns[i].name);
+        if (d < distance) {
+            distance = d;
+            best = p->fns[i].name;
+        }
+    }
+    if (best && distance <= (len < 5 ? 1 : 2))
+        diag_at(p->d, p->src, NULL, p->tok.start, "unknown function '%.*s'; did you mean %s?",
+                (int)len, name, best);
+    else
+        diag_at(p->d, p->src, NULL, p->tok.start, "unknown function '%.*s'", (int)len, name);
+    return false;
+}
+
+static bool parse_array_literal(parser *p, operand *out)
+{
+    int pos = p->tok.start;
+    tg_tensor *t = parse_array(p->src, &pos, NULL, false, p->d);
+    if (!t)
+        return false;
+    p->pos = pos;
+    *out = (operand){.t = t};
+    return next(p);
 }
 
 static bool parse_primary(parser *p, operand *out)
@@ -272,20 +550,22 @@ static bool parse_primary(parser *p, operand *out)
     if (p->tok.kind == TOK_NAME) {
         if (peek_char(p) != '(')
             return parse_name(p, out);
-        if (!is_function_name(p->src + p->tok.start, (size_t)p->tok.len)) {
-            diag_at(p->d, p->src, NULL, p->tok.start, "unknown function '%.*s'", p->tok.len,
-                    p->src + p->tok.start);
-            return false;
-        }
+        const user_fn *f = find_user_fn(p, p->src + p->tok.start, (size_t)p->tok.len);
+        if (f)
+            return parse_user_call(p, f, out);
+        if (!is_function_name(p->src + p->tok.start, (size_t)p->tok.len))
+            return unknown_function(p);
         return parse_call(p, out);
     }
+    if (is_op(p, '['))
+        return parse_array_literal(p, out);
     if (is_op(p, '(')) {
         if (!next(p) || !parse_expr(p, out))
             return false;
         return expect(p, ')', "expected ')'");
     }
     return fail_at(p, p->tok.start, p->tok.kind == TOK_END ? "unexpected end of the expression"
-                                                           : "expected a number, a name or '('");
+                                                           : "expected a number, a name, '(' or '['");
 }
 
 static bool parse_power(parser *p, operand *out)
@@ -325,7 +605,7 @@ static bool parse_binary_chain(parser *p, const char *ops, bool (*parse_operand)
 {
     if (!parse_operand(p, out))
         return false;
-    while (p->tok.kind == TOK_OP && strchr(ops, p->src[p->tok.start])) {
+    while (p->tok.kind == TOK_OP && p->tok.len == 1 && strchr(ops, p->src[p->tok.start])) {
         char op = p->src[p->tok.start];
         int offset = p->tok.start;
         operand rhs;
@@ -336,7 +616,114 @@ static bool parse_binary_chain(parser *p, const char *ops, bool (*parse_operand)
 }
 
 static bool parse_term(parser *p, operand *out) { return parse_binary_chain(p, "*/@", parse_unary, out); }
-static bool parse_expr(parser *p, operand *out) { return parse_binary_chain(p, "+-", parse_term, out); }
+static bool parse_sum(parser *p, operand *out) { return parse_binary_chain(p, "+-", parse_term, out); }
+
+/* sum [comparison sum]: one comparison, a 0/1 mask. */
+static bool parse_expr(parser *p, operand *out)
+{
+    if (!parse_sum(p, out))
+        return false;
+    int k = comparison_at(p);
+    if (k < 0)
+        return true;
+    int offset = p->tok.start;
+    operand rhs;
+    if (!next(p) || !parse_sum(p, &rhs))
+        return false;
+    if (comparison_at(p) >= 0)
+        return fail_at(p, p->tok.start, "chained comparisons such as a < b < c are not "
+                                        "supported: write logical_and(a < b, b < c)");
+    if (out->is_number && rhs.is_number) {
+        *out = (operand){.is_number = true, .number = fold_comparison(k, out->number, rhs.number)};
+        return true;
+    }
+    return op_result(p, comparisons[k].fn(operand_tensor(out), operand_tensor(&rhs)), offset, out);
+}
+
+/* Skips to the ';' or the end that closes a def's body, outside brackets. */
+static bool skip_body(parser *p)
+{
+    int depth = 0;
+    while (p->tok.kind != TOK_END && !(depth == 0 && is_op(p, ';'))) {
+        if (is_op(p, '(') || is_op(p, '['))
+            depth++;
+        else if ((is_op(p, ')') || is_op(p, ']')) && depth > 0)
+            depth--;
+        if (!next(p))
+            return false;
+    }
+    return true;
+}
+
+static bool add_user_fn(parser *p, const user_fn *f)
+{
+    if (p->n_fns == p->cap_fns) {
+        int cap = p->cap_fns ? 2 * p->cap_fns : 4;
+        user_fn *grown = realloc(p->fns, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return fail_at(p, f->body_start, "out of memory");
+        p->fns = grown;
+        p->cap_fns = cap;
+    }
+    p->fns[p->n_fns++] = *f;
+    return true;
+}
+
+/* A name that a def may introduce: not a function, keyword or parameter. */
+static bool check_new_name(parser *p, const user_fn *f, const char *what)
+{
+    const char *name = p->src + p->tok.start;
+    size_t len = (size_t)p->tok.len;
+    if (p->tok.kind != TOK_NAME) {
+        diag_at(p->d, p->src, NULL, p->tok.start, "expected %s", what);
+        return false;
+    }
+    if (len >= sizeof f->name)
+        return fail_at(p, p->tok.start, "name too long");
+    if (is_function_name(name, len) || is_keyword(name, len) || find_user_fn(p, name, len)) {
+        diag_at(p->d, p->src, NULL, p->tok.start, "'%.*s' is already a function or keyword",
+                (int)len, name);
+        return false;
+    }
+    for (int i = 0; i < f->n_params; i++)
+        if (same_text(p, f->params[i], p->tok))
+            return fail_at(p, p->tok.start, "parameter named twice");
+    return true;
+}
+
+/* def NAME(params) = body, the current token being 'def'. */
+static bool parse_def(parser *p)
+{
+    user_fn f = {0};
+    if (!next(p) || !check_new_name(p, &f, "the function's name after 'def'"))
+        return false;
+    snprintf(f.name, sizeof f.name, "%.*s", p->tok.len, p->src + p->tok.start);
+    if (!next(p) || !expect(p, '(', "expected '(' after the function's name"))
+        return false;
+    while (!is_op(p, ')')) {
+        if (f.n_params == MAX_ARGS)
+            return fail_at(p, p->tok.start, "too many parameters");
+        if (!check_new_name(p, &f, "a parameter name"))
+            return false;
+        f.params[f.n_params++] = p->tok;
+        if (!next(p))
+            return false;
+        if (!is_op(p, ','))
+            break;
+        if (!next(p))
+            return false;
+    }
+    if (!expect(p, ')', "expected ',' or ')' in the parameter list") ||
+        !expect(p, '=', "expected '=' before the function's body"))
+        return false;
+    f.body_start = p->tok.start;
+    if (!skip_body(p))
+        return false;
+    f.body_end = p->tok.start;
+    if (f.body_end == f.body_start)
+        return fail_at(p, p->tok.start, "expected the function's body after '='");
+    return add_user_fn(p, &f);
+}
 
 /* NAME '=' expr, with an optional 'let' before it. */
 static bool parse_assignment(parser *p, operand *out, const char **name_out)
@@ -346,7 +733,8 @@ static bool parse_assignment(parser *p, operand *out, const char **name_out)
     if (name_tok.len >= (int)sizeof name)
         return fail_at(p, name_tok.start, "name too long");
     snprintf(name, sizeof name, "%.*s", name_tok.len, p->src + name_tok.start);
-    if (is_function_name(name, strlen(name)) || strcmp(name, "let") == 0)
+    if (is_function_name(name, strlen(name)) || is_keyword(name, strlen(name)) ||
+        find_user_fn(p, name, strlen(name)))
         return fail_at(p, name_tok.start, "a function or keyword cannot be assigned to");
     if (!next(p) || !expect(p, '=', "expected '=' after the name in a let binding"))
         return false;
@@ -370,33 +758,44 @@ static bool parse_statement(parser *p, operand *out, const char **name)
             return fail_at(p, p->tok.start, "expected a name after 'let'");
         return parse_assignment(p, out, name);
     }
-    if (p->tok.kind == TOK_NAME && peek_char(p) == '=')
+    if (p->tok.kind == TOK_NAME && peek_binding(p))
         return parse_assignment(p, out, name);
     return parse_expr(p, out);
 }
 
-bool eval_program(const char *src, symtab *syms, program *out, diag *d)
+static bool run_program(parser *p, program *out)
 {
-    parser p = {.src = src, .syms = syms, .d = d};
-    *out = (program){0};
     bool have = false;
     operand v = {0};
-    if (!next(&p))
+    if (!next(p))
         return false;
     for (;;) {
-        if (!is_op(&p, ';') && p.tok.kind != TOK_END) {
-            out->result_offset = p.tok.start;
-            if (!parse_statement(&p, &v, &out->result_name))
+        if (is_word(p, "def")) {
+            if (!parse_def(p))
+                return false;
+        } else if (!is_op(p, ';') && p->tok.kind != TOK_END) {
+            out->result_offset = p->tok.start;
+            if (!parse_statement(p, &v, &out->result_name))
                 return false;
             have = true;
         }
-        if (p.tok.kind == TOK_END)
+        if (p->tok.kind == TOK_END)
             break;
-        if (!expect(&p, ';', "expected an operator, ';' or the end of the expression"))
+        if (!expect(p, ';', "expected an operator, ';' or the end of the expression"))
             return false;
     }
     if (!have)
-        return fail_at(&p, 0, "empty expression");
+        return fail_at(p, 0, p->n_fns ? "nothing to compute: only functions are defined"
+                                       : "empty expression");
     out->result = operand_tensor(&v);
-    return out->result ? true : fail_at(&p, out->result_offset, tg_last_error());
+    return out->result ? true : fail_at(p, out->result_offset, tg_last_error());
+}
+
+bool eval_program(const char *src, symtab *syms, program *out, diag *d)
+{
+    parser p = {.src = src, .syms = syms, .d = d, .prog = out};
+    *out = (program){0};
+    bool ok = run_program(&p, out);
+    free(p.fns);
+    return ok;
 }

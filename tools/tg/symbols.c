@@ -1,6 +1,7 @@
 /* symbols.c -- the symbol table (uthash, keyed by name) and the parser of
- * NAME=VALUE arguments: a number or a nested bracket array such as
- * [[1,2],[3,4]], every row of one level the same length. */
+ * arrays: a number or a nested bracket array such as [[1,2],[3,4]], every
+ * row of one level the same length, read from NAME=VALUE arguments and from
+ * literals inside expressions. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,13 @@ static symbol *find(const symtab *s, const char *name)
     symbol *sym = NULL;
     HASH_FIND_STR(s->table, name, sym);
     return sym;
+}
+
+/* pi and e are constants of the language; a variable may take the name. */
+static void warn_if_constant(const char *name)
+{
+    if (strcmp(name, "pi") == 0 || strcmp(name, "e") == 0)
+        fprintf(stderr, "tg: warning: the variable '%s' shadows the constant %s\n", name, name);
 }
 
 static symbol *insert(symtab *s, const char *name, size_t len, diag *d)
@@ -91,8 +99,11 @@ bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, co
         diag_at(d, src, NULL, offset, "'%s' is an input variable; assign to another name", name);
         return false;
     }
-    if (!sym && !(sym = insert(s, name, strlen(name), d)))
-        return false;
+    if (!sym) {
+        if (!(sym = insert(s, name, strlen(name), d)))
+            return false;
+        warn_if_constant(name);
+    }
     sym->value = value;
     return true;
 }
@@ -194,20 +205,31 @@ static bool parse_list(array_parser *p, int depth)
     return true;
 }
 
-static tg_tensor *parse_value(const char *text, const char *what, bool requires_grad, diag *d)
+tg_tensor *parse_array(const char *text, int *pos, const char *what, bool requires_grad,
+                       diag *d)
 {
-    array_parser p = {.text = text, .what = what, .ndim = -1, .d = d};
-    bool ok = parse_item(&p, 0);
-    skip_space(&p);
-    if (ok && text[p.pos] != '\0')
-        ok = fail(&p, "unexpected text after the value");
+    array_parser p = {.text = text, .what = what, .pos = *pos, .ndim = -1, .d = d};
     tg_tensor *t = NULL;
-    if (ok) {
+    if (parse_item(&p, 0)) {
         t = tg_tensor_new(TG_F64, p.ndim, p.shape, p.values, requires_grad);
         if (!t)
-            diag_at(d, text, what, 0, "%s", tg_last_error());
+            diag_at(d, text, what, *pos, "%s", tg_last_error());
     }
     free(p.values);
+    *pos = p.pos;
+    return t;
+}
+
+static tg_tensor *parse_value(const char *text, const char *what, bool requires_grad, diag *d)
+{
+    int pos = 0;
+    tg_tensor *t = parse_array(text, &pos, what, requires_grad, d);
+    while (t && isspace((unsigned char)text[pos]))
+        pos++;
+    if (t && text[pos] != '\0') {
+        diag_at(d, text, what, pos, "unexpected text after the value");
+        return NULL;
+    }
     return t;
 }
 
@@ -220,7 +242,7 @@ bool symtab_add_input(symtab *s, const char *arg, bool requires_grad, diag *d)
                 "letters, digits or '_'");
         return false;
     }
-    if (is_function_name(arg, len) || (len == 3 && memcmp(arg, "let", 3) == 0)) {
+    if (is_function_name(arg, len) || is_keyword(arg, len)) {
         diag_at(d, arg, "argument", 0, "'%.*s' is a function or keyword, not a variable name",
                 (int)len, arg);
         return false;
@@ -255,6 +277,7 @@ bool symtab_add_input(symtab *s, const char *arg, bool requires_grad, diag *d)
     symbol *sym = insert(s, name, len, d);
     if (!sym)
         return false;
+    warn_if_constant(name);
     sym->value = t;
     sym->is_input = true;
     s->inputs[s->n_inputs++] = sym;

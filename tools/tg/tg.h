@@ -45,8 +45,14 @@ typedef struct {
 
 void symtab_free(symtab *s);
 /* Parses NAME=VALUE (VALUE a number or nested bracket array) into an F64 tape
- * tensor that requires grad when requires_grad. */
+ * tensor that requires grad when requires_grad. A variable named pi or e
+ * shadows the constant, with a warning on stderr. */
 bool symtab_add_input(symtab *s, const char *arg, bool requires_grad, diag *d);
+/* Parses the number or bracket array at text + *pos into an F64 tape tensor
+ * and moves *pos past it; errors name the column in text (what as for
+ * diag_at). NAME=VALUE and the expressions' array literals share it. */
+tg_tensor *parse_array(const char *text, int *pos, const char *what, bool requires_grad,
+                       diag *d);
 bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, const char *src,
                    diag *d);
 tg_tensor *symtab_lookup(const symtab *s, const char *name);
@@ -59,14 +65,28 @@ const char *symtab_name_of(const symtab *s, const tg_tensor *t);
 
 #define TG_MAX_NESTING 256
 
+/* The tape nodes one call of a user-defined function recorded. */
+typedef struct {
+    char name[32];      /* the function's */
+    int64_t first, end; /* tape positions [first, end) */
+} call_span;
+
 typedef struct {
     tg_tensor *result;
     int result_offset;       /* where the last statement starts */
     const char *result_name; /* its assigned name, or NULL */
+    call_span *calls;        /* in the order the calls ended */
+    int n_calls, cap_calls;
 } program;
 
 /* Parses and evaluates src with the variables in syms. */
 bool eval_program(const char *src, symtab *syms, program *out, diag *d);
+void program_free(program *p);
+/* The innermost user-defined function whose call recorded the tape node at
+ * pos, or NULL. */
+const char *program_caller_of(const program *p, int64_t pos);
+/* let and def: words that cannot name a variable. */
+bool is_keyword(const char *name, size_t len);
 
 /* A parsed argument or operand: either a literal number (folded, so that
  * x^2 becomes tg_pow_scalar and 2*x tg_mul_scalar) or a tensor. */
@@ -79,6 +99,11 @@ typedef struct {
 
 tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
 bool is_function_name(const char *name, size_t len);
+/* The edit distance (insertions, deletions, substitutions, swaps of two
+ * neighbours) between a[0..len) and b. */
+int name_distance(const char *a, size_t len, const char *b);
+/* The function or loss name closest to name[0..len) and its distance. */
+const char *closest_function(const char *name, size_t len, int *distance);
 /* Applies function name to args; on failure sets d at offset. */
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
                    operand *out, diag *d);

@@ -1,0 +1,93 @@
+/*
+ * compare.c -- the comparisons gt ge lt le eq ne and the logical ops
+ * logical_and, logical_or, logical_not, elementwise and broadcasting.
+ *
+ *   forward   1 where the relation holds, else 0, in the operands' dtype
+ *             (PyTorch returns bool; tapegrad tensors are float or double,
+ *             and a 0/1 mask multiplies and feeds tg_where directly).
+ *             Comparisons follow IEEE: NaN compares unequal to everything,
+ *             itself included, so only ne holds. The logical ops read any
+ *             nonzero value as true, NaN included, as PyTorch does.
+ *   backward  none: each result is piecewise constant in its operands, so
+ *             the rule returns no gradient (NULL), like tg_heaviside's. The
+ *             ops are still recorded, so that explain and dot show them.
+ */
+#include "kernel.h"
+
+/* A binary kernel computing expr of x[i] and y[j] for every element. */
+#define MASK_KERNEL(name, expr)                                                           \
+    static void name##_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,   \
+                              const tg_tensor *b)                                         \
+    {                                                                                     \
+        TG_FOR_DTYPE(out->dtype, T, {                                                     \
+            T *c = out->data;                                                             \
+            const T *x = a->data, *y = b->data;                                           \
+            TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = (T)(expr));                  \
+        });                                                                               \
+    }
+
+MASK_KERNEL(gt, x[i] > y[j])
+MASK_KERNEL(ge, x[i] >= y[j])
+MASK_KERNEL(lt, x[i] < y[j])
+MASK_KERNEL(le, x[i] <= y[j])
+MASK_KERNEL(eq, x[i] == y[j])
+MASK_KERNEL(ne, x[i] != y[j])
+MASK_KERNEL(logical_and, x[i] != 0 && y[j] != 0)
+MASK_KERNEL(logical_or, x[i] != 0 || y[j] != 0)
+
+static void logical_not_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = (T)(in[i] == 0));
+    });
+}
+
+static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    (void)g;
+    for (int k = 0; k < out->n_inputs; k++)
+        grad_in[k] = NULL;
+    return TG_OK;
+}
+
+/* Operands at least 0.25 apart (the second drawn from [-0.25, 0.25], the
+ * first outside it), so that no finite-difference step flips a result. */
+#define APART {{0.5, 2.0, true}, {-0.25, 0.25, false}}
+
+/* The row tg__op_<name> and the function tg_<name>(a, b). */
+#define BINARY_MASK_OP(NAME, name, ranges)                                                \
+    TG_SAMPLE_FN(sample_##name, tg_##name(in[0], in[1]))                                 \
+    const tg_op tg__op_##name = {                                                         \
+        .info = {TG_OP_##NAME, "tg_" #name, 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,      \
+                 {sample_##name, 2, TG_SAMPLE_BROADCAST, ranges}},                        \
+        .backward = no_gradient,                                                          \
+    };                                                                                    \
+    tg_tensor *tg_##name(tg_tensor *a, tg_tensor *b)                                      \
+    {                                                                                     \
+        return tg__binary(&tg__op_##name, a, b, name##_kernel);                           \
+    }
+
+BINARY_MASK_OP(GT, gt, APART)
+BINARY_MASK_OP(GE, ge, APART)
+BINARY_MASK_OP(LT, lt, APART)
+BINARY_MASK_OP(LE, le, APART)
+BINARY_MASK_OP(EQ, eq, APART)
+BINARY_MASK_OP(NE, ne, APART)
+BINARY_MASK_OP(LOGICAL_AND, logical_and, APART)
+BINARY_MASK_OP(LOGICAL_OR, logical_or, APART)
+
+TG_SAMPLE_FN(sample_logical_not, tg_logical_not(in[0]))
+
+const tg_op tg__op_logical_not = {
+    .info = {TG_OP_LOGICAL_NOT, "tg_logical_not", 1, TG_OP_ELEMENTWISE,
+             {sample_logical_not, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = no_gradient,
+};
+
+tg_tensor *tg_logical_not(tg_tensor *x)
+{
+    return tg__unary(&tg__op_logical_not, x, (tg_attr){0}, logical_not_kernel);
+}
