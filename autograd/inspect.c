@@ -71,6 +71,22 @@ bool tg_op_constant(const tg_tensor *t, double *out)
     return true;
 }
 
+int tg_op_constants(const tg_tensor *t, double *out, int max)
+{
+    int rc = tg__check("tg_op_constants", t, 1);
+    if (rc < 0)
+        return rc;
+    if (max < 0 || (max > 0 && !out))
+        return tg__fail(max < 0 ? TG_EVALUE : TG_ENULL,
+                        "tg_op_constants: out must hold max >= 0 values (out %s, max %d)",
+                        out ? "given" : "NULL", max);
+    int n = !op_has(t, TG_OP_CONSTANT) ? 0 : op_has(t, TG_OP_CONSTANT2) ? 2 : 1;
+    double values[2] = {t->attr.f2.a, t->attr.f2.b};
+    for (int k = 0; k < n && k < max; k++)
+        out[k] = values[k];
+    return n;
+}
+
 int tg_op_axis(const tg_tensor *t)
 {
     int rc = tg__check("tg_op_axis", t, 1);

@@ -66,6 +66,7 @@ TG_OP_KINDS(TG_OP_DECLARE_)
 /* Op parameters kept on the result for its backward rule. */
 typedef union {
     double f;
+    struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
     struct { int32_t axis, keepdim, flag_a, flag_b; } i;
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
 } tg_attr;

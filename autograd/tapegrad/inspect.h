@@ -51,6 +51,13 @@ TG_API tg_tensor *tg_op_input(const tg_tensor *t, int k);
  * alone (a bad tensor or a NULL out also sets the error). */
 TG_API bool tg_op_constant(const tg_tensor *t, double *out);
 
+/* All the scalar constants of t's op, in argument order: how many it keeps
+ * (0, 1, or 2 for ops whose row also has TG_OP_CONSTANT2: tg_softplus's beta
+ * and threshold, the bounds of tg_clamp and tg_hardtanh), of which the first
+ * max are stored in out (NULL when max is 0). The first is tg_op_constant's.
+ * A bad tensor, a negative max or a NULL out gives a negative TG_E* code. */
+TG_API int tg_op_constants(const tg_tensor *t, double *out, int max);
+
 /* The axis (0 .. ndim-1 of the input) that t's op works along, for the ops
  * whose catalogue row has TG_OP_AXIS (tg_softmax, tg_log_softmax, the
  * tg_*_axis reductions). Negative TG_EVALUE for any other tensor. */

@@ -66,10 +66,49 @@ extern "C" {
     X(TANH, tanh)                                                                        \
     X(SIN, sin)                                                                          \
     X(COS, cos)                                                                          \
+    X(TAN, tan)                                                                          \
+    X(ASIN, asin)                                                                        \
+    X(ACOS, acos)                                                                        \
+    X(ATAN, atan)                                                                        \
+    X(SINH, sinh)                                                                        \
+    X(COSH, cosh)                                                                        \
+    X(ASINH, asinh)                                                                      \
+    X(ACOSH, acosh)                                                                      \
+    X(ATANH, atanh)                                                                      \
+    X(LOG1P, log1p)                                                                      \
+    X(EXPM1, expm1)                                                                      \
+    X(LOG2, log2)                                                                        \
+    X(LOG10, log10)                                                                      \
+    X(EXP2, exp2)                                                                        \
+    X(ERF, erf)                                                                          \
+    X(ERFC, erfc)                                                                        \
+    X(SQUARE, square)                                                                    \
+    X(RSQRT, rsqrt)                                                                      \
+    X(RECIPROCAL, reciprocal)                                                            \
+    X(SIGN, sign)                                                                        \
+    X(FLOOR, floor)                                                                      \
+    X(CEIL, ceil)                                                                        \
+    X(ROUND, round)                                                                      \
+    X(TRUNC, trunc)                                                                      \
     X(RELU, relu)                                                                        \
     X(LEAKY_RELU, leaky_relu)                                                            \
     X(HEAVISIDE, heaviside)                                                              \
     X(IDENTITY, identity)                                                                \
+    X(GELU, gelu)                                                                        \
+    X(SILU, silu)                                                                        \
+    X(SOFTPLUS, softplus)                                                                \
+    X(ELU, elu)                                                                          \
+    X(SELU, selu)                                                                        \
+    X(CELU, celu)                                                                        \
+    X(LOG_SIGMOID, log_sigmoid)                                                          \
+    X(SOFTSIGN, softsign)                                                                \
+    X(MISH, mish)                                                                        \
+    X(HARDTANH, hardtanh)                                                                \
+    X(HARDSIGMOID, hardsigmoid)                                                          \
+    X(CLAMP, clamp)                                                                      \
+    X(CLAMP_TENSOR, clamp_tensor)                                                        \
+    X(ATAN2, atan2)                                                                      \
+    X(LOGADDEXP, logaddexp)                                                              \
     X(SOFTMAX, softmax)                                                                  \
     X(LOG_SOFTMAX, log_softmax)                                                          \
     X(SUM, sum)                                                                          \
@@ -109,8 +148,10 @@ enum {
                                     instead of its rule composed of ops */
     TG_OP_INTERNAL = 1u << 5,    /* recorded by the library itself; no public
                                     function makes it */
-    TG_OP_HELPER_INPUT = 1u << 6 /* records one input more than its arguments:
+    TG_OP_HELPER_INPUT = 1u << 6, /* records one input more than its arguments:
                                     a constant it computed (tg_max's position) */
+    TG_OP_CONSTANT2 = 1u << 7    /* keeps a second scalar constant too (with
+                                    TG_OP_CONSTANT): tg_op_constants */
 };
 
 /* Where a gradient check draws an input's values: uniformly from [lo, hi],

@@ -71,6 +71,43 @@ TG_API tg_tensor *tg_tanh(tg_tensor *x);                  /* t = tanh x = 2 sigm
                                                              dx = g (1 - t^2) */
 TG_API tg_tensor *tg_sin(tg_tensor *x);                   /* sin x (radians); dx = g cos x */
 TG_API tg_tensor *tg_cos(tg_tensor *x);                   /* cos x (radians); dx = -g sin x */
+TG_API tg_tensor *tg_tan(tg_tensor *x);                   /* tan x (radians); dx = g (1 + tan^2 x) */
+TG_API tg_tensor *tg_asin(tg_tensor *x);                  /* asin x; dx = g / sqrt(1 - x^2), +inf at x =
+                                                             +-1 (IEEE); |x| > 1 gives NaN */
+TG_API tg_tensor *tg_acos(tg_tensor *x);                  /* acos x; dx = -g / sqrt(1 - x^2), -inf at x =
+                                                             +-1 (IEEE); |x| > 1 gives NaN */
+TG_API tg_tensor *tg_atan(tg_tensor *x);                  /* atan x; dx = g / (1 + x^2) */
+TG_API tg_tensor *tg_sinh(tg_tensor *x);                  /* sinh x; dx = g cosh x */
+TG_API tg_tensor *tg_cosh(tg_tensor *x);                  /* cosh x; dx = g sinh x */
+TG_API tg_tensor *tg_asinh(tg_tensor *x);                 /* asinh x; dx = g / sqrt(1 + x^2), computed as
+                                                             g / cosh(asinh x): no overflow */
+TG_API tg_tensor *tg_acosh(tg_tensor *x);                 /* acosh x (x >= 1); dx = g / sqrt(x^2 - 1), as
+                                                             g / sinh(acosh x); +inf at x = 1 (IEEE) */
+TG_API tg_tensor *tg_atanh(tg_tensor *x);                 /* atanh x; dx = g / (1 - x^2); +-1 give +-inf
+                                                             and a gradient of +inf (IEEE) */
+TG_API tg_tensor *tg_log1p(tg_tensor *x);                 /* ln(1 + x), exact for tiny x;
+                                                             dx = g / (1 + x) */
+TG_API tg_tensor *tg_expm1(tg_tensor *x);                 /* e^x - 1, exact for tiny x; dx = g e^x */
+TG_API tg_tensor *tg_log2(tg_tensor *x);                  /* log2 x; dx = g / (x ln 2) */
+TG_API tg_tensor *tg_log10(tg_tensor *x);                 /* log10 x; dx = g / (x ln 10) */
+TG_API tg_tensor *tg_exp2(tg_tensor *x);                  /* 2^x; dx = g 2^x ln 2 */
+TG_API tg_tensor *tg_erf(tg_tensor *x);                   /* erf x; dx = g 2/sqrt(pi) e^(-x^2) */
+TG_API tg_tensor *tg_erfc(tg_tensor *x);                  /* erfc x = 1 - erf x without cancellation
+                                                             (erfc(10) = 2.1e-45);
+                                                             dx = -g 2/sqrt(pi) e^(-x^2) */
+TG_API tg_tensor *tg_square(tg_tensor *x);                /* x^2; dx = 2 g x */
+TG_API tg_tensor *tg_rsqrt(tg_tensor *x);                 /* 1 / sqrt x; dx = -g x^(-3/2) / 2; rsqrt(0) =
+                                                             inf, gradient -inf (IEEE) */
+TG_API tg_tensor *tg_reciprocal(tg_tensor *x);            /* 1 / x; dx = -g / x^2; 1/0 = inf (IEEE) */
+TG_API tg_tensor *tg_sign(tg_tensor *x);                  /* -1, 0 or 1; sign(+-0) = 0, sign(NaN) = NaN
+                                                             (as NumPy; PyTorch gives 0); dx = 0
+                                                             everywhere */
+TG_API tg_tensor *tg_floor(tg_tensor *x);                 /* largest integer <= x; dx = 0 everywhere */
+TG_API tg_tensor *tg_ceil(tg_tensor *x);                  /* smallest integer >= x; dx = 0 everywhere */
+TG_API tg_tensor *tg_round(tg_tensor *x);                 /* nearest integer, halves to even
+                                                             (torch.round: round(2.5) = 2); dx = 0
+                                                             everywhere */
+TG_API tg_tensor *tg_trunc(tg_tensor *x);                 /* x rounded toward 0; dx = 0 everywhere */
 TG_API tg_tensor *tg_relu(tg_tensor *x);                  /* max(0, x);  dx = g [x > 0] (0 at x = 0) */
 TG_API tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
                                                           /* x >= 0 ? x : slope x (the notes'
@@ -84,6 +121,51 @@ TG_API tg_tensor *tg_step(tg_tensor *x);                  /* the notes' name for
 TG_API tg_tensor *tg_identity(tg_tensor *x);              /* f(x) = x, a copy; dx = g */
 TG_API tg_tensor *tg_linear(tg_tensor *x);                /* the notes' "linear" activation: tg_identity
                                                              (not a dense layer; see tg_model_add_dense) */
+
+/* ---- activations (torch.nn.functional's names, defaults and kinks) ---- */
+typedef enum { TG_GELU_NONE = 0, TG_GELU_TANH = 1 } tg_gelu_approximate; /* F.gelu's approximate */
+TG_API tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approximate approximate);
+                                                          /* NONE: x Phi(x) = x/2 erfc(-x/sqrt 2);
+                                                             dx = g (Phi(x) + x phi(x)). TANH: x/2 (1 +
+                                                             tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+TG_API tg_tensor *tg_silu(tg_tensor *x);                  /* x sigmoid(x); dx = g s (1 + x (1 - s)) */
+TG_API tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold);
+                                                          /* log(1 + e^(beta x)) / beta, and x where
+                                                             beta x > threshold (F.softplus: 1, 20);
+                                                             dx = g sigmoid(beta x), g in the linear
+                                                             part; beta 0 is TG_EVALUE */
+TG_API tg_tensor *tg_elu(tg_tensor *x, double alpha);    /* x > 0 ? x : alpha (e^x - 1) (F.elu: 1);
+                                                             dx = g (x > 0 ? 1 : alpha e^x): alpha at 0 */
+TG_API tg_tensor *tg_selu(tg_tensor *x);                  /* scale elu(x, alpha), PyTorch's scale
+                                                             1.0507..., alpha 1.6732...; scale alpha at 0 */
+TG_API tg_tensor *tg_celu(tg_tensor *x, double alpha);   /* x > 0 ? x : alpha (e^(x/alpha) - 1) (F.celu: 1);
+                                                             dx = g (x > 0 ? 1 : e^(x/alpha)): 1 at 0;
+                                                             alpha 0 is TG_EVALUE */
+TG_API tg_tensor *tg_log_sigmoid(tg_tensor *x);           /* log sigmoid(x) = -softplus(-x), stable;
+                                                             dx = g sigmoid(-x) */
+TG_API tg_tensor *tg_softsign(tg_tensor *x);              /* x / (1 + |x|); dx = g / (1 + |x|)^2 */
+TG_API tg_tensor *tg_mish(tg_tensor *x);                  /* x tanh(softplus(x)); dx = g (t + x
+                                                             sigmoid(x) (1 - t^2)), t = tanh(softplus x) */
+TG_API tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val);
+                                                          /* clamp to [min_val, max_val] (F.hardtanh:
+                                                             -1, 1); dx = g [min_val < x < max_val]:
+                                                             0 AT the bounds (PyTorch) */
+TG_API tg_tensor *tg_hardsigmoid(tg_tensor *x);           /* min(max(x/6 + 1/2, 0), 1);
+                                                             dx = g/6 [-3 < x < 3]: 0 at -3 and 3 */
+TG_API tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi);
+                                                          /* min(max(x, lo), hi); -INFINITY / INFINITY
+                                                             for a missing bound; lo > hi gives hi;
+                                                             dx = g [lo <= x <= hi]: g passes AT the
+                                                             bounds (PyTorch); NaN bounds TG_EVALUE */
+TG_API tg_tensor *tg_clamp_tensor(tg_tensor *x, tg_tensor *lo, tg_tensor *hi);
+                                                          /* the same with tensor bounds (broadcasting,
+                                                             NULL: none); dlo = g [x < lo < hi],
+                                                             dhi = g [x > hi or hi < lo] (PyTorch) */
+TG_API tg_tensor *tg_atan2(tg_tensor *y, tg_tensor *x);   /* angle of (x, y) in (-pi, pi]; dy = g x / r^2,
+                                                             dx = -g y / r^2, both 0 at (0, 0) (PyTorch) */
+TG_API tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b);
+                                                          /* log(e^a + e^b), stable; da = g sigmoid(a - b),
+                                                             db = g sigmoid(b - a) */
 
 /* ---- along an axis (negative axes count from the end) ---- */
 TG_API tg_tensor *tg_softmax(tg_tensor *x, int axis);     /* y_i = e^{x_i} / sum_j e^{x_j}, computed

@@ -63,7 +63,11 @@ static formula_names names_of(explainer *e, const tg_tensor *node)
     formula_names n = {.op_name = tg_op_name(node), .node = label(e, node)};
     for (int k = 0; k < 3 && k < tg_op_num_inputs(node); k++)
         n.in[k] = label(e, tg_op_input(node, k));
-    n.has_constant = tg_op_constant(node, &n.constant);
+    double constants[2];
+    int n_constants = tg_op_constants(node, constants, 2);
+    n.has_constant = n_constants > 0;
+    n.constant = n_constants > 0 ? constants[0] : 0;
+    n.constant2 = n_constants > 1 ? constants[1] : 0;
     const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
     if (row && (row->flags & TG_OP_AXIS))
         n.axis = tg_op_axis(node);

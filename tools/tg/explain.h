@@ -17,6 +17,7 @@ typedef struct {
     const char *node;     /* the op result's label */
     const char *upstream; /* the name of its gradient, e.g. "dy/dv3" */
     double constant;      /* of a scalar op, see tg_op_constant */
+    double constant2;     /* its second, for ops that keep two (tg_op_constants) */
     bool has_constant;
     int axis;             /* of an op along one axis, see tg_op_axis */
 } formula_names;

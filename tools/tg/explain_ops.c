@@ -1,7 +1,8 @@
 /*
  * explain_ops.c -- each op's formula and local derivative as templates, in
  * text and LaTeX. In a template $0 and $1 stand for the inputs, $y for the
- * result, $g for the gradient arriving at it and $c for the op's constant.
+ * result, $g for the gradient arriving at it, $c for the op's constant and
+ * $d for its second (tg_op_constants).
  */
 #include <ctype.h>
 #include <string.h>
@@ -25,6 +26,8 @@ static char *power_formula(const formula_names *n, bool derivative, notation how
 static char *add_scalar_formula(const formula_names *n, bool derivative, notation how,
                                 char *buf, size_t size);
 static char *user_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                          size_t size);
+static char *gelu_formula(const formula_names *n, bool derivative, notation how, char *buf,
                           size_t size);
 
 /* One row per op kind; explain_has_rule lets a test find a missing one.
@@ -73,12 +76,88 @@ static const op_rule rules[TG_OP_COUNT] = {
     [TG_OP_TANH] = {{"tanh($0)", "\\tanh $0"}, {{"1 - tanh($0)^2", "1 - \\tanh^{2} $0"}}},
     [TG_OP_SIN] = {{"sin($0)", "\\sin $0"}, {{"cos($0)", "\\cos $0"}}},
     [TG_OP_COS] = {{"cos($0)", "\\cos $0"}, {{"-sin($0)", "-\\sin $0"}}},
+    [TG_OP_TAN] = {{"tan($0)", "\\tan $0"}, {{"1 + tan($0)^2", "1 + \\tan^{2} $0"}}},
+    [TG_OP_ASIN] = {{"asin($0)", "\\arcsin $0"},
+                    {{"1/sqrt(1 - $0^2)", "\\frac{1}{\\sqrt{1 - $0^{2}}}"}}},
+    [TG_OP_ACOS] = {{"acos($0)", "\\arccos $0"},
+                    {{"-1/sqrt(1 - $0^2)", "-\\frac{1}{\\sqrt{1 - $0^{2}}}"}}},
+    [TG_OP_ATAN] = {{"atan($0)", "\\arctan $0"}, {{"1/(1 + $0^2)", "\\frac{1}{1 + $0^{2}}"}}},
+    [TG_OP_SINH] = {{"sinh($0)", "\\sinh $0"}, {{"cosh($0)", "\\cosh $0"}}},
+    [TG_OP_COSH] = {{"cosh($0)", "\\cosh $0"}, {{"sinh($0)", "\\sinh $0"}}},
+    [TG_OP_ASINH] = {{"asinh($0)", "\\operatorname{arsinh} $0"},
+                     {{"1/sqrt(1 + $0^2)", "\\frac{1}{\\sqrt{1 + $0^{2}}}"}}},
+    [TG_OP_ACOSH] = {{"acosh($0)", "\\operatorname{arcosh} $0"},
+                     {{"1/sqrt($0^2 - 1)", "\\frac{1}{\\sqrt{$0^{2} - 1}}"}}},
+    [TG_OP_ATANH] = {{"atanh($0)", "\\operatorname{artanh} $0"},
+                     {{"1/(1 - $0^2)", "\\frac{1}{1 - $0^{2}}"}}},
+    [TG_OP_LOG1P] = {{"log1p($0)", "\\ln(1 + $0)"}, {{"1/(1 + $0)", "\\frac{1}{1 + $0}"}}},
+    [TG_OP_EXPM1] = {{"expm1($0)", "e^{$0} - 1"}, {{"exp($0)", "e^{$0}"}}},
+    [TG_OP_LOG2] = {{"log2($0)", "\\log_2 $0"}, {{"1/($0 ln 2)", "\\frac{1}{$0 \\ln 2}"}}},
+    [TG_OP_LOG10] = {{"log10($0)", "\\log_{10} $0"}, {{"1/($0 ln 10)", "\\frac{1}{$0 \\ln 10}"}}},
+    [TG_OP_EXP2] = {{"exp2($0)", "2^{$0}"}, {{"2^$0 ln 2", "2^{$0} \\ln 2"}}},
+    [TG_OP_ERF] = {{"erf($0)", "\\operatorname{erf} $0"},
+                   {{"2/sqrt(pi) exp(-$0^2)", "\\frac{2}{\\sqrt{\\pi}} e^{-$0^{2}}"}}},
+    [TG_OP_ERFC] = {{"erfc($0)", "\\operatorname{erfc} $0"},
+                    {{"-2/sqrt(pi) exp(-$0^2)", "-\\frac{2}{\\sqrt{\\pi}} e^{-$0^{2}}"}}},
+    [TG_OP_SQUARE] = {{"square($0)", "$0^{2}"}, {{"2 $0", "2\\,$0"}}},
+    [TG_OP_RSQRT] = {{"rsqrt($0)", "\\frac{1}{\\sqrt{$0}}"},
+                     {{"-1/(2 $0^(3/2))", "-\\frac{1}{2\\,$0^{3/2}}"}}},
+    [TG_OP_RECIPROCAL] = {{"reciprocal($0)", "\\frac{1}{$0}"},
+                          {{"-1/$0^2", "-\\frac{1}{$0^{2}}"}}},
+    [TG_OP_SIGN] = {{"sign($0)", "\\operatorname{sign} $0"}, {{"0", "0"}}},
+    [TG_OP_FLOOR] = {{"floor($0)", "\\lfloor $0 \\rfloor"}, {{"0", "0"}}},
+    [TG_OP_CEIL] = {{"ceil($0)", "\\lceil $0 \\rceil"}, {{"0", "0"}}},
+    [TG_OP_ROUND] = {{"round($0)", "\\operatorname{round}($0)"}, {{"0", "0"}}},
+    [TG_OP_TRUNC] = {{"trunc($0)", "\\operatorname{trunc}($0)"}, {{"0", "0"}}},
     [TG_OP_RELU] = {{"relu($0)", "\\max(0, $0)"}, {{"[$0 > 0]", "[$0 > 0]"}}},
     [TG_OP_LEAKY_RELU] = {{"leaky_relu($0, $c)", "\\max($c\\,$0, $0)"},
                           {{"[$0 > 0] + $c [$0 <= 0]", "[$0 > 0] + $c\\,[$0 \\le 0]"}}},
     /* the notes' names: step and linear */
     [TG_OP_HEAVISIDE] = {{"step($0)", "\\operatorname{step}($0)"}, {{"0", "0"}}},
     [TG_OP_IDENTITY] = {{"linear($0)", "$0"}, {{"1", "1"}}},
+    [TG_OP_GELU] = {.writer = gelu_formula},
+    [TG_OP_SILU] = {{"silu($0)", "$0\\,\\sigma($0)"},
+                    {{"sigmoid($0) (1 + $0 (1 - sigmoid($0)))",
+                      "\\sigma($0)\\,(1 + $0\\,(1 - \\sigma($0)))"}}},
+    [TG_OP_SOFTPLUS] = {{"softplus($0, beta=$c, threshold=$d)",
+                         "\\tfrac{1}{$c} \\ln(1 + e^{$c\\,$0})"},
+                        {{"sigmoid($c $0), 1 where $c $0 > $d",
+                          "\\sigma($c\\,$0)\\ (1 \\text{ where } $c\\,$0 > $d)"}}},
+    [TG_OP_ELU] = {{"elu($0, alpha=$c)", "\\operatorname{elu}_{$c}($0)"},
+                   {{"[$0 > 0] + $c exp($0) [$0 <= 0]",
+                     "[$0 > 0] + $c\\,e^{$0}\\,[$0 \\le 0]"}}},
+    [TG_OP_SELU] = {{"selu($0)", "\\operatorname{selu}($0)"},
+                    {{"1.0507 ([$0 > 0] + 1.67326 exp($0) [$0 <= 0])",
+                      "\\lambda\\,([$0 > 0] + \\alpha\\,e^{$0}\\,[$0 \\le 0])"}}},
+    [TG_OP_CELU] = {{"celu($0, alpha=$c)", "\\operatorname{celu}_{$c}($0)"},
+                    {{"[$0 > 0] + exp($0/$c) [$0 <= 0]",
+                      "[$0 > 0] + e^{$0/$c}\\,[$0 \\le 0]"}}},
+    [TG_OP_LOG_SIGMOID] = {{"log_sigmoid($0)", "\\ln\\sigma($0)"},
+                           {{"sigmoid(-$0)", "\\sigma(-$0)"}}},
+    [TG_OP_SOFTSIGN] = {{"softsign($0)", "\\frac{$0}{1 + |$0|}"},
+                        {{"1/(1 + |$0|)^2", "\\frac{1}{(1 + |$0|)^{2}}"}}},
+    [TG_OP_MISH] = {{"mish($0)", "$0 \\tanh(\\operatorname{softplus} $0)"},
+                    {{"t + $0 sigmoid($0) (1 - t^2), t = tanh(softplus($0))",
+                      "t + $0\\,\\sigma($0)\\,(1 - t^{2}),"
+                      "\\ t = \\tanh(\\operatorname{softplus} $0)"}}},
+    [TG_OP_HARDTANH] = {{"hardtanh($0, min_val=$c, max_val=$d)",
+                         "\\operatorname{hardtanh}_{[$c, $d]}($0)"},
+                        {{"[$c < $0 < $d]", "[$c < $0 < $d]"}}},
+    [TG_OP_HARDSIGMOID] = {{"hardsigmoid($0)",
+                            "\\operatorname{clamp}(\\tfrac{$0}{6} + \\tfrac{1}{2}, 0, 1)"},
+                           {{"[-3 < $0 < 3] / 6", "\\tfrac{1}{6}\\,[-3 < $0 < 3]"}}},
+    [TG_OP_CLAMP] = {{"clamp($0, $c, $d)", "\\operatorname{clamp}($0, $c, $d)"},
+                     {{"[$c <= $0 <= $d]", "[$c \\le $0 \\le $d]"}}},
+    [TG_OP_CLAMP_TENSOR] = {{"clamp($0, $1, $2)", "\\operatorname{clamp}($0, $1, $2)"},
+                            {{"[$1 <= $0 <= $2]", "[$1 \\le $0 \\le $2]"},
+                             {"[$0 < $1 < $2]", "[$0 < $1 < $2]"},
+                             {"[$0 > $2 or $2 < $1]", "[$0 > $2 \\lor $2 < $1]"}}},
+    [TG_OP_ATAN2] = {{"atan2($0, $1)", "\\operatorname{atan2}($0, $1)"},
+                     {{"$1/($0^2 + $1^2) (0 at the origin)", "\\frac{$1}{$0^{2} + $1^{2}}"},
+                      {"-$0/($0^2 + $1^2) (0 at the origin)", "-\\frac{$0}{$0^{2} + $1^{2}}"}}},
+    [TG_OP_LOGADDEXP] = {{"logaddexp($0, $1)", "\\ln(e^{$0} + e^{$1})"},
+                         {{"sigmoid($0 - $1)", "\\sigma($0 - $1)"},
+                          {"sigmoid($1 - $0)", "\\sigma($1 - $0)"}}},
     [TG_OP_SOFTMAX] = {{"softmax($0)", "\\operatorname{softmax}($0)"},
                        {{"$y * ($g - sum($g * $y))",
                          "$y \\odot ($g - \\textstyle\\sum $g \\odot $y)"}}},
@@ -191,8 +270,9 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
 {
     out_buf o = {buf, size, 0};
     buf[0] = '\0';
-    char number[32], axis[16];
+    char number[32], number2[32], axis[16];
     snprintf(number, sizeof number, "%.6g", n->constant);
+    snprintf(number2, sizeof number2, "%.6g", n->constant2);
     snprintf(axis, sizeof axis, "%d", n->axis);
     for (const char *p = tpl; *p; p++) {
         bool at_start = p == tpl || strchr("({", p[-1]) || (p - tpl >= 2 && p[-2] == ',');
@@ -209,6 +289,8 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
             append(&o, n->upstream, strlen(n->upstream));
         else if (key == 'c')
             append_label(&o, number, how, at_start);
+        else if (key == 'd')
+            append_label(&o, number2, how, at_start);
         else if (key == 'a')
             append(&o, axis, strlen(axis));
     }
@@ -252,6 +334,20 @@ static char *power_formula(const formula_names *n, bool derivative, notation how
     else
         snprintf(buf, size, "%s%s%s%s%s%s", p, sep, base, open, q, close);
     return buf;
+}
+
+/* gelu's constant tells its form: 0 exact, 1 the tanh approximation. */
+static char *gelu_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                          size_t size)
+{
+    static const char *const tpl[2][2][2] = {
+        {{"gelu($0) = $0 Phi($0)", "$0\\,\\Phi($0)"},
+         {"Phi($0) + $0 phi($0)", "\\Phi($0) + $0\\,\\varphi($0)"}},
+        {{"gelu($0, approximate=tanh) = $0 sigmoid(2u), u = sqrt(2/pi) ($0 + 0.044715 $0^3)",
+          "$0\\,\\sigma(2u),\\ u = \\sqrt{2/\\pi}\\,($0 + 0.044715\\,$0^{3})"},
+         {"s + 2 $0 s (1 - s) du/d$0, s = sigmoid(2u)",
+          "s + 2\\,$0\\,s\\,(1 - s)\\,u',\\ s = \\sigma(2u)"}}};
+    return expand(tpl[n->constant == TG_GELU_TANH][derivative][how], n, how, buf, size);
 }
 
 /* A user-defined op has no formula the tool knows: its name and its rule. */

@@ -160,6 +160,69 @@ static tg_tensor *masked_fill_fn(operand *args, int nargs, const call_site *site
     return tg_masked_fill(operand_tensor(&args[0]), operand_tensor(&args[1]), value);
 }
 
+/* ---- activations with parameters (torch.nn.functional's keywords) -------- */
+
+/* approximate is F.gelu's string as a number: 0 "none", 1 "tanh". */
+static tg_tensor *gelu_fn(operand *args, int nargs, const call_site *site)
+{
+    double form;
+    if (!number_arg(args, nargs, 1, 0, &form, site, "gelu: approximate must be a number"))
+        return NULL;
+    if (form != 0 && form != 1)
+        return site_error(site, "gelu: approximate must be 0 (exact, \"none\") or 1 (\"tanh\")");
+    return tg_gelu(operand_tensor(&args[0]), form == 1 ? TG_GELU_TANH : TG_GELU_NONE);
+}
+
+static tg_tensor *softplus_fn(operand *args, int nargs, const call_site *site)
+{
+    double beta, threshold;
+    if (!number_arg(args, nargs, 1, 1, &beta, site, "softplus: beta must be a number") ||
+        !number_arg(args, nargs, 2, 20, &threshold, site, "softplus: threshold must be a number"))
+        return NULL;
+    return tg_softplus(operand_tensor(&args[0]), beta, threshold);
+}
+
+static tg_tensor *elu_fn(operand *args, int nargs, const call_site *site)
+{
+    double alpha;
+    if (!number_arg(args, nargs, 1, 1, &alpha, site, "elu: alpha must be a number"))
+        return NULL;
+    return tg_elu(operand_tensor(&args[0]), alpha);
+}
+
+static tg_tensor *celu_fn(operand *args, int nargs, const call_site *site)
+{
+    double alpha;
+    if (!number_arg(args, nargs, 1, 1, &alpha, site, "celu: alpha must be a number"))
+        return NULL;
+    return tg_celu(operand_tensor(&args[0]), alpha);
+}
+
+static tg_tensor *hardtanh_fn(operand *args, int nargs, const call_site *site)
+{
+    double lo, hi;
+    if (!number_arg(args, nargs, 1, -1, &lo, site, "hardtanh: min_val must be a number") ||
+        !number_arg(args, nargs, 2, 1, &hi, site, "hardtanh: max_val must be a number"))
+        return NULL;
+    return tg_hardtanh(operand_tensor(&args[0]), lo, hi);
+}
+
+static bool given(const operand *args, int nargs, int k) { return k < nargs && !args[k].absent; }
+
+/* clamp(x, min=..., max=...): number bounds make tg_clamp, a tensor bound
+ * tg_clamp_tensor; a bound left out is none, as in torch.clamp. */
+static tg_tensor *clamp_fn(operand *args, int nargs, const call_site *site)
+{
+    bool has_lo = given(args, nargs, 1), has_hi = given(args, nargs, 2);
+    if (!has_lo && !has_hi)
+        return site_error(site, "clamp: give min, max or both");
+    if ((!has_lo || args[1].is_number) && (!has_hi || args[2].is_number))
+        return tg_clamp(operand_tensor(&args[0]), has_lo ? args[1].number : -INFINITY,
+                        has_hi ? args[2].number : INFINITY);
+    return tg_clamp_tensor(operand_tensor(&args[0]), has_lo ? operand_tensor(&args[1]) : NULL,
+                           has_hi ? operand_tensor(&args[2]) : NULL);
+}
+
 /* ---- losses --------------------------------------------------------------- */
 
 static tg_tensor *squared_error(tg_tensor *p, tg_tensor *t)
@@ -310,6 +373,30 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_TANH] = UNARY("tanh", tg_tanh),
     [TG_OP_SIN] = UNARY("sin", tg_sin),
     [TG_OP_COS] = UNARY("cos", tg_cos),
+    [TG_OP_TAN] = UNARY("tan", tg_tan),
+    [TG_OP_ASIN] = UNARY("asin", tg_asin),
+    [TG_OP_ACOS] = UNARY("acos", tg_acos),
+    [TG_OP_ATAN] = UNARY("atan", tg_atan),
+    [TG_OP_SINH] = UNARY("sinh", tg_sinh),
+    [TG_OP_COSH] = UNARY("cosh", tg_cosh),
+    [TG_OP_ASINH] = UNARY("asinh", tg_asinh),
+    [TG_OP_ACOSH] = UNARY("acosh", tg_acosh),
+    [TG_OP_ATANH] = UNARY("atanh", tg_atanh),
+    [TG_OP_LOG1P] = UNARY("log1p", tg_log1p),
+    [TG_OP_EXPM1] = UNARY("expm1", tg_expm1),
+    [TG_OP_LOG2] = UNARY("log2", tg_log2),
+    [TG_OP_LOG10] = UNARY("log10", tg_log10),
+    [TG_OP_EXP2] = UNARY("exp2", tg_exp2),
+    [TG_OP_ERF] = UNARY("erf", tg_erf),
+    [TG_OP_ERFC] = UNARY("erfc", tg_erfc),
+    [TG_OP_SQUARE] = UNARY("square", tg_square),
+    [TG_OP_RSQRT] = UNARY("rsqrt", tg_rsqrt),
+    [TG_OP_RECIPROCAL] = UNARY("reciprocal", tg_reciprocal),
+    [TG_OP_SIGN] = UNARY("sign", tg_sign),
+    [TG_OP_FLOOR] = UNARY("floor", tg_floor),
+    [TG_OP_CEIL] = UNARY("ceil", tg_ceil),
+    [TG_OP_ROUND] = UNARY("round", tg_round),
+    [TG_OP_TRUNC] = UNARY("trunc", tg_trunc),
     [TG_OP_RELU] = UNARY("relu", tg_relu),
     [TG_OP_LEAKY_RELU] =
         CUSTOM("leaky_relu", 1, 2, leaky_relu, "leaky_relu(x[, slope=0.01])", "slope"),
@@ -317,6 +404,28 @@ static const function_def op_functions[TG_OP_COUNT] = {
                          .alias = "step"},
     [TG_OP_IDENTITY] = {.name = "identity", .min_args = 1, .max_args = 1, .unary = tg_identity,
                         .alias = "linear"},
+    [TG_OP_GELU] = CUSTOM("gelu", 1, 2, gelu_fn, "gelu(x[, approximate=0 (1: tanh)])",
+                          "approximate"),
+    [TG_OP_SILU] = UNARY("silu", tg_silu),
+    [TG_OP_SOFTPLUS] = CUSTOM("softplus", 1, 3, softplus_fn,
+                              "softplus(x[, beta=1, threshold=20])", "beta", "threshold"),
+    [TG_OP_ELU] = CUSTOM("elu", 1, 2, elu_fn, "elu(x[, alpha=1])", "alpha"),
+    [TG_OP_SELU] = UNARY("selu", tg_selu),
+    [TG_OP_CELU] = CUSTOM("celu", 1, 2, celu_fn, "celu(x[, alpha=1])", "alpha"),
+    /* F.logsigmoid; log_sigmoid as tg_log_sigmoid spells it */
+    [TG_OP_LOG_SIGMOID] = {.name = "logsigmoid", .min_args = 1, .max_args = 1,
+                           .unary = tg_log_sigmoid, .alias = "log_sigmoid"},
+    [TG_OP_SOFTSIGN] = UNARY("softsign", tg_softsign),
+    [TG_OP_MISH] = UNARY("mish", tg_mish),
+    [TG_OP_HARDTANH] = CUSTOM("hardtanh", 1, 3, hardtanh_fn,
+                              "hardtanh(x[, min_val=-1, max_val=1])", "min_val", "max_val"),
+    [TG_OP_HARDSIGMOID] = UNARY("hardsigmoid", tg_hardsigmoid),
+    [TG_OP_CLAMP] = CUSTOM("clamp", 1, 3, clamp_fn, "clamp(x[, min][, max])", "min", "max"),
+    [TG_OP_CLAMP_TENSOR] = SPELLED("clamp(x, min=a, max=b) with a tensor bound"),
+    [TG_OP_ATAN2] = {.name = "atan2", .min_args = 2, .max_args = 2, .binary = tg_atan2,
+                     .usage = "atan2(y, x)"},
+    [TG_OP_LOGADDEXP] = {.name = "logaddexp", .min_args = 2, .max_args = 2,
+                         .binary = tg_logaddexp, .usage = "logaddexp(a, b)"},
     [TG_OP_SOFTMAX] = CUSTOM("softmax", 1, 2, softmax, "softmax(x[, axis=-1])", "axis"),
     [TG_OP_LOG_SOFTMAX] =
         CUSTOM("log_softmax", 1, 2, log_softmax, "log_softmax(x[, axis=-1])", "axis"),

@@ -1,0 +1,38 @@
+/*
+ * celu.c -- y = celu(x; alpha) = x > 0 ? x : alpha (e^(x/alpha) - 1), an
+ * ELU with input scale 1/alpha (elu.h); alpha is kept in attr.f and must not
+ * be 0 (PyTorch refuses it too).
+ *
+ *   backward  dx = g (x > 0 ? 1 : y/alpha + 1); at x = 0 the negative
+ *             branch, which is 1 for every alpha, as in PyTorch
+ */
+#include "elu.h"
+
+static tg_elu_coefs celu_coefs(double alpha) { return (tg_elu_coefs){1, alpha, 1 / alpha}; }
+
+static void celu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    tg__elu_forward(y, x, celu_coefs(attr.f));
+}
+
+static int celu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    return tg__elu_backward(out, g, grad_in, celu_coefs(out->attr.f));
+}
+
+TG_SAMPLE_FN(sample_celu, tg_celu(in[0], 1.5))
+
+const tg_op tg__op_celu = {
+    .info = {TG_OP_CELU, "tg_celu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+             {sample_celu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = celu_backward,
+};
+
+tg_tensor *tg_celu(tg_tensor *x, double alpha)
+{
+    if (alpha == 0 || isnan(alpha)) {
+        tg__fail(TG_EVALUE, "tg_celu: alpha must be a nonzero number, not %g", alpha);
+        return NULL;
+    }
+    return tg__unary(&tg__op_celu, x, (tg_attr){.f = alpha}, celu_kernel);
+}

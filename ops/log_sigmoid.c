@@ -1,0 +1,38 @@
+/*
+ * log_sigmoid.c -- y = log sigmoid(x) = -softplus(-x).
+ *
+ *   forward   min(x, 0) - log1p(e^(-|x|)): e^ never overflows, so x = -1e4
+ *             gives -1e4 (log of a sigmoid that underflowed would be -inf)
+ *             and x = 1e4 gives -0 rounding to 0
+ *   backward  dx = g sigmoid(-x), written with tg_sigmoid
+ */
+#include "kernel.h"
+
+static void log_sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = (in[i] < 0 ? in[i] : 0) - log1p(exp(-fabs(in[i]))));
+    });
+}
+
+static int log_sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_sigmoid(tg_neg(out->in[0])));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_log_sigmoid, tg_log_sigmoid(in[0]))
+
+const tg_op tg__op_log_sigmoid = {
+    .info = {TG_OP_LOG_SIGMOID, "tg_log_sigmoid", 1, TG_OP_ELEMENTWISE,
+             {sample_log_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = log_sigmoid_backward,
+};
+
+tg_tensor *tg_log_sigmoid(tg_tensor *x)
+{
+    return tg__unary(&tg__op_log_sigmoid, x, (tg_attr){0}, log_sigmoid_kernel);
+}

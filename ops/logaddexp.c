@@ -1,0 +1,50 @@
+/*
+ * logaddexp.c -- y = logaddexp(a, b) = log(e^a + e^b), broadcasting.
+ *
+ *   forward   max(a, b) + log1p(e^(-|a - b|)): nothing overflows, so 1e4 and
+ *             1e4 give 1e4 + log 2; a == b == +-inf gives that infinity (as
+ *             PyTorch), not inf - inf
+ *   backward  da = g sigmoid(a - b), db = g sigmoid(b - a) (1/2 each at a
+ *             tie), written with tg_sigmoid and summed to each shape
+ */
+#include "kernel.h"
+
+static void logaddexp_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                             const tg_tensor *b)
+{
+    TG_FOR_DTYPE(out->dtype, T, {
+        T *c = out->data;
+        const T *x = a->data, *y = b->data;
+        TG_BCAST_WALK2(plan, out->numel, o, i, j, {
+            T m = x[i] > y[j] ? x[i] : y[j];
+            T sum = m + log1p(exp(-fabs(x[i] - y[j])));
+            c[o] = isinf(x[i]) && x[i] == y[j] ? x[i] : sum;
+        });
+    });
+}
+
+static int logaddexp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    for (int k = 0; k < 2; k++) {
+        tg_tensor *self = out->in[k], *other = out->in[1 - k];
+        if (!(self->flags & TG_REQUIRES_GRAD))
+            continue;
+        grad_in[k] = tg__unbroadcast(tg_mul(g, tg_sigmoid(tg_sub(self, other))), self);
+        if (!grad_in[k])
+            return tg__latest_code();
+    }
+    return TG_OK;
+}
+
+TG_SAMPLE_FN(sample_logaddexp, tg_logaddexp(in[0], in[1]))
+
+const tg_op tg__op_logaddexp = {
+    .info = {TG_OP_LOGADDEXP, "tg_logaddexp", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
+             {sample_logaddexp, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .backward = logaddexp_backward,
+};
+
+tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b)
+{
+    return tg__binary(&tg__op_logaddexp, a, b, logaddexp_kernel);
+}

@@ -1,0 +1,43 @@
+/*
+ * mish.c -- y = mish(x) = x tanh(softplus(x)).
+ *
+ *   forward   softplus in its stable form max(x, 0) + log1p(e^(-|x|)), so
+ *             nothing overflows: x = -1e4 gives -0, x = 1e4 gives 1e4
+ *   backward  dx = g (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x)),
+ *             PyTorch's formula, written with tg_softplus (no linear
+ *             region: threshold +inf), tg_tanh and tg_sigmoid
+ */
+#include "kernel.h"
+
+static void mish_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, {
+            T sp = (in[i] > 0 ? in[i] : 0) + log1p(exp(-fabs(in[i])));
+            out[i] = in[i] * tanh(sp);
+        });
+    });
+}
+
+static int mish_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *x = out->in[0];
+    tg_tensor *t = tg_tanh(tg_softplus(x, 1, INFINITY));
+    tg_tensor *sech2 = tg_add_scalar(tg_neg(tg_mul(t, t)), 1);
+    tg_tensor *local = tg_add(t, tg_mul(tg_mul(x, tg_sigmoid(x)), sech2));
+    grad_in[0] = tg_mul(g, local);
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_mish, tg_mish(in[0]))
+
+const tg_op tg__op_mish = {
+    .info = {TG_OP_MISH, "tg_mish", 1, TG_OP_ELEMENTWISE,
+             {sample_mish, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = mish_backward,
+};
+
+tg_tensor *tg_mish(tg_tensor *x) { return tg__unary(&tg__op_mish, x, (tg_attr){0}, mish_kernel); }

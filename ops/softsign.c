@@ -1,0 +1,38 @@
+/*
+ * softsign.c -- y = softsign(x) = x / (1 + |x|).
+ *
+ *   forward   x / (1 + |x|); infinities give NaN, as in PyTorch
+ *   backward  dx = g / (1 + |x|)^2, written with tg_abs and tg_pow_scalar;
+ *             smooth at 0 (the second derivative there takes abs'(0) = 0)
+ */
+#include "kernel.h"
+
+static void softsign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] / (1 + fabs(in[i])));
+    });
+}
+
+static int softsign_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *denom = tg_add_scalar(tg_abs(out->in[0]), 1);
+    grad_in[0] = tg_mul(g, tg_pow_scalar(denom, -2));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_softsign, tg_softsign(in[0]))
+
+const tg_op tg__op_softsign = {
+    .info = {TG_OP_SOFTSIGN, "tg_softsign", 1, TG_OP_ELEMENTWISE,
+             {sample_softsign, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
+    .backward = softsign_backward,
+};
+
+tg_tensor *tg_softsign(tg_tensor *x)
+{
+    return tg__unary(&tg__op_softsign, x, (tg_attr){0}, softsign_kernel);
+}
