@@ -585,6 +585,139 @@ START_TEST(errors_name_the_column_with_a_caret)
 }
 END_TEST
 
+/* ---- the language: comparisons, literals, constants, def, hints ------------ */
+
+/* The JSON of tg grad EXPR VARS... --json, which must succeed. */
+#define GRAD_JSON(expr, ...) grad_json(RUN("grad", expr, __VA_ARGS__, "--json"))
+
+static char *grad_json(run_result r)
+{
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    free(r.err);
+    return r.out;
+}
+
+static void assert_json(char *got, const char *want)
+{
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+/* tg grad fails with status 2 and an error line containing message. */
+static void assert_grad_error(run_result r, const char *message)
+{
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, message) != NULL, "expected \"%s\" in: %s", message, r.err);
+    free_result(&r);
+}
+
+/* Comparisons bind looser than + and - and give 0/1 masks; == is not a
+ * binding and a keyword's '=' is not ==. */
+START_TEST(comparison_operators_make_masks)
+{
+    assert_json(GRAD_JSON("sum(where(x > 0, x^2, -x))", "x=[-1,2]"),
+                "{\"value\": 5, \"grad\": {\"x\": [-1, 4]}}\n");
+    assert_json(GRAD_JSON("sum((x + 1 >= 2) * x)", "x=[0.5,1,3]"),
+                "{\"value\": 4, \"grad\": {\"x\": [0, 1, 1]}}\n");
+    assert_json(GRAD_JSON("m = x == 1; sum(m + (x != 1) * 2 + (x < 1) + (x <= 1))", "x=[1,2]"),
+                "{\"value\": 4, \"grad\": {\"x\": [0, 0]}}\n");
+    assert_json(GRAD_JSON("x * (1 < 2) + (2 < 1)", "x=3"),
+                "{\"value\": 3, \"grad\": {\"x\": 1}}\n"); /* numbers fold */
+    assert_json(GRAD_JSON("sum(masked_fill(x, x > 1, 0) + logical_not(x) + "
+                          "logical_and(x, x > 1) + logical_or(x < 0, gt(x, 1)))", "x=[1,2]"),
+                "{\"value\": 3, \"grad\": {\"x\": [1, 0]}}\n");
+    assert_grad_error(RUN("grad", "a < b < c", "a=1", "b=2", "c=3"),
+                      "tg: error at column 7: chained comparisons such as a < b < c are not "
+                      "supported: write logical_and(a < b, b < c)");
+    assert_grad_error(RUN("grad", "!x", "x=1"), "'not equal' is !=, 'not' is logical_not(x)");
+}
+END_TEST
+
+/* docs/ops.md's where trap, through the language: NaN from the unused
+ * branch, and the safe pattern's 0. */
+START_TEST(where_trap_through_the_language)
+{
+    assert_json(GRAD_JSON("sum(where(x > 0, sqrt(x), 0))", "x=[-1,4]"),
+                "{\"value\": 2, \"grad\": {\"x\": [null, 0.25]}}\n");
+    assert_json(GRAD_JSON("sum(where(x > 0, sqrt(where(x > 0, x, 1)), 0))", "x=[-1,4]"),
+                "{\"value\": 2, \"grad\": {\"x\": [0, 0.25]}}\n");
+}
+END_TEST
+
+START_TEST(array_literals_stand_for_values)
+{
+    assert_json(GRAD_JSON("mse(yhat, [0.1, 0.9])", "yhat=[0.1,0.5]"),
+                "{\"value\": 0.080000000000000016, \"grad\": {\"yhat\": "
+                "[0, -0.40000000000000002]}}\n");
+    assert_json(GRAD_JSON("sum(W @ [1, -1])", "W=[[1,2],[3,4]]"),
+                "{\"value\": -2, \"grad\": {\"W\": [[1, -1], [1, -1]]}}\n");
+    assert_json(GRAD_JSON("sum([[1, 2], [3, 4]] @ x)", "x=[1,1]"),
+                "{\"value\": 10, \"grad\": {\"x\": [4, 6]}}\n");
+    assert_error(RUN("grad", "x + [1, [2]]", "x=1"),
+                 "tg: error at column 9: a list where a number was expected: every row must "
+                 "nest equally deep", "x + [1, [2]]", "        ^");
+    assert_error(RUN("grad", "x + [1, 2", "x=1"), "tg: error at column 10: expected ',' or ']'",
+                 "x + [1, 2", "         ^");
+}
+END_TEST
+
+START_TEST(constants_pi_and_e)
+{
+    assert_json(GRAD_JSON("sin(pi * x) + e^x", "x=0"),
+                "{\"value\": 1, \"grad\": {\"x\": 4.1415926535897931}}\n");
+    run_result r = RUN("grad", "e * x", "e=2", "x=3", "--json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "{\"value\": 6, \"grad\": {\"e\": 3, \"x\": 2}}\n");
+    ck_assert_str_eq(r.err, "tg: warning: the variable 'e' shadows the constant e\n");
+    free_result(&r);
+    r = RUN("grad", "pi = 3; pi * x", "x=1", "--json");
+    ck_assert_str_eq(r.out, "{\"value\": 3, \"grad\": {\"x\": 3}}\n");
+    ck_assert_str_eq(r.err, "tg: warning: the variable 'pi' shadows the constant pi\n");
+    free_result(&r);
+}
+END_TEST
+
+#define HUBER "def huber(a, d) = where(abs(a) <= d, 0.5*a^2, d*(abs(a) - 0.5*d)); "
+
+START_TEST(user_defined_functions)
+{
+    assert_json(GRAD_JSON(HUBER "sum(huber(x - t, 1))", "x=[0.5,3]", "t=[0,0]"),
+                "{\"value\": 2.625, \"grad\": {\"x\": [0.5, 1], \"t\": [-0.5, -1]}}\n");
+    assert_json(GRAD_JSON(HUBER "sum(huber(d=2, a=x))", "x=[1,3]"),
+                "{\"value\": 4.5, \"grad\": {\"x\": [1, 2]}}\n");
+    assert_json(GRAD_JSON("def sq(a) = a * a; def quad(a) = sq(sq(a)); quad(x) + sq(2)", "x=2"),
+                "{\"value\": 20, \"grad\": {\"x\": 32}}\n");
+    run_result r = RUN("explain", HUBER "sum(huber(x, 1))", "x=[0.5,3]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "huber.v1  abs(x)"));
+    ck_assert_ptr_nonnull(strstr(r.out, "y         sum(huber.v8)"));
+    free_result(&r);
+    assert_grad_error(RUN("grad", "def f(a) = f(a); f(x)", "x=1"),
+                      "f() calls itself: recursion is not supported");
+    assert_grad_error(RUN("grad", "def f(a, b) = a; f(x)", "x=1"), "f() takes 2 arguments");
+    assert_grad_error(RUN("grad", "def f(a) = a; def f(b) = b; f(x)", "x=1"),
+                      "'f' is already a function or keyword");
+    assert_grad_error(RUN("grad", "def exp(a) = a; x", "x=1"),
+                      "'exp' is already a function or keyword");
+    assert_grad_error(RUN("grad", "def f(a) = a + q; f(x)", "x=1"),
+                      "tg: error at column 16: unknown variable 'q' (in f(), called at column 19)");
+    assert_grad_error(RUN("grad", "def f(a) = a", "x=1"),
+                      "nothing to compute: only functions are defined");
+}
+END_TEST
+
+START_TEST(hints_for_new_users)
+{
+    assert_error(RUN("grad", "x**2", "x=1"), "tg: error at column 2: use ^ for powers: x^2, not x**2",
+                 "x**2", " ^");
+    assert_error(RUN("grad", "sigmod(x)", "x=1"),
+                 "tg: error at column 1: unknown function 'sigmod'; did you mean sigmoid?",
+                 "sigmod(x)", "^");
+    assert_grad_error(RUN("grad", "sum(tnah(x))", "x=1"), "did you mean tanh?");
+    assert_grad_error(RUN("grad", "def huber(a) = a; hubr(x)", "x=1"), "did you mean huber?");
+}
+END_TEST
+
 START_TEST(usage_errors_exit_with_two)
 {
     run_result r = RUN("frobnicate");
@@ -880,6 +1013,14 @@ int main(void)
     tcase_add_test(cli, explain_outputs_match_docs);
     tcase_add_test(cli, explain_makes_the_board_example_plain);
     suite_add_tcase(s, cli);
+    TCase *language = tu_tcase("language");
+    tcase_add_test(language, comparison_operators_make_masks);
+    tcase_add_test(language, where_trap_through_the_language);
+    tcase_add_test(language, array_literals_stand_for_values);
+    tcase_add_test(language, constants_pi_and_e);
+    tcase_add_test(language, user_defined_functions);
+    tcase_add_test(language, hints_for_new_users);
+    suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");
     tcase_add_test(fuzz, fuzz_never_crashes);
     tcase_add_test(fuzz, deep_and_long_inputs_are_handled);

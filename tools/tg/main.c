@@ -106,13 +106,18 @@ static const command commands[] = {
 static void print_expressions_help(FILE *f)
 {
     fputs("Expressions\n"
-          "  numbers 2, -1.5, 1e-3; names; + - * / ^ (power, right-associative) @ (matmul);\n"
-          "  unary minus; parentheses; precedence as in Python (-x^2 is -(x^2)).\n",
+          "  numbers 2, -1.5, 1e-3; the constants pi and e; names; array literals [1, -1],\n"
+          "  [[1,2],[3,4]]; + - * / ^ (power, right-associative) @ (matmul); unary minus;\n"
+          "  comparisons < <= > >= == != (0/1 masks, looser than + -; a < b < c is refused);\n"
+          "  parentheses; precedence as in Python (-x^2 is -(x^2)).\n",
           f);
     print_functions(f);
     fputs("  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
           "    the last one is the result\n"
-          "  variables: NAME=VALUE, VALUE a number or a nested array such as W=[[1,2],[3,4]]\n",
+          "  functions of your own: 'def sq(a) = a * a; sum(sq(x - t))'; explain names the\n"
+          "    nodes a call makes sq.v1, sq.v2, ...\n"
+          "  variables: NAME=VALUE, VALUE a number or a nested array such as W=[[1,2],[3,4]];\n"
+          "    a variable named pi or e shadows the constant (with a warning)\n",
           f);
 }
 
