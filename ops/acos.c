@@ -1,0 +1,43 @@
+/*
+ * acos.c -- y = acos x, in [0, pi].
+ *
+ *   forward   C's acos; |x| > 1 and NaN give NaN
+ *   backward  dx = -g / sqrt((1 - x)(1 + x)); at x = +-1 the gradient is -inf
+ *             (IEEE, as in PyTorch)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void acos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = acos(in[i]));
+    });
+}
+
+/* (1 - x)(1 + x), not 1 - x^2: exact near |x| = 1, where 1 - x^2 loses
+ * the digits that the pole makes matter. */
+static tg_tensor *one_minus_square(tg_tensor *x)
+{
+    return tg_mul(tg_add_scalar(tg_neg(x), 1), tg_add_scalar(x, 1));
+}
+
+static int acos_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_neg(tg_mul(g, tg_rsqrt(one_minus_square(out->in[0]))));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_acos, tg_acos(in[0]))
+
+/* [-0.8, 0.8]: away from the poles of the derivative at +-1 */
+const tg_op tg__op_acos = {
+    .info = {TG_OP_ACOS, "tg_acos", 1, TG_OP_ELEMENTWISE,
+             {sample_acos, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
+    .backward = acos_backward,
+};
+
+tg_tensor *tg_acos(tg_tensor *x) { return tg__unary(&tg__op_acos, x, (tg_attr){0}, acos_kernel); }

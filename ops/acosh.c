@@ -1,0 +1,41 @@
+/*
+ * acosh.c -- y = acosh x = ln(x + sqrt(x^2 - 1)), for x >= 1.
+ *
+ *   forward   C's acosh; x < 1 and NaN give NaN
+ *   backward  dx = g / sinh y, from the saved output: sinh(acosh x) is
+ *             sqrt(x^2 - 1) without squaring x (no overflow for large x, no
+ *             cancellation near 1). At x = 1 the gradient is +inf (IEEE:
+ *             1/sinh 0, as in PyTorch)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void acosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = acosh(in[i]));
+    });
+}
+
+static int acosh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_sinh(out));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_acosh, tg_acosh(in[0]))
+
+/* [1.5, 3]: away from the pole of the derivative at 1 */
+const tg_op tg__op_acosh = {
+    .info = {TG_OP_ACOSH, "tg_acosh", 1, TG_OP_ELEMENTWISE,
+             {sample_acosh, 1, TG_SAMPLE_SAME, {{1.5, 3.0, false}}}},
+    .backward = acosh_backward,
+};
+
+tg_tensor *tg_acosh(tg_tensor *x)
+{
+    return tg__unary(&tg__op_acosh, x, (tg_attr){0}, acosh_kernel);
+}

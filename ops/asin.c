@@ -1,0 +1,43 @@
+/*
+ * asin.c -- y = asin x, in [-pi/2, pi/2].
+ *
+ *   forward   C's asin; |x| > 1 and NaN give NaN
+ *   backward  dx = g / sqrt((1 - x)(1 + x)); at x = +-1 the gradient is +inf
+ *             (IEEE: 1/sqrt(+0), as in PyTorch)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void asin_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = asin(in[i]));
+    });
+}
+
+/* (1 - x)(1 + x), not 1 - x^2: exact near |x| = 1, where 1 - x^2 loses
+ * the digits that the pole makes matter. */
+static tg_tensor *one_minus_square(tg_tensor *x)
+{
+    return tg_mul(tg_add_scalar(tg_neg(x), 1), tg_add_scalar(x, 1));
+}
+
+static int asin_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_rsqrt(one_minus_square(out->in[0])));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_asin, tg_asin(in[0]))
+
+/* [-0.8, 0.8]: away from the poles of the derivative at +-1 */
+const tg_op tg__op_asin = {
+    .info = {TG_OP_ASIN, "tg_asin", 1, TG_OP_ELEMENTWISE,
+             {sample_asin, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
+    .backward = asin_backward,
+};
+
+tg_tensor *tg_asin(tg_tensor *x) { return tg__unary(&tg__op_asin, x, (tg_attr){0}, asin_kernel); }

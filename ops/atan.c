@@ -1,0 +1,35 @@
+/*
+ * atan.c -- y = atan x, in (-pi/2, pi/2).
+ *
+ *   forward   C's atan; +-inf give +-pi/2
+ *   backward  dx = g / (1 + x^2); where x^2 overflows the gradient is 0, the
+ *             true value having underflowed long before
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void atan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = atan(in[i]));
+    });
+}
+
+static int atan_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_add_scalar(tg_mul(out->in[0], out->in[0]), 1));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_atan, tg_atan(in[0]))
+
+const tg_op tg__op_atan = {
+    .info = {TG_OP_ATAN, "tg_atan", 1, TG_OP_ELEMENTWISE,
+             {sample_atan, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = atan_backward,
+};
+
+tg_tensor *tg_atan(tg_tensor *x) { return tg__unary(&tg__op_atan, x, (tg_attr){0}, atan_kernel); }

@@ -1,0 +1,34 @@
+/*
+ * cosh.c -- y = cosh x.
+ *
+ *   forward   C's cosh: inf only where the value overflows
+ *   backward  dx = g sinh x, written with tg_sinh so that every order works
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void cosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = cosh(in[i]));
+    });
+}
+
+static int cosh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_sinh(out->in[0]));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_cosh, tg_cosh(in[0]))
+
+const tg_op tg__op_cosh = {
+    .info = {TG_OP_COSH, "tg_cosh", 1, TG_OP_ELEMENTWISE,
+             {sample_cosh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = cosh_backward,
+};
+
+tg_tensor *tg_cosh(tg_tensor *x) { return tg__unary(&tg__op_cosh, x, (tg_attr){0}, cosh_kernel); }

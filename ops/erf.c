@@ -1,0 +1,36 @@
+/*
+ * erf.c -- y = erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt.
+ *
+ *   forward   C's erf
+ *   backward  dx = g 2/sqrt(pi) e^(-x^2), written with ops so that every order
+ *             works; 0 where e^(-x^2) underflows (|x| > 27 in double)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void erf_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = erf(in[i]));
+    });
+}
+
+static int erf_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *x = out->in[0];
+    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_exp(tg_neg(tg_mul(x, x))), 1.12837916709551257390));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_erf, tg_erf(in[0]))
+
+const tg_op tg__op_erf = {
+    .info = {TG_OP_ERF, "tg_erf", 1, TG_OP_ELEMENTWISE,
+             {sample_erf, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = erf_backward,
+};
+
+tg_tensor *tg_erf(tg_tensor *x) { return tg__unary(&tg__op_erf, x, (tg_attr){0}, erf_kernel); }

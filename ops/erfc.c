@@ -1,0 +1,36 @@
+/*
+ * erfc.c -- y = erfc x = 1 - erf x.
+ *
+ *   forward   C's erfc, not 1 - erf x: erfc(10) = 2.1e-45 where 1 - erf(10) is
+ *             0; erfc(30) underflows to 0 (its value is about 3e-393)
+ *   backward  dx = -g 2/sqrt(pi) e^(-x^2), written with ops
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void erfc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = erfc(in[i]));
+    });
+}
+
+static int erfc_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *x = out->in[0];
+    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_exp(tg_neg(tg_mul(x, x))), -1.12837916709551257390));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_erfc, tg_erfc(in[0]))
+
+const tg_op tg__op_erfc = {
+    .info = {TG_OP_ERFC, "tg_erfc", 1, TG_OP_ELEMENTWISE,
+             {sample_erfc, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = erfc_backward,
+};
+
+tg_tensor *tg_erfc(tg_tensor *x) { return tg__unary(&tg__op_erfc, x, (tg_attr){0}, erfc_kernel); }

@@ -1,0 +1,34 @@
+/*
+ * exp2.c -- y = 2^x.
+ *
+ *   forward   C's exp2 (exact at integers)
+ *   backward  dx = g y ln 2, from the saved output
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void exp2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = exp2(in[i]));
+    });
+}
+
+static int exp2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_mul_scalar(out, 0.69314718055994530942));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_exp2, tg_exp2(in[0]))
+
+const tg_op tg__op_exp2 = {
+    .info = {TG_OP_EXP2, "tg_exp2", 1, TG_OP_ELEMENTWISE,
+             {sample_exp2, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = exp2_backward,
+};
+
+tg_tensor *tg_exp2(tg_tensor *x) { return tg__unary(&tg__op_exp2, x, (tg_attr){0}, exp2_kernel); }

@@ -1,0 +1,38 @@
+/*
+ * expm1.c -- y = e^x - 1.
+ *
+ *   forward   C's expm1: full precision for tiny x, where e^x - 1 cancels
+ *   backward  dx = g e^x, with tg_exp rather than y + 1, which would lose e^x
+ *             below about -37 (it rounds to 0 against the 1)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void expm1_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = expm1(in[i]));
+    });
+}
+
+static int expm1_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_exp(out->in[0]));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_expm1, tg_expm1(in[0]))
+
+const tg_op tg__op_expm1 = {
+    .info = {TG_OP_EXPM1, "tg_expm1", 1, TG_OP_ELEMENTWISE,
+             {sample_expm1, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = expm1_backward,
+};
+
+tg_tensor *tg_expm1(tg_tensor *x)
+{
+    return tg__unary(&tg__op_expm1, x, (tg_attr){0}, expm1_kernel);
+}

@@ -1,0 +1,37 @@
+/*
+ * log10.c -- y = log10 x.
+ *
+ *   forward   C's log10 (exact at powers of ten); x = 0 gives -inf, x < 0 NaN
+ *   backward  dx = g / (x ln 10)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void log10_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = log10(in[i]));
+    });
+}
+
+static int log10_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_mul_scalar(out->in[0], 2.30258509299404568402));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_log10, tg_log10(in[0]))
+
+const tg_op tg__op_log10 = {
+    .info = {TG_OP_LOG10, "tg_log10", 1, TG_OP_ELEMENTWISE,
+             {sample_log10, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
+    .backward = log10_backward,
+};
+
+tg_tensor *tg_log10(tg_tensor *x)
+{
+    return tg__unary(&tg__op_log10, x, (tg_attr){0}, log10_kernel);
+}

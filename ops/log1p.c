@@ -1,0 +1,39 @@
+/*
+ * log1p.c -- y = ln(1 + x).
+ *
+ *   forward   C's log1p: full precision for tiny x, where 1 + x would round
+ *             x away; x = -1 gives -inf, x < -1 NaN (IEEE)
+ *   backward  dx = g / (1 + x); +inf at x = -1
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void log1p_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = log1p(in[i]));
+    });
+}
+
+static int log1p_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_add_scalar(out->in[0], 1));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_log1p, tg_log1p(in[0]))
+
+/* [-0.5, 2]: negative x too, away from the pole at -1 */
+const tg_op tg__op_log1p = {
+    .info = {TG_OP_LOG1P, "tg_log1p", 1, TG_OP_ELEMENTWISE,
+             {sample_log1p, 1, TG_SAMPLE_SAME, {{-0.5, 2.0, false}}}},
+    .backward = log1p_backward,
+};
+
+tg_tensor *tg_log1p(tg_tensor *x)
+{
+    return tg__unary(&tg__op_log1p, x, (tg_attr){0}, log1p_kernel);
+}

@@ -1,0 +1,34 @@
+/*
+ * log2.c -- y = log2 x.
+ *
+ *   forward   C's log2 (exact at powers of two); x = 0 gives -inf, x < 0 NaN
+ *   backward  dx = g / (x ln 2)
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = log2(in[i]));
+    });
+}
+
+static int log2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_div(g, tg_mul_scalar(out->in[0], 0.69314718055994530942));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_log2, tg_log2(in[0]))
+
+const tg_op tg__op_log2 = {
+    .info = {TG_OP_LOG2, "tg_log2", 1, TG_OP_ELEMENTWISE,
+             {sample_log2, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
+    .backward = log2_backward,
+};
+
+tg_tensor *tg_log2(tg_tensor *x) { return tg__unary(&tg__op_log2, x, (tg_attr){0}, log2_kernel); }

@@ -1,0 +1,37 @@
+/*
+ * reciprocal.c -- y = 1 / x (torch.reciprocal).
+ *
+ *   forward   1 / x: +-0 give +-inf (IEEE, as in PyTorch)
+ *   backward  dx = -g y^2, from the saved output; -inf at x = 0
+ */
+#include "kernel.h"
+
+static void reciprocal_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = 1 / in[i]);
+    });
+}
+
+static int reciprocal_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_neg(tg_mul(g, tg_mul(out, out)));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_reciprocal, tg_reciprocal(in[0]))
+
+/* +-[0.5, 2]: away from the pole at 0 */
+const tg_op tg__op_reciprocal = {
+    .info = {TG_OP_RECIPROCAL, "tg_reciprocal", 1, TG_OP_ELEMENTWISE,
+             {sample_reciprocal, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
+    .backward = reciprocal_backward,
+};
+
+tg_tensor *tg_reciprocal(tg_tensor *x)
+{
+    return tg__unary(&tg__op_reciprocal, x, (tg_attr){0}, reciprocal_kernel);
+}

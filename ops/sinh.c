@@ -1,0 +1,34 @@
+/*
+ * sinh.c -- y = sinh x.
+ *
+ *   forward   C's sinh: exact near 0, +-inf only where the value overflows
+ *   backward  dx = g cosh x, written with tg_cosh so that every order works
+ */
+#include "kernel.h"
+#include "libmvec.h"
+
+static void sinh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = sinh(in[i]));
+    });
+}
+
+static int sinh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_cosh(out->in[0]));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_sinh, tg_sinh(in[0]))
+
+const tg_op tg__op_sinh = {
+    .info = {TG_OP_SINH, "tg_sinh", 1, TG_OP_ELEMENTWISE,
+             {sample_sinh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = sinh_backward,
+};
+
+tg_tensor *tg_sinh(tg_tensor *x) { return tg__unary(&tg__op_sinh, x, (tg_attr){0}, sinh_kernel); }

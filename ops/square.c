@@ -1,0 +1,36 @@
+/*
+ * square.c -- y = x^2 (torch.square).
+ *
+ *   forward   x * x
+ *   backward  dx = 2 g x
+ */
+#include "kernel.h"
+
+static void square_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+{
+    (void)attr;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *in = x->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] * in[i]);
+    });
+}
+
+static int square_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    grad_in[0] = tg_mul(g, tg_mul_scalar(out->in[0], 2));
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+TG_SAMPLE_FN(sample_square, tg_square(in[0]))
+
+const tg_op tg__op_square = {
+    .info = {TG_OP_SQUARE, "tg_square", 1, TG_OP_ELEMENTWISE,
+             {sample_square, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = square_backward,
+};
+
+tg_tensor *tg_square(tg_tensor *x)
+{
+    return tg__unary(&tg__op_square, x, (tg_attr){0}, square_kernel);
+}

@@ -1,0 +1,117 @@
+/* test_atan.c -- tg_atan: values against C's atan, the gradient 1/(1 + x^2),
+ * the second derivative, +-inf and huge x, gradchecks (scalars, vectors,
+ * matrices, broadcast pairs, size-1 axes) and errors. */
+#include "testutil.h"
+
+static tg_tensor *atan_fn(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_atan(in[0]);
+}
+
+/* atan(a) b: the gradient passes through a broadcasting product. */
+static tg_tensor *atan_times_fn(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_mul(tg_atan(in[0]), in[1]);
+}
+
+/* The value and the gradient of tg_atan at x, in dtype. */
+static void value_and_grad(tg_dtype dtype, double x, double *y, double *dy)
+{
+    tg_tensor *t = tu_tensor(dtype, TU_SCALAR, &x, true);
+    tg_tensor *out = tg_atan(t);
+    tu_assert_ok(out);
+    ck_assert_int_eq(tg_backward(out), 0);
+    *y = tg_item(out);
+    *dy = tg_grad_get(t, 0);
+}
+
+static double datan(double x) { return 1 / (1 + x * x); }
+static double d2atan(double x) { return -2 * x / ((1 + x * x) * (1 + x * x)); }
+static double ref_f32(float x) { return atanf(x); }
+static double ref_f64(double x) { return atan(x); }
+
+START_TEST(atan_values_and_gradient)
+{
+    double x[6] = {-5, -1, -0.2, 0, 0.7, 30};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *t = tu_tensor((tg_dtype)dt, TU_SHAPE(2, 3), x, true);
+        tg_tensor *y = tg_atan(t);
+        tu_assert_ok(y);
+        ck_assert_int_eq(tg_dtype_of(y), dt);
+        ck_assert_int_eq(tg_op_kind_of(y), TG_OP_ATAN);
+        ck_assert_int_eq(tg_backward_ex(y, tg_full((tg_dtype)dt, 2, tg_shape(y), 1, false), 0), 0);
+        for (int i = 0; i < 6; i++) {
+            /* f32 against the float function at the float input */
+            double xi = dt == TG_F32 ? (double)(float)x[i] : x[i];
+            double want = dt == TG_F32 ? ref_f32((float)x[i]) : ref_f64(x[i]);
+            tu_assert_close(tg_get(y, i), want, dt == TG_F32 ? 1e-6 : 1e-15);
+            tu_assert_close(tg_grad_get(t, i), datan(xi), dt == TG_F32 ? 1e-5 : 1e-14);
+        }
+    }
+}
+END_TEST
+
+/* The recorded rule is differentiated again. */
+START_TEST(atan_second_derivative)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        double x0 = 0.7;
+        tg_tensor *x = tu_tensor((tg_dtype)dt, TU_SCALAR, &x0, true), *dy, *d2y;
+        tg_tensor *y = tg_atan(x);
+        ck_assert_int_eq(tg_grad(&y, 1, &x, 1, &dy, true), 0);
+        ck_assert_int_eq(tg_grad(&dy, 1, &x, 1, &d2y, false), 0);
+        tu_assert_close(tg_item(d2y), d2atan(dt == TG_F32 ? (double)(float)x0 : x0),
+                        dt == TG_F32 ? 1e-5 : 1e-13);
+    }
+}
+END_TEST
+
+/* atan(+-inf) = +-pi/2 with gradient 0; where x^2 overflows the gradient is
+ * 0 (its true value underflowed long before), never NaN. */
+START_TEST(atan_at_infinity_and_huge_x)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        double y, dy;
+        value_and_grad((tg_dtype)dt, INFINITY, &y, &dy);
+        tu_assert_close(y, 1.5707963267948966, 1e-7);
+        ck_assert(dy == 0);
+        value_and_grad((tg_dtype)dt, -INFINITY, &y, &dy);
+        tu_assert_close(y, -1.5707963267948966, 1e-7);
+        ck_assert(dy == 0);
+        value_and_grad((tg_dtype)dt, dt == TG_F32 ? 1e30 : 1e200, &y, &dy);
+        ck_assert(dy == 0);
+        value_and_grad((tg_dtype)dt, 1e10, &y, &dy);
+        tu_assert_close(dy / 1e-20, 1, dt == TG_F32 ? 1e-6 : 1e-15);
+    }
+}
+END_TEST
+
+START_TEST(atan_gradcheck)
+{
+    static const tu_shape shapes[] = {TU_SCALAR, TU_SHAPE(5), TU_SHAPE(2, 3), TU_SHAPE(2, 1, 3)};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        tu_gradcheck_both(atan_fn, NULL, 1, &shapes[i], -3, 3);
+    for (int p = 0; p < TU_BROADCAST_PAIRS; p++)
+        tu_gradcheck_both(atan_times_fn, NULL, 2, tu_broadcast_pairs[p], -3, 3);
+}
+END_TEST
+
+START_TEST(atan_errors)
+{
+    ck_assert_ptr_null(tg_atan(NULL));
+    ck_assert_str_eq(tg_last_error(), "tg_atan: argument 1 is NULL");
+}
+END_TEST
+
+TCase *tg_test_atan(void)
+{
+    TCase *tc = tu_tcase("atan");
+    tcase_add_test(tc, atan_values_and_gradient);
+    tcase_add_test(tc, atan_second_derivative);
+    tcase_add_test(tc, atan_at_infinity_and_huge_x);
+    tcase_add_test(tc, atan_gradcheck);
+    tcase_add_test(tc, atan_errors);
+    return tc;
+}
