@@ -14,6 +14,10 @@
  *           computed from x clamped to [-1e3, 1e3]: beyond, s is 0 or 1 in
  *           either dtype, so the value is the same, while x^3 would overflow
  *           a float and give 0 * inf
+ *
+ * A first-order sweep computes either derivative in one fused pass: on 10^6
+ * elements, one thread, it took 26-37 ms against 50-80 ms for the composed
+ * ops (float and double, exact form, a busy 2-core machine).
  */
 #include "kernel.h"
 
@@ -60,17 +64,59 @@ static tg_tensor *tanh_local(tg_tensor *x)
     return tg_add(s, tg_mul(tg_mul(xc, ds), du2));
 }
 
+/* The local derivatives above in one pass, step by step as the composed
+ * ops compute them so that both paths round alike. */
+static void exact_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                              const tg_tensor *x)
+{
+    TG_FOR_DTYPE(dx->dtype, T, {
+        T *d = dx->data;
+        const T *gv = g->data, *xv = x->data;
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, {
+            T cdf = erfc((T)-SQRT1_2 * xv[j]) * (T)0.5;
+            T pdf = exp((T)-0.5 * (xv[j] * xv[j])) * (T)INV_SQRT_2PI;
+            d[o] = gv[i] * (cdf + xv[j] * pdf);
+        });
+    });
+}
+
+static void tanh_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                             const tg_tensor *x)
+{
+    TG_FOR_DTYPE(dx->dtype, T, {
+        T *d = dx->data;
+        const T *gv = g->data, *xv = x->data;
+        const T lim = (T)TANH_FORM_CLAMP, k = (T)KAPPA, k3 = (T)(3 * KAPPA);
+        const T b2 = (T)(2 * SQRT_2_OVER_PI);
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, {
+            T xc = xv[j] < -lim ? -lim : xv[j];
+            xc = xc > lim ? lim : xc;
+            T x2 = xc * xc;
+            T u2 = b2 * (xc * (k * x2 + 1));
+            T du2 = b2 * (k3 * x2 + 1);
+            T e = exp(-fabs(u2));
+            T s = (u2 >= 0 ? 1 : e) / (1 + e);
+            d[o] = gv[i] * (s + xc * (s - s * s) * du2);
+        });
+    });
+}
+
 static int gelu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *x = out->in[0];
-    grad_in[0] = tg_mul(g, out->attr.f == TG_GELU_TANH ? tanh_local(x) : exact_local(x));
+    bool tanh_form = out->attr.f == TG_GELU_TANH;
+    if (tg__may_fuse())
+        grad_in[0] = tg__constant_binary(out->op->info.name, g, x,
+                                         tanh_form ? tanh_grad_kernel : exact_grad_kernel);
+    else
+        grad_in[0] = tg_mul(g, tanh_form ? tanh_local(x) : exact_local(x));
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
 TG_SAMPLE_FN(sample_gelu, tg_gelu(in[0], TG_GELU_NONE))
 
 const tg_op tg__op_gelu = {
-    .info = {TG_OP_GELU, "tg_gelu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
+    .info = {TG_OP_GELU, "tg_gelu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_FUSED,
              {sample_gelu, 1, TG_SAMPLE_SAME, {{-3.0, 3.0, false}}}},
     .backward = gelu_backward,
 };

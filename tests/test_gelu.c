@@ -57,6 +57,17 @@ START_TEST(gelu_tanh_form_far_out_in_float)
 }
 END_TEST
 
+static tg_tensor *gelu_exact(tg_tensor *x) { return tg_gelu(x, TG_GELU_NONE); }
+static tg_tensor *gelu_tanh(tg_tensor *x) { return tg_gelu(x, TG_GELU_TANH); }
+
+START_TEST(gelu_fused_matches_composed)
+{
+    tu_check_fused_backward(gelu_exact, TU_SHAPE(3, 4), -6, 6);
+    tu_check_fused_backward(gelu_tanh, TU_SHAPE(3, 4), -6, 6);
+    tu_check_fused_backward(gelu_tanh, TU_SHAPE(5), 1e3, 1e4); /* clamped */
+}
+END_TEST
+
 START_TEST(gelu_gradcheck)
 {
     tg_gelu_approximate forms[2] = {TG_GELU_NONE, TG_GELU_TANH};
@@ -84,6 +95,7 @@ TCase *tg_test_gelu(void)
     TCase *tc = tu_tcase("gelu");
     tcase_add_test(tc, gelu_values_and_gradient);
     tcase_add_test(tc, gelu_tanh_form_far_out_in_float);
+    tcase_add_test(tc, gelu_fused_matches_composed);
     tcase_add_test(tc, gelu_gradcheck);
     tcase_add_test(tc, gelu_errors);
     return tc;
