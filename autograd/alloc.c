@@ -35,3 +35,21 @@ void tg__free(void *ptr, size_t size)
     if (ptr)
         alloc_fn(alloc_ud, ptr, size, 0);
 }
+
+/* The same for code outside the library's core (nn, a user's layers). */
+void *tg_mem_alloc(size_t size) { return tg__alloc(size); }
+
+void *tg_mem_realloc(void *ptr, size_t osize, size_t nsize)
+{
+    return tg__realloc(ptr, osize, nsize);
+}
+
+void tg_mem_free(void *ptr, size_t size) { tg__free(ptr, size); }
+
+tg_alloc_fn tg_get_allocator(void **ud)
+{
+    bool custom = alloc_fn != default_alloc;
+    if (ud)
+        *ud = alloc_ud;
+    return custom ? alloc_fn : NULL;
+}

@@ -93,10 +93,6 @@ int tg_amend_error(uint64_t mark, int code, const char *fmt, ...)
     return error_code;
 }
 
-/* Successes clear nothing; nn still calls this until it moves onto the
- * public API (issue 9), and the definition goes with its last call. */
-void tg__clear_on_success(void) {}
-
 int tg__invalid(const char *fn, const tg_tensor *t, const char *what)
 {
     if (t == NULL && error_code != TG_OK) {

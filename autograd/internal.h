@@ -13,6 +13,12 @@
 #ifndef TG_INTERNAL_H
 #define TG_INTERNAL_H
 
+/* nn/ and tools/ are compiled with TG_PUBLIC_API_ONLY (CMakeLists.txt): they
+ * use only the installed headers, as a program outside the library would. */
+#ifdef TG_PUBLIC_API_ONLY
+#error "autograd/internal.h is private to autograd/ and ops/: use the <tapegrad/...> headers"
+#endif
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <tapegrad/catalogue.h>
@@ -148,8 +154,6 @@ static inline int tg__check_same_dtype(const char *fn, const tg_tensor *a, const
     return a->dtype == b->dtype ? TG_OK : tg__dtypes_differ(fn, a, b);
 }
 int tg__normalize_axis(const char *fn, const tg_tensor *t, int axis, int *out);
-/* A no-op kept for nn's remaining calls until it moves onto the public API. */
-void tg__clear_on_success(void);
 /* The code of this thread's latest failure since the error was cleared
  * (TG_OK if none): what a function returns for a failure it just saw, since
  * tg_last_error_code() keeps the first one's. */

@@ -44,6 +44,11 @@ tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
     return finish(t, requires_grad);
 }
 
+tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape, bool requires_grad)
+{
+    return finish(tg__tape_tensor("tg_empty", dtype, ndim, shape), requires_grad);
+}
+
 tg_tensor *tg_scalar_of(tg_dtype dtype, double v)
 {
     tg_tensor *t = tg__tape_tensor("tg_scalar_of", dtype, 0, NULL);
@@ -177,7 +182,7 @@ bool tg_is_persistent(const tg_tensor *t)
     return tg__check("tg_is_persistent", t, 1) == 0 && (t->flags & TG_PERSISTENT);
 }
 
-void *tg_data(tg_tensor *t) { return tg__check("tg_data", t, 1) < 0 ? NULL : t->data; }
+void *tg_data(const tg_tensor *t) { return tg__check("tg_data", t, 1) < 0 ? NULL : t->data; }
 
 static int check_index(const char *fn, const tg_tensor *t, int64_t i)
 {
@@ -289,4 +294,9 @@ char *tg_shape_str(const tg_tensor *t, char *buf, size_t size)
         return buf;
     }
     return tg__dims_str(t->ndim, t->shape, buf, size);
+}
+
+int tg_check_tensor(const char *fn, const tg_tensor *t, int argno)
+{
+    return tg__check(fn, t, argno);
 }

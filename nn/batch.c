@@ -5,6 +5,7 @@
 
 struct tg_batcher {
     const tg_dataset *data;
+    int64_t n;              /* data->n when the batcher was made */
     int64_t batch_size;
     unsigned flags;
     tg_rng rng;             /* one stream for all epochs: epoch k's order depends
@@ -21,25 +22,24 @@ struct tg_batcher {
 
 static size_t batcher_bytes(const tg_batcher *b)
 {
-    return (size_t)b->data->n * sizeof *b->order + (size_t)b->batch_size * sizeof *b->labels;
+    return (size_t)b->n * sizeof *b->order + (size_t)b->batch_size * sizeof *b->labels;
 }
 
 static int check_new(const tg_dataset *d, int64_t batch_size, unsigned flags)
 {
-    if (!d)
-        return tg__fail(TG_ENULL, "tg_batcher_new: the data set is NULL");
-    if (!d->x || d->n < 1 || d->dim < 1)
-        return tg__fail(TG_EVALUE, "tg_batcher_new: the data set is empty");
+    int rc = tg__check_dataset("tg_batcher_new", d);
+    if (rc < 0)
+        return rc;
     if (batch_size < 1)
-        return tg__fail(TG_EVALUE, "tg_batcher_new: batch size %lld (must be positive)",
-                        (long long)batch_size);
+        return tg_set_error(TG_EVALUE, "tg_batcher_new: batch size %lld (must be positive)",
+                            (long long)batch_size);
     if (flags & ~(unsigned)KNOWN_FLAGS)
-        return tg__fail(TG_EVALUE, "tg_batcher_new: unknown flags 0x%x", flags);
+        return tg_set_error(TG_EVALUE, "tg_batcher_new: unknown flags 0x%x", flags);
     if ((flags & TG_BATCH_DROP_LAST) && batch_size > d->n)
-        return tg__fail(TG_EVALUE,
-                        "tg_batcher_new: batches of %lld with TG_BATCH_DROP_LAST from %lld samples "
-                        "leave no batch at all",
-                        (long long)batch_size, (long long)d->n);
+        return tg_set_error(TG_EVALUE,
+                            "tg_batcher_new: batches of %lld with TG_BATCH_DROP_LAST from %lld "
+                            "samples leave no batch at all",
+                            (long long)batch_size, (long long)d->n);
     return TG_OK;
 }
 
@@ -47,26 +47,25 @@ tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned fla
 {
     if (check_new(d, batch_size, flags) < 0)
         return NULL;
-    tg_batcher *b = tg__alloc(sizeof *b);
+    tg_batcher *b = tg_mem_alloc(sizeof *b);
     if (b) {
         /* a batch never holds more than the n samples there are: clamping
          * changes no batch, and keeps the label buffer and the batch count
          * arithmetic within n */
         int64_t size = batch_size < d->n ? batch_size : d->n;
-        *b = (tg_batcher){.data = d, .batch_size = size, .flags = flags};
-        b->order = tg__alloc(batcher_bytes(b)); /* order and labels in one block */
+        *b = (tg_batcher){.data = d, .n = d->n, .batch_size = size, .flags = flags};
+        b->order = tg_mem_alloc(batcher_bytes(b)); /* order and labels in one block */
     }
     if (!b || !b->order) {
-        tg__free(b, sizeof *b);
-        tg__fail(TG_ENOMEM, "tg_batcher_new: out of memory for %lld sample indices",
-                 (long long)d->n);
+        tg_mem_free(b, sizeof *b);
+        tg_set_error(TG_ENOMEM, "tg_batcher_new: out of memory for %lld sample indices",
+                     (long long)d->n);
         return NULL;
     }
     b->labels = b->order + d->n;
     for (int64_t i = 0; i < d->n; i++)
         b->order[i] = i;
     tg_rng_seed(&b->rng, seed);
-    tg__clear_on_success();
     return b;
 }
 
@@ -74,14 +73,14 @@ void tg_batcher_free(tg_batcher *b)
 {
     if (!b)
         return;
-    tg__free(b->order, batcher_bytes(b));
-    tg__free(b, sizeof *b);
+    tg_mem_free(b->order, batcher_bytes(b));
+    tg_mem_free(b, sizeof *b);
 }
 
 /* Size of the batch at b->next, 0 when the epoch is over. */
 static int64_t next_count(const tg_batcher *b)
 {
-    int64_t left = b->data->n - b->next;
+    int64_t left = b->n - b->next;
     int64_t count = left < b->batch_size ? left : b->batch_size;
     return (b->flags & TG_BATCH_DROP_LAST) && count < b->batch_size ? 0 : count;
 }
@@ -101,43 +100,42 @@ static void fill_batch(tg_batcher *b, const int64_t *rows, int64_t count, tg_ten
         b->labels[r] = d->labels[rows[r]];
 }
 
-static bool no_batch(tg_tensor **x, const int64_t **labels, int64_t *count)
+static int no_batch(int rc, tg_tensor **x, const int64_t **labels, int64_t *count)
 {
     *x = NULL;
     if (labels)
         *labels = NULL;
     if (count)
         *count = 0;
-    return false;
+    return rc;
 }
 
-static bool end_epoch(tg_batcher *b, tg_tensor **x, const int64_t **labels, int64_t *count)
-{
-    b->epoch++;
-    b->epoch_started = false;
-    tg__clear_on_success();
-    return no_batch(x, labels, count);
-}
-
-bool tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
-                     int64_t *count)
+int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
+                    int64_t *count)
 {
     if (!b || !x) {
-        tg__fail(TG_ENULL, "tg_batcher_next: %s is NULL", b ? "x" : "the batcher");
-        return x ? no_batch(x, labels, count) : false;
+        int rc = tg_set_error(TG_ENULL, "tg_batcher_next: %s is NULL", b ? "x" : "the batcher");
+        return x ? no_batch(rc, x, labels, count) : rc;
     }
+    if (dtype != TG_F32 && dtype != TG_F64)
+        return no_batch(tg_set_error(TG_EDTYPE, "tg_batcher_next: unknown dtype %d", (int)dtype),
+                        x, labels, count);
     if (!b->epoch_started) {
         if (b->flags & TG_BATCH_SHUFFLE)
-            tg_rng_shuffle(&b->rng, b->order, b->data->n);
+            tg_rng_shuffle(&b->rng, b->order, b->n);
         b->next = 0;
         b->epoch_started = true;
     }
     int64_t n = next_count(b);
-    if (n == 0)
-        return end_epoch(b, x, labels, count);
-    tg_tensor *batch = tg__tape_tensor("tg_batcher_next", dtype, 2, (int64_t[]){n, b->data->dim});
-    if (!batch)
-        return no_batch(x, labels, count);
+    if (n == 0) {
+        b->epoch++;
+        b->epoch_started = false;
+        return no_batch(0, x, labels, count);
+    }
+    /* tg_empty: every element is written from the data set below */
+    tg_tensor *batch = tg_empty(dtype, 2, (int64_t[]){n, b->data->dim}, false);
+    if (!batch) /* dtype and shape are valid: only memory can have failed */
+        return no_batch(TG_ENOMEM, x, labels, count);
     fill_batch(b, b->order + b->next, n, batch);
     b->last_start = b->next;
     b->next += n;
@@ -146,8 +144,7 @@ bool tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t
         *labels = b->data->labels ? b->labels : NULL;
     if (count)
         *count = n;
-    tg__clear_on_success();
-    return true;
+    return 1;
 }
 
 const int64_t *tg_batcher_indices(const tg_batcher *b)
@@ -161,6 +158,6 @@ int64_t tg_batcher_batches(const tg_batcher *b)
 {
     if (!b)
         return 0;
-    int64_t n = b->data->n, size = b->batch_size;
+    int64_t n = b->n, size = b->batch_size;
     return (b->flags & TG_BATCH_DROP_LAST) ? n / size : (n + size - 1) / size;
 }

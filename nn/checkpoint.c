@@ -3,6 +3,7 @@
  * described in docs/checkpoint.md. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <cJSON.h>
 #include <tapegrad/checkpoint.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 /* The reference implementation refuses larger headers, so a bigger one could
  * not be read elsewhere, and the bound keeps a hostile length from making us
@@ -104,6 +105,35 @@ static bool is_utf8(const char *s)
 
 static const char *dtype_tag(tg_dtype dtype) { return dtype == TG_F32 ? "F32" : "F64"; }
 
+/* cJSON's allocator hooks are process-wide, so they are installed once, by
+ * the first checkpoint call made with an allocator set by tg_set_allocator
+ * (tapegrad/checkpoint.h says what that means for a program that uses cJSON
+ * itself). With the C library's allocator, which cJSON uses by default,
+ * they are left alone. */
+/* Set when a cJSON allocation fails on this thread: cJSON's parser returns
+ * NULL for that as for malformed text, and this tells the two apart. */
+static _Thread_local bool cjson_out_of_memory;
+
+static void *cjson_alloc(size_t size)
+{
+    void *p = tg__sized_alloc(size);
+    if (!p)
+        cjson_out_of_memory = true;
+    return p;
+}
+
+static void install_cjson_hooks(void)
+{
+    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = cjson_alloc, .free_fn = tg__sized_free});
+}
+
+static void cjson_use_tapegrad_allocator(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (tg_get_allocator(NULL))
+        pthread_once(&once, install_cjson_hooks);
+}
+
 /* ---- save: the header ----------------------------------------------------- */
 
 static bool add_int_array(cJSON *object, const char *key, const int64_t *values, int n)
@@ -117,11 +147,12 @@ static bool add_int_array(cJSON *object, const char *key, const int64_t *values,
 
 static bool add_tensor_entry(cJSON *root, const char *name, const tg_tensor *t, int64_t *offset)
 {
-    int64_t range[2] = {*offset, *offset + t->numel * (int64_t)tg__dtype_size((tg_dtype)t->dtype)};
+    tg_dtype dtype = tg_dtype_of(t);
+    int64_t range[2] = {*offset, *offset + tg_numel(t) * (int64_t)nn_dtype_size(dtype)};
     *offset = range[1];
     cJSON *entry = cJSON_AddObjectToObject(root, name);
-    return entry && cJSON_AddStringToObject(entry, "dtype", dtype_tag((tg_dtype)t->dtype)) &&
-           add_int_array(entry, "shape", t->shape, t->ndim) &&
+    return entry && cJSON_AddStringToObject(entry, "dtype", dtype_tag(dtype)) &&
+           add_int_array(entry, "shape", tg_shape(t), tg_ndim(t)) &&
            add_int_array(entry, "data_offsets", range, 2);
 }
 
@@ -129,20 +160,22 @@ static int add_metadata(cJSON *root, const char *path, const char *const *pairs)
 {
     cJSON *object = cJSON_AddObjectToObject(root, METADATA_KEY);
     if (!object)
-        return tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+        return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     for (; *pairs; pairs += 2) {
         const char *key = pairs[0], *value = pairs[1];
         if (!value)
-            return tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata key " NAME_FMT
-                            " has no value (the list is key, value, ..., NULL)", path, key);
+            return tg_set_error(TG_EVALUE,
+                                "tg_checkpoint_save: " PATH_FMT ": metadata key " NAME_FMT
+                                " has no value (the list is key, value, ..., NULL)", path, key);
         if (!is_utf8(key) || !is_utf8(value))
-            return tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata " NAME_FMT
-                            " is not valid UTF-8", path, key);
+            return tg_set_error(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata " NAME_FMT
+                                " is not valid UTF-8", path, key);
         if (cJSON_GetObjectItemCaseSensitive(object, key))
-            return tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata key " NAME_FMT
-                            " given twice", path, key);
+            return tg_set_error(TG_EVALUE,
+                                "tg_checkpoint_save: " PATH_FMT ": metadata key " NAME_FMT
+                                " given twice", path, key);
         if (!cJSON_AddStringToObject(object, key, value))
-            return tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+            return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     }
     return TG_OK;
 }
@@ -154,10 +187,11 @@ static int add_parameters(cJSON *root, const char *path, const tg_params *params
         const char *name;
         const tg_tensor *t = tg_params_at(params, i, &name);
         if (strcmp(name, METADATA_KEY) == 0 || !is_utf8(name))
-            return tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": parameter name " NAME_FMT
-                            " cannot be stored (reserved or not UTF-8)", path, name);
+            return tg_set_error(TG_EVALUE,
+                                "tg_checkpoint_save: " PATH_FMT ": parameter name " NAME_FMT
+                                " cannot be stored (reserved or not UTF-8)", path, name);
         if (!add_tensor_entry(root, name, t, &offset))
-            return tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+            return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     }
     return TG_OK;
 }
@@ -168,40 +202,64 @@ static int build_header(const tg_params *params, const char *path, const char *c
 {
     cJSON *root = cJSON_CreateObject();
     int rc = root ? TG_OK
-                  : tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+                  : tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory",
+                                 path);
     if (rc == 0 && metadata) /* first, where safetensors' own writer puts it */
         rc = add_metadata(root, path, metadata);
     if (rc == 0)
         rc = add_parameters(root, path, params);
     *json = rc == 0 ? cJSON_PrintUnformatted(root) : NULL;
     if (rc == 0 && !*json)
-        rc = tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+        rc = tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     cJSON_Delete(root);
     return rc;
 }
 
 /* ---- save: the file ------------------------------------------------------- */
 
+/* Writes all n bytes, resuming after a signal or a short count (a file
+ * size limit gives one before the write that fails); false with errno set.
+ * Plain write(2), not stdio: a FILE would allocate its buffer with malloc. */
+static bool write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t done = write(fd, p, n);
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done <= 0) {
+            if (done == 0)
+                errno = EIO;
+            return false;
+        }
+        p += done;
+        n -= (size_t)done;
+    }
+    return true;
+}
+
 /* Values go out little-endian whatever the host's byte order, as the format
  * requires, by way of each value's bit pattern. */
-static bool write_values(FILE *f, const tg_tensor *t)
+static bool write_values(int fd, const tg_tensor *t)
 {
     unsigned char chunk[4096];
-    size_t item = tg__dtype_size((tg_dtype)t->dtype), per_chunk = sizeof chunk / item;
-    for (int64_t i = 0; i < t->numel;) {
+    tg_dtype dtype = tg_dtype_of(t);
+    const void *values = tg_data(t);
+    size_t item = nn_dtype_size(dtype), per_chunk = sizeof chunk / item;
+    for (int64_t i = 0, numel = tg_numel(t); i < numel;) {
         size_t n = 0;
-        for (; n < per_chunk && i < t->numel; n++, i++) {
+        for (; n < per_chunk && i < numel; n++, i++) {
             uint64_t bits = 0;
-            if (t->dtype == TG_F32) {
+            if (dtype == TG_F32) {
                 uint32_t b32;
-                memcpy(&b32, (const float *)t->data + i, sizeof b32);
+                memcpy(&b32, (const float *)values + i, sizeof b32);
                 bits = b32;
             } else {
-                memcpy(&bits, (const double *)t->data + i, sizeof bits);
+                memcpy(&bits, (const double *)values + i, sizeof bits);
             }
             store_le(chunk + n * item, bits, item);
         }
-        if (fwrite(chunk, item, n, f) != n)
+        if (!write_all(fd, chunk, n * item))
             return false;
     }
     return true;
@@ -209,17 +267,16 @@ static bool write_values(FILE *f, const tg_tensor *t)
 
 /* Header length, JSON, spaces up to a multiple of 8 (so the data starts
  * aligned, as in files written by safetensors itself), then every value. */
-static bool write_contents(FILE *f, const tg_params *params, const char *json, size_t padded)
+static bool write_contents(int fd, const tg_params *params, const char *json, size_t padded)
 {
+    static const char spaces[] = "       "; /* the most padding needs: 7 */
     unsigned char length[8];
     store_le(length, padded, sizeof length);
     size_t json_len = strlen(json);
-    bool ok = fwrite(length, 1, sizeof length, f) == sizeof length &&
-              fwrite(json, 1, json_len, f) == json_len;
-    for (size_t i = json_len; ok && i < padded; i++)
-        ok = fputc(' ', f) != EOF;
+    bool ok = write_all(fd, length, sizeof length) && write_all(fd, json, json_len) &&
+              write_all(fd, spaces, padded - json_len);
     for (int i = 0; ok && i < tg_params_count(params); i++)
-        ok = write_values(f, tg_params_at(params, i, NULL));
+        ok = write_values(fd, tg_params_at(params, i, NULL));
     return ok;
 }
 
@@ -241,8 +298,8 @@ static int create_temp(const char *path, char *temp, size_t size)
 static int fail_io(const char *path, const char *what, const char *file, int err)
 {
     char text[128];
-    return tg__fail(TG_EIO, "tg_checkpoint_save: " PATH_FMT ": %s " PATH_FMT " failed: %s",
-                    path, what, file, errno_text(err, text, sizeof text));
+    return tg_set_error(TG_EIO, "tg_checkpoint_save: " PATH_FMT ": %s " PATH_FMT " failed: %s",
+                        path, what, file, errno_text(err, text, sizeof text));
 }
 
 /* Writes and syncs the temporary file; *created says whether it exists and
@@ -254,17 +311,11 @@ static int write_temp(const tg_params *params, const char *path, const char *jso
     if (fd < 0)
         return fail_io(path, "creating temporary file", temp, errno);
     *created = true;
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int err = errno;
-        close(fd);
-        return fail_io(path, "opening temporary file", temp, err);
-    }
     /* fsync before the rename: otherwise a crash could leave the new name
      * pointing at data that never reached the disk. */
-    bool ok = write_contents(f, params, json, padded) && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    bool ok = write_contents(fd, params, json, padded) && fsync(fd) == 0;
     int err = errno;
-    if (fclose(f) != 0 && ok) {
+    if (close(fd) != 0 && ok) {
         ok = false;
         err = errno;
     }
@@ -295,9 +346,9 @@ static int write_atomically(const tg_params *params, const char *path, const cha
                             size_t padded)
 {
     size_t temp_size = strlen(path) + 48;
-    char *temp = tg__alloc(temp_size);
+    char *temp = tg_mem_alloc(temp_size);
     if (!temp)
-        return tg__fail(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+        return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     bool created = false;
     int rc = write_temp(params, path, json, padded, temp, temp_size, &created);
     if (rc == 0 && rename(temp, path) != 0)
@@ -306,28 +357,28 @@ static int write_atomically(const tg_params *params, const char *path, const cha
         unlink(temp);
     if (rc == 0)
         rc = sync_directory(path, temp);
-    tg__free(temp, temp_size);
+    tg_mem_free(temp, temp_size);
     return rc;
 }
 
 int tg_checkpoint_save(const tg_params *params, const char *path, const char *const *metadata)
 {
     if (!params || !path)
-        return tg__fail(TG_ENULL, "tg_checkpoint_save: argument %d (%s) is NULL", params ? 2 : 1,
-                        params ? "path" : "params");
+        return tg_set_error(TG_ENULL, "tg_checkpoint_save: argument %d (%s) is NULL",
+                            params ? 2 : 1, params ? "path" : "params");
+    cjson_use_tapegrad_allocator();
     char *json;
     int rc = build_header(params, path, metadata, &json);
     if (rc < 0)
         return rc;
     size_t padded = (strlen(json) + 7) / 8 * 8;
     if (padded > HEADER_LIMIT)
-        rc = tg__fail(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": header of %zu bytes exceeds "
-                      "the %u-byte limit of safetensors readers", path, padded, HEADER_LIMIT);
+        rc = tg_set_error(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": header of %zu bytes "
+                          "exceeds the %u-byte limit of safetensors readers", path, padded,
+                          HEADER_LIMIT);
     else
         rc = write_atomically(params, path, json, padded);
     cJSON_free(json);
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }
 
@@ -366,7 +417,7 @@ static int fail_file(const checkpoint *ck, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    return tg__fail(code, "%s: " PATH_FMT ": %s", ck->fn, ck->path, detail);
+    return tg_set_error(code, "%s: " PATH_FMT ": %s", ck->fn, ck->path, detail);
 }
 
 static void close_checkpoint(checkpoint *ck)
@@ -374,9 +425,9 @@ static void close_checkpoint(checkpoint *ck)
     if (ck->fd >= 0)
         close(ck->fd);
     cJSON_Delete(ck->json);
-    tg__free(ck->header, ck->header ? ck->header_len + 1 : 0);
-    tg__free(ck->tensors, (size_t)ck->capacity * sizeof *ck->tensors);
-    tg__free(ck->data, ck->data ? ck->data_len : 0);
+    tg_mem_free(ck->header, ck->header ? ck->header_len + 1 : 0);
+    tg_mem_free(ck->tensors, (size_t)ck->capacity * sizeof *ck->tensors);
+    tg_mem_free(ck->data, ck->data ? ck->data_len : 0);
 }
 
 /* Reads exactly n bytes; a short count means the file shrank while we read. */
@@ -465,7 +516,7 @@ static size_t nul_escape_at(const char *text, size_t n)
 static int parse_header(checkpoint *ck)
 {
     size_t n = (size_t)ck->header_len;
-    ck->header = tg__alloc(n + 1);
+    ck->header = tg_mem_alloc(n + 1);
     if (!ck->header)
         return fail_file(ck, TG_ENOMEM, "out of memory for a %zu-byte header", n);
     int rc = read_exactly(ck, ck->header, n, "header");
@@ -481,8 +532,11 @@ static int parse_header(checkpoint *ck)
         return fail_file(ck, TG_EFORMAT, "header holds a \\u0000 escape (byte %zu of the file); "
                          "names and metadata cannot contain NUL", 8 + nul);
     const char *end = NULL;
+    cjson_out_of_memory = false;
     ck->json = cJSON_ParseWithLengthOpts(ck->header, n, &end, false);
     size_t at = end ? (size_t)(end - ck->header) : 0;
+    if (!ck->json && cjson_out_of_memory)
+        return fail_file(ck, TG_ENOMEM, "out of memory while parsing the header");
     if (!ck->json)
         return fail_file(ck, TG_EFORMAT, "header is not valid JSON (error at byte %zu of the file)",
                          8 + at);
@@ -507,7 +561,7 @@ static int check_unique_keys(const checkpoint *ck, const cJSON *object, const ch
     size_t n = (size_t)cJSON_GetArraySize(object), i = 0;
     if (n < 2)
         return TG_OK;
-    const char **keys = tg__alloc(n * sizeof *keys);
+    const char **keys = tg_mem_alloc(n * sizeof *keys);
     if (!keys)
         return fail_file(ck, TG_ENOMEM, "out of memory");
     for (const cJSON *item = object->child; item; item = item->next)
@@ -517,7 +571,7 @@ static int check_unique_keys(const checkpoint *ck, const cJSON *object, const ch
     for (i = 1; i < n && !repeated; i++)
         if (strcmp(keys[i - 1], keys[i]) == 0)
             repeated = keys[i];
-    tg__free(keys, n * sizeof *keys);
+    tg_mem_free(keys, n * sizeof *keys);
     if (repeated)
         return fail_file(ck, TG_EFORMAT, "%s " NAME_FMT " appears twice in the header", what,
                          repeated);
@@ -614,7 +668,7 @@ static int read_shape(const checkpoint *ck, const cJSON *entry, stored_tensor *s
         return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": \"shape\" is missing or not an "
                          "array of non-negative integers", st->name);
     uint64_t bytes;
-    if (shape_bytes(st->shape, tg__dtype_size(st->dtype), &bytes) && bytes == st->end - st->begin)
+    if (shape_bytes(st->shape, nn_dtype_size(st->dtype), &bytes) && bytes == st->end - st->begin)
         return TG_OK;
     char dims[96];
     json_dims_str(st->shape, dims, sizeof dims);
@@ -658,7 +712,7 @@ static int read_tensor_entry(const checkpoint *ck, const cJSON *entry, stored_te
 static int read_entries(checkpoint *ck)
 {
     int n = cJSON_GetArraySize(ck->json);
-    ck->tensors = n ? tg__alloc((size_t)n * sizeof *ck->tensors) : NULL;
+    ck->tensors = n ? tg_mem_alloc((size_t)n * sizeof *ck->tensors) : NULL;
     if (n && !ck->tensors)
         return fail_file(ck, TG_ENOMEM, "out of memory");
     ck->capacity = n;
@@ -747,11 +801,12 @@ static const stored_tensor *find_stored(const checkpoint *ck, const char *name)
 
 static bool same_shape(const stored_tensor *st, const tg_tensor *t)
 {
-    if (cJSON_GetArraySize(st->shape) != t->ndim)
+    if (cJSON_GetArraySize(st->shape) != tg_ndim(t))
         return false;
+    const int64_t *shape = tg_shape(t);
     int i = 0;
     for (const cJSON *dim = st->shape->child; dim; dim = dim->next, i++)
-        if ((double)t->shape[i] != dim->valuedouble)
+        if ((double)shape[i] != dim->valuedouble)
             return false;
     return true;
 }
@@ -761,7 +816,7 @@ static int check_parameter(const checkpoint *ck, const char *name, const tg_tens
 {
     const stored_tensor *st = find_stored(ck, name);
     char model_dims[96], file_dims[96];
-    tg__dims_str(t->ndim, t->shape, model_dims, sizeof model_dims);
+    tg_shape_str(t, model_dims, sizeof model_dims);
     if (!st && !(flags & TG_CHECKPOINT_ALLOW_MISSING))
         return fail_file(ck, TG_EFORMAT, "parameter " NAME_FMT " (shape %s) is missing from the "
                          "file", name, model_dims);
@@ -786,7 +841,7 @@ static int match_model(const checkpoint *ck, const tg_params *params, unsigned f
     if (found == ck->count || (flags & TG_CHECKPOINT_ALLOW_EXTRA))
         return TG_OK;
     for (int i = 0; i < ck->count; i++)
-        if (!tg_params_get(params, ck->tensors[i].name))
+        if (!tg__params_find(params, ck->tensors[i].name))
             return fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT " is not a parameter of the model "
                              "(TG_CHECKPOINT_ALLOW_EXTRA ignores such tensors)",
                              ck->tensors[i].name);
@@ -799,7 +854,7 @@ static int read_data(checkpoint *ck)
         return TG_OK;
     if (ck->data_len > SIZE_MAX)
         return fail_file(ck, TG_ENOMEM, "data section too large for this machine");
-    ck->data = tg__alloc((size_t)ck->data_len);
+    ck->data = tg_mem_alloc((size_t)ck->data_len);
     if (!ck->data)
         return fail_file(ck, TG_ENOMEM, "out of memory for %llu bytes of data",
                          (unsigned long long)ck->data_len);
@@ -824,25 +879,28 @@ static double value_of_bits(uint64_t bits, tg_dtype dtype)
  * value is converted as a C cast converts it. */
 static void copy_values(tg_tensor *t, const stored_tensor *st, const unsigned char *data)
 {
-    size_t item = tg__dtype_size(st->dtype);
+    size_t item = nn_dtype_size(st->dtype);
     const unsigned char *p = data + st->begin;
-    for (int64_t i = 0; i < t->numel; i++, p += item) {
+    tg_dtype dtype = tg_dtype_of(t);
+    void *values = tg_data(t);
+    for (int64_t i = 0, n = tg_numel(t); i < n; i++, p += item) {
         uint64_t bits = load_le(p, item);
         uint32_t b32 = (uint32_t)bits;
-        if (st->dtype != t->dtype)
-            tg__store(t, i, value_of_bits(bits, st->dtype));
-        else if (st->dtype == TG_F32)
-            memcpy((float *)t->data + i, &b32, sizeof b32);
+        if (st->dtype != dtype)
+            nn_store(dtype, values, i, value_of_bits(bits, st->dtype));
+        else if (dtype == TG_F32)
+            memcpy((float *)values + i, &b32, sizeof b32);
         else
-            memcpy((double *)t->data + i, &bits, sizeof bits);
+            memcpy((double *)values + i, &bits, sizeof bits);
     }
 }
 
 static int load(tg_params *params, const char *path, unsigned flags, const char *fn)
 {
     if (!params || !path)
-        return tg__fail(TG_ENULL, "%s: argument %d (%s) is NULL", fn, params ? 2 : 1,
-                        params ? "path" : "params");
+        return tg_set_error(TG_ENULL, "%s: argument %d (%s) is NULL", fn, params ? 2 : 1,
+                            params ? "path" : "params");
+    cjson_use_tapegrad_allocator();
     checkpoint ck = {.fn = fn, .path = path, .fd = -1};
     int rc = open_and_validate(&ck);
     if (rc == 0)
@@ -857,8 +915,6 @@ static int load(tg_params *params, const char *path, unsigned flags, const char 
             copy_values(t, st, ck.data);
     }
     close_checkpoint(&ck);
-    if (rc == 0)
-        tg__clear_on_success();
     return rc;
 }
 
@@ -876,7 +932,8 @@ int tg_checkpoint_read_metadata(const char *path, const char *key, char *value, 
 {
     static const char fn[] = "tg_checkpoint_read_metadata";
     if (!path || !key || (!value && size))
-        return tg__fail(TG_ENULL, "%s: argument %d is NULL", fn, !path ? 1 : !key ? 2 : 3);
+        return tg_set_error(TG_ENULL, "%s: argument %d is NULL", fn, !path ? 1 : !key ? 2 : 3);
+    cjson_use_tapegrad_allocator();
     checkpoint ck = {.fn = fn, .path = path, .fd = -1};
     int rc = open_and_validate(&ck);
     const char *found = rc == 0 ? cJSON_GetStringValue(
@@ -889,7 +946,6 @@ int tg_checkpoint_read_metadata(const char *path, const char *key, char *value, 
         if (size)
             snprintf(value, size, "%s", found);
         rc = (int)len;
-        tg__clear_on_success();
     }
     close_checkpoint(&ck);
     return rc;

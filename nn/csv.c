@@ -98,8 +98,9 @@ static int find_named_column(const csv_reader *r, const csv_line *header, const 
             return TG_OK;
         }
         if (stop == header->stop)
-            return tg__fail(TG_EFORMAT, "tg_csv_load: %s line %lld: no column named \"%s\" in the "
-                                       "header", r->path, (long long)header->number, name);
+            return tg_set_error(TG_EFORMAT, "tg_csv_load: %s line %lld: no column named \"%s\" "
+                                            "in the header", r->path, (long long)header->number,
+                                name);
         p = stop + 1;
     }
 }
@@ -112,11 +113,11 @@ static int choose_label_column(const csv_reader *r, const tg_csv_options *opt,
         return find_named_column(r, first, opt->label_name, &lay->label_column);
     lay->label_column = opt->label_column;
     if (opt->label_column >= lay->columns)
-        return tg__fail(TG_EFORMAT,
-                        "tg_csv_load: %s: label column index %d is out of range: line %lld has "
-                        "%lld columns (indices 0..%lld)",
-                        r->path, opt->label_column, (long long)first->number,
-                        (long long)lay->columns, (long long)lay->columns - 1);
+        return tg_set_error(TG_EFORMAT,
+                            "tg_csv_load: %s: label column index %d is out of range: line %lld has "
+                            "%lld columns (indices 0..%lld)",
+                            r->path, opt->label_column, (long long)first->number,
+                            (long long)lay->columns, (long long)lay->columns - 1);
     return TG_OK;
 }
 
@@ -127,16 +128,16 @@ static int read_shape(csv_reader *r, const tg_csv_options *opt, csv_layout *lay)
     csv_line first;
     csv_reader peek = *r;
     if (!next_line(&peek, &first))
-        return tg__fail(TG_EFORMAT, "tg_csv_load: %s: no data rows (the file is empty or blank)",
-                        r->path);
+        return tg_set_error(TG_EFORMAT,
+                            "tg_csv_load: %s: no data rows (the file is empty or blank)", r->path);
     if (opt->has_header)
         *r = peek; /* consume the header */
     lay->columns = count_fields(&first, r->delimiter);
     lay->shape_line = first.number;
     int rc = choose_label_column(r, opt, &first, lay);
     if (rc == TG_OK && lay->columns - (lay->label_column >= 0) < 1)
-        rc = tg__fail(TG_EFORMAT, "tg_csv_load: %s: the only column is the label; no features",
-                      r->path);
+        rc = tg_set_error(TG_EFORMAT, "tg_csv_load: %s: the only column is the label; no features",
+                          r->path);
     return rc;
 }
 
@@ -146,13 +147,13 @@ static int count_rows(csv_reader r, csv_layout *lay)
     for (lay->rows = 0; next_line(&r, &line); lay->rows++) {
         int64_t fields = count_fields(&line, r.delimiter);
         if (fields != lay->columns)
-            return tg__fail(TG_EFORMAT, "tg_csv_load: %s line %lld: %lld fields, expected %lld "
+            return tg_set_error(TG_EFORMAT, "tg_csv_load: %s line %lld: %lld fields, expected %lld "
                                        "(as on line %lld)",
-                            r.path, (long long)line.number, (long long)fields,
-                            (long long)lay->columns, (long long)lay->shape_line);
+                                r.path, (long long)line.number, (long long)fields,
+                                (long long)lay->columns, (long long)lay->shape_line);
     }
     if (lay->rows == 0)
-        return tg__fail(TG_EFORMAT, "tg_csv_load: %s: no data rows after the header", r.path);
+        return tg_set_error(TG_EFORMAT, "tg_csv_load: %s: no data rows after the header", r.path);
     return TG_OK;
 }
 
@@ -163,9 +164,9 @@ static int bad_field(const csv_reader *r, const csv_line *line, int64_t col, con
 {
     trim(&start, &stop);
     int shown = stop - start > QUOTE_MAX ? QUOTE_MAX : (int)(stop - start);
-    return tg__fail(TG_EFORMAT, "tg_csv_load: %s line %lld column %lld: \"%.*s%s\" is not %s",
-                    r->path, (long long)line->number, (long long)col + 1, shown, start,
-                    shown < stop - start ? "..." : "", what);
+    return tg_set_error(TG_EFORMAT, "tg_csv_load: %s line %lld column %lld: \"%.*s%s\" is not %s",
+                        r->path, (long long)line->number, (long long)col + 1, shown, start,
+                        shown < stop - start ? "..." : "", what);
 }
 
 /* The whole trimmed field must be the number. Trimming first also keeps
@@ -256,8 +257,8 @@ static int parse_text(const char *path, const tg_csv_options *opt, const tg__fil
     const char *text = (const char *)f->bytes, *end = text + f->len;
     const char *nul = memchr(text, '\0', f->len);
     if (nul)
-        return tg__fail(TG_EFORMAT, "tg_csv_load: %s: byte %zu is a NUL: binary data, not text",
-                        path, (size_t)(nul - text));
+        return tg_set_error(TG_EFORMAT, "tg_csv_load: %s: byte %zu is a NUL: binary data, not text",
+                            path, (size_t)(nul - text));
     if (f->len >= 3 && memcmp(text, UTF8_BOM, 3) == 0)
         text += 3; /* spreadsheet programs mark UTF-8 this way */
     return parse_csv((csv_reader){path, opt->delimiter, text, end, 0}, opt, out);
@@ -267,23 +268,23 @@ static int check_options(const tg_csv_options *opt)
 {
     char c = opt->delimiter;
     if (isalnum((unsigned char)c) || c == '.' || c == '+' || c == '-' || c == '\n' || c == '\r')
-        return tg__fail(TG_EVALUE, "tg_csv_load: delimiter '%c' (0x%02x) could be part of a "
-                                   "number or a line end",
-                        isprint((unsigned char)c) ? c : '?', (unsigned char)c);
+        return tg_set_error(TG_EVALUE, "tg_csv_load: delimiter '%c' (0x%02x) could be part of a "
+                                       "number or a line end",
+                            isprint((unsigned char)c) ? c : '?', (unsigned char)c);
     if (opt->label_name && !opt->has_header)
-        return tg__fail(TG_EVALUE, "tg_csv_load: label_name \"%s\" needs has_header",
-                        opt->label_name);
+        return tg_set_error(TG_EVALUE, "tg_csv_load: label_name \"%s\" needs has_header",
+                            opt->label_name);
     if (!opt->label_name && opt->label_column < TG_CSV_NO_LABELS)
-        return tg__fail(TG_EVALUE, "tg_csv_load: label column %d (use an index >= 0 or "
-                                   "TG_CSV_NO_LABELS)",
-                        opt->label_column);
+        return tg_set_error(TG_EVALUE, "tg_csv_load: label column %d (use an index >= 0 or "
+                                       "TG_CSV_NO_LABELS)",
+                            opt->label_column);
     return TG_OK;
 }
 
 int tg_csv_load(const char *path, const tg_csv_options *options, tg_dataset *out)
 {
     if (!path || !out)
-        return tg__fail(TG_ENULL, "tg_csv_load: %s is NULL", out ? "path" : "out");
+        return tg_set_error(TG_ENULL, "tg_csv_load: %s is NULL", out ? "path" : "out");
     tg_csv_options opt = options ? *options : (tg_csv_options){0};
     if (!opt.delimiter)
         opt.delimiter = ',';
@@ -298,6 +299,5 @@ int tg_csv_load(const char *path, const tg_csv_options *options, tg_dataset *out
     if (rc < 0)
         return rc;
     *out = d;
-    tg__clear_on_success();
     return TG_OK;
 }

@@ -1,10 +1,12 @@
 /* data.c -- data sets: allocation, reading files through zlib,
  * standardization and the train/validation split. */
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "data_internal.h"
@@ -14,18 +16,18 @@
 int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, bool labelled)
 {
     if (n < 1 || dim < 1)
-        return tg__fail(TG_EVALUE, "%s: %lld samples of %lld features (both must be positive)",
-                        fn, (long long)n, (long long)dim);
+        return tg_set_error(TG_EVALUE, "%s: %lld samples of %lld features (both must be positive)",
+                            fn, (long long)n, (long long)dim);
     if (n > INT64_MAX / (int64_t)sizeof(float) / dim)
-        return tg__fail(TG_EVALUE, "%s: %lld x %lld values do not fit in memory", fn,
-                        (long long)n, (long long)dim);
-    tg_dataset d = {.n = n, .dim = dim, .sample_ndim = 1, .sample_shape = {dim}};
-    d.x = tg__alloc((size_t)(n * dim) * sizeof *d.x);
-    d.labels = labelled ? tg__alloc((size_t)n * sizeof *d.labels) : NULL;
+        return tg_set_error(TG_EVALUE, "%s: %lld x %lld values do not fit in memory", fn,
+                            (long long)n, (long long)dim);
+    tg_dataset d = {.n = n, .cap = n, .dim = dim, .sample_ndim = 1, .sample_shape = {dim}};
+    d.x = tg_mem_alloc((size_t)(n * dim) * sizeof *d.x);
+    d.labels = labelled ? tg_mem_alloc((size_t)n * sizeof *d.labels) : NULL;
     if (!d.x || (labelled && !d.labels)) {
         tg_dataset_free(&d);
-        return tg__fail(TG_ENOMEM, "%s: out of memory for %lld samples of %lld features", fn,
-                        (long long)n, (long long)dim);
+        return tg_set_error(TG_ENOMEM, "%s: out of memory for %lld samples of %lld features", fn,
+                            (long long)n, (long long)dim);
     }
     *out = d;
     return TG_OK;
@@ -34,7 +36,7 @@ int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, b
 int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled)
 {
     if (!out)
-        return tg__fail(TG_ENULL, "tg_dataset_alloc: argument 1 (out) is NULL");
+        return tg_set_error(TG_ENULL, "tg_dataset_alloc: argument 1 (out) is NULL");
     tg_dataset d;
     int rc = tg__dataset_alloc("tg_dataset_alloc", &d, n, dim, labelled);
     if (rc < 0)
@@ -43,7 +45,6 @@ int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled)
     if (d.labels)
         memset(d.labels, 0, (size_t)n * sizeof *d.labels);
     *out = d;
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -51,8 +52,8 @@ void tg_dataset_free(tg_dataset *d)
 {
     if (!d)
         return;
-    tg__free(d->x, (size_t)(d->n * d->dim) * sizeof *d->x);
-    tg__free(d->labels, (size_t)d->n * sizeof *d->labels);
+    tg_mem_free(d->x, (size_t)(d->cap * d->dim) * sizeof *d->x);
+    tg_mem_free(d->labels, (size_t)d->cap * sizeof *d->labels);
     memset(d, 0, sizeof *d);
 }
 
@@ -63,100 +64,220 @@ void tg__gather_rows(const tg_dataset *d, const int64_t *rows, int64_t count, fl
         memcpy(dst + r * d->dim, d->x + rows[r] * d->dim, row_bytes);
 }
 
-/* ---- reading a whole file, compressed or not ---- */
+/* ---- reading a whole file, compressed or not ----
+ *
+ * With read(2) and zlib's inflate rather than gzopen/gzread: those allocate
+ * their state and buffers with malloc, while a z_stream takes allocation
+ * functions, which route zlib's memory through tapegrad's allocator. */
 
 #define READ_START_BYTES ((size_t)1 << 20)
-#define ZLIB_BUFFER_BYTES (1u << 18)
+#define INPUT_BYTES ((size_t)1 << 18)
+#define GZIP_WINDOW_BITS (15 + 16) /* the largest window, in a gzip wrapper */
 
-static int grow(const char *fn, const char *path, tg__file_bytes *f)
+static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
 {
-    size_t cap = f->cap ? 2 * f->cap : READ_START_BYTES;
-    unsigned char *bytes = tg__realloc(f->bytes, f->cap, cap);
+    (void)opaque;
+    return size && items > SIZE_MAX / size ? Z_NULL : tg__sized_alloc((size_t)items * size);
+}
+
+static void zlib_free(voidpf opaque, voidpf ptr)
+{
+    (void)opaque;
+    tg__sized_free(ptr);
+}
+
+/* The file's bytes, a buffer at a time. */
+typedef struct {
+    const char *fn, *path;
+    int fd;
+    unsigned char *buf; /* INPUT_BYTES */
+    size_t len;         /* bytes in buf */
+    uint64_t offset;    /* the file offset of buf[0] */
+    bool eof;
+} file_input;
+
+/* Moves the bytes of buf from `from` on to its front and reads after them
+ * until buf is full or the file ends. */
+static int refill(file_input *in, size_t from)
+{
+    memmove(in->buf, in->buf + from, in->len - from);
+    in->offset += from;
+    in->len -= from;
+    while (!in->eof && in->len < INPUT_BYTES) {
+        ssize_t got = read(in->fd, in->buf + in->len, INPUT_BYTES - in->len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return tg_set_error(TG_EIO, "%s: %s: read error after byte %llu: %s", in->fn,
+                                in->path, (unsigned long long)(in->offset + in->len),
+                                strerror(errno));
+        in->eof = got == 0;
+        in->len += (size_t)got;
+    }
+    return TG_OK;
+}
+
+/* Room for n more bytes and the terminating '\0'. */
+static int reserve(const file_input *in, tg__file_bytes *f, size_t n)
+{
+    size_t cap = f->cap ? f->cap : READ_START_BYTES;
+    while (cap - f->len <= n)
+        cap *= 2;
+    if (cap == f->cap)
+        return TG_OK;
+    unsigned char *bytes = tg_mem_realloc(f->bytes, f->cap, cap);
     if (!bytes)
-        return tg__fail(TG_ENOMEM, "%s: %s: out of memory after reading %zu bytes", fn, path,
-                        f->len);
+        return tg_set_error(TG_ENOMEM, "%s: %s: out of memory after reading %zu bytes", in->fn,
+                            in->path, f->len);
     f->bytes = bytes;
     f->cap = cap;
     return TG_OK;
 }
 
-/* zlib starts its messages with "path: "; ours already name the file. */
-static const char *zlib_message(gzFile gz, const char *path, int *code)
-{
-    const char *msg = gzerror(gz, code);
-    size_t path_len = strlen(path);
-    if (strncmp(msg, path, path_len) == 0 && strncmp(msg + path_len, ": ", 2) == 0)
-        msg += path_len + 2;
-    return msg;
-}
-
-/* gzread reports a truncated gzip stream as a plain end of file, and on a
- * corrupt one drops the count of bytes it did decompress; only gzerror tells
- * what happened, and gzoffset where in the compressed file. */
-static int read_stream(const char *fn, const char *path, gzFile gz, tg__file_bytes *f)
+static int read_plain(file_input *in, tg__file_bytes *f)
 {
     for (;;) {
-        if (f->cap - f->len < 2 && grow(fn, path, f) < 0)
-            return TG_ENOMEM;
-        size_t room = f->cap - f->len - 1; /* keep a byte for the '\0' */
-        int got = gzread(gz, f->bytes + f->len, room > INT_MAX ? INT_MAX : (unsigned)room);
-        if (got <= 0)
-            break;
-        f->len += (size_t)got;
+        int rc = reserve(in, f, in->len);
+        if (rc < 0)
+            return rc;
+        memcpy(f->bytes + f->len, in->buf, in->len);
+        f->len += in->len;
+        if (in->eof)
+            return TG_OK;
+        if ((rc = refill(in, in->len)) < 0)
+            return rc;
     }
-    int zerr;
-    const char *zmsg = zlib_message(gz, path, &zerr);
-    long long at = (long long)gzoffset(gz);
-    if (zerr == Z_ERRNO)
-        return tg__fail(TG_EIO, "%s: %s: read error after byte %zu: %s", fn, path, f->len,
-                        strerror(errno));
-    if (zerr == Z_BUF_ERROR)
-        return tg__fail(TG_EFORMAT,
-                        "%s: %s: truncated gzip stream: the file ends at byte %lld before the "
-                        "compressed data does (%s)",
-                        fn, path, at, zmsg);
-    if (zerr != Z_OK)
-        return tg__fail(TG_EFORMAT, "%s: %s: corrupt gzip stream near byte %lld: %s", fn, path, at,
-                        zmsg);
-    f->bytes[f->len] = '\0';
-    f->compressed = !gzdirect(gz);
+}
+
+static bool gzip_magic(const unsigned char *p, size_t n)
+{
+    return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* refill for inflate: the bytes it has not consumed yet stay. */
+static int feed(file_input *in, z_stream *zs)
+{
+    int rc = refill(in, (size_t)(zs->next_in - in->buf));
+    zs->next_in = in->buf;
+    zs->avail_in = (uInt)in->len;
+    return rc;
+}
+
+/* After a gzip member ends: 1 if another one follows (zs is reset for it),
+ * 0 if not. Anything else after the last member is ignored, as gzread
+ * ignores it. */
+static int next_member(file_input *in, z_stream *zs)
+{
+    if (zs->avail_in < 2 && !in->eof) {
+        int rc = feed(in, zs);
+        if (rc < 0)
+            return rc;
+    }
+    if (!gzip_magic(zs->next_in, zs->avail_in))
+        return 0;
+    inflateReset(zs);
+    return 1;
+}
+
+/* What inflate's return code zrc means for the read: TG_OK to go on, 1 when
+ * the last member has ended, or an error naming the compressed offset. */
+static int inflate_verdict(file_input *in, z_stream *zs, int zrc)
+{
+    unsigned long long at = in->offset + (uint64_t)(zs->next_in - in->buf);
+    if (zrc == Z_STREAM_END) {
+        int more = next_member(in, zs);
+        return more < 0 ? more : more ? TG_OK : 1;
+    }
+    if (zrc == Z_BUF_ERROR && zs->avail_in == 0 && in->eof)
+        return tg_set_error(TG_EFORMAT,
+                            "%s: %s: truncated gzip stream: the file ends at byte %llu before the "
+                            "compressed data does",
+                            in->fn, in->path, at);
+    if (zrc == Z_MEM_ERROR)
+        return tg_set_error(TG_ENOMEM, "%s: %s: out of memory for zlib's window", in->fn,
+                            in->path);
+    if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+        return tg_set_error(TG_EFORMAT, "%s: %s: corrupt gzip stream near byte %llu: %s", in->fn,
+                            in->path, at, zs->msg ? zs->msg : zError(zrc));
     return TG_OK;
+}
+
+/* Inflates every member into f; the output always has room, so a Z_BUF_ERROR
+ * means inflate wants input the file does not have. */
+static int inflate_members(file_input *in, tg__file_bytes *f, z_stream *zs)
+{
+    zs->next_in = in->buf;
+    zs->avail_in = (uInt)in->len;
+    int rc = TG_OK;
+    while (rc == TG_OK) {
+        if (zs->avail_in == 0 && !in->eof && (rc = feed(in, zs)) < 0)
+            break;
+        if ((rc = reserve(in, f, 1)) < 0)
+            break;
+        size_t room = f->cap - f->len - 1;
+        zs->next_out = f->bytes + f->len;
+        zs->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        int zrc = inflate(zs, Z_NO_FLUSH);
+        f->len = (size_t)(zs->next_out - f->bytes);
+        rc = inflate_verdict(in, zs, zrc);
+    }
+    return rc < 0 ? rc : TG_OK;
+}
+
+static int read_gzip(file_input *in, tg__file_bytes *f)
+{
+    z_stream zs = {.zalloc = zlib_alloc, .zfree = zlib_free};
+    int zrc = inflateInit2(&zs, GZIP_WINDOW_BITS);
+    if (zrc != Z_OK)
+        return tg_set_error(zrc == Z_MEM_ERROR ? TG_ENOMEM : TG_EVALUE,
+                            "%s: %s: zlib cannot start inflating: %s", in->fn, in->path,
+                            zrc == Z_MEM_ERROR ? "out of memory" : zError(zrc));
+    int rc = inflate_members(in, f, &zs);
+    inflateEnd(&zs);
+    return rc;
 }
 
 int tg__read_file(const char *fn, const char *path, tg__file_bytes *out)
 {
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return tg__fail(TG_EIO, "%s: %s: cannot open: %s", fn, path,
-                        errno ? strerror(errno) : "out of memory");
-    gzbuffer(gz, ZLIB_BUFFER_BYTES);
-    tg__file_bytes f = {0};
-    int rc = read_stream(fn, path, gz, &f);
-    gzclose_r(gz); /* a read-only close has nothing left to report */
+    file_input in = {.fn = fn, .path = path, .fd = open(path, O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0)
+        return tg_set_error(TG_EIO, "%s: %s: cannot open: %s", fn, path, strerror(errno));
+    in.buf = tg_mem_alloc(INPUT_BYTES);
+    int rc = in.buf ? refill(&in, 0)
+                    : tg_set_error(TG_ENOMEM, "%s: %s: out of memory for a read buffer", fn, path);
+    bool compressed = rc == 0 && gzip_magic(in.buf, in.len);
+    tg__file_bytes f = {.compressed = compressed};
+    if (rc == 0)
+        rc = compressed ? read_gzip(&in, &f) : read_plain(&in, &f);
+    close(in.fd);
+    tg_mem_free(in.buf, INPUT_BYTES);
     if (rc < 0) {
         tg__file_bytes_free(&f);
         return rc;
     }
+    f.bytes[f.len] = '\0';
     *out = f;
     return TG_OK;
 }
 
 void tg__file_bytes_free(tg__file_bytes *f)
 {
-    tg__free(f->bytes, f->cap);
+    tg_mem_free(f->bytes, f->cap);
     memset(f, 0, sizeof *f);
 }
 
 /* ---- standardization ---- */
 
-static int check_dataset(const char *fn, const tg_dataset *d)
+int tg__check_dataset(const char *fn, const tg_dataset *d)
 {
     if (!d)
-        return tg__fail(TG_ENULL, "%s: the data set is NULL", fn);
+        return tg_set_error(TG_ENULL, "%s: the data set is NULL", fn);
     if (!d->x || d->n < 1 || d->dim < 1)
-        return tg__fail(TG_EVALUE, "%s: the data set is empty (%lld samples of %lld features)",
-                        fn, (long long)d->n, (long long)d->dim);
+        return tg_set_error(TG_EVALUE, "%s: the data set is empty (%lld samples of %lld features)",
+                            fn, (long long)d->n, (long long)d->dim);
+    if (d->n > d->cap)
+        return tg_set_error(TG_EVALUE, "%s: the data set has n = %lld samples but room for only "
+                            "cap = %lld", fn, (long long)d->n, (long long)d->cap);
     return TG_OK;
 }
 
@@ -221,15 +342,16 @@ static void fill_stats(const tg_dataset *d, tg_norm_mode mode, const double *mea
 
 int tg_dataset_standardize(tg_dataset *d, tg_norm_mode mode, float *mean, float *std)
 {
-    int rc = check_dataset("tg_dataset_standardize", d);
+    int rc = tg__check_dataset("tg_dataset_standardize", d);
     if (rc < 0)
         return rc;
     if (mode != TG_NORM_PER_FEATURE && mode != TG_NORM_GLOBAL)
-        return tg__fail(TG_EVALUE, "tg_dataset_standardize: unknown mode %d", (int)mode);
+        return tg_set_error(TG_EVALUE, "tg_dataset_standardize: unknown mode %d", (int)mode);
     size_t dim = (size_t)d->dim, bytes = dim * (2 * sizeof(double) + 2 * sizeof(float));
-    double *moments = tg__alloc(bytes);
+    double *moments = tg_mem_alloc(bytes);
     if (!moments)
-        return tg__fail(TG_ENOMEM, "tg_dataset_standardize: out of memory for %zu features", dim);
+        return tg_set_error(TG_ENOMEM, "tg_dataset_standardize: out of memory for %zu features",
+                            dim);
     float *stats = (float *)(moments + 2 * dim);
     feature_moments(d, moments, moments + dim);
     fill_stats(d, mode, moments, moments + dim, stats, stats + dim);
@@ -238,26 +360,24 @@ int tg_dataset_standardize(tg_dataset *d, tg_norm_mode mode, float *mean, float 
         memcpy(mean, stats, dim * sizeof *mean);
     if (std)
         memcpy(std, stats + dim, dim * sizeof *std);
-    tg__free(moments, bytes);
-    tg__clear_on_success();
+    tg_mem_free(moments, bytes);
     return TG_OK;
 }
 
 int tg_dataset_normalize(tg_dataset *d, const float *mean, const float *std)
 {
-    int rc = check_dataset("tg_dataset_normalize", d);
+    int rc = tg__check_dataset("tg_dataset_normalize", d);
     if (rc < 0)
         return rc;
     if (!mean || !std)
-        return tg__fail(TG_ENULL, "tg_dataset_normalize: %s is NULL", mean ? "std" : "mean");
+        return tg_set_error(TG_ENULL, "tg_dataset_normalize: %s is NULL", mean ? "std" : "mean");
     for (int64_t j = 0; j < d->dim; j++)
         if (!isfinite(mean[j]) || !(std[j] > 0) || !isfinite(std[j]))
-            return tg__fail(TG_EVALUE,
-                            "tg_dataset_normalize: feature %lld has mean %g and std %g (need a "
-                            "finite mean and a positive finite std)",
-                            (long long)j, mean[j], std[j]);
+            return tg_set_error(TG_EVALUE,
+                                "tg_dataset_normalize: feature %lld has mean %g and std %g (need a "
+                                "finite mean and a positive finite std)",
+                                (long long)j, mean[j], std[j]);
     apply_stats(d, mean, std);
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -266,20 +386,21 @@ int tg_dataset_normalize(tg_dataset *d, const float *mean, const float *std)
 static int check_split_args(const tg_dataset *d, double fraction, const tg_dataset *train,
                             const tg_dataset *validation, int64_t *n_validation)
 {
-    int rc = check_dataset("tg_dataset_split", d);
+    int rc = tg__check_dataset("tg_dataset_split", d);
     if (rc < 0)
         return rc;
     if (!train || !validation)
-        return tg__fail(TG_ENULL, "tg_dataset_split: %s is NULL", train ? "validation" : "train");
+        return tg_set_error(TG_ENULL, "tg_dataset_split: %s is NULL",
+                            train ? "validation" : "train");
     if (train == validation || train == d || validation == d)
-        return tg__fail(TG_EVALUE, "tg_dataset_split: the data set, train and validation must "
-                                   "be three distinct structs");
+        return tg_set_error(TG_EVALUE, "tg_dataset_split: the data set, train and validation must "
+                                       "be three distinct structs");
     double wanted = (double)d->n * fraction;
     if (!(wanted >= 0.5 && wanted < (double)d->n - 0.5))
-        return tg__fail(TG_EVALUE,
-                        "tg_dataset_split: validation fraction %g of %lld samples leaves a part "
-                        "empty; both parts need at least one sample",
-                        fraction, (long long)d->n);
+        return tg_set_error(TG_EVALUE,
+                            "tg_dataset_split: validation fraction %g of %lld samples leaves a "
+                            "part empty; both parts need at least one sample",
+                            fraction, (long long)d->n);
     *n_validation = llround(wanted);
     return TG_OK;
 }
@@ -305,10 +426,10 @@ int tg_dataset_split(const tg_dataset *d, double validation_fraction, tg_rng *rn
     int rc = check_split_args(d, validation_fraction, train, validation, &n_validation);
     if (rc < 0)
         return rc;
-    int64_t n = d->n, n_train = n - n_validation, *order = tg__alloc((size_t)n * sizeof *order);
+    int64_t n = d->n, n_train = n - n_validation, *order = tg_mem_alloc((size_t)n * sizeof *order);
     if (!order)
-        return tg__fail(TG_ENOMEM, "tg_dataset_split: out of memory for %lld indices",
-                        (long long)n);
+        return tg_set_error(TG_ENOMEM, "tg_dataset_split: out of memory for %lld indices",
+                            (long long)n);
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
     if (rng)
@@ -320,11 +441,10 @@ int tg_dataset_split(const tg_dataset *d, double validation_fraction, tg_rng *rn
         if (rc < 0)
             tg_dataset_free(&train_part);
     }
-    tg__free(order, (size_t)n * sizeof *order);
+    tg_mem_free(order, (size_t)n * sizeof *order);
     if (rc < 0)
         return rc;
     *train = train_part;
     *validation = validation_part;
-    tg__clear_on_success();
     return TG_OK;
 }

@@ -6,20 +6,14 @@
 
 #include <tapegrad/data.h>
 
-#include "../autograd/internal.h"
-
-/* Internal to the library: hidden from its exported symbols, so calls
- * between its files bind directly instead of through the PLT. */
-#if defined(__GNUC__)
-#pragma GCC visibility push(hidden)
-#endif
+#include "nn_internal.h"
 
 /* A whole file in memory, gunzipped if it was compressed. bytes[len] is a
  * terminating '\0' so that text parsers can stop on it. */
 typedef struct {
     unsigned char *bytes;
     size_t len;
-    size_t cap;      /* allocated size, for tg__free */
+    size_t cap;      /* allocated size, for tg_mem_free */
     bool compressed; /* offsets in messages are then decompressed offsets */
 } tg__file_bytes;
 
@@ -30,11 +24,10 @@ void tg__file_bytes_free(tg__file_bytes *f);
 /* tg_dataset_alloc with fn named in the out-of-memory message. */
 int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, bool labelled);
 
+/* Checks that d is a usable data set: not NULL, not empty, n <= cap. */
+int tg__check_dataset(const char *fn, const tg_dataset *d);
+
 /* Copies rows rows[0..count) of d's features, in that order, to dst. */
 void tg__gather_rows(const tg_dataset *d, const int64_t *rows, int64_t count, float *dst);
-
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
 
 #endif

@@ -33,10 +33,10 @@ static const char *ends_at(const tg__file_bytes *f)
 static int check_magic(const char *path, const tg__file_bytes *f, uint32_t expected)
 {
     if (f->len < MAGIC_BYTES)
-        return tg__fail(TG_EFORMAT,
-                        "tg_idx_load: %s: %s at byte %zu, inside the 4-byte magic number "
-                        "(empty or not an IDX file)",
-                        path, ends_at(f), f->len);
+        return tg_set_error(TG_EFORMAT,
+                            "tg_idx_load: %s: %s at byte %zu, inside the 4-byte magic number "
+                            "(empty or not an IDX file)",
+                            path, ends_at(f), f->len);
     uint32_t magic = read_be32(f->bytes);
     if (magic == expected)
         return TG_OK;
@@ -44,29 +44,29 @@ static int check_magic(const char *path, const tg__file_bytes *f, uint32_t expec
     if (magic == IMAGES_MAGIC || magic == LABELS_MAGIC)
         hint = magic == IMAGES_MAGIC ? "; this is an image file: are images and labels swapped?"
                                      : "; this is a label file: are images and labels swapped?";
-    return tg__fail(TG_EFORMAT,
-                    "tg_idx_load: %s: bad magic 0x%08X (expected 0x%08X: unsigned bytes, %u "
-                    "dimension%s)%s",
-                    path, magic, expected, expected & 0xffu, (expected & 0xffu) == 1 ? "" : "s",
-                    hint);
+    return tg_set_error(TG_EFORMAT,
+                        "tg_idx_load: %s: bad magic 0x%08X (expected 0x%08X: unsigned bytes, %u "
+                        "dimension%s)%s",
+                        path, magic, expected, expected & 0xffu, (expected & 0xffu) == 1 ? "" : "s",
+                        hint);
 }
 
 static int read_dims(const char *path, const tg__file_bytes *f, int ndim, int64_t *dims)
 {
     size_t header = MAGIC_BYTES + DIM_BYTES * (size_t)ndim;
     if (f->len < header)
-        return tg__fail(TG_EFORMAT,
-                        "tg_idx_load: %s: truncated header: %s at byte %zu but %d dimensions "
-                        "need a %zu-byte header",
-                        path, ends_at(f), f->len, ndim, header);
+        return tg_set_error(TG_EFORMAT,
+                            "tg_idx_load: %s: truncated header: %s at byte %zu but %d dimensions "
+                            "need a %zu-byte header",
+                            path, ends_at(f), f->len, ndim, header);
     for (int k = 0; k < ndim; k++) {
         size_t at = MAGIC_BYTES + DIM_BYTES * (size_t)k;
         int32_t size = (int32_t)read_be32(f->bytes + at);
         if (size <= 0)
-            return tg__fail(TG_EFORMAT,
-                            "tg_idx_load: %s: dimension %d (bytes %zu..%zu) is %ld; sizes must "
-                            "be positive",
-                            path, k, at, at + DIM_BYTES - 1, (long)size);
+            return tg_set_error(TG_EFORMAT,
+                                "tg_idx_load: %s: dimension %d (bytes %zu..%zu) is %ld; sizes must "
+                                "be positive",
+                                path, k, at, at + DIM_BYTES - 1, (long)size);
         dims[k] = size;
     }
     return TG_OK;
@@ -91,10 +91,10 @@ static int check_payload_size(const char *path, const tg__file_bytes *f, size_t 
     if ((uint64_t)a->sample_bytes <= room / (uint64_t)a->count)
         snprintf(expected_end, sizeof expected_end, "%llu",
                  (unsigned long long)(header + (uint64_t)a->count * (uint64_t)a->sample_bytes));
-    return tg__fail(TG_EFORMAT,
-                    "tg_idx_load: %s: header promises %s (so the file should end at byte %s) "
-                    "but %s at byte %zu",
-                    path, promised, expected_end, ends_at(f), f->len);
+    return tg_set_error(TG_EFORMAT,
+                        "tg_idx_load: %s: header promises %s (so the file should end at byte %s) "
+                        "but %s at byte %zu",
+                        path, promised, expected_end, ends_at(f), f->len);
 }
 
 static int parse_idx(const char *path, const tg__file_bytes *f, uint32_t magic, idx_array *a)
@@ -152,8 +152,9 @@ static int load_pair(const char *images_path, const char *labels_path, tg__file_
     if (rc == TG_OK && labels_path)
         rc = read_idx(labels_path, LABELS_MAGIC, label_file, &labels);
     if (rc == TG_OK && labels_path && labels.count != images.count)
-        rc = tg__fail(TG_EFORMAT, "tg_idx_load: %lld images in %s but %lld labels in %s",
-                      (long long)images.count, images_path, (long long)labels.count, labels_path);
+        rc = tg_set_error(TG_EFORMAT, "tg_idx_load: %lld images in %s but %lld labels in %s",
+                          (long long)images.count, images_path, (long long)labels.count,
+                          labels_path);
     if (rc < 0)
         return rc;
     return build_dataset(&images, labels_path ? &labels : NULL, out);
@@ -162,7 +163,7 @@ static int load_pair(const char *images_path, const char *labels_path, tg__file_
 int tg_idx_load(const char *images_path, const char *labels_path, tg_dataset *out)
 {
     if (!images_path || !out)
-        return tg__fail(TG_ENULL, "tg_idx_load: %s is NULL", out ? "images_path" : "out");
+        return tg_set_error(TG_ENULL, "tg_idx_load: %s is NULL", out ? "images_path" : "out");
     tg__file_bytes image_file = {0}, label_file = {0};
     tg_dataset d;
     int rc = load_pair(images_path, labels_path, &image_file, &label_file, &d);
@@ -171,7 +172,6 @@ int tg_idx_load(const char *images_path, const char *labels_path, tg_dataset *ou
     if (rc < 0)
         return rc;
     *out = d;
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -188,8 +188,8 @@ static int fashion_path(const char *dir, const char *split, const char *kind, ch
 {
     int len = snprintf(path, PATH_BYTES, "%s/%s-%s-ubyte.gz", dir, split, kind);
     if (len < 0 || len >= PATH_BYTES)
-        return tg__fail(TG_EVALUE, "tg_fashion_mnist_load: directory name too long: %.200s...",
-                        dir);
+        return tg_set_error(TG_EVALUE, "tg_fashion_mnist_load: directory name too long: %.200s...",
+                            dir);
     char *gz_suffix = path + len - 3;
     if (!exists(path)) {
         *gz_suffix = '\0';
@@ -202,23 +202,24 @@ static int fashion_path(const char *dir, const char *split, const char *kind, ch
 static int check_fashion(const tg_dataset *d, const char *images_path, const char *labels_path)
 {
     if (d->sample_shape[0] != FASHION_SIDE || d->sample_shape[1] != FASHION_SIDE)
-        return tg__fail(TG_EFORMAT,
-                        "tg_fashion_mnist_load: %s: images are %lldx%lld, expected %dx%d",
-                        images_path, (long long)d->sample_shape[0], (long long)d->sample_shape[1],
-                        FASHION_SIDE, FASHION_SIDE);
+        return tg_set_error(TG_EFORMAT,
+                            "tg_fashion_mnist_load: %s: images are %lldx%lld, expected %dx%d",
+                            images_path, (long long)d->sample_shape[0],
+                            (long long)d->sample_shape[1], FASHION_SIDE, FASHION_SIDE);
     for (int64_t i = 0; i < d->n; i++)
         if (d->labels[i] >= FASHION_CLASSES)
-            return tg__fail(TG_EFORMAT,
-                            "tg_fashion_mnist_load: %s: label %lld at byte %lld is outside 0..%d",
-                            labels_path, (long long)d->labels[i],
-                            (long long)(MAGIC_BYTES + DIM_BYTES + i), FASHION_CLASSES - 1);
+            return tg_set_error(TG_EFORMAT,
+                                "tg_fashion_mnist_load: %s: label %lld at byte %lld is outside "
+                                "0..%d",
+                                labels_path, (long long)d->labels[i],
+                                (long long)(MAGIC_BYTES + DIM_BYTES + i), FASHION_CLASSES - 1);
     return TG_OK;
 }
 
 int tg_fashion_mnist_load(const char *dir, bool train, tg_dataset *out)
 {
     if (!out)
-        return tg__fail(TG_ENULL, "tg_fashion_mnist_load: out is NULL");
+        return tg_set_error(TG_ENULL, "tg_fashion_mnist_load: out is NULL");
     const char *split = train ? "train" : "t10k";
     char images_path[PATH_BYTES], labels_path[PATH_BYTES];
     int rc = fashion_path(dir ? dir : TG_FASHION_MNIST_DIR, split, "images-idx3", images_path);

@@ -6,7 +6,7 @@
 #include <tapegrad/layers.h>
 #include <tapegrad/ops.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 static const char *const init_names[] = {"xavier_uniform", "xavier_normal", "he_uniform",
                                          "he_normal", "zeros"};
@@ -42,20 +42,20 @@ static double draw(tg_init scheme, double scale, tg_rng *rng)
 static int check_init_args(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out,
                            const tg_rng *rng)
 {
-    int rc = tg__check("tg_init_tensor", t, 1);
+    int rc = tg_check_tensor("tg_init_tensor", t, 1);
     if (rc < 0)
         return rc;
     if ((unsigned)scheme > TG_INIT_ZEROS)
-        return tg__fail(TG_EVALUE, "tg_init_tensor: unknown scheme %d", (int)scheme);
+        return tg_set_error(TG_EVALUE, "tg_init_tensor: unknown scheme %d", (int)scheme);
     if (scheme == TG_INIT_ZEROS)
         return TG_OK;
     if (fan_in < 1 || fan_out < 1)
-        return tg__fail(TG_EVALUE, "tg_init_tensor: %s needs positive fans, got fan_in %lld, "
-                        "fan_out %lld", tg_init_name(scheme), (long long)fan_in,
-                        (long long)fan_out);
+        return tg_set_error(TG_EVALUE, "tg_init_tensor: %s needs positive fans, got fan_in %lld, "
+                            "fan_out %lld", tg_init_name(scheme), (long long)fan_in,
+                            (long long)fan_out);
     if (!rng)
-        return tg__fail(TG_ENULL, "tg_init_tensor: argument 5 (rng) is NULL; %s draws from it",
-                        tg_init_name(scheme));
+        return tg_set_error(TG_ENULL, "tg_init_tensor: argument 5 (rng) is NULL; %s draws from it",
+                            tg_init_name(scheme));
     return TG_OK;
 }
 
@@ -65,9 +65,10 @@ int tg_init_tensor(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out
     if (rc < 0)
         return rc;
     double scale = init_scale(scheme, fan_in, fan_out);
-    for (int64_t i = 0; i < t->numel; i++)
-        tg__store(t, i, draw(scheme, scale, rng));
-    tg__clear_on_success();
+    tg_dtype dtype = tg_dtype_of(t);
+    void *data = tg_data(t);
+    for (int64_t i = 0, n = tg_numel(t); i < n; i++)
+        nn_store(dtype, data, i, draw(scheme, scale, rng));
     return TG_OK;
 }
 
@@ -85,11 +86,10 @@ const char *tg_activation_name(tg_activation act)
 int tg_activation_parse(const char *name, tg_activation *out)
 {
     if (!name || !out)
-        return tg__fail(TG_ENULL, "tg_activation_parse: argument %d is NULL", name ? 2 : 1);
+        return tg_set_error(TG_ENULL, "tg_activation_parse: argument %d is NULL", name ? 2 : 1);
     for (int i = 0; i < N_ACTIVATIONS; i++) {
         if (strcmp(name, activation_names[i]) == 0) {
             *out = (tg_activation)i;
-            tg__clear_on_success();
             return TG_OK;
         }
     }
@@ -98,8 +98,8 @@ int tg_activation_parse(const char *name, tg_activation *out)
         strcat(valid, activation_names[i]);
         strcat(valid, i + 1 < N_ACTIVATIONS ? ", " : "");
     }
-    return tg__fail(TG_EVALUE, "tg_activation_parse: unknown activation \"%.64s\"; valid: %s",
-                    name, valid);
+    return tg_set_error(TG_EVALUE, "tg_activation_parse: unknown activation \"%.64s\"; valid: %s",
+                        name, valid);
 }
 
 tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope)
@@ -113,6 +113,6 @@ tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope)
     case TG_ACT_STEP: return tg_step(x);
     case TG_ACT_SOFTMAX: return tg_softmax(x, -1);
     }
-    tg__fail(TG_EVALUE, "tg_activate: unknown activation %d", (int)act);
+    tg_set_error(TG_EVALUE, "tg_activate: unknown activation %d", (int)act);
     return NULL;
 }

@@ -6,7 +6,7 @@
 #include <tapegrad/layers.h>
 #include <tapegrad/ops.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 typedef enum { LAYER_DENSE, LAYER_ACTIVATION } layer_kind;
 
@@ -32,18 +32,17 @@ struct tg_model {
 tg_model *tg_model_new(tg_dtype dtype)
 {
     if (dtype != TG_F32 && dtype != TG_F64) {
-        tg__fail(TG_EDTYPE, "tg_model_new: unknown dtype %d", (int)dtype);
+        tg_set_error(TG_EDTYPE, "tg_model_new: unknown dtype %d", (int)dtype);
         return NULL;
     }
-    tg_model *m = tg__alloc(sizeof *m);
+    tg_model *m = tg_mem_alloc(sizeof *m);
     tg_params *params = m ? tg_params_new() : NULL;
     if (!params) {
-        tg__free(m, sizeof *m);
-        tg__fail(TG_ENOMEM, "tg_model_new: out of memory");
+        tg_mem_free(m, sizeof *m);
+        tg_set_error(TG_ENOMEM, "tg_model_new: out of memory");
         return NULL;
     }
     *m = (tg_model){.dtype = dtype, .params = params};
-    tg__clear_on_success();
     return m;
 }
 
@@ -52,25 +51,25 @@ void tg_model_free(tg_model *m)
     if (!m)
         return;
     tg_params_free(m->params);
-    tg__free(m->layers, (size_t)m->cap * sizeof *m->layers);
-    tg__free(m, sizeof *m);
+    tg_mem_free(m->layers, (size_t)m->cap * sizeof *m->layers);
+    tg_mem_free(m, sizeof *m);
 }
 
 /* Checks that m can take another layer and makes room for it. */
 static int reserve_layer(tg_model *m, const char *fn)
 {
     if (!m)
-        return tg__fail(TG_ENULL, "%s: argument 1 (model) is NULL", fn);
+        return tg_set_error(TG_ENULL, "%s: argument 1 (model) is NULL", fn);
     if (m->incomplete)
-        return tg__fail(TG_ESTATE, "%s: the model is incomplete after an earlier add failed "
-                        "halfway; build a new one", fn);
+        return tg_set_error(TG_ESTATE, "%s: the model is incomplete after an earlier add failed "
+                            "halfway; build a new one", fn);
     if (m->count < m->cap)
         return TG_OK;
     int cap = m->cap ? 2 * m->cap : 8;
-    layer *grown = tg__realloc(m->layers, (size_t)m->cap * sizeof *grown,
-                               (size_t)cap * sizeof *grown);
+    layer *grown = tg_mem_realloc(m->layers, (size_t)m->cap * sizeof *grown,
+                                  (size_t)cap * sizeof *grown);
     if (!grown)
-        return tg__fail(TG_ENOMEM, "%s: out of memory", fn);
+        return tg_set_error(TG_ENOMEM, "%s: out of memory", fn);
     m->layers = grown;
     m->cap = cap;
     return TG_OK;
@@ -90,16 +89,16 @@ static int check_dense(const tg_model *m, int64_t in, int64_t out, tg_init init,
 {
     const char *fn = "tg_model_add_dense";
     if (in < 1 || out < 1)
-        return tg__fail(TG_EVALUE, "%s: layer %d needs positive sizes, got in %lld, out %lld",
-                        fn, m->count, (long long)in, (long long)out);
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs positive sizes, got in %lld, out %lld",
+                            fn, m->count, (long long)in, (long long)out);
     int64_t previous = features_so_far(m);
     if (previous && previous != in)
-        return tg__fail(TG_ESHAPE, "%s: layer %d takes %lld inputs but the dense layer before "
-                        "it gives %lld", fn, m->count, (long long)in, (long long)previous);
+        return tg_set_error(TG_ESHAPE, "%s: layer %d takes %lld inputs but the dense layer before "
+                            "it gives %lld", fn, m->count, (long long)in, (long long)previous);
     if ((unsigned)init > TG_INIT_ZEROS)
-        return tg__fail(TG_EVALUE, "%s: unknown init scheme %d", fn, (int)init);
+        return tg_set_error(TG_EVALUE, "%s: unknown init scheme %d", fn, (int)init);
     if (init != TG_INIT_ZEROS && !rng)
-        return tg__fail(TG_ENULL, "%s: rng is NULL; %s draws from it", fn, tg_init_name(init));
+        return tg_set_error(TG_ENULL, "%s: rng is NULL; %s draws from it", fn, tg_init_name(init));
     return TG_OK;
 }
 
@@ -131,7 +130,8 @@ int tg_model_add_dense(tg_model *m, int64_t in, int64_t out, tg_init init, tg_rn
     layer l = {.kind = LAYER_DENSE, .in = in, .out = out};
     l.weight = tg_param(m->dtype, 2, (int64_t[]){out, in}, NULL);
     l.bias = l.weight ? tg_param(m->dtype, 1, &out, NULL) : NULL;
-    rc = l.bias ? tg_init_tensor(l.weight, init, in, out, rng) : tg_last_error_code();
+    /* sizes and dtype are valid: a tg_param can only have run out of memory */
+    rc = l.bias ? tg_init_tensor(l.weight, init, in, out, rng) : TG_ENOMEM;
     if (rc < 0) {
         tg_free(l.weight);
         tg_free(l.bias);
@@ -140,7 +140,6 @@ int tg_model_add_dense(tg_model *m, int64_t in, int64_t out, tg_init init, tg_rn
     if ((rc = register_dense(m, &l)) < 0)
         return rc;
     m->layers[m->count++] = l;
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -150,9 +149,8 @@ int tg_model_add_activation(tg_model *m, tg_activation act, double slope)
     if (rc < 0)
         return rc;
     if ((unsigned)act > TG_ACT_SOFTMAX)
-        return tg__fail(TG_EVALUE, "tg_model_add_activation: unknown activation %d", (int)act);
+        return tg_set_error(TG_EVALUE, "tg_model_add_activation: unknown activation %d", (int)act);
     m->layers[m->count++] = (layer){.kind = LAYER_ACTIVATION, .act = act, .slope = slope};
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -178,8 +176,8 @@ tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activ
                      tg_activation output, uint64_t seed)
 {
     if (!sizes || n_sizes < 2) {
-        tg__fail(sizes ? TG_EVALUE : TG_ENULL, "tg_mlp_new: needs at least 2 sizes (input and "
-                 "output), got %d%s", n_sizes, sizes ? "" : " and sizes is NULL");
+        tg_set_error(sizes ? TG_EVALUE : TG_ENULL, "tg_mlp_new: needs at least 2 sizes (input and "
+                     "output), got %d%s", n_sizes, sizes ? "" : " and sizes is NULL");
         return NULL;
     }
     tg_rng rng;
@@ -196,16 +194,17 @@ tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activ
 
 static tg_tensor *dense_forward(const layer *l, int k, tg_tensor *x)
 {
-    int64_t features = x->shape[x->ndim - 1];
+    int ndim = tg_ndim(x);
+    int64_t features = tg_shape(x)[ndim - 1];
     if (features != l->in) {
         char dims[96];
-        tg__fail(TG_ESHAPE, "tg_model_forward: layer %d (dense %lld -> %lld) expects %lld input "
-                 "features, got shape %s", k, (long long)l->in, (long long)l->out,
-                 (long long)l->in, tg__dims_str(x->ndim, x->shape, dims, sizeof dims));
+        tg_set_error(TG_ESHAPE, "tg_model_forward: layer %d (dense %lld -> %lld) expects %lld "
+                     "input features, got shape %s", k, (long long)l->in, (long long)l->out,
+                     (long long)l->in, tg_shape_str(x, dims, sizeof dims));
         return NULL;
     }
-    tg_tensor *wx = x->ndim == 2 ? tg_matmul_t(x, l->weight, false, true) /* x W^T: [batch, out] */
-                                 : tg_matmul(l->weight, x);               /* W x: [out] */
+    tg_tensor *wx = ndim == 2 ? tg_matmul_t(x, l->weight, false, true) /* x W^T: [batch, out] */
+                              : tg_matmul(l->weight, x);               /* W x: [out] */
     return tg_add(wx, l->bias);
 }
 
@@ -213,20 +212,20 @@ static int check_forward_input(const tg_model *m, const tg_tensor *x)
 {
     const char *fn = "tg_model_forward";
     if (!m)
-        return tg__fail(TG_ENULL, "%s: argument 1 (model) is NULL", fn);
-    int rc = tg__check(fn, x, 2);
+        return tg_set_error(TG_ENULL, "%s: argument 1 (model) is NULL", fn);
+    int rc = tg_check_tensor(fn, x, 2);
     if (rc < 0)
         return rc;
     if (m->incomplete || m->count == 0)
-        return tg__fail(TG_ESTATE, "%s: the model %s", fn,
-                        m->count ? "is incomplete after a failed add" : "has no layers");
-    if (x->dtype != m->dtype)
-        return tg__fail(TG_EDTYPE, "%s: input is %s but the model is %s (use tg_cast)", fn,
-                        tg_dtype_name((tg_dtype)x->dtype), tg_dtype_name(m->dtype));
-    if (x->ndim != 1 && x->ndim != 2) {
+        return tg_set_error(TG_ESTATE, "%s: the model %s", fn,
+                            m->count ? "is incomplete after a failed add" : "has no layers");
+    if (tg_dtype_of(x) != m->dtype)
+        return tg_set_error(TG_EDTYPE, "%s: input is %s but the model is %s (use tg_cast)", fn,
+                            tg_dtype_name(tg_dtype_of(x)), tg_dtype_name(m->dtype));
+    if (tg_ndim(x) != 1 && tg_ndim(x) != 2) {
         char dims[96];
-        return tg__fail(TG_ESHAPE, "%s: input must be [batch, in] or [in], got %s", fn,
-                        tg__dims_str(x->ndim, x->shape, dims, sizeof dims));
+        return tg_set_error(TG_ESHAPE, "%s: input must be [batch, in] or [in], got %s", fn,
+                            tg_shape_str(x, dims, sizeof dims));
     }
     return TG_OK;
 }
@@ -248,7 +247,7 @@ tg_tensor *tg_model_forward(tg_model *m, tg_tensor *x)
 tg_params *tg_model_params(tg_model *m)
 {
     if (!m)
-        tg__fail(TG_ENULL, "tg_model_params: argument 1 (model) is NULL");
+        tg_set_error(TG_ENULL, "tg_model_params: argument 1 (model) is NULL");
     return m ? m->params : NULL;
 }
 
@@ -281,7 +280,7 @@ static void append(text *t, const char *fmt, ...)
 int tg_model_summary(const tg_model *m, char *buf, size_t size)
 {
     if (!m || (!buf && size))
-        return tg__fail(TG_ENULL, "tg_model_summary: argument %d is NULL", m ? 2 : 1);
+        return tg_set_error(TG_ENULL, "tg_model_summary: argument %d is NULL", m ? 2 : 1);
     text t = {buf, size, 0};
     if (size)
         buf[0] = '\0';
@@ -298,6 +297,5 @@ int tg_model_summary(const tg_model *m, char *buf, size_t size)
     }
     append(&t, "total %lld parameters (%s)\n", (long long)tg_params_numel(m->params),
            tg_dtype_name(m->dtype));
-    tg__clear_on_success();
     return (int)t.len;
 }

@@ -1,36 +1,37 @@
 /* losses.c -- loss functions as compositions of ops; tg_backward gets their
  * gradients from the ops' rules, so each function here is only the forward
  * formula plus argument checks. */
+#include <float.h>
 #include <math.h>
 
 #include <tapegrad/losses.h>
 #include <tapegrad/ops.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 static int check_reduction(const char *fn, tg_reduction reduction)
 {
     if (reduction == TG_REDUCTION_MEAN || reduction == TG_REDUCTION_SUM)
         return TG_OK;
-    return tg__fail(TG_EVALUE, "%s: reduction %d is neither TG_REDUCTION_MEAN nor "
-                    "TG_REDUCTION_SUM", fn, (int)reduction);
+    return tg_set_error(TG_EVALUE, "%s: reduction %d is neither TG_REDUCTION_MEAN nor "
+                        "TG_REDUCTION_SUM", fn, (int)reduction);
 }
 
 /* Prediction and target: live, one dtype and exactly one shape. */
 static int check_pair(const char *fn, const tg_tensor *pred, const tg_tensor *target)
 {
-    int rc = tg__check(fn, pred, 1);
+    int rc = tg_check_tensor(fn, pred, 1);
     if (rc == 0)
-        rc = tg__check(fn, target, 2);
-    if (rc == 0)
-        rc = tg__check_same_dtype(fn, pred, target);
-    if (rc < 0 || tg__same_shape(pred, target))
+        rc = tg_check_tensor(fn, target, 2);
+    if (rc == 0 && tg_dtype_of(pred) != tg_dtype_of(target))
+        rc = tg_set_error(TG_EDTYPE, "%s: dtypes differ: %s and %s (use tg_cast)", fn,
+                          tg_dtype_name(tg_dtype_of(pred)), tg_dtype_name(tg_dtype_of(target)));
+    if (rc < 0 || nn_same_shape(pred, target))
         return rc;
     char a[96], b[96];
-    return tg__fail(TG_ESHAPE, "%s: prediction shape %s and target shape %s differ (losses do "
-                    "not broadcast; reshape one of them)", fn,
-                    tg__dims_str(pred->ndim, pred->shape, a, sizeof a),
-                    tg__dims_str(target->ndim, target->shape, b, sizeof b));
+    return tg_set_error(TG_ESHAPE, "%s: prediction shape %s and target shape %s differ (losses do "
+                        "not broadcast; reshape one of them)", fn,
+                        tg_shape_str(pred, a, sizeof a), tg_shape_str(target, b, sizeof b));
 }
 
 static int check_args(const char *fn, const tg_tensor *pred, const tg_tensor *target,
@@ -45,18 +46,9 @@ static tg_tensor *reduce(tg_tensor *per_element, tg_reduction reduction)
     return reduction == TG_REDUCTION_MEAN ? tg_mean(per_element) : tg_sum(per_element);
 }
 
-/* 1 where x >= 0, else 0, as a constant: a branch selector that must not
- * itself be differentiated, so it is computed with recording off. */
-static tg_tensor *nonnegative_mask(tg_tensor *x)
-{
-    tg_tensor *mask = NULL;
-    TG_NO_GRAD { mask = tg_step(x); }
-    return mask;
-}
-
 static tg_tensor *constant_like(const tg_tensor *x, double v)
 {
-    return x ? tg_scalar_of((tg_dtype)x->dtype, v) : NULL;
+    return x ? tg_scalar_of(tg_dtype_of(x), v) : NULL;
 }
 
 /* ---- squared errors ---- */
@@ -88,56 +80,63 @@ tg_tensor *tg_l2_loss(tg_tensor *pred, tg_tensor *target)
     return tg_mul_scalar(tg_sum(squared_errors(pred, target)), 0.5);
 }
 
-/* ---- binary cross entropy ---- */
+/* ---- binary cross entropy ----
+ *
+ * Written with tg_maximum rather than masks and tg_where, so that `tg
+ * explain bce(...)` shows every step as a formula. */
 
 static int check_probabilities(const char *fn, const tg_tensor *p)
 {
-    for (int64_t i = 0; i < p->numel; i++) {
-        double v = tg__load(p, i);
+    tg_dtype dtype = tg_dtype_of(p);
+    const void *data = tg_data(p);
+    for (int64_t i = 0, n = tg_numel(p); i < n; i++) {
+        double v = nn_load(dtype, data, i);
         if (!(v >= 0.0 && v <= 1.0))
-            return tg__fail(TG_EVALUE, "%s: probability %lld is %g, outside [0, 1]", fn,
-                            (long long)i, v);
+            return tg_set_error(TG_EVALUE, "%s: probability %lld is %g, outside [0, 1]", fn,
+                                (long long)i, v);
     }
     return TG_OK;
 }
 
-/* max(log x, -100) for x in [0, 1]. Where the log is clamped, x is swapped
- * for 1 before the log so that no 0 reaches it: the unused branch of a where
- * still gets a zero gradient, and 0 / 0 there would make it NaN. */
+/* max(log x, -100) for x in [0, 1], as max(log(max(x, m)), -100) with m the
+ * dtype's smallest positive value: the inner max moves only an exact 0, so
+ * that the log never sees one (its gradient 1/0 times the outer max's 0 would
+ * be NaN); log m is below -100 in both dtypes, so the outer max alone sets
+ * the floor, exactly -100 in float32 too, where e^-100 is not representable. */
 static tg_tensor *clamped_log(tg_tensor *x)
 {
     const double floor_value = -100.0;
-    tg_tensor *keep = NULL;
-    TG_NO_GRAD { keep = tg_step(tg_add_scalar(tg_log(x), -floor_value)); }
-    tg_tensor *safe = tg_where(keep, x, constant_like(x, 1.0));
-    return tg_where(keep, tg_log(safe), constant_like(x, floor_value));
+    tg_dtype dtype = x ? tg_dtype_of(x) : TG_F64;
+    tg_tensor *tiny = tg_scalar_of(dtype, dtype == TG_F32 ? FLT_TRUE_MIN : DBL_TRUE_MIN);
+    return tg_maximum(tg_log(tg_maximum(x, tiny)), constant_like(x, floor_value));
 }
 
-static tg_tensor *one_minus(tg_tensor *x) { return tg_add_scalar(tg_neg(x), 1.0); }
+static tg_tensor *one_minus(tg_tensor *x) { return tg_sub(constant_like(x, 1.0), x); }
 
+/* -(t log p + (1 - t) log(1 - p)), each term in its own statement so that
+ * the tape's order does not depend on the order C evaluates arguments in. */
 tg_tensor *tg_bce_loss(tg_tensor *prob, tg_tensor *target, tg_reduction reduction)
 {
     const char *fn = "tg_bce_loss";
     if (check_args(fn, prob, target, reduction) < 0 || check_probabilities(fn, prob) < 0)
         return NULL;
-    tg_tensor *log_p = clamped_log(prob), *log_q = clamped_log(one_minus(prob));
-    tg_tensor *likelihood = tg_add(tg_mul(target, log_p), tg_mul(one_minus(target), log_q));
-    return reduce(tg_neg(likelihood), reduction);
+    tg_tensor *positive = tg_mul(target, clamped_log(prob));
+    tg_tensor *weight = one_minus(target);
+    tg_tensor *negative = tg_mul(weight, clamped_log(one_minus(prob)));
+    return reduce(tg_neg(tg_add(positive, negative)), reduction);
 }
 
-/* max(z, 0) - z y + log(1 + e^-|z|). max(z, 0) and -|z| are selected with a
- * where rather than tg_relu and tg_abs: at z = 0 both of those take slope 0,
- * which would leave d/dz = -y instead of s(0) - y = 1/2 - y; the where gives
- * the slopes 1 and -1 of the z >= 0 side, whose sum is right. */
+/* max(z, 0) - z t + log(1 + e^-|z|): no exponent is positive. At z = 0 the
+ * max sends 1/2 of its gradient to z (its tie rule) and |z| sends 0, so
+ * d/dz = 1/2 - t, the true derivative s(0) - t. */
 tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_reduction reduction)
 {
     if (check_args("tg_bce_logits_loss", logits, target, reduction) < 0)
         return NULL;
-    tg_tensor *z = logits, *nonneg = nonnegative_mask(z);
-    tg_tensor *positive_part = tg_where(nonneg, z, constant_like(z, 0.0));
-    tg_tensor *minus_abs = tg_where(nonneg, tg_neg(z), z);
-    tg_tensor *softplus = tg_add(positive_part, tg_log(tg_add_scalar(tg_exp(minus_abs), 1.0)));
-    return reduce(tg_sub(softplus, tg_mul(z, target)), reduction);
+    tg_tensor *z = logits, *positive_part = tg_maximum(z, constant_like(z, 0.0));
+    tg_tensor *linear = tg_sub(positive_part, tg_mul(z, target));
+    tg_tensor *softplus = tg_log(tg_add_scalar(tg_exp(tg_neg(tg_abs(z))), 1.0));
+    return reduce(tg_add(linear, softplus), reduction);
 }
 
 /* ---- categorical cross entropy ---- */
@@ -145,29 +144,30 @@ tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_reduction
 /* logits must be [B,C] or [C] with B, C >= 1; *batch gets B (1 for [C]). */
 static int check_logits(const char *fn, const tg_tensor *logits, int64_t *batch)
 {
-    int rc = tg__check(fn, logits, 1);
+    int rc = tg_check_tensor(fn, logits, 1);
     if (rc < 0)
         return rc;
     char dims[96];
-    tg__dims_str(logits->ndim, logits->shape, dims, sizeof dims);
-    if (logits->ndim != 1 && logits->ndim != 2)
-        return tg__fail(TG_ESHAPE, "%s: logits must be [batch, classes] or [classes], got %s",
-                        fn, dims);
-    if (logits->numel == 0)
-        return tg__fail(TG_ESHAPE, "%s: logits %s are empty", fn, dims);
-    *batch = logits->ndim == 2 ? logits->shape[0] : 1;
+    tg_shape_str(logits, dims, sizeof dims);
+    int ndim = tg_ndim(logits);
+    if (ndim != 1 && ndim != 2)
+        return tg_set_error(TG_ESHAPE, "%s: logits must be [batch, classes] or [classes], got %s",
+                            fn, dims);
+    if (tg_numel(logits) == 0)
+        return tg_set_error(TG_ESHAPE, "%s: logits %s are empty", fn, dims);
+    *batch = ndim == 2 ? tg_shape(logits)[0] : 1;
     return TG_OK;
 }
 
 static int check_labels(const char *fn, const int64_t *labels, int64_t batch, int64_t classes)
 {
     if (!labels)
-        return tg__fail(TG_ENULL, "%s: argument 2 (labels) is NULL", fn);
+        return tg_set_error(TG_ENULL, "%s: argument 2 (labels) is NULL", fn);
     for (int64_t b = 0; b < batch; b++)
         if (labels[b] < 0 || labels[b] >= classes)
-            return tg__fail(TG_EVALUE, "%s: labels[%lld] = %lld is out of range for %lld "
-                            "classes (0..%lld)", fn, (long long)b, (long long)labels[b],
-                            (long long)classes, (long long)(classes - 1));
+            return tg_set_error(TG_EVALUE, "%s: labels[%lld] = %lld is out of range for %lld "
+                                "classes (0..%lld)", fn, (long long)b, (long long)labels[b],
+                                (long long)classes, (long long)(classes - 1));
     return TG_OK;
 }
 
@@ -186,15 +186,15 @@ tg_tensor *tg_cross_entropy_loss(tg_tensor *logits, const int64_t *labels,
     int64_t batch = 0;
     if (check_logits(fn, logits, &batch) < 0 || check_reduction(fn, reduction) < 0)
         return NULL;
-    int64_t classes = logits->shape[logits->ndim - 1];
+    int ndim = tg_ndim(logits);
+    int64_t classes = tg_shape(logits)[ndim - 1];
     if (check_labels(fn, labels, batch, classes) < 0)
         return NULL;
-    tg_tensor *onehot = tg_tensor_new((tg_dtype)logits->dtype, logits->ndim, logits->shape, NULL,
-                                      false);
+    tg_tensor *onehot = tg_tensor_new(tg_dtype_of(logits), ndim, tg_shape(logits), NULL, false);
     if (!onehot)
         return NULL;
     for (int64_t b = 0; b < batch; b++)
-        tg__store(onehot, b * classes + labels[b], 1.0);
+        tg_set(onehot, b * classes + labels[b], 1.0);
     return soft_nll(logits, onehot, batch, reduction);
 }
 
@@ -216,7 +216,7 @@ tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta, tg_re
     if (check_args(fn, pred, target, reduction) < 0)
         return NULL;
     if (!(delta > 0.0 && isfinite(delta))) {
-        tg__fail(TG_EVALUE, "%s: delta must be positive and finite, got %g", fn, delta);
+        tg_set_error(TG_EVALUE, "%s: delta must be positive and finite, got %g", fn, delta);
         return NULL;
     }
     tg_tensor *d = tg_sub(pred, target), *abs_d = tg_abs(d);

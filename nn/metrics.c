@@ -3,43 +3,46 @@
 
 #include <tapegrad/metrics.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 /* scores must be [B,C] or [C] with C >= 1; gives B (1 for [C]) and C. */
 static int check_scores(const char *fn, const tg_tensor *scores, int64_t *rows, int64_t *cols)
 {
-    int rc = tg__check(fn, scores, 1);
+    int rc = tg_check_tensor(fn, scores, 1);
     if (rc < 0)
         return rc;
-    if ((scores->ndim != 1 && scores->ndim != 2) || scores->shape[scores->ndim - 1] < 1) {
+    int ndim = tg_ndim(scores);
+    const int64_t *shape = tg_shape(scores);
+    if ((ndim != 1 && ndim != 2) || shape[ndim - 1] < 1) {
         char dims[96];
-        return tg__fail(TG_ESHAPE, "%s: scores must be [batch, classes] or [classes] with at "
-                        "least one class, got %s", fn,
-                        tg__dims_str(scores->ndim, scores->shape, dims, sizeof dims));
+        return tg_set_error(TG_ESHAPE, "%s: scores must be [batch, classes] or [classes] with at "
+                            "least one class, got %s", fn, tg_shape_str(scores, dims, sizeof dims));
     }
-    *cols = scores->shape[scores->ndim - 1];
-    *rows = scores->ndim == 2 ? scores->shape[0] : 1;
+    *cols = shape[ndim - 1];
+    *rows = ndim == 2 ? shape[0] : 1;
     return TG_OK;
 }
 
 static int check_labels(const char *fn, const int64_t *labels, int64_t rows, int64_t classes)
 {
     if (!labels)
-        return tg__fail(TG_ENULL, "%s: argument 2 (labels) is NULL", fn);
+        return tg_set_error(TG_ENULL, "%s: argument 2 (labels) is NULL", fn);
     for (int64_t b = 0; b < rows; b++)
         if (labels[b] < 0 || labels[b] >= classes)
-            return tg__fail(TG_EVALUE, "%s: labels[%lld] = %lld is out of range for %lld "
-                            "classes (0..%lld)", fn, (long long)b, (long long)labels[b],
-                            (long long)classes, (long long)(classes - 1));
+            return tg_set_error(TG_EVALUE, "%s: labels[%lld] = %lld is out of range for %lld "
+                                "classes (0..%lld)", fn, (long long)b, (long long)labels[b],
+                                (long long)classes, (long long)(classes - 1));
     return TG_OK;
 }
 
 static int64_t row_argmax(const tg_tensor *scores, int64_t row, int64_t cols)
 {
+    tg_dtype dtype = tg_dtype_of(scores);
+    const void *data = tg_data(scores);
     int64_t best = 0;
-    double best_value = tg__load(scores, row * cols);
+    double best_value = nn_load(dtype, data, row * cols);
     for (int64_t c = 1; c < cols && !isnan(best_value); c++) {
-        double v = tg__load(scores, row * cols + c);
+        double v = nn_load(dtype, data, row * cols + c);
         if (v > best_value || isnan(v)) {
             best = c;
             best_value = v;
@@ -55,10 +58,9 @@ int tg_argmax_rows(const tg_tensor *scores, int64_t *out)
     if (rc < 0)
         return rc;
     if (!out)
-        return tg__fail(TG_ENULL, "tg_argmax_rows: argument 2 (out) is NULL");
+        return tg_set_error(TG_ENULL, "tg_argmax_rows: argument 2 (out) is NULL");
     for (int64_t b = 0; b < rows; b++)
         out[b] = row_argmax(scores, b, cols);
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -69,13 +71,12 @@ double tg_accuracy(const tg_tensor *scores, const int64_t *labels)
     if (check_scores(fn, scores, &rows, &cols) < 0 || check_labels(fn, labels, rows, cols) < 0)
         return NAN;
     if (rows == 0) {
-        tg__fail(TG_ESHAPE, "tg_accuracy: no rows to score");
+        tg_set_error(TG_ESHAPE, "tg_accuracy: no rows to score");
         return NAN;
     }
     int64_t correct = 0;
     for (int64_t b = 0; b < rows; b++)
         correct += row_argmax(scores, b, cols) == labels[b];
-    tg__clear_on_success();
     return (double)correct / (double)rows;
 }
 
@@ -86,17 +87,16 @@ int tg_confusion_matrix(const tg_tensor *scores, const int64_t *labels, int64_t 
     int64_t rows = 0, cols = 0;
     int rc = check_scores(fn, scores, &rows, &cols);
     if (rc == 0 && n_classes != cols)
-        rc = tg__fail(TG_ESHAPE, "%s: n_classes is %lld but the scores have %lld columns", fn,
-                      (long long)n_classes, (long long)cols);
+        rc = tg_set_error(TG_ESHAPE, "%s: n_classes is %lld but the scores have %lld columns", fn,
+                          (long long)n_classes, (long long)cols);
     if (rc == 0 && !matrix)
-        rc = tg__fail(TG_ENULL, "%s: argument 4 (matrix) is NULL", fn);
+        rc = tg_set_error(TG_ENULL, "%s: argument 4 (matrix) is NULL", fn);
     if (rc == 0)
         rc = check_labels(fn, labels, rows, cols);
     if (rc < 0)
         return rc;
     for (int64_t b = 0; b < rows; b++)
         matrix[labels[b] * n_classes + row_argmax(scores, b, cols)]++;
-    tg__clear_on_success();
     return TG_OK;
 }
 

@@ -45,7 +45,7 @@ static int require(bool ok, const char *field, double value, const char *domain)
 {
     if (ok)
         return TG_OK;
-    return tg__fail(TG_EVALUE, "tg_optim_new: %s must be %s, got %g", field, domain, value);
+    return tg_set_error(TG_EVALUE, "tg_optim_new: %s must be %s, got %g", field, domain, value);
 }
 
 static bool is_rate(double lr) { return isfinite(lr) && lr > 0; }
@@ -78,7 +78,8 @@ static int check_adam(const tg_optim_config *c)
 static int check_config(const tg_optim_config *c)
 {
     if (c->kind != TG_OPTIM_SGD && c->kind != TG_OPTIM_ADAM && c->kind != TG_OPTIM_ADAMW)
-        return tg__fail(TG_EVALUE, "tg_optim_new: kind %d is not a tg_optim_kind", (int)c->kind);
+        return tg_set_error(TG_EVALUE, "tg_optim_new: kind %d is not a tg_optim_kind",
+                            (int)c->kind);
     int rc = require(is_rate(c->lr), "lr", c->lr, "finite and > 0");
     if (rc == 0)
         rc = require(isfinite(c->weight_decay) && c->weight_decay >= 0, "weight_decay",
@@ -91,19 +92,18 @@ static int check_config(const tg_optim_config *c)
 tg_optim *tg_optim_new(tg_params *params, const tg_optim_config *cfg)
 {
     if (!params || !cfg) {
-        tg__fail(TG_ENULL, "tg_optim_new: argument %d (%s) is NULL", params ? 2 : 1,
-                 params ? "cfg" : "params");
+        tg_set_error(TG_ENULL, "tg_optim_new: argument %d (%s) is NULL", params ? 2 : 1,
+                     params ? "cfg" : "params");
         return NULL;
     }
     if (check_config(cfg) < 0)
         return NULL;
-    tg_optim *o = tg__alloc(sizeof *o);
+    tg_optim *o = tg_mem_alloc(sizeof *o);
     if (!o) {
-        tg__fail(TG_ENOMEM, "tg_optim_new: out of memory");
+        tg_set_error(TG_ENOMEM, "tg_optim_new: out of memory");
         return NULL;
     }
     *o = (tg_optim){.params = params, .cfg = *cfg};
-    tg__clear_on_success();
     return o;
 }
 
@@ -125,7 +125,7 @@ static void free_state(param_state *s)
 {
     for (int i = 0; i < MAX_SLOTS; i++)
         tg_free(s->slot[i]);
-    tg__free(s, sizeof *s);
+    tg_mem_free(s, sizeof *s);
 }
 
 void tg_optim_free(tg_optim *o)
@@ -137,7 +137,7 @@ void tg_optim_free(tg_optim *o)
         HASH_DEL(o->states, s);
         free_state(s);
     }
-    tg__free(o, sizeof *o);
+    tg_mem_free(o, sizeof *o);
 }
 
 static param_state *find_state(const tg_optim *o, const char *name)
@@ -150,16 +150,17 @@ static param_state *find_state(const tg_optim *o, const char *name)
 /* Zero-filled slots for parameter p, added to the table under name. */
 static param_state *new_state(tg_optim *o, const char *fn, const char *name, const tg_tensor *p)
 {
-    param_state *s = tg__alloc(sizeof *s);
+    param_state *s = tg_mem_alloc(sizeof *s);
     if (!s) {
-        tg__fail(TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
+        tg_set_error(TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
         return NULL;
     }
     memset(s, 0, sizeof *s);
     strcpy(s->name, name);
+    uint64_t mark = tg_error_mark(); /* a failing tg_persistent's message is replaced */
     bool ok = true;
     for (int i = 0; i < slot_count(o) && ok; i++) {
-        s->slot[i] = tg_persistent((tg_dtype)p->dtype, p->ndim, p->shape, NULL, false);
+        s->slot[i] = tg_persistent(tg_dtype_of(p), tg_ndim(p), tg_shape(p), NULL, false);
         ok = s->slot[i] != NULL;
     }
     if (ok) {
@@ -169,7 +170,7 @@ static param_state *new_state(tg_optim *o, const char *fn, const char *name, con
     }
     if (!ok) {
         free_state(s);
-        tg__fail(TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
+        tg_amend_error(mark, TG_ENOMEM, "%s: out of memory for the state of \"%s\"", fn, name);
         return NULL;
     }
     return s;
@@ -182,7 +183,7 @@ static int prepare_states(tg_optim *o)
     for (int i = 0; i < tg_params_count(o->params); i++) {
         const char *name;
         tg_tensor *p = tg_params_at(o->params, i, &name);
-        if (p->grad && !find_state(o, name) && !new_state(o, "tg_optim_step", name, p))
+        if (tg_grad_tensor(p) && !find_state(o, name) && !new_state(o, "tg_optim_step", name, p))
             return TG_ENOMEM;
     }
     return TG_OK;
@@ -250,15 +251,17 @@ static void sgd_update(const tg_optim *o, tg_tensor *p, const param_state *s)
     const tg_optim_config *cfg = &o->cfg;
     sgd_coef c = {cfg->lr, cfg->weight_decay, cfg->momentum, cfg->dampening, cfg->nesterov,
                   s->steps == 1};
-    void *buf = s->slot[0] ? s->slot[0]->data : NULL;
-    if (!buf && p->dtype == TG_F32)
-        plain_sgd_loop(TG_F32, c.lr, c.weight_decay, p->numel, p->data, p->grad->data);
+    void *buf = s->slot[0] ? tg_data(s->slot[0]) : NULL, *w = tg_data(p);
+    const void *g = tg_data(tg_grad_tensor(p));
+    int64_t n = tg_numel(p);
+    if (!buf && tg_dtype_of(p) == TG_F32)
+        plain_sgd_loop(TG_F32, c.lr, c.weight_decay, n, w, g);
     else if (!buf)
-        plain_sgd_loop(TG_F64, c.lr, c.weight_decay, p->numel, p->data, p->grad->data);
-    else if (p->dtype == TG_F32)
-        sgd_loop(TG_F32, &c, p->numel, p->data, p->grad->data, buf);
+        plain_sgd_loop(TG_F64, c.lr, c.weight_decay, n, w, g);
+    else if (tg_dtype_of(p) == TG_F32)
+        sgd_loop(TG_F32, &c, n, w, g, buf);
     else
-        sgd_loop(TG_F64, &c, p->numel, p->data, p->grad->data, buf);
+        sgd_loop(TG_F64, &c, n, w, g, buf);
 }
 
 typedef struct {
@@ -295,24 +298,25 @@ static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)
         .l2 = decoupled ? 0 : cfg->weight_decay,
         .shrink = decoupled ? 1 - cfg->lr * cfg->weight_decay : 1,
     };
-    void *m = s->slot[0]->data, *v = s->slot[1]->data;
-    if (p->dtype == TG_F32)
-        adam_loop(TG_F32, &c, p->numel, p->data, p->grad->data, m, v);
+    void *m = tg_data(s->slot[0]), *v = tg_data(s->slot[1]), *w = tg_data(p);
+    const void *g = tg_data(tg_grad_tensor(p));
+    if (tg_dtype_of(p) == TG_F32)
+        adam_loop(TG_F32, &c, tg_numel(p), w, g, m, v);
     else
-        adam_loop(TG_F64, &c, p->numel, p->data, p->grad->data, m, v);
+        adam_loop(TG_F64, &c, tg_numel(p), w, g, m, v);
 }
 
 int tg_optim_step(tg_optim *o)
 {
     if (!o)
-        return tg__fail(TG_ENULL, "tg_optim_step: argument 1 (optim) is NULL");
+        return tg_set_error(TG_ENULL, "tg_optim_step: argument 1 (optim) is NULL");
     int rc = prepare_states(o);
     if (rc < 0)
         return rc;
     for (int i = 0; i < tg_params_count(o->params); i++) {
         const char *name;
         tg_tensor *p = tg_params_at(o->params, i, &name);
-        if (!p->grad)
+        if (!tg_grad_tensor(p))
             continue;
         param_state *s = find_state(o, name);
         s->steps++;
@@ -322,7 +326,6 @@ int tg_optim_step(tg_optim *o)
             adam_update(o, p, s);
     }
     o->steps++;
-    tg__clear_on_success();
     return TG_OK;
 }
 
@@ -339,53 +342,53 @@ double tg_optim_lr(const tg_optim *o) { return o ? o->cfg.lr : NAN; }
 int tg_optim_set_lr(tg_optim *o, double lr)
 {
     if (!o)
-        return tg__fail(TG_ENULL, "tg_optim_set_lr: argument 1 (optim) is NULL");
+        return tg_set_error(TG_ENULL, "tg_optim_set_lr: argument 1 (optim) is NULL");
     if (!is_rate(lr))
-        return tg__fail(TG_EVALUE, "tg_optim_set_lr: lr must be finite and > 0, got %g", lr);
+        return tg_set_error(TG_EVALUE, "tg_optim_set_lr: lr must be finite and > 0, got %g", lr);
     o->cfg.lr = lr;
     return TG_OK;
 }
 
 int64_t tg_optim_steps(const tg_optim *o) { return o ? o->steps : 0; }
 
-/* The parameter tensor named name, or NULL with an error from fn. */
-static tg_tensor *named_param(const tg_optim *o, const char *fn, const char *name)
+/* Finds the parameter named name for fn: 0 and *p, or the code of the
+ * failure it reports. */
+static int named_param(const tg_optim *o, const char *fn, const char *name, tg_tensor **p)
 {
-    if (!o || !name) {
-        tg__fail(TG_ENULL, "%s: argument %d (%s) is NULL", fn, o ? 2 : 1,
-                 o ? "param_name" : "optim");
-        return NULL;
-    }
-    tg_tensor *p = tg_params_get(o->params, name);
-    if (!p)
-        tg__fail(TG_EVALUE, "%s: no parameter named \"%.80s\"", fn, name);
-    return p;
+    if (!o || !name)
+        return tg_set_error(TG_ENULL, "%s: argument %d (%s) is NULL", fn, o ? 2 : 1,
+                            o ? "param_name" : "optim");
+    *p = tg__params_find(o->params, name);
+    if (!*p)
+        return tg_set_error(TG_EVALUE, "%s: no parameter named \"%.80s\"", fn, name);
+    return TG_OK;
 }
 
 /* The index of slot among this optimizer's slots, or a negative code. */
 static int slot_index(const tg_optim *o, const char *fn, const char *slot)
 {
     if (!slot)
-        return tg__fail(TG_ENULL, "%s: argument 3 (slot) is NULL", fn);
+        return tg_set_error(TG_ENULL, "%s: argument 3 (slot) is NULL", fn);
     for (int i = 0; i < slot_count(o); i++)
         if (strcmp(slot, slot_name(o, i)) == 0)
             return i;
     const char *kinds[] = {"SGD", "Adam", "AdamW"};
-    return tg__fail(TG_EVALUE, "%s: %s%s keeps no slot \"%.40s\"", fn, kinds[o->cfg.kind],
-                    o->cfg.kind == TG_OPTIM_SGD && o->cfg.momentum == 0 ? " without momentum" : "",
-                    slot);
+    bool plain_sgd = o->cfg.kind == TG_OPTIM_SGD && o->cfg.momentum == 0;
+    return tg_set_error(TG_EVALUE, "%s: %s%s keeps no slot \"%.40s\"", fn, kinds[o->cfg.kind],
+                        plain_sgd ? " without momentum" : "", slot);
 }
 
 const tg_tensor *tg_optim_state(const tg_optim *o, const char *name, const char *slot)
 {
-    if (!named_param(o, "tg_optim_state", name))
+    tg_tensor *p;
+    if (named_param(o, "tg_optim_state", name, &p) < 0)
         return NULL;
     int i = slot_index(o, "tg_optim_state", slot);
     if (i < 0)
         return NULL;
     const param_state *s = find_state(o, name);
     if (!s) {
-        tg__fail(TG_ESTATE, "tg_optim_state: parameter \"%s\" has not been updated yet", name);
+        tg_set_error(TG_ESTATE, "tg_optim_state: parameter \"%s\" has not been updated yet", name);
         return NULL;
     }
     return s->slot[i];
@@ -393,8 +396,10 @@ const tg_tensor *tg_optim_state(const tg_optim *o, const char *name, const char 
 
 int64_t tg_optim_param_steps(const tg_optim *o, const char *name)
 {
-    if (!named_param(o, "tg_optim_param_steps", name))
-        return tg_last_error_code();
+    tg_tensor *p;
+    int rc = named_param(o, "tg_optim_param_steps", name, &p);
+    if (rc < 0)
+        return rc;
     const param_state *s = find_state(o, name);
     return s ? s->steps : 0;
 }
@@ -402,18 +407,19 @@ int64_t tg_optim_param_steps(const tg_optim *o, const char *name)
 static int check_restore(const char *name, const tg_tensor *p, const tg_tensor *values,
                          int64_t steps)
 {
-    int rc = tg__check("tg_optim_set_state", values, 4);
+    int rc = tg_check_tensor("tg_optim_set_state", values, 4);
     if (rc < 0)
         return rc;
-    if (!tg__same_shape(p, values)) {
+    if (!nn_same_shape(p, values)) {
         char want[96], got[96];
-        return tg__fail(TG_ESHAPE, "tg_optim_set_state: values of shape %s for \"%s\" of shape %s",
-                        tg__dims_str(values->ndim, values->shape, got, sizeof got), name,
-                        tg__dims_str(p->ndim, p->shape, want, sizeof want));
+        return tg_set_error(TG_ESHAPE,
+                            "tg_optim_set_state: values of shape %s for \"%s\" of shape %s",
+                            tg_shape_str(values, got, sizeof got), name,
+                            tg_shape_str(p, want, sizeof want));
     }
     if (steps < 1)
-        return tg__fail(TG_EVALUE, "tg_optim_set_state: steps must be >= 1, got %lld",
-                        (long long)steps);
+        return tg_set_error(TG_EVALUE, "tg_optim_set_state: steps must be >= 1, got %lld",
+                            (long long)steps);
     return TG_OK;
 }
 
@@ -421,19 +427,22 @@ int tg_optim_set_state(tg_optim *o, const char *name, const char *slot, const tg
                        int64_t steps)
 {
     const char *fn = "tg_optim_set_state";
-    tg_tensor *p = named_param(o, fn, name);
-    if (!p)
-        return tg_last_error_code();
+    tg_tensor *p;
+    int rc = named_param(o, fn, name, &p);
+    if (rc < 0)
+        return rc;
     int i = slot_index(o, fn, slot);
-    int rc = i < 0 ? i : check_restore(name, p, values, steps);
+    rc = i < 0 ? i : check_restore(name, p, values, steps);
     if (rc < 0)
         return rc;
     param_state *s = find_state(o, name);
     if (!s && !(s = new_state(o, fn, name, p)))
         return TG_ENOMEM;
-    for (int64_t k = 0; k < p->numel; k++)
-        tg__store(s->slot[i], k, tg__load(values, k));
+    tg_dtype from = tg_dtype_of(values), to = tg_dtype_of(p);
+    const void *src = tg_data(values);
+    void *dst = tg_data(s->slot[i]);
+    for (int64_t k = 0, n = tg_numel(p); k < n; k++)
+        nn_store(to, dst, k, nn_load(from, src, k));
     s->steps = steps;
-    tg__clear_on_success();
     return TG_OK;
 }

@@ -5,11 +5,11 @@
 
 #include <tapegrad/optim.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
 static double fail_nan(const char *fn, const char *what, double value)
 {
-    tg__fail(TG_EVALUE, "%s: %s, got %g", fn, what, value);
+    tg_set_error(TG_EVALUE, "%s: %s, got %g", fn, what, value);
     return NAN;
 }
 

@@ -6,9 +6,9 @@
 #include <tapegrad/metrics.h>
 #include <tapegrad/train.h>
 
-#include "../autograd/internal.h"
+#include "nn_internal.h"
 
-static double seconds_now(void)
+double tg_perf_counter(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -34,7 +34,7 @@ static void tally_stats(const tally *t, tg_epoch_stats *s)
     s->loss = tg_mean_meter_value(&t->loss);
     s->accuracy = t->samples ? (double)t->correct / (double)t->samples : 0.0;
     s->samples = t->samples;
-    s->seconds = seconds_now() - t->start;
+    s->seconds = tg_perf_counter() - t->start;
 }
 
 static int train_step(tg_model *model, tg_optim *optim, tg_tensor *x, const int64_t *labels,
@@ -58,26 +58,27 @@ int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
                    tg_epoch_stats *stats)
 {
     if (!model || !optim || !batcher || !stats)
-        return tg__fail(TG_ENULL, "tg_train_epoch: model, optim, batcher and stats are required");
-    tally t = {.start = seconds_now()};
+        return tg_set_error(TG_ENULL,
+                            "tg_train_epoch: model, optim, batcher and stats are required");
+    tally t = {.start = tg_perf_counter()};
     memset(stats, 0, sizeof *stats);
     int64_t total = tg_batcher_batches(batcher), done = 0, count;
     tg_tensor *x;
     const int64_t *labels;
-    int rc = TG_OK;
-    while (rc == 0 && tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) {
+    int rc;
+    while ((rc = tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) > 0) {
         rc = train_step(model, optim, x, labels, &t, count);
         tally_stats(&t, stats);
         if (rc == 0 && on_batch)
             on_batch(++done, total, stats, user);
-        if (rc == 0 && stop && *stop) {
+        if (rc < 0)
+            break;
+        if (stop && *stop) {
             stats->stopped = true;
             break;
         }
     }
-    if (rc == 0 && !stats->stopped)
-        rc = tg_last_error_code(); /* the batcher's end of epoch, or its failure */
-    return rc;
+    return rc < 0 ? rc : TG_OK;
 }
 
 static int evaluate_batch(tg_model *model, tg_tensor *x, const int64_t *labels, int64_t count,
@@ -95,26 +96,26 @@ int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
                 tg_epoch_stats *stats, int64_t *confusion)
 {
     if (!model || !data || !stats)
-        return tg__fail(TG_ENULL, "tg_evaluate: model, data and stats are required");
+        return tg_set_error(TG_ENULL, "tg_evaluate: model, data and stats are required");
     if (!data->labels)
-        return tg__fail(TG_EVALUE, "tg_evaluate: the data set has no labels");
+        return tg_set_error(TG_EVALUE, "tg_evaluate: the data set has no labels");
     tg_batcher *batcher = tg_batcher_new(data, batch_size, 0, 0);
     if (!batcher)
         return tg_last_error_code();
     if (confusion)
         memset(confusion, 0, (size_t)(data->n_classes * data->n_classes) * sizeof *confusion);
-    tally t = {.start = seconds_now()};
+    tally t = {.start = tg_perf_counter()};
     tg_tensor *x;
     const int64_t *labels;
     int64_t count;
-    int rc = TG_OK;
+    int rc;
     tg_no_grad_begin();
-    while (rc == 0 && tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) {
+    while ((rc = tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) > 0) {
         rc = evaluate_batch(model, x, labels, count, &t, data->n_classes, confusion);
         tg_tape_reset();
+        if (rc < 0)
+            break;
     }
-    if (rc == 0)
-        rc = tg_last_error_code(); /* the batcher's end of data, or its failure */
     tg_no_grad_end();
     tg_batcher_free(batcher);
     memset(stats, 0, sizeof *stats);

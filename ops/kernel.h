@@ -6,6 +6,10 @@
 #ifndef TG_KERNEL_H
 #define TG_KERNEL_H
 
+#ifdef TG_PUBLIC_API_ONLY
+#error "ops/kernel.h is private to ops/: use the <tapegrad/...> headers"
+#endif
+
 #include <tgmath.h>
 
 #include "../autograd/internal.h"

@@ -788,7 +788,8 @@ END_TEST
 START_TEST(allocation_failures_leave_model_and_file_intact)
 {
     /* Fails the first, second, ... allocation of a load and of a save until
-     * one completes: every failure reports it and changes nothing. */
+     * one completes, cJSON's included: every failure reports it and changes
+     * nothing. */
     SCRATCH_PATH(path, "model.safetensors");
     tg_params *saved = small_model(TG_F64, 1), *p = small_model(TG_F32, 2);
     ck_assert_int_eq(tg_checkpoint_save(saved, path, (const char *[]){"a", "1", "b", "2", NULL}),
@@ -800,29 +801,35 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
         tu_allocator_install();
         tu_allocation_budget(k);
         rc = tg_checkpoint_load(p, path);
-        tu_allocator_remove();
+        bool reported = strstr(tg_last_error(), "out of memory") != NULL;
+        tu_allocator_remove(); /* destroying the tape clears the error */
         if (rc == TG_ENOMEM) {
-            ck_assert_ptr_nonnull(strstr(tg_last_error(), "out of memory"));
-            tg_clear_error();
+            ck_assert(reported);
             unsigned char *after = snapshot(p, &after_len);
             ck_assert(memcmp(after, model, model_len) == 0);
             free(after);
         }
     }
     ck_assert_int_eq(rc, 0);
-    ck_assert_int_ge(failures, 3);
+    /* 6 of the load's allocations are tapegrad's own; the rest are cJSON's
+     * parse of the header, which go through the same allocator */
+    ck_assert_int_ge(failures, 20);
     rc = TG_ENOMEM;
-    for (long k = 0; rc == TG_ENOMEM; k++) {
+    failures = 0;
+    for (long k = 0; rc == TG_ENOMEM; k++, failures++) {
         tu_allocator_install();
         tu_allocation_budget(k);
         rc = tg_checkpoint_save(p, path, NULL);
+        bool reported = strstr(tg_last_error(), "out of memory") != NULL;
         tu_allocator_remove();
         if (rc == TG_ENOMEM) {
+            ck_assert(reported);
             assert_file_is(path, file, file_len);
             ck_assert_int_eq(entries_in_scratch(), 1);
         }
     }
     ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(failures, 20); /* 2 of its own, the rest cJSON's tree and text */
     free(file);
     free(model);
     tg_params_free(saved);

@@ -348,7 +348,7 @@ START_TEST(bce_at_certain_probabilities_stays_finite)
     const char *bad[] = {"tg", "grad", "bce(p, t)", "p=2", "t=1"};
     r = run_tg(bad, 5);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "bce: probability 2 (element 0) is outside [0, 1]"));
+    ck_assert_ptr_nonnull(strstr(r.err, "tg_bce_loss: probability 0 is 2, outside [0, 1]"));
     free_result(&r);
 }
 END_TEST

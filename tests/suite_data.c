@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <tapegrad/data.h>
 
@@ -266,6 +267,133 @@ START_TEST(idx_broken_gzip)
     /* cut inside the gzip header itself */
     EXPECT_IDX_ERROR(images, damaged_gz("cut-header.gz", 5),
                      "cut-header.gz: truncated gzip stream: the file ends at byte 5");
+}
+END_TEST
+
+/* ---- gzip fixtures: written with zlib here, read by tapegrad's inflate ---- */
+
+/* Appends src compressed as one gzip member to dst (cap bytes, at *len). */
+static void append_gzip_member(const void *src, size_t n, unsigned char *dst, size_t cap,
+                               size_t *len)
+{
+    z_stream zs = {0};
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)src;
+    zs.avail_in = (uInt)n;
+    zs.next_out = dst + *len;
+    zs.avail_out = (uInt)(cap - *len);
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    *len = cap - zs.avail_out;
+    deflateEnd(&zs);
+}
+
+/* Writes the fixture `from` as a gzip file of `members` members (the bytes
+ * split evenly among them) followed by the bytes of `trailing`, and its path
+ * to path (512 bytes, as fixture's). */
+static void gzip_fixture(const char *from, const char *name, int members, const char *trailing,
+                         char *path)
+{
+    size_t n, len = 0, cap = 65536;
+    unsigned char *plain = read_bytes(fixture(from), &n), *out = malloc(cap);
+    for (int m = 0; m < members; m++) {
+        size_t begin = n * (size_t)m / (size_t)members, end = n * (size_t)(m + 1) / (size_t)members;
+        append_gzip_member(plain + begin, end - begin, out, cap, &len);
+    }
+    memcpy(out + len, trailing, strlen(trailing));
+    write_bytes(fixture(name), out, len + strlen(trailing));
+    free(plain);
+    free(out);
+    snprintf(path, 512, "%s", fixture(name));
+}
+
+static void assert_small_pair(const tg_dataset *d)
+{
+    ck_assert_int_eq(d->n, 3);
+    ck_assert_int_eq(d->dim, 4);
+    for (int i = 0; i < 12; i++)
+        ck_assert_float_eq(d->x[i], small_pixels[i] / 255.0f);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(d->labels[i], small_labels[i]);
+}
+
+START_TEST(gzip_members_and_trailing_bytes)
+{
+    /* as gzread reads them: members one after another, and bytes after the
+     * last member that do not start another one ignored */
+    char images[256], labels[256], one[512], three[512], tail[512];
+    write_small_pair(images, labels);
+    gzip_fixture("small-images", "one.gz", 1, "", one);
+    gzip_fixture("small-labels", "three.gz", 3, "", three);
+    tg_dataset d = {0};
+    ck_assert_msg(tg_idx_load(one, three, &d) == 0, "%s", tg_last_error());
+    assert_small_pair(&d);
+    tg_dataset_free(&d);
+    gzip_fixture("small-images", "tail.gz", 2, "not gzip", tail);
+    ck_assert_msg(tg_idx_load(tail, labels, &d) == 0, "%s", tg_last_error());
+    assert_small_pair(&d);
+    tg_dataset_free(&d);
+    /* one byte that could start a gzip header is a plain file */
+    write_bytes(fixture("1f"), "\x1f", 1);
+    EXPECT_IDX_ERROR(fixture("1f"), NULL, "the file ends at byte 1, inside the 4-byte magic");
+    /* a corrupt second member is reported at its offset in the file */
+    size_t len;
+    unsigned char *bytes = read_bytes(three, &len);
+    bytes[len - 5] ^= 0xff; /* the last member's CRC */
+    write_bytes(fixture("bad-crc.gz"), bytes, len);
+    free(bytes);
+    EXPECT_IDX_ERROR(images, fixture("bad-crc.gz"), "corrupt gzip stream near byte",
+                     "incorrect data check");
+}
+END_TEST
+
+/* Allocations of tg_idx_load(images, NULL) with the counting allocator. */
+static long idx_load_allocations(const char *images)
+{
+    tg_dataset d = {0};
+    tu_allocator_install();
+    int rc = tg_idx_load(images, NULL, &d);
+    long n = tu_allocations();
+    tg_dataset_free(&d);
+    tu_allocator_remove();
+    ck_assert_msg(rc == 0, "%s", tg_last_error());
+    return n;
+}
+
+START_TEST(gzip_allocations_go_through_the_allocator)
+{
+    /* 1.6 MB: more than the first output buffer holds, so inflate stops
+     * before the end of the stream and needs its window */
+    char images[512], images_gz[512];
+    snprintf(images, sizeof images, "%s",
+             write_idx("big-images", 0x803, 3, (uint32_t[]){1000, 40, 40}, NULL, 1600000));
+    gzip_fixture("big-images", "big-images.gz", 1, "", images_gz);
+    /* zlib's inflate state and its window come on top */
+    long plain = idx_load_allocations(images);
+    long gz = idx_load_allocations(images_gz);
+    ck_assert_msg(gz >= plain + 2, "%ld allocations for gzip, %ld for a plain file", gz, plain);
+
+    /* failing each of them in turn: a clean TG_ENOMEM, out untouched */
+    int rc = TG_ENOMEM;
+    long k = 0;
+    for (; rc == TG_ENOMEM; k++) {
+        tg_dataset out, before;
+        memset(&out, 0x77, sizeof out);
+        before = out;
+        tu_allocator_install();
+        tu_allocation_budget(k);
+        rc = tg_idx_load(images_gz, NULL, &out);
+        char message[512];
+        snprintf(message, sizeof message, "%s", tg_last_error());
+        tu_allocator_remove(); /* destroying the tape clears the error */
+        if (rc == TG_ENOMEM) {
+            ck_assert_msg(strstr(message, "out of memory"), "%s", message);
+            ck_assert(memcmp(&out, &before, sizeof out) == 0);
+        } else {
+            ck_assert_msg(rc == 0, "%s", message);
+            tg_dataset_free(&out);
+        }
+    }
+    ck_assert_int_eq(k - 1, gz); /* every allocation failed once */
 }
 END_TEST
 
@@ -673,7 +801,8 @@ static int64_t run_epoch(tg_batcher *b, const tg_dataset *d, tg_dtype dtype, int
     tg_tensor *x;
     const int64_t *labels;
     int64_t count, batches = 0, seen = 0;
-    while (tg_batcher_next(b, dtype, &x, &labels, &count)) {
+    int rc;
+    while ((rc = tg_batcher_next(b, dtype, &x, &labels, &count)) == 1) {
         const int64_t *idx = tg_batcher_indices(b);
         ck_assert_int_eq(tg_ndim(x), 2);
         ck_assert_int_eq(tg_shape(x)[0], count);
@@ -691,7 +820,7 @@ static int64_t run_epoch(tg_batcher *b, const tg_dataset *d, tg_dtype dtype, int
         batches++;
         tg_tape_reset();
     }
-    ck_assert_int_eq(tg_last_error_code(), TG_OK);
+    ck_assert_int_eq(rc, 0); /* the end of the epoch, not a failure */
     ck_assert_ptr_null(x);
     ck_assert_int_eq(count, 0);
     return batches;
@@ -771,11 +900,11 @@ START_TEST(batcher_with_a_batch_larger_than_the_data)
     tg_tensor *x;
     const int64_t *labels;
     int64_t count;
-    ck_assert(tg_batcher_next(b, TG_F32, &x, &labels, &count));
+    ck_assert_int_eq(tg_batcher_next(b, TG_F32, &x, &labels, &count), 1);
     ck_assert_int_eq(count, 5);
     for (int64_t i = 0; i < 5; i++)
         ck_assert_int_eq(labels[i], d.labels[i]);
-    ck_assert(!tg_batcher_next(b, TG_F32, &x, &labels, &count));
+    ck_assert_int_eq(tg_batcher_next(b, TG_F32, &x, &labels, &count), 0);
     tg_batcher_free(b);
     b = tg_batcher_new(&d, INT64_MAX, TG_BATCH_SHUFFLE, 1);
     tu_assert_ok(b);
@@ -803,18 +932,69 @@ START_TEST(batcher_errors)
     tg_tensor *x;
     int64_t count;
     tg_clear_error();
-    ck_assert(!tg_batcher_next(b, (tg_dtype)9, &x, NULL, &count));
-    ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
-    tg_clear_error();
+    ck_assert_int_eq(tg_batcher_next(b, (tg_dtype)9, &x, NULL, &count), TG_EDTYPE);
+    ck_assert_str_eq(tg_last_error(), "tg_batcher_next: unknown dtype 9");
     ck_assert_ptr_null(x);
-    ck_assert(tg_batcher_next(b, TG_F32, &x, NULL, &count));
+    ck_assert_int_eq(count, 0);
+    tg_clear_error();
+    ck_assert_int_eq(tg_batcher_next(b, TG_F32, &x, NULL, &count), 1);
     ck_assert_int_eq(tg_batcher_indices(b)[0], 0);
-    ck_assert(!tg_batcher_next(NULL, TG_F32, &x, NULL, NULL));
+    ck_assert_int_eq(tg_batcher_next(NULL, TG_F32, &x, NULL, NULL), TG_ENULL);
     ck_assert_int_eq(tg_last_error_code(), TG_ENULL);
+    tg_clear_error();
+    ck_assert_int_eq(tg_batcher_next(b, TG_F32, NULL, NULL, NULL), TG_ENULL);
+    ck_assert_str_eq(tg_last_error(), "tg_batcher_next: x is NULL");
     tg_clear_error();
     tg_batcher_free(b);
     tg_batcher_free(NULL);
     tg_dataset_free(&d);
+}
+END_TEST
+
+/* An allocator that records the size a free of `watched` passes. */
+static const void *watched;
+static size_t watched_free_size;
+
+static void *watching_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    if (nsize == 0) {
+        if (ptr && ptr == watched)
+            watched_free_size = osize;
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+START_TEST(dataset_prefix_keeps_its_capacity)
+{
+    tg_tape_destroy(); /* made with the default allocator */
+    tg_set_allocator(watching_alloc, NULL);
+    tg_dataset d = counting_dataset(10, 3, 2);
+    ck_assert_int_eq(d.cap, 10);
+    d.n = 4; /* the first 4 samples only */
+    tg_batcher *b = tg_batcher_new(&d, 3, 0, 0);
+    int64_t order[4], last;
+    ck_assert_int_eq(run_epoch(b, &d, TG_F32, order, &last), 2);
+    ck_assert_int_eq(last, 1);
+    tg_batcher_free(b);
+    tg_tape_reset();
+    ck_assert_int_eq(tg_dataset_standardize(&d, TG_NORM_PER_FEATURE, NULL, NULL), 0);
+
+    d.n = 11; /* more than there is room for */
+    tg_clear_error();
+    ck_assert_ptr_null(tg_batcher_new(&d, 3, 0, 0));
+    ck_assert_str_eq(tg_last_error(), "tg_batcher_new: the data set has n = 11 samples but room "
+                                      "for only cap = 10");
+    ck_assert_int_eq(tg_dataset_standardize(&d, TG_NORM_GLOBAL, NULL, NULL), TG_EVALUE);
+    d.n = 4;
+    watched = d.x;
+    tg_dataset_free(&d); /* the size allocated, not the prefix's */
+    ck_assert_uint_eq(watched_free_size, 10 * 3 * sizeof(float));
+    ck_assert_int_eq(d.cap, 0);
+    tg_tape_destroy();
+    tg_set_allocator(NULL, NULL);
 }
 END_TEST
 
@@ -865,6 +1045,8 @@ int main(void)
     tcase_add_test(idx, idx_image_and_label_counts_must_agree);
     tcase_add_test(idx, idx_missing_file_and_directory);
     tcase_add_test(idx, idx_broken_gzip);
+    tcase_add_test(idx, gzip_members_and_trailing_bytes);
+    tcase_add_test(idx, gzip_allocations_go_through_the_allocator);
     tcase_add_test(idx, fashion_mnist_train_loads);
     tcase_add_test(idx, fashion_mnist_test_loads_and_standardizes);
     tcase_add_test(idx, gzip_and_plain_files_agree);
@@ -887,6 +1069,7 @@ int main(void)
     tcase_add_test(prep, batcher_errors);
     tcase_add_test(prep, batcher_with_a_batch_larger_than_the_data);
     tcase_add_test(prep, batcher_allocates_nothing_per_batch);
+    tcase_add_test(prep, dataset_prefix_keeps_its_capacity);
     suite_add_tcase(s, prep);
     int status = tu_run(s);
     remove_fixtures();

@@ -314,6 +314,8 @@ START_TEST(state_is_found_by_parameter_name)
     tu_assert_error_has("tg_optim_state: no parameter named \"nope\"");
     tg_clear_error();
     ck_assert_int_lt(tg_optim_param_steps(o, "nope"), 0);
+    tu_assert_error_has("tg_optim_param_steps: no parameter named \"nope\"");
+    tg_clear_error();
     ck_assert_ptr_null(tg_optim_state(o, "w", "momentum_buffer"));
     tu_assert_error_has("tg_optim_state: Adam keeps no slot \"momentum_buffer\"");
     tg_clear_error();

@@ -133,6 +133,66 @@ START_TEST(persistent_constant_needs_no_grad)
 }
 END_TEST
 
+/* ---- what libraries built on tapegrad use (nn among them) ---- */
+
+START_TEST(empty_is_uninitialised_but_shaped)
+{
+    tg_tensor *t = tg_empty(TG_F32, 2, (int64_t[]){3, 4}, true);
+    tu_assert_ok(t);
+    ck_assert_int_eq(tg_numel(t), 12);
+    ck_assert_int_eq(tg_dtype_of(t), TG_F32);
+    ck_assert(tg_requires_grad(t));
+    ck_assert(!tg_is_persistent(t));
+    float *v = tg_data(t);
+    for (int i = 0; i < 12; i++)
+        v[i] = (float)i;
+    ck_assert(tg_get(t, 11) == 11);
+    tg_clear_error();
+    ck_assert_ptr_null(tg_empty((tg_dtype)7, 1, (int64_t[]){2}, false));
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "tg_empty"));
+    tg_clear_error();
+}
+END_TEST
+
+START_TEST(check_tensor_names_the_caller)
+{
+    tg_tensor *x = tg_scalar(1);
+    ck_assert_int_eq(tg_check_tensor("my_loss", x, 1), TG_OK);
+    tg_clear_error();
+    ck_assert_int_eq(tg_check_tensor("my_loss", NULL, 2), TG_ENULL);
+    ck_assert_str_eq(tg_last_error(), "my_loss: argument 2 is NULL");
+    tg_tape_reset();
+    tg_clear_error();
+    ck_assert_int_eq(tg_check_tensor("my_loss", x, 1), TG_ESTALE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "my_loss: argument 1 belongs to a tape"));
+    tg_clear_error();
+}
+END_TEST
+
+START_TEST(mem_functions_use_the_allocator)
+{
+    void *ud = (void *)1;
+    ck_assert_ptr_null(tg_get_allocator(&ud)); /* the C library's */
+    ck_assert_ptr_null(ud);
+    tu_allocator_install();
+    ck_assert_ptr_nonnull(tg_get_allocator(NULL));
+    char *p = tg_mem_alloc(16);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 'a', 16);
+    p = tg_mem_realloc(p, 16, 64);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(p[15], 'a');
+    ck_assert_int_eq(tu_allocations(), 2);
+    tu_allocation_budget(0);
+    ck_assert_ptr_null(tg_mem_alloc(8));
+    ck_assert_ptr_null(tg_mem_realloc(p, 64, 128)); /* p stays valid */
+    tg_mem_free(p, 64);
+    tg_mem_free(NULL, 0);
+    tu_allocator_remove();
+    ck_assert_ptr_null(tg_get_allocator(NULL));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tensor");
@@ -147,6 +207,9 @@ int main(void)
     tcase_add_test(tc, params_are_persistent);
     tcase_add_test(tc, tape_tensors_are_not_freed_by_tg_free);
     tcase_add_test(tc, persistent_constant_needs_no_grad);
+    tcase_add_test(tc, empty_is_uninitialised_but_shaped);
+    tcase_add_test(tc, check_tensor_names_the_caller);
+    tcase_add_test(tc, mem_functions_use_the_allocator);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -71,6 +71,9 @@ TG_API tg_tensor *tg_tensor_new(tg_dtype dtype, int ndim, const int64_t *shape,
                          const double *values, bool requires_grad);
 TG_API tg_tensor *tg_full(tg_dtype dtype, int ndim, const int64_t *shape, double value,
                    bool requires_grad);
+/* A tape tensor whose values are not initialised, for a caller that writes
+ * every element (through tg_data) before anything reads it. */
+TG_API tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape, bool requires_grad);
 
 /* Persistent tensors: survive tg_tape_reset, released by tg_free. A parameter
  * requires grad; its gradient accumulates across sweeps until tg_zero_grad. */
@@ -87,7 +90,7 @@ TG_API const int64_t *tg_shape(const tg_tensor *t);
 TG_API int64_t tg_numel(const tg_tensor *t);
 TG_API bool tg_requires_grad(const tg_tensor *t);
 TG_API bool tg_is_persistent(const tg_tensor *t);
-TG_API void *tg_data(tg_tensor *t);             /* raw float* or double*, numel entries */
+TG_API void *tg_data(const tg_tensor *t);       /* raw float* or double*, numel entries */
 
 TG_API double tg_item(const tg_tensor *t);      /* value of a 1-element tensor; NaN on error */
 TG_API double tg_get(const tg_tensor *t, int64_t flat_index);     /* NaN on error */
@@ -106,6 +109,12 @@ TG_API void tg_zero_grad(tg_tensor *t);
 /* Writes "[2,3]" (or "[]" for a scalar) into buf; returns buf. */
 TG_API char *tg_shape_str(const tg_tensor *t, char *buf, size_t size);
 TG_API const char *tg_dtype_name(tg_dtype dtype);
+
+/* The argument check of tapegrad's own functions, for functions built on
+ * them: TG_OK when t is usable (a live tensor, persistent or of this
+ * thread's current tape); otherwise sets the error, naming fn and argument
+ * argno ("fn: argument 2 is NULL"), and returns its code. */
+TG_API int tg_check_tensor(const char *fn, const tg_tensor *t, int argno);
 
 /* ---- the tape and the reverse sweep ---------------------------------------- */
 
@@ -221,9 +230,25 @@ TG_API void tg_clear_error(void);
 
 /* Every allocation of the library goes through one function, as in Lua's
  * lua_Alloc: ptr == NULL allocates, nsize == 0 frees, otherwise reallocates.
- * Set it before any tensor exists; NULL restores the C library allocator. */
+ * Set it before any tensor exists; NULL restores the C library allocator.
+ * That includes what the libraries tapegrad uses allocate on its behalf:
+ * zlib's inflate state when a data set is read, and cJSON's trees when a
+ * checkpoint is read or written -- for cJSON, whose allocator hooks are
+ * process-wide, see tapegrad/checkpoint.h. Only OpenBLAS and the OpenMP
+ * runtime keep their own allocations (thread pools, made once). */
 typedef void *(*tg_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 TG_API void tg_set_allocator(tg_alloc_fn fn, void *ud);
+/* The function set by tg_set_allocator and its ud, or NULL (and *ud NULL)
+ * while the C library allocator is in use. ud may be NULL. */
+TG_API tg_alloc_fn tg_get_allocator(void **ud);
+
+/* Memory from that allocator, for code built on tapegrad that should keep
+ * the same contract: NULL when the allocator refuses; a size of 0 is
+ * treated as 1; tg_mem_free takes the size that was allocated and ignores
+ * NULL. */
+TG_API void *tg_mem_alloc(size_t size);
+TG_API void *tg_mem_realloc(void *ptr, size_t osize, size_t nsize);
+TG_API void tg_mem_free(void *ptr, size_t size);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,16 @@
  * leaves the previous checkpoint whole. Loading validates the whole file
  * against the model before it writes a single value, so a failed load leaves
  * every parameter as it was. See docs/checkpoint.md.
+ *
+ * Memory: the JSON header is built and parsed by cJSON. The first of these
+ * calls made while tg_set_allocator has set an allocator installs cJSON's
+ * allocator hooks (cJSON_InitHooks) so that cJSON allocates through it too;
+ * those hooks are process-wide and stay installed. A program that also uses
+ * cJSON itself then has its own cJSON allocations made by tapegrad's
+ * allocator as well: it must not hold a cJSON object across that first call
+ * (one made before it would be freed by the wrong function) and must not
+ * call cJSON_InitHooks itself. With the C library's allocator, the default,
+ * the hooks are left alone.
  */
 #ifndef TAPEGRAD_CHECKPOINT_H
 #define TAPEGRAD_CHECKPOINT_H

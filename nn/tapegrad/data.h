@@ -3,7 +3,10 @@
  * normalization, a seeded train/validation split and mini-batch iteration.
  *
  * A tg_dataset is a plain struct that owns two heap arrays: n samples of dim
- * float features, row-major, and optionally n integer class labels. Loaders
+ * float features, row-major, and optionally n integer class labels. The
+ * arrays have room for cap samples; setting n below it (to train on the
+ * first samples only) is fine, and tg_dataset_free still frees what was
+ * allocated. Loaders
  * fill it completely or not at all: on any error they return a negative TG_E*
  * code, leave the output untouched and set tg_last_error() to a message that
  * names the function, the file and the byte or line at fault.
@@ -15,10 +18,13 @@
  *     tg_batcher *b = tg_batcher_new(&train, 128, TG_BATCH_SHUFFLE, 42);
  *     for (int epoch = 0; epoch < 10; epoch++) {
  *         tg_tensor *x; const int64_t *y; int64_t count;
- *         while (tg_batcher_next(b, TG_F32, &x, &y, &count)) {
+ *         int rc;
+ *         while ((rc = tg_batcher_next(b, TG_F32, &x, &y, &count)) > 0) {
  *             ... loss of model(x) against y, tg_backward, update ...
  *             tg_tape_reset();
  *         }
+ *         if (rc < 0)
+ *             fprintf(stderr, "%s\n", tg_last_error());
  *     }
  *     tg_batcher_free(b);
  *     tg_dataset_free(&train);
@@ -40,7 +46,8 @@ extern "C" {
 #endif
 
 typedef struct {
-    int64_t n;                /* number of samples */
+    int64_t n;                /* number of samples; may be lowered to use a prefix */
+    int64_t cap;              /* samples allocated, for tg_dataset_free; n <= cap */
     int64_t dim;              /* features per sample */
     float *x;                 /* n * dim values; sample i starts at x + i * dim */
     int64_t *labels;          /* n class indices, or NULL for an unlabelled set */
@@ -153,12 +160,12 @@ TG_API void tg_batcher_free(tg_batcher *b); /* NULL is ignored */
  * of dtype (no gradient), *labels the count labels of its samples (NULL for
  * an unlabelled set), *count the number of samples. labels and count may be
  * NULL if not wanted; the label array stays valid until the next call.
- * Returns false, with *x = NULL and *count = 0, when the epoch is over (the
- * error is then cleared; the next call starts the next epoch) or on failure
- * (the error is set and the batcher has not advanced). So after a loop
- * `while (tg_batcher_next(...))`, tg_last_error_code() tells the two apart. */
-TG_API bool tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
-                     int64_t *count);
+ * Returns, as sqlite3_step does, 1 when it produced a batch; 0, with *x =
+ * NULL and *count = 0, when the epoch is over (the next call starts the next
+ * epoch); or a negative TG_E* code, with *x = NULL and *count = 0, on
+ * failure (the error is set and the batcher has not advanced). */
+TG_API int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x,
+                           const int64_t **labels, int64_t *count);
 
 /* The data set indices of the samples of the last batch returned (count of
  * them, valid until the next call): for targets kept outside the data set. */

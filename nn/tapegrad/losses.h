@@ -37,11 +37,14 @@ TG_API tg_tensor *tg_l2_loss(tg_tensor *pred, tg_tensor *target);
  * Each log is clamped to >= -100, as in PyTorch's BCELoss, so p = 0 or 1
  * gives a finite loss (at most 100 per element). The gradient is that of the
  * clamped function: 0 through a clamped log, -y / p + (1 - y) / (1 - p)
- * elsewhere, which is huge for p near 0 or 1; prefer tg_bce_logits_loss. */
+ * elsewhere (half of it where a log is exactly -100: the tie rule of the
+ * tg_maximum that clamps it), which is huge for p near 0 or 1; prefer
+ * tg_bce_logits_loss. */
 TG_API tg_tensor *tg_bce_loss(tg_tensor *prob, tg_tensor *target, tg_reduction reduction);
 /* Binary cross entropy from logits z, l = -(y log s(z) + (1 - y) log(1 - s(z))),
  * computed stably as max(z, 0) - z y + log(1 + e^-|z|): no exponent is
- * positive, so logits of any size give finite values. d/dz = s(z) - y. */
+ * positive, so logits of any size give finite values. d/dz = s(z) - y, also
+ * at z = 0, where the max's tie rule and |z|'s zero slope give 1/2 - y. */
 TG_API tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_reduction reduction);
 
 /* Categorical cross entropy from logits [B,C] (or [C], one sample) against

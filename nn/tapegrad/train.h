@@ -49,6 +49,10 @@ TG_API int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
 TG_API int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
                 tg_epoch_stats *stats, int64_t *confusion);
 
+/* Seconds on a monotonic clock, the one the seconds above are measured on;
+ * as with Python's time.perf_counter, only differences mean anything. */
+TG_API double tg_perf_counter(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <tapegrad/nn.h>
 #include <tapegrad/tapegrad.h>
@@ -25,13 +24,6 @@ typedef struct {
     bool quick;
     const char *data_dir;
 } options;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -70,13 +62,13 @@ static void bench_neuron(const options *o)
     int iters = o->quick ? 20000 : 200000;
     double samples[16];
     for (int r = 0; r < o->reps; r++) {
-        double t0 = now();
+        double t0 = tg_perf_counter();
         for (int i = 0; i < iters; i++) {
             if (tg_backward(neuron()) < 0)
                 die("neuron");
             tg_tape_reset();
         }
-        samples[r] = (now() - t0) / iters / 7 * 1e9;
+        samples[r] = (tg_perf_counter() - t0) / iters / 7 * 1e9;
     }
     report("neuron_ns_per_node", o, samples, o->reps, "ns");
     size_t in_use;
@@ -92,14 +84,14 @@ static void bench_chain(const options *o)
     int n = o->quick ? 100000 : 1000000;
     double samples[16];
     for (int r = 0; r < o->reps + 1; r++) {
-        double t0 = now();
+        double t0 = tg_perf_counter();
         tg_tensor *x = tg_var(1), *c = tg_scalar(1.000001), *y = x;
         for (int i = 0; i < n; i++)
             y = tg_mul(y, c);
         if (tg_backward(y) < 0)
             die("chain");
         if (r > 0) /* the first run faults the arena's pages in */
-            samples[r - 1] = now() - t0;
+            samples[r - 1] = tg_perf_counter() - t0;
         tg_tape_reset();
     }
     char name[64];
@@ -181,11 +173,11 @@ static void bench_elementwise(const options *o)
         for (int r = 0; r < o->reps + 1; r++) {
             tg_tensor *x = tg_full(TG_F32, 1, &n, 0.25, true);
             tg_tensor *seed = tg_full(TG_F32, 1, &n, 1.0, false);
-            double t0 = now();
+            double t0 = tg_perf_counter();
             if (tg_backward_ex(ops[k].fn(x), seed, 0) < 0)
                 die(ops[k].name);
             if (r > 0) /* the first run faults the arena's pages in */
-                samples[r - 1] = 5.0 * 4 * (double)n / (now() - t0) / 1e9;
+                samples[r - 1] = 5.0 * 4 * (double)n / (tg_perf_counter() - t0) / 1e9;
             tg_tape_reset();
         }
         char name[64];
@@ -198,11 +190,11 @@ static void bench_elementwise(const options *o)
         a[i] = 0, b[i] = 1, c[i] = 2;
     double samples[16];
     for (int r = 0; r < o->reps + 1; r++) {
-        double t0 = now();
+        double t0 = tg_perf_counter();
         for (int64_t i = 0; i < n; i++)
             a[i] = b[i] + 0.5f * c[i];
         if (r > 0) /* the first pass faults the pages in */
-            samples[r - 1] = 3.0 * 4 * (double)n / (now() - t0) / 1e9;
+            samples[r - 1] = 3.0 * 4 * (double)n / (tg_perf_counter() - t0) / 1e9;
     }
     report("memory_triad_GBps", o, samples, o->reps, "GB/s");
     free(a);
@@ -221,11 +213,11 @@ static void bench_matmul(const options *o)
     for (int r = 0; r < o->reps + 1; r++) {
         tg_tensor *x = tg_full(TG_F32, 2, (int64_t[]){batch, width}, 0.01, false);
         tg_tensor *seed = tg_full(TG_F32, 2, (int64_t[]){batch, width}, 1.0, false);
-        double t0 = now();
+        double t0 = tg_perf_counter();
         if (tg_backward_ex(tg_matmul_t(x, w, false, true), seed, 0) < 0)
             die("matmul");
         if (r > 0)
-            samples[r - 1] = flops / (now() - t0) / 1e9;
+            samples[r - 1] = flops / (tg_perf_counter() - t0) / 1e9;
         tg_zero_grad(w);
         tg_tape_reset();
     }
@@ -234,12 +226,12 @@ static void bench_matmul(const options *o)
     float *x = calloc((size_t)(batch * width), sizeof *x), *wm = calloc((size_t)(width * width), 4),
           *y = calloc((size_t)(batch * width), sizeof *y), *dw = calloc((size_t)(width * width), 4);
     for (int r = 0; r < o->reps; r++) {
-        double t0 = now();
+        double t0 = tg_perf_counter();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, width, width, 1, x, width, wm,
                     width, 0, y, width);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, width, width, batch, 1, y, width, x,
                     width, 0, dw, width);
-        samples[r] = flops / (now() - t0) / 1e9;
+        samples[r] = flops / (tg_perf_counter() - t0) / 1e9;
     }
     report("sgemm_same_sizes_GFLOPs", o, samples, o->reps, "GFLOP/s");
     free(x);

@@ -89,14 +89,12 @@ static int parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Uses only the first limit samples; returns the full count, which must be
- * put back before tg_dataset_free (it sizes the arrays). */
-static int64_t keep_first(tg_dataset *d, int64_t limit)
+/* Uses only the first limit samples; tg_dataset_free still frees them all
+ * (it goes by d->cap). */
+static void keep_first(tg_dataset *d, int64_t limit)
 {
-    int64_t full = d->n;
     if (limit > 0 && limit < d->n)
         d->n = limit;
-    return full;
 }
 
 /* Standardizes both sets with the training set's global statistics. */
@@ -168,14 +166,13 @@ int main(int argc, char **argv)
         tg_dataset_free(&train_set);
         return fail("loading Fashion-MNIST");
     }
-    int64_t train_n = keep_first(&train_set, o.limit), test_n = keep_first(&test_set, o.limit);
+    keep_first(&train_set, o.limit);
+    keep_first(&test_set, o.limit);
     if (standardize(&train_set, &test_set) < 0)
         return fail("standardizing");
     printf("Fashion-MNIST: %lld training and %lld test images\n", (long long)train_set.n,
            (long long)test_set.n);
     int status = train(&o, &train_set, &test_set);
-    train_set.n = train_n;
-    test_set.n = test_n;
     tg_dataset_free(&train_set);
     tg_dataset_free(&test_set);
     tg_tape_destroy();

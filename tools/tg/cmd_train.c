@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "trainer.h"
@@ -104,13 +103,6 @@ static void catch_interrupt(struct sigaction *previous)
 
 /* ---- progress ------------------------------------------------------------- */
 
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 typedef struct {
     int64_t epoch, epochs, samples_per_epoch;
     double last_draw;
@@ -131,7 +123,7 @@ static char *duration_text(double seconds, char *buf, size_t size)
 static void draw_progress(int64_t done, int64_t total, const tg_epoch_stats *so_far, void *user)
 {
     progress *p = user;
-    double now = seconds_now();
+    double now = tg_perf_counter(); /* the clock of so_far->seconds */
     if (now - p->last_draw < PROGRESS_INTERVAL && done < total)
         return;
     p->last_draw = now;

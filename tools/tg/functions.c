@@ -2,20 +2,24 @@
  * functions.c -- the functions the expression language can call.
  *
  * Activations and reductions map to one tapegrad op each. The losses are
- * composed from ops here, in (prediction, target) order and averaged the way
- * PyTorch's defaults average them, so that their tape shows every step:
+ * nn's (tapegrad/losses.h), in (prediction, target) order and averaged the
+ * way PyTorch's defaults average them; nn composes them from ops, so their
+ * tape shows every step:
  *
- *   mse(p, t)         mean((p - t)^2)
- *   sse(p, t)         sum((p - t)^2)
- *   l2(p, t)          1/2 sum((p - t)^2)
- *   bce(p, t)         mean(-(t log p + (1 - t) log(1 - p))), each log clamped
- *                     at -100 as PyTorch does, so p = 0 or 1 stays finite
- *   bce_logits(z, t)  mean(max(z, 0) - z t + log(1 + e^-|z|)), the stable
- *                     form; at z = 0 the tie rule of max and abs'(0) = 0
- *                     give 1/2 - t, the true derivative sigmoid(0) - t
- *   ce(z, t)          -1/N sum(t log_softmax(z)) over N rows of logits,
- *                     t a probability vector (z's shape) or class indices
- *                     (z's shape without its last axis)
+ *   mse(p, t)         tg_mse_loss, mean((p - t)^2)
+ *   sse(p, t)         tg_sse_loss, sum((p - t)^2)
+ *   l2(p, t)          tg_l2_loss, 1/2 sum((p - t)^2)
+ *   bce(p, t)         tg_bce_loss, mean(-(t log p + (1 - t) log(1 - p))),
+ *                     each log clamped at -100 as PyTorch does
+ *   bce_logits(z, t)  tg_bce_logits_loss, mean(max(z, 0) - z t +
+ *                     log(1 + e^-|z|)), the stable form
+ *   ce(z, t)          -1/N sum(t log_softmax(z)) over N rows of logits:
+ *                     tg_cross_entropy_probs_loss for a probability vector
+ *                     t (z's shape), tg_cross_entropy_loss for class
+ *                     indices (z's shape without its last axis)
+ *
+ * Prediction and target must have the same shape: nn's losses do not
+ * broadcast.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -223,79 +227,41 @@ static tg_tensor *clamp_fn(operand *args, int nargs, const call_site *site)
                            has_hi ? operand_tensor(&args[2]) : NULL);
 }
 
-/* ---- losses --------------------------------------------------------------- */
+/* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
-static tg_tensor *squared_error(tg_tensor *p, tg_tensor *t)
-{
-    tg_tensor *diff = tg_sub(p, t);
-    return tg_mul(diff, diff);
-}
-
-static tg_tensor *mse(tg_tensor *p, tg_tensor *t) { return tg_mean(squared_error(p, t)); }
-static tg_tensor *sse(tg_tensor *p, tg_tensor *t) { return tg_sum(squared_error(p, t)); }
-static tg_tensor *l2(tg_tensor *p, tg_tensor *t) { return tg_mul_scalar(sse(p, t), 0.5); }
-
-/* max(log x, -100), written log(max(x, e^-100)): the same values, and at
- * x = 0 the log never sees a 0 (the max sends x no gradient there), so no
- * 0 * inf turns the gradient into NaN. */
-static tg_tensor *clamped_log(tg_tensor *x)
-{
-    return tg_log(tg_maximum(x, tg_scalar(exp(-100.0))));
-}
-
-/* Probabilities outside [0, 1] would give log of a negative number: NaN. */
-static bool probabilities(tg_tensor *p)
-{
-    for (int64_t i = 0; i < tg_numel(p); i++) {
-        double v = tg_get(p, i);
-        if (!(v >= 0 && v <= 1)) {
-            tg_set_error(TG_EVALUE, "bce: probability %.17g (element %lld) is outside [0, 1]; "
-                                    "use bce_logits for logits",
-                         v, (long long)i);
-            return false;
-        }
-    }
-    return true;
-}
-
-static tg_tensor *bce(tg_tensor *p, tg_tensor *t)
-{
-    if (!p || !t || !probabilities(p))
-        return NULL;
-    tg_tensor *one = tg_scalar(1);
-    tg_tensor *pos = tg_mul(t, clamped_log(p));
-    tg_tensor *neg = tg_mul(tg_sub(one, t), clamped_log(tg_sub(one, p)));
-    return tg_mean(tg_neg(tg_add(pos, neg)));
-}
+static tg_tensor *mse(tg_tensor *p, tg_tensor *t) { return tg_mse_loss(p, t, TG_REDUCTION_MEAN); }
+static tg_tensor *sse(tg_tensor *p, tg_tensor *t) { return tg_sse_loss(p, t); }
+static tg_tensor *l2(tg_tensor *p, tg_tensor *t) { return tg_l2_loss(p, t); }
+static tg_tensor *bce(tg_tensor *p, tg_tensor *t) { return tg_bce_loss(p, t, TG_REDUCTION_MEAN); }
 
 static tg_tensor *bce_logits(tg_tensor *z, tg_tensor *t)
 {
-    tg_tensor *softplus = tg_log(tg_add_scalar(tg_exp(tg_neg(tg_abs(z))), 1));
-    tg_tensor *linear = tg_sub(tg_maximum(z, tg_scalar(0)), tg_mul(z, t));
-    return tg_mean(tg_add(linear, softplus));
+    return tg_bce_logits_loss(z, t, TG_REDUCTION_MEAN);
 }
 
-/* Class indices of shape z[:-1] become the one-hot rows they stand for. */
-static tg_tensor *one_hot(tg_tensor *z, tg_tensor *t, const call_site *site)
+/* Class indices, numbers of shape z[:-1], as tg_cross_entropy_loss takes
+ * them: whole numbers in 0..classes-1. NULL after reporting a bad one. */
+static int64_t *class_indices(tg_tensor *t, int64_t classes, const call_site *site)
 {
-    int64_t classes = tg_shape(z)[tg_ndim(z) - 1], rows = tg_numel(t);
-    double *hot = calloc((size_t)(rows * classes) + 1, sizeof *hot);
-    if (!hot)
-        return site_error(site, "out of memory");
+    int64_t rows = tg_numel(t);
+    int64_t *labels = malloc((size_t)rows * sizeof *labels);
+    if (!labels) {
+        site_error(site, "out of memory");
+        return NULL;
+    }
     for (int64_t r = 0; r < rows; r++) {
         double k = tg_get(t, r);
         if (!(k >= 0 && k < (double)classes && k == floor(k))) {
-            free(hot);
+            free(labels);
             char message[160];
             snprintf(message, sizeof message,
                      "ce: target %.17g is not a class index 0..%lld", k, (long long)classes - 1);
-            return site_error(site, message);
+            site_error(site, message);
+            return NULL;
         }
-        hot[r * classes + (int64_t)k] = 1;
+        labels[r] = (int64_t)k;
     }
-    tg_tensor *out = tg_tensor_new(TG_F64, tg_ndim(z), tg_shape(z), hot, false);
-    free(hot);
-    return out;
+    return labels;
 }
 
 static bool same_shape(const tg_tensor *a, const tg_tensor *b, int ndim)
@@ -303,6 +269,14 @@ static bool same_shape(const tg_tensor *a, const tg_tensor *b, int ndim)
     if (tg_ndim(a) < ndim || tg_ndim(b) < ndim)
         return false;
     return memcmp(tg_shape(a), tg_shape(b), (size_t)ndim * sizeof(int64_t)) == 0;
+}
+
+/* nn's cross entropies take [rows, classes] or [classes]: logits (and
+ * probabilities) with more axes are viewed as rows of their last one. */
+static tg_tensor *as_rows(tg_tensor *x, int64_t classes)
+{
+    int64_t shape[2] = {tg_numel(x) / classes, classes};
+    return tg_ndim(x) > 2 ? tg_reshape(x, 2, shape) : x;
 }
 
 static tg_tensor *ce(operand *args, int nargs, const call_site *site)
@@ -314,18 +288,19 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
     int nd = tg_ndim(z);
     if (nd == 0)
         return site_error(site, "ce: the logits need an axis of classes (a vector or matrix)");
-    tg_tensor *target = NULL;
+    int64_t classes = tg_shape(z)[nd - 1];
     if (tg_ndim(t) == nd && same_shape(z, t, nd))
-        target = t;
-    else if (tg_ndim(t) == nd - 1 && same_shape(z, t, nd - 1))
-        target = one_hot(z, t, site);
-    else
+        return tg_cross_entropy_probs_loss(as_rows(z, classes), as_rows(t, classes),
+                                           TG_REDUCTION_MEAN);
+    if (tg_ndim(t) != nd - 1 || !same_shape(z, t, nd - 1))
         return site_error(site, "ce: the target must have the logits' shape (probabilities) "
                                 "or their shape without the last axis (class indices)");
-    if (!target)
-        return NULL;
-    double rows = (double)(tg_numel(z) / tg_shape(z)[nd - 1]);
-    return tg_mul_scalar(tg_sum(tg_mul(target, tg_log_softmax(z, -1))), -1 / rows);
+    int64_t *labels = class_indices(t, classes, site);
+    tg_tensor *loss = labels ? tg_cross_entropy_loss(as_rows(z, classes), labels,
+                                                     TG_REDUCTION_MEAN)
+                             : NULL;
+    free(labels);
+    return loss;
 }
 
 /* ---- the tables ----------------------------------------------------------- */
