@@ -718,6 +718,39 @@ START_TEST(hints_for_new_users)
 }
 END_TEST
 
+/* tg lint: exit 1 with each hazard's node, rule, advice and values; 0 and
+ * a line when there is none. */
+START_TEST(lint_names_hazards)
+{
+    run_result r = RUN("lint", "log(1 + exp(x))", "x=1000");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "tg lint: 1 gradient hazard\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "  y = log(v2)   [softplus]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "use softplus(x)"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      x: values 1000 .. 1000\n"));
+    free_result(&r);
+    r = RUN("lint", "sum(where(x > 0, sqrt(x), 0))", "x=[-1,4]");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "  v3 = where(v1, v2, 0)   [where_branch]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      v2: values nan .. nan, 1 element at fault\n"));
+    free_result(&r);
+    r = RUN("lint", "log(sum(exp(x))) + sqrt(sum(x^2))", "x=[0,0]");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "tg lint: 3 gradient hazards\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[logsumexp]"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[norm]"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[root_at_zero]"));
+    free_result(&r);
+    r = RUN("lint", "sum(where(x > 0, sqrt(where(x > 0, x, 1)), 0)) + log(2 + exp(x[0]))");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+    r = RUN("lint", "sum(where(x > 0, sqrt(where(x > 0, x, 1)), 0) + log(2 + exp(x)))", "x=[-1,4]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "tg lint: no gradient hazards found\n");
+    free_result(&r);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_with_two)
 {
     run_result r = RUN("frobnicate");
@@ -743,8 +776,8 @@ START_TEST(help_and_version)
 {
     run_result r = RUN("help");
     ck_assert_int_eq(r.status, 0);
-    const char *cmds[] = {"grad", "explain", "dot", "gradcheck", "train", "eval"};
-    for (int i = 0; i < 6; i++) {
+    const char *cmds[] = {"grad", "explain", "dot", "lint", "gradcheck", "train", "eval"};
+    for (int i = 0; i < 7; i++) {
         ck_assert_ptr_nonnull(strstr(r.out, cmds[i]));
         run_result h = RUN("help", cmds[i]);
         ck_assert_int_eq(h.status, 0);
@@ -1020,6 +1053,7 @@ int main(void)
     tcase_add_test(language, constants_pi_and_e);
     tcase_add_test(language, user_defined_functions);
     tcase_add_test(language, hints_for_new_users);
+    tcase_add_test(language, lint_names_hazards);
     suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");
     tcase_add_test(fuzz, fuzz_never_crashes);

@@ -14,6 +14,7 @@
 #include <tapegrad/gradcheck.h>
 #include <tapegrad/hooks.h>
 #include <tapegrad/inspect.h>
+#include <tapegrad/lint.h>
 #include <tapegrad/nn.h>
 #include <tapegrad/ops.h>
 #include <tapegrad/tensor.h>

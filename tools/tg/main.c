@@ -47,6 +47,21 @@ static const command commands[] = {
      "  --wrt a,b       gradients with respect to these variables only\n"
      "\n"
      "example: tg dot 'tanh(w*x + b)' w=0.5 x=2 b=0.1 | dot -Tsvg > graph.svg\n"},
+    {"lint", "gradient hazards on the tape: patterns whose gradients turn inf or NaN",
+     cmd_lint,
+     "usage: tg lint EXPR NAME=VALUE... [--wrt NAME,...]\n"
+     "\n"
+     "Evaluates EXPR like tg grad and reads its tape with tg_tape_lint: each pattern that\n"
+     "gives inf or NaN values or gradients where the math is finite is printed with its\n"
+     "node, the values the rule looked at and the replacement:\n"
+     "  log(1 + exp(x)) -> softplus(x)     log(sum(exp(x))) -> logsumexp(x)\n"
+     "  sqrt(sum(x^2)) -> norm(x)           sqrt or x^p (0 < p < 1) at 0\n"
+     "  where(c, a, b) whose unchosen side is inf or NaN (see docs/ops.md)\n"
+     "Exits with 1 when it finds a hazard, 0 when it finds none.\n"
+     "\n"
+     "  --wrt a,b       only these variables want gradients\n"
+     "\n"
+     "example: tg lint 'log(1 + exp(x))' x=1000\n"},
     {"gradcheck", "every op's gradient against finite differences, as a table", cmd_gradcheck,
      "usage: tg gradcheck [--seed N]\n"
      "\n"

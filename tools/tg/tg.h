@@ -200,5 +200,6 @@ int cmd_dot(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 
 #endif
