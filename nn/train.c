@@ -45,12 +45,12 @@ static int train_step(tg_model *model, tg_optim *optim, tg_tensor *x, const int6
     int rc = loss ? tg_backward(loss) : tg_last_error_code();
     if (rc == 0)
         rc = tg_optim_step(optim);
-    if (rc == 0) {
-        tally_batch(t, tg_item(loss), tg_accuracy(logits, labels), count);
-        tg_optim_zero_grad(optim);
-    }
+    if (rc < 0)
+        return rc; /* the tape stays: a reset would clear the error the caller reads */
+    tally_batch(t, tg_item(loss), tg_accuracy(logits, labels), count);
+    tg_optim_zero_grad(optim);
     tg_tape_reset();
-    return rc;
+    return TG_OK;
 }
 
 int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
@@ -112,9 +112,9 @@ int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
     tg_no_grad_begin();
     while ((rc = tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) > 0) {
         rc = evaluate_batch(model, x, labels, count, &t, data->n_classes, confusion);
-        tg_tape_reset();
         if (rc < 0)
-            break;
+            break; /* no reset: it would clear the error the caller reads */
+        tg_tape_reset();
     }
     tg_no_grad_end();
     tg_batcher_free(batcher);

@@ -143,6 +143,31 @@ START_TEST(stop_request_ends_the_epoch_after_the_batch)
 }
 END_TEST
 
+/* A step that fails reports why: the loop leaves the failed graph's tape
+ * (and so the error) for the caller instead of resetting it. */
+START_TEST(a_failing_step_keeps_its_message)
+{
+    tg_dataset d = {0};
+    make_blobs(&d);
+    tg_model *wrong = tg_mlp_new(TG_F32, 3, (int64_t[]){FEATURES + 1, 16, CLASSES}, TG_ACT_RELU,
+                                 TG_ACT_LINEAR, 1);
+    tg_optim_config cfg = tg_optim_defaults(TG_OPTIM_SGD);
+    tg_optim *optim = tg_optim_new(tg_model_params(wrong), &cfg);
+    tg_batcher *b = tg_batcher_new(&d, 32, 0, 1);
+    tg_epoch_stats s;
+    ck_assert_int_eq(tg_train_epoch(wrong, optim, b, NULL, NULL, NULL, &s), TG_ESHAPE);
+    ck_assert_msg(strstr(tg_last_error(), "[32,6]") != NULL, "%s", tg_last_error());
+    tg_tape_reset();
+    ck_assert_int_eq(tg_evaluate(wrong, &d, 100, &s, NULL), TG_ESHAPE);
+    ck_assert_msg(strstr(tg_last_error(), "[100,6]") != NULL, "%s", tg_last_error());
+    tg_tape_reset();
+    tg_batcher_free(b);
+    tg_optim_free(optim);
+    tg_model_free(wrong);
+    tg_dataset_free(&d);
+}
+END_TEST
+
 START_TEST(checkpoint_restores_identical_predictions)
 {
     tg_dataset d;
@@ -177,6 +202,7 @@ int main(void)
     tcase_add_test(tc, training_learns_the_blobs);
     tcase_add_test(tc, same_seed_gives_the_same_loss_curve);
     tcase_add_test(tc, stop_request_ends_the_epoch_after_the_batch);
+    tcase_add_test(tc, a_failing_step_keeps_its_message);
     tcase_add_test(tc, checkpoint_restores_identical_predictions);
     suite_add_tcase(s, tc);
     return tu_run(s);
