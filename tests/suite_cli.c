@@ -538,6 +538,19 @@ START_TEST(keyword_arguments)
 }
 END_TEST
 
+/* A number target stands for every element; other shapes must match. */
+START_TEST(loss_with_a_number_target)
+{
+    run_result r = RUN("grad", "mse(x, 0)", "x=[1,3]", "--json");
+    ck_assert_str_eq(r.out, "{\"value\": 5, \"grad\": {\"x\": [1, 3]}}\n");
+    free_result(&r);
+    r = RUN("grad", "mse(x, t)", "x=[[1],[3]]", "t=[1,3]");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "[2,1]"));
+    free_result(&r);
+}
+END_TEST
+
 /* ---- output formats and errors --------------------------------------------- */
 
 START_TEST(json_format_is_exact)
@@ -1037,6 +1050,7 @@ int main(void)
     suite_add_tcase(s, notes);
     TCase *cli = tu_tcase("interface");
     tcase_add_test(cli, keyword_arguments);
+    tcase_add_test(cli, loss_with_a_number_target);
     tcase_add_test(cli, json_format_is_exact);
     tcase_add_test(cli, errors_name_the_column_with_a_caret);
     tcase_add_test(cli, usage_errors_exit_with_two);

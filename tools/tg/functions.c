@@ -229,14 +229,32 @@ static tg_tensor *clamp_fn(operand *args, int nargs, const call_site *site)
 
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
-static tg_tensor *mse(tg_tensor *p, tg_tensor *t) { return tg_mse_loss(p, t, TG_REDUCTION_MEAN); }
-static tg_tensor *sse(tg_tensor *p, tg_tensor *t) { return tg_sse_loss(p, t); }
-static tg_tensor *l2(tg_tensor *p, tg_tensor *t) { return tg_l2_loss(p, t); }
-static tg_tensor *bce(tg_tensor *p, tg_tensor *t) { return tg_bce_loss(p, t, TG_REDUCTION_MEAN); }
+/* nn's losses want the target in the prediction's shape, so that a [B,1]
+ * against a [B] is an error and not a [B,B] broadcast. A number target, as
+ * in mse(yhat, 0), can mean only one thing: it is stretched to that shape. */
+static tg_tensor *target_for(tg_tensor *p, tg_tensor *t)
+{
+    if (!p || !t || tg_ndim(t) != 0 || tg_ndim(p) == 0)
+        return t;
+    return tg_broadcast_to(t, tg_ndim(p), tg_shape(p));
+}
+
+static tg_tensor *mse(tg_tensor *p, tg_tensor *t)
+{
+    return tg_mse_loss(p, target_for(p, t), TG_REDUCTION_MEAN);
+}
+
+static tg_tensor *sse(tg_tensor *p, tg_tensor *t) { return tg_sse_loss(p, target_for(p, t)); }
+static tg_tensor *l2(tg_tensor *p, tg_tensor *t) { return tg_l2_loss(p, target_for(p, t)); }
+
+static tg_tensor *bce(tg_tensor *p, tg_tensor *t)
+{
+    return tg_bce_loss(p, target_for(p, t), TG_REDUCTION_MEAN);
+}
 
 static tg_tensor *bce_logits(tg_tensor *z, tg_tensor *t)
 {
-    return tg_bce_logits_loss(z, t, TG_REDUCTION_MEAN);
+    return tg_bce_logits_loss(z, target_for(z, t), TG_REDUCTION_MEAN);
 }
 
 /* Class indices, numbers of shape z[:-1], as tg_cross_entropy_loss takes
