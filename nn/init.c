@@ -74,29 +74,62 @@ int tg_init_tensor(tg_tensor *t, tg_init scheme, int64_t fan_in, int64_t fan_out
 
 /* ---- activations ---- */
 
-static const char *const activation_names[] = {"linear", "sigmoid", "tanh",   "relu",
-                                               "leaky_relu", "step", "softmax"};
-enum { N_ACTIVATIONS = sizeof activation_names / sizeof *activation_names };
+static tg_tensor *leaky_relu(tg_tensor *x, double slope) { return tg_leaky_relu(x, slope); }
+static tg_tensor *softmax_last(tg_tensor *x, double slope)
+{
+    (void)slope;
+    return tg_softmax(x, -1);
+}
+
+#define PLAIN(name, fn, kind) {name, kind, fn, NULL}
+#define WITH_SLOPE(name, fn, kind) {name, kind, NULL, fn}
+
+/* One row per activation, the op it records beside its name, so that the
+ * layers suite can check each against the catalogue. */
+static const struct {
+    const char *name;
+    tg_op_kind kind;
+    tg_tensor *(*apply)(tg_tensor *x);
+    tg_tensor *(*apply_slope)(tg_tensor *x, double slope);
+} activations[TG_ACT_COUNT] = {
+    [TG_ACT_LINEAR] = PLAIN("linear", tg_identity, TG_OP_IDENTITY),
+    [TG_ACT_SIGMOID] = PLAIN("sigmoid", tg_sigmoid, TG_OP_SIGMOID),
+    [TG_ACT_TANH] = PLAIN("tanh", tg_tanh, TG_OP_TANH),
+    [TG_ACT_RELU] = PLAIN("relu", tg_relu, TG_OP_RELU),
+    [TG_ACT_LEAKY_RELU] = WITH_SLOPE("leaky_relu", leaky_relu, TG_OP_LEAKY_RELU),
+    [TG_ACT_STEP] = PLAIN("step", tg_heaviside, TG_OP_HEAVISIDE),
+    [TG_ACT_SOFTMAX] = WITH_SLOPE("softmax", softmax_last, TG_OP_SOFTMAX),
+};
+
+static bool known(tg_activation act)
+{
+    return (unsigned)act < TG_ACT_COUNT && activations[act].name;
+}
 
 const char *tg_activation_name(tg_activation act)
 {
-    return (unsigned)act < N_ACTIVATIONS ? activation_names[act] : "?";
+    return known(act) ? activations[act].name : "?";
+}
+
+tg_op_kind tg_activation_op(tg_activation act)
+{
+    return known(act) ? activations[act].kind : TG_OP_NONE;
 }
 
 int tg_activation_parse(const char *name, tg_activation *out)
 {
     if (!name || !out)
         return tg_set_error(TG_ENULL, "tg_activation_parse: argument %d is NULL", name ? 2 : 1);
-    for (int i = 0; i < N_ACTIVATIONS; i++) {
-        if (strcmp(name, activation_names[i]) == 0) {
+    for (int i = 0; i < TG_ACT_COUNT; i++) {
+        if (known((tg_activation)i) && strcmp(name, activations[i].name) == 0) {
             *out = (tg_activation)i;
             return TG_OK;
         }
     }
-    char valid[128] = "";
-    for (int i = 0; i < N_ACTIVATIONS; i++) {
-        strcat(valid, activation_names[i]);
-        strcat(valid, i + 1 < N_ACTIVATIONS ? ", " : "");
+    char valid[256] = "";
+    for (int i = 0; i < TG_ACT_COUNT; i++) {
+        strcat(valid, tg_activation_name((tg_activation)i));
+        strcat(valid, i + 1 < TG_ACT_COUNT ? ", " : "");
     }
     return tg_set_error(TG_EVALUE, "tg_activation_parse: unknown activation \"%.64s\"; valid: %s",
                         name, valid);
@@ -104,15 +137,10 @@ int tg_activation_parse(const char *name, tg_activation *out)
 
 tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope)
 {
-    switch (act) {
-    case TG_ACT_LINEAR: return tg_linear(x);
-    case TG_ACT_SIGMOID: return tg_sigmoid(x);
-    case TG_ACT_TANH: return tg_tanh(x);
-    case TG_ACT_RELU: return tg_relu(x);
-    case TG_ACT_LEAKY_RELU: return tg_leaky_relu(x, slope);
-    case TG_ACT_STEP: return tg_step(x);
-    case TG_ACT_SOFTMAX: return tg_softmax(x, -1);
+    if (!known(act)) {
+        tg_set_error(TG_EVALUE, "tg_activate: unknown activation %d", (int)act);
+        return NULL;
     }
-    tg_set_error(TG_EVALUE, "tg_activate: unknown activation %d", (int)act);
-    return NULL;
+    return activations[act].apply ? activations[act].apply(x)
+                                   : activations[act].apply_slope(x, slope);
 }

@@ -148,7 +148,7 @@ int tg_model_add_activation(tg_model *m, tg_activation act, double slope)
     int rc = reserve_layer(m, "tg_model_add_activation");
     if (rc < 0)
         return rc;
-    if ((unsigned)act > TG_ACT_SOFTMAX)
+    if (tg_activation_op(act) == TG_OP_NONE)
         return tg_set_error(TG_EVALUE, "tg_model_add_activation: unknown activation %d", (int)act);
     m->layers[m->count++] = (layer){.kind = LAYER_ACTIVATION, .act = act, .slope = slope};
     return TG_OK;

@@ -109,7 +109,7 @@ START_TEST(activations_match_their_ops)
 {
     double v[6] = {-2, -0.5, 0, 0.5, 1, 3};
     tg_tensor *x = tu_tensor(TG_F64, TU_SHAPE(2, 3), v, false);
-    for (int a = TG_ACT_LINEAR; a <= TG_ACT_SOFTMAX; a++) {
+    for (int a = 0; a < TG_ACT_COUNT; a++) {
         tg_tensor *y = tg_activate(x, (tg_activation)a, 0.1);
         tu_assert_ok(y);
         for (int i = 0; i < 6; i++) {
@@ -134,10 +134,29 @@ START_TEST(activations_match_their_ops)
 }
 END_TEST
 
+/* Every activation records the op its row names, so the table cannot drift
+ * from the catalogue, and none lacks a row. */
+START_TEST(every_activation_records_its_op)
+{
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2, 3), -1, 1, true);
+    for (int a = 0; a < TG_ACT_COUNT; a++) {
+        tg_op_kind kind = tg_activation_op((tg_activation)a);
+        ck_assert_msg(kind != TG_OP_NONE, "activation %d has no row", a);
+        ck_assert_int_eq(tg_op_kind_of(tg_activate(x, (tg_activation)a, 0.1)), kind);
+        ck_assert_str_ne(tg_activation_name((tg_activation)a), "?");
+    }
+    ck_assert_int_eq(tg_activation_op(TG_ACT_COUNT), TG_OP_NONE);
+    tg_model *m = tg_model_new(TG_F64);
+    ck_assert_int_eq(tg_model_add_activation(m, TG_ACT_COUNT, 0), TG_EVALUE);
+    tg_model_free(m);
+}
+END_TEST
+
 START_TEST(activation_names_round_trip)
 {
     const char *names[] = {"linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"};
-    for (int a = 0; a < 7; a++) {
+    ck_assert_int_eq(sizeof names / sizeof *names, TG_ACT_COUNT);
+    for (int a = 0; a < TG_ACT_COUNT; a++) {
         tg_activation parsed;
         ck_assert_str_eq(tg_activation_name((tg_activation)a), names[a]);
         ck_assert_int_eq(tg_activation_parse(names[a], &parsed), 0);
@@ -528,6 +547,7 @@ int main(void)
     tcase_add_test(tc, init_zeros_and_seed_reproducibility);
     tcase_add_test(tc, init_rejects_bad_arguments);
     tcase_add_test(tc, activations_match_their_ops);
+    tcase_add_test(tc, every_activation_records_its_op);
     tcase_add_test(tc, activation_names_round_trip);
     tcase_add_test(tc, mlp_names_parameters_like_pytorch_sequential);
     tcase_add_test(tc, mlp_uses_xavier_and_names_every_activation);

@@ -20,6 +20,7 @@
 
 #include <tapegrad/export.h>
 
+#include <tapegrad/catalogue.h>
 #include <tapegrad/params.h>
 #include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
@@ -54,11 +55,15 @@ typedef enum {
     TG_ACT_RELU,       /* max(0, x) */
     TG_ACT_LEAKY_RELU, /* x >= 0 ? x : slope x */
     TG_ACT_STEP,       /* 1 if x >= 0 else 0; passes no gradient */
-    TG_ACT_SOFTMAX     /* e^x_i / sum_j e^x_j along the last axis */
+    TG_ACT_SOFTMAX,    /* e^x_i / sum_j e^x_j along the last axis */
+    TG_ACT_COUNT       /* the number of activations, not one */
 } tg_activation;
 
 /* act applied to x through the matching op; slope is used by leaky relu only. */
 TG_API tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope);
+/* The op kind (tapegrad/catalogue.h) that tg_activate records for act, or
+ * TG_OP_NONE for an unknown act. */
+TG_API tg_op_kind tg_activation_op(tg_activation act);
 /* "linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"; "?" if unknown. */
 TG_API const char *tg_activation_name(tg_activation act);
 /* The activation called name (one of the names above); an unknown name is an
