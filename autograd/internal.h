@@ -55,12 +55,20 @@ typedef struct tg_op tg_op;
  * a negative TG_E* code with the error set. */
 typedef int (*tg_backward_fn)(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in);
 
+/* An op's tangent (JVP) rule, for forward mode: given out = op(inputs) and
+ * tangent_in[i], the tangent of input i (NULL means zero), stores the
+ * tangent of out in *tangent_out (NULL means zero). Written with tapegrad
+ * ops, like backward rules, so that forward-over-reverse and
+ * reverse-over-forward compose. Returns 0 or a negative TG_E* code. */
+typedef int (*tg_jvp_fn)(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
+
 /* An op: its catalogue row and its rule. Built-in ops are the constant
  * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
  * user-defined op's lives on the tape beside its result. */
 struct tg_op {
     tg_op_info info;
     tg_backward_fn backward;
+    tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
 };
 
 /* The built-in rows, declared from the catalogue's list so that an op
