@@ -98,6 +98,32 @@ int tg_op_axis(const tg_tensor *t)
     return t->attr.i.axis;
 }
 
+/* A TG_OP_AXES op keeps its axes as a bit mask in attr.i.flag_a (ops/axis.h). */
+int tg_op_axes(const tg_tensor *t, int *out, int max)
+{
+    int rc = tg__check("tg_op_axes", t, 1);
+    if (rc < 0)
+        return rc;
+    if (max > 0 && !out)
+        return tg__fail(TG_ENULL, "tg_op_axes: argument 2 (out) is NULL");
+    unsigned mask;
+    if (op_has(t, TG_OP_AXIS))
+        mask = 1u << t->attr.i.axis;
+    else if (op_has(t, TG_OP_AXES))
+        mask = (unsigned)t->attr.i.flag_a;
+    else
+        return tg__fail(TG_EVALUE, "tg_op_axes: %s works along no axes",
+                        t->op ? t->op->info.name : "an unrecorded tensor");
+    int n = 0;
+    for (int d = 0; d < TG_MAX_DIMS; d++)
+        if (mask >> d & 1u) {
+            if (n < max)
+                out[n] = d;
+            n++;
+        }
+    return n;
+}
+
 static int check_vjp_args(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out)
 {
     int rc = tg__check("tg_vjp", node, 1);

@@ -63,6 +63,13 @@ TG_API int tg_op_constants(const tg_tensor *t, double *out, int max);
  * tg_*_axis reductions). Negative TG_EVALUE for any other tensor. */
 TG_API int tg_op_axis(const tg_tensor *t);
 
+/* The axes (0 .. ndim-1 of the input, ascending) that t's op works along or
+ * reduces over: the one axis of a TG_OP_AXIS op, the set of a TG_OP_AXES
+ * one (every axis for tg_sum, tg_max, ...). Stores the first max of them
+ * in out and returns how many there are, or negative TG_EVALUE for any
+ * other tensor. */
+TG_API int tg_op_axes(const tg_tensor *t, int *out, int max);
+
 /* Runs the backward rule of node, a recorded op result, on the gradient
  * upstream (node's shape and dtype) and stores in grads_out[k], for each of
  * the tg_op_num_inputs(node) inputs, the gradient that input receives, or

@@ -119,6 +119,21 @@ extern "C" {
     X(MEAN_AXIS, mean_axis)                                                              \
     X(MAX_AXIS, max_axis)                                                                \
     X(MIN_AXIS, min_axis)                                                                \
+    X(SUM_DIMS, sum_dims)                                                                \
+    X(MEAN_DIMS, mean_dims)                                                              \
+    X(AMAX, amax)                                                                        \
+    X(AMIN, amin)                                                                        \
+    X(LOGSUMEXP, logsumexp)                                                              \
+    X(PROD, prod)                                                                        \
+    X(VARIANCE, variance)                                                                \
+    X(STD, std)                                                                          \
+    X(NORM, norm)                                                                        \
+    X(CUMSUM, cumsum)                                                                    \
+    X(CUMPROD, cumprod)                                                                  \
+    X(SCAN, scan)                                                                        \
+    X(SHIFT, shift)                                                                      \
+    X(ARGMAX, argmax)                                                                    \
+    X(ARGMIN, argmin)                                                                    \
     X(MATMUL, matmul)                                                                    \
     X(MATMUL_T, matmul_t)                                                                \
     X(TRANSPOSE, transpose)                                                              \
@@ -150,8 +165,9 @@ enum {
                                     function makes it */
     TG_OP_HELPER_INPUT = 1u << 6, /* records one input more than its arguments:
                                     a constant it computed (tg_max's position) */
-    TG_OP_CONSTANT2 = 1u << 7    /* keeps a second scalar constant too (with
+    TG_OP_CONSTANT2 = 1u << 7,   /* keeps a second scalar constant too (with
                                     TG_OP_CONSTANT): tg_op_constants */
+    TG_OP_AXES = 1u << 8         /* reduces over a set of axes: tg_op_axes */
 };
 
 /* Where a gradient check draws an input's values: uniformly from [lo, hi],

@@ -191,6 +191,71 @@ TG_API tg_tensor *tg_sum_axis(tg_tensor *x, int axis, bool keepdim);
 TG_API tg_tensor *tg_mean_axis(tg_tensor *x, int axis, bool keepdim);
 TG_API tg_tensor *tg_max_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first maximum */
 TG_API tg_tensor *tg_min_axis(tg_tensor *x, int axis, bool keepdim); /* g to the first minimum */
+/* Over a set of axes: axes[0..n_axes-1], negative ones counting from the end,
+ * each at most once; n_axes == 0 means every axis. The axes are kept as size
+ * 1 when keepdim. tg_sum_axis(x, a, k) is tg_sum_dims(x, 1, &a, k). */
+TG_API tg_tensor *tg_sum_dims(tg_tensor *x, int n_axes, const int *axes, bool keepdim);
+TG_API tg_tensor *tg_mean_dims(tg_tensor *x, int n_axes, const int *axes, bool keepdim);
+                                                          /* torch.sum/mean(x, dim=(...)) */
+TG_API tg_tensor *tg_amax(tg_tensor *x, int n_axes, const int *axes, bool keepdim);
+TG_API tg_tensor *tg_amin(tg_tensor *x, int n_axes, const int *axes, bool keepdim);
+                                                          /* torch.amax/amin: tied extremes
+                                                             share g evenly (tg_max_axis gives
+                                                             it to the first); NaN wins */
+TG_API tg_tensor *tg_logsumexp(tg_tensor *x, int n_axes, const int *axes, bool keepdim);
+                                                          /* m + log sum e^(x - m), m the max
+                                                             (0 if infinite); dx = g e^(x - y) */
+TG_API tg_tensor *tg_prod(tg_tensor *x);                  /* product of all elements, 0-d */
+TG_API tg_tensor *tg_prod_axis(tg_tensor *x, int axis, bool keepdim);
+                                                          /* dx_i = g prod_{j != i} x_j, from
+                                                             cumulative products: exact at zeros
+                                                             (one zero: the others' product;
+                                                             two: 0), every order */
+TG_API tg_tensor *tg_variance(tg_tensor *x, int n_axes, const int *axes, double correction,
+                              bool keepdim);
+                                                          /* torch.var (tg_var makes a variable):
+                                                             sum (x - mean)^2 / (N - correction),
+                                                             PyTorch's default correction 1;
+                                                             N - correction <= 0 divides by 0;
+                                                             dx = g 2 (x - mean) / (N - c) */
+TG_API tg_tensor *tg_std(tg_tensor *x, int n_axes, const int *axes, double correction,
+                         bool keepdim);                   /* sqrt(var); dx = g (x - mean) /
+                                                             ((N - c) std), 0 where std = 0
+                                                             (PyTorch's std_backward) */
+TG_API tg_tensor *tg_norm(tg_tensor *x, double p, int n_axes, const int *axes, bool keepdim);
+                                                          /* (sum |x|^p)^(1/p), p > 0 or INFINITY
+                                                             (max |x|), as linalg.vector_norm;
+                                                             scaled by max |x|, so no overflow;
+                                                             dx = g sign(x) (|x| / y)^(p-1), 0
+                                                             where y = 0 (subgradient); p = inf:
+                                                             g sign(x) shared by tied maxima */
+TG_API tg_tensor *tg_argmax(tg_tensor *x);                /* flat index of the first largest
+                                                             element, 0-d, NaN counting as the
+                                                             largest (torch.argmax); no gradient */
+TG_API tg_tensor *tg_argmin(tg_tensor *x);                /* likewise for the smallest */
+TG_API tg_tensor *tg_argmax_axis(tg_tensor *x, int axis, bool keepdim);
+TG_API tg_tensor *tg_argmin_axis(tg_tensor *x, int axis, bool keepdim);
+                                                          /* indices are held in x's dtype, not
+                                                             int64 (tensors are f32/f64): exact
+                                                             below 2^24 in f32, so a longer f32
+                                                             slice is TG_EVALUE */
+TG_API tg_tensor *tg_cumsum(tg_tensor *x, int axis);      /* y_i = sum_{j<=i} x_j; dx = reversed
+                                                             cumsum of g */
+TG_API tg_tensor *tg_cumprod(tg_tensor *x, int axis);     /* y_i = prod_{j<=i} x_j; dx_i =
+                                                             sum_{j>=i} g_j prod_{k<=j,k!=i} x_k
+                                                             by a scan without division: exact
+                                                             at zeros, every order */
+/* Composed of the ops above, as PyTorch composes them (no kind of their own). */
+TG_API tg_tensor *tg_normalize(tg_tensor *x, double p, int axis, double eps);
+                                                          /* F.normalize: x / max(norm(x, p, axis,
+                                                             keepdim), eps); PyTorch's defaults
+                                                             p = 2, axis = 1, eps = 1e-12 */
+TG_API tg_tensor *tg_cosine_similarity(tg_tensor *a, tg_tensor *b, int axis, double eps);
+                                                          /* F.cosine_similarity: sum(a/na * b/nb,
+                                                             axis), na = max(||a||, eps) in value
+                                                             but ||a|| in gradient (PyTorch clamps
+                                                             under no_grad); a, b broadcast;
+                                                             defaults axis = 1, eps = 1e-8 */
 
 /* ---- linear algebra ---- */
 /* Matrix product through CBLAS gemm. [m,k]@[k,n] -> [m,n]; a 1-d left operand

@@ -129,24 +129,218 @@ static tg_tensor *min_fn(operand *args, int nargs, const call_site *site)
     return tg_minimum(operand_tensor(&args[0]), operand_tensor(&args[1]));
 }
 
-/* sum(x) adds every element, sum(x, axis) along one axis; mean likewise. */
+/* axis=: one whole number, or a list of them ([0, 1]); absent means every
+ * axis. */
+static bool axes_arg(operand *args, int nargs, int k, int *n_axes, int *axes,
+                     const call_site *site)
+{
+    *n_axes = 0;
+    if (k >= nargs || args[k].absent)
+        return true;
+    const tg_tensor *list = args[k].is_number ? NULL : operand_tensor(&args[k]);
+    int64_t n = list ? tg_numel(list) : 1;
+    if ((list && tg_ndim(list) > 1) || n > TG_MAX_DIMS) {
+        site_error(site, "the axes must be a number or a list of at most 6 numbers");
+        return false;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double a = list ? tg_get(list, i) : args[k].number;
+        if (a != floor(a) || fabs(a) > TG_MAX_DIMS) {
+            site_error(site, "each axis must be a whole number between -6 and 5");
+            return false;
+        }
+        axes[(*n_axes)++] = (int)a;
+    }
+    return true;
+}
+
+static bool flag_arg(operand *args, int nargs, int k, bool *out, const call_site *site)
+{
+    double v;
+    if (!number_arg(args, nargs, k, 0, &v, site, "keepdim must be a number (0 or 1)"))
+        return false;
+    *out = v != 0;
+    return true;
+}
+
+typedef tg_tensor *(*axes_fn)(tg_tensor *, int, const int *, bool);
+
+/* name(x[, axis][, keepdim]) over the axes given, or every axis. */
+static tg_tensor *over_axes(operand *args, int nargs, const call_site *site, axes_fn fn)
+{
+    int n, axes[TG_MAX_DIMS];
+    bool keepdim;
+    if (!axes_arg(args, nargs, 1, &n, axes, site) || !flag_arg(args, nargs, 2, &keepdim, site))
+        return NULL;
+    return fn(operand_tensor(&args[0]), n, axes, keepdim);
+}
+
+/* sum(x) adds every element, sum(x, axis) along one axis or a list of them,
+ * each by its own op (tg_sum, tg_sum_axis, tg_sum_dims); mean likewise. */
+static tg_tensor *sum_or_mean(operand *args, int nargs, const call_site *site, bool mean)
+{
+    int n, axes[TG_MAX_DIMS];
+    bool keepdim;
+    if (!axes_arg(args, nargs, 1, &n, axes, site) || !flag_arg(args, nargs, 2, &keepdim, site))
+        return NULL;
+    tg_tensor *x = operand_tensor(&args[0]);
+    if (n == 0 && !keepdim)
+        return mean ? tg_mean(x) : tg_sum(x);
+    if (n == 1)
+        return mean ? tg_mean_axis(x, axes[0], keepdim) : tg_sum_axis(x, axes[0], keepdim);
+    return mean ? tg_mean_dims(x, n, axes, keepdim) : tg_sum_dims(x, n, axes, keepdim);
+}
+
 static tg_tensor *sum_fn(operand *args, int nargs, const call_site *site)
 {
-    int axis;
-    if (nargs == 1)
-        return tg_sum(operand_tensor(&args[0]));
-    return axis_arg(args, nargs, &axis, site) ? tg_sum_axis(operand_tensor(&args[0]), axis, false)
-                                              : NULL;
+    return sum_or_mean(args, nargs, site, false);
 }
 
 static tg_tensor *mean_fn(operand *args, int nargs, const call_site *site)
 {
+    return sum_or_mean(args, nargs, site, true);
+}
+
+static tg_tensor *amax_fn(operand *args, int nargs, const call_site *site)
+{
+    return over_axes(args, nargs, site, tg_amax);
+}
+
+static tg_tensor *amin_fn(operand *args, int nargs, const call_site *site)
+{
+    return over_axes(args, nargs, site, tg_amin);
+}
+
+static tg_tensor *logsumexp_fn(operand *args, int nargs, const call_site *site)
+{
+    return over_axes(args, nargs, site, tg_logsumexp);
+}
+
+/* The one axis of prod, cumsum, argmax, ...; *all when none is given (every
+ * element; cumsum and cumprod require one by their arity). */
+static bool one_axis_arg(operand *args, int nargs, int *axis, bool *all, const call_site *site)
+{
+    int n, axes[TG_MAX_DIMS];
+    if (!axes_arg(args, nargs, 1, &n, axes, site))
+        return false;
+    if (n > 1) {
+        site_error(site, "this function takes one axis, not a list");
+        return false;
+    }
+    *all = n == 0;
+    *axis = n ? axes[0] : -1;
+    return true;
+}
+
+static tg_tensor *prod_fn(operand *args, int nargs, const call_site *site)
+{
     int axis;
-    if (nargs == 1)
-        return tg_mean(operand_tensor(&args[0]));
-    return axis_arg(args, nargs, &axis, site)
-               ? tg_mean_axis(operand_tensor(&args[0]), axis, false)
-               : NULL;
+    bool all, keepdim;
+    if (!one_axis_arg(args, nargs, &axis, &all, site) || !flag_arg(args, nargs, 2, &keepdim, site))
+        return NULL;
+    tg_tensor *x = operand_tensor(&args[0]);
+    return all ? tg_prod(x) : tg_prod_axis(x, axis, keepdim);
+}
+
+static tg_tensor *arg_extreme(operand *args, int nargs, const call_site *site, bool want_max)
+{
+    int axis;
+    bool all, keepdim;
+    if (!one_axis_arg(args, nargs, &axis, &all, site) || !flag_arg(args, nargs, 2, &keepdim, site))
+        return NULL;
+    tg_tensor *x = operand_tensor(&args[0]);
+    if (all)
+        return want_max ? tg_argmax(x) : tg_argmin(x);
+    return want_max ? tg_argmax_axis(x, axis, keepdim) : tg_argmin_axis(x, axis, keepdim);
+}
+
+static tg_tensor *argmax_fn(operand *args, int nargs, const call_site *site)
+{
+    return arg_extreme(args, nargs, site, true);
+}
+
+static tg_tensor *argmin_fn(operand *args, int nargs, const call_site *site)
+{
+    return arg_extreme(args, nargs, site, false);
+}
+
+typedef tg_tensor *(*cumulative_fn)(tg_tensor *, int);
+
+static tg_tensor *cumulative(operand *args, int nargs, const call_site *site, cumulative_fn fn)
+{
+    int axis;
+    bool all;
+    if (!one_axis_arg(args, nargs, &axis, &all, site))
+        return NULL;
+    return fn(operand_tensor(&args[0]), axis);
+}
+
+static tg_tensor *cumsum_fn(operand *args, int nargs, const call_site *site)
+{
+    return cumulative(args, nargs, site, tg_cumsum);
+}
+
+static tg_tensor *cumprod_fn(operand *args, int nargs, const call_site *site)
+{
+    return cumulative(args, nargs, site, tg_cumprod);
+}
+
+typedef tg_tensor *(*spread_fn)(tg_tensor *, int, const int *, double, bool);
+
+/* var(x[, axis][, correction=1][, keepdim=0]); std likewise. */
+static tg_tensor *spread(operand *args, int nargs, const call_site *site, spread_fn fn)
+{
+    int n, axes[TG_MAX_DIMS];
+    double correction;
+    bool keepdim;
+    if (!axes_arg(args, nargs, 1, &n, axes, site) ||
+        !number_arg(args, nargs, 2, 1, &correction, site, "correction must be a number") ||
+        !flag_arg(args, nargs, 3, &keepdim, site))
+        return NULL;
+    return fn(operand_tensor(&args[0]), n, axes, correction, keepdim);
+}
+
+static tg_tensor *var_fn(operand *args, int nargs, const call_site *site)
+{
+    return spread(args, nargs, site, tg_variance);
+}
+
+static tg_tensor *std_fn(operand *args, int nargs, const call_site *site)
+{
+    return spread(args, nargs, site, tg_std);
+}
+
+/* norm(x[, p=2][, axis][, keepdim=0]) */
+static tg_tensor *norm_fn(operand *args, int nargs, const call_site *site)
+{
+    int n, axes[TG_MAX_DIMS];
+    double p;
+    bool keepdim;
+    if (!number_arg(args, nargs, 1, 2, &p, site, "norm: p must be a number") ||
+        !axes_arg(args, nargs, 2, &n, axes, site) || !flag_arg(args, nargs, 3, &keepdim, site))
+        return NULL;
+    return tg_norm(operand_tensor(&args[0]), p, n, axes, keepdim);
+}
+
+/* normalize(x[, p=2][, axis=1][, eps=1e-12]), PyTorch's defaults. */
+static tg_tensor *normalize_fn(operand *args, int nargs, const call_site *site)
+{
+    double p, axis, eps;
+    if (!number_arg(args, nargs, 1, 2, &p, site, "normalize: p must be a number") ||
+        !number_arg(args, nargs, 2, 1, &axis, site, "normalize: the axis must be a number") ||
+        !number_arg(args, nargs, 3, 1e-12, &eps, site, "normalize: eps must be a number"))
+        return NULL;
+    return tg_normalize(operand_tensor(&args[0]), p, (int)axis, eps);
+}
+
+/* cosine_similarity(a, b[, axis=1][, eps=1e-8]) */
+static tg_tensor *cosine_similarity_fn(operand *args, int nargs, const call_site *site)
+{
+    double axis, eps;
+    if (!number_arg(args, nargs, 2, 1, &axis, site, "cosine_similarity: the axis must be a number") ||
+        !number_arg(args, nargs, 3, 1e-8, &eps, site, "cosine_similarity: eps must be a number"))
+        return NULL;
+    return tg_cosine_similarity(operand_tensor(&args[0]), operand_tensor(&args[1]), (int)axis, eps);
 }
 
 static tg_tensor *where_fn(operand *args, int nargs, const call_site *site)
@@ -422,14 +616,36 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_SOFTMAX] = CUSTOM("softmax", 1, 2, softmax, "softmax(x[, axis=-1])", "axis"),
     [TG_OP_LOG_SOFTMAX] =
         CUSTOM("log_softmax", 1, 2, log_softmax, "log_softmax(x[, axis=-1])", "axis"),
-    [TG_OP_SUM] = CUSTOM("sum", 1, 2, sum_fn, "sum(x[, axis])", "axis"),
-    [TG_OP_MEAN] = CUSTOM("mean", 1, 2, mean_fn, "mean(x[, axis])", "axis"),
+    [TG_OP_SUM] = CUSTOM("sum", 1, 3, sum_fn, "sum(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_MEAN] =
+        CUSTOM("mean", 1, 3, mean_fn, "mean(x[, axis][, keepdim=0])", "axis", "keepdim"),
     [TG_OP_MAX] = CUSTOM("max", 1, 2, max_fn, "max(x)/max(a, b)", NULL),
     [TG_OP_MIN] = CUSTOM("min", 1, 2, min_fn, "min(x)/min(a, b)", NULL),
     [TG_OP_SUM_AXIS] = SPELLED("sum(x, axis)"),
     [TG_OP_MEAN_AXIS] = SPELLED("mean(x, axis)"),
     [TG_OP_MAX_AXIS] = SPELLED("not in the language: max(x, y) is elementwise"),
     [TG_OP_MIN_AXIS] = SPELLED("not in the language: min(x, y) is elementwise"),
+    [TG_OP_SUM_DIMS] = SPELLED("sum(x, axis=[0, 1]) (a list of axes)"),
+    [TG_OP_MEAN_DIMS] = SPELLED("mean(x, axis=[0, 1]) (a list of axes)"),
+    [TG_OP_AMAX] = CUSTOM("amax", 1, 3, amax_fn, "amax(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_AMIN] = CUSTOM("amin", 1, 3, amin_fn, "amin(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_LOGSUMEXP] = CUSTOM("logsumexp", 1, 3, logsumexp_fn,
+                               "logsumexp(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_PROD] = CUSTOM("prod", 1, 3, prod_fn, "prod(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_VARIANCE] = CUSTOM("var", 1, 4, var_fn, "var(x[, axis][, correction=1][, keepdim=0])",
+                              "axis", "correction", "keepdim"),
+    [TG_OP_STD] = CUSTOM("std", 1, 4, std_fn, "std(x[, axis][, correction=1][, keepdim=0])",
+                         "axis", "correction", "keepdim"),
+    [TG_OP_NORM] = CUSTOM("norm", 1, 4, norm_fn, "norm(x[, p=2][, axis][, keepdim=0])", "p", "axis",
+                          "keepdim"),
+    [TG_OP_CUMSUM] = CUSTOM("cumsum", 2, 2, cumsum_fn, "cumsum(x, axis)", "axis"),
+    [TG_OP_CUMPROD] = CUSTOM("cumprod", 2, 2, cumprod_fn, "cumprod(x, axis)", "axis"),
+    [TG_OP_SCAN] = SPELLED("recorded by the backward rules of cumprod and prod"),
+    [TG_OP_SHIFT] = SPELLED("recorded by the backward rules of cumprod and prod"),
+    [TG_OP_ARGMAX] =
+        CUSTOM("argmax", 1, 3, argmax_fn, "argmax(x[, axis][, keepdim=0])", "axis", "keepdim"),
+    [TG_OP_ARGMIN] =
+        CUSTOM("argmin", 1, 3, argmin_fn, "argmin(x[, axis][, keepdim=0])", "axis", "keepdim"),
     [TG_OP_MATMUL] = SPELLED("A @ B"),
     [TG_OP_MATMUL_T] = SPELLED("transpose(A) @ B, composed"),
     [TG_OP_TRANSPOSE] = UNARY("transpose", tg_transpose),
@@ -453,6 +669,17 @@ static const function_def losses[] = {
 
 #define N_LOSSES (sizeof losses / sizeof *losses)
 
+/* Functions composed of ops in the library, as PyTorch composes them. */
+static const function_def composed[] = {
+    {.name = "normalize", .min_args = 1, .max_args = 4, .params = {NULL, "p", "axis", "eps"},
+     .custom = normalize_fn, .usage = "normalize(x[, p=2][, axis=1][, eps=1e-12])"},
+    {.name = "cosine_similarity", .min_args = 2, .max_args = 4,
+     .params = {NULL, NULL, "axis", "eps"}, .custom = cosine_similarity_fn,
+     .usage = "cosine_similarity(a, b[, axis=1][, eps=1e-8])"},
+};
+
+#define N_COMPOSED (sizeof composed / sizeof *composed)
+
 static bool named(const char *name, const char *want, size_t len)
 {
     return name && strlen(name) == len && memcmp(name, want, len) == 0;
@@ -466,6 +693,9 @@ static const function_def *lookup(const char *name, size_t len)
     for (size_t i = 0; i < N_LOSSES; i++)
         if (named(losses[i].name, name, len))
             return &losses[i];
+    for (size_t i = 0; i < N_COMPOSED; i++)
+        if (named(composed[i].name, name, len))
+            return &composed[i];
     return NULL;
 }
 
@@ -507,6 +737,8 @@ void print_functions(FILE *f)
             snprintf(word, sizeof word, "%s", fn->usage ? fn->usage : fn->name);
         put_word(f, word, &column);
     }
+    for (size_t i = 0; i < N_COMPOSED; i++)
+        put_word(f, composed[i].usage, &column);
     column = 0;
     fputs("\n", f);
     put_word(f, "  losses (prediction, target), averaged like PyTorch:", &column);
@@ -568,6 +800,8 @@ const char *closest_function(const char *name, size_t len, int *distance)
     }
     for (size_t i = 0; i < N_LOSSES; i++)
         consider(losses[i].name, name, len, &best, distance);
+    for (size_t i = 0; i < N_COMPOSED; i++)
+        consider(composed[i].name, name, len, &best, distance);
     return best;
 }
 
