@@ -141,6 +141,27 @@ extern "C" {
     X(BROADCAST_TO, broadcast_to)                                                        \
     X(SUM_TO, sum_to)                                                                    \
     X(CAST, cast)                                                                        \
+    X(SELECT, select)                                                                    \
+    X(SLICE, slice)                                                                      \
+    X(PERMUTE, permute)                                                                  \
+    X(FLIP, flip)                                                                        \
+    X(ROLL, roll)                                                                        \
+    X(REPEAT, repeat)                                                                    \
+    X(TRIL, tril)                                                                        \
+    X(TRIU, triu)                                                                        \
+    X(DIAGONAL, diagonal)                                                                \
+    X(DIAG_EMBED, diag_embed)                                                            \
+    X(TRACE, trace)                                                                      \
+    X(INDEX_SELECT, index_select)                                                        \
+    X(INDEX_ADD, index_add)                                                              \
+    X(GATHER, gather)                                                                    \
+    X(SCATTER_ADD, scatter_add)                                                          \
+    X(EMBEDDING, embedding)                                                              \
+    X(ONE_HOT, one_hot)                                                                  \
+    X(MASKED_SELECT, masked_select)                                                      \
+    X(OUTER, outer)                                                                      \
+    X(DOT, dot)                                                                          \
+    X(PAD, pad)                                                                          \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

@@ -278,6 +278,94 @@ TG_API tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape);
                                                           /* sums x down to a shape it broadcasts from */
 TG_API tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);  /* converts values; dx = g cast back */
 
+/* ---- indexing, joining, shape ----
+ * PyTorch's semantics; every result is a new contiguous tensor (a copy)
+ * except those of tg_reshape and the reshape-like squeeze, unsqueeze,
+ * flatten and unflatten, which are views. Index tensors: either float dtype
+ * (independent of the data's), whole numbers, negative ones counting from
+ * the end; f32 holds integers exactly up to 2^24, f64 up to 2^53. They get
+ * no gradient. A bad index is an error naming the op, its position in the
+ * index tensor, its value, the axis and the size. tg_index_tensor makes one
+ * from int64_t values (data loaders' labels). The structural ops' backward
+ * is index_add through the positions they read, so repeats accumulate. */
+TG_API tg_tensor *tg_index_tensor(int ndim, const int64_t *shape, const int64_t *values);
+                                                          /* an f64 constant of whole numbers */
+#define TG_SLICE_END INT64_MAX /* an omitted stop of tg_slice */
+TG_API tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index);
+                                                          /* x[.., index, ..], the axis removed;
+                                                             index in -n..n-1; dx = g placed back */
+TG_API tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t step);
+                                                          /* x[.., start:stop:step, ..]; bounds clamp
+                                                             as Python's, negative from the end;
+                                                             step > 0 (negative: TG_EVALUE) */
+TG_API tg_tensor *tg_permute(tg_tensor *x, int n, const int *axes);
+                                                          /* y's axis d is x's axes[d]; a copy */
+TG_API tg_tensor *tg_swapaxes(tg_tensor *x, int a, int b); /* torch.transpose(x, a, b): a permute */
+TG_API tg_tensor *tg_movedim(tg_tensor *x, int source, int destination); /* a permute */
+TG_API tg_tensor *tg_squeeze(tg_tensor *x, int axis);     /* drops axis if its size is 1 (else x's
+                                                             shape, PyTorch); a reshape view */
+TG_API tg_tensor *tg_squeeze_all(tg_tensor *x);           /* drops every size-1 axis; a view */
+TG_API tg_tensor *tg_unsqueeze(tg_tensor *x, int axis);   /* a size-1 axis at axis (-ndim-1..ndim) */
+TG_API tg_tensor *tg_flatten(tg_tensor *x, int start, int end);
+                                                          /* axes start..end merged; 0-d gives [1] */
+TG_API tg_tensor *tg_unflatten(tg_tensor *x, int axis, int n, const int64_t *sizes);
+                                                          /* axis split into sizes (one may be -1) */
+TG_API tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape);
+                                                          /* tg_broadcast_to; -1 keeps a size */
+TG_API tg_tensor *tg_flip(tg_tensor *x, int n, const int *axes); /* reverses the axes; dx = flip g */
+TG_API tg_tensor *tg_roll(tg_tensor *x, int n, const int64_t *shifts, const int *axes);
+                                                          /* element i of an axis moves to
+                                                             (i + shift) mod size; axes NULL with
+                                                             n = 1 rolls the flattened tensor */
+TG_API tg_tensor *tg_repeat(tg_tensor *x, int n, const int64_t *reps);
+                                                          /* Tensor.repeat: n >= ndim, x padded with
+                                                             leading 1s; dx sums g over the copies */
+TG_API tg_tensor *tg_tile(tg_tensor *x, int n, const int64_t *reps);
+                                                          /* torch.tile: reps padded with leading 1s */
+TG_API tg_tensor *tg_tril(tg_tensor *x, int64_t diagonal); /* keeps j - i <= diagonal of the last two
+                                                             axes, zeroes the rest; dx = tril g */
+TG_API tg_tensor *tg_triu(tg_tensor *x, int64_t diagonal); /* keeps j - i >= diagonal; dx = triu g */
+TG_API tg_tensor *tg_diagonal(tg_tensor *x, int64_t offset, int dim1, int dim2);
+                                                          /* the offset diagonal of axes dim1, dim2,
+                                                             as a new last axis (torch.diagonal) */
+TG_API tg_tensor *tg_diag_embed(tg_tensor *x, int64_t offset);
+                                                          /* [.., n] -> [.., n+|k|, n+|k|], x on the
+                                                             offset diagonal, 0 elsewhere */
+TG_API tg_tensor *tg_trace(tg_tensor *x);                 /* sum of a matrix's diagonal; dx = g I */
+TG_API tg_tensor *tg_index_select(tg_tensor *x, int axis, tg_tensor *idx);
+                                                          /* y[.., k, ..] = x[.., idx[k], ..], idx 0-d
+                                                             or 1-d; dx = index_add(0, axis, idx, g) */
+TG_API tg_tensor *tg_index_add(tg_tensor *x, int axis, tg_tensor *idx, tg_tensor *src);
+                                                          /* y = x; y[.., idx[k], ..] += src[.., k, ..]
+                                                             (alpha 1); dx = g, dsrc = index_select */
+TG_API tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *idx);
+                                                          /* y[.., k, ..] = x[.., idx[.., k, ..], ..],
+                                                             idx's shape; dx = scatter_add(0, g) */
+TG_API tg_tensor *tg_take_along_axis(tg_tensor *x, tg_tensor *idx, int axis); /* tg_gather */
+TG_API tg_tensor *tg_scatter_add(tg_tensor *x, int axis, tg_tensor *idx, tg_tensor *src);
+                                                          /* y = x; y[.., idx[.., k, ..], ..] +=
+                                                             src[.., k, ..]; src has idx's shape;
+                                                             dx = g, dsrc = gather(g, axis, idx) */
+#define TG_NO_PADDING INT64_MIN /* tg_embedding without a padding_idx */
+TG_API tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx, int64_t padding_idx);
+                                                          /* rows weight[idx], shape idx's + [dim];
+                                                             row padding_idx gets no gradient */
+TG_API tg_tensor *tg_one_hot(tg_tensor *idx, int64_t num_classes);
+                                                          /* [idx == c] in idx's dtype, a new last
+                                                             axis; -1: max + 1 classes; no gradient */
+TG_API tg_tensor *tg_masked_select(tg_tensor *x, tg_tensor *mask);
+                                                          /* x where mask != 0 (broadcast together),
+                                                             1-d; dx = g placed back; none to mask */
+TG_API tg_tensor *tg_dot(tg_tensor *a, tg_tensor *b);     /* sum a_i b_i of vectors; da = g b */
+TG_API tg_tensor *tg_outer(tg_tensor *a, tg_tensor *b);   /* a_i b_j; da = g @ b, db = a @ g */
+typedef enum {
+    TG_PAD_CONSTANT, TG_PAD_REFLECT, TG_PAD_REPLICATE, TG_PAD_CIRCULAR
+} tg_pad_mode;
+TG_API tg_tensor *tg_pad(tg_tensor *x, int n, const int64_t *widths, tg_pad_mode mode,
+                         double value);                   /* F.pad: (left, right) pairs from the last
+                                                             axis back; value for constant mode,
+                                                             whose negative widths crop */
+
 #ifdef __cplusplus
 }
 #endif

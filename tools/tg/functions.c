@@ -421,6 +421,227 @@ static tg_tensor *clamp_fn(operand *args, int nargs, const call_site *site)
                            has_hi ? operand_tensor(&args[2]) : NULL);
 }
 
+/* ---- indexing, joining, shape (issue 11) ---------------------------------- */
+
+/* Argument k as a whole number (fallback when absent), else an error
+ * naming fn and what the argument is. */
+static bool whole_arg(operand *args, int nargs, int k, double fallback, int64_t *out,
+                      const call_site *site, const char *fn, const char *what)
+{
+    double v;
+    char message[160];
+    snprintf(message, sizeof message, "%s: %s must be a number", fn, what);
+    if (!number_arg(args, nargs, k, fallback, &v, site, message))
+        return false;
+    if (v != floor(v) || fabs(v) > 9007199254740992.0) {
+        snprintf(message, sizeof message, "%s: %s must be a whole number, not %.17g", fn, what, v);
+        site_error(site, message);
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+/* Arguments first..nargs-1 as whole numbers into out (at most TG_MAX_DIMS). */
+static int whole_args(operand *args, int nargs, int first, int64_t *out, const call_site *site,
+                      const char *fn, const char *what)
+{
+    int n = 0;
+    for (int k = first; k < nargs && !args[k].absent; k++, n++)
+        if (n == TG_MAX_DIMS || !whole_arg(args, nargs, k, 0, &out[n], site, fn, what))
+            return n == TG_MAX_DIMS ? (site_error(site, "too many axes (6 at most)"), -1) : -1;
+    return n;
+}
+
+static int narrow_axes(const int64_t *wide, int n, int *axes)
+{
+    for (int k = 0; k < n; k++)
+        axes[k] = (int)wide[k];
+    return n;
+}
+
+static tg_tensor *select_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t axis, i;
+    if (!whole_arg(args, nargs, 1, 0, &axis, site, "select", "the axis") ||
+        !whole_arg(args, nargs, 2, 0, &i, site, "select", "the index"))
+        return NULL;
+    return tg_select(operand_tensor(&args[0]), (int)axis, i);
+}
+
+static tg_tensor *slice_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t axis, start, stop, step;
+    if (!whole_arg(args, nargs, 1, 0, &axis, site, "slice", "the axis") ||
+        !whole_arg(args, nargs, 2, 0, &start, site, "slice", "start") ||
+        !whole_arg(args, nargs, 3, 9007199254740992.0, &stop, site, "slice", "stop") ||
+        !whole_arg(args, nargs, 4, 1, &step, site, "slice", "step"))
+        return NULL;
+    return tg_slice(operand_tensor(&args[0]), (int)axis, start, stop, step);
+}
+
+static tg_tensor *permute_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t wide[TG_MAX_DIMS];
+    int axes[TG_MAX_DIMS], n = whole_args(args, nargs, 1, wide, site, "permute", "an axis");
+    return n < 0 ? NULL : tg_permute(operand_tensor(&args[0]), narrow_axes(wide, n, axes), axes);
+}
+
+static tg_tensor *flip_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t wide[TG_MAX_DIMS];
+    int axes[TG_MAX_DIMS], n = whole_args(args, nargs, 1, wide, site, "flip", "an axis");
+    return n < 0 ? NULL : tg_flip(operand_tensor(&args[0]), narrow_axes(wide, n, axes), axes);
+}
+
+/* roll(x, shift) rolls the flattened tensor, roll(x, shift, axis) one axis. */
+static tg_tensor *roll_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t shift, axis;
+    if (!whole_arg(args, nargs, 1, 0, &shift, site, "roll", "the shift") ||
+        !whole_arg(args, nargs, 2, 0, &axis, site, "roll", "the axis"))
+        return NULL;
+    int ax = (int)axis;
+    return tg_roll(operand_tensor(&args[0]), 1, &shift, given(args, nargs, 2) ? &ax : NULL);
+}
+
+static tg_tensor *repeat_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t reps[TG_MAX_DIMS];
+    int n = whole_args(args, nargs, 1, reps, site, "repeat", "a repeat count");
+    return n < 0 ? NULL : tg_repeat(operand_tensor(&args[0]), n, reps);
+}
+
+static tg_tensor *tril_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t k;
+    return whole_arg(args, nargs, 1, 0, &k, site, "tril", "diagonal")
+               ? tg_tril(operand_tensor(&args[0]), k) : NULL;
+}
+
+static tg_tensor *triu_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t k;
+    return whole_arg(args, nargs, 1, 0, &k, site, "triu", "diagonal")
+               ? tg_triu(operand_tensor(&args[0]), k) : NULL;
+}
+
+static tg_tensor *diagonal_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t k, a, b;
+    if (!whole_arg(args, nargs, 1, 0, &k, site, "diagonal", "offset") ||
+        !whole_arg(args, nargs, 2, 0, &a, site, "diagonal", "dim1") ||
+        !whole_arg(args, nargs, 3, 1, &b, site, "diagonal", "dim2"))
+        return NULL;
+    return tg_diagonal(operand_tensor(&args[0]), k, (int)a, (int)b);
+}
+
+static tg_tensor *diag_embed_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t k;
+    return whole_arg(args, nargs, 1, 0, &k, site, "diag_embed", "offset")
+               ? tg_diag_embed(operand_tensor(&args[0]), k) : NULL;
+}
+
+/* fn(x, axis, idx) for index_select and gather. */
+static tg_tensor *axis_index_fn(operand *args, int nargs, const call_site *site,
+                                tg_tensor *(*op)(tg_tensor *, int, tg_tensor *), const char *fn)
+{
+    int64_t axis;
+    if (!whole_arg(args, nargs, 1, 0, &axis, site, fn, "the axis"))
+        return NULL;
+    return op(operand_tensor(&args[0]), (int)axis, operand_tensor(&args[2]));
+}
+
+static tg_tensor *index_select_fn(operand *args, int nargs, const call_site *site)
+{
+    return axis_index_fn(args, nargs, site, tg_index_select, "index_select");
+}
+
+static tg_tensor *gather_fn(operand *args, int nargs, const call_site *site)
+{
+    return axis_index_fn(args, nargs, site, tg_gather, "gather");
+}
+
+/* fn(x, axis, idx, src) for index_add and scatter_add. */
+static tg_tensor *axis_add_fn(operand *args, int nargs, const call_site *site,
+                              tg_tensor *(*op)(tg_tensor *, int, tg_tensor *, tg_tensor *),
+                              const char *fn)
+{
+    int64_t axis;
+    if (!whole_arg(args, nargs, 1, 0, &axis, site, fn, "the axis"))
+        return NULL;
+    return op(operand_tensor(&args[0]), (int)axis, operand_tensor(&args[2]),
+              operand_tensor(&args[3]));
+}
+
+static tg_tensor *index_add_fn(operand *args, int nargs, const call_site *site)
+{
+    return axis_add_fn(args, nargs, site, tg_index_add, "index_add");
+}
+
+static tg_tensor *scatter_add_fn(operand *args, int nargs, const call_site *site)
+{
+    return axis_add_fn(args, nargs, site, tg_scatter_add, "scatter_add");
+}
+
+static tg_tensor *embedding_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t pad = TG_NO_PADDING;
+    if (given(args, nargs, 2) && !whole_arg(args, nargs, 2, 0, &pad, site, "embedding",
+                                            "padding_idx"))
+        return NULL;
+    return tg_embedding(operand_tensor(&args[0]), operand_tensor(&args[1]), pad);
+}
+
+static tg_tensor *one_hot_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t classes;
+    return whole_arg(args, nargs, 1, -1, &classes, site, "one_hot", "num_classes")
+               ? tg_one_hot(operand_tensor(&args[0]), classes) : NULL;
+}
+
+/* pad(x, left, right[, left2, right2], value=0): F.pad's constant mode,
+ * the pairs from the last axis back. */
+static tg_tensor *pad_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t widths[4];
+    double value;
+    int n = 0;
+    for (int k = 1; k <= 4 && given(args, nargs, k); k++, n++)
+        if (!whole_arg(args, nargs, k, 0, &widths[n], site, "pad", "a width"))
+            return NULL;
+    if (n % 2)
+        return site_error(site, "pad: widths come in (left, right) pairs");
+    if (!number_arg(args, nargs, 5, 0, &value, site, "pad: value must be a number"))
+        return NULL;
+    return tg_pad(operand_tensor(&args[0]), n, widths, TG_PAD_CONSTANT, value);
+}
+
+static tg_tensor *trace_fn(tg_tensor *x) { return tg_trace(x); }
+
+/* transpose(x) swaps the last two axes, transpose(x, a, b) axes a and b. */
+static tg_tensor *transpose_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t a, b;
+    if (nargs == 1)
+        return tg_transpose(operand_tensor(&args[0]));
+    if (nargs != 3)
+        return site_error(site, "transpose: give no axes or two");
+    if (!whole_arg(args, nargs, 1, 0, &a, site, "transpose", "an axis") ||
+        !whole_arg(args, nargs, 2, 0, &b, site, "transpose", "an axis"))
+        return NULL;
+    return tg_swapaxes(operand_tensor(&args[0]), (int)a, (int)b);
+}
+
+/* reshape(x, 2, 3), one size may be -1. */
+static tg_tensor *reshape_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t shape[TG_MAX_DIMS];
+    int n = whole_args(args, nargs, 1, shape, site, "reshape", "a size");
+    return n < 0 ? NULL : tg_reshape(operand_tensor(&args[0]), n, shape);
+}
+
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
 /* nn's losses want the target in the prediction's shape, so that a [B,1]
@@ -648,11 +869,44 @@ static const function_def op_functions[TG_OP_COUNT] = {
         CUSTOM("argmin", 1, 3, argmin_fn, "argmin(x[, axis][, keepdim=0])", "axis", "keepdim"),
     [TG_OP_MATMUL] = SPELLED("A @ B"),
     [TG_OP_MATMUL_T] = SPELLED("transpose(A) @ B, composed"),
-    [TG_OP_TRANSPOSE] = UNARY("transpose", tg_transpose),
-    [TG_OP_RESHAPE] = SPELLED("not in the language: it has no shape literals"),
+    [TG_OP_TRANSPOSE] = CUSTOM("transpose", 1, 3, transpose_fn, "transpose(x[, a, b])", NULL,
+                               NULL),
+    [TG_OP_RESHAPE] = CUSTOM("reshape", 2, 7, reshape_fn, "reshape(x, sizes...) (one may be -1)",
+                             NULL),
     [TG_OP_BROADCAST_TO] = SPELLED("implicit: operands broadcast"),
     [TG_OP_SUM_TO] = SPELLED("implicit: the gradient of a broadcast operand"),
     [TG_OP_CAST] = SPELLED("not in the language: it computes in float64"),
+    [TG_OP_SELECT] = CUSTOM("select", 3, 3, select_fn, "select(x, axis, i) (or x[.., i])", NULL,
+                            NULL),
+    [TG_OP_SLICE] = CUSTOM("slice", 2, 5, slice_fn, "slice(x, axis[, start, stop, step])",
+                           NULL, "start", "stop", "step"),
+    [TG_OP_PERMUTE] = CUSTOM("permute", 1, 7, permute_fn, "permute(x, axes...)", NULL),
+    [TG_OP_FLIP] = CUSTOM("flip", 2, 7, flip_fn, "flip(x, axes...)", NULL),
+    [TG_OP_ROLL] = CUSTOM("roll", 2, 3, roll_fn, "roll(x, shift[, axis])", NULL, "axis"),
+    [TG_OP_REPEAT] = CUSTOM("repeat", 1, 7, repeat_fn, "repeat(x, reps...)", NULL),
+    [TG_OP_TRIL] = CUSTOM("tril", 1, 2, tril_fn, "tril(x[, diagonal=0])", "diagonal"),
+    [TG_OP_TRIU] = CUSTOM("triu", 1, 2, triu_fn, "triu(x[, diagonal=0])", "diagonal"),
+    [TG_OP_DIAGONAL] = CUSTOM("diagonal", 1, 4, diagonal_fn,
+                              "diagonal(x[, offset=0, dim1=0, dim2=1])", "offset", "dim1", "dim2"),
+    [TG_OP_DIAG_EMBED] = CUSTOM("diag_embed", 1, 2, diag_embed_fn, "diag_embed(x[, offset=0])",
+                                "offset"),
+    [TG_OP_TRACE] = UNARY("trace", trace_fn),
+    [TG_OP_INDEX_SELECT] = CUSTOM("index_select", 3, 3, index_select_fn,
+                                  "index_select(x, axis, idx)", NULL, NULL),
+    [TG_OP_INDEX_ADD] = CUSTOM("index_add", 4, 4, index_add_fn, "index_add(x, axis, idx, src)",
+                               NULL, NULL, NULL),
+    [TG_OP_GATHER] = CUSTOM("gather", 3, 3, gather_fn, "gather(x, axis, idx)", NULL, NULL),
+    [TG_OP_SCATTER_ADD] = CUSTOM("scatter_add", 4, 4, scatter_add_fn,
+                                 "scatter_add(x, axis, idx, src)", NULL, NULL, NULL),
+    [TG_OP_EMBEDDING] = CUSTOM("embedding", 2, 3, embedding_fn,
+                               "embedding(weight, idx[, padding_idx])", NULL, "padding_idx"),
+    [TG_OP_ONE_HOT] = CUSTOM("one_hot", 1, 2, one_hot_fn, "one_hot(idx[, num_classes=-1])",
+                             "num_classes"),
+    [TG_OP_MASKED_SELECT] = BINARY("masked_select", tg_masked_select, "masked_select(x, mask)"),
+    [TG_OP_OUTER] = BINARY("outer", tg_outer, "outer(a, b)"),
+    [TG_OP_DOT] = BINARY("dot", tg_dot, "dot(a, b)"),
+    [TG_OP_PAD] = CUSTOM("pad", 1, 6, pad_fn, "pad(x, left, right[, left2, right2], value=0)",
+                         NULL, NULL, NULL, NULL, "value"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };
