@@ -138,6 +138,17 @@ static char *read_doc(const char *relative)
     return text;
 }
 
+/* Whether doc names name in code: `name`, `name(...)` or `name ...`, not as
+ * the start of a longer name (`tg_erfc` does not list tg_erf). */
+static bool mentions(const char *doc, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = strchr(doc, '`'); p; p = strchr(p + 1, '`'))
+        if (strncmp(p + 1, name, len) == 0 && strchr("`( ,", p[1 + len]))
+            return true;
+    return false;
+}
+
 /* docs/ops.md documents every op users call, as `tg_name`. */
 START_TEST(ops_doc_lists_every_op)
 {
@@ -146,9 +157,7 @@ START_TEST(ops_doc_lists_every_op)
         const tg_op_info *row = row_of(k);
         if (!callable(row))
             continue;
-        char quoted[64];
-        snprintf(quoted, sizeof quoted, "`%s", row->name);
-        ck_assert_msg(strstr(doc, quoted) != NULL, "docs/ops.md does not list %s", row->name);
+        ck_assert_msg(mentions(doc, row->name), "docs/ops.md does not list %s", row->name);
     }
 }
 END_TEST
@@ -161,9 +170,7 @@ START_TEST(tg_doc_lists_every_function)
         const char *name = language_spelling((tg_op_kind)k);
         if (!name || !is_function_name(name, strlen(name)))
             continue;
-        char quoted[64];
-        snprintf(quoted, sizeof quoted, "`%s", name);
-        ck_assert_msg(strstr(doc, quoted) != NULL, "docs/tg/tg.md does not list %s", name);
+        ck_assert_msg(mentions(doc, name), "docs/tg/tg.md does not list %s", name);
     }
 }
 END_TEST
