@@ -104,6 +104,8 @@ void tg__reduce_plan(const tg_tensor *x, const tg_tensor *y, tg_reduce_plan *p)
         add_axis(p, reduced, previous == (int)reduced, n, stride);
         previous = (int)reduced;
     }
+    int64_t last = p->red_nd ? p->red_shape[p->red_nd - 1] : 1;
+    p->red_rows = last ? p->n_red / last : 0;
 }
 
 tg_tensor *tg__keepdim_grad(tg_tensor *g, const tg_tensor *out)

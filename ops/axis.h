@@ -45,39 +45,52 @@ typedef struct {
     int64_t kept_shape[TG_MAX_DIMS], kept_stride[TG_MAX_DIMS];
     int64_t red_shape[TG_MAX_DIMS], red_stride[TG_MAX_DIMS];
     int64_t n_out, n_red;
+    int64_t red_rows; /* n_red / the innermost reduced axis: the slice's rows */
 } tg_reduce_plan;
 
 /* The plan of the reduction y = op(x) (its mask read from y's attr). */
 void tg__reduce_plan(const tg_tensor *x, const tg_tensor *y, tg_reduce_plan *plan);
 
 /* For each output element k of plan, in order, runs the statements with
- * base bound to the offset in x of its slice's first element. */
+ * base bound to the offset in x of its slice's first element. One kept run
+ * (the reduced axes at an end of x) steps by its stride; only more step an
+ * odometer. */
 #define TG_REDUCE_OUTPUTS(plan, k, base, ...)                                          \
     do {                                                                           \
         const tg_reduce_plan *po_ = (plan);                                        \
         int64_t kidx_[TG_MAX_DIMS] = {0}, base = 0;                                \
+        int64_t kstep_ = po_->kept_nd == 1 ? po_->kept_stride[0] : 0;              \
         for (int64_t k = 0; k < po_->n_out; k++,                                   \
-                     tg__odometer_next(po_->kept_nd, po_->kept_shape, 1,           \
-                                       &po_->kept_stride, kidx_, &base)) {         \
+                     po_->kept_nd <= 1                                             \
+                         ? (void)(base += kstep_)                                  \
+                         : tg__odometer_next(po_->kept_nd, po_->kept_shape, 1,     \
+                                             &po_->kept_stride, kidx_, &base)) {   \
             __VA_ARGS__                                                            \
         }                                                                          \
     } while (0)
 
 /* Runs the statements for each element of the slice at base, in row-major
  * order, with P bound to its offset in x. The innermost reduced axis is a
- * plain strided loop, as the single-axis kernels always were; the odometer
- * steps the rows of the other reduced axes. */
+ * plain strided loop, as the single-axis kernels always were; only a slice
+ * of several reduced runs (axes that are not neighbours) steps an odometer
+ * over the others, so that many small slices pay no setup. */
 #define TG_REDUCE_SLICE(plan, base, P, ...)                                            \
     do {                                                                           \
         const tg_reduce_plan *ps_ = (plan);                                        \
         int nd_ = ps_->red_nd;                                                     \
         int64_t last_n_ = nd_ ? ps_->red_shape[nd_ - 1] : 1;                       \
         int64_t last_s_ = nd_ ? ps_->red_stride[nd_ - 1] : 0;                      \
-        int64_t rows_ = last_n_ ? ps_->n_red / last_n_ : 0;                        \
+        if (nd_ <= 1) {                                                            \
+            for (int64_t j_ = 0; j_ < last_n_; j_++) {                             \
+                int64_t P = (base) + j_ * last_s_;                                 \
+                __VA_ARGS__                                                        \
+            }                                                                      \
+            break;                                                                 \
+        }                                                                          \
         int64_t ridx_[TG_MAX_DIMS] = {0}, row_ = 0;                                \
-        for (int64_t r_ = 0; r_ < rows_; r_++,                                     \
-                     tg__odometer_next(nd_ ? nd_ - 1 : 0, ps_->red_shape, 1,       \
-                                       &ps_->red_stride, ridx_, &row_)) {          \
+        for (int64_t r_ = 0; r_ < ps_->red_rows; r_++,                             \
+                     tg__odometer_next(nd_ - 1, ps_->red_shape, 1, &ps_->red_stride, \
+                                       ridx_, &row_)) {                            \
             for (int64_t j_ = 0; j_ < last_n_; j_++) {                             \
                 int64_t P = (base) + row_ + j_ * last_s_;                          \
                 __VA_ARGS__                                                        \

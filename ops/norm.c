@@ -45,8 +45,11 @@ static void norm_kernel(tg_tensor *y, const tg_tensor *x)
             } else if (isinf(p) || m == 0 || isinf(m) || isnan(m)) {
                 dst[k] = (T)m;
             } else {
-                TG_REDUCE_SLICE(&plan, base, P, s += pow(fabs((double)src[P]) / m, p););
-                dst[k] = (T)(m * pow(s, 1 / p));
+                TG_REDUCE_SLICE(&plan, base, P, {
+                    double r = fabs((double)src[P]) / m;
+                    s += p == 2 ? r * r : pow(r, p);
+                });
+                dst[k] = (T)(m * (p == 2 ? sqrt(s) : pow(s, 1 / p)));
             }
         });
     });

@@ -74,5 +74,5 @@ tg_tensor *tg_prod(tg_tensor *x)
 
 tg_tensor *tg_prod_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return finish(tg__reduction_new(tg__op_prod.info.name, x, axis, keepdim), x);
+    return finish(tg__reduction_new("tg_prod_axis", x, axis, keepdim), x);
 }

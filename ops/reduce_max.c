@@ -265,13 +265,14 @@ static int check_index_fits(const char *fn, const tg_tensor *x, const tg_tensor 
                     "exactly (above 2^24); cast x to float64", fn, (long long)plan.n_red);
 }
 
-/* The positions, written into y itself: the first extreme of each slice. */
-static tg_tensor *position_of(const tg_op *op, tg_tensor *y, tg_tensor *x, bool want_max)
+/* The positions, written into y itself: the first extreme of each slice.
+ * fn is the public function called, for the messages. */
+static tg_tensor *position_of(const tg_op *op, const char *fn, tg_tensor *y, tg_tensor *x,
+                              bool want_max)
 {
-    if (!y || tg__check_not_empty(op->info.name, x, y) < 0 ||
-        check_index_fits(op->info.name, x, y) < 0)
+    if (!y || tg__check_not_empty(fn, x, y) < 0 || check_index_fits(fn, x, y) < 0)
         return NULL;
-    double *pos = tg__tape_bytes(op->info.name, (size_t)(y->numel ? y->numel : 1) * sizeof *pos);
+    double *pos = tg__tape_bytes(fn, (size_t)(y->numel ? y->numel : 1) * sizeof *pos);
     if (!pos)
         return NULL;
     extreme_kernel(NULL, y, pos, x, want_max);
@@ -282,22 +283,24 @@ static tg_tensor *position_of(const tg_op *op, tg_tensor *y, tg_tensor *x, bool 
 
 tg_tensor *tg_argmax(tg_tensor *x)
 {
-    return position_of(&tg__op_argmax, tg__reduction_new_all(tg__op_argmax.info.name, x), x, true);
+    const char *fn = tg__op_argmax.info.name;
+    return position_of(&tg__op_argmax, fn, tg__reduction_new_all(fn, x), x, true);
 }
 
 tg_tensor *tg_argmin(tg_tensor *x)
 {
-    return position_of(&tg__op_argmin, tg__reduction_new_all(tg__op_argmin.info.name, x), x, false);
+    const char *fn = tg__op_argmin.info.name;
+    return position_of(&tg__op_argmin, fn, tg__reduction_new_all(fn, x), x, false);
 }
 
 tg_tensor *tg_argmax_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return position_of(&tg__op_argmax,
-                       tg__reduction_new(tg__op_argmax.info.name, x, axis, keepdim), x, true);
+    const char *fn = "tg_argmax_axis";
+    return position_of(&tg__op_argmax, fn, tg__reduction_new(fn, x, axis, keepdim), x, true);
 }
 
 tg_tensor *tg_argmin_axis(tg_tensor *x, int axis, bool keepdim)
 {
-    return position_of(&tg__op_argmin,
-                       tg__reduction_new(tg__op_argmin.info.name, x, axis, keepdim), x, false);
+    const char *fn = "tg_argmin_axis";
+    return position_of(&tg__op_argmin, fn, tg__reduction_new(fn, x, axis, keepdim), x, false);
 }

@@ -58,6 +58,7 @@ START_TEST(argmax_errors)
     tg_clear_error();
     ck_assert_ptr_null(tg_argmin_axis(tu_tensor(TG_F64, TU_SHAPE(2), NULL, false), 1, false));
     ck_assert_int_eq(tg_last_error_code(), TG_EAXIS);
+    ck_assert_str_eq(tg_last_error(), "tg_argmin_axis: axis 1 out of range for shape [2]");
     tg_clear_error();
     /* 2^24 + 1 elements: an f32 index would round */
     int64_t n = ((int64_t)1 << 24) + 1;

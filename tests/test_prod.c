@@ -114,7 +114,7 @@ START_TEST(prod_errors)
     ck_assert_str_eq(tg_last_error(), "tg_prod: argument 1 is NULL");
     tg_clear_error();
     ck_assert_ptr_null(tg_prod_axis(tg_scalar(2), 0, false));
-    ck_assert_str_eq(tg_last_error(), "tg_prod: axis 0 out of range for shape []");
+    ck_assert_str_eq(tg_last_error(), "tg_prod_axis: axis 0 out of range for shape []");
 }
 END_TEST
 
