@@ -12,8 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <cJSON.h>
 #include <tapegrad/checkpoint.h>
+#include <zlib.h>
 
 #include "nn_internal.h"
 
@@ -24,6 +28,10 @@
 /* Integers above 2^53 do not survive cJSON's conversion to double. */
 #define JSON_INT_LIMIT 9007199254740992.0
 #define METADATA_KEY "__metadata__"
+/* The metadata key under which saves store each tensor's CRC-32 (zlib's), in
+ * data-section order, as 8 lowercase hex digits separated by commas. */
+#define CRC_KEY "tapegrad.crc32"
+#define CRC_DIGITS 8
 /* Paths and names are cut in messages so that the whole message fits. */
 #define PATH_FMT "%.200s"
 #define NAME_FMT "\"%.80s\""
@@ -156,12 +164,13 @@ static bool add_tensor_entry(cJSON *root, const char *name, const tg_tensor *t, 
            add_int_array(entry, "data_offsets", range, 2);
 }
 
-static int add_metadata(cJSON *root, const char *path, const char *const *pairs)
+static int add_metadata(cJSON *root, const char *path, const char *const *pairs,
+                        const char *crcs)
 {
     cJSON *object = cJSON_AddObjectToObject(root, METADATA_KEY);
     if (!object)
         return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
-    for (; *pairs; pairs += 2) {
+    for (; pairs && *pairs; pairs += 2) {
         const char *key = pairs[0], *value = pairs[1];
         if (!value)
             return tg_set_error(TG_EVALUE,
@@ -170,6 +179,9 @@ static int add_metadata(cJSON *root, const char *path, const char *const *pairs)
         if (!is_utf8(key) || !is_utf8(value))
             return tg_set_error(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata " NAME_FMT
                                 " is not valid UTF-8", path, key);
+        if (strcmp(key, CRC_KEY) == 0)
+            return tg_set_error(TG_EVALUE, "tg_checkpoint_save: " PATH_FMT ": metadata key "
+                                NAME_FMT " is reserved for the data's checksums", path, key);
         if (cJSON_GetObjectItemCaseSensitive(object, key))
             return tg_set_error(TG_EVALUE,
                                 "tg_checkpoint_save: " PATH_FMT ": metadata key " NAME_FMT
@@ -177,6 +189,8 @@ static int add_metadata(cJSON *root, const char *path, const char *const *pairs)
         if (!cJSON_AddStringToObject(object, key, value))
             return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     }
+    if (*crcs && !cJSON_AddStringToObject(object, CRC_KEY, crcs))
+        return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
     return TG_OK;
 }
 
@@ -198,14 +212,14 @@ static int add_parameters(cJSON *root, const char *path, const tg_params *params
 
 /* The header JSON, unpadded; *json is freed with cJSON_free. */
 static int build_header(const tg_params *params, const char *path, const char *const *metadata,
-                        char **json)
+                        const char *crcs, char **json)
 {
     cJSON *root = cJSON_CreateObject();
     int rc = root ? TG_OK
                   : tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory",
                                  path);
-    if (rc == 0 && metadata) /* first, where safetensors' own writer puts it */
-        rc = add_metadata(root, path, metadata);
+    if (rc == 0 && (metadata || *crcs)) /* first, where safetensors' own writer puts it */
+        rc = add_metadata(root, path, metadata, crcs);
     if (rc == 0)
         rc = add_parameters(root, path, params);
     *json = rc == 0 ? cJSON_PrintUnformatted(root) : NULL;
@@ -238,9 +252,11 @@ static bool write_all(int fd, const void *buf, size_t n)
     return true;
 }
 
-/* Values go out little-endian whatever the host's byte order, as the format
- * requires, by way of each value's bit pattern. */
-static bool write_values(int fd, const tg_tensor *t)
+/* Hands t's values to sink a chunk at a time as the file stores them:
+ * little-endian whatever the host's byte order, as the format requires, by
+ * way of each value's bit pattern. Stops at the first false from sink. */
+static bool each_stored_chunk(const tg_tensor *t,
+                              bool (*sink)(void *ctx, const unsigned char *p, size_t n), void *ctx)
 {
     unsigned char chunk[4096];
     tg_dtype dtype = tg_dtype_of(t);
@@ -259,10 +275,48 @@ static bool write_values(int fd, const tg_tensor *t)
             }
             store_le(chunk + n * item, bits, item);
         }
-        if (!write_all(fd, chunk, n * item))
+        if (!sink(ctx, chunk, n * item))
             return false;
     }
     return true;
+}
+
+static bool write_chunk(void *ctx, const unsigned char *p, size_t n)
+{
+    return write_all(*(const int *)ctx, p, n);
+}
+
+static bool write_values(int fd, const tg_tensor *t)
+{
+    return each_stored_chunk(t, write_chunk, &fd);
+}
+
+/* zlib's crc32 takes a uInt length; chunks are 4096 bytes. */
+static bool crc_chunk(void *ctx, const unsigned char *p, size_t n)
+{
+    uLong *crc = ctx;
+    *crc = crc32(*crc, p, (uInt)n);
+    return true;
+}
+
+/* The CRC_KEY value for params: each tensor's CRC-32 over its stored bytes,
+ * in registry order, which is data order. Freed with tg_mem_free(*text, *size). */
+static int crc_text(const tg_params *params, const char *path, char **text, size_t *size)
+{
+    int n = tg_params_count(params);
+    *size = (size_t)n * (CRC_DIGITS + 1) + 1;
+    *text = tg_mem_alloc(*size);
+    if (!*text)
+        return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+    size_t len = 0;
+    (*text)[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        uLong crc = crc32(0L, Z_NULL, 0);
+        each_stored_chunk(tg_params_at(params, i, NULL), crc_chunk, &crc);
+        len += (size_t)snprintf(*text + len, *size - len, i ? ",%08lx" : "%08lx",
+                                (unsigned long)crc);
+    }
+    return TG_OK;
 }
 
 /* Header length, JSON, spaces up to a multiple of 8 (so the data starts
@@ -280,6 +334,45 @@ static bool write_contents(int fd, const tg_params *params, const char *json, si
     return ok;
 }
 
+/* Temporaries are "<path>" TEMP_MARK "<pid>-<n>" TEMP_SUFFIX, recognisable
+ * so that those of processes killed mid-save can be found and removed. */
+#define TEMP_MARK ".tapegrad-save-"
+#define TEMP_SUFFIX ".tmp"
+
+/* The pid in a temporary's name, or 0 if name is not one. */
+static long temp_owner(const char *name)
+{
+    const char *mark = strstr(name, TEMP_MARK);
+    if (!mark || mark == name)
+        return 0;
+    char *end;
+    long pid = strtol(mark + strlen(TEMP_MARK), &end, 10);
+    if (pid <= 0 || *end != '-')
+        return 0;
+    strtoul(end + 1, &end, 10);
+    return strcmp(end, TEMP_SUFFIX) == 0 && !strstr(mark + 1, TEMP_MARK) ? pid : 0;
+}
+
+/* Removes the temporaries that processes which no longer exist left in the
+ * directory dir (a killed save cannot remove its own). Best effort: a
+ * directory that cannot be listed is left as it is. The owner's pid is
+ * checked on this machine, so on a directory shared by several machines a
+ * save in progress elsewhere may lose its temporary and fail (its rename
+ * reports it); the destination is never touched. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    int dfd = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = temp_owner(e->d_name);
+        if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* A fresh file under a name unique to this process and call, so concurrent
  * saves never share one; O_EXCL never reuses a file someone else made, and a
  * name left by a crashed process with our pid is skipped. */
@@ -287,7 +380,8 @@ static int create_temp(const char *path, char *temp, size_t size)
 {
     static atomic_uint counter;
     for (int attempt = 0; attempt < 16; attempt++) {
-        snprintf(temp, size, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+        snprintf(temp, size, "%s" TEMP_MARK "%ld-%u" TEMP_SUFFIX, path, (long)getpid(),
+                 atomic_fetch_add(&counter, 1));
         int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
             return fd;
@@ -322,15 +416,20 @@ static int write_temp(const tg_params *params, const char *path, const char *jso
     return ok ? TG_OK : fail_io(path, "writing temporary file", temp, err);
 }
 
-/* The rename is durable only once the directory entry itself is synced.
- * dir is a buffer at least as long as path, so nothing is allocated once
- * the new file is in place. */
-static int sync_directory(const char *path, char *dir)
+/* The directory part of path into dir, a buffer at least as long as path
+ * (so nothing is allocated once the new file is in place). */
+static void directory_of(const char *path, char *dir)
 {
     const char *slash = strrchr(path, '/');
     size_t len = slash ? (size_t)(slash - path) + (slash == path) : 1;
     memcpy(dir, slash ? path : ".", len);
     dir[len] = '\0';
+}
+
+/* The rename is durable only once the directory entry itself is synced. */
+static int sync_directory(const char *path, char *dir)
+{
+    directory_of(path, dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     /* Some file systems cannot sync a directory (EINVAL); there is nothing
      * more to do on those. */
@@ -349,6 +448,8 @@ static int write_atomically(const tg_params *params, const char *path, const cha
     char *temp = tg_mem_alloc(temp_size);
     if (!temp)
         return tg_set_error(TG_ENOMEM, "tg_checkpoint_save: " PATH_FMT ": out of memory", path);
+    directory_of(path, temp);
+    remove_stale_temps(temp);
     bool created = false;
     int rc = write_temp(params, path, json, padded, temp, temp_size, &created);
     if (rc == 0 && rename(temp, path) != 0)
@@ -367,8 +468,12 @@ int tg_checkpoint_save(const tg_params *params, const char *path, const char *co
         return tg_set_error(TG_ENULL, "tg_checkpoint_save: argument %d (%s) is NULL",
                             params ? 2 : 1, params ? "path" : "params");
     cjson_use_tapegrad_allocator();
-    char *json;
-    int rc = build_header(params, path, metadata, &json);
+    char *crcs, *json = NULL;
+    size_t crcs_size;
+    int rc = crc_text(params, path, &crcs, &crcs_size);
+    if (rc == 0)
+        rc = build_header(params, path, metadata, crcs, &json);
+    tg_mem_free(crcs, crcs ? crcs_size : 0);
     if (rc < 0)
         return rc;
     size_t padded = (strlen(json) + 7) / 8 * 8;
@@ -895,18 +1000,113 @@ static void copy_values(tg_tensor *t, const stored_tensor *st, const unsigned ch
     }
 }
 
-static int load(tg_params *params, const char *path, unsigned flags, const char *fn)
+/* ---- load: the stored CRC-32s ------------------------------------------- */
+
+/* Reads the next CRC_DIGITS hex digits of *p into *crc; false if they are not
+ * there. Strict, so that a value is read back exactly as it was written. */
+static bool read_crc(const char **p, uLong *crc)
 {
-    if (!params || !path)
-        return tg_set_error(TG_ENULL, "%s: argument %d (%s) is NULL", fn, params ? 2 : 1,
-                            params ? "path" : "params");
-    cjson_use_tapegrad_allocator();
-    checkpoint ck = {.fn = fn, .path = path, .fd = -1};
-    int rc = open_and_validate(&ck);
+    *crc = 0;
+    for (int i = 0; i < CRC_DIGITS; i++, (*p)++) {
+        char c = **p;
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0)
+            return false;
+        *crc = *crc << 4 | (uLong)digit;
+    }
+    return true;
+}
+
+/* With the data read, checks each tensor's bytes against the CRC_KEY list a
+ * tapegrad save put in the metadata; a file without one (from another
+ * writer) has nothing to check. The tensors are sorted by offset meanwhile. */
+static int check_crcs(const checkpoint *ck)
+{
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ck->metadata, CRC_KEY));
+    if (!text)
+        return TG_OK;
+    size_t want = ck->count ? (size_t)ck->count * (CRC_DIGITS + 1) - 1 : 0;
+    if (strlen(text) != want)
+        return fail_file(ck, TG_EFORMAT, "metadata \"" CRC_KEY "\" is not %d CRC-32s of %d hex "
+                         "digits separated by commas", ck->count, CRC_DIGITS);
+    sort_tensors(ck, compare_offsets);
+    const char *p = text;
+    int rc = TG_OK;
+    for (int i = 0; rc == 0 && i < ck->count; i++) {
+        const stored_tensor *st = &ck->tensors[i];
+        uLong stored, actual = crc32(0L, Z_NULL, 0);
+        if ((i && *p++ != ',') || !read_crc(&p, &stored)) {
+            rc = fail_file(ck, TG_EFORMAT, "metadata \"" CRC_KEY "\" is not %d CRC-32s of %d hex "
+                           "digits separated by commas", ck->count, CRC_DIGITS);
+            break;
+        }
+        /* crc32 takes a uInt length: a huge tensor goes in pieces */
+        for (uint64_t at = st->begin; at < st->end;) {
+            uInt n = st->end - at > (1u << 30) ? 1u << 30 : (uInt)(st->end - at);
+            actual = crc32(actual, ck->data + at, n);
+            at += n;
+        }
+        if (actual != stored)
+            rc = fail_file(ck, TG_EFORMAT, "tensor " NAME_FMT ": its bytes do not match their "
+                           "CRC-32 (stored %08lx, computed %08lx): the file is corrupt", st->name,
+                           (unsigned long)stored, (unsigned long)actual);
+    }
+    sort_tensors(ck, compare_stored_names);
+    return rc;
+}
+
+/* ---- load: the handle ----------------------------------------------------- */
+
+/* A whole checkpoint in memory: everything a load needs, read by one open
+ * and validated once, so metadata and values come from the same file even
+ * if path is replaced meanwhile. */
+struct tg_checkpoint {
+    checkpoint ck;
+    char *path;      /* ck.path points here */
+    size_t path_size;
+};
+
+static void free_handle(tg_checkpoint *h)
+{
+    close_checkpoint(&h->ck);
+    tg_mem_free(h->path, h->path_size);
+    tg_mem_free(h, sizeof *h);
+}
+
+static tg_checkpoint *open_handle(const char *path, const char *fn)
+{
+    tg_checkpoint *h = tg_mem_alloc(sizeof *h);
+    size_t path_size = strlen(path) + 1;
+    char *copy = h ? tg_mem_alloc(path_size) : NULL;
+    if (!copy) {
+        tg_mem_free(h, sizeof *h);
+        tg_set_error(TG_ENOMEM, "%s: " PATH_FMT ": out of memory", fn, path);
+        return NULL;
+    }
+    memcpy(copy, path, path_size);
+    *h = (tg_checkpoint){.ck = {.fn = fn, .path = copy, .fd = -1}, .path = copy,
+                         .path_size = path_size};
+    int rc = open_and_validate(&h->ck);
     if (rc == 0)
-        rc = match_model(&ck, params, flags);
+        rc = read_data(&h->ck);
     if (rc == 0)
-        rc = read_data(&ck);
+        rc = check_crcs(&h->ck);
+    if (h->ck.fd >= 0) /* everything is in memory now */
+        close(h->ck.fd);
+    h->ck.fd = -1;
+    if (rc < 0) {
+        free_handle(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Validates against params first, so a failure changes no parameter. */
+static int apply(const tg_checkpoint *h, tg_params *params, unsigned flags, const char *fn)
+{
+    checkpoint ck = h->ck; /* the messages name the function called */
+    ck.fn = fn;
+    int rc = match_model(&ck, params, flags);
     for (int i = 0; rc == 0 && i < tg_params_count(params); i++) {
         const char *name;
         tg_tensor *t = tg_params_at(params, i, &name);
@@ -914,7 +1114,56 @@ static int load(tg_params *params, const char *path, unsigned flags, const char 
         if (st)
             copy_values(t, st, ck.data);
     }
-    close_checkpoint(&ck);
+    return rc;
+}
+
+tg_checkpoint *tg_checkpoint_open(const char *path)
+{
+    if (!path) {
+        tg_set_error(TG_ENULL, "tg_checkpoint_open: argument 1 (path) is NULL");
+        return NULL;
+    }
+    cjson_use_tapegrad_allocator();
+    return open_handle(path, "tg_checkpoint_open");
+}
+
+void tg_checkpoint_close(tg_checkpoint *ck)
+{
+    if (ck)
+        free_handle(ck);
+}
+
+const char *tg_checkpoint_metadata(const tg_checkpoint *ck, const char *key)
+{
+    if (!ck || !key) {
+        tg_set_error(TG_ENULL, "tg_checkpoint_metadata: argument %d (%s) is NULL", ck ? 2 : 1,
+                     ck ? "key" : "ck");
+        return NULL;
+    }
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ck->ck.metadata, key));
+}
+
+uint64_t tg_checkpoint_data_size(const tg_checkpoint *ck) { return ck ? ck->ck.data_len : 0; }
+
+int tg_checkpoint_apply(const tg_checkpoint *ck, tg_params *params, unsigned flags)
+{
+    if (!ck || !params)
+        return tg_set_error(TG_ENULL, "tg_checkpoint_apply: argument %d (%s) is NULL", ck ? 2 : 1,
+                            ck ? "params" : "ck");
+    return apply(ck, params, flags, "tg_checkpoint_apply");
+}
+
+static int load(tg_params *params, const char *path, unsigned flags, const char *fn)
+{
+    if (!params || !path)
+        return tg_set_error(TG_ENULL, "%s: argument %d (%s) is NULL", fn, params ? 2 : 1,
+                            params ? "path" : "params");
+    cjson_use_tapegrad_allocator();
+    tg_checkpoint *h = open_handle(path, fn);
+    if (!h)
+        return tg_last_error_code();
+    int rc = apply(h, params, flags, fn);
+    free_handle(h);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <tapegrad/checkpoint.h>
 #include <tapegrad/params.h>
@@ -294,10 +295,17 @@ START_TEST(file_layout_follows_the_format)
     add_param(p, "b", TG_F64, TU_SHAPE(1, 1), 0.5);
     tg_set(tg_params_get(p, "a"), 1, -2.5);
     ck_assert_int_eq(tg_checkpoint_save(p, path, (const char *[]){"epoch", "7", NULL}), 0);
-    const char json[] = "{\"__metadata__\":{\"epoch\":\"7\"},"
-                        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                        "\"b\":{\"dtype\":\"F64\",\"shape\":[1,1],\"data_offsets\":[8,16]}}";
-    size_t json_len = sizeof json - 1, n = (json_len + 7) / 8 * 8, len;
+    const unsigned char data[16] = {0x00, 0x00, 0x80, 0x3f,  /* 1.0f */
+                                    0x00, 0x00, 0x20, 0xc0,  /* -2.5f */
+                                    0, 0, 0, 0, 0, 0, 0xe0, 0x3f}; /* 0.5 */
+    /* each tensor's CRC-32 (zlib's) over its stored bytes, in data order */
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"__metadata__\":{\"epoch\":\"7\",\"tapegrad.crc32\":\"%08lx,%08lx\"},"
+             "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+             "\"b\":{\"dtype\":\"F64\",\"shape\":[1,1],\"data_offsets\":[8,16]}}",
+             crc32(0, data, 8), crc32(0, data + 8, 8));
+    size_t json_len = strlen(json), n = (json_len + 7) / 8 * 8, len;
     unsigned char *bytes = read_all(path, &len);
     ck_assert_uint_eq(len, 8 + n + 16);
     for (int i = 0; i < 8; i++)
@@ -305,9 +313,6 @@ START_TEST(file_layout_follows_the_format)
     ck_assert(memcmp(bytes + 8, json, json_len) == 0);
     for (size_t i = json_len; i < n; i++)
         ck_assert_uint_eq(bytes[8 + i], ' ');
-    const unsigned char data[16] = {0x00, 0x00, 0x80, 0x3f,  /* 1.0f */
-                                    0x00, 0x00, 0x20, 0xc0,  /* -2.5f */
-                                    0, 0, 0, 0, 0, 0, 0xe0, 0x3f}; /* 0.5 */
     ck_assert(memcmp(bytes + 8 + n, data, sizeof data) == 0);
     free(bytes);
     tg_params_free(p);
@@ -837,6 +842,200 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
 }
 END_TEST
 
+/* ---- one read, checksums, stale temporaries (issue 18) ---- */
+
+static size_t snapshot_len(const tg_params *p)
+{
+    size_t len;
+    free(snapshot(p, &len));
+    return len;
+}
+
+START_TEST(handle_reads_the_file_once)
+{
+    /* Everything asked of a handle comes from the file it opened, even once
+     * that path names another file (defect 2: a load read metadata and
+     * weights from two files when the path was replaced in between). */
+    SCRATCH_PATH(path, "model.safetensors");
+    SCRATCH_PATH(other, "other.safetensors");
+    tg_params *a = small_model(TG_F32, 1), *b = small_model(TG_F32, 100);
+    ck_assert_int_eq(tg_checkpoint_save(a, path, (const char *[]){"who", "a", NULL}), 0);
+    ck_assert_int_eq(tg_checkpoint_save(b, other, (const char *[]){"who", "b", NULL}), 0);
+    tg_checkpoint *ck = tg_checkpoint_open(path);
+    tu_assert_ok(ck);
+    ck_assert_int_eq(rename(other, path), 0);
+    ck_assert_str_eq(tg_checkpoint_metadata(ck, "who"), "a");
+    ck_assert_ptr_null(tg_checkpoint_metadata(ck, "no such key"));
+    ck_assert_int_eq(tg_last_error_code(), TG_OK); /* an absent key is no error */
+    ck_assert_uint_eq(tg_checkpoint_data_size(ck), snapshot_len(a));
+    tg_params *got = small_model(TG_F32, 0);
+    ck_assert_int_eq(tg_checkpoint_apply(ck, got, 0), 0);
+    assert_same_bits(got, a);
+    ck_assert_int_eq(tg_checkpoint_apply(ck, got, 0), 0); /* a handle applies again */
+    tg_checkpoint_close(ck);
+    tg_checkpoint_close(NULL);
+    tg_params_free(got);
+    tg_params_free(a);
+    tg_params_free(b);
+}
+END_TEST
+
+START_TEST(handle_reports_errors)
+{
+    SCRATCH_PATH(path, "model.safetensors");
+    ck_assert_ptr_null(tg_checkpoint_open(NULL));
+    ck_assert_int_eq(tg_last_error_code(), TG_ENULL);
+    tg_clear_error();
+    ck_assert_ptr_null(tg_checkpoint_open(path));
+    ck_assert_int_eq(tg_last_error_code(), TG_EIO);
+    ck_assert_msg(strstr(tg_last_error(), "tg_checkpoint_open: ") == tg_last_error(), "%s",
+                  tg_last_error());
+    tg_clear_error();
+    tg_params *p = small_model(TG_F64, 1), *wrong = tg_params_new();
+    add_param(wrong, "w", TG_F64, TU_SHAPE(5), 0);
+    ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
+    tg_checkpoint *ck = tg_checkpoint_open(path);
+    tu_assert_ok(ck);
+    ck_assert_ptr_null(tg_checkpoint_metadata(NULL, "k"));
+    ck_assert_int_eq(tg_last_error_code(), TG_ENULL);
+    tg_clear_error();
+    ck_assert_int_eq(tg_checkpoint_apply(ck, NULL, 0), TG_ENULL);
+    tg_clear_error();
+    ck_assert_int_lt(tg_checkpoint_apply(ck, wrong, 0), 0);
+    ck_assert_msg(strstr(tg_last_error(), "tg_checkpoint_apply: ") == tg_last_error(), "%s",
+                  tg_last_error());
+    tg_clear_error();
+    tg_checkpoint_close(ck);
+    tg_params_free(wrong);
+    tg_params_free(p);
+}
+END_TEST
+
+/* Flips one bit of the data section at data byte `at`. */
+static void flip_data_bit(const char *path, size_t at)
+{
+    size_t len;
+    unsigned char *bytes = read_all(path, &len);
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n |= (uint64_t)bytes[i] << (8 * i);
+    ck_assert_uint_lt(8 + n + at, len);
+    bytes[8 + n + at] ^= 0x10;
+    write_all(path, bytes, len);
+    free(bytes);
+}
+
+START_TEST(flipped_bit_is_found_and_named)
+{
+    SCRATCH_PATH(path, "model.safetensors");
+    tg_params *p = small_model(TG_F32, 1), *before = small_model(TG_F32, 7);
+    ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
+    /* the last tensor's first byte: small_model registers "w" then "b" */
+    const char *last;
+    tg_tensor *t = tg_params_at(p, tg_params_count(p) - 1, &last);
+    flip_data_bit(path, snapshot_len(p) - param_bytes(t));
+    tg_params *got = small_model(TG_F32, 7);
+    ck_assert_int_eq(tg_checkpoint_load(got, path), TG_EFORMAT);
+    char want[128];
+    snprintf(want, sizeof want, "tensor \"%s\": its bytes do not match their CRC-32", last);
+    ck_assert_msg(strstr(tg_last_error(), want), "%s", tg_last_error());
+    assert_same_bits(got, before); /* nothing was written */
+    tg_clear_error();
+    tg_params_free(got);
+    tg_params_free(before);
+    tg_params_free(p);
+}
+END_TEST
+
+START_TEST(malformed_checksum_list_is_refused)
+{
+    SCRATCH_PATH(path, "model.safetensors");
+    static const char *const bad[] = {"", "0000000", "0000000g", "00000000,00000000",
+                                      "00000000 ", "ABCDEF01"};
+    const unsigned char data[4] = {0, 0, 128, 63};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char header[256];
+        int n = snprintf(header, sizeof header, "{\"__metadata__\":{\"tapegrad.crc32\":\"%s\"},"
+                         "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", bad[i]);
+        while (n % 8)
+            header[n++] = ' ', header[n] = '\0';
+        write_safetensors(path, header, data, sizeof data);
+        tg_params *p = tg_params_new();
+        add_param(p, "w", TG_F32, TU_SHAPE(1), 0);
+        ck_assert_int_eq(tg_checkpoint_load(p, path), TG_EFORMAT);
+        ck_assert_msg(strstr(tg_last_error(), "tapegrad.crc32"), "%s: %s", bad[i], tg_last_error());
+        tg_clear_error();
+        tg_params_free(p);
+    }
+    /* and the key is the library's: a save will not take it from the caller */
+    tg_params *p = small_model(TG_F32, 1);
+    ck_assert_int_eq(tg_checkpoint_save(p, path, (const char *[]){"tapegrad.crc32", "0", NULL}),
+                     TG_EVALUE);
+    ck_assert_msg(strstr(tg_last_error(), "reserved"), "%s", tg_last_error());
+    tg_clear_error();
+    tg_params_free(p);
+}
+END_TEST
+
+/* A pid that no process has: a child's, once it has been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    ck_assert_int_gt(pid, 0);
+    waitpid(pid, NULL, 0);
+    return (long)pid;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+START_TEST(stale_temporaries_of_dead_processes_are_removed)
+{
+    /* defect 3: killed saves left their temporaries forever */
+    SCRATCH_PATH(path, "model.safetensors");
+    char stale[600], live[600], foreign[600], other_stale[600];
+    long dead = dead_pid();
+    snprintf(stale, sizeof stale, "%s.tapegrad-save-%ld-3.tmp", path, dead);
+    snprintf(other_stale, sizeof other_stale, "%s/older.safetensors.tapegrad-save-%ld-0.tmp",
+             scratch, dead);
+    snprintf(live, sizeof live, "%s.tapegrad-save-%ld-0.tmp", path, (long)getppid());
+    snprintf(foreign, sizeof foreign, "%s.tapegrad-save-%ld-x.tmp", path, dead);
+    const char *made[] = {stale, other_stale, live, foreign};
+    for (int i = 0; i < 4; i++)
+        write_all(made[i], "partial", 7);
+    tg_params *p = small_model(TG_F32, 1);
+    ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
+    ck_assert(!exists(stale) && !exists(other_stale)); /* dead owners */
+    ck_assert(exists(live));    /* its process runs: the save may be under way */
+    ck_assert(exists(foreign)); /* not a name a save makes */
+    ck_assert(exists(path));
+    tg_params_free(p);
+}
+END_TEST
+
+START_TEST(killed_save_leaves_a_recognisable_temporary)
+{
+    SCRATCH_PATH(path, "model.safetensors");
+    size_t len;
+    unsigned char *old = old_checkpoint(path, &len);
+    int status = save_in_limited_child(path, false);
+    ck_assert(WIFSIGNALED(status));
+    int temps = 0;
+    DIR *d = opendir(scratch);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        temps += strstr(e->d_name, "model.safetensors.tapegrad-save-") == e->d_name;
+    closedir(d);
+    ck_assert_int_eq(temps, 1);
+    /* the next save removes it: the child that made it is gone */
+    tg_params *p = small_model(TG_F32, 3);
+    ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
+    ck_assert_int_eq(entries_in_scratch(), 1);
+    free(old);
+    tg_params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -864,6 +1063,12 @@ int main(void)
     tcase_add_test(tc, write_error_keeps_old_checkpoint);
     tcase_add_test(tc, crash_mid_save_keeps_old_checkpoint);
     tcase_add_test(tc, allocation_failures_leave_model_and_file_intact);
+    tcase_add_test(tc, handle_reads_the_file_once);
+    tcase_add_test(tc, handle_reports_errors);
+    tcase_add_test(tc, flipped_bit_is_found_and_named);
+    tcase_add_test(tc, malformed_checksum_list_is_refused);
+    tcase_add_test(tc, stale_temporaries_of_dead_processes_are_removed);
+    tcase_add_test(tc, killed_save_leaves_a_recognisable_temporary);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

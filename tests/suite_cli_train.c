@@ -364,10 +364,10 @@ START_TEST(corrupt_or_foreign_checkpoints_exit_with_two)
                       "--save", model);
     ck_assert_int_eq(t.status, 0);
     free_result(&t);
-    ASSERT_USAGE_ERROR("tg_checkpoint_read_metadata: ", "eval", "--model", blobs, "--data",
+    ASSERT_USAGE_ERROR("tg_checkpoint_open: ", "eval", "--model", blobs, "--data",
                        blobs_spec());
     ck_assert_int_eq(truncate(model, 100), 0);
-    ASSERT_USAGE_ERROR("tg_checkpoint_read_metadata: ", "eval", "--model", model, "--data",
+    ASSERT_USAGE_ERROR("tg_checkpoint_open: ", "eval", "--model", model, "--data",
                        blobs_spec());
 
     tg_model *m = tg_mlp_new(TG_F32, 2, (int64_t[]){3, 3}, TG_ACT_RELU, TG_ACT_LINEAR, 1);
@@ -375,11 +375,11 @@ START_TEST(corrupt_or_foreign_checkpoints_exit_with_two)
     ck_assert_int_eq(tg_checkpoint_save(tg_model_params(m), model, NULL), 0);
     ASSERT_USAGE_ERROR("was not written by tg train", "eval", "--model", model, "--data",
                        blobs_spec());
-    const char *const wrong_sizes[] = {"layers", "3,5,3", "activation", "relu", "dtype", "f32",
+    const char *const wrong_sizes[] = {"layers", "3,1,3", "activation", "relu", "dtype", "f32",
                                        "normalization", "global", "mean", "0", "std", "1",
                                        "data", "x", NULL};
     ck_assert_int_eq(tg_checkpoint_save(tg_model_params(m), model, wrong_sizes), 0);
-    ASSERT_USAGE_ERROR("tg_checkpoint_load: ", "eval", "--model", model, "--data", blobs_spec());
+    ASSERT_USAGE_ERROR("tg_checkpoint_apply: ", "eval", "--model", model, "--data", blobs_spec());
     const char *const bad_std[] = {"layers", "3,3", "activation", "relu", "dtype", "f32",
                                    "normalization", "global", "mean", "0", "std", "-1",
                                    "data", "x", NULL};

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "trainer.h"
 
@@ -140,19 +139,15 @@ bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
     return !d->set;
 }
 
-/* The metadata value under key, allocated; NULL with d set on failure. */
-static char *read_metadata(const char *path, const char *key, diag *d)
+/* The metadata value under key, which lives as long as ck; NULL with d set
+ * when the file has no such key. */
+static const char *read_metadata(const tg_checkpoint *ck, const char *path, const char *key,
+                                 diag *d)
 {
-    int len = tg_checkpoint_read_metadata(path, key, NULL, 0);
-    char *value = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (len < 0 && tg_last_error_code() == TG_EVALUE && strstr(tg_last_error(), "no metadata"))
-        diag_plain(d, "%s; %s was not written by tg train", tg_last_error(), path);
-    else if (len < 0)
-        library_failed(d);
-    else if (!value)
-        diag_plain(d, "out of memory");
-    else
-        tg_checkpoint_read_metadata(path, key, value, (size_t)len + 1);
+    const char *value = tg_checkpoint_metadata(ck, key);
+    if (!value)
+        diag_plain(d, "%s: no metadata key \"%s\"; the file was not written by tg train", path,
+                   key);
     return value;
 }
 
@@ -184,11 +179,12 @@ static bool read_floats(const char *text, float *out, int64_t n, bool positive)
     return count == 1 || count == n;
 }
 
-static bool read_normalization(const char *path, int64_t dim, normalization *norm, diag *d)
+static bool read_normalization(const tg_checkpoint *ck, const char *path, int64_t dim,
+                               normalization *norm, diag *d)
 {
-    char *mode = read_metadata(path, "normalization", d);
-    char *mean = mode ? read_metadata(path, "mean", d) : NULL;
-    char *std = mean ? read_metadata(path, "std", d) : NULL;
+    const char *mode = read_metadata(ck, path, "normalization", d);
+    const char *mean = mode ? read_metadata(ck, path, "mean", d) : NULL;
+    const char *std = mean ? read_metadata(ck, path, "std", d) : NULL;
     norm->dim = dim;
     norm->mode = mode && strcmp(mode, "global") == 0 ? TG_NORM_GLOBAL : TG_NORM_PER_FEATURE;
     norm->mean = malloc((size_t)dim * sizeof *norm->mean);
@@ -201,63 +197,76 @@ static bool read_normalization(const char *path, int64_t dim, normalization *nor
         bad_metadata(path, "mean", mean, d);
     else if (std && !read_floats(std, norm->std, dim, true))
         bad_metadata(path, "std", std, d);
-    free(mode);
-    free(mean);
-    free(std);
     return !d->set;
 }
 
-static bool read_architecture(const char *path, architecture *a, diag *d)
+static bool read_architecture(const tg_checkpoint *ck, const char *path, architecture *a,
+                              diag *d)
 {
-    char *layers = read_metadata(path, "layers", d);
-    char *act = layers ? read_metadata(path, "activation", d) : NULL;
-    char *dtype = act ? read_metadata(path, "dtype", d) : NULL;
+    const char *layers = read_metadata(ck, path, "layers", d);
+    const char *act = layers ? read_metadata(ck, path, "activation", d) : NULL;
+    const char *dtype = act ? read_metadata(ck, path, "dtype", d) : NULL;
     if (dtype && !read_sizes(layers, a))
         bad_metadata(path, "layers", layers, d);
     else if (dtype && parse_hidden_activation(act, &a->act, d))
         parse_dtype(dtype, &a->dtype, d);
-    free(layers);
-    free(act);
-    free(dtype);
     return !d->set;
 }
 
 /* The model the metadata describes must fit in the file's bytes: a small
  * crafted file must not make eval build (and fill) a huge model before the
  * load finds that its tensors are missing. */
-static bool fits_file(const char *path, const architecture *a, diag *d)
+static bool fits_file(const tg_checkpoint *ck, const char *path, const architecture *a, diag *d)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        diag_plain(d, "%s: cannot stat: %s", path, strerror(errno));
-        return false;
-    }
     double values = 0, bytes = a->dtype == TG_F32 ? 4 : 8;
     for (int k = 0; k + 1 < a->n_sizes; k++)
         values += (double)a->sizes[k] * (double)a->sizes[k + 1] + (double)a->sizes[k + 1];
-    if (values * bytes <= (double)st.st_size)
+    if (values * bytes <= (double)tg_checkpoint_data_size(ck))
         return true;
-    diag_plain(d, "%s: its metadata describes %.0f parameters, more than its %lld bytes hold",
-               path, values, (long long)st.st_size);
+    diag_plain(d, "%s: its metadata describes %.0f parameters, more than its %llu bytes of data "
+                  "hold", path, values, (unsigned long long)tg_checkpoint_data_size(ck));
     return false;
+}
+
+static char *copy_text(const char *text, diag *d)
+{
+    char *copy = malloc(strlen(text) + 1);
+    if (!copy)
+        diag_plain(d, "out of memory");
+    return copy ? strcpy(copy, text) : NULL;
+}
+
+/* One read of the file (tg_checkpoint_open): the architecture, the
+ * normalization and the weights all come from the same checkpoint even if
+ * path is replaced meanwhile. */
+static tg_model *model_from(const tg_checkpoint *ck, const char *path, architecture *a,
+                            normalization *norm, char **trained_on, diag *d)
+{
+    const char *data = NULL;
+    if (!read_architecture(ck, path, a, d) || !fits_file(ck, path, a, d) ||
+        !read_normalization(ck, path, a->sizes[0], norm, d) ||
+        !(data = read_metadata(ck, path, "data", d)))
+        return NULL;
+    tg_model *model = build_model(a, 0, d);
+    if (model && tg_checkpoint_apply(ck, tg_model_params(model), 0) < 0)
+        library_failed(d);
+    if (model && !d->set)
+        *trained_on = copy_text(data, d);
+    if (model && d->set) {
+        tg_model_free(model);
+        model = NULL;
+    }
+    return model;
 }
 
 tg_model *load_checkpoint(const char *path, architecture *a, normalization *norm,
                           char **trained_on, diag *d)
 {
     *trained_on = NULL;
-    if (!read_architecture(path, a, d) || !fits_file(path, a, d) ||
-        !read_normalization(path, a->sizes[0], norm, d))
-        return NULL;
-    tg_model *model = build_model(a, 0, d);
-    if (model && tg_checkpoint_load(tg_model_params(model), path) < 0) {
+    tg_checkpoint *ck = tg_checkpoint_open(path);
+    tg_model *model = ck ? model_from(ck, path, a, norm, trained_on, d) : NULL;
+    if (!ck)
         library_failed(d);
-        tg_model_free(model);
-        return NULL;
-    }
-    if (model && !(*trained_on = read_metadata(path, "data", d))) {
-        tg_model_free(model);
-        return NULL;
-    }
+    tg_checkpoint_close(ck);
     return model;
 }
