@@ -164,8 +164,9 @@ static int feed(file_input *in, z_stream *zs)
 }
 
 /* After a gzip member ends: 1 if another one follows (zs is reset for it),
- * 0 if not. Anything else after the last member is ignored, as gzread
- * ignores it. */
+ * 0 if the file ends there. Anything else after a member is refused: gzip -t
+ * reports such trailing bytes, and gzread would drop them silently -- plain
+ * CSV rows appended to a .gz file would vanish. */
 static int next_member(file_input *in, z_stream *zs)
 {
     if (zs->avail_in < 2 && !in->eof) {
@@ -173,8 +174,14 @@ static int next_member(file_input *in, z_stream *zs)
         if (rc < 0)
             return rc;
     }
-    if (!gzip_magic(zs->next_in, zs->avail_in))
+    if (zs->avail_in == 0)
         return 0;
+    if (!gzip_magic(zs->next_in, zs->avail_in))
+        return tg_set_error(TG_EFORMAT,
+                            "%s: %s: trailing bytes after the gzip data at byte %llu are not a "
+                            "gzip member (as gzip -t reports; recompress the whole file)",
+                            in->fn, in->path,
+                            (unsigned long long)(in->offset + (uint64_t)(zs->next_in - in->buf)));
     inflateReset(zs);
     return 1;
 }

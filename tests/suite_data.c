@@ -318,8 +318,9 @@ static void assert_small_pair(const tg_dataset *d)
 
 START_TEST(gzip_members_and_trailing_bytes)
 {
-    /* as gzread reads them: members one after another, and bytes after the
-     * last member that do not start another one ignored */
+    /* members one after another, as gzip reads them; bytes after a member
+     * that do not start another one are refused (issue 18, defect 4: they
+     * were dropped silently, plain CSV rows after a member among them) */
     char images[256], labels[256], one[512], three[512], tail[512];
     write_small_pair(images, labels);
     gzip_fixture("small-images", "one.gz", 1, "", one);
@@ -329,9 +330,10 @@ START_TEST(gzip_members_and_trailing_bytes)
     assert_small_pair(&d);
     tg_dataset_free(&d);
     gzip_fixture("small-images", "tail.gz", 2, "not gzip", tail);
-    ck_assert_msg(tg_idx_load(tail, labels, &d) == 0, "%s", tg_last_error());
-    assert_small_pair(&d);
-    tg_dataset_free(&d);
+    EXPECT_IDX_ERROR(tail, labels, "trailing bytes after the gzip data at byte",
+                     "are not a gzip member");
+    gzip_fixture("small-images", "tail1.gz", 1, "\x1f", tail);
+    EXPECT_IDX_ERROR(tail, labels, "are not a gzip member");
     /* one byte that could start a gzip header is a plain file */
     write_bytes(fixture("1f"), "\x1f", 1);
     EXPECT_IDX_ERROR(fixture("1f"), NULL, "the file ends at byte 1, inside the 4-byte magic");
@@ -544,6 +546,26 @@ static void expect_csv_error(const char *name, const tg_csv_options *opt, const 
     ck_assert_msg(strstr(tg_last_error(), fragment) != NULL, "\"%s\" not in: %s", fragment,
                   tg_last_error());
 }
+
+START_TEST(csv_rows_after_a_gzip_member_are_refused)
+{
+    /* issue 18, defect 4: plain rows appended to a compressed CSV file were
+     * dropped without a word; now the file is refused */
+    const char rows[] = "1,2,0\n3,4,1\n";
+    unsigned char bytes[512];
+    size_t len = 0;
+    append_gzip_member(rows, strlen(rows), bytes, sizeof bytes, &len);
+    memcpy(bytes + len, "5,6,1\n", 6);
+    write_bytes(fixture("appended.csv.gz"), bytes, len + 6);
+    expect_csv_error("appended.csv.gz", NULL, "are not a gzip member");
+    /* a second member is read as more rows */
+    append_gzip_member("5,6,1\n", 6, bytes, sizeof bytes, &len);
+    write_bytes(fixture("two.csv.gz"), bytes, len);
+    tg_dataset d = load_csv("two.csv.gz", NULL);
+    ck_assert_int_eq(d.n, 3);
+    tg_dataset_free(&d);
+}
+END_TEST
 
 START_TEST(csv_header_and_label_by_name)
 {
@@ -1054,6 +1076,7 @@ int main(void)
     suite_add_tcase(s, idx);
     TCase *csv = tu_tcase("csv");
     tcase_add_test(csv, csv_header_and_label_by_name);
+    tcase_add_test(csv, csv_rows_after_a_gzip_member_are_refused);
     tcase_add_test(csv, csv_label_by_index_and_delimiters);
     tcase_add_test(csv, csv_ragged_row_names_the_line);
     tcase_add_test(csv, csv_non_numeric_field_names_line_and_column);
