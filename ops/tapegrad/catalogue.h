@@ -162,6 +162,7 @@ extern "C" {
     X(OUTER, outer)                                                                      \
     X(DOT, dot)                                                                          \
     X(PAD, pad)                                                                          \
+    X(CONCAT, concat)                                                                    \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

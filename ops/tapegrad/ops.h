@@ -365,6 +365,27 @@ TG_API tg_tensor *tg_pad(tg_tensor *x, int n, const int64_t *widths, tg_pad_mode
                          double value);                   /* F.pad: (left, right) pairs from the last
                                                              axis back; value for constant mode,
                                                              whose negative widths crop */
+/* Joining and splitting. A node holds at most TG_MAX_INPUTS inputs, so
+ * tg_concat of n tensors records a balanced tree of n - 1 two-input concat
+ * nodes; the splits return each piece as its own recorded slice of x (its
+ * own tape node: each receives its own gradient, and they add up in x).
+ * The int functions return the number of pieces written to out, or a
+ * negative TG_E* code. */
+TG_API tg_tensor *tg_concat(int n, tg_tensor *const *tensors, int axis);
+                                                          /* torch.cat: shapes equal off axis;
+                                                             dx_k = the slice of g it filled */
+TG_API tg_tensor *tg_stack(int n, tg_tensor *const *tensors, int axis);
+                                                          /* torch.stack: a new axis (-ndim-1..ndim) */
+TG_API int tg_split(tg_tensor *x, int axis, int n, const int64_t *sizes, tg_tensor **out);
+                                                          /* pieces of the given sizes (their sum is
+                                                             the axis size) */
+TG_API int tg_split_size(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int max_out);
+                                                          /* torch.split(x, size): the last smaller */
+TG_API int tg_chunk(tg_tensor *x, int chunks, int axis, tg_tensor **out);
+                                                          /* torch.chunk: ceil(n / chunks) each, so
+                                                             perhaps fewer than chunks; out[chunks] */
+TG_API int tg_unbind(tg_tensor *x, int axis, tg_tensor **out, int max_out);
+                                                          /* torch.unbind: the selects along axis */
 
 #ifdef __cplusplus
 }

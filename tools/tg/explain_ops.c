@@ -297,6 +297,9 @@ static const op_rule rules[TG_OP_COUNT] = {
     [TG_OP_PAD] = {{"pad($0)", "\\operatorname{pad}($0)"},
                    {{"$g summed back onto the elements each padded place copied",
                      "\\operatorname{unpad}($g)"}}},
+    [TG_OP_CONCAT] = {{"concat($0, $1, axis=$a)", "[$0 ; $1]_{\\text{axis } $a}"},
+                      {{"the slice of $g that $0 filled", "$g[:n_0]"},
+                       {"the slice of $g that $1 filled", "$g[n_0:]"}}},
     [TG_OP_ACCUMULATE] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
     [TG_OP_USER] = {.writer = user_formula},
 };

@@ -642,6 +642,64 @@ static tg_tensor *reshape_fn(operand *args, int nargs, const call_site *site)
     return n < 0 ? NULL : tg_reshape(operand_tensor(&args[0]), n, shape);
 }
 
+/* concat(a, b, ..., axis=0) and stack: up to five tensors, then the axis. */
+static int tensor_list(operand *args, int nargs, tg_tensor **ts)
+{
+    int n = 0;
+    for (int k = 0; k < nargs && k < 5 && !args[k].absent && !args[k].is_number; k++)
+        ts[n++] = operand_tensor(&args[k]);
+    return n;
+}
+
+static tg_tensor *join_fn(operand *args, int nargs, const call_site *site,
+                          tg_tensor *(*op)(int, tg_tensor *const *, int), const char *fn)
+{
+    tg_tensor *ts[5];
+    int64_t axis;
+    int n = tensor_list(args, nargs, ts);
+    for (int k = n; k < nargs && k < 5; k++)
+        if (!args[k].absent)
+            return site_error(site, "concat/stack: give the tensors first, then axis=");
+    if (!whole_arg(args, nargs, 5, 0, &axis, site, fn, "the axis"))
+        return NULL;
+    return op(n, ts, (int)axis);
+}
+
+static tg_tensor *concat_fn(operand *args, int nargs, const call_site *site)
+{
+    return join_fn(args, nargs, site, tg_concat, "concat");
+}
+
+static tg_tensor *stack_fn(operand *args, int nargs, const call_site *site)
+{
+    return join_fn(args, nargs, site, tg_stack, "stack");
+}
+
+static tg_tensor *squeeze_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t axis;
+    if (!given(args, nargs, 1))
+        return tg_squeeze_all(operand_tensor(&args[0]));
+    return whole_arg(args, nargs, 1, 0, &axis, site, "squeeze", "the axis")
+               ? tg_squeeze(operand_tensor(&args[0]), (int)axis) : NULL;
+}
+
+static tg_tensor *unsqueeze_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t axis;
+    return whole_arg(args, nargs, 1, 0, &axis, site, "unsqueeze", "the axis")
+               ? tg_unsqueeze(operand_tensor(&args[0]), (int)axis) : NULL;
+}
+
+static tg_tensor *flatten_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t start, end;
+    if (!whole_arg(args, nargs, 1, 0, &start, site, "flatten", "start_dim") ||
+        !whole_arg(args, nargs, 2, -1, &end, site, "flatten", "end_dim"))
+        return NULL;
+    return tg_flatten(operand_tensor(&args[0]), (int)start, (int)end);
+}
+
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
 /* nn's losses want the target in the prediction's shape, so that a [B,1]
@@ -907,6 +965,8 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_DOT] = BINARY("dot", tg_dot, "dot(a, b)"),
     [TG_OP_PAD] = CUSTOM("pad", 1, 6, pad_fn, "pad(x, left, right[, left2, right2], value=0)",
                          NULL, NULL, NULL, NULL, "value"),
+    [TG_OP_CONCAT] = CUSTOM("concat", 1, 6, concat_fn, "concat(a, b, ...[, axis=0])", NULL, NULL,
+                            NULL, NULL, "axis"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };
@@ -930,6 +990,15 @@ static const function_def composed[] = {
     {.name = "cosine_similarity", .min_args = 2, .max_args = 4,
      .params = {NULL, NULL, "axis", "eps"}, .custom = cosine_similarity_fn,
      .usage = "cosine_similarity(a, b[, axis=1][, eps=1e-8])"},
+    {.name = "stack", .min_args = 1, .max_args = 6,
+     .params = {NULL, NULL, NULL, NULL, NULL, "axis"}, .custom = stack_fn,
+     .usage = "stack(a, b, ...[, axis=0])"},
+    {.name = "squeeze", .min_args = 1, .max_args = 2, .params = {NULL, "axis"},
+     .custom = squeeze_fn, .usage = "squeeze(x[, axis])"},
+    {.name = "unsqueeze", .min_args = 2, .max_args = 2, .params = {NULL, "axis"},
+     .custom = unsqueeze_fn, .usage = "unsqueeze(x, axis)"},
+    {.name = "flatten", .min_args = 1, .max_args = 3, .params = {NULL, "start_dim", "end_dim"},
+     .custom = flatten_fn, .usage = "flatten(x[, start_dim=0, end_dim=-1])"},
 };
 
 #define N_COMPOSED (sizeof composed / sizeof *composed)
