@@ -21,6 +21,8 @@
  */
 #include <stdio.h>
 
+#include <tapegrad/ops.h>
+
 #include "internal.h"
 
 /* Set while a sweep runs on this thread. A sweep started from inside one (a
@@ -58,12 +60,22 @@ static int accumulate_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return TG_OK;
 }
 
+/* Both operands have the result's shape: their tangents add. */
+static int accumulate_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    (void)out;
+    tg_tensor *a = tangent_in[0], *b = tangent_in[1];
+    *tangent_out = a && b ? tg_add(a, b) : a ? a : b;
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 /* Internal: the library records it, no public function makes it, so the
  * catalogue row has no sample to check (its rule is tg_add's). */
 const tg_op tg__op_accumulate = {
     .info = {TG_OP_ACCUMULATE, "tg_backward (accumulate)", 2,
              TG_OP_ELEMENTWISE | TG_OP_INTERNAL, {0}},
     .backward = accumulate_backward,
+    .jvp = accumulate_jvp,
 };
 
 static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <tapegrad/ops.h>
+
 #include "internal.h"
 
 /* Puts "<name> (<where>): <what>: " before the message of the failure the
@@ -42,11 +44,88 @@ static int function_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+TG_COLD static int not_composed_error(const tg_function *fn)
+{
+    return tg__fail(TG_ESTATE,
+                    "%s: tg_jvp needs its tangent: give the tg_function a jvp, or write its "
+                    "backward with tapegrad ops so that the double-VJP construction can use it",
+                    fn->name);
+}
+
+/* <J^T u, v> summed over the inputs that have a tangent; NULL with *rc 0
+ * when none has a gradient. */
+static tg_tensor *pair_with_tangents(int n, tg_tensor *const *grad_in,
+                                     tg_tensor *const *tangent_in, int *rc)
+{
+    tg_tensor *s = NULL;
+    for (int i = 0; i < n && *rc == 0; i++) {
+        if (!grad_in[i] || !tangent_in[i])
+            continue;
+        tg_tensor *term = tg_sum(tg_mul(grad_in[i], tangent_in[i]));
+        s = !term ? NULL : s ? tg_add(s, term) : term;
+        if (!s)
+            *rc = tg__latest_code();
+    }
+    return s;
+}
+
+/* J v for a function without a jvp: u -> J^T u (its backward on a dummy
+ * cotangent u) is linear, so the gradient of <J^T u, v> with respect to u
+ * is J v. Inputs with a tangent are marked as requiring grad while backward
+ * runs, since it may skip the others. */
+static int double_vjp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    const tg_function *fn = out->attr.user.fn;
+    tg_tensor *u = tg__zeros_like(out);
+    if (!u)
+        return tg__latest_code();
+    u->flags |= TG_REQUIRES_GRAD;
+    uint16_t flags[TG_MAX_INPUTS];
+    bool differentiable = false;
+    for (int i = 0; i < out->n_inputs; i++) {
+        flags[i] = out->in[i]->flags;
+        differentiable |= (flags[i] & TG_REQUIRES_GRAD) != 0;
+        if (tangent_in[i])
+            out->in[i]->flags |= TG_REQUIRES_GRAD;
+    }
+    int saved_mode = tg__grad_mode_set(true);
+    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
+    int rc = function_backward(out, u, grad_in);
+    for (int i = 0; i < out->n_inputs; i++)
+        out->in[i]->flags = flags[i];
+    tg_tensor *s = rc == 0 ? pair_with_tangents(out->n_inputs, grad_in, tangent_in, &rc) : NULL;
+    if (s && !(s->flags & TG_REQUIRES_GRAD))
+        rc = not_composed_error(fn);
+    else if (s)
+        rc = tg_grad(&s, 1, &u, 1, tangent_out, differentiable && saved_mode == 0);
+    tg__grad_mode_restore(saved_mode);
+    return rc;
+}
+
+/* A user-defined result's op, on the tape beside it: the row's copy under
+ * the user's name, and the tangent rule tg_apply_jvp gave (or NULL). */
+typedef struct {
+    tg_op op; /* first: out->op points here */
+    tg_jvp_cb jvp;
+} user_op;
+
+static int function_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    const tg_function *fn = out->attr.user.fn;
+    tg_jvp_cb jvp = ((const user_op *)out->op)->jvp;
+    if (!jvp)
+        return double_vjp(out, tangent_in, tangent_out);
+    uint64_t mark = tg_error_mark();
+    int rc = jvp(out, out->in, tangent_in, tangent_out, out->attr.user.ud);
+    return rc != 0 ? prefix_error(mark, rc, fn->name, "jvp", "failed") : TG_OK;
+}
+
 /* The row of the user-defined kind; each result's op is a copy that carries
  * the user's name. */
 const tg_op tg__op_user = {
     .info = {TG_OP_USER, "tg_apply", TG_OP_VARIADIC, 0, {0}},
     .backward = function_backward,
+    .jvp = function_jvp,
 };
 
 static int check_function(const tg_function *fn, tg_tensor *const *inputs)
@@ -103,17 +182,23 @@ static tg_tensor *run_forward(const tg_function *fn, tg_tensor *const *inputs, v
     return own_result(fn, r, inputs);
 }
 
-tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud)
+tg_tensor *tg_apply_jvp(const tg_function *fn, tg_jvp_cb jvp, tg_tensor *const *inputs, void *ud)
 {
     if (check_function(fn, inputs) < 0)
         return NULL;
     tg_tensor *r = run_forward(fn, inputs, ud);
-    tg_op *op = r ? tg__tape_bytes(fn->name, sizeof *op) : NULL;
+    user_op *op = r ? tg__tape_bytes(fn->name, sizeof *op) : NULL;
     if (!op)
         return NULL;
-    *op = tg__op_user;
-    op->info.name = fn->name;
+    op->op = tg__op_user;
+    op->op.info.name = fn->name;
+    op->jvp = jvp;
     r->attr.user.fn = fn;
     r->attr.user.ud = ud;
-    return tg__record(r, op, fn->n_inputs, inputs);
+    return tg__record(r, &op->op, fn->n_inputs, inputs);
+}
+
+tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud)
+{
+    return tg_apply_jvp(fn, NULL, inputs, ud);
 }

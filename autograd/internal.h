@@ -112,6 +112,11 @@ struct tg_tensor {
     const tg_op *op;
     tg_tensor *in[TG_MAX_INPUTS];
     tg_attr attr;
+    /* forward mode (forward.c): the tangent tg_jvp carried to this tensor,
+     * NULL for zero; it counts only while tangent_epoch is this thread's
+     * latest tg_jvp's, so tensors kept from an earlier call carry none */
+    tg_tensor *tangent;
+    uint64_t tangent_epoch;
 };
 
 /* Marks a function that builds an error message: kept out of line, so the
@@ -213,6 +218,24 @@ tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t
  * tape if recording is on and any input requires grad. Returns out, or NULL
  * if the tape could not grow. */
 tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* ---- forward mode (forward.c) ---- */
+/* True while tg_jvp runs f on this thread: every op result then gets its
+ * tangent from its op's jvp rule. */
+extern TG_HIDDEN _Thread_local bool tg__forward_active;
+extern TG_HIDDEN _Thread_local uint64_t tg__forward_epoch;
+/* t's tangent from the latest tg_jvp on this thread, NULL for zero. */
+static inline tg_tensor *tg__tangent(const tg_tensor *t)
+{
+    return t->tangent && t->tangent_epoch == tg__forward_epoch ? t->tangent : NULL;
+}
+/* Gives out (the result of op over inputs, recorded or not) its tangent by
+ * op's jvp rule; called by tg__record while forward mode is on. Returns out,
+ * or NULL with the error set (no rule, or the rule failed). */
+tg_tensor *tg__forward_node(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* t broadcast to like's shape (t itself when the shapes agree): a tangent
+ * rule's result must have its output's shape. */
+tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like);
+
 /* The gradient buffer of a persistent tensor, allocated on first use. */
 tg_tensor *tg__persistent_grad(tg_tensor *t);
 /* Zero tensor / constant of t's dtype; a tape tensor. */

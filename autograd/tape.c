@@ -204,6 +204,8 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
         t->in[i] = NULL;
     t->attr.user.fn = NULL;
     t->attr.user.ud = NULL;
+    t->tangent = NULL;
+    t->tangent_epoch = 0;
 }
 
 /* A header for a tensor of numel elements (a checked shape) with
@@ -283,7 +285,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         tg__anomaly_forward(op->info.name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
         return NULL;
     if (!record)
-        return out;
+        return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
     tape *tp = thread_tape;
     if (tp->lists.len == tp->lists.cap) {
         int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : 1024;
@@ -304,7 +306,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
     out->flags |= TG_REQUIRES_GRAD;
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
-    return out;
+    return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
 }
 
 tg_tensor **tg__tape_nodes(int64_t *len)

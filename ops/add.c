@@ -3,6 +3,7 @@
  *
  *   forward   c_i = a_i + b_i
  *   backward  da = sum_to(g, shape a),  db = sum_to(g, shape b)
+ *   tangent   dc = da + db, broadcast to c's shape
  */
 #include "kernel.h"
 
@@ -30,12 +31,20 @@ static int add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+static int add_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *da = tangent_in[0], *db = tangent_in[1];
+    *tangent_out = tg__expand_like(da && db ? tg_add(da, db) : da ? da : db, out);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 TG_SAMPLE_FN(sample_add, tg_add(in[0], in[1]))
 
 const tg_op tg__op_add = {
     .info = {TG_OP_ADD, "tg_add", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_add, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = add_backward,
+    .jvp = add_jvp,
 };
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_add, a, b, add_kernel); }

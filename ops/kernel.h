@@ -201,7 +201,9 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
  * must compose tapegrad ops so that the result can be differentiated again.
  * Fused passes exist only where the benchmarks showed they pay, and each is
  * tested against its composed rule. */
-static inline bool tg__may_fuse(void) { return !tg__recording(); }
+/* Forward mode needs every op of a rule to pass through tg__record, where
+ * tangents are computed, so it composes too. */
+static inline bool tg__may_fuse(void) { return !tg__recording() && !tg__forward_active; }
 
 /* Defines name as a tg_fn returning expr of its inputs in[0], in[1], ...:
  * the sample call of an op's catalogue row (tapegrad/catalogue.h). */

@@ -3,6 +3,7 @@
  *
  *   forward   c_i = a_i b_i
  *   backward  da = sum_to(g b, shape a),  db = sum_to(g a, shape b)
+ *   tangent   dc = da b + a db
  */
 #include "kernel.h"
 
@@ -32,12 +33,24 @@ static int mul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+static int mul_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *da_b = tangent_in[0] ? tg_mul(tangent_in[0], b) : NULL;
+    tg_tensor *a_db = tangent_in[1] ? tg_mul(a, tangent_in[1]) : NULL;
+    if ((tangent_in[0] && !da_b) || (tangent_in[1] && !a_db))
+        return tg__latest_code();
+    *tangent_out = tg__expand_like(da_b && a_db ? tg_add(da_b, a_db) : da_b ? da_b : a_db, out);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 TG_SAMPLE_FN(sample_mul, tg_mul(in[0], in[1]))
 
 const tg_op tg__op_mul = {
     .info = {TG_OP_MUL, "tg_mul", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_mul, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = mul_backward,
+    .jvp = mul_jvp,
 };
 
 tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_mul, a, b, mul_kernel); }

@@ -47,6 +47,12 @@ typedef tg_tensor *(*tg_forward_cb)(tg_tensor *const *inputs, void *ud);
 typedef int (*tg_backward_cb)(tg_tensor *out, tg_tensor *grad_out, tg_tensor *const *inputs,
                               tg_tensor **grad_inputs, void *ud);
 
+/* Forward mode (tapegrad/forward.h): given the result out, the inputs and
+ * their tangents (NULL for zero), stores out's tangent in *tangent_out (out's
+ * shape and dtype, NULL for zero); returns 0 or a negative TG_E* code. */
+typedef int (*tg_jvp_cb)(tg_tensor *out, tg_tensor *const *inputs, tg_tensor *const *tangents,
+                         tg_tensor **tangent_out, void *ud);
+
 typedef struct tg_function {
     const char *name;     /* names the op in errors, e.g. "huber_loss" */
     int n_inputs;         /* 1..TG_MAX_INPUTS */
@@ -58,6 +64,13 @@ typedef struct tg_function {
  * grad and recording is on. NULL on failure: a bad argument, or a failing
  * forward (its message is kept, prefixed with fn's name). */
 TG_API tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void *ud);
+/* tg_apply with a tangent rule for forward mode. Through a result of
+ * tg_apply, tg_jvp uses the double-VJP construction instead: J v is the
+ * gradient of <J^T u, v> with respect to a dummy cotangent u, which needs
+ * backward written with tapegrad ops and costs a recorded backward and a
+ * sweep per result (docs/modes.md). */
+TG_API tg_tensor *tg_apply_jvp(const tg_function *fn, tg_jvp_cb jvp, tg_tensor *const *inputs,
+                               void *ud);
 
 /* Reports a failure as library functions do and returns code, a negative
  * TG_E* code (any other is taken as TG_ESTATE); for callbacks and other code

@@ -11,6 +11,7 @@
 #define TAPEGRAD_H
 
 #include <tapegrad/function.h>
+#include <tapegrad/forward.h>
 #include <tapegrad/gradcheck.h>
 #include <tapegrad/hooks.h>
 #include <tapegrad/inspect.h>

@@ -1,0 +1,400 @@
+/* suite_forward.c -- forward mode (tapegrad/forward.h): tg_jvp's tangents
+ * against closed forms and central differences, broadcasting, nothing
+ * recorded without grad, reverse-over-forward and forward-over-reverse,
+ * user-defined ops with a tangent rule and through the double-VJP
+ * construction, and the errors. */
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static double value_at(tg_tensor *t, int64_t i) { return tg_get(t, i); }
+
+/* ---- f(a, b) = exp(a b) + a:  df = exp(a b) (da b + a db) + da ---- */
+
+static tg_tensor *exp_of_product(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_add(tg_exp(tg_mul(in[0], in[1])), in[0]);
+}
+
+static void check_exp_of_product(tg_dtype dtype, tu_shape shape, double tol)
+{
+    tg_tensor *in[2] = {tu_rand(dtype, shape, -1, 1, false), tu_rand(dtype, shape, -1, 1, false)};
+    tg_tensor *dir[2] = {tu_rand(dtype, shape, -1, 1, false), tu_rand(dtype, shape, -1, 1, false)};
+    tg_tensor *y = NULL, *dy = NULL;
+    ck_assert_msg(tg_jvp(exp_of_product, NULL, 2, in, dir, &y, &dy) == 0, "%s", tg_last_error());
+    ck_assert_int_eq(tg_numel(dy), tg_numel(in[0]));
+    ck_assert_int_eq(tg_dtype_of(dy), dtype);
+    for (int64_t i = 0; i < tg_numel(dy); i++) {
+        double a = value_at(in[0], i), b = value_at(in[1], i);
+        double da = value_at(dir[0], i), db = value_at(dir[1], i);
+        tu_assert_close(value_at(y, i), exp(a * b) + a, tol);
+        tu_assert_close(value_at(dy, i), exp(a * b) * (da * b + a * db) + da, tol);
+    }
+}
+
+START_TEST(jvp_matches_closed_form)
+{
+    tu_shape shapes[3] = {TU_SCALAR, TU_SHAPE(5), TU_SHAPE(2, 3)};
+    for (int s = 0; s < 3; s++) {
+        check_exp_of_product(TG_F64, shapes[s], 1e-14);
+        check_exp_of_product(TG_F32, shapes[s], 1e-6);
+    }
+}
+END_TEST
+
+/* (f(x + h v) - f(x - h v)) / 2h against J v, element by element. */
+START_TEST(jvp_matches_central_differences)
+{
+    tg_tensor *in[2] = {tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false),
+                        tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false)};
+    tg_tensor *dir[2] = {tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false),
+                         tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false)};
+    tg_tensor *y, *dy;
+    ck_assert(tg_jvp(exp_of_product, NULL, 2, in, dir, &y, &dy) == 0);
+    const double h = 1e-6;
+    double plus[4], minus[4];
+    for (int sign = 0; sign < 2; sign++) {
+        tg_tensor *moved[2];
+        for (int k = 0; k < 2; k++) {
+            moved[k] = tg_add(in[k], tg_mul(dir[k], tg_scalar(sign ? -h : h)));
+            tu_assert_ok(moved[k]);
+        }
+        tg_tensor *f = exp_of_product(moved, NULL);
+        for (int i = 0; i < 4; i++)
+            (sign ? minus : plus)[i] = tg_get(f, i);
+    }
+    for (int i = 0; i < 4; i++)
+        tu_assert_close(tg_get(dy, i), (plus[i] - minus[i]) / (2 * h), 1e-8);
+}
+END_TEST
+
+static tg_tensor *product(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_mul(in[0], in[1]);
+}
+
+static tg_tensor *sum_of(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_add(in[0], in[1]);
+}
+
+/* A tangent has its result's shape, also when only the broadcast operand
+ * moves. */
+START_TEST(tangents_broadcast_to_the_result)
+{
+    tu_shape second[2] = {TU_SHAPE(3), TU_SHAPE(1, 3)};
+    for (int s = 0; s < 2; s++) {
+        tg_tensor *a = tu_rand(TG_F64, TU_SHAPE(2, 3), -1, 1, false);
+        tg_tensor *b = tu_rand(TG_F64, second[s], -1, 1, false);
+        tg_tensor *db = tu_rand(TG_F64, second[s], -1, 1, false);
+        tg_tensor *in[2] = {a, b}, *dir[2] = {NULL, db}, *dy;
+        ck_assert(tg_jvp(product, NULL, 2, in, dir, NULL, &dy) == 0);
+        ck_assert_int_eq(tg_ndim(dy), 2);
+        for (int64_t i = 0; i < 6; i++)
+            tu_assert_close(tg_get(dy, i), tg_get(a, i) * tg_get(db, i % 3), 1e-15);
+        ck_assert(tg_jvp(sum_of, NULL, 2, in, dir, NULL, &dy) == 0);
+        ck_assert_int_eq(tg_ndim(dy), 2);
+        for (int64_t i = 0; i < 6; i++)
+            tu_assert_close(tg_get(dy, i), tg_get(db, i % 3), 1e-15);
+    }
+}
+END_TEST
+
+START_TEST(nothing_is_recorded_without_grad)
+{
+    tg_tensor *in[2] = {tg_scalar(0.5), tg_scalar(2)}, *dir[2] = {tg_scalar(1), tg_scalar(0)};
+    tg_tensor *y, *dy;
+    ck_assert(tg_jvp(exp_of_product, NULL, 2, in, dir, &y, &dy) == 0);
+    ck_assert_int_eq(tg_tape_length(), 0);
+    ck_assert(!tg_requires_grad(dy));
+    tu_assert_close(tg_item(dy), exp(1.0) * 2 + 1, 1e-15);
+}
+END_TEST
+
+static tg_tensor *ignores_its_input(tg_tensor *const *in, void *ctx)
+{
+    (void)in;
+    return tg_exp(*(tg_tensor **)ctx);
+}
+
+START_TEST(an_output_without_a_tangent_gets_zeros)
+{
+    tg_tensor *c = tu_rand(TG_F32, TU_SHAPE(3), -1, 1, false);
+    tg_tensor *x = tg_scalar(1), *v = tg_scalar(1), *y, *dy;
+    ck_assert(tg_jvp(ignores_its_input, &c, 1, &x, &v, &y, &dy) == 0);
+    ck_assert_int_eq(tg_numel(dy), 3);
+    ck_assert_int_eq(tg_dtype_of(dy), TG_F32);
+    for (int i = 0; i < 3; i++)
+        ck_assert(tg_get(dy, i) == 0);
+    ck_assert_ptr_null(tg_tangent(y));
+}
+END_TEST
+
+static tg_tensor *exp_of_square(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_exp(tg_mul(in[0], in[0]));
+}
+
+/* The tangent of exp(x^2) is 2x exp(x^2) v; recorded, its gradient is the
+ * second derivative (2 + 4x^2) exp(x^2) v. */
+START_TEST(reverse_over_forward)
+{
+    for (double x0 = -1; x0 <= 1; x0 += 0.5) {
+        tg_tensor *x = tg_var(x0), *v = tg_scalar(1), *y, *dy, *d2y;
+        ck_assert(tg_jvp(exp_of_square, NULL, 1, &x, &v, &y, &dy) == 0);
+        tu_assert_close(tg_item(dy), 2 * x0 * exp(x0 * x0), 1e-15);
+        ck_assert(tg_requires_grad(dy));
+        ck_assert_msg(tg_grad(&dy, 1, &x, 1, &d2y, false) == 0, "%s", tg_last_error());
+        tu_assert_close(tg_item(d2y), (2 + 4 * x0 * x0) * exp(x0 * x0), 1e-14);
+        tg_tape_reset();
+    }
+}
+END_TEST
+
+/* f(x) = d/dx sum(exp(x^2)) by a reverse sweep inside tg_jvp: the tangent
+ * of the gradient is the Hessian (diagonal here) times v. */
+static tg_tensor *gradient_of_exp_square(tg_tensor *const *in, void *ctx)
+{
+    bool create_graph = *(const bool *)ctx;
+    tg_tensor *x = in[0], *y = exp_of_square(in, NULL), *g = NULL;
+    tg_tensor *seed = tg_full(tg_dtype_of(x), tg_ndim(x), tg_shape(x), 1, false);
+    unsigned flags = create_graph ? TG_CREATE_GRAPH : 0;
+    return tg_grad_ex(&y, &seed, 1, &x, 1, &g, flags) == 0 ? g : NULL;
+}
+
+START_TEST(forward_over_reverse)
+{
+    for (int create = 0; create < 2; create++) {
+        bool create_graph = create;
+        tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(4), -1, 1, true);
+        tg_tensor *v = tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false), *g, *hv;
+        ck_assert_msg(tg_jvp(gradient_of_exp_square, &create_graph, 1, &x, &v, &g, &hv) == 0,
+                      "%s", tg_last_error());
+        for (int i = 0; i < 4; i++) {
+            double x0 = tg_get(x, i);
+            tu_assert_close(tg_get(g, i), 2 * x0 * exp(x0 * x0), 1e-14);
+            tu_assert_close(tg_get(hv, i), (2 + 4 * x0 * x0) * exp(x0 * x0) * tg_get(v, i), 1e-14);
+        }
+        tg_tape_reset();
+    }
+}
+END_TEST
+
+/* tg_tangent reads the tangents of the latest tg_jvp, inside f too. */
+static tg_tensor *reads_tangents(tg_tensor *const *in, void *ctx)
+{
+    tg_tensor *p = tg_mul(in[0], in[0]);
+    *(double *)ctx = tg_tangent(p) ? tg_item(tg_tangent(p)) : -1;
+    return p;
+}
+
+START_TEST(tangents_are_readable_until_the_next_jvp)
+{
+    double inside = 0;
+    tg_tensor *x = tg_scalar(3), *v = tg_scalar(2), *y, *dy;
+    ck_assert(tg_jvp(reads_tangents, &inside, 1, &x, &v, &y, &dy) == 0);
+    tu_assert_close(inside, 12, 0);
+    ck_assert_ptr_eq(tg_tangent(y), dy);
+    ck_assert_ptr_eq(tg_tangent(x), v);
+    tg_tensor *x2 = tg_scalar(1), *y2, *dy2;
+    ck_assert(tg_jvp(exp_of_square, NULL, 1, &x2, &v, &y2, &dy2) == 0);
+    ck_assert_ptr_null(tg_tangent(y)); /* from the call before */
+    tu_assert_close(tg_item(tg_tangent(y2)), 2 * exp(1.0) * 2, 1e-15);
+    ck_assert_ptr_null(tg_tangent(NULL));
+}
+END_TEST
+
+/* A tensor from an earlier tg_jvp is a constant to the next one. */
+START_TEST(earlier_tangents_do_not_leak)
+{
+    tg_tensor *x = tg_scalar(1), *v = tg_scalar(1), *y, *dy;
+    ck_assert(tg_jvp(exp_of_square, NULL, 1, &x, &v, &y, &dy) == 0);
+    tg_tensor *z = tg_scalar(2), *w, *dw;
+    ck_assert(tg_jvp(ignores_its_input, &y, 1, &z, &v, &w, &dw) == 0);
+    ck_assert(tg_item(dw) == 0);
+}
+END_TEST
+
+/* ---- user-defined ops: cube(x) = x^3 ---- */
+
+static tg_tensor *cube_forward(tg_tensor *const *in, void *ud)
+{
+    (void)ud;
+    return tg_mul(tg_mul(in[0], in[0]), in[0]);
+}
+
+static int cube_backward(tg_tensor *out, tg_tensor *g, tg_tensor *const *in, tg_tensor **grad_in,
+                         void *ud)
+{
+    (void)out;
+    (void)ud;
+    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_mul(in[0], in[0]), 3));
+    return grad_in[0] ? 0 : tg_last_error_code();
+}
+
+/* writes 3 x^2 g with a raw loop: a constant to the next order */
+static int cube_backward_raw(tg_tensor *out, tg_tensor *g, tg_tensor *const *in,
+                             tg_tensor **grad_in, void *ud)
+{
+    (void)out;
+    (void)ud;
+    tg_tensor *x = in[0];
+    grad_in[0] = tg_tensor_new(tg_dtype_of(x), tg_ndim(x), tg_shape(x), NULL, false);
+    for (int64_t i = 0; grad_in[0] && i < tg_numel(x); i++)
+        tg_set(grad_in[0], i, 3 * tg_get(x, i) * tg_get(x, i) * tg_get(g, i));
+    return grad_in[0] ? 0 : tg_last_error_code();
+}
+
+static int cube_jvp(tg_tensor *out, tg_tensor *const *in, tg_tensor *const *tangents,
+                    tg_tensor **tangent_out, void *ud)
+{
+    (void)out;
+    *(int *)ud += 1;
+    *tangent_out = tg_mul(tangents[0], tg_mul_scalar(tg_mul(in[0], in[0]), 3));
+    return *tangent_out ? 0 : tg_last_error_code();
+}
+
+static const tg_function cube = {"cube", 1, cube_forward, cube_backward};
+static const tg_function cube_raw = {"cube_raw", 1, cube_forward, cube_backward_raw};
+
+typedef struct {
+    const tg_function *fn;
+    bool own_rule;
+    int calls;
+} cube_ctx;
+
+static tg_tensor *exp_of_cube(tg_tensor *const *in, void *ctx)
+{
+    cube_ctx *c = ctx;
+    tg_tensor *x3 = c->own_rule ? tg_apply_jvp(c->fn, cube_jvp, in, &c->calls)
+                                : tg_apply(c->fn, in, &c->calls);
+    return tg_exp(x3);
+}
+
+START_TEST(user_ops_take_their_rule_or_the_double_vjp)
+{
+    for (int own = 0; own < 2; own++)
+        for (int grad = 0; grad < 2; grad++) {
+            cube_ctx c = {&cube, own, 0};
+            tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(3), -1, 1, grad);
+            tg_tensor *v = tu_rand(TG_F64, TU_SHAPE(3), -1, 1, false), *y, *dy;
+            ck_assert_msg(tg_jvp(exp_of_cube, &c, 1, &x, &v, &y, &dy) == 0, "%s",
+                          tg_last_error());
+            ck_assert_int_eq(c.calls, own);
+            for (int i = 0; i < 3; i++) {
+                double x0 = tg_get(x, i);
+                tu_assert_close(tg_get(dy, i), exp(pow(x0, 3)) * 3 * x0 * x0 * tg_get(v, i),
+                                1e-14);
+            }
+            tg_tape_reset();
+        }
+}
+END_TEST
+
+START_TEST(double_vjp_needs_a_composed_backward)
+{
+    cube_ctx c = {&cube_raw, false, 0};
+    tg_tensor *x = tg_scalar(0.5), *v = tg_scalar(1), *y = NULL, *dy = NULL;
+    ck_assert_int_eq(tg_jvp(exp_of_cube, &c, 1, &x, &v, &y, &dy), TG_ESTATE);
+    ck_assert_ptr_null(y);
+    ck_assert_ptr_null(dy);
+    ck_assert_msg(strstr(tg_last_error(), "cube_raw: tg_jvp needs its tangent") != NULL, "%s",
+                  tg_last_error());
+}
+END_TEST
+
+/* ---- errors ---- */
+
+static tg_tensor *silent_null(tg_tensor *const *in, void *ctx)
+{
+    (void)in;
+    (void)ctx;
+    return NULL;
+}
+
+static tg_tensor *nested(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *y, *dy;
+    return tg_jvp(exp_of_square, NULL, 1, in, in, &y, &dy) == 0 ? dy : NULL;
+}
+
+static void expect_error(int rc, int code, const char *text)
+{
+    ck_assert_int_eq(rc, code);
+    ck_assert_msg(strstr(tg_last_error(), text) != NULL, "message: %s", tg_last_error());
+    tg_clear_error();
+}
+
+START_TEST(bad_arguments_are_reported)
+{
+    tg_tensor *x = tg_tensor_new(TG_F64, 1, (int64_t[]){2}, NULL, false);
+    tg_tensor *wrong = tg_tensor_new(TG_F64, 1, (int64_t[]){3}, NULL, false);
+    tg_tensor *y = x, *dy = x, *two[2] = {x, x}, *dirs[2] = {NULL, NULL};
+    expect_error(tg_jvp(NULL, NULL, 1, &x, &x, &y, &dy), TG_ENULL, "tg_jvp: f is NULL");
+    ck_assert_ptr_null(y);
+    ck_assert_ptr_null(dy);
+    expect_error(tg_jvp(exp_of_square, NULL, 1, &x, NULL, &y, &dy), TG_ENULL,
+                 "tg_jvp: the tangents array is NULL");
+    expect_error(tg_jvp(exp_of_square, NULL, 0, &x, &x, &y, &dy), TG_EVALUE, "tg_jvp: n is 0");
+    expect_error(tg_jvp(exp_of_square, NULL, 1, &x, &wrong, &y, &dy), TG_ESHAPE,
+                 "tg_jvp: tangents[0] is f64 [3] but inputs[0] is f64 [2]");
+    expect_error(tg_jvp(product, NULL, 2, two, dirs, &y, &dy), TG_EVALUE,
+                 "tg_jvp: inputs[0] and inputs[1] are the same tensor");
+    expect_error(tg_jvp(silent_null, NULL, 1, &x, &x, &y, &dy), TG_ESTATE,
+                 "tg_jvp: f returned NULL without setting an error");
+    expect_error(tg_jvp(nested, NULL, 1, &x, &x, &y, &dy), TG_ESTATE,
+                 "tg_jvp: called from inside another tg_jvp's f");
+    ck_assert(tg_op_has_jvp(TG_OP_ADD) && tg_op_has_jvp(TG_OP_MUL) && tg_op_has_jvp(TG_OP_EXP));
+    ck_assert(!tg_op_has_jvp(TG_OP_COUNT));
+    tg_clear_error();
+}
+END_TEST
+
+/* An op without a tangent rule fails by name, never with a silent zero.
+ * Passes trivially once every elementwise op has its rule. */
+START_TEST(an_op_without_a_rule_is_named)
+{
+    for (int k = 0; k < TG_OP_COUNT; k++) {
+        const tg_op_info *row = tg_op_info_of((tg_op_kind)k);
+        if (tg_op_has_jvp((tg_op_kind)k) || !row->sample.call)
+            continue;
+        uint64_t state = 7;
+        tg_tensor *in[3], *dir[3], *y, *dy;
+        ck_assert(tg_op_sample_inputs(row, TG_F64, &state, in) == 0);
+        for (int i = 0; i < row->sample.n_inputs; i++)
+            dir[i] = in[i];
+        int rc = tg_jvp(row->sample.call, NULL, row->sample.n_inputs, in, dir, &y, &dy);
+        char want[128];
+        snprintf(want, sizeof want, "tg_jvp: %s has no tangent rule", row->name);
+        expect_error(rc, TG_ESTATE, want);
+        return;
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("forward");
+    TCase *tc = tu_tcase("forward");
+    tcase_add_test(tc, jvp_matches_closed_form);
+    tcase_add_test(tc, jvp_matches_central_differences);
+    tcase_add_test(tc, tangents_broadcast_to_the_result);
+    tcase_add_test(tc, nothing_is_recorded_without_grad);
+    tcase_add_test(tc, an_output_without_a_tangent_gets_zeros);
+    tcase_add_test(tc, reverse_over_forward);
+    tcase_add_test(tc, forward_over_reverse);
+    tcase_add_test(tc, tangents_are_readable_until_the_next_jvp);
+    tcase_add_test(tc, earlier_tangents_do_not_leak);
+    tcase_add_test(tc, user_ops_take_their_rule_or_the_double_vjp);
+    tcase_add_test(tc, double_vjp_needs_a_composed_backward);
+    tcase_add_test(tc, bad_arguments_are_reported);
+    tcase_add_test(tc, an_op_without_a_rule_is_named);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
