@@ -1,5 +1,7 @@
 /* random.c -- xoshiro256** (Blackman and Vigna), seeded with splitmix64 so
- * that nearby seeds give unrelated streams. */
+ * that nearby seeds give unrelated streams. The one generator of the
+ * library: nn's initialisation, shuffling and splits, and the catalogue's
+ * gradient-check samples. */
 #include <math.h>
 
 #include <tapegrad/random.h>

@@ -2,6 +2,8 @@
  * indexed by its kind. */
 #include <string.h>
 
+#include <tapegrad/random.h>
+
 #include "kernel.h"
 
 /* Built from the list that declares the rows, so that every kind has one;
@@ -41,24 +43,9 @@ tg_op_kind tg_op_kind_named(const char *name)
     return TG_OP_NONE;
 }
 
-/* splitmix64: small and seedable, so a seed draws the same samples on every
- * machine. */
-static uint64_t next_random(uint64_t *state)
+static int64_t size_below(tg_rng *rng, int64_t lo, int64_t hi)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *state)
-{
-    return (double)(next_random(state) >> 11) / 9007199254740992.0;
-}
-
-static int64_t size_below(uint64_t *state, int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(next_random(state) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)tg_rng_below(rng, (uint64_t)(hi - lo + 1));
 }
 
 typedef struct {
@@ -66,33 +53,33 @@ typedef struct {
     int64_t d[2];
 } sample_shape;
 
-static void draw_shapes(tg_sample_shapes rule, uint64_t *state, sample_shape *s)
+static void draw_shapes(tg_sample_shapes rule, tg_rng *rng, sample_shape *s)
 {
-    int64_t m = size_below(state, 1, 4), n = size_below(state, 2, 5), k = size_below(state, 1, 4);
+    int64_t m = size_below(rng, 1, 4), n = size_below(rng, 2, 5), k = size_below(rng, 1, 4);
     s[0] = (sample_shape){2, {m, n}};
     s[1] = s[2] = s[0];
     if (rule == TG_SAMPLE_BROADCAST)
-        s[1] = next_random(state) % 2 ? (sample_shape){1, {n, 0}} : (sample_shape){2, {1, n}};
+        s[1] = tg_rng_below(rng, 2) ? (sample_shape){1, {n, 0}} : (sample_shape){2, {1, n}};
     else if (rule == TG_SAMPLE_MATMUL)
         s[1] = (sample_shape){2, {n, k}};
     else if (rule == TG_SAMPLE_MATMUL_T)
         s[1] = (sample_shape){2, {k, n}};
 }
 
-static double draw_value(const tg_sample_range *r, uint64_t *state)
+static double draw_value(const tg_sample_range *r, tg_rng *rng)
 {
-    double v = r->lo + (r->hi - r->lo) * uniform(state);
-    return r->either_sign && next_random(state) % 2 ? -v : v;
+    double v = r->lo + (r->hi - r->lo) * tg_rng_uniform(rng);
+    return r->either_sign && tg_rng_below(rng, 2) ? -v : v;
 }
 
 /* 0.25 apart in a shuffled order, centred on 0. */
-static void fill_distinct(tg_tensor *t, uint64_t *state)
+static void fill_distinct(tg_tensor *t, tg_rng *rng)
 {
     int64_t n = t->numel;
     for (int64_t i = 0; i < n; i++)
         tg__store(t, i, (double)i);
     for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)(next_random(state) % (uint64_t)(i + 1));
+        int64_t j = (int64_t)tg_rng_below(rng, (uint64_t)(i + 1));
         double a = tg__load(t, i);
         tg__store(t, i, tg__load(t, j));
         tg__store(t, j, a);
@@ -111,16 +98,21 @@ int tg_op_sample_inputs(const tg_op_info *row, tg_dtype dtype, uint64_t *state,
     if (!sm->call)
         return tg__fail(TG_EVALUE, "%s: %s has no sample (an internal or user-defined kind)",
                         fn, row->name);
+    /* the library's generator, seeded from *state; the next call starts from a
+     * number it drew, so a run of calls is one reproducible stream */
+    tg_rng rng;
+    tg_rng_seed(&rng, *state);
+    *state = tg_rng_next(&rng);
     sample_shape s[3];
-    draw_shapes(sm->shapes, state, s);
+    draw_shapes(sm->shapes, &rng, s);
     for (int k = 0; k < sm->n_inputs; k++) {
         inputs[k] = tg_tensor_new(dtype, s[k].ndim, s[k].d, NULL, true);
         if (!inputs[k])
             return tg__latest_code();
         if (sm->distinct)
-            fill_distinct(inputs[k], state);
+            fill_distinct(inputs[k], &rng);
         for (int64_t i = 0; !sm->distinct && i < inputs[k]->numel; i++)
-            tg__store(inputs[k], i, draw_value(&sm->range[k], state));
+            tg__store(inputs[k], i, draw_value(&sm->range[k], &rng));
     }
     return TG_OK;
 }
