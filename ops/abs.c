@@ -5,6 +5,7 @@
  *             the subgradient of least norm)
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void abs_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -39,6 +40,7 @@ const tg_op tg__op_abs = {
     .info = {TG_OP_ABS, "tg_abs", 1, TG_OP_ELEMENTWISE,
              {sample_abs, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = abs_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_abs(tg_tensor *x) { return tg__unary(&tg__op_abs, x, (tg_attr){0}, abs_kernel); }

@@ -6,6 +6,7 @@
  *             (IEEE, as in PyTorch)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void acos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -38,6 +39,7 @@ const tg_op tg__op_acos = {
     .info = {TG_OP_ACOS, "tg_acos", 1, TG_OP_ELEMENTWISE,
              {sample_acos, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
     .backward = acos_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_acos(tg_tensor *x) { return tg__unary(&tg__op_acos, x, (tg_attr){0}, acos_kernel); }

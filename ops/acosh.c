@@ -8,6 +8,7 @@
  *             1/sinh 0, as in PyTorch)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void acosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -33,6 +34,7 @@ const tg_op tg__op_acosh = {
     .info = {TG_OP_ACOSH, "tg_acosh", 1, TG_OP_ELEMENTWISE,
              {sample_acosh, 1, TG_SAMPLE_SAME, {{1.5, 3.0, false}}}},
     .backward = acosh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_acosh(tg_tensor *x)

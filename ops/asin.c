@@ -6,6 +6,7 @@
  *             (IEEE: 1/sqrt(+0), as in PyTorch)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void asin_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -38,6 +39,7 @@ const tg_op tg__op_asin = {
     .info = {TG_OP_ASIN, "tg_asin", 1, TG_OP_ELEMENTWISE,
              {sample_asin, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
     .backward = asin_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_asin(tg_tensor *x) { return tg__unary(&tg__op_asin, x, (tg_attr){0}, asin_kernel); }

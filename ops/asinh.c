@@ -7,6 +7,7 @@
  *             (about 1/|x|) where x^2 would overflow
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void asinh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -31,6 +32,7 @@ const tg_op tg__op_asinh = {
     .info = {TG_OP_ASINH, "tg_asinh", 1, TG_OP_ELEMENTWISE,
              {sample_asinh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = asinh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_asinh(tg_tensor *x)

@@ -6,6 +6,7 @@
  *             true value having underflowed long before
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void atan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -30,6 +31,7 @@ const tg_op tg__op_atan = {
     .info = {TG_OP_ATAN, "tg_atan", 1, TG_OP_ELEMENTWISE,
              {sample_atan, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = atan_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_atan(tg_tensor *x) { return tg__unary(&tg__op_atan, x, (tg_attr){0}, atan_kernel); }

@@ -13,6 +13,7 @@
  * a constant mask makes the quotient and its derivatives 0.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void atan2_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                          const tg_tensor *b)
@@ -49,7 +50,14 @@ static void origin_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor 
     });
 }
 
-static int atan2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+/* The scaled coordinates xs = x/c, ys = y/c and w = g (1 - origin) / (c r2),
+ * so that the two gradients are w xs and -w ys; a NULL g stands for 1 (the
+ * tangent rule's partial derivatives). */
+typedef struct {
+    tg_tensor *xs, *ys, *w;
+} atan2_parts;
+
+static atan2_parts scaled_parts(tg_tensor *out, tg_tensor *g)
 {
     const char *fn = out->op->info.name;
     tg_tensor *y = out->in[0], *x = out->in[1];
@@ -57,8 +65,16 @@ static int atan2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     tg_tensor *origin = tg__constant_binary(fn, y, x, origin_kernel);
     tg_tensor *ys = tg_div(y, c), *xs = tg_div(x, c);
     tg_tensor *r2 = tg_add(tg_add(tg_mul(ys, ys), tg_mul(xs, xs)), origin);
-    /* g (1 - origin) / (c r2), shared by both gradients */
-    tg_tensor *w = tg_div(tg_mul(g, tg_add_scalar(tg_neg(origin), 1)), tg_mul(c, r2));
+    tg_tensor *off_origin = tg_add_scalar(tg_neg(origin), 1);
+    tg_tensor *w = tg_div(g ? tg_mul(g, off_origin) : off_origin, tg_mul(c, r2));
+    return (atan2_parts){xs, ys, w};
+}
+
+static int atan2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    tg_tensor *y = out->in[0], *x = out->in[1];
+    atan2_parts p = scaled_parts(out, g);
+    tg_tensor *xs = p.xs, *ys = p.ys, *w = p.w;
     if (y->flags & TG_REQUIRES_GRAD) {
         if (!(grad_in[0] = tg__unbroadcast(tg_mul(w, xs), y)))
             return tg__latest_code();
@@ -70,6 +86,17 @@ static int atan2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* dz = w (xs ty - ys tx), the same convention at the origin */
+static int atan2_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    atan2_parts p = scaled_parts(out, NULL);
+    tg_tensor *terms[2] = {
+        tangent_in[0] ? tg_mul(tangent_in[0], tg_mul(p.w, p.xs)) : NULL,
+        tangent_in[1] ? tg_neg(tg_mul(tangent_in[1], tg_mul(p.w, p.ys))) : NULL,
+    };
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 /* y keeps one sign per element: no sample crosses the cut along y = 0, x < 0 */
 TG_SAMPLE_FN(sample_atan2, tg_atan2(in[0], in[1]))
 
@@ -77,6 +104,7 @@ const tg_op tg__op_atan2 = {
     .info = {TG_OP_ATAN2, "tg_atan2", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_atan2, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_NONZERO, TG_SAMPLE_ANY}}},
     .backward = atan2_backward,
+    .jvp = atan2_jvp,
 };
 
 tg_tensor *tg_atan2(tg_tensor *y, tg_tensor *x)

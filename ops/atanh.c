@@ -6,6 +6,7 @@
  *             (IEEE, as in PyTorch)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void atanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -38,6 +39,7 @@ const tg_op tg__op_atanh = {
     .info = {TG_OP_ATANH, "tg_atanh", 1, TG_OP_ELEMENTWISE,
              {sample_atanh, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
     .backward = atanh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_atanh(tg_tensor *x)

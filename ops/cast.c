@@ -8,6 +8,7 @@
  *             the tensor it belongs to
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void convert(tg_tensor *y, const tg_tensor *x)
 {
@@ -27,12 +28,15 @@ static int cast_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(cast_jvp, tg_cast(t, (tg_dtype)out->dtype))
+
 TG_SAMPLE_FN(sample_cast, tg_cast(in[0], TG_F64))
 
 const tg_op tg__op_cast = {
     .info = {TG_OP_CAST, "tg_cast", 1, 0,
              {sample_cast, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cast_backward,
+    .jvp = cast_jvp,
 };
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype)

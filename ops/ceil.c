@@ -6,6 +6,7 @@
  *             convention): the rule returns no gradient
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void ceil_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -32,6 +33,7 @@ const tg_op tg__op_ceil = {
     .info = {TG_OP_CEIL, "tg_ceil", 1, TG_OP_ELEMENTWISE,
              {sample_ceil, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = ceil_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_ceil(tg_tensor *x) { return tg__unary(&tg__op_ceil, x, (tg_attr){0}, ceil_kernel); }

@@ -7,6 +7,7 @@
  *             branch, which is 1 for every alpha, as in PyTorch
  */
 #include "elu.h"
+#include "jvp.h"
 
 static tg_elu_coefs celu_coefs(double alpha) { return (tg_elu_coefs){1, alpha, 1 / alpha}; }
 
@@ -26,6 +27,7 @@ const tg_op tg__op_celu = {
     .info = {TG_OP_CELU, "tg_celu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_celu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = celu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_celu(tg_tensor *x, double alpha)

@@ -15,6 +15,7 @@
  * The masks are constants, so every order of derivative works.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void clamp_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -109,35 +110,36 @@ static tg_tensor *mask(const tg_tensor *out, tg_tensor *a, tg_tensor *b, tg_bina
     return tg__constant_binary(out->op->info.name, a, b, k);
 }
 
-/* g times a mask of the output's shape, summed to the shape of input k. */
-static tg_tensor *masked_grad(tg_tensor *out, tg_tensor *g, int k, tg_tensor *m)
+/* Where input k (x, lo or hi) is the one y follows: 1 there, else 0. */
+static tg_tensor *follows(tg_tensor *out, int k)
 {
-    return tg__unbroadcast(tg_mul(g, m), out->in[k]);
+    tg_tensor *x = out->in[0], *lo = out->in[1], *hi = out->in[2];
+    if (k == 0)
+        return tg_mul(mask(out, lo, x, less_equal_kernel), mask(out, x, hi, less_equal_kernel));
+    if (k == 1)
+        return tg_mul(mask(out, x, lo, less_kernel), mask(out, lo, hi, less_kernel));
+    return mask(out, mask(out, hi, x, less_kernel), mask(out, hi, lo, less_kernel), either_kernel);
 }
-
-static bool wants(const tg_tensor *out, int k) { return out->in[k]->flags & TG_REQUIRES_GRAD; }
 
 static int clamp_tensor_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    tg_tensor *x = out->in[0], *lo = out->in[1], *hi = out->in[2];
-    if (wants(out, 0)) {
-        tg_tensor *m =
-            tg_mul(mask(out, lo, x, less_equal_kernel), mask(out, x, hi, less_equal_kernel));
-        if (!(grad_in[0] = masked_grad(out, g, 0, m)))
-            return tg__latest_code();
-    }
-    if (wants(out, 1)) {
-        tg_tensor *m = tg_mul(mask(out, x, lo, less_kernel), mask(out, lo, hi, less_kernel));
-        if (!(grad_in[1] = masked_grad(out, g, 1, m)))
-            return tg__latest_code();
-    }
-    if (wants(out, 2)) {
-        tg_tensor *m = mask(out, mask(out, hi, x, less_kernel), mask(out, hi, lo, less_kernel),
-                            either_kernel);
-        if (!(grad_in[2] = masked_grad(out, g, 2, m)))
+    for (int k = 0; k < 3; k++) {
+        if (!(out->in[k]->flags & TG_REQUIRES_GRAD))
+            continue;
+        if (!(grad_in[k] = tg__unbroadcast(tg_mul(g, follows(out, k)), out->in[k])))
             return tg__latest_code();
     }
     return TG_OK;
+}
+
+/* The tangent of the input y follows there, with the backward's masks. */
+static int clamp_tensor_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *terms[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++)
+        if (tangent_in[k])
+            terms[k] = tg_mul(tangent_in[k], follows(out, k));
+    return tg__jvp_sum(out, 3, tangent_in, terms, tangent_out);
 }
 
 /* x lies 0.25 or more from lo, which is active below it; hi stays above x */
@@ -148,6 +150,7 @@ const tg_op tg__op_clamp = {
     .info = {TG_OP_CLAMP, "tg_clamp", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_clamp, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = clamp_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 const tg_op tg__op_clamp_tensor = {
@@ -155,6 +158,7 @@ const tg_op tg__op_clamp_tensor = {
              {sample_clamp_tensor, 3, TG_SAMPLE_BROADCAST,
               {{0.5, 2.0, true}, {-0.25, 0.25, false}, {2.5, 3.0, false}}}},
     .backward = clamp_tensor_backward,
+    .jvp = clamp_tensor_jvp,
 };
 
 tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi)

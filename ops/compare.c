@@ -13,6 +13,7 @@
  *             ops are still recorded, so that explain and dot show them.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 /* A binary kernel computing expr of x[i] and y[j] for every element. */
 #define MASK_KERNEL(name, expr)                                                           \
@@ -64,6 +65,7 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         .info = {TG_OP_##NAME, "tg_" #name, 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,      \
                  {sample_##name, 2, TG_SAMPLE_BROADCAST, ranges}},                        \
         .backward = no_gradient,                                                          \
+        .jvp = tg__jvp_zero,                                                              \
     };                                                                                    \
     tg_tensor *tg_##name(tg_tensor *a, tg_tensor *b)                                      \
     {                                                                                     \
@@ -85,6 +87,7 @@ const tg_op tg__op_logical_not = {
     .info = {TG_OP_LOGICAL_NOT, "tg_logical_not", 1, TG_OP_ELEMENTWISE,
              {sample_logical_not, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = no_gradient,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_logical_not(tg_tensor *x)

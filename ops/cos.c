@@ -5,6 +5,7 @@
  *   backward  dx = -g sin x, written with tg_sin so that every order works
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void cos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -28,6 +29,7 @@ const tg_op tg__op_cos = {
     .info = {TG_OP_COS, "tg_cos", 1, TG_OP_ELEMENTWISE,
              {sample_cos, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cos_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_cos(tg_tensor *x) { return tg__unary(&tg__op_cos, x, (tg_attr){0}, cos_kernel); }

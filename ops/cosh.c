@@ -5,6 +5,7 @@
  *   backward  dx = g sinh x, written with tg_sinh so that every order works
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void cosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -29,6 +30,7 @@ const tg_op tg__op_cosh = {
     .info = {TG_OP_COSH, "tg_cosh", 1, TG_OP_ELEMENTWISE,
              {sample_cosh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cosh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_cosh(tg_tensor *x) { return tg__unary(&tg__op_cosh, x, (tg_attr){0}, cosh_kernel); }

@@ -7,6 +7,7 @@
  *             db = sum_to(-g a / b^2, shape b), computed as -(g / b) c
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void div_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                        const tg_tensor *b)
@@ -35,12 +36,24 @@ static int div_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* dc = ta / b - (tb / b) c, the backward rule's factors */
+static int div_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *b = out->in[1];
+    tg_tensor *terms[2] = {
+        tangent_in[0] ? tg_div(tangent_in[0], b) : NULL,
+        tangent_in[1] ? tg_neg(tg_mul(tg_div(tangent_in[1], b), out)) : NULL,
+    };
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 TG_SAMPLE_FN(sample_div, tg_div(in[0], in[1]))
 
 const tg_op tg__op_div = {
     .info = {TG_OP_DIV, "tg_div", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_div, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_NONZERO}}},
     .backward = div_backward,
+    .jvp = div_jvp,
 };
 
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_div, a, b, div_kernel); }

@@ -7,6 +7,7 @@
  *             alpha, as in PyTorch
  */
 #include "elu.h"
+#include "jvp.h"
 
 void tg__elu_forward(tg_tensor *y, const tg_tensor *x, tg_elu_coefs c)
 {
@@ -58,6 +59,7 @@ const tg_op tg__op_elu = {
     .info = {TG_OP_ELU, "tg_elu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_elu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = elu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha)

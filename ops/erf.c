@@ -6,6 +6,7 @@
  *             works; 0 where e^(-x^2) underflows (|x| > 27 in double)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void erf_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -31,6 +32,7 @@ const tg_op tg__op_erf = {
     .info = {TG_OP_ERF, "tg_erf", 1, TG_OP_ELEMENTWISE,
              {sample_erf, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = erf_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_erf(tg_tensor *x) { return tg__unary(&tg__op_erf, x, (tg_attr){0}, erf_kernel); }

@@ -6,6 +6,7 @@
  *   backward  dx = -g 2/sqrt(pi) e^(-x^2), written with ops
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void erfc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -31,6 +32,7 @@ const tg_op tg__op_erfc = {
     .info = {TG_OP_ERFC, "tg_erfc", 1, TG_OP_ELEMENTWISE,
              {sample_erfc, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = erfc_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_erfc(tg_tensor *x) { return tg__unary(&tg__op_erfc, x, (tg_attr){0}, erfc_kernel); }

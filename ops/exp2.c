@@ -5,6 +5,7 @@
  *   backward  dx = g y ln 2, from the saved output
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void exp2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -29,6 +30,7 @@ const tg_op tg__op_exp2 = {
     .info = {TG_OP_EXP2, "tg_exp2", 1, TG_OP_ELEMENTWISE,
              {sample_exp2, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = exp2_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_exp2(tg_tensor *x) { return tg__unary(&tg__op_exp2, x, (tg_attr){0}, exp2_kernel); }

@@ -6,6 +6,7 @@
  *             below about -37 (it rounds to 0 against the 1)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void expm1_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -30,6 +31,7 @@ const tg_op tg__op_expm1 = {
     .info = {TG_OP_EXPM1, "tg_expm1", 1, TG_OP_ELEMENTWISE,
              {sample_expm1, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = expm1_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_expm1(tg_tensor *x)

@@ -6,6 +6,7 @@
  *             convention): the rule returns no gradient
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void floor_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -32,6 +33,7 @@ const tg_op tg__op_floor = {
     .info = {TG_OP_FLOOR, "tg_floor", 1, TG_OP_ELEMENTWISE,
              {sample_floor, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = floor_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_floor(tg_tensor *x)

@@ -20,6 +20,7 @@
  * ops (float and double, exact form, a busy 2-core machine).
  */
 #include "kernel.h"
+#include "jvp.h"
 
 #define SQRT_2_OVER_PI 0.79788456080286535588
 #define KAPPA 0.044715
@@ -119,6 +120,7 @@ const tg_op tg__op_gelu = {
     .info = {TG_OP_GELU, "tg_gelu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_FUSED,
              {sample_gelu, 1, TG_SAMPLE_SAME, {{-3.0, 3.0, false}}}},
     .backward = gelu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approximate approximate)

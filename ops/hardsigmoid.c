@@ -6,6 +6,7 @@
  *             PyTorch's hardsigmoid_backward gives
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void hardsigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -47,6 +48,7 @@ const tg_op tg__op_hardsigmoid = {
     .info = {TG_OP_HARDSIGMOID, "tg_hardsigmoid", 1, TG_OP_ELEMENTWISE,
              {sample_hardsigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = hardsigmoid_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_hardsigmoid(tg_tensor *x)

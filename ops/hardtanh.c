@@ -7,6 +7,7 @@
  *             passes g at the bounds); NaN passes no gradient
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void hardtanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -47,6 +48,7 @@ const tg_op tg__op_hardtanh = {
              TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_hardtanh, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = hardtanh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val)

@@ -7,6 +7,7 @@
  *             zero), so nothing upstream of a step learns through it.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void heaviside_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -32,6 +33,7 @@ const tg_op tg__op_heaviside = {
     .info = {TG_OP_HEAVISIDE, "tg_heaviside", 1, TG_OP_ELEMENTWISE,
              {sample_heaviside, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = heaviside_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_heaviside(tg_tensor *x)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "jvp.h"
 
 static void copy_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -29,6 +30,7 @@ const tg_op tg__op_identity = {
     .info = {TG_OP_IDENTITY, "tg_identity", 1, TG_OP_ELEMENTWISE,
              {sample_identity, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = identity_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_identity(tg_tensor *x)

@@ -7,6 +7,7 @@
  *             in PyTorch
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void leaky_relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -42,6 +43,7 @@ const tg_op tg__op_leaky_relu = {
     .info = {TG_OP_LEAKY_RELU, "tg_leaky_relu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_leaky_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = leaky_relu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope)

@@ -7,6 +7,7 @@
  *   backward  dx = g / x
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void log_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -30,6 +31,7 @@ const tg_op tg__op_log = {
     .info = {TG_OP_LOG, "tg_log", 1, TG_OP_ELEMENTWISE,
              {sample_log, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = log_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&tg__op_log, x, (tg_attr){0}, log_kernel); }

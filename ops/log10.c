@@ -5,6 +5,7 @@
  *   backward  dx = g / (x ln 10)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void log10_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -29,6 +30,7 @@ const tg_op tg__op_log10 = {
     .info = {TG_OP_LOG10, "tg_log10", 1, TG_OP_ELEMENTWISE,
              {sample_log10, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = log10_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_log10(tg_tensor *x)

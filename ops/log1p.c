@@ -6,6 +6,7 @@
  *   backward  dx = g / (1 + x); +inf at x = -1
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void log1p_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -31,6 +32,7 @@ const tg_op tg__op_log1p = {
     .info = {TG_OP_LOG1P, "tg_log1p", 1, TG_OP_ELEMENTWISE,
              {sample_log1p, 1, TG_SAMPLE_SAME, {{-0.5, 2.0, false}}}},
     .backward = log1p_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_log1p(tg_tensor *x)

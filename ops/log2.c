@@ -5,6 +5,7 @@
  *   backward  dx = g / (x ln 2)
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -29,6 +30,7 @@ const tg_op tg__op_log2 = {
     .info = {TG_OP_LOG2, "tg_log2", 1, TG_OP_ELEMENTWISE,
              {sample_log2, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = log2_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_log2(tg_tensor *x) { return tg__unary(&tg__op_log2, x, (tg_attr){0}, log2_kernel); }

@@ -7,6 +7,7 @@
  *   backward  dx = g sigmoid(-x), written with tg_sigmoid
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void log_sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -30,6 +31,7 @@ const tg_op tg__op_log_sigmoid = {
     .info = {TG_OP_LOG_SIGMOID, "tg_log_sigmoid", 1, TG_OP_ELEMENTWISE,
              {sample_log_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = log_sigmoid_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_log_sigmoid(tg_tensor *x)

@@ -10,6 +10,7 @@
  *             with the op itself, so every order of derivative works.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void masked_fill_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *x,
                                const tg_tensor *mask)
@@ -29,6 +30,10 @@ static int masked_fill_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* x's tangent where the mask is 0 (the filled places are constant), of the
+ * output's shape; the mask's tangent is ignored */
+TG_JVP_FN(masked_fill_jvp, tg__jvp_expand(tg_masked_fill(t, out->in[1], 0), out))
+
 TG_SAMPLE_FN(sample_masked_fill, tg_masked_fill(in[0], tg_heaviside(in[1]), 0.5))
 
 const tg_op tg__op_masked_fill = {
@@ -36,6 +41,7 @@ const tg_op tg__op_masked_fill = {
              TG_OP_ELEMENTWISE | TG_OP_BROADCASTS | TG_OP_CONSTANT,
              {sample_masked_fill, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_NONZERO}}},
     .backward = masked_fill_backward,
+    .jvp = masked_fill_jvp,
 };
 
 tg_tensor *tg_masked_fill(tg_tensor *x, tg_tensor *mask, double value)

@@ -8,6 +8,7 @@
  *             Each share is summed back to its operand's shape.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void maximum_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                            const tg_tensor *b)
@@ -44,15 +45,13 @@ static void larger_share_kernel(const tg_bcast *plan, tg_tensor *out, const tg_t
     });
 }
 
-/* Input k's share of g. The smaller operand winning is the larger winning
- * with the operands swapped. */
-static tg_tensor *winner_grad(tg_tensor *out, tg_tensor *g, int k, bool larger_wins)
+/* Input k's share of g, of the output's shape. The smaller operand winning
+ * is the larger winning with the operands swapped. */
+static tg_tensor *winner_share(tg_tensor *out, int k, bool larger_wins)
 {
     tg_tensor *x = out->in[k], *other = out->in[1 - k];
-    tg_tensor *share = larger_wins
-                           ? tg__constant_binary(out->op->info.name, x, other, larger_share_kernel)
-                           : tg__constant_binary(out->op->info.name, other, x, larger_share_kernel);
-    return tg__unbroadcast(tg_mul(g, share), x);
+    return larger_wins ? tg__constant_binary(out->op->info.name, x, other, larger_share_kernel)
+                       : tg__constant_binary(out->op->info.name, other, x, larger_share_kernel);
 }
 
 static int minmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, bool larger_wins)
@@ -60,11 +59,33 @@ static int minmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, bo
     for (int k = 0; k < 2; k++) {
         if (!(out->in[k]->flags & TG_REQUIRES_GRAD))
             continue;
-        grad_in[k] = winner_grad(out, g, k, larger_wins);
+        grad_in[k] = tg__unbroadcast(tg_mul(g, winner_share(out, k, larger_wins)), out->in[k]);
         if (!grad_in[k])
             return tg__latest_code();
     }
     return TG_OK;
+}
+
+/* Each tangent times its operand's share: on a tie the mean of the two, as
+ * the backward rule splits g. */
+static int minmax_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out,
+                      bool larger_wins)
+{
+    tg_tensor *terms[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++)
+        if (tangent_in[k])
+            terms[k] = tg_mul(tangent_in[k], winner_share(out, k, larger_wins));
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
+static int maximum_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    return minmax_jvp(out, tangent_in, tangent_out, true);
+}
+
+static int minimum_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    return minmax_jvp(out, tangent_in, tangent_out, false);
 }
 
 static int maximum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
@@ -83,6 +104,7 @@ const tg_op tg__op_maximum = {
     .info = {TG_OP_MAXIMUM, "tg_maximum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_maximum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = maximum_backward,
+    .jvp = maximum_jvp,
 };
 TG_SAMPLE_FN(sample_minimum, tg_minimum(in[0], in[1]))
 
@@ -90,6 +112,7 @@ const tg_op tg__op_minimum = {
     .info = {TG_OP_MINIMUM, "tg_minimum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_minimum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = minimum_backward,
+    .jvp = minimum_jvp,
 };
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)

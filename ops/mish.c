@@ -8,6 +8,7 @@
  *             region: threshold +inf), tg_tanh and tg_sigmoid
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void mish_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -38,6 +39,7 @@ const tg_op tg__op_mish = {
     .info = {TG_OP_MISH, "tg_mish", 1, TG_OP_ELEMENTWISE,
              {sample_mish, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mish_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_mish(tg_tensor *x) { return tg__unary(&tg__op_mish, x, (tg_attr){0}, mish_kernel); }

@@ -4,6 +4,7 @@
  *   backward  dx = -g
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void neg_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -28,6 +29,7 @@ const tg_op tg__op_neg = {
     .info = {TG_OP_NEG, "tg_neg", 1, TG_OP_ELEMENTWISE,
              {sample_neg, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = neg_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_neg(tg_tensor *x) { return tg__unary(&tg__op_neg, x, (tg_attr){0}, neg_kernel); }

@@ -17,6 +17,7 @@
  * NaN db, since ln a is NaN there.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void pow_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                        const tg_tensor *b)
@@ -48,39 +49,49 @@ static void zero_base_and_exponent_kernel(const tg_bcast *plan, tg_tensor *out,
     });
 }
 
-/* g b a^(b-1), with the exponent 0 where a == b == 0 (b makes the product 0) */
-static tg_tensor *base_grad(tg_tensor *out, tg_tensor *g)
+/* dc/da = b a^(b-1), with the exponent 0 where a == b == 0 (b makes the
+ * product 0); of the output's shape, for the backward and the tangent rule */
+static tg_tensor *base_local(tg_tensor *out)
 {
     tg_tensor *a = out->in[0], *b = out->in[1];
     tg_tensor *both_zero =
         tg__constant_binary(out->op->info.name, a, b, zero_base_and_exponent_kernel);
     tg_tensor *exponent = tg_where(both_zero, tg__scalar_like(a, 0), tg_add_scalar(b, -1));
-    return tg__unbroadcast(tg_mul(g, tg_mul(b, tg_pow(a, exponent))), a);
+    return tg_mul(b, tg_pow(a, exponent));
 }
 
-/* g c ln a, with 1 in place of a under the log where a == 0 and b >= 0 (c is
- * finite there, so the product is 0) */
-static tg_tensor *exponent_grad(tg_tensor *out, tg_tensor *g)
+/* dc/db = c ln a, with 1 in place of a under the log where a == 0 and b >= 0
+ * (c is finite there, so the product is 0) */
+static tg_tensor *exponent_local(tg_tensor *out)
 {
     tg_tensor *a = out->in[0], *b = out->in[1];
     tg_tensor *zero_base = tg__constant_binary(out->op->info.name, a, b, zero_base_kernel);
     tg_tensor *log_base = tg_log(tg_where(zero_base, tg__scalar_like(a, 1), a));
-    return tg__unbroadcast(tg_mul(g, tg_mul(out, log_base)), b);
+    return tg_mul(out, log_base);
 }
 
 static int pow_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (out->in[0]->flags & TG_REQUIRES_GRAD) {
-        grad_in[0] = base_grad(out, g);
+        grad_in[0] = tg__unbroadcast(tg_mul(g, base_local(out)), out->in[0]);
         if (!grad_in[0])
             return tg__latest_code();
     }
     if (out->in[1]->flags & TG_REQUIRES_GRAD) {
-        grad_in[1] = exponent_grad(out, g);
+        grad_in[1] = tg__unbroadcast(tg_mul(g, exponent_local(out)), out->in[1]);
         if (!grad_in[1])
             return tg__latest_code();
     }
     return TG_OK;
+}
+
+static int pow_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *terms[2] = {
+        tangent_in[0] ? tg_mul(tangent_in[0], base_local(out)) : NULL,
+        tangent_in[1] ? tg_mul(tangent_in[1], exponent_local(out)) : NULL,
+    };
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
 TG_SAMPLE_FN(sample_pow, tg_pow(in[0], in[1]))
@@ -89,6 +100,7 @@ const tg_op tg__op_pow = {
     .info = {TG_OP_POW, "tg_pow", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_pow, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_POSITIVE, TG_SAMPLE_ANY}}},
     .backward = pow_backward,
+    .jvp = pow_jvp,
 };
 
 tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_pow, a, b, pow_kernel); }
@@ -118,6 +130,7 @@ const tg_op tg__op_pow_scalar = {
     .info = {TG_OP_POW_SCALAR, "tg_pow_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_pow_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = pow_scalar_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double p)

@@ -5,6 +5,7 @@
  *   backward  dx = -g y^2, from the saved output; -inf at x = 0
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void reciprocal_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -29,6 +30,7 @@ const tg_op tg__op_reciprocal = {
     .info = {TG_OP_RECIPROCAL, "tg_reciprocal", 1, TG_OP_ELEMENTWISE,
              {sample_reciprocal, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = reciprocal_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_reciprocal(tg_tensor *x)

@@ -6,6 +6,7 @@
  *             pass in a first-order sweep
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -55,6 +56,7 @@ const tg_op tg__op_relu = {
     .info = {TG_OP_RELU, "tg_relu", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = relu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&tg__op_relu, x, (tg_attr){0}, relu_kernel); }

@@ -11,6 +11,7 @@
  * outlive its tg_free.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static int reshape_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -18,12 +19,15 @@ static int reshape_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(reshape_jvp, tg_reshape(t, out->ndim, out->shape))
+
 TG_SAMPLE_FN(sample_reshape, tg_reshape(in[0], 1, (int64_t[]){-1}))
 
 const tg_op tg__op_reshape = {
     .info = {TG_OP_RESHAPE, "tg_reshape", 1, 0,
              {sample_reshape, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = reshape_backward,
+    .jvp = reshape_jvp,
 };
 
 static int reshape_error(const tg_tensor *x, int ndim, const int64_t *shape)

@@ -8,6 +8,7 @@
  *             (PyTorch's convention): the rule returns no gradient
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void round_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -36,6 +37,7 @@ const tg_op tg__op_round = {
     .info = {TG_OP_ROUND, "tg_round", 1, TG_OP_ELEMENTWISE,
              {sample_round, 1, TG_SAMPLE_SAME, {{0.6, 1.4, true}}}},
     .backward = round_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_round(tg_tensor *x)

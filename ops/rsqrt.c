@@ -7,6 +7,7 @@
  *             at x = 0
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void rsqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -30,6 +31,7 @@ const tg_op tg__op_rsqrt = {
     .info = {TG_OP_RSQRT, "tg_rsqrt", 1, TG_OP_ELEMENTWISE,
              {sample_rsqrt, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = rsqrt_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_rsqrt(tg_tensor *x)

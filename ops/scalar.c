@@ -6,6 +6,7 @@
  *   mul_scalar  y_i = c x_i,    dx = c g
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void add_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -30,6 +31,7 @@ const tg_op tg__op_add_scalar = {
     .info = {TG_OP_ADD_SCALAR, "tg_add_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_add_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = add_scalar_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_add_scalar(tg_tensor *x, double c)
@@ -59,6 +61,7 @@ const tg_op tg__op_mul_scalar = {
     .info = {TG_OP_MUL_SCALAR, "tg_mul_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_mul_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mul_scalar_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_mul_scalar(tg_tensor *x, double c)

@@ -6,6 +6,7 @@
  *             negative branch, scale alpha = 1.7581, as in PyTorch
  */
 #include "elu.h"
+#include "jvp.h"
 
 static const tg_elu_coefs selu_coefs = {1.0507009873554804934193349852946,
                                         1.6732632423543772848170429916717, 1};
@@ -27,6 +28,7 @@ const tg_op tg__op_selu = {
     .info = {TG_OP_SELU, "tg_selu", 1, TG_OP_ELEMENTWISE,
              {sample_selu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = selu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_selu(tg_tensor *x) { return tg__unary(&tg__op_selu, x, (tg_attr){0}, selu_kernel); }

@@ -7,6 +7,7 @@
  *             a first-order sweep
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -50,6 +51,7 @@ const tg_op tg__op_sigmoid = {
     .info = {TG_OP_SIGMOID, "tg_sigmoid", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sigmoid_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_sigmoid(tg_tensor *x)

@@ -8,6 +8,7 @@
  *             the rule returns no gradient, which the sweep reads as zero
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void sign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -36,6 +37,7 @@ const tg_op tg__op_sign = {
     .info = {TG_OP_SIGN, "tg_sign", 1, TG_OP_ELEMENTWISE,
              {sample_sign, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = sign_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_sign(tg_tensor *x) { return tg__unary(&tg__op_sign, x, (tg_attr){0}, sign_kernel); }

@@ -9,6 +9,7 @@
  *             rule, a sigmoid and a where, is cheap enough to keep)
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void silu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -57,6 +58,7 @@ const tg_op tg__op_silu = {
     .info = {TG_OP_SILU, "tg_silu", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_silu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = silu_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_silu(tg_tensor *x) { return tg__unary(&tg__op_silu, x, (tg_attr){0}, silu_kernel); }

@@ -5,6 +5,7 @@
  *   backward  dx = g cos x, written with tg_cos so that every order works
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void sin_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -28,6 +29,7 @@ const tg_op tg__op_sin = {
     .info = {TG_OP_SIN, "tg_sin", 1, TG_OP_ELEMENTWISE,
              {sample_sin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sin_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_sin(tg_tensor *x) { return tg__unary(&tg__op_sin, x, (tg_attr){0}, sin_kernel); }

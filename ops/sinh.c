@@ -5,6 +5,7 @@
  *   backward  dx = g cosh x, written with tg_cosh so that every order works
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void sinh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -29,6 +30,7 @@ const tg_op tg__op_sinh = {
     .info = {TG_OP_SINH, "tg_sinh", 1, TG_OP_ELEMENTWISE,
              {sample_sinh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sinh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_sinh(tg_tensor *x) { return tg__unary(&tg__op_sinh, x, (tg_attr){0}, sinh_kernel); }

@@ -13,6 +13,7 @@
  * e^y is softmax(x) for the log form.
  */
 #include "kernel.h"
+#include "jvp.h"
 
 /* Each slice x[o, 0..n-1, i] (x viewed as [outer, n, inner]) is shifted by
  * its maximum m, exponentiated into y and summed in double, then y is either
@@ -59,12 +60,16 @@ static int log_softmax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* dy = t - sum(softmax(x) t) along the axis (the Jacobian is not symmetric) */
+TG_JVP_FN(log_softmax_jvp, tg_sub(t, tg_sum_axis(tg_mul(tg_exp(out), t), out->attr.i.axis, true)))
+
 TG_SAMPLE_FN(sample_softmax, tg_softmax(in[0], -1))
 
 const tg_op tg__op_softmax = {
     .info = {TG_OP_SOFTMAX, "tg_softmax", 1, TG_OP_AXIS,
              {sample_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = softmax_backward,
+    .jvp = tg__jvp_symmetric,
 };
 TG_SAMPLE_FN(sample_log_softmax, tg_log_softmax(in[0], -1))
 
@@ -72,6 +77,7 @@ const tg_op tg__op_log_softmax = {
     .info = {TG_OP_LOG_SOFTMAX, "tg_log_softmax", 1, TG_OP_AXIS,
              {sample_log_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = log_softmax_backward,
+    .jvp = log_softmax_jvp,
 };
 
 static tg_tensor *along_axis(const tg_op *op, tg_tensor *x, int axis, bool log_form)

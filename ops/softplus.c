@@ -12,6 +12,7 @@
  *             order works
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void softplus_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -57,6 +58,7 @@ const tg_op tg__op_softplus = {
              TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_softplus, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = softplus_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold)

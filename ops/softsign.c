@@ -6,6 +6,7 @@
  *             smooth at 0 (the second derivative there takes abs'(0) = 0)
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void softsign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -30,6 +31,7 @@ const tg_op tg__op_softsign = {
     .info = {TG_OP_SOFTSIGN, "tg_softsign", 1, TG_OP_ELEMENTWISE,
              {sample_softsign, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = softsign_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_softsign(tg_tensor *x)

@@ -6,6 +6,7 @@
  *   backward  dx = g / (2 y), from the saved output; inf at x = 0
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void sqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -29,6 +30,7 @@ const tg_op tg__op_sqrt = {
     .info = {TG_OP_SQRT, "tg_sqrt", 1, TG_OP_ELEMENTWISE,
              {sample_sqrt, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = sqrt_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&tg__op_sqrt, x, (tg_attr){0}, sqrt_kernel); }

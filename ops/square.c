@@ -5,6 +5,7 @@
  *   backward  dx = 2 g x
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void square_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -28,6 +29,7 @@ const tg_op tg__op_square = {
     .info = {TG_OP_SQUARE, "tg_square", 1, TG_OP_ELEMENTWISE,
              {sample_square, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = square_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_square(tg_tensor *x)

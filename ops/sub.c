@@ -5,6 +5,7 @@
  *   backward  da = sum_to(g, shape a),  db = sum_to(-g, shape b)
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void sub_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                        const tg_tensor *b)
@@ -29,12 +30,19 @@ static int sub_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+static int sub_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *terms[2] = {tangent_in[0], tangent_in[1] ? tg_neg(tangent_in[1]) : NULL};
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 TG_SAMPLE_FN(sample_sub, tg_sub(in[0], in[1]))
 
 const tg_op tg__op_sub = {
     .info = {TG_OP_SUB, "tg_sub", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_sub, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = sub_backward,
+    .jvp = sub_jvp,
 };
 
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_sub, a, b, sub_kernel); }

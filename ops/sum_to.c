@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "jvp.h"
 
 /* Checks that small broadcasts to big; both are (ndim, shape) pairs. */
 static int check_broadcastable(const char *fn, int small_nd, const int64_t *small, int big_nd,
@@ -40,12 +41,15 @@ static int broadcast_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(broadcast_to_jvp, tg_broadcast_to(t, out->ndim, out->shape))
+
 TG_SAMPLE_FN(sample_broadcast_to, tg_broadcast_to(in[0], 3, (int64_t[]){2, tg_shape(in[0])[0], tg_shape(in[0])[1]}))
 
 const tg_op tg__op_broadcast_to = {
     .info = {TG_OP_BROADCAST_TO, "tg_broadcast_to", 1, 0,
              {sample_broadcast_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = broadcast_to_backward,
+    .jvp = broadcast_to_jvp,
 };
 
 tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
@@ -73,12 +77,15 @@ static int sum_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(sum_to_jvp, tg_sum_to(t, out->ndim, out->shape))
+
 TG_SAMPLE_FN(sample_sum_to, tg_sum_to(in[0], 1, (int64_t[]){tg_shape(in[0])[1]}))
 
 const tg_op tg__op_sum_to = {
     .info = {TG_OP_SUM_TO, "tg_sum_to", 1, 0,
              {sample_sum_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_to_backward,
+    .jvp = sum_to_jvp,
 };
 
 tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)

@@ -6,6 +6,7 @@
  *   backward  dx = g (1 + y^2), from the saved output, so that every order works
  */
 #include "kernel.h"
+#include "jvp.h"
 #include "libmvec.h"
 
 static void tan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -31,6 +32,7 @@ const tg_op tg__op_tan = {
     .info = {TG_OP_TAN, "tg_tan", 1, TG_OP_ELEMENTWISE,
              {sample_tan, 1, TG_SAMPLE_SAME, {{-1.0, 1.0, false}}}},
     .backward = tan_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_tan(tg_tensor *x) { return tg__unary(&tg__op_tan, x, (tg_attr){0}, tan_kernel); }

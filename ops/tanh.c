@@ -6,6 +6,7 @@
  *             first-order sweep
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void tanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -44,6 +45,7 @@ const tg_op tg__op_tanh = {
     .info = {TG_OP_TANH, "tg_tanh", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_tanh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tanh_backward,
+    .jvp = tg__jvp_symmetric,
 };
 
 tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tg__op_tanh, x, (tg_attr){0}, tanh_kernel); }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "jvp.h"
 
 static void transpose_kernel(tg_tensor *y, const tg_tensor *x)
 {
@@ -34,12 +35,15 @@ static int transpose_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(transpose_jvp, tg_transpose(t))
+
 TG_SAMPLE_FN(sample_transpose, tg_transpose(in[0]))
 
 const tg_op tg__op_transpose = {
     .info = {TG_OP_TRANSPOSE, "tg_transpose", 1, 0,
              {sample_transpose, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = transpose_backward,
+    .jvp = transpose_jvp,
 };
 
 static tg_tensor *transposed(const tg_tensor *x)

@@ -6,6 +6,7 @@
  *             convention): the rule returns no gradient
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void trunc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -32,6 +33,7 @@ const tg_op tg__op_trunc = {
     .info = {TG_OP_TRUNC, "tg_trunc", 1, TG_OP_ELEMENTWISE,
              {sample_trunc, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = trunc_backward,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_trunc(tg_tensor *x)

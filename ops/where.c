@@ -8,6 +8,7 @@
  *             choice is piecewise constant in it
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void where_kernel(const tg_bcast *plan, tg_tensor *out, tg_tensor *const *in)
 {
@@ -45,12 +46,26 @@ static int where_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* where(cond, ta, tb): the chosen side's tangent; cond's is ignored */
+static int where_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    *tangent_out = NULL;
+    if (!tangent_in[1] && !tangent_in[2])
+        return TG_OK;
+    tg_tensor *zero = tg__scalar_like(out, 0);
+    tg_tensor *ta = tangent_in[1] ? tangent_in[1] : zero;
+    tg_tensor *tb = tangent_in[2] ? tangent_in[2] : zero;
+    *tangent_out = tg__jvp_expand(tg_where(out->in[0], ta, tb), out);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 TG_SAMPLE_FN(sample_where, tg_where(tg_heaviside(tg_sub(in[0], in[1])), in[0], in[1]))
 
 const tg_op tg__op_where = {
     .info = {TG_OP_WHERE, "tg_where", 3, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_where, 2, TG_SAMPLE_SAME, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = where_backward,
+    .jvp = where_jvp,
 };
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)

@@ -1,0 +1,45 @@
+/* jvp.c -- the tangent-rule helpers that many ops share (jvp.h). */
+#include "jvp.h"
+
+int tg__jvp_symmetric(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    *tangent_out = NULL;
+    if (!tangent_in[0])
+        return TG_OK;
+    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
+    int rc = out->op->backward(out, tangent_in[0], grad_in);
+    *tangent_out = grad_in[0];
+    return rc;
+}
+
+int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    (void)out;
+    (void)tangent_in;
+    *tangent_out = NULL;
+    return TG_OK;
+}
+
+tg_tensor *tg__jvp_expand(tg_tensor *t, const tg_tensor *out)
+{
+    if (!t || tg__same_shape(t, out))
+        return t;
+    return tg_broadcast_to(t, out->ndim, out->shape);
+}
+
+int tg__jvp_sum(tg_tensor *out, int n, tg_tensor *const *tangent_in, tg_tensor *const *terms,
+                tg_tensor **tangent_out)
+{
+    tg_tensor *sum = NULL;
+    for (int k = 0; k < n; k++) {
+        if (!tangent_in[k])
+            continue;
+        if (!terms[k])
+            return tg__latest_code();
+        sum = sum ? tg_add(sum, terms[k]) : terms[k];
+        if (!sum)
+            return tg__latest_code();
+    }
+    *tangent_out = tg__jvp_expand(sum, out);
+    return !sum || *tangent_out ? TG_OK : tg__latest_code();
+}
