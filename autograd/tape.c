@@ -28,6 +28,7 @@ typedef struct chunk {
 
 typedef struct {
     chunk *head, *tail, *cur;
+    size_t retired; /* bytes used in the chunks left behind this generation */
 } arena;
 
 typedef struct {
@@ -40,6 +41,7 @@ typedef struct {
 
 static atomic_uint_fast64_t next_generation = 1;
 static _Thread_local tape *thread_tape;
+static _Thread_local size_t memory_limit; /* tg_set_memory_limit; 0: none */
 _Thread_local uint64_t tg__live_generation;
 static pthread_key_t tape_key;
 static pthread_once_t tape_key_once = PTHREAD_ONCE_INIT;
@@ -114,6 +116,7 @@ static void *arena_alloc_next_chunk(arena *a, size_t size)
             a->head = c;
         a->tail = c;
     }
+    a->retired += a->cur ? a->cur->used : 0;
     a->cur = c;
     c->used = size;
     return c->base;
@@ -230,12 +233,34 @@ static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const in
     return t;
 }
 
+void tg_set_memory_limit(size_t bytes) { memory_limit = bytes; }
+size_t tg_memory_limit(void) { return memory_limit; }
+
+/* Refuses a tensor whose data would take the current generation's tape past
+ * the thread's limit, naming the op and the shape: an expression that
+ * broadcasts to gigabytes fails at once instead of exhausting the machine. */
+static int check_memory_limit(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,
+                              size_t bytes)
+{
+    const arena *a = thread_tape ? &thread_tape->arenas[thread_tape->active] : NULL;
+    size_t in_use = a ? a->retired + (a->cur ? a->cur->used : 0) : 0;
+    if (!memory_limit || (bytes <= memory_limit && in_use <= memory_limit - bytes))
+        return TG_OK;
+    char dims[160];
+    return tg__fail(TG_ENOMEM, "%s: a %s result of shape %s needs %zu bytes; with the %zu the "
+                    "tape holds that exceeds this thread's memory limit of %zu bytes "
+                    "(tg_set_memory_limit)", fn, dtype == TG_F32 ? "F32" : "F64",
+                    tg__dims_str(ndim, shape, dims, sizeof dims), bytes, in_use, memory_limit);
+}
+
 tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape)
 {
     int64_t numel;
     if (tg__check_shape(fn, ndim, shape, &numel) < 0)
         return NULL;
     size_t bytes = (size_t)numel * tg__dtype_size(dtype);
+    if (check_memory_limit(fn, dtype, ndim, shape, bytes) < 0)
+        return NULL;
     bool inline_data = bytes <= INLINE_DATA_MAX;
     tg_tensor *t = tape_header(fn, dtype, ndim, shape, numel, inline_data ? bytes : 0);
     if (!t)
@@ -371,6 +396,7 @@ void tg_tape_reset(void)
     tp->active ^= 1;
     arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
     tp->arenas[tp->active].cur = NULL;
+    tp->arenas[tp->active].retired = 0;
     tp->lists.len = 0;
 }
 

@@ -175,6 +175,15 @@ TG_API void tg_tape_destroy(void);
 TG_API int64_t tg_tape_length(void);
 TG_API void tg_tape_memory(size_t *in_use, size_t *reserved);
 
+/* An optional limit, per thread, on the tensor data one graph may put on the
+ * calling thread's tape (bytes in use since the last tg_tape_reset; 0, the
+ * default, is none). An op whose result would cross it fails with TG_ENOMEM
+ * naming the op, the result's shape and the limit, before allocating, so an
+ * expression that broadcasts to gigabytes is refused at once. Parameters
+ * (tg_param) are not counted. */
+TG_API void tg_set_memory_limit(size_t bytes);
+TG_API size_t tg_memory_limit(void);
+
 /* Recording switch, per thread. tg_no_grad_begin/end nest. */
 TG_API void tg_no_grad_begin(void);
 TG_API void tg_no_grad_end(void);

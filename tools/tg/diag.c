@@ -42,10 +42,19 @@ static void print_echo(const char *text)
     fputc('\n', stderr);
 }
 
+/* An op refused by the library's memory limit: the budget is tg's. */
+static void print_budget_hint(const diag *d)
+{
+    if (strstr(d->message, "(tg_set_memory_limit)"))
+        fprintf(stderr, "  the memory budget is %zu MiB; change it with tg --max-memory SIZE "
+                        "COMMAND ...\n", tg_memory_limit() >> 20);
+}
+
 void diag_print(const diag *d)
 {
     if (!d->text) {
         fprintf(stderr, "tg: error: %s\n", d->message);
+        print_budget_hint(d);
         return;
     }
     int len = (int)strlen(d->text);
@@ -54,4 +63,5 @@ void diag_print(const diag *d)
             d->what, d->message);
     print_echo(d->text);
     fprintf(stderr, "  %*s^\n", offset, "");
+    print_budget_hint(d);
 }

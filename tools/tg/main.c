@@ -1,5 +1,9 @@
 /* main.c -- `tg`, git-style: tg COMMAND [ARGS...]. Each command is one row
  * of the table below; a new command is a function and a row. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg.h"
@@ -164,7 +168,11 @@ static void print_help(FILE *f, const char *cmd)
           "Commands\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-11s%s\n", commands[i].name, commands[i].summary);
-    fputs("  help       this text; tg help COMMAND for one command\n\n", f);
+    fputs("  help       this text; tg help COMMAND for one command\n\n"
+          "Options before the command\n"
+          "  --max-memory SIZE  the most tensor data one expression or training step may\n"
+          "                     hold, e.g. 512M, 8G, or 0 for no limit (default 2G)\n"
+          "  --version          the version\n\n", f);
     print_expressions_help(f);
     fputs("\nExit status: 0 success, 1 failure (a failing check, Graphviz missing),\n"
           "2 bad input or usage, 130 tg train interrupted by Ctrl-C.\n", f);
@@ -188,7 +196,52 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-static int dispatch(int argc, char **argv)
+/* The default budget: what a laptop can give one expression without
+ * swapping; --max-memory changes it. */
+#define DEFAULT_MAX_MEMORY ((size_t)2 << 30)
+
+/* SIZE as bytes: a whole number with an optional K, M, G or T (powers of
+ * 1024, as free -h and ls -h print them). */
+static bool parse_size(const char *text, size_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    int shift = 0;
+    if (*end) {
+        const char *units = "KMGT", *u = strchr(units, *end);
+        if (!u || end[1] || end == text)
+            return false;
+        shift = 10 * (int)(u - units + 1);
+    }
+    if (end == text || *text == '-' || errno || v > (SIZE_MAX >> shift))
+        return false;
+    *bytes = (size_t)v << shift;
+    return true;
+}
+
+/* Consumes the options before the command (--max-memory SIZE, or =SIZE);
+ * returns how many arguments they took, or -1 after a usage error. */
+static int global_options(int argc, char **argv, size_t *max_memory)
+{
+    int used = 0;
+    while (used + 1 < argc && strncmp(argv[used + 1], "--max-memory", 12) == 0) {
+        const char *arg = argv[used + 1], *value = arg[12] == '=' ? arg + 13 : NULL;
+        if (arg[12] != '=' && arg[12] != '\0')
+            break;
+        if (!value && used + 2 < argc)
+            value = argv[used + 2];
+        if (!value || !parse_size(value, max_memory)) {
+            fprintf(stderr, "tg: error: --max-memory wants a size such as 512M, 8G or 0 (no "
+                            "limit), not '%s'\n", value ? value : "");
+            return -1;
+        }
+        used += arg[12] == '=' ? 1 : 2;
+    }
+    return used;
+}
+
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         print_help(stderr, NULL);
@@ -212,6 +265,17 @@ static int dispatch(int argc, char **argv)
         return 0;
     }
     return c->run(argc - 2, argv + 2);
+}
+
+static int dispatch(int argc, char **argv)
+{
+    size_t max_memory = DEFAULT_MAX_MEMORY;
+    int used = global_options(argc, argv, &max_memory);
+    if (used < 0)
+        return TG_EXIT_USAGE;
+    argv[used] = argv[0];
+    tg_set_memory_limit(max_memory); /* diag_print names it when an op is refused */
+    return run_command(argc - used, argv + used);
 }
 
 int main(int argc, char **argv)
