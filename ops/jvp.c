@@ -20,13 +20,6 @@ int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tange
     return TG_OK;
 }
 
-tg_tensor *tg__jvp_expand(tg_tensor *t, const tg_tensor *out)
-{
-    if (!t || tg__same_shape(t, out))
-        return t;
-    return tg_broadcast_to(t, out->ndim, out->shape);
-}
-
 int tg__jvp_sum(tg_tensor *out, int n, tg_tensor *const *tangent_in, tg_tensor *const *terms,
                 tg_tensor **tangent_out)
 {
@@ -40,6 +33,6 @@ int tg__jvp_sum(tg_tensor *out, int n, tg_tensor *const *tangent_in, tg_tensor *
         if (!sum)
             return tg__latest_code();
     }
-    *tangent_out = tg__jvp_expand(sum, out);
+    *tangent_out = tg__expand_like(sum, out);
     return !sum || *tangent_out ? TG_OK : tg__latest_code();
 }

@@ -38,10 +38,6 @@ int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tange
         return !t || *tangent_out ? TG_OK : tg__latest_code();                     \
     }
 
-/* t expanded to out's shape (an elementwise op's input may be broadcast);
- * t itself when the shapes agree, NULL for NULL. */
-tg_tensor *tg__jvp_expand(tg_tensor *t, const tg_tensor *out);
-
 /* Stores the sum of the n terms of a tangent, expanded to out's shape, in
  * *tangent_out: terms[k] is input k's contribution, absent (and NULL) when
  * tangent_in[k] is NULL; no term present gives NULL. A term that is NULL

@@ -8,6 +8,7 @@
  *             tie), written with tg_sigmoid and summed to each shape
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static void logaddexp_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                              const tg_tensor *b)
@@ -36,12 +37,22 @@ static int logaddexp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+static int logaddexp_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *terms[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++)
+        if (tangent_in[k])
+            terms[k] = tg_mul(tangent_in[k], tg_sigmoid(tg_sub(out->in[k], out->in[1 - k])));
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 TG_SAMPLE_FN(sample_logaddexp, tg_logaddexp(in[0], in[1]))
 
 const tg_op tg__op_logaddexp = {
     .info = {TG_OP_LOGADDEXP, "tg_logaddexp", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_logaddexp, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = logaddexp_backward,
+    .jvp = logaddexp_jvp,
 };
 
 tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b)

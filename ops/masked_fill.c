@@ -32,7 +32,7 @@ static int masked_fill_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
 
 /* x's tangent where the mask is 0 (the filled places are constant), of the
  * output's shape; the mask's tangent is ignored */
-TG_JVP_FN(masked_fill_jvp, tg__jvp_expand(tg_masked_fill(t, out->in[1], 0), out))
+TG_JVP_FN(masked_fill_jvp, tg__expand_like(tg_masked_fill(t, out->in[1], 0), out))
 
 TG_SAMPLE_FN(sample_masked_fill, tg_masked_fill(in[0], tg_heaviside(in[1]), 0.5))
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "jvp.h"
 
 typedef struct {
     bool trans_a, trans_b;
@@ -252,12 +253,32 @@ static int matmul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* a @ b with out's transpose flags: the product out was made by */
+static tg_tensor *product_like(const tg_tensor *out, tg_tensor *a, tg_tensor *b)
+{
+    if (out->op->info.kind == TG_OP_MATMUL)
+        return tg_matmul(a, b);
+    return tg_matmul_t(a, b, out->attr.i.flag_a, out->attr.i.flag_b);
+}
+
+/* d(a @ b) = ta @ b + a @ tb */
+static int matmul_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *terms[2] = {
+        tangent_in[0] ? product_like(out, tangent_in[0], b) : NULL,
+        tangent_in[1] ? product_like(out, a, tangent_in[1]) : NULL,
+    };
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 TG_SAMPLE_FN(sample_matmul, tg_matmul(in[0], in[1]))
 
 const tg_op tg__op_matmul = {
     .info = {TG_OP_MATMUL, "tg_matmul", 2, 0,
              {sample_matmul, 2, TG_SAMPLE_MATMUL, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = matmul_backward,
+    .jvp = matmul_jvp,
 };
 TG_SAMPLE_FN(sample_matmul_t, tg_matmul_t(in[0], in[1], false, true))
 
@@ -265,6 +286,7 @@ const tg_op tg__op_matmul_t = {
     .info = {TG_OP_MATMUL_T, "tg_matmul_t", 2, 0,
              {sample_matmul_t, 2, TG_SAMPLE_MATMUL_T, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = matmul_backward,
+    .jvp = matmul_jvp,
 };
 
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b)

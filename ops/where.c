@@ -55,7 +55,7 @@ static int where_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **t
     tg_tensor *zero = tg__scalar_like(out, 0);
     tg_tensor *ta = tangent_in[1] ? tangent_in[1] : zero;
     tg_tensor *tb = tangent_in[2] ? tangent_in[2] : zero;
-    *tangent_out = tg__jvp_expand(tg_where(out->in[0], ta, tb), out);
+    *tangent_out = tg__expand_like(tg_where(out->in[0], ta, tb), out);
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
