@@ -110,7 +110,7 @@ static bool next(parser *p)
         return fail_at(p, p->pos, "use ^ for powers: x^2, not x**2");
     } else if (s[0] == '!' && s[1] != '=') {
         return fail_at(p, p->pos, "unexpected '!': 'not equal' is !=, 'not' is logical_not(x)");
-    } else if (strchr("+-*/^@(),;=<>![]", *s)) {
+    } else if (strchr("+-*/^@(),;=<>![]:", *s)) {
         t.kind = TOK_OP;
         t.len = strchr("<>=!", s[0]) && s[1] == '=' ? 2 : 1;
     } else {
@@ -541,7 +541,7 @@ static bool parse_array_literal(parser *p, operand *out)
     return next(p);
 }
 
-static bool parse_primary(parser *p, operand *out)
+static bool parse_atom(parser *p, operand *out)
 {
     if (p->tok.kind == TOK_NUMBER) {
         *out = (operand){.is_number = true, .number = p->tok.number};
@@ -566,6 +566,114 @@ static bool parse_primary(parser *p, operand *out)
     }
     return fail_at(p, p->tok.start, p->tok.kind == TOK_END ? "unexpected end of the expression"
                                                            : "expected a number, a name, '(' or '['");
+}
+
+/* ---- subscripts: x[i], x[a:b:s], x[:, j], x[idx] ------------------------- */
+
+/* One item of a subscript: a number (select), a slice, or an index array. */
+typedef struct {
+    bool is_slice;
+    operand index;     /* not a slice: the number or the index tensor */
+    int64_t bound[3];  /* a slice's start, stop, step */
+    int offset;
+} subscript_item;
+
+/* An optional whole number of a slice: absent before ':' , ',' or ']'. */
+static bool slice_bound(parser *p, int64_t fallback, int64_t *out)
+{
+    if (is_op(p, ':') || is_op(p, ',') || is_op(p, ']')) {
+        *out = fallback;
+        return true;
+    }
+    int offset = p->tok.start;
+    operand v;
+    if (!parse_expr(p, &v))
+        return false;
+    if (!v.is_number || v.number != floor(v.number) || fabs(v.number) > 9007199254740992.0)
+        return fail_at(p, offset, "a slice bound must be a whole number");
+    *out = (int64_t)v.number;
+    return true;
+}
+
+static bool parse_item(parser *p, subscript_item *it)
+{
+    *it = (subscript_item){.offset = p->tok.start, .bound = {0, TG_SLICE_END, 1}};
+    if (!is_op(p, ':')) {
+        if (!parse_expr(p, &it->index))
+            return false;
+        if (!is_op(p, ':'))
+            return true;
+        if (!it->index.is_number || it->index.number != floor(it->index.number))
+            return fail_at(p, it->offset, "a slice bound must be a whole number");
+        it->bound[0] = (int64_t)it->index.number;
+    }
+    it->is_slice = true;
+    if (!next(p) || !slice_bound(p, TG_SLICE_END, &it->bound[1]))
+        return false;
+    if (!is_op(p, ':'))
+        return true;
+    return next(p) && slice_bound(p, 1, &it->bound[2]);
+}
+
+/* Applies one item at axis *axis of t: a number selects (the axis goes), a
+ * slice or an index array keeps it (the next item takes the next axis). */
+static tg_tensor *apply_item(parser *p, tg_tensor *t, subscript_item *it, int *axis)
+{
+    if (it->is_slice)
+        return tg_slice(t, (*axis)++, it->bound[0], it->bound[1], it->bound[2]);
+    if (it->index.is_number) {
+        double v = it->index.number;
+        if (v != floor(v) || fabs(v) > 9007199254740992.0) {
+            fail_at(p, it->offset, "an index must be a whole number");
+            return NULL;
+        }
+        return tg_select(t, *axis, (int64_t)v);
+    }
+    tg_tensor *idx = it->index.t;
+    if (tg_ndim(idx) == 0) /* a 0-d index tensor selects, as x[torch.tensor(1)] */
+        return tg_squeeze(tg_index_select(t, *axis, idx), *axis);
+    return tg_index_select(t, (*axis)++, idx);
+}
+
+/* x[items]: the items left to right along x's axes, as NumPy's basic
+ * indexing with at most one index array. */
+static bool parse_subscript(parser *p, operand *out)
+{
+    int open = p->tok.start, axis = 0, arrays = 0;
+    if (out->is_number)
+        return fail_at(p, open, "a number cannot be indexed");
+    if (!next(p))
+        return false;
+    tg_tensor *t = out->t;
+    do {
+        subscript_item it;
+        if (is_op(p, ',') && !next(p))
+            return false;
+        if (!parse_item(p, &it))
+            return false;
+        arrays += !it.is_slice && !it.index.is_number;
+        if (arrays > 1)
+            return fail_at(p, it.offset, "one index array per subscript: write x[i][:, j]");
+        tg_tensor *r = apply_item(p, t, &it, &axis);
+        if (!r)
+            return p->d->set ? false : fail_at(p, it.offset, tg_last_error());
+        t = r;
+    } while (is_op(p, ','));
+    if (!expect(p, ']', "expected ']' or ','"))
+        return false;
+    *out = (operand){.t = t};
+    return true;
+}
+
+/* An atom with any number of subscripts: x[0], (W @ v)[1][:, 2]. */
+static bool parse_primary(parser *p, operand *out)
+{
+    if (!parse_atom(p, out))
+        return false;
+    while (is_op(p, '['))
+        if (!parse_subscript(p, out))
+            return false;
+    return true;
 }
 
 static bool parse_power(parser *p, operand *out)
