@@ -1,4 +1,5 @@
 /* jvp.c -- the tangent-rule helpers that many ops share (jvp.h). */
+#include "axis.h"
 #include "jvp.h"
 
 int tg__jvp_symmetric(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
@@ -18,6 +19,12 @@ int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tange
     (void)tangent_in;
     *tangent_out = NULL;
     return TG_OK;
+}
+
+tg_tensor *tg__jvp_reduce_like(tg_tensor *t, const tg_tensor *out)
+{
+    bool keepdim = out->ndim == out->in[0]->ndim;
+    return tg__sum_mask(t, (unsigned)out->attr.i.flag_a, keepdim);
 }
 
 int tg__jvp_sum(tg_tensor *out, int n, tg_tensor *const *tangent_in, tg_tensor *const *terms,

@@ -38,6 +38,11 @@ int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tange
         return !t || *tangent_out ? TG_OK : tg__latest_code();                     \
     }
 
+/* t summed over the axes that the reduction out reduced, of out's shape
+ * (those axes kept as size 1 or dropped, as out has them): a sum's tangent,
+ * and the last step of other reductions' (max: t times a one-hot). */
+tg_tensor *tg__jvp_reduce_like(tg_tensor *t, const tg_tensor *out);
+
 /* Stores the sum of the n terms of a tangent, expanded to out's shape, in
  * *tangent_out: terms[k] is input k's contribution, absent (and NULL) when
  * tangent_in[k] is NULL; no term present gives NULL. A term that is NULL

@@ -13,6 +13,7 @@
  * 0/0 = NaN, as in PyTorch.
  */
 #include "axis.h"
+#include "jvp.h"
 
 /* y = (sum of the reduced elements of x) / divisor, where the divisor is 1 for
  * a sum and n for a mean. */
@@ -61,12 +62,17 @@ static int mean_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* Linear: the tangent is reduced as x was. */
+TG_JVP_FN(sum_jvp, tg__jvp_reduce_like(t, out))
+TG_JVP_FN(mean_jvp, tg__mean_mask(t, (unsigned)out->attr.i.flag_a, out->ndim == out->in[0]->ndim))
+
 TG_SAMPLE_FN(sample_sum, tg_sum(in[0]))
 
 const tg_op tg__op_sum = {
     .info = {TG_OP_SUM, "tg_sum", 1, TG_OP_AXES,
              {sample_sum, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
+    .jvp = sum_jvp,
 };
 TG_SAMPLE_FN(sample_mean, tg_mean(in[0]))
 
@@ -74,6 +80,7 @@ const tg_op tg__op_mean = {
     .info = {TG_OP_MEAN, "tg_mean", 1, TG_OP_AXES,
              {sample_mean, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
+    .jvp = mean_jvp,
 };
 TG_SAMPLE_FN(sample_sum_axis, tg_sum_axis(in[0], 0, false))
 
@@ -81,6 +88,7 @@ const tg_op tg__op_sum_axis = {
     .info = {TG_OP_SUM_AXIS, "tg_sum_axis", 1, TG_OP_AXIS,
              {sample_sum_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
+    .jvp = sum_jvp,
 };
 TG_SAMPLE_FN(sample_mean_axis, tg_mean_axis(in[0], -1, true))
 
@@ -88,6 +96,7 @@ const tg_op tg__op_mean_axis = {
     .info = {TG_OP_MEAN_AXIS, "tg_mean_axis", 1, TG_OP_AXIS,
              {sample_mean_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
+    .jvp = mean_jvp,
 };
 TG_SAMPLE_FN(sample_sum_dims, tg_sum_dims(in[0], 2, (const int[]){0, 1}, true))
 
@@ -95,6 +104,7 @@ const tg_op tg__op_sum_dims = {
     .info = {TG_OP_SUM_DIMS, "tg_sum_dims", 1, TG_OP_AXES,
              {sample_sum_dims, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
+    .jvp = sum_jvp,
 };
 TG_SAMPLE_FN(sample_mean_dims, tg_mean_dims(in[0], 2, (const int[]){-1, 0}, false))
 
@@ -102,6 +112,7 @@ const tg_op tg__op_mean_dims = {
     .info = {TG_OP_MEAN_DIMS, "tg_mean_dims", 1, TG_OP_AXES,
              {sample_mean_dims, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
+    .jvp = mean_jvp,
 };
 
 tg_tensor *tg_sum(tg_tensor *x)

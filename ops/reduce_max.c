@@ -28,6 +28,7 @@
 #include <math.h>
 
 #include "axis.h"
+#include "jvp.h"
 
 /* Whether v replaces best as the running extreme; only a strictly better
  * value does, which keeps the first of equal elements. */
@@ -131,6 +132,32 @@ static int amax_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return routed_backward(out, g, grad_in, tie_share);
 }
 
+/* The tangent at the chosen elements, in the backward rule's shares: each
+ * slice's sum of t times the route (one-hot at the saved position; 1/t at
+ * each of t tied extremes for amax). */
+static int routed_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out,
+                      tg_tensor *(*route)(const tg_tensor *))
+{
+    *tangent_out = NULL;
+    if (!tangent_in[0])
+        return TG_OK;
+    tg_tensor *share = route(out);
+    if (!share)
+        return tg__latest_code();
+    *tangent_out = tg__jvp_reduce_like(tg_mul(tangent_in[0], share), out);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
+static int extreme_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    return routed_jvp(out, tangent_in, tangent_out, onehot);
+}
+
+static int amax_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    return routed_jvp(out, tangent_in, tangent_out, tie_share);
+}
+
 static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
@@ -159,6 +186,7 @@ const tg_op tg__op_max = {
     .info = {TG_OP_MAX, "tg_max", 1, TG_OP_HELPER_INPUT | TG_OP_AXES,
              {sample_max, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
+    .jvp = extreme_jvp,
 };
 TG_SAMPLE_FN(sample_min, tg_min(in[0]))
 
@@ -166,6 +194,7 @@ const tg_op tg__op_min = {
     .info = {TG_OP_MIN, "tg_min", 1, TG_OP_HELPER_INPUT | TG_OP_AXES,
              {sample_min, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
+    .jvp = extreme_jvp,
 };
 TG_SAMPLE_FN(sample_max_axis, tg_max_axis(in[0], 0, false))
 
@@ -173,6 +202,7 @@ const tg_op tg__op_max_axis = {
     .info = {TG_OP_MAX_AXIS, "tg_max_axis", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
              {sample_max_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
+    .jvp = extreme_jvp,
 };
 TG_SAMPLE_FN(sample_min_axis, tg_min_axis(in[0], -1, true))
 
@@ -180,6 +210,7 @@ const tg_op tg__op_min_axis = {
     .info = {TG_OP_MIN_AXIS, "tg_min_axis", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
              {sample_min_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
+    .jvp = extreme_jvp,
 };
 TG_SAMPLE_FN(sample_amax, tg_amax(in[0], 2, (const int[]){0, 1}, false))
 
@@ -187,6 +218,7 @@ const tg_op tg__op_amax = {
     .info = {TG_OP_AMAX, "tg_amax", 1, TG_OP_AXES,
              {sample_amax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = amax_backward,
+    .jvp = amax_jvp,
 };
 TG_SAMPLE_FN(sample_amin, tg_amin(in[0], 1, (const int[]){-1}, true))
 
@@ -194,6 +226,7 @@ const tg_op tg__op_amin = {
     .info = {TG_OP_AMIN, "tg_amin", 1, TG_OP_AXES,
              {sample_amin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = amax_backward,
+    .jvp = amax_jvp,
 };
 TG_SAMPLE_FN(sample_argmax, tg_argmax_axis(in[0], -1, false))
 
@@ -201,6 +234,7 @@ const tg_op tg__op_argmax = {
     .info = {TG_OP_ARGMAX, "tg_argmax", 1, TG_OP_AXES,
              {sample_argmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = no_gradient,
+    .jvp = tg__jvp_zero,
 };
 TG_SAMPLE_FN(sample_argmin, tg_argmin(in[0]))
 
@@ -208,6 +242,7 @@ const tg_op tg__op_argmin = {
     .info = {TG_OP_ARGMIN, "tg_argmin", 1, TG_OP_AXES,
              {sample_argmin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = no_gradient,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_max(tg_tensor *x)
