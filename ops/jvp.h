@@ -43,6 +43,13 @@ int tg__jvp_zero(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tange
  * and the last step of other reductions' (max: t times a one-hot). */
 tg_tensor *tg__jvp_reduce_like(tg_tensor *t, const tg_tensor *out);
 
+/* The rule of a reduction over a set of axes (out[k] depends only on x's
+ * slice k): its backward rule run with g = 1 gives the local derivative
+ * d = dout[k]/dx[i] at every i of x, and the tangent is each slice's sum of
+ * t d. The conventions of the backward (prod's zeros, std's 0 at sigma = 0,
+ * norm's subgradient) carry over as they are. */
+int tg__jvp_reduction(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
+
 /* Stores the sum of the n terms of a tangent, expanded to out's shape, in
  * *tangent_out: terms[k] is input k's contribution, absent (and NULL) when
  * tangent_in[k] is NULL; no term present gives NULL. A term that is NULL

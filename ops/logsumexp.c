@@ -11,6 +11,7 @@
  *             recorded result, so every order works
  */
 #include "axis.h"
+#include "jvp.h"
 
 static void logsumexp_kernel(tg_tensor *y, const tg_tensor *x)
 {
@@ -43,6 +44,7 @@ const tg_op tg__op_logsumexp = {
     .info = {TG_OP_LOGSUMEXP, "tg_logsumexp", 1, TG_OP_AXES,
              {sample_logsumexp, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = logsumexp_backward,
+    .jvp = tg__jvp_reduction,
 };
 
 tg_tensor *tg_logsumexp(tg_tensor *x, int n_axes, const int *axes, bool keepdim)

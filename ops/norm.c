@@ -17,6 +17,7 @@
  *             PyTorch).
  */
 #include "axis.h"
+#include "jvp.h"
 
 /* m = max |x| of the slice at base (NaN if any is NaN). */
 #define SLICE_ABS_MAX(plan, src, base, m)                                               \
@@ -114,6 +115,7 @@ const tg_op tg__op_norm = {
     .info = {TG_OP_NORM, "tg_norm", 1, TG_OP_AXES | TG_OP_CONSTANT,
              {sample_norm, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = norm_backward,
+    .jvp = tg__jvp_reduction,
 };
 
 tg_tensor *tg_norm(tg_tensor *x, double p, int n_axes, const int *axes, bool keepdim)

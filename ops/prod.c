@@ -13,6 +13,7 @@
  *             x first.
  */
 #include "axis.h"
+#include "jvp.h"
 #include "scan.h"
 
 static void prod_kernel(tg_tensor *y, const tg_tensor *x)
@@ -57,6 +58,7 @@ const tg_op tg__op_prod = {
     .info = {TG_OP_PROD, "tg_prod", 1, TG_OP_AXES,
              {sample_prod, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = prod_backward,
+    .jvp = tg__jvp_reduction,
 };
 
 static tg_tensor *finish(tg_tensor *y, tg_tensor *x)

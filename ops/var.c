@@ -17,6 +17,7 @@
  *             recorded result, so every order of derivative works
  */
 #include "axis.h"
+#include "jvp.h"
 
 static void var_kernel(tg_tensor *y, const tg_tensor *x, bool take_sqrt)
 {
@@ -87,6 +88,7 @@ const tg_op tg__op_variance = {
     .info = {TG_OP_VARIANCE, "tg_variance", 1, TG_OP_AXES | TG_OP_CONSTANT,
              {sample_variance, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = var_backward,
+    .jvp = tg__jvp_reduction,
 };
 TG_SAMPLE_FN(sample_std, tg_std(in[0], 1, (const int[]){-1}, 0, true))
 
@@ -94,6 +96,7 @@ const tg_op tg__op_std = {
     .info = {TG_OP_STD, "tg_std", 1, TG_OP_AXES | TG_OP_CONSTANT,
              {sample_std, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = std_backward,
+    .jvp = tg__jvp_reduction,
 };
 
 static tg_tensor *spread_of(const tg_op *op, tg_tensor *x, int n_axes, const int *axes,
