@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 
+#include "jvp.h"
 #include "scan.h"
 
 /* Walks each line x[o, 0..n-1, i] of the axis (forward or from the end),
@@ -136,12 +137,45 @@ static int shift_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* cumsum and shift are linear: the tangent is scanned (shifted) as x was,
+ * the freed place of a shift holding a constant (tangent 0). */
+TG_JVP_FN(cumsum_jvp, tg__cumsum_dir(t, out->attr.i.axis, out->attr.i.flag_a))
+TG_JVP_FN(shift_jvp, tg__shift(t, out->attr.i.axis, out->attr.i.flag_b > 0 ? 1 : -1, 0))
+
+/* dy_i = x_i dy_(i-1) + dx_i y_(i-1), y_(-1) = 1: a scan with y's own
+ * coefficients, no division, so zeros are exact. */
+static tg_tensor *product_before(tg_tensor *out)
+{
+    return tg__shift(out, out->attr.i.axis, onward(out), 1);
+}
+TG_JVP_FN(cumprod_jvp, tg__scan(out->in[0], tg_mul(t, product_before(out)), out->attr.i.axis,
+                                out->attr.i.flag_a))
+
+/* ds_i = a_i ds_(i-1) + (da_i s_(i-1) + db_i): the same scan of the tangent
+ * terms. */
+static int scan_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    int axis = out->attr.i.axis;
+    tg_tensor *terms[2] = {
+        tangent_in[0] ? tg_mul(tangent_in[0], tg__shift(out, axis, onward(out), 0)) : NULL,
+        tangent_in[1],
+    };
+    tg_tensor *drive = NULL;
+    int rc = tg__jvp_sum(out, 2, tangent_in, terms, &drive);
+    *tangent_out = NULL;
+    if (rc < 0 || !drive)
+        return rc;
+    *tangent_out = tg__scan(out->in[0], drive, axis, out->attr.i.flag_a);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 TG_SAMPLE_FN(sample_cumsum, tg_cumsum(in[0], 0))
 
 const tg_op tg__op_cumsum = {
     .info = {TG_OP_CUMSUM, "tg_cumsum", 1, TG_OP_AXIS,
              {sample_cumsum, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cumsum_backward,
+    .jvp = cumsum_jvp,
 };
 TG_SAMPLE_FN(sample_cumprod, tg_cumprod(in[0], -1))
 
@@ -149,16 +183,19 @@ const tg_op tg__op_cumprod = {
     .info = {TG_OP_CUMPROD, "tg_cumprod", 1, TG_OP_AXIS,
              {sample_cumprod, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cumprod_backward,
+    .jvp = cumprod_jvp,
 };
 
 const tg_op tg__op_scan = {
     .info = {TG_OP_SCAN, "tg__scan", 2, TG_OP_AXIS | TG_OP_INTERNAL},
     .backward = scan_backward,
+    .jvp = scan_jvp,
 };
 
 const tg_op tg__op_shift = {
     .info = {TG_OP_SHIFT, "tg__shift", 1, TG_OP_AXIS | TG_OP_INTERNAL},
     .backward = shift_backward,
+    .jvp = shift_jvp,
 };
 
 static tg_tensor *along(const tg_op *op, tg_tensor *x, int axis, tg_attr attr,
