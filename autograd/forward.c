@@ -111,6 +111,35 @@ tg_tensor *tg__forward_node(tg_tensor *out, const tg_op *op, int n, tg_tensor *c
     return rc < 0 ? NULL : out;
 }
 
+/* Gives each of n tensors its tangent under a new epoch: what a forward
+ * run or a tangent sweep starts from. */
+static void seed_tangents(int n, tg_tensor *const *xs, tg_tensor *const *tangents)
+{
+    tg__forward_epoch = atomic_fetch_add(&next_epoch, 1);
+    for (int i = 0; i < n; i++) {
+        xs[i]->tangent = tangents[i];
+        xs[i]->tangent_epoch = tg__forward_epoch;
+    }
+}
+
+int tg__tangent_sweep(int64_t lo, int64_t hi, int n, tg_tensor *const *xs,
+                      tg_tensor *const *tangents)
+{
+    seed_tangents(n, xs, tangents);
+    int saved_mode = tg__grad_mode_set(false); /* the drivers' results are constants */
+    int rc = TG_OK;
+    for (int64_t pos = lo; pos < hi && rc == 0; pos++) {
+        int64_t len;
+        tg_tensor *node = tg__tape_nodes(&len)[pos]; /* re-read: recording may move it */
+        tg_tensor *tin[TG_MAX_INPUTS] = {NULL};
+        if (!gather_tangents(node->n_inputs, node->in, tin))
+            continue;
+        rc = node->op->jvp ? apply_rule(node, tin) : no_rule_error(node->op);
+    }
+    tg__grad_mode_restore(saved_mode);
+    return rc;
+}
+
 tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like)
 {
     if (!t || tg__same_shape(t, like))
@@ -176,11 +205,7 @@ static int check_jvp_args(tg_fn f, int n, tg_tensor *const *inputs, tg_tensor *c
 static tg_tensor *run_forward(tg_fn f, void *ctx, int n, tg_tensor *const *inputs,
                               tg_tensor *const *tangents)
 {
-    tg__forward_epoch = atomic_fetch_add(&next_epoch, 1);
-    for (int i = 0; i < n; i++) {
-        inputs[i]->tangent = tangents[i];
-        inputs[i]->tangent_epoch = tg__forward_epoch;
-    }
+    seed_tangents(n, inputs, tangents);
     uint64_t mark = tg_error_mark();
     tg__forward_active = true;
     tg_tensor *y = f(inputs, ctx);

@@ -232,6 +232,11 @@ static inline tg_tensor *tg__tangent(const tg_tensor *t)
  * op's jvp rule; called by tg__record while forward mode is on. Returns out,
  * or NULL with the error set (no rule, or the rule failed). */
 tg_tensor *tg__forward_node(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* Replays the tangent rules of the recorded nodes at tape positions lo..hi-1
+ * with xs[i] carrying tangents[i] (a new epoch; recording off), so one
+ * recorded run of f gives J v for many v without running f again. */
+int tg__tangent_sweep(int64_t lo, int64_t hi, int n, tg_tensor *const *xs,
+                      tg_tensor *const *tangents);
 /* t broadcast to like's shape (t itself when the shapes agree): a tangent
  * rule's result must have its output's shape. */
 tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like);

@@ -378,6 +378,212 @@ START_TEST(an_op_without_a_rule_is_named)
 }
 END_TEST
 
+/* ---- drivers ---- */
+
+static tg_tensor *softmax_last(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_softmax(in[0], -1);
+}
+
+/* The notes' softmax Jacobian dy_i/dz_k = y_i (delta_ik - y_k), row by row
+ * of a matrix (rows do not interact), by each mode. */
+START_TEST(jacobian_of_softmax_is_diag_minus_outer)
+{
+    tu_shape shapes[2] = {TU_SHAPE(4), TU_SHAPE(2, 3)};
+    for (int s = 0; s < 2; s++)
+        for (int mode = TG_JAC_AUTO; mode <= TG_JAC_REVERSE; mode++) {
+            tg_tensor *z = tu_rand(TG_F64, shapes[s], -2, 2, false), *J;
+            ck_assert_msg(tg_jacobian(softmax_last, NULL, 1, &z, (tg_jac_mode)mode, &J) == 0,
+                          "%s", tg_last_error());
+            tg_tensor *y = tg_softmax(z, -1);
+            int64_t n = tg_numel(z), cols = tg_shape(z)[tg_ndim(z) - 1];
+            ck_assert_int_eq(tg_ndim(J), 2 * tg_ndim(z));
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t k = 0; k < n; k++) {
+                    double want = i / cols != k / cols ? 0
+                                  : tg_get(y, i) * ((i == k) - tg_get(y, k));
+                    tu_assert_close(tg_get(J, i * n + k), want, 1e-15);
+                }
+            tg_tape_reset();
+        }
+}
+END_TEST
+
+/* Forward and reverse agree, with broadcasting; a 0-d result gives the
+ * input's shape and a 0-d input the result's. */
+START_TEST(jacobian_modes_agree_and_shapes_join)
+{
+    tg_tensor *in[2] = {tu_rand(TG_F64, TU_SHAPE(2, 3), -1, 1, false),
+                        tu_rand(TG_F64, TU_SHAPE(3), -1, 1, false)};
+    tg_tensor *fwd[2], *rev[2];
+    ck_assert(tg_jacobian(exp_of_product, NULL, 2, in, TG_JAC_FORWARD, fwd) == 0);
+    ck_assert(tg_jacobian(exp_of_product, NULL, 2, in, TG_JAC_REVERSE, rev) == 0);
+    ck_assert_int_eq(tg_ndim(fwd[0]), 4);
+    ck_assert_int_eq(tg_ndim(fwd[1]), 3);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(tg_numel(fwd[i]), tg_numel(rev[i]));
+        for (int64_t e = 0; e < tg_numel(fwd[i]); e++)
+            tu_assert_close(tg_get(fwd[i], e), tg_get(rev[i], e), 1e-15);
+    }
+    /* d(exp(a b) + a)[r, c] / d b[c'] = exp(a b) a [c == c'] */
+    for (int64_t o = 0; o < 6; o++)
+        for (int64_t c = 0; c < 3; c++) {
+            double a = tg_get(in[0], o), b = tg_get(in[1], o % 3);
+            tu_assert_close(tg_get(fwd[1], o * 3 + c), o % 3 == c ? exp(a * b) * a : 0, 1e-15);
+        }
+    tg_tensor *x = tg_scalar(0.5), *J;
+    ck_assert(tg_jacobian(exp_of_square, NULL, 1, &x, TG_JAC_AUTO, &J) == 0);
+    ck_assert_int_eq(tg_ndim(J), 0);
+    tu_assert_close(tg_item(J), exp(0.25), 1e-15);
+}
+END_TEST
+
+/* ---- the notes' L = 1/2 sum (y - yhat)^2 for one layer yhat = sigmoid(W x + b) ----
+ * With r = yhat - y and s' = s (1 - s), s'' = s' (1 - 2 s) at z = W x + b:
+ *   d2L / dW_ij dW_kl = [i == k] x_j x_l c_i,  c_i = s'_i^2 + r_i s''_i,
+ *   d2L / dW_ij db_k = [i == k] x_j c_i,     d2L / db_i db_k = [i == k] c_i. */
+
+enum { OUT = 2, IN = 3 };
+static const double layer_x[IN] = {0.5, -1.0, 2.0}, layer_y[OUT] = {0.25, 0.75};
+
+static tg_tensor *layer_loss(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *x = tu_tensor(TG_F64, TU_SHAPE(IN), layer_x, false);
+    tg_tensor *y = tu_tensor(TG_F64, TU_SHAPE(OUT), layer_y, false);
+    tg_tensor *d = tg_sub(y, tg_sigmoid(tg_add(tg_matmul(in[0], x), in[1])));
+    return tg_mul_scalar(tg_sum(tg_mul(d, d)), 0.5);
+}
+
+static void layer_curvature(tg_tensor *const *wb, double *c)
+{
+    for (int i = 0; i < OUT; i++) {
+        double z = tg_get(wb[1], i);
+        for (int j = 0; j < IN; j++)
+            z += tg_get(wb[0], i * IN + j) * layer_x[j];
+        double s = 1 / (1 + exp(-z)), s1 = s * (1 - s), s2 = s1 * (1 - 2 * s);
+        c[i] = s1 * s1 + (s - layer_y[i]) * s2;
+    }
+}
+
+/* x_j for W's element e = i IN + j, 1 for b's; and its row i */
+static double layer_feature(int block, int e, int *row)
+{
+    *row = block == 0 ? e / IN : e;
+    return block == 0 ? layer_x[e % IN] : 1;
+}
+
+START_TEST(hessian_of_the_notes_one_layer_loss)
+{
+    tg_tensor *wb[2] = {tu_rand(TG_F64, TU_SHAPE(OUT, IN), -1, 1, false),
+                        tu_rand(TG_F64, TU_SHAPE(OUT), -1, 1, false)};
+    tg_tensor *H[4];
+    ck_assert_msg(tg_hessian(layer_loss, NULL, 2, wb, H) == 0, "%s", tg_last_error());
+    double c[OUT];
+    layer_curvature(wb, c);
+    for (int p = 0; p < 2; p++)
+        for (int q = 0; q < 2; q++) {
+            int64_t np = tg_numel(wb[p]), nq = tg_numel(wb[q]);
+            ck_assert_int_eq(tg_numel(H[p * 2 + q]), np * nq);
+            ck_assert_int_eq(tg_ndim(H[p * 2 + q]), tg_ndim(wb[p]) + tg_ndim(wb[q]));
+            for (int e = 0; e < np; e++)
+                for (int f = 0; f < nq; f++) {
+                    int i, k;
+                    double xe = layer_feature(p, e, &i), xf = layer_feature(q, f, &k);
+                    tu_assert_close(tg_get(H[p * 2 + q], e * nq + f), i == k ? xe * xf * c[i] : 0,
+                                    1e-14);
+                }
+        }
+}
+END_TEST
+
+/* H v by forward-over-reverse and v H by reverse-over-reverse, against the
+ * Hessian's blocks. */
+START_TEST(hvp_and_vhp_match_the_hessian)
+{
+    tg_tensor *wb[2] = {tu_rand(TG_F64, TU_SHAPE(OUT, IN), -1, 1, false),
+                        tu_rand(TG_F64, TU_SHAPE(OUT), -1, 1, false)};
+    tg_tensor *v[2] = {tu_rand(TG_F64, TU_SHAPE(OUT, IN), -1, 1, false),
+                       tu_rand(TG_F64, TU_SHAPE(OUT), -1, 1, false)};
+    tg_tensor *H[4], *hv[2], *vh[2], *L1, *L2;
+    ck_assert(tg_hessian(layer_loss, NULL, 2, wb, H) == 0);
+    ck_assert_msg(tg_hvp(layer_loss, NULL, 2, wb, v, &L1, hv) == 0, "%s", tg_last_error());
+    ck_assert_msg(tg_vhp(layer_loss, NULL, 2, wb, v, &L2, vh) == 0, "%s", tg_last_error());
+    tu_assert_close(tg_item(L1), tg_item(L2), 0);
+    for (int p = 0; p < 2; p++)
+        for (int e = 0; e < tg_numel(wb[p]); e++) {
+            double want = 0;
+            for (int q = 0; q < 2; q++)
+                for (int f = 0; f < tg_numel(wb[q]); f++)
+                    want += tg_get(H[p * 2 + q], e * tg_numel(wb[q]) + f) * tg_get(v[q], f);
+            tu_assert_close(tg_get(hv[p], e), want, 1e-14);
+            tu_assert_close(tg_get(vh[p], e), want, 1e-14);
+        }
+}
+END_TEST
+
+/* k directions from one recorded run equal k calls of tg_jvp; k cotangents
+ * equal k calls of tg_grad. */
+START_TEST(batches_match_one_at_a_time)
+{
+    enum { K = 3 };
+    tg_tensor *in[2] = {tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false),
+                        tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false)};
+    tg_tensor *dirs[K * 2], *outs[K], *y;
+    for (int j = 0; j < K * 2; j++)
+        dirs[j] = j == 3 ? NULL : tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false);
+    ck_assert_msg(tg_jvp_batch(exp_of_product, NULL, 2, in, K, dirs, &y, outs) == 0, "%s",
+                  tg_last_error());
+    for (int j = 0; j < K; j++) {
+        tg_tensor *one, *y1;
+        ck_assert(tg_jvp(exp_of_product, NULL, 2, in, dirs + 2 * j, &y1, &one) == 0);
+        for (int i = 0; i < 4; i++)
+            tu_assert_close(tg_get(outs[j], i), tg_get(one, i), 1e-15);
+    }
+    tg_tensor *cot[K], *grads[K * 2];
+    for (int j = 0; j < K; j++)
+        cot[j] = tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false);
+    ck_assert_msg(tg_vjp_batch(exp_of_product, NULL, 2, in, K, cot, &y, grads) == 0, "%s",
+                  tg_last_error());
+    for (int j = 0; j < K; j++)
+        for (int i = 0; i < 4; i++) {
+            double a = tg_get(in[0], i), b = tg_get(in[1], i), u = tg_get(cot[j], i);
+            tu_assert_close(tg_get(grads[j * 2], i), u * (exp(a * b) * b + 1), 1e-15);
+            tu_assert_close(tg_get(grads[j * 2 + 1], i), u * exp(a * b) * a, 1e-15);
+        }
+}
+END_TEST
+
+static tg_tensor *six_dims(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return tg_reshape(in[0], 4, (int64_t[]){1, 1, 1, 2});
+}
+
+START_TEST(driver_errors_are_reported)
+{
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2), -1, 1, false), *J = x, *H[1] = {x}, *hv[1];
+    tg_tensor *wrong = tu_rand(TG_F64, TU_SHAPE(3), -1, 1, false);
+    expect_error(tg_jacobian(exp_of_square, NULL, 1, &x, (tg_jac_mode)7, &J), TG_EVALUE,
+                 "tg_jacobian: mode 7 is not TG_JAC_AUTO");
+    ck_assert_ptr_null(J);
+    expect_error(tg_jacobian(NULL, NULL, 1, &x, TG_JAC_AUTO, &J), TG_ENULL, "tg_jacobian: f is NULL");
+    tg_tensor *m = tu_rand(TG_F64, TU_SHAPE(1, 1, 2), -1, 1, false);
+    expect_error(tg_jacobian(six_dims, NULL, 1, &m, TG_JAC_AUTO, &J), TG_ESHAPE,
+                 "tg_jacobian: a result of shape [1,1,1,2] by an input of shape [1,1,2] needs 7 "
+                 "dimensions; at most 6");
+    expect_error(tg_hessian(exp_of_square, NULL, 1, &x, H), TG_ESHAPE,
+                 "tg_hessian: f's result has shape [2]; a Hessian is of a function with one "
+                 "output element");
+    ck_assert_ptr_null(H[0]);
+    expect_error(tg_hvp(layer_loss, NULL, 1, &x, &wrong, NULL, hv), TG_ESHAPE,
+                 "tg_hvp: v[0] is f64 [3] but inputs[0] is f64 [2]");
+    expect_error(tg_jvp_batch(exp_of_square, NULL, 1, &x, 0, &x, NULL, hv), TG_EVALUE,
+                 "tg_jvp_batch: k is 0");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("forward");
@@ -396,5 +602,13 @@ int main(void)
     tcase_add_test(tc, bad_arguments_are_reported);
     tcase_add_test(tc, an_op_without_a_rule_is_named);
     suite_add_tcase(s, tc);
+    TCase *drivers = tu_tcase("drivers");
+    tcase_add_test(drivers, jacobian_of_softmax_is_diag_minus_outer);
+    tcase_add_test(drivers, jacobian_modes_agree_and_shapes_join);
+    tcase_add_test(drivers, hessian_of_the_notes_one_layer_loss);
+    tcase_add_test(drivers, hvp_and_vhp_match_the_hessian);
+    tcase_add_test(drivers, batches_match_one_at_a_time);
+    tcase_add_test(drivers, driver_errors_are_reported);
+    suite_add_tcase(s, drivers);
     return tu_run(s);
 }

@@ -52,6 +52,58 @@ TG_API tg_tensor *tg_tangent(const tg_tensor *t);
  * tg_function's jvp or the double-VJP construction. */
 TG_API bool tg_op_has_jvp(tg_op_kind kind);
 
+/* ---- drivers ----
+ * Each runs f once, recorded, on views of the inputs that require grad, and
+ * takes its sweeps over that recording (docs/modes.md): forward sweeps
+ * replay the tangent rules of f's nodes without running f again, reverse
+ * sweeps walk the retained graph. f must be built from tapegrad ops (a tg_grad
+ * inside it must pass create_graph for forward sweeps to see through it).
+ * Results are constant tape tensors, not recorded; on failure every output
+ * is NULL and a negative TG_E* code is returned. */
+
+typedef enum {
+    TG_JAC_AUTO,    /* forward when the inputs have no more elements than the result */
+    TG_JAC_FORWARD, /* one tangent sweep per input element (jacfwd) */
+    TG_JAC_REVERSE  /* one reverse sweep per result element (jacrev) */
+} tg_jac_mode;
+
+/* jacobians_out[i] = d f / d inputs[i], of shape f's ⊕ inputs[i]'s (the
+ * result's axes, then the input's; at most TG_MAX_DIMS), in f's dtype, as
+ * torch.autograd.functional.jacobian. */
+TG_API int tg_jacobian(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_jac_mode mode,
+                       tg_tensor **jacobians_out);
+
+/* For f with one output element: hessians_out[i * n + j] = d^2 f / d
+ * inputs[i] d inputs[j], of shape inputs[i]'s ⊕ inputs[j]'s, by
+ * forward-over-reverse: one tangent sweep through f and its recorded
+ * gradient per input element. */
+TG_API int tg_hessian(tg_fn f, void *ctx, int n, tg_tensor *const *inputs,
+                      tg_tensor **hessians_out);
+
+/* For f with one output element: *output = f, hvp_out[i] = sum_j H_ij v_j
+ * (v[j] NULL for zero) by forward-over-reverse (one tangent sweep), and
+ * vhp_out[i] = sum_j v_j H_ji by reverse-over-reverse (a second reverse
+ * sweep); the same numbers, as H is symmetric (torch.autograd.functional's
+ * hvp and vhp). output may be NULL. */
+TG_API int tg_hvp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_tensor *const *v,
+                  tg_tensor **output, tg_tensor **hvp_out);
+TG_API int tg_vhp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_tensor *const *v,
+                  tg_tensor **output, tg_tensor **vhp_out);
+
+/* k Jacobian-vector products from one recorded run of f: direction j is
+ * tangents[j * n + i] for input i (NULL for zero), tangents_out[j] = J v_j.
+ * One tangent sweep per direction, f run once. */
+TG_API int tg_jvp_batch(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, int k,
+                        tg_tensor *const *tangents, tg_tensor **output, tg_tensor **tangents_out);
+
+/* k vector-Jacobian products from one recorded run of f: grads_out[j * n +
+ * i] = u_j^T d f / d inputs[i] for the cotangent u_j = cotangents[j] (f's
+ * shape and dtype; NULL for ones when f has one element). One reverse sweep
+ * per cotangent over the retained graph. (tg_vjp, in tapegrad/inspect.h, is
+ * one node's rule.) */
+TG_API int tg_vjp_batch(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, int k,
+                        tg_tensor *const *cotangents, tg_tensor **output, tg_tensor **grads_out);
+
 #ifdef __cplusplus
 }
 #endif
