@@ -4,9 +4,16 @@ expressions.
 
 Draws expressions from a small grammar over a scalar s, vectors x, y (3) and
 u (2), and a matrix W (2x3): the language's functions (each used only where
-it is smooth, e.g. log of a positive argument), reductions with and without
-an axis, comparisons inside where, matrix products, broadcasting and inline
-array literals. Each expression is evaluated by `tg grad --json` and by
+it is smooth, e.g. log of a positive argument), with keyword arguments
+(softplus(x, beta=2), elu(x, alpha=0.5), ...); reductions of everything, of
+one axis or of a list of axes, with keepdim, correction (var, std) and p
+(norm), and cumsum and cumprod along an axis; comparisons and logical masks
+inside where and masked_fill, and as 0/1 factors; clamp with number and
+tensor bounds; matrix products, broadcasting, inline array literals, the
+constants pi and e, and functions of one's own (def); and structure: subscripts
+(x[i], x[a:b:s] with steps, x[:, j], index arrays), concat, stack, permute,
+transpose, reshape, flip, roll, repeat, tril/triu, trace, dot, outer and pad
+inside the arithmetic and reductions. Each expression is evaluated by `tg grad --json` and by
 torch in float64 with autograd; values must agree to 1e-8 and gradients to
 1e-7, relative (with an absolute floor of 1e-10).
 
@@ -77,6 +84,15 @@ UNARY = {
     "softsign": (F.softsign, "any"),
     "mish": (F.mish, "any"),
     "hardtanh": (F.hardtanh, "any"),
+    "leaky_relu": (F.leaky_relu, "any"),
+    # gradient 0 everywhere in both (round halves to even in both); torch.sign
+    # makes NaN 0 (pytorch/pytorch#41245), tg keeps it as NumPy does
+    # (docs/ops.md), so NaN is passed through on torch's side
+    "sign": (lambda a: torch.where(torch.isnan(a), a, torch.sign(a)), "any"),
+    "floor": (torch.floor, "any"),
+    "ceil": (torch.ceil, "any"),
+    "round": (torch.round, "any"),
+    "trunc": (torch.trunc, "any"),
     # PyTorch 1.13's hardsigmoid backward multiplies by 1/6 rounded to float
     # even in float64 (0.16666667163...); the same function composed of ops
     # gives the exact 1/6 (the kinks at +-3 are never drawn)
@@ -96,17 +112,157 @@ REDUCE = {
     "std": lambda a: torch.std(a),
     "prod": torch.prod,
 }
+# functions with keyword arguments: name -> (torch function of the tensor and
+# the keywords, {keyword: values to draw}); tg spells the keyword as the key,
+# torch as the second element when it differs
+KEYWORD = {
+    "softplus": (lambda a, beta=1, threshold=20: F.softplus(a, beta, threshold),
+                 {"beta": [0.5, 2, 3], "threshold": [1, 5, 20]}),
+    "elu": (lambda a, alpha=1: F.elu(a, alpha), {"alpha": [0.5, 2]}),
+    "celu": (lambda a, alpha=1: F.celu(a, alpha), {"alpha": [0.5, 2]}),
+    "leaky_relu": (lambda a, slope=0.01: F.leaky_relu(a, slope), {"slope": [0.2, 0.5]}),
+    "hardtanh": (lambda a, min_val=-1, max_val=1: F.hardtanh(a, min_val, max_val),
+                 {"min_val": [-0.5, -2], "max_val": [0.5, 2]}),
+    "gelu": (lambda a, approximate=0: F.gelu(a, approximate="tanh" if approximate else "none"),
+             {"approximate": [0, 1]}),
+}
+# reductions along axes: name -> (torch function of (a, dims, keepdim, option),
+# whether a list of axes is allowed, the option's keyword and values)
+AXIS_REDUCE = {
+    "sum": (lambda a, d, k, o: torch.sum(a, dim=d, keepdim=k), True, None),
+    "mean": (lambda a, d, k, o: torch.mean(a, dim=d, keepdim=k), True, None),
+    "logsumexp": (lambda a, d, k, o: torch.logsumexp(a, dim=d, keepdim=k), True, None),
+    # torch shares the gradient of tied extremes evenly, as tg does
+    "amax": (lambda a, d, k, o: torch.amax(a, dim=d, keepdim=k), True, None),
+    "amin": (lambda a, d, k, o: torch.amin(a, dim=d, keepdim=k), True, None),
+    "var": (lambda a, d, k, o: torch.var(a, dim=d, correction=o, keepdim=k), True,
+            ("correction", [0, 1])),
+    "std": (lambda a, d, k, o: torch.std(a, dim=d, correction=o, keepdim=k), True,
+            ("correction", [0, 1])),
+    "norm": (lambda a, d, k, o: torch.linalg.vector_norm(a, ord=o, dim=d, keepdim=k), True,
+             ("p", [1, 2, 3, 1.5])),
+    "prod": (lambda a, d, k, o: torch.prod(a, dim=d[0], keepdim=k), False, None),
+}
+# along one axis, shape kept
+SCAN = {"cumsum": torch.cumsum, "cumprod": torch.cumprod}
 BINARY = {
     "maximum": ("max", torch.maximum),
     "minimum": ("min", torch.minimum),
     "atan2": ("atan2", torch.atan2),
     "logaddexp": ("logaddexp", torch.logaddexp),
 }
-COMPARE = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge}
+COMPARE = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq,
+           "!=": torch.ne}
+LOGICAL = {"logical_and": torch.logical_and, "logical_or": torch.logical_or}
+
+
+def _permute(g, a):
+    nd = len(a[2])
+    if nd < 2:
+        return None
+    perm = list(range(nd))
+    g.rng.shuffle(perm)
+    shape = tuple(a[2][p] for p in perm)
+    return ("permute(%s, %s)" % (a[0], ", ".join(map(str, perm))),
+            lambda env: a[1](env).permute(*perm), shape)
+
+
+def _transpose(g, a):
+    if len(a[2]) < 2:
+        return None
+    return ("transpose(%s, 0, -1)" % a[0], lambda env: torch.transpose(a[1](env), 0, -1),
+            tuple(reversed(a[2])))
+
+
+def _reshape(g, a):
+    n = math.prod(a[2])
+    choices = [(n,), (1, n), (n, 1)] + ([(n // 2, 2), (2, -1)] if n % 2 == 0 and n > 2 else [])
+    new = g.pick(choices)
+    shape = tuple(n // math.prod(d for d in new if d != -1) if d == -1 else d for d in new)
+    return ("reshape(%s, %s)" % (a[0], ", ".join(map(str, new))),
+            lambda env: a[1](env).reshape(new), shape)
+
+
+def _flip(g, a):
+    if not a[2]:
+        return None
+    axis = g.rng.randrange(-len(a[2]), len(a[2]))
+    return ("flip(%s, %d)" % (a[0], axis), lambda env: torch.flip(a[1](env), [axis]), a[2])
+
+
+def _roll(g, a):
+    if not a[2]:
+        return None
+    shift = g.rng.randint(-4, 4)
+    if g.rng.random() < 0.5:
+        return ("roll(%s, %d)" % (a[0], shift), lambda env: torch.roll(a[1](env), shift), a[2])
+    axis = g.rng.randrange(-len(a[2]), len(a[2]))
+    return ("roll(%s, %d, %d)" % (a[0], shift, axis),
+            lambda env: torch.roll(a[1](env), shift, axis), a[2])
+
+
+def _repeat(g, a):
+    nd = max(len(a[2]), 1)
+    reps = [g.rng.randint(1, 2) for _ in range(nd)]
+    padded = (1,) * (nd - len(a[2])) + a[2]
+    return ("repeat(%s, %s)" % (a[0], ", ".join(map(str, reps))),
+            lambda env: a[1](env).repeat(*reps), tuple(r * s for r, s in zip(reps, padded)))
+
+
+def _band(name):
+    def make(g, a):
+        if len(a[2]) != 2:
+            return None
+        k = g.rng.randint(-1, 1)
+        fn = torch.tril if name == "tril" else torch.triu
+        return ("%s(%s, %d)" % (name, a[0], k), lambda env: fn(a[1](env), k), a[2])
+    return make
+
+
+def _trace(g, a):
+    if len(a[2]) != 2:
+        return None
+    # torch 1.13's trace backward fills the flattened matrix every cols + 1
+    # elements to its end, wrong for a tall matrix ([6,3]: rows 4, 5 get 1s);
+    # the diagonal's sum is the same function with a right backward
+    return ("trace(%s)" % a[0], lambda env: torch.diagonal(a[1](env)).sum(), ())
+
+
+def _vector_pair(name):
+    def make(g, a):
+        if len(a[2]) != 1:
+            return None
+        fn = torch.dot if name == "dot" else torch.outer
+        shape = () if name == "dot" else (a[2][0], a[2][0])
+        return ("%s(%s, sin(%s))" % (name, a[0], a[0]),
+                lambda env: fn(a[1](env), torch.sin(a[1](env))), shape)
+    return make
+
+
+def _pad(g, a):
+    if not a[2]:
+        return None
+    left, right = g.rng.randint(0, 2), g.rng.randint(0, 2)
+    v = round(g.rng.uniform(-1, 1), 3)
+    shape = a[2][:-1] + (a[2][-1] + left + right,)
+    return ("pad(%s, %d, %d, value=%r)" % (a[0], left, right, v),
+            lambda env: F.pad(a[1](env), (left, right), value=v), shape)
+
+
+# structural functions: name -> maker(gen, subexpression) or None where the
+# shape does not fit; concat, stack and subscripts are the generator's own
+STRUCTURE = {
+    "permute": _permute, "transpose": _transpose, "reshape": _reshape, "flip": _flip,
+    "roll": _roll, "repeat": _repeat, "tril": _band("tril"), "triu": _band("triu"),
+    "trace": _trace, "dot": _vector_pair("dot"), "outer": _vector_pair("outer"), "pad": _pad,
+    "concat": None, "stack": None,
+}
 
 
 def broadcast(a, b):
-    """The broadcast shape of a and b, or None."""
+    """The broadcast shape of a and b, or None (also when either is None)."""
+    if a is None or b is None:
+        return None
     out = []
     for i in range(max(len(a), len(b))):
         da = a[len(a) - 1 - i] if i < len(a) else 1
@@ -118,29 +274,56 @@ def broadcast(a, b):
 
 
 class Gen:
-    """Random expressions as (tg text, torch thunk, shape) triples."""
+    """Random expressions as (tg text, torch thunk, shape) triples, over the
+    variables in names (name -> shape)."""
 
-    def __init__(self, rng, available):
+    def __init__(self, rng, available, names=None):
         self.rng = rng
+        self.available = available
+        self.names = names or SHAPES
         self.unary = [n for n in UNARY if n in available]
+        self.keyword = [n for n in KEYWORD if n in available]
         self.reduce = [n for n in REDUCE if n in available]
+        self.axis_reduce = [n for n in AXIS_REDUCE if n in available]
+        self.scans = [n for n in SCAN if n in available]
         self.binary = [n for n in BINARY if BINARY[n][0] in available]
-        self.has_where = "where" in available and "compare" in available
+        self.has_compare = "compare" in available
+        self.has_where = "where" in available and self.has_compare
+        self.has_masked_fill = "masked_fill" in available and self.has_compare
+        self.has_logical = "logical_and" in available and "logical_not" in available
+        self.has_clamp = "clamp" in available
         self.has_literals = "literals" in available
+        self.has_constants = "pi" in available
+        self.has_def = "def" in available
+        self.has_subscripts = "subscripts" in available
+        self.structures = [n for n in STRUCTURE if n in available]
+        if self.has_subscripts:
+            self.structures.append("subscript")
         self.used = set()
+
+    def pick(self, options):
+        return self.rng.choice(options)
+
+    def number(self, lo=-2, hi=2):
+        c = round(self.rng.uniform(lo, hi), 3)
+        return c, repr(c) if c >= 0 else "(%r)" % c
 
     def leaf(self):
         r = self.rng.random()
         if r < 0.12:
-            c = round(self.rng.uniform(-2, 2), 3)
-            return (repr(c) if c >= 0 else "(%r)" % c, lambda env: torch.tensor(c), ())
+            c, text = self.number()
+            return (text, lambda env: torch.tensor(c), ())
         if r < 0.2 and self.has_literals:
             vals = [round(self.rng.uniform(-2, 2), 3) for _ in range(3)]
             self.used.add("literal")
             return ("[%s]" % ", ".join(repr(v) for v in vals),
                     lambda env: torch.tensor(vals), (3,))
-        name = self.rng.choice(list(SHAPES))
-        return (name, lambda env: env[name], SHAPES[name])
+        if r < 0.25 and self.has_constants:
+            name = self.pick(["pi", "e"])
+            self.used.add(name)
+            return (name, lambda env: torch.tensor(math.pi if name == "pi" else math.e), ())
+        name = self.pick(list(self.names))
+        return (name, lambda env: env[name], self.names[name])
 
     def domain(self, kind, e):
         """Wraps e so that it lies in the function's domain."""
@@ -158,31 +341,48 @@ class Gen:
     def expr(self, depth):
         if depth <= 0 or self.rng.random() < 0.2:
             return self.leaf()
+        if self.structures and self.rng.random() < 0.18:
+            return self.structure(depth)
         r = self.rng.random()
-        if r < 0.35 and self.unary:
-            name = self.rng.choice(self.unary)
-            fn, kind = UNARY[name]
-            text, f, shape = self.domain(kind, self.expr(depth - 1))
-            self.used.add(name)
-            return ("%s(%s)" % (name, text), lambda env: fn(f(env)), shape)
-        if r < 0.55:
-            return self.arith(depth)
-        if r < 0.65:
-            return self.matmul(depth)
-        if r < 0.75 and self.binary:
-            name = self.rng.choice(self.binary)
-            spelled, fn = BINARY[name]
-            a, b = self.pair(depth)
-            if a is None:
-                return self.leaf()
-            self.used.add(spelled)
-            return ("%s(%s, %s)" % (spelled, a[0], b[0]),
-                    lambda env: fn(a[1](env), b[1](env)), broadcast(a[2], b[2]))
-        if r < 0.85:
-            return self.axis_reduce(depth)
-        if r < 0.95 and self.has_where:
-            return self.where(depth)
-        return self.softmax(depth)
+        steps = [(0.25, self.unary and self.apply_unary), (0.31, self.keyword and self.keywords),
+                 (0.47, self.arith), (0.54, self.matmul), (0.61, self.binary and self.apply_binary),
+                 (0.73, self.reduction), (0.77, self.scans and self.scan),
+                 (0.85, self.has_where and self.where),
+                 (0.89, self.has_masked_fill and self.masked_fill),
+                 (0.93, self.has_clamp and self.clamp), (0.96, self.has_compare and self.mask),
+                 (1.0, self.softmax)]
+        for bound, make in steps:
+            if r < bound and make:
+                return make(depth)
+        return self.leaf()
+
+    def apply_unary(self, depth):
+        name = self.pick(self.unary)
+        fn, kind = UNARY[name]
+        text, f, shape = self.domain(kind, self.expr(depth - 1))
+        self.used.add(name)
+        return ("%s(%s)" % (name, text), lambda env: fn(f(env)), shape)
+
+    def keywords(self, depth):
+        """A function with one or more of its keyword arguments given."""
+        name = self.pick(self.keyword)
+        fn, choices = KEYWORD[name]
+        keys = [k for k in choices if self.rng.random() < 0.6] or [self.pick(list(choices))]
+        kw = {k: self.pick(choices[k]) for k in keys}
+        text, f, shape = self.expr(depth - 1)
+        self.used.add("%s(%s=)" % (name, ",".join(keys)))
+        args = "".join(", %s=%r" % (k, v) for k, v in kw.items())
+        return ("%s(%s%s)" % (name, text, args), lambda env: fn(f(env), **kw), shape)
+
+    def apply_binary(self, depth):
+        name = self.pick(self.binary)
+        spelled, fn = BINARY[name]
+        a, b = self.pair(depth)
+        if a is None:
+            return self.leaf()
+        self.used.add(spelled)
+        return ("%s(%s, %s)" % (spelled, a[0], b[0]),
+                lambda env: fn(a[1](env), b[1](env)), broadcast(a[2], b[2]))
 
     def pair(self, depth):
         """Two subexpressions whose shapes broadcast."""
@@ -193,10 +393,10 @@ class Gen:
         return None, None
 
     def arith(self, depth):
-        op = self.rng.choice("+-*/^")
+        op = self.pick("+-*/^")
         if op == "^":
             a = self.expr(depth - 1)
-            p = self.rng.choice([2, 3])
+            p = self.pick([2, 3])
             return ("(%s)^%d" % (a[0], p), lambda env: a[1](env) ** p, a[2])
         a, b = self.pair(depth)
         if a is None:
@@ -211,47 +411,266 @@ class Gen:
         v = self.expr(depth - 1)
         if v[2] != (3,):
             v = ("(x * %s)" % v[0], lambda env, f=v[1]: env["x"] * f(env), (3,)) \
-                if broadcast(v[2], (3,)) == (3,) else ("x", lambda env: env["x"], (3,))
+                if broadcast(v[2], (3,)) == (3,) and "x" in self.names \
+                else ("[0.5, -1, 2]", lambda env: torch.tensor([0.5, -1.0, 2.0]), (3,))
+        if "W" not in self.names:
+            return v
         return ("(W @ %s)" % v[0], lambda env: env["W"] @ v[1](env), (2,))
 
-    def axis_reduce(self, depth):
+    def reduction(self, depth):
         a = self.expr(depth - 1)
-        if a[2] == (2, 3) and self.rng.random() < 0.6:
-            axis = self.rng.choice([0, 1, -1])
-            name = self.rng.choice(["sum", "mean"])
-            fn = getattr(torch, name)
-            self.used.add(name + "(axis)")
-            return ("%s(%s, axis=%d)" % (name, a[0], axis),
-                    lambda env: fn(a[1](env), dim=axis), tuple(
-                        d for i, d in enumerate(a[2]) if i != axis % 2))
+        if a[2] == () or not self.axis_reduce or self.rng.random() < 0.3:
+            return self.full_reduction(a)
+        return self.along_axes(a)
+
+    def full_reduction(self, a):
+        """All elements to one number, sometimes with the option keyword."""
+        n = math.prod(a[2])
+        if self.axis_reduce and self.rng.random() < 0.4:
+            name = self.pick(self.axis_reduce)
+            fn, _, option = AXIS_REDUCE[name]
+            o, text = self.option(option, n)
+            if o is not None or option is None:
+                self.used.add(name + "(all" + (",%s" % option[0] if option else "") + ")")
+                return ("%s(%s%s)" % (name, a[0], text),
+                        lambda env: fn(a[1](env).reshape(-1), [0], False, o), ())
         if not self.reduce:
             return a
-        name = self.rng.choice(self.reduce)
+        name = self.pick(self.reduce)
         self.used.add(name)
         return ("%s(%s)" % (name, a[0]), lambda env: REDUCE[name](a[1](env)), ())
+
+    def option(self, option, n):
+        """A value for the reduction's option keyword and its text; var and
+        std take a correction below the number of elements reduced."""
+        if option is None:
+            return None, ""
+        key, values = option
+        values = [v for v in values if key != "correction" or v < n]
+        if not values:
+            return None, ""
+        v = self.pick(values)
+        return v, ", %s=%r" % (key, v)
+
+    def along_axes(self, a):
+        name = self.pick(self.axis_reduce)
+        fn, lists, option = AXIS_REDUCE[name]
+        nd = len(a[2])
+        if lists and self.rng.random() < 0.4:
+            axes = self.rng.sample(range(nd), self.rng.randint(1, nd))
+            axes = [d - nd if self.rng.random() < 0.3 else d for d in axes]
+            spelled = "axis=[%s]" % ", ".join(map(str, axes))
+        else:
+            axes = [self.rng.randrange(-nd, nd)]
+            spelled = "axis=%d" % axes[0]
+        dims = sorted(d % nd for d in axes)
+        keep = self.rng.random() < 0.4
+        o, text = self.option(option, math.prod(a[2][d] for d in dims))
+        if option and o is None:
+            return a
+        if keep:
+            text += ", keepdim=1"
+        shape = tuple(1 if i in dims else s for i, s in enumerate(a[2]) if keep or i not in dims)
+        self.used.add("%s(%s%s)" % (name, "axes" if spelled.endswith("]") else "axis",
+                                    ",keepdim" if keep else ""))
+        return ("%s(%s, %s%s)" % (name, a[0], spelled, text),
+                lambda env: fn(a[1](env), dims, keep, o), shape)
+
+    def scan(self, depth):
+        a = self.expr(depth - 1)
+        if a[2] == ():
+            return a
+        name = self.pick(self.scans)
+        axis = self.rng.randrange(-len(a[2]), len(a[2]))
+        self.used.add(name)
+        return ("%s(%s, %d)" % (name, a[0], axis), lambda env: SCAN[name](a[1](env), axis),
+                a[2])
+
+    def condition(self, depth):
+        """A 0/1 mask: a comparison, sometimes combined by logical ops."""
+        r = self.rng.random()
+        if self.has_logical and r < 0.1:
+            c = self.condition(depth - 1)
+            self.used.add("logical_not")
+            return ("logical_not(%s)" % c[0], lambda env: torch.logical_not(c[1](env)), c[2])
+        if self.has_logical and r < 0.2:
+            c, d = self.condition(depth - 1), self.condition(depth - 1)
+            name = self.pick(list(LOGICAL))
+            shape = broadcast(c[2], d[2])
+            if shape is not None:
+                self.used.add(name)
+                return ("%s(%s, %s)" % (name, c[0], d[0]),
+                        lambda env: LOGICAL[name](c[1](env), d[1](env)), shape)
+        a = self.expr(depth - 1)
+        b = self.expr(depth - 1) if self.rng.random() < 0.4 else ("0", lambda env: 0, ())
+        op = self.pick(list(COMPARE))
+        shape = broadcast(a[2], b[2])
+        if shape is None:
+            a, b, shape = a, ("0", lambda env: 0, ()), a[2]
+        self.used.add(op)
+        return ("(%s %s %s)" % (a[0], op, b[0]),
+                lambda env: COMPARE[op](a[1](env), b[1](env)), shape)
 
     def where(self, depth):
         a, b = self.pair(depth)
         if a is None:
             return self.leaf()
-        c = self.expr(depth - 1)
-        op = self.rng.choice(list(COMPARE))
+        c = self.condition(depth - 1)
         shape = broadcast(broadcast(a[2], b[2]), c[2])
         if shape is None:
             return a
         self.used.add("where")
-        return ("where(%s %s 0, %s, %s)" % (c[0], op, a[0], b[0]),
-                lambda env: torch.where(COMPARE[op](c[1](env), 0), a[1](env), b[1](env)),
-                shape)
+        return ("where(%s, %s, %s)" % (c[0], a[0], b[0]),
+                lambda env: torch.where(c[1](env), a[1](env), b[1](env)), shape)
+
+    def masked_fill(self, depth):
+        """masked_fill with a mask that broadcasts to x's shape (torch wants that)."""
+        x = self.expr(depth - 1)
+        for _ in range(4):
+            m = self.condition(depth - 1)
+            if broadcast(x[2], m[2]) == x[2]:
+                break
+        else:
+            m = ("(%s > 0)" % x[0], lambda env: x[1](env) > 0, x[2])
+        v, text = self.number()
+        self.used.add("masked_fill")
+        return ("masked_fill(%s, %s, %s)" % (x[0], m[0], text),
+                lambda env: torch.masked_fill(x[1](env), m[1](env), v), x[2])
+
+    def clamp(self, depth):
+        """clamp with number bounds (one may be left out) or tensor bounds."""
+        x = self.expr(depth - 1)
+        kind = self.pick(["min", "max", "both", "tensor", "tensors"])
+        lo, lo_text = self.number(-1.5, 0.5)
+        hi, hi_text = self.number(0.6, 2)
+        if kind in ("min", "max", "both"):
+            args = {"min": ", min=" + lo_text, "max": ", max=" + hi_text,
+                    "both": ", %s, %s" % (lo_text, hi_text)}[kind]
+            lo = None if kind == "max" else lo
+            hi = None if kind == "min" else hi
+            self.used.add("clamp(%s)" % kind)
+            return ("clamp(%s%s)" % (x[0], args),
+                    lambda env: torch.clamp(x[1](env), min=lo, max=hi), x[2])
+        a = self.expr(depth - 1)
+        b = self.expr(depth - 1) if kind == "tensors" else \
+            (hi_text, lambda env: torch.tensor(hi), ())
+        shape = broadcast(broadcast(x[2], a[2]), b[2])
+        if shape is None:
+            return x
+        self.used.add("clamp(%s)" % kind)
+        # PyTorch 1.13's clamp backward fails on bounds of different shapes
+        # ("output with shape [3] doesn't match the broadcast shape [2, 3]"):
+        # the operands are broadcast first, which changes no value or gradient
+        return ("clamp(%s, %s, %s)" % (x[0], a[0], b[0]),
+                lambda env: torch.clamp(*torch.broadcast_tensors(x[1](env), a[1](env),
+                                                                 b[1](env))), shape)
+
+    def mask(self, depth):
+        """A comparison used as a 0/1 number: it has no gradient."""
+        c = self.condition(depth - 1)
+        self.used.add("mask")
+        return (c[0], lambda env: c[1](env).to(torch.float64), c[2])
 
     def softmax(self, depth):
         a = self.expr(depth - 1)
         if a[2] == ():
             return a
-        name = self.rng.choice(["softmax", "log_softmax"])
+        name = self.pick(["softmax", "log_softmax"])
         self.used.add(name)
         fn = torch.softmax if name == "softmax" else torch.log_softmax
         return ("%s(%s)" % (name, a[0]), lambda env: fn(a[1](env), dim=-1), a[2])
+
+    def structure(self, depth):
+        """Indexing, joining and shape ops applied to a subexpression."""
+        name = self.pick(self.structures)
+        if name in ("concat", "stack"):
+            return self.join(depth, name)
+        a = self.expr(depth - 1)
+        if name == "subscript":
+            return self.subscript(a)
+        made = STRUCTURE[name](self, a)
+        if made is None:
+            return a
+        self.used.add(name)
+        return made
+
+    def join(self, depth, name):
+        """concat or stack of two subexpressions brought to one shape."""
+        a, b = self.pair(depth)
+        if a is None:
+            return self.leaf()
+        shape = broadcast(a[2], b[2])
+        if name == "concat" and shape == ():
+            return a
+        # each side broadcast to the common shape, the other's part times 0
+        A = ("(%s + 0 * %s)" % (a[0], b[0]), lambda env: a[1](env) + 0 * b[1](env))
+        B = ("(%s + 0 * %s)" % (b[0], a[0]), lambda env: b[1](env) + 0 * a[1](env))
+        nd = len(shape)
+        axis = self.rng.randrange(-nd, nd) if name == "concat" else self.rng.randrange(-nd - 1, nd + 1)
+        fn = torch.cat if name == "concat" else torch.stack
+        d = axis % nd if name == "concat" else axis % (nd + 1)
+        out = list(shape)
+        if name == "concat":
+            out[d] *= 2
+        else:
+            out.insert(d, 2)
+        self.used.add(name)
+        return ("%s(%s, %s, axis=%d)" % (name, A[0], B[0], axis),
+                lambda env: fn([A[1](env), B[1](env)], dim=axis), tuple(out))
+
+    def subscript(self, a):
+        """a[items]: numbers, slices with steps, at most one index array."""
+        shape = a[2]
+        if not shape or len(shape) > 2:
+            return a
+        items, texts, out, arrays = [], [], [], 0
+        for n in shape[:self.rng.randint(1, len(shape))]:
+            r = self.rng.random()
+            if r < 0.35:
+                i = self.rng.randrange(-n, n)
+                items.append(i)
+                texts.append(str(i))
+            elif r < 0.5 and not arrays:
+                idx = [self.rng.randrange(-n, n) for _ in range(self.rng.randint(1, 4))]
+                arrays += 1
+                items.append(torch.tensor(idx))
+                texts.append("[%s]" % ", ".join(map(str, idx)))
+                out.append(len(idx))
+            else:
+                start = self.pick([None, self.rng.randrange(-n, n)])
+                stop = self.pick([None, self.rng.randrange(-n, n + 2)])
+                step = self.pick([None, 1, 2, 3])
+                sl = slice(start, stop, step)
+                items.append(sl)
+                texts.append("%s:%s%s" % ("" if start is None else start,
+                                         "" if stop is None else stop,
+                                         "" if step is None else ":%d" % step))
+                out.append(len(range(*sl.indices(n))))
+        out += list(shape[len(items):])
+        if 0 in out:
+            return a
+        self.used.add("subscript" + ("[idx]" if arrays else ""))
+        key = tuple(items)
+        return ("(%s)[%s]" % (a[0], ", ".join(texts)), lambda env: a[1](env)[key], tuple(out))
+
+    def program(self, depth):
+        """The whole input: sum(expr), or a def'd function called on two
+        subexpressions, its body over its parameters and s and x."""
+        if self.has_def and self.rng.random() < 0.15:
+            a, b = self.expr(depth - 2), self.expr(depth - 2)
+            body_gen = Gen(self.rng, self.available,
+                           {"p": a[2], "q": b[2], "s": (), "x": (3,)})
+            for _ in range(8):
+                body = body_gen.expr(depth - 1)
+                if re.search(r"\b[pq]\b", body[0]):
+                    break
+            self.used |= body_gen.used | {"def"}
+            call = "f(%s, %s)" % (a[0], b[0]) if self.rng.random() < 0.7 else \
+                "f(%s, q=%s)" % (a[0], b[0])
+            return ("def f(p, q) = %s; sum(%s)" % (body[0], call),
+                    lambda env: torch.sum(body[1](dict(env, p=a[1](env), q=b[1](env)))))
+        text, f, _ = self.expr(depth)
+        return "sum(%s)" % text, lambda env: torch.sum(f(env))
 
 
 def available_functions(tg):
@@ -263,6 +682,8 @@ def available_functions(tg):
         names.add("compare")
     if re.search(r"array literal|inline array", text):
         names.add("literals")
+    if re.search(r"subscripts", text):
+        names.add("subscripts")
     return names
 
 
@@ -322,8 +743,7 @@ def main():
     gen = Gen(rng, available_functions(opts.tg))
     checked = 0
     for i in range(opts.count):
-        text, f, shape = gen.expr(opts.depth)
-        text, f = "sum(%s)" % text, (lambda g: (lambda env: torch.sum(g(env))))(f)
+        text, f = gen.program(opts.depth)
         env, args = values(trng)
         with torch.no_grad():
             probe = f({k: v.detach() for k, v in env.items()})

@@ -128,7 +128,9 @@ static void print_expressions_help(FILE *f)
           "  numbers 2, -1.5, 1e-3; the constants pi and e; names; array literals [1, -1],\n"
           "  [[1,2],[3,4]]; + - * / ^ (power, right-associative) @ (matmul); unary minus;\n"
           "  comparisons < <= > >= == != (0/1 masks, looser than + -; a < b < c is refused);\n"
-          "  parentheses; precedence as in Python (-x^2 is -(x^2)).\n",
+          "  parentheses; precedence as in Python (-x^2 is -(x^2)).\n"
+          "  subscripts on any operand: x[i], x[i, j], x[a:b], x[a:b:s] (s > 0), x[:, j], x[-1],\n"
+          "  x[idx] with an index array, (W @ v)[0]; a number removes its axis.\n",
           f);
     print_functions(f);
     fputs("  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
