@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gather_map.h"
+#include "jvp.h"
 
 TG_SAMPLE_FN(sample_diagonal, tg_diagonal(in[0], 0, 0, 1))
 TG_SAMPLE_FN(sample_diag_embed, tg_diag_embed(in[0], -1))
@@ -26,12 +27,14 @@ const tg_op tg__op_diagonal = {
     .info = {TG_OP_DIAGONAL, "tg_diagonal", 1, TG_OP_HELPER_INPUT,
              {sample_diagonal, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 const tg_op tg__op_diag_embed = {
     .info = {TG_OP_DIAG_EMBED, "tg_diag_embed", 1, TG_OP_HELPER_INPUT,
              {sample_diag_embed, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -120,9 +123,12 @@ static int trace_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+TG_JVP_FN(trace_jvp, tg_trace(t))
+
 const tg_op tg__op_trace = {
     .info = {TG_OP_TRACE, "tg_trace", 1, 0, {sample_trace, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = trace_backward,
+    .jvp = trace_jvp,
 };
 
 tg_tensor *tg_trace(tg_tensor *x)

@@ -6,6 +6,7 @@
  *   outer   da = g @ b, db = a @ g
  */
 #include "kernel.h"
+#include "jvp.h"
 
 static int dot_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -21,6 +22,23 @@ static int outer_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] && grad_in[1] ? TG_OK : tg__latest_code();
 }
 
+/* Bilinear: d(a . b) = ta . b + a . tb, d(a bᵀ) = ta bᵀ + a tbᵀ. */
+static int dot_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *terms[2] = {tangent_in[0] ? tg_dot(tangent_in[0], b) : NULL,
+                           tangent_in[1] ? tg_dot(a, tangent_in[1]) : NULL};
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
+static int outer_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    tg_tensor *terms[2] = {tangent_in[0] ? tg_outer(tangent_in[0], b) : NULL,
+                           tangent_in[1] ? tg_outer(a, tangent_in[1]) : NULL};
+    return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
+}
+
 /* the samples' [m, n] inputs as vectors of m n elements */
 static tg_tensor *flat(tg_tensor *t) { return tg_reshape(t, 1, (int64_t[]){-1}); }
 
@@ -31,12 +49,14 @@ const tg_op tg__op_dot = {
     .info = {TG_OP_DOT, "tg_dot", 2, 0,
              {sample_dot, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = dot_backward,
+    .jvp = dot_jvp,
 };
 
 const tg_op tg__op_outer = {
     .info = {TG_OP_OUTER, "tg_outer", 2, 0,
              {sample_outer, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = outer_backward,
+    .jvp = outer_jvp,
 };
 
 static int check_vectors(const char *fn, tg_tensor *a, tg_tensor *b, bool same_length)

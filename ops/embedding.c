@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gather_map.h"
+#include "jvp.h"
 
 /* Rows of g that looked up padding_idx (attr.f, -1 for none) zeroed. */
 static tg_tensor *masked_rows(const tg_tensor *out, tg_tensor *g2d)
@@ -47,6 +48,18 @@ static int embedding_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* The weight's tangent looked up as the weight was, with the rows that
+ * looked up padding_idx zeroed as the backward zeroes their gradient, so
+ * that the two modes are each other's transpose. */
+static tg_tensor *looked_up_tangent(tg_tensor *out, tg_tensor *t)
+{
+    const tg_tensor *idx = out->in[1];
+    tg_tensor *rows = tg_reshape(tg_embedding(t, out->in[1], TG_NO_PADDING), 2,
+                                 (int64_t[]){idx->numel, t->shape[1]});
+    return rows ? tg_reshape(masked_rows(out, rows), out->ndim, out->shape) : NULL;
+}
+TG_JVP_FN(embedding_jvp, looked_up_tangent(out, t))
+
 static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
@@ -72,12 +85,14 @@ const tg_op tg__op_embedding = {
     .info = {TG_OP_EMBEDDING, "tg_embedding", 2, 0,
              {sample_embedding, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = embedding_backward,
+    .jvp = embedding_jvp,
 };
 
 const tg_op tg__op_one_hot = {
     .info = {TG_OP_ONE_HOT, "tg_one_hot", 1, 0,
              {sample_one_hot, 1, TG_SAMPLE_SAME, {{1.1, 1.9, false}}}},
     .backward = no_gradient,
+    .jvp = tg__jvp_zero,
 };
 
 tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx, int64_t padding_idx)

@@ -21,12 +21,14 @@ const tg_op tg__op_flip = {
     .info = {TG_OP_FLIP, "tg_flip", 1, TG_OP_HELPER_INPUT,
              {sample_flip, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 const tg_op tg__op_roll = {
     .info = {TG_OP_ROLL, "tg_roll", 1, TG_OP_HELPER_INPUT,
              {sample_roll, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 /* Normalises n axes into out, each at most once. */

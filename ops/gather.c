@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gather_map.h"
+#include "jvp.h"
 
 static int gather_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -33,6 +34,20 @@ static int scatter_add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
     grad_in[1] = NULL;
     grad_in[2] = tg_gather(g, out->attr.i.axis, out->in[1]);
     return grad_in[2] ? TG_OK : tg__latest_code();
+}
+
+/* Both are linear in their tensors; the index carries no tangent. */
+TG_JVP_FN(gather_jvp, tg_gather(t, out->attr.i.axis, out->in[1]))
+
+/* scatter_add(tx, axis, idx, tsrc), a missing tangent standing as zeros. */
+static int scatter_add_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *tx = tangent_in[0], *tsrc = tangent_in[2];
+    *tangent_out = tx;
+    if (!tsrc)
+        return TG_OK;
+    *tangent_out = tg_scatter_add(tx ? tx : tg__zeros_like(out), out->attr.i.axis, out->in[1], tsrc);
+    return *tangent_out ? TG_OK : tg__latest_code();
 }
 
 /* An index of shape [rows, cols] into an axis of size n, repeating values. */
@@ -62,12 +77,14 @@ const tg_op tg__op_gather = {
     .info = {TG_OP_GATHER, "tg_gather", 2, TG_OP_AXIS,
              {sample_gather, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = gather_backward,
+    .jvp = gather_jvp,
 };
 
 const tg_op tg__op_scatter_add = {
     .info = {TG_OP_SCATTER_ADD, "tg_scatter_add", 3, TG_OP_AXIS,
              {sample_scatter_add, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = scatter_add_backward,
+    .jvp = scatter_add_jvp,
 };
 
 static int check_index_shape(const char *fn, const tg_tensor *x, int ax, const tg_tensor *idx)

@@ -120,6 +120,21 @@ int tg__map_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+int tg__map_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *t = tangent_in[0];
+    *tangent_out = NULL;
+    if (!t)
+        return TG_OK;
+    tg_tensor *y = tg__tape_tensor(out->op->info.name, (tg_dtype)t->dtype, out->ndim, out->shape);
+    if (!y)
+        return tg__latest_code();
+    y->attr = out->attr;
+    tg_tensor *map = (tg_tensor *)tg__map_of(out);
+    *tangent_out = tg__map_finish(out->op, y, t, out->n_inputs - 2, out->in + 1, map, 0);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 int tg__read_indices(const char *fn, const tg_tensor *idx, int axis, int64_t n, int64_t **out)
 {
     int64_t *pos = tg__map_table(fn, idx->numel);

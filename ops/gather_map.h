@@ -41,6 +41,10 @@ tg_tensor *tg__map_finish(const tg_op *op, tg_tensor *y, tg_tensor *x, int n_ext
 
 /* The backward rule of every map op: the gradient of in[0] only. */
 int tg__map_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in);
+/* Its tangent rule: a map op is linear in x, so the tangent is the same op
+ * over x's tangent with out's map, 0 at the fill places (the fill value is
+ * a constant). The other arguments (a mask) carry none. */
+int tg__map_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
 
 /* The map op's saved map: its last input. */
 static inline const tg_tensor *tg__map_of(const tg_tensor *out)

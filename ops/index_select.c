@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gather_map.h"
+#include "jvp.h"
 
 static int check_index_vector(const char *fn, const tg_tensor *idx)
 {
@@ -41,6 +42,20 @@ static int index_add_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[2] ? TG_OK : tg__latest_code();
 }
 
+/* Both are linear in their tensors; the index carries no tangent. */
+TG_JVP_FN(index_select_jvp, tg_index_select(t, out->attr.i.axis, out->in[1]))
+
+/* index_add(tx, axis, idx, ts), a missing tangent standing as zeros. */
+static int index_add_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *tx = tangent_in[0], *ts = tangent_in[2];
+    *tangent_out = tx;
+    if (!ts)
+        return TG_OK;
+    *tangent_out = tg_index_add(tx ? tx : tg__zeros_like(out), out->attr.i.axis, out->in[1], ts);
+    return *tangent_out ? TG_OK : tg__latest_code();
+}
+
 /* The last element twice and the first once: repeats accumulate. */
 static tg_tensor *sample_index_select(tg_tensor *const *in, void *ctx)
 {
@@ -63,12 +78,14 @@ const tg_op tg__op_index_select = {
     .info = {TG_OP_INDEX_SELECT, "tg_index_select", 2, TG_OP_AXIS,
              {sample_index_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = index_select_backward,
+    .jvp = index_select_jvp,
 };
 
 const tg_op tg__op_index_add = {
     .info = {TG_OP_INDEX_ADD, "tg_index_add", 3, TG_OP_AXIS,
              {sample_index_add, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = index_add_backward,
+    .jvp = index_add_jvp,
 };
 
 tg_tensor *tg_index_tensor(int ndim, const int64_t *shape, const int64_t *values)

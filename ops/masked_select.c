@@ -25,6 +25,7 @@ const tg_op tg__op_masked_select = {
     .info = {TG_OP_MASKED_SELECT, "tg_masked_select", 2, TG_OP_HELPER_INPUT,
              {sample_masked_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 tg_tensor *tg_masked_select(tg_tensor *x, tg_tensor *mask)

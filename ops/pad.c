@@ -29,6 +29,7 @@ const tg_op tg__op_pad = {
     .info = {TG_OP_PAD, "tg_pad", 1, TG_OP_CONSTANT | TG_OP_HELPER_INPUT,
              {sample_pad, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 static const char *const mode_names[] = {"constant", "reflect", "replicate", "circular"};

@@ -18,6 +18,7 @@ const tg_op tg__op_permute = {
     .info = {TG_OP_PERMUTE, "tg_permute", 1, TG_OP_HELPER_INPUT,
              {sample_permute, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 /* Normalises axes into perm and checks that it is a permutation of x's. */

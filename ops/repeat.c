@@ -19,6 +19,7 @@ const tg_op tg__op_repeat = {
     .info = {TG_OP_REPEAT, "tg_repeat", 1, TG_OP_HELPER_INPUT,
              {sample_repeat, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 tg_tensor *tg_repeat(tg_tensor *x, int n, const int64_t *reps)

@@ -46,12 +46,14 @@ const tg_op tg__op_select = {
     .info = {TG_OP_SELECT, "tg_select", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
              {sample_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 const tg_op tg__op_slice = {
     .info = {TG_OP_SLICE, "tg_slice", 1, TG_OP_AXIS | TG_OP_HELPER_INPUT,
              {sample_slice, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
+    .jvp = tg__map_jvp,
 };
 
 tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index)

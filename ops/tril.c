@@ -7,6 +7,7 @@
  *   backward  dx = tril(g, diagonal) (triu likewise): the same mask
  */
 #include "kernel.h"
+#include "jvp.h"
 
 /* attr.f is the diagonal; attr.i is not used, so the double keeps it. */
 static void band_kernel(tg_tensor *y, const tg_tensor *x, int64_t k, bool lower)
@@ -34,6 +35,10 @@ static int triu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* Linear: the same mask on the tangent. */
+TG_JVP_FN(tril_jvp, tg_tril(t, (int64_t)out->attr.f))
+TG_JVP_FN(triu_jvp, tg_triu(t, (int64_t)out->attr.f))
+
 TG_SAMPLE_FN(sample_tril, tg_tril(in[0], 0))
 TG_SAMPLE_FN(sample_triu, tg_triu(in[0], 1))
 
@@ -41,12 +46,14 @@ const tg_op tg__op_tril = {
     .info = {TG_OP_TRIL, "tg_tril", 1, TG_OP_CONSTANT,
              {sample_tril, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tril_backward,
+    .jvp = tril_jvp,
 };
 
 const tg_op tg__op_triu = {
     .info = {TG_OP_TRIU, "tg_triu", 1, TG_OP_CONSTANT,
              {sample_triu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = triu_backward,
+    .jvp = triu_jvp,
 };
 
 static tg_tensor *band(const tg_op *op, tg_tensor *x, int64_t k, bool lower)
