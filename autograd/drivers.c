@@ -153,13 +153,14 @@ static int columns_by_sweeps(const recording *r, int n_targets, tg_tensor *const
         for (int64_t k = 0; k < r->xs[j]->numel; k++) {
             tg__store(dirs[j], k, 1.0);
             int rc = tg__tangent_sweep(r->lo, r->hi, r->n, r->xs, dirs);
-            tg__store(dirs[j], k, 0.0);
             for (int i = 0; rc == 0 && i < n_targets; i++) {
                 tg_tensor *d = tangent_or_zeros(targets[i]);
                 if (!d)
                     return tg__latest_code();
                 put_column(out[i * r->n + j], r->xs[j]->numel, k, d);
             }
+            /* cleared only now: a target may be the direction itself (f(x) = x) */
+            tg__store(dirs[j], k, 0.0);
             if (rc < 0)
                 return rc;
         }
@@ -177,11 +178,11 @@ static int rows_by_sweeps(const recording *r, tg_tensor **jacobians)
     for (int64_t o = 0; o < r->y->numel; o++) {
         tg__store(seed, o, 1.0);
         int rc = tg_grad_ex(&r->y, &seed, 1, r->xs, r->n, grads, TG_RETAIN_GRAPH);
-        tg__store(seed, o, 0.0);
         if (rc < 0)
             return rc;
         for (int j = 0; j < r->n; j++)
             put_row(jacobians[j], o, grads[j]);
+        tg__store(seed, o, 0.0); /* only now: a gradient may be the seed itself */
     }
     return TG_OK;
 }

@@ -14,7 +14,8 @@ static bool allowed_option(const char *const *allowed, const char *name, size_t 
     return false;
 }
 
-/* Stores the value of --NAME into a; --json is the one flag without one. */
+/* Stores the value of --NAME into a; --json and --hessian are the flags
+ * without one. */
 static bool store_option(cli_args *a, const char *name, const char *val)
 {
     if (strcmp(name, "--wrt") == 0)
@@ -23,6 +24,10 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->format = val;
     else if (strcmp(name, "--png") == 0)
         a->png = val;
+    else if (strcmp(name, "--mode") == 0)
+        a->mode = val;
+    else if (strcmp(name, "--order") == 0)
+        a->order = val;
     else
         return false;
     return true;
@@ -39,6 +44,10 @@ static bool parse_option(int argc, char **argv, int *i, const char *cmd,
     }
     if (len == 6 && memcmp(arg, "--json", 6) == 0 && !eq) {
         a->json = true;
+        return true;
+    }
+    if (len == 9 && memcmp(arg, "--hessian", 9) == 0 && !eq) {
+        a->hessian = true;
         return true;
     }
     const char *val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
@@ -128,10 +137,15 @@ static bool make_inputs(session *s, const cli_args *a, diag *d)
     return !a->wrt || check_wrt(&s->syms, a->wrt, d);
 }
 
-bool session_open(session *s, const cli_args *a, diag *d)
+bool session_open_any(session *s, const cli_args *a, diag *d)
 {
     *s = (session){0};
-    if (!make_inputs(s, a, d) || !eval_program(a->expr, &s->syms, &s->prog, d))
+    return make_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d);
+}
+
+bool session_open(session *s, const cli_args *a, diag *d)
+{
+    if (!session_open_any(s, a, d))
         return false;
     tg_tensor *r = s->prog.result;
     if (tg_numel(r) != 1) {

@@ -1,5 +1,6 @@
 /* cmd_grad.c -- `tg grad`: the value and the gradient with respect to each
- * variable, computed by tg_backward, as text or as JSON. */
+ * variable, computed by tg_backward, as text or as JSON; with --hessian the
+ * second derivatives too (cmd_jacobian.c). */
 
 #include "tg.h"
 
@@ -10,7 +11,7 @@ static tg_tensor *gradient_of(tg_tensor *v)
     return g ? g : tg_full(TG_F64, tg_ndim(v), tg_shape(v), 0.0, false);
 }
 
-static void print_json(const session *s)
+static void print_json(const session *s, const hessian_table *h)
 {
     printf("{\"value\": ");
     json_number(stdout, tg_item(s->prog.result));
@@ -24,10 +25,13 @@ static void print_json(const session *s)
         json_tensor(stdout, gradient_of(v));
         first = false;
     }
-    printf("}}\n");
+    putchar('}');
+    if (h)
+        hessian_print_json(s, h);
+    printf("}\n");
 }
 
-static void print_text(const session *s)
+static void print_text(const session *s, const hessian_table *h)
 {
     const char *y = s->prog.result_name ? s->prog.result_name : "y";
     printf("%s = %.10g\n", y, tg_item(s->prog.result));
@@ -39,6 +43,8 @@ static void print_text(const session *s)
         text_tensor(stdout, gradient_of(v));
         putchar('\n');
     }
+    if (h)
+        hessian_print_text(s, h);
 }
 
 static bool backward(const session *s, diag *d)
@@ -53,18 +59,21 @@ static bool backward(const session *s, diag *d)
 
 int cmd_grad(int argc, char **argv)
 {
-    static const char *const options[] = {"--json", "--wrt", NULL};
+    static const char *const options[] = {"--json", "--wrt", "--hessian", NULL};
     cli_args a;
     session s = {0};
     diag d = {0};
+    hessian_table h = {0};
     bool ok = parse_cli_args(argc, argv, "grad", options, &a, &d) &&
-              session_open(&s, &a, &d) && backward(&s, &d);
+              session_open(&s, &a, &d) && backward(&s, &d) &&
+              (!a.hessian || hessian_compute(&s, a.expr, &h, &d));
     if (!ok)
         diag_print(&d);
     else if (a.json)
-        print_json(&s);
+        print_json(&s, a.hessian ? &h : NULL);
     else
-        print_text(&s);
+        print_text(&s, a.hessian ? &h : NULL);
+    hessian_free(&h);
     session_close(&s);
     cli_args_free(&a);
     return ok ? 0 : TG_EXIT_USAGE;

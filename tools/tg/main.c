@@ -17,11 +17,15 @@ typedef struct {
 
 static const command commands[] = {
     {"grad", "the value and the gradients of an expression", cmd_grad,
-     "usage: tg grad EXPR NAME=VALUE... [--json] [--wrt NAME,...]\n"
+     "usage: tg grad EXPR NAME=VALUE... [--json] [--wrt NAME,...] [--hessian]\n"
      "\n"
      "Evaluates EXPR in float64 with the variables given and prints its value and its\n"
      "gradient with respect to every variable.\n"
      "\n"
+     "  --hessian       also the second derivatives d2y/da db for every pair of\n"
+     "                  variables (forward-over-reverse: one tangent sweep through the\n"
+     "                  recorded gradient per input element); in --json as\n"
+     "                  \"hessian\": {\"a\": {\"b\": H, ...}, ...}\n"
      "  --json          print {\"value\": V, \"grad\": {\"NAME\": G, ...}}, numbers with 17\n"
      "                  significant digits, arrays shaped like the variables; NaN and\n"
      "                  infinities are written as null\n"
@@ -29,6 +33,22 @@ static const command commands[] = {
      "                  constants\n"
      "\n"
      "example: tg grad 'sigmoid(w*x + b)' w=0.5 x=2 b=0.1 --wrt w,b\n"},
+    {"jacobian", "the Jacobian of an expression of any shape, by forward or reverse mode",
+     cmd_jacobian,
+     "usage: tg jacobian EXPR NAME=VALUE... [--mode auto|forward|reverse] [--json]\n"
+     "                   [--wrt NAME,...]\n"
+     "\n"
+     "Evaluates EXPR in float64 and prints its value and its Jacobian with respect to\n"
+     "every variable, of shape (the result's axes, then the variable's), as\n"
+     "torch.autograd.functional.jacobian does, and how many sweeps it took.\n"
+     "\n"
+     "  --mode M        forward: one tangent sweep per input element; reverse: one\n"
+     "                  sweep per output element; auto (default): the fewer\n"
+     "  --json          print {\"value\": V, \"jacobian\": {\"NAME\": J, ...}, \"mode\": M,\n"
+     "                  \"sweeps\": N}\n"
+     "  --wrt a,b       Jacobians with respect to these variables only\n"
+     "\n"
+     "example: tg jacobian 'softmax(x)' x=[1,2,3]\n"},
     {"explain", "the chain rule step by step: the forward tape and the reverse sweep",
      cmd_explain,
      "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex] [--wrt NAME,...]\n"

@@ -82,6 +82,7 @@ tg_tensor *symtab_lookup(const symtab *s, const char *name)
 
 const char *symtab_input_name(const symtab *s, int i) { return s->inputs[i]->name; }
 tg_tensor *symtab_input_value(const symtab *s, int i) { return s->inputs[i]->value; }
+void symtab_set_input_value(symtab *s, int i, tg_tensor *t) { s->inputs[i]->value = t; }
 
 const char *symtab_name_of(const symtab *s, const tg_tensor *t)
 {

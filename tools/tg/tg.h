@@ -58,6 +58,8 @@ bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, co
 tg_tensor *symtab_lookup(const symtab *s, const char *name);
 const char *symtab_input_name(const symtab *s, int i);
 tg_tensor *symtab_input_value(const symtab *s, int i);
+/* Binds input i to t, so that evaluating the expression again reads t. */
+void symtab_set_input_value(symtab *s, int i, tg_tensor *t);
 /* The name that was assigned the tensor t last, or NULL. */
 const char *symtab_name_of(const symtab *s, const tg_tensor *t);
 
@@ -174,7 +176,10 @@ typedef struct {
     const char *wrt;      /* --wrt a,b */
     const char *format;   /* --format */
     const char *png;      /* --png FILE */
+    const char *mode;     /* --mode (jacobian: auto|forward|reverse; explain: reverse|forward) */
+    const char *order;    /* --order N (explain) */
     bool json;
+    bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
     int n_vars;
 } cli_args;
@@ -192,6 +197,8 @@ typedef struct {
 } session;
 
 bool session_open(session *s, const cli_args *a, diag *d);
+/* session_open for a result of any shape (tg jacobian). */
+bool session_open_any(session *s, const cli_args *a, diag *d);
 void session_close(session *s);
 
 int cmd_grad(int argc, char **argv);
@@ -201,5 +208,18 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_jacobian(int argc, char **argv);
+
+/* The Hessian of an open session's result with respect to its variables
+ * that want gradients (cmd_jacobian.c), for tg grad --hessian. */
+typedef struct {
+    int n;              /* variables */
+    int *index;         /* their input indices */
+    tg_tensor **blocks; /* n * n: d2y / dvar_i dvar_j */
+} hessian_table;
+bool hessian_compute(session *s, const char *expr, hessian_table *h, diag *d);
+void hessian_print_text(const session *s, const hessian_table *h);
+void hessian_print_json(const session *s, const hessian_table *h); /* , "hessian": {...} */
+void hessian_free(hessian_table *h);
 
 #endif
