@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "jvp.h"
 
 static int concat_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -25,6 +26,16 @@ static int concat_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     grad_in[0] = tg_slice(g, ax, 0, na, 1);
     grad_in[1] = tg_slice(g, ax, na, TG_SLICE_END, 1);
     return grad_in[0] && grad_in[1] ? TG_OK : tg__latest_code();
+}
+
+/* Linear: the tangents joined as the values were, zeros for a missing one. */
+static int concat_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    tg_tensor *pair[2];
+    for (int k = 0; k < 2; k++)
+        pair[k] = tangent_in[k] ? tangent_in[k] : tg__zeros_like(out->in[k]);
+    *tangent_out = tg_concat(2, pair, out->attr.i.axis);
+    return *tangent_out ? TG_OK : tg__latest_code();
 }
 
 static tg_tensor *sample_concat(tg_tensor *const *in, void *ctx)
@@ -37,6 +48,7 @@ const tg_op tg__op_concat = {
     .info = {TG_OP_CONCAT, "tg_concat", 2, TG_OP_AXIS,
              {sample_concat, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = concat_backward,
+    .jvp = concat_jvp,
 };
 
 static int check_entry(const char *fn, tg_tensor *const *tensors, int k)
