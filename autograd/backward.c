@@ -233,7 +233,10 @@ static int run_hooks(const sweep *sw, tg_tensor *t, tg_tensor **g)
  * its inputs. */
 static int propagate(const sweep *sw, tg_tensor *node, tg_tensor *g)
 {
-    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
+    tg_tensor *local[TG_MAX_INPUTS];
+    tg_tensor **grad_in = tg__input_slots(node->op->info.name, node->n_inputs, local);
+    if (!grad_in)
+        return tg__latest_code();
     int rc = node->op->backward(node, g, grad_in);
     if (rc == 0 && tg__anomaly())
         rc = tg__anomaly_backward(node, grad_in);

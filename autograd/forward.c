@@ -85,7 +85,10 @@ static bool gather_tangents(int n, tg_tensor *const *inputs, tg_tensor **tin)
 
 tg_tensor *tg__forward_node(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
 {
-    tg_tensor *tin[TG_MAX_INPUTS] = {NULL};
+    tg_tensor *local[TG_MAX_INPUTS];
+    tg_tensor **tin = tg__input_slots(op->info.name, n, local);
+    if (!tin)
+        return NULL;
     if (!gather_tangents(n, inputs, tin))
         return out;
     if (!op->jvp) {
@@ -98,15 +101,13 @@ tg_tensor *tg__forward_node(tg_tensor *out, const tg_op *op, int n, tg_tensor *c
     if (!linked) {
         out->op = op;
         out->n_inputs = n;
-        for (int i = 0; i < n; i++)
-            out->in[i] = inputs[i];
+        out->in = (tg_tensor **)inputs; /* the caller's array outlives the rule */
     }
     int rc = apply_rule(out, tin);
     if (!linked) {
         out->op = NULL;
         out->n_inputs = 0;
-        for (int i = 0; i < n; i++)
-            out->in[i] = NULL;
+        out->in = out->in_local;
     }
     return rc < 0 ? NULL : out;
 }
@@ -131,7 +132,10 @@ int tg__tangent_sweep(int64_t lo, int64_t hi, int n, tg_tensor *const *xs,
     for (int64_t pos = lo; pos < hi && rc == 0; pos++) {
         int64_t len;
         tg_tensor *node = tg__tape_nodes(&len)[pos]; /* re-read: recording may move it */
-        tg_tensor *tin[TG_MAX_INPUTS] = {NULL};
+        tg_tensor *local[TG_MAX_INPUTS];
+        tg_tensor **tin = tg__input_slots(node->op->info.name, node->n_inputs, local);
+        if (!tin)
+            return tg__latest_code();
         if (!gather_tangents(node->n_inputs, node->in, tin))
             continue;
         rc = node->op->jvp ? apply_rule(node, tin) : no_rule_error(node->op);

@@ -80,7 +80,11 @@ static int double_vjp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **
     if (!u)
         return tg__latest_code();
     u->flags |= TG_REQUIRES_GRAD;
-    uint16_t flags[TG_MAX_INPUTS];
+    uint16_t *flags = tg__tape_bytes(fn->name, (size_t)out->n_inputs * sizeof *flags);
+    tg_tensor *local[TG_MAX_INPUTS];
+    tg_tensor **grad_in = flags ? tg__input_slots(fn->name, out->n_inputs, local) : NULL;
+    if (!grad_in)
+        return tg__latest_code();
     bool differentiable = false;
     for (int i = 0; i < out->n_inputs; i++) {
         flags[i] = out->in[i]->flags;
@@ -89,7 +93,6 @@ static int double_vjp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **
             out->in[i]->flags |= TG_REQUIRES_GRAD;
     }
     int saved_mode = tg__grad_mode_set(true);
-    tg_tensor *grad_in[TG_MAX_INPUTS] = {NULL};
     int rc = function_backward(out, u, grad_in);
     for (int i = 0; i < out->n_inputs; i++)
         out->in[i]->flags = flags[i];
@@ -134,9 +137,9 @@ static int check_function(const tg_function *fn, tg_tensor *const *inputs)
         return tg__fail(TG_ENULL, "tg_apply: the function%s is NULL",
                         !fn ? "" : !fn->name ? "'s name" : !fn->forward ? "'s forward"
                                                                          : "'s backward");
-    if (fn->n_inputs < 1 || fn->n_inputs > TG_MAX_INPUTS)
-        return tg__fail(TG_EVALUE, "tg_apply: %s has %d inputs; 1 to %d are supported", fn->name,
-                        fn->n_inputs, TG_MAX_INPUTS);
+    if (fn->n_inputs < 1)
+        return tg__fail(TG_EVALUE, "tg_apply: %s has %d inputs; it needs at least 1", fn->name,
+                        fn->n_inputs);
     if (!inputs)
         return tg__fail(TG_ENULL, "%s: the inputs array is NULL", fn->name);
     for (int i = 0; i < fn->n_inputs; i++) {

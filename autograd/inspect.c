@@ -170,7 +170,10 @@ int tg_vjp(tg_tensor *node, tg_tensor *upstream, tg_tensor **grads_out)
     int rc = check_vjp_args(node, upstream, grads_out);
     if (rc < 0)
         return rc;
-    tg_tensor *grads[TG_MAX_INPUTS] = {NULL};
+    tg_tensor *local[TG_MAX_INPUTS];
+    tg_tensor **grads = tg__input_slots("tg_vjp", node->n_inputs, local);
+    if (!grads)
+        return tg__latest_code();
     tg_no_grad_begin();
     rc = node->op->backward(node, upstream, grads);
     tg_no_grad_end();

@@ -110,7 +110,10 @@ struct tg_tensor {
     tg_tensor *pending;
     tg_hook *hooks;                   /* run in registration order */
     const tg_op *op;
-    tg_tensor *in[TG_MAX_INPUTS];
+    /* the inputs of a recorded result: in_local for up to TG_MAX_INPUTS, an
+     * array in the tape arena for more (a user-defined op's, tg_apply) */
+    tg_tensor **in;
+    tg_tensor *in_local[TG_MAX_INPUTS];
     tg_attr attr;
     /* forward mode (forward.c): the tangent tg_jvp carried to this tensor,
      * NULL for zero; it counts only while tangent_epoch is this thread's
@@ -218,6 +221,20 @@ tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t
  * tape if recording is on and any input requires grad. Returns out, or NULL
  * if the tape could not grow. */
 tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* Room for one tensor per input of a node of n inputs, all NULL: local (of
+ * TG_MAX_INPUTS entries) when it suffices, else an array in the tape arena
+ * (NULL with the error set if that fails). Sweeps and rules use it for
+ * their per-input gradients and tangents; inline, since every node of a
+ * sweep asks. */
+tg_tensor **tg__tape_input_slots(const char *fn, int n);
+static inline tg_tensor **tg__input_slots(const char *fn, int n, tg_tensor **local)
+{
+    if (n > TG_MAX_INPUTS || !local)
+        return tg__tape_input_slots(fn, n);
+    for (int i = 0; i < TG_MAX_INPUTS; i++)
+        local[i] = NULL;
+    return local;
+}
 /* ---- forward mode (forward.c) ---- */
 /* True while tg_jvp runs f on this thread: every op result then gets its
  * tangent from its op's jvp rule. */

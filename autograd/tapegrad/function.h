@@ -55,7 +55,7 @@ typedef int (*tg_jvp_cb)(tg_tensor *out, tg_tensor *const *inputs, tg_tensor *co
 
 typedef struct tg_function {
     const char *name;     /* names the op in errors, e.g. "huber_loss" */
-    int n_inputs;         /* 1..TG_MAX_INPUTS */
+    int n_inputs;         /* 1 or more (more than TG_MAX_INPUTS: kept on the tape) */
     tg_forward_cb forward;
     tg_backward_cb backward;
 } tg_function;
