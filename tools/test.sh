@@ -6,9 +6,15 @@
 #   3. the optimised build made by clang under CTest: C leaves argument
 #      evaluation order (among other things) to the compiler, and gcc and
 #      clang choose differently, so the suite must pass with both;
-#   4. valgrind memcheck over every suite of build 1 (leaks and errors fail).
-# Build trees go to build/, build-asan/ and build-clang/ at the repository
-# root.
+#   4. valgrind memcheck over every suite of build 1 (leaks and errors fail);
+#   5. a fuzz smoke run: the libFuzzer targets of tests/fuzz (clang, ASan +
+#      UBSan) for FUZZ_SECONDS (default 30) each, from seed corpora the
+#      library writes (docs/fuzzing.md).
+# Build 1 includes the packaging tests (the README's install section run as
+# written, a staged install, the Debian package) and every suite runs in
+# each build, suite_faults (an allocation failed at every k) included.
+# Build trees go to build/, build-asan/, build-clang/ and build-fuzz/ at the
+# repository root.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,4 +54,10 @@ for suite in build/tests/suite_*; do
     fi
 done
 [ "$status" -eq 0 ] && echo "valgrind: all suites clean"
+
+section "fuzz smoke run"
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DTG_FUZZ=ON -DTG_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=OFF
+cmake --build build-fuzz -j "$jobs"
+sh tests/fuzz/run.sh build-fuzz "$root" "${FUZZ_SECONDS:-30}" || status=1
 exit "$status"
