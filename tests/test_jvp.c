@@ -47,19 +47,26 @@ static tg_tensor *central_difference(const tg_op_info *row, tg_tensor *const *in
     return d;
 }
 
+/* A fixed pattern of values of t's shape and dtype: cotangents and weights. */
+static tg_tensor *pattern_like(const tg_tensor *t, double scale, bool requires_grad)
+{
+    tg_tensor *p = tg_tensor_new(tg_dtype_of(t), tg_ndim(t), tg_shape(t), NULL, requires_grad);
+    tu_assert_ok(p);
+    for (int64_t i = 0; i < tg_numel(p); i++)
+        tg_set(p, i, scale * (0.5 + 0.125 * (double)(i % 5)));
+    return p;
+}
+
 /* J v by two reverse sweeps: g = Jᵀ u for a cotangent u that requires
  * grad (recorded, so g depends on u linearly), then d <g, v> / du = J v. */
-static tg_tensor *double_vjp(const tg_op_info *row, tg_tensor *const *in, tg_tensor *const *v)
+static tg_tensor *double_vjp(const char *name, tg_fn f, int n, tg_tensor *const *in,
+                             tg_tensor *const *v)
 {
-    int n = row->sample.n_inputs;
-    tg_tensor *y = row->sample.call(in, NULL);
+    tg_tensor *y = f(in, NULL);
     tu_assert_ok(y);
-    tg_tensor *u = tg_tensor_new(tg_dtype_of(y), tg_ndim(y), tg_shape(y), NULL, true);
-    tu_assert_ok(u);
-    for (int64_t i = 0; i < tg_numel(u); i++)
-        tg_set(u, i, 0.5 + 0.125 * (double)(i % 5));
+    tg_tensor *u = pattern_like(y, 1, true);
     tg_tensor *g[TG_MAX_INPUTS];
-    ck_assert_msg(tg_grad_ex(&y, &u, 1, in, n, g, TG_CREATE_GRAPH) == 0, "%s: %s", row->name,
+    ck_assert_msg(tg_grad_ex(&y, &u, 1, in, n, g, TG_CREATE_GRAPH) == 0, "%s: %s", name,
                   tg_last_error());
     tg_tensor *s = NULL;
     for (int k = 0; k < n; k++) {
@@ -70,11 +77,11 @@ static tg_tensor *double_vjp(const tg_op_info *row, tg_tensor *const *in, tg_ten
     }
     tu_assert_ok(s);
     tg_tensor *jv;
-    ck_assert_msg(tg_grad(&s, 1, &u, 1, &jv, false) == 0, "%s: %s", row->name, tg_last_error());
+    ck_assert_msg(tg_grad(&s, 1, &u, 1, &jv, false) == 0, "%s: %s", name, tg_last_error());
     return jv;
 }
 
-static void assert_tangents_close(const tg_op_info *row, tg_dtype dtype, const char *against,
+static void assert_tangents_close(const char *name, tg_dtype dtype, const char *against,
                                   int alone, const tg_tensor *got, const tg_tensor *want,
                                   double tol)
 {
@@ -85,7 +92,7 @@ static void assert_tangents_close(const tg_op_info *row, tg_dtype dtype, const c
     for (int64_t i = 0; i < tg_numel(got); i++) {
         double g = tg_get(got, i), w = tg_get(want, i);
         ck_assert_msg(fabs(g - w) <= tol * (1 + fabs(w)),
-                      "%s (%s, tangent of %s): element %lld is %.17g, %s gives %.17g", row->name,
+                      "%s (%s, tangent of %s): element %lld is %.17g, %s gives %.17g", name,
                       tg_dtype_name(dtype), which, (long long)i, g, against, w);
     }
 }
@@ -100,10 +107,12 @@ static void check_tangent(const tg_op_info *row, tg_dtype dtype, tg_tensor *cons
     tg_tensor *y, *dy;
     int rc = tg_jvp(row->sample.call, NULL, row->sample.n_inputs, in, v, &y, &dy);
     ck_assert_msg(rc == 0, "%s (%s): %s", row->name, tg_dtype_name(dtype), tg_last_error());
-    ck_assert_msg(tg_dtype_of(dy) == tg_dtype_of(y), "%s: the tangent's dtype is not y's", row->name);
-    assert_tangents_close(row, dtype, "the central difference", alone, dy,
+    ck_assert_msg(tg_dtype_of(dy) == tg_dtype_of(y), "%s: the tangent's dtype is not y's",
+                  row->name);
+    assert_tangents_close(row->name, dtype, "the central difference", alone, dy,
                           central_difference(row, in, v, tols->step), tols->tol);
-    assert_tangents_close(row, dtype, "the double VJP", alone, dy, double_vjp(row, in, v),
+    tg_tensor *jv = double_vjp(row->name, row->sample.call, row->sample.n_inputs, in, v);
+    assert_tangents_close(row->name, dtype, "the double VJP", alone, dy, jv,
                           dtype == TG_F32 ? 1e-4 : 1e-12);
 }
 
@@ -113,15 +122,6 @@ static void check_tangent(const tg_op_info *row, tg_dtype dtype, tg_tensor *cons
  * u and the w_k fixed patterns of values (of any dtype). Run under tg_jvp,
  * the tangents flow through the sweep's rules, which are made of ops; the
  * tangent of <g, w> is wᵀ H_u v. ctx is the op's row. */
-static tg_tensor *pattern_like(const tg_tensor *t, double scale, bool requires_grad)
-{
-    tg_tensor *p = tg_tensor_new(tg_dtype_of(t), tg_ndim(t), tg_shape(t), NULL, requires_grad);
-    tu_assert_ok(p);
-    for (int64_t i = 0; i < tg_numel(p); i++)
-        tg_set(p, i, scale * (0.5 + 0.125 * (double)(i % 5)));
-    return p;
-}
-
 static tg_tensor *weighed_gradient(tg_tensor *const *in, void *ctx)
 {
     const tg_op_info *row = ctx;
@@ -168,6 +168,49 @@ static void check_second_order(const tg_op_info *row, tg_dtype dtype, tg_tensor 
                   row->name, tg_dtype_name(dtype), got, want);
 }
 
+/* ---- reverse over forward: tangents are differentiable in x ---- */
+
+/* <J(x) v, w> for the tangent that tg_jvp carries, w a fixed pattern. */
+static tg_tensor *weighed_tangent(const tg_op_info *row, tg_tensor *const *in,
+                                  tg_tensor *const *v)
+{
+    tg_tensor *y, *dy;
+    int rc = tg_jvp(row->sample.call, NULL, row->sample.n_inputs, in, v, &y, &dy);
+    ck_assert_msg(rc == 0, "%s: %s", row->name, tg_last_error());
+    tg_tensor *s = tg_sum(tg_mul(dy, pattern_like(dy, 1, false)));
+    tu_assert_ok(s);
+    return s;
+}
+
+/* The gradient of <J(x) v, w> by a reverse sweep through the recorded
+ * tangent, along a direction z, against its central difference in f64. */
+static void check_tangent_gradient(const tg_op_info *row, tg_dtype dtype, tg_tensor *const *in,
+                                   tg_tensor *const *v, tg_tensor *const *z)
+{
+    int n = row->sample.n_inputs;
+    tg_tensor *s = weighed_tangent(row, in, v), *g[TG_MAX_INPUTS];
+    ck_assert_msg(tg_grad(&s, 1, in, n, g, false) == 0, "%s: %s", row->name, tg_last_error());
+    double got = 0;
+    for (int k = 0; k < n; k++)
+        for (int64_t i = 0; i < tg_numel(z[k]); i++)
+            got += tg_get(g[k], i) * tg_get(z[k], i);
+    const double h = 1e-6;
+    double at[2];
+    for (int side = 0; side < 2; side++) {
+        tg_tensor *moved[TG_MAX_INPUTS], *v64[TG_MAX_INPUTS];
+        for (int k = 0; k < n; k++) {
+            moved[k] = shifted_f64(in[k], z[k], side ? -h : h, true);
+            v64[k] = shifted_f64(v[k], NULL, 0, false);
+        }
+        at[side] = tg_item(weighed_tangent(row, moved, v64));
+    }
+    double want = (at[0] - at[1]) / (2 * h), tol = dtype == TG_F32 ? 2e-3 : 1e-6;
+    ck_assert_msg(fabs(got - want) <= tol * (1 + fabs(want)),
+                  "%s (%s): the gradient of a weighed tangent along z is %.17g, the central "
+                  "difference %.17g",
+                  row->name, tg_dtype_name(dtype), got, want);
+}
+
 static tg_tensor *random_like(const tg_tensor *x)
 {
     tu_shape s = {tg_ndim(x), {0}};
@@ -186,12 +229,16 @@ START_TEST(every_op_jvp)
         ck_assert_msg(tg_op_has_jvp((tg_op_kind)k), "%s has no tangent rule", row->name);
         int n = row->sample.n_inputs;
         for (int dt = TG_F32; dt <= TG_F64; dt++) {
-            tg_tensor *in[TG_MAX_INPUTS], *v[TG_MAX_INPUTS], *one[TG_MAX_INPUTS];
+            tg_tensor *in[TG_MAX_INPUTS], *v[TG_MAX_INPUTS], *z[TG_MAX_INPUTS];
+            tg_tensor *one[TG_MAX_INPUTS];
             ck_assert_int_eq(tg_op_sample_inputs(row, (tg_dtype)dt, &seed, in), 0);
             for (int i = 0; i < n; i++)
                 v[i] = random_like(in[i]);
             check_tangent(row, (tg_dtype)dt, in, v, -1);
             check_second_order(row, (tg_dtype)dt, in, v);
+            for (int i = 0; i < n; i++)
+                z[i] = random_like(in[i]);
+            check_tangent_gradient(row, (tg_dtype)dt, in, v, z);
             for (int i = 0; n > 1 && i < n; i++) {
                 for (int j = 0; j < n; j++)
                     one[j] = j == i ? v[j] : NULL;
@@ -203,9 +250,97 @@ START_TEST(every_op_jvp)
 }
 END_TEST
 
+/* ---- kinks and ties: the backward rule's conventions ---- */
+
+#define KINK_FN(name, expr)                                                                  \
+    static tg_tensor *name(tg_tensor *const *in, void *ctx)                                  \
+    {                                                                                        \
+        (void)ctx;                                                                           \
+        tg_tensor *a = in[0], *b = in[1];                                                    \
+        (void)b;                                                                             \
+        return expr;                                                                         \
+    }
+
+KINK_FN(relu_fn, tg_relu(a))
+KINK_FN(abs_fn, tg_abs(a))
+KINK_FN(leaky_relu_fn, tg_leaky_relu(a, 0.1))
+KINK_FN(elu_fn, tg_elu(a, 2))
+KINK_FN(hardtanh_fn, tg_hardtanh(a, -1, 1))
+KINK_FN(hardsigmoid_fn, tg_hardsigmoid(a))
+KINK_FN(clamp_fn, tg_clamp(a, 0, 1))
+KINK_FN(maximum_fn, tg_maximum(a, b))
+KINK_FN(minimum_fn, tg_minimum(a, b))
+KINK_FN(max_fn, tg_max(a))
+KINK_FN(amax_fn, tg_amax(a, 0, NULL, false))
+KINK_FN(std_fn, tg_std(a, 0, NULL, 1, false))
+KINK_FN(norm_fn, tg_norm(a, 2, 0, NULL, false))
+KINK_FN(prod_fn, tg_prod(a))
+KINK_FN(atan2_fn, tg_atan2(a, b))
+KINK_FN(pow_fn, tg_pow(a, b))
+KINK_FN(sign_fn, tg_sign(a))
+
+/* f at x (and y, the second input of a binary f) along tx (and ty), each
+ * with n elements; want is the tangent in the convention of PyTorch's
+ * backward, which the double VJP through tapegrad's backward must match. */
+typedef struct {
+    const char *name;
+    tg_fn f;
+    int n_inputs, n;
+    double x[4], y[4], tx[4], ty[4], want[4];
+} kink_case;
+
+static const kink_case kinks[] = {
+    {"relu'(0) = 0", relu_fn, 1, 3, {-1, 0, 2}, {0}, {1, 1, 1}, {0}, {0, 0, 1}},
+    {"abs'(0) = 0", abs_fn, 1, 3, {-1, 0, 2}, {0}, {1, 1, 1}, {0}, {-1, 0, 1}},
+    {"leaky_relu'(0) = slope", leaky_relu_fn, 1, 1, {0}, {0}, {1}, {0}, {0.1}},
+    {"elu'(0) = alpha", elu_fn, 1, 1, {0}, {0}, {1}, {0}, {2}},
+    {"hardtanh' = 0 at its bounds", hardtanh_fn, 1, 3, {-1, 0, 1}, {0}, {1, 1, 1}, {0}, {0, 1, 0}},
+    {"hardsigmoid' = 0 at +-3", hardsigmoid_fn, 1, 3, {-3, 0, 3}, {0}, {1, 1, 1}, {0},
+     {0, 1.0 / 6, 0}},
+    {"clamp passes at its bounds", clamp_fn, 1, 3, {0, 0.5, 1}, {0}, {1, 1, 1}, {0}, {1, 1, 1}},
+    {"maximum tie: the mean", maximum_fn, 2, 2, {1, 2}, {1, 1}, {1, 1}, {3, 3}, {2, 1}},
+    {"minimum tie: the mean", minimum_fn, 2, 2, {1, 2}, {1, 1}, {1, 1}, {3, 3}, {2, 3}},
+    {"max tie: the first", max_fn, 1, 3, {2, 1, 2}, {0}, {1, 5, 3}, {0}, {1}},
+    {"amax tie: shared", amax_fn, 1, 3, {2, 1, 2}, {0}, {1, 5, 3}, {0}, {2}},
+    {"std of a constant: 0", std_fn, 1, 3, {1, 1, 1}, {0}, {1, 2, 3}, {0}, {0}},
+    {"norm at 0: 0", norm_fn, 1, 3, {0, 0, 0}, {0}, {1, 2, 3}, {0}, {0}},
+    {"prod with one zero", prod_fn, 1, 3, {0, 2, 3}, {0}, {1, 1, 1}, {0}, {6}},
+    {"prod with two zeros", prod_fn, 1, 3, {0, 0, 3}, {0}, {1, 1, 1}, {0}, {0}},
+    {"atan2 at the origin: 0", atan2_fn, 2, 1, {0}, {0}, {1}, {1}, {0}},
+    {"pow at 0^0 and 0^2", pow_fn, 2, 2, {0, 0}, {0, 2}, {1, 1}, {1, 1}, {0, 0}},
+    {"sign: 0 everywhere", sign_fn, 1, 3, {-1, 0, 2}, {0}, {1, 1, 1}, {0}, {0, 0, 0}},
+};
+
+START_TEST(kinks_follow_the_backward)
+{
+    for (size_t c = 0; c < sizeof kinks / sizeof *kinks; c++) {
+        const kink_case *k = &kinks[c];
+        for (int dt = TG_F32; dt <= TG_F64; dt++) {
+            tu_shape shape = TU_SHAPE(k->n);
+            tg_tensor *in[2] = {tu_tensor((tg_dtype)dt, shape, k->x, true),
+                                tu_tensor((tg_dtype)dt, shape, k->y, true)};
+            tg_tensor *v[2] = {tu_tensor((tg_dtype)dt, shape, k->tx, false),
+                               tu_tensor((tg_dtype)dt, shape, k->ty, false)};
+            tg_tensor *y, *dy;
+            ck_assert_msg(tg_jvp(k->f, NULL, k->n_inputs, in, v, &y, &dy) == 0, "%s: %s",
+                          k->name, tg_last_error());
+            for (int64_t i = 0; i < tg_numel(dy); i++)
+                ck_assert_msg(fabs(tg_get(dy, i) - k->want[i]) <= 1e-6,
+                              "%s (%s): element %lld is %.17g, expected %.17g", k->name,
+                              tg_dtype_name((tg_dtype)dt), (long long)i, tg_get(dy, i),
+                              k->want[i]);
+            assert_tangents_close(k->name, (tg_dtype)dt, "the double VJP", -1, dy,
+                                  double_vjp(k->name, k->f, k->n_inputs, in, v), 1e-6);
+            tg_tape_reset();
+        }
+    }
+}
+END_TEST
+
 TCase *tg_test_jvp(void)
 {
     TCase *tc = tu_tcase("jvp");
     tcase_add_test(tc, every_op_jvp);
+    tcase_add_test(tc, kinks_follow_the_backward);
     return tc;
 }
