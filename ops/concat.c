@@ -3,11 +3,9 @@
  * axis) (torch.cat, torch.stack), and split, split_sizes, chunk and unbind,
  * which return several tensors.
  *
- *   concat  one node joins two tensors along the axis: y = [a; b], da and
- *           db the two slices of g. n tensors make a balanced tree of n - 1
- *           such nodes (pairs, then pairs of pairs), since a node holds at
- *           most TG_MAX_INPUTS inputs: each element is copied about log2 n
- *           times. One tensor gives a copy (tg_identity)
+ *   concat  one node of n inputs (a node keeps more than TG_MAX_INPUTS in
+ *           an array on the tape): y = [t_0; t_1; ...] along the axis, and
+ *           each input's gradient is the slice of g it filled
  *   stack   concat of the tensors unsqueezed at axis (views)
  *   split   each result is its own recorded tg_slice of x (tg_unbind: its
  *           tg_select), so the reverse sweep gives each its gradient and
@@ -19,34 +17,41 @@
 #include "kernel.h"
 #include "jvp.h"
 
+/* Each input's gradient is the slice of g it filled. */
 static int concat_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     int ax = out->attr.i.axis;
-    int64_t na = out->in[0]->shape[ax];
-    grad_in[0] = tg_slice(g, ax, 0, na, 1);
-    grad_in[1] = tg_slice(g, ax, na, TG_SLICE_END, 1);
-    return grad_in[0] && grad_in[1] ? TG_OK : tg__latest_code();
+    int64_t start = 0;
+    for (int k = 0; k < out->n_inputs; k++) {
+        int64_t n = out->in[k]->shape[ax];
+        if (!(grad_in[k] = tg_slice(g, ax, start, start + n, 1)))
+            return tg__latest_code();
+        start += n;
+    }
+    return TG_OK;
 }
 
 /* Linear: the tangents joined as the values were, zeros for a missing one. */
 static int concat_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
 {
-    tg_tensor *pair[2];
-    for (int k = 0; k < 2; k++)
-        pair[k] = tangent_in[k] ? tangent_in[k] : tg__zeros_like(out->in[k]);
-    *tangent_out = tg_concat(2, pair, out->attr.i.axis);
+    tg_tensor *local[TG_MAX_INPUTS];
+    tg_tensor **parts = tg__input_slots(out->op->info.name, out->n_inputs, local);
+    for (int k = 0; parts && k < out->n_inputs; k++)
+        if (!(parts[k] = tangent_in[k] ? tangent_in[k] : tg__zeros_like(out->in[k])))
+            parts = NULL;
+    *tangent_out = parts ? tg_concat(out->n_inputs, parts, out->attr.i.axis) : NULL;
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
 static tg_tensor *sample_concat(tg_tensor *const *in, void *ctx)
 {
     (void)ctx;
-    return tg_concat(2, in, -1);
+    return tg_concat(3, in, -1);
 }
 
 const tg_op tg__op_concat = {
-    .info = {TG_OP_CONCAT, "tg_concat", 2, TG_OP_AXIS,
-             {sample_concat, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
+    .info = {TG_OP_CONCAT, "tg_concat", TG_OP_VARIADIC, TG_OP_AXIS,
+             {sample_concat, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = concat_backward,
     .jvp = concat_jvp,
 };
@@ -74,29 +79,21 @@ static int check_joinable(const char *fn, const tg_tensor *a, const tg_tensor *b
                     tg__dims_str(a->ndim, a->shape, da, sizeof da), ax);
 }
 
-/* y = [a; b] along ax, x viewed as [outer, n, inner]: row by row. */
-static tg_tensor *join2(tg_tensor *a, tg_tensor *b, int ax)
+/* y's rows [outer, sum n_k, inner] filled from each input's [outer, n_k,
+ * inner] in turn. */
+static void join_kernel(tg_tensor *y, int n, tg_tensor *const *ts, int ax)
 {
-    const char *fn = tg__op_concat.info.name;
-    int64_t shape[TG_MAX_DIMS], outer, na, nb, inner;
-    memcpy(shape, a->shape, sizeof shape);
-    shape[ax] = a->shape[ax] + b->shape[ax];
-    tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)a->dtype, a->ndim, shape);
-    if (!y)
-        return NULL;
-    y->attr.i.axis = ax;
-    tg__split_axis(a, ax, &outer, &na, &inner);
-    tg__split_axis(b, ax, &outer, &nb, &inner);
-    size_t es = tg__dtype_size((tg_dtype)a->dtype), ra = (size_t)(na * inner) * es,
-           rb = (size_t)(nb * inner) * es;
-    char *dst = y->data;
-    const char *pa = a->data, *pb = b->data;
-    for (int64_t o = 0; o < outer; o++, dst += ra + rb) {
-        memcpy(dst, pa + (size_t)o * ra, ra);
-        memcpy(dst + ra, pb + (size_t)o * rb, rb);
+    size_t es = tg__dtype_size((tg_dtype)y->dtype);
+    int64_t outer, total, inner;
+    tg__split_axis(y, ax, &outer, &total, &inner);
+    size_t row = (size_t)(total * inner) * es, at = 0;
+    for (int k = 0; k < n; k++) {
+        size_t part = (size_t)(ts[k]->shape[ax] * inner) * es;
+        const char *src = ts[k]->data;
+        for (int64_t o = 0; o < outer && part; o++)
+            memcpy((char *)y->data + (size_t)o * row + at, src + (size_t)o * part, part);
+        at += part;
     }
-    tg_tensor *in[2] = {a, b};
-    return tg__record(y, &tg__op_concat, 2, in);
 }
 
 tg_tensor *tg_concat(int n, tg_tensor *const *tensors, int axis)
@@ -111,21 +108,20 @@ tg_tensor *tg_concat(int n, tg_tensor *const *tensors, int axis)
             return NULL;
     if (tg__normalize_axis(fn, tensors[0], axis, &ax) < 0)
         return NULL;
-    for (int k = 1; k < n; k++)
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, tensors[0]->shape, sizeof shape);
+    for (int k = 1; k < n; k++) {
         if (check_joinable(fn, tensors[0], tensors[k], ax, k) < 0)
             return NULL;
-    if (n == 1)
-        return tg_identity(tensors[0]);
-    tg_tensor **level = tg__tape_bytes(fn, (size_t)n * sizeof *level);
-    if (!level)
+        shape[ax] += tensors[k]->shape[ax];
+    }
+    tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)tensors[0]->dtype, tensors[0]->ndim, shape);
+    if (!y)
         return NULL;
-    memcpy(level, tensors, (size_t)n * sizeof *level);
-    /* pairs, then pairs of pairs: a balanced tree without recursion */
-    for (int count = n; count > 1; count = (count + 1) / 2)
-        for (int k = 0; k < count; k += 2)
-            if (!(level[k / 2] = k + 1 < count ? join2(level[k], level[k + 1], ax) : level[k]))
-                return NULL;
-    return level[0];
+    y->attr.i.axis = ax;
+    if (y->numel)
+        join_kernel(y, n, tensors, ax);
+    return tg__record(y, &tg__op_concat, n, tensors);
 }
 
 tg_tensor *tg_stack(int n, tg_tensor *const *tensors, int axis)

@@ -29,8 +29,9 @@ START_TEST(concat_and_stack_values)
 }
 END_TEST
 
-/* Five scalars built into a vector: five leaves, four nodes, each leaf's
- * gradient its weight (the issue's "a vector from scalars"). */
+/* Five scalars built into a vector (the issue's "a vector from scalars"):
+ * one concat node of five inputs, more than a node's three inline slots;
+ * each leaf's gradient is its weight. */
 START_TEST(vector_from_scalars)
 {
     tg_tensor *s[5], *v[5];
@@ -40,6 +41,8 @@ START_TEST(vector_from_scalars)
     }
     tg_tensor *vec = tg_concat(5, v, 0);
     assert_values(vec, 5, (double[]){1, 2, 3, 4, 5});
+    ck_assert_int_eq(tg_op_num_inputs(vec), 5);
+    ck_assert_ptr_eq(tg_op_input(vec, 4), v[4]);
     tg_tensor *stacked = tg_stack(5, s, 0);
     assert_values(stacked, 5, (double[]){1, 2, 3, 4, 5});
     tg_tensor *w = tu_tensor(TG_F64, TU_SHAPE(5), (double[]){10, 20, 30, 40, 50}, false);

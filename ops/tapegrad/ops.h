@@ -365,10 +365,9 @@ TG_API tg_tensor *tg_pad(tg_tensor *x, int n, const int64_t *widths, tg_pad_mode
                          double value);                   /* F.pad: (left, right) pairs from the last
                                                              axis back; value for constant mode,
                                                              whose negative widths crop */
-/* Joining and splitting. A node holds at most TG_MAX_INPUTS inputs, so
- * tg_concat of n tensors records a balanced tree of n - 1 two-input concat
- * nodes; the splits return each piece as its own recorded slice of x (its
- * own tape node: each receives its own gradient, and they add up in x).
+/* Joining and splitting. tg_concat of n tensors is one node of n inputs;
+ * the splits return each piece as its own recorded slice of x (its own tape
+ * node: each receives its own gradient, and they add up in x).
  * The int functions return the number of pieces written to out, or a
  * negative TG_E* code. */
 TG_API tg_tensor *tg_concat(int n, tg_tensor *const *tensors, int axis);

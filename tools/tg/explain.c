@@ -102,7 +102,9 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
  * ones; NULL when the ones are not a valid upstream (an error is pending). */
 static tg_tensor *local_derivative(tg_tensor *node, int k)
 {
-    tg_tensor *grads[TG_MAX_INPUTS];
+    tg_tensor *grads[REPLAY_MAX_INPUTS];
+    if (tg_op_num_inputs(node) > REPLAY_MAX_INPUTS)
+        return NULL;
     tg_tensor *ones = tg_full(tg_dtype_of(node), tg_ndim(node), tg_shape(node), 1.0, false);
     if (!ones || tg_vjp(node, ones, grads) != 0)
         return NULL;

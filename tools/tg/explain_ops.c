@@ -29,6 +29,8 @@ static char *user_formula(const formula_names *n, bool derivative, notation how,
                           size_t size);
 static char *gelu_formula(const formula_names *n, bool derivative, notation how, char *buf,
                           size_t size);
+static char *concat_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                            size_t size);
 
 /* One row per op kind; explain_has_rule lets a test find a missing one.
  * $a is the axis of an op that works along one. */
@@ -297,9 +299,7 @@ static const op_rule rules[TG_OP_COUNT] = {
     [TG_OP_PAD] = {{"pad($0)", "\\operatorname{pad}($0)"},
                    {{"$g summed back onto the elements each padded place copied",
                      "\\operatorname{unpad}($g)"}}},
-    [TG_OP_CONCAT] = {{"concat($0, $1, axis=$a)", "[$0 ; $1]_{\\text{axis } $a}"},
-                      {{"the slice of $g that $0 filled", "$g[:n_0]"},
-                       {"the slice of $g that $1 filled", "$g[n_0:]"}}},
+    [TG_OP_CONCAT] = {.writer = concat_formula},
     [TG_OP_ACCUMULATE] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
     [TG_OP_USER] = {.writer = user_formula},
 };
@@ -446,6 +446,18 @@ static char *gelu_formula(const formula_names *n, bool derivative, notation how,
          {"s + 2 $0 s (1 - s) du/d$0, s = sigmoid(2u)",
           "s + 2\\,$0\\,s\\,(1 - s)\\,u',\\ s = \\sigma(2u)"}}};
     return expand(tpl[n->constant == TG_GELU_TANH][derivative][how], n, how, buf, size);
+}
+
+/* concat has any number of inputs: the first two are named, and each input's
+ * gradient is the slice of g it filled. */
+static char *concat_formula(const formula_names *n, bool derivative, notation how, char *buf,
+                            size_t size)
+{
+    static const char *const tpl[2][2] = {
+        {"concat($0, $1, ..., axis=$a)", "[$0 ; $1 ; \\ldots]_{\\text{axis } $a}"},
+        {"the slice of $g along axis $a that this input filled",
+         "$g[\\text{its rows}]_{\\text{axis } $a}"}};
+    return expand(tpl[derivative][how], n, how, buf, size);
 }
 
 /* A user-defined op has no formula the tool knows: its name and its rule. */

@@ -24,7 +24,10 @@ static int step(tensor_map *m, tg_tensor *node, const sweep_observer *obs)
         return TG_OK; /* the result does not depend on this node */
     if (obs)
         obs->node(obs->ctx, node, upstream);
-    tg_tensor *grads[TG_MAX_INPUTS];
+    tg_tensor *grads[REPLAY_MAX_INPUTS];
+    if (tg_op_num_inputs(node) > REPLAY_MAX_INPUTS)
+        return tg_set_error(TG_EVALUE, "tg: %s has %d inputs; the replay takes %d", tg_op_name(node),
+                            tg_op_num_inputs(node), REPLAY_MAX_INPUTS);
     int rc = tg_vjp(node, upstream, grads);
     for (int k = 0; rc == 0 && k < tg_op_num_inputs(node); k++) {
         if (!grads[k])

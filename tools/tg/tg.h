@@ -140,6 +140,10 @@ void tensor_map_free(tensor_map *m);
 
 /* ---- the reverse sweep, replayed for display ------------------------------ */
 
+/* The most inputs of a node the replay handles: the language's calls have
+ * at most 8 arguments (concat and stack make a node of up to 5). */
+#define REPLAY_MAX_INPUTS 8
+
 typedef struct {
     void *ctx;
     /* node is about to pass its gradient upstream to its inputs */
