@@ -114,6 +114,15 @@ static void check_tangent(const tg_op_info *row, tg_dtype dtype, tg_tensor *cons
     tg_tensor *jv = double_vjp(row->name, row->sample.call, row->sample.n_inputs, in, v);
     assert_tangents_close(row->name, dtype, "the double VJP", alone, dy, jv,
                           dtype == TG_F32 ? 1e-4 : 1e-12);
+    /* with grad mode off nothing records, and a rule may run a fused pass */
+    tg_tensor *unrecorded;
+    tg_no_grad_begin();
+    rc = tg_jvp(row->sample.call, NULL, row->sample.n_inputs, in, v, &y, &unrecorded);
+    tg_no_grad_end();
+    ck_assert_msg(rc == 0, "%s (%s, no grad): %s", row->name, tg_dtype_name(dtype),
+                  tg_last_error());
+    assert_tangents_close(row->name, dtype, "the recorded rule", alone, unrecorded, dy,
+                          dtype == TG_F32 ? 1e-5 : 1e-13);
 }
 
 /* ---- forward over reverse: tangents through the ops of backward rules ---- */
