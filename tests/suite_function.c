@@ -339,12 +339,79 @@ START_TEST(user_op_with_five_inputs)
 }
 END_TEST
 
+/* Two results of two inputs: the product and the sum. The rule is asked
+ * once per result that receives a gradient. */
+static int rule_calls;
+
+static int prod_sum_forward(tg_tensor *const *in, tg_tensor **out, void *ud)
+{
+    (void)ud;
+    out[0] = tg_mul(in[0], in[1]);
+    out[1] = tg_add(in[0], in[1]);
+    return out[0] && out[1] ? 0 : tg_last_error_code();
+}
+
+static int prod_sum_backward(tg_tensor *const *outs, int k, tg_tensor *g, tg_tensor *const *in,
+                             tg_tensor **grad_in, void *ud)
+{
+    (void)outs;
+    (void)ud;
+    rule_calls++;
+    grad_in[0] = k == 0 ? tg_mul(g, in[1]) : g;
+    grad_in[1] = k == 0 ? tg_mul(g, in[0]) : g;
+    return grad_in[0] && grad_in[1] ? 0 : tg_last_error_code();
+}
+
+static const tg_function_multi prod_sum = {"prod_sum", 2, 2, prod_sum_forward,
+                                           prod_sum_backward};
+
+static tg_tensor *prod_sum_loss(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *o[2];
+    if (tg_apply_multi(&prod_sum, in, NULL, o) != 0)
+        return NULL;
+    return tg_sum(tg_mul(o[0], tg_sin(o[1])));
+}
+
+START_TEST(user_op_with_two_outputs)
+{
+    tg_tensor *x = tg_var(2), *y = tg_var(3), *o[2];
+    ck_assert_int_eq(tg_apply_multi(&prod_sum, (tg_tensor *[]){x, y}, NULL, o), 0);
+    tu_assert_close(tg_item(o[0]), 6, 0);
+    tu_assert_close(tg_item(o[1]), 5, 0);
+    ck_assert_str_eq(tg_op_name(o[1]), "prod_sum");
+    rule_calls = 0;
+    ck_assert_int_eq(tg_backward(tg_add(tg_mul_scalar(o[0], 10), o[1])), 0);
+    ck_assert_int_eq(rule_calls, 2); /* once per result */
+    tu_assert_close(tg_grad_get(x, 0), 31, 0);
+    tu_assert_close(tg_grad_get(y, 0), 21, 0);
+    tg_tensor *a = tg_var(2), *b = tg_var(3);
+    ck_assert_int_eq(tg_apply_multi(&prod_sum, (tg_tensor *[]){a, b}, NULL, o), 0);
+    rule_calls = 0;
+    ck_assert_int_eq(tg_backward(o[1]), 0); /* the product is not used: no call for it */
+    ck_assert_int_eq(rule_calls, 1);
+    tu_assert_close(tg_grad_get(a, 0), 1, 0);
+    tu_gradcheck_both(prod_sum_loss, NULL, 2, (tu_shape[]){TU_SHAPE(2, 3), TU_SHAPE(2, 3)}, -1, 1);
+    tg_tensor *in[2] = {tu_rand(TG_F64, TU_SHAPE(3), -1, 1, true),
+                        tu_rand(TG_F64, TU_SHAPE(3), -1, 1, true)};
+    tg_gradcheck_result r;
+    ck_assert_msg(tg_gradgradcheck(prod_sum_loss, NULL, 2, in, NULL, &r) == 0, "%s",
+                  tg_last_error());
+    static const tg_function_multi none = {"no_outputs", 1, 0, prod_sum_forward,
+                                           prod_sum_backward};
+    ck_assert_int_eq(tg_apply_multi(&none, &x, NULL, o), TG_EVALUE);
+    ck_assert_str_eq(tg_last_error(), "tg_apply_multi: no_outputs has 0 outputs; it needs at least 1");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("function");
     TCase *tc = tu_tcase("function");
     tcase_add_test(tc, custom_ops_pass_gradcheck);
     tcase_add_test(tc, user_op_with_five_inputs);
+    tcase_add_test(tc, user_op_with_two_outputs);
     tcase_add_test(tc, huber_op_backward_of_ops_passes_gradgradcheck);
     tcase_add_test(tc, huber_op_equals_composed_loss_in_value_and_gradient);
     tcase_add_test(tc, custom_ops_train_next_to_builtin_ops);

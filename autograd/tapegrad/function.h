@@ -72,6 +72,42 @@ TG_API tg_tensor *tg_apply(const tg_function *fn, tg_tensor *const *inputs, void
 TG_API tg_tensor *tg_apply_jvp(const tg_function *fn, tg_jvp_cb jvp, tg_tensor *const *inputs,
                                void *ud);
 
+/* A user-defined op of several results (torch.autograd.Function returning a
+ * tuple). forward fills outputs[0 .. n_outputs-1] and returns 0 or a
+ * negative TG_E* code; it runs with recording off, as tg_apply's does.
+ * Each result is recorded as its own node (named by name) sharing the
+ * rule: the reverse sweep calls backward once for each result k that
+ * receives a gradient, with that gradient, and backward stores result k's
+ * part of each input's gradient in grad_inputs (NULL for none); the sweep
+ * adds the parts up. A result that is not used costs no call.
+ *
+ *     static int minmax_forward(tg_tensor *const *in, tg_tensor **out, void *ud);
+ *     static int minmax_backward(tg_tensor *const *outs, int k, tg_tensor *g,
+ *                                tg_tensor *const *in, tg_tensor **grad_in, void *ud);
+ *     static const tg_function_multi minmax = {"minmax", 1, 2, minmax_forward,
+ *                                              minmax_backward};
+ *     tg_tensor *lo_hi[2];
+ *     tg_apply_multi(&minmax, &x, NULL, lo_hi);
+ */
+typedef int (*tg_forward_multi_cb)(tg_tensor *const *inputs, tg_tensor **outputs, void *ud);
+typedef int (*tg_backward_multi_cb)(tg_tensor *const *outputs, int k, tg_tensor *grad_out,
+                                    tg_tensor *const *inputs, tg_tensor **grad_inputs, void *ud);
+
+typedef struct tg_function_multi {
+    const char *name;
+    int n_inputs;  /* 1 or more */
+    int n_outputs; /* 1 or more */
+    tg_forward_multi_cb forward;
+    tg_backward_multi_cb backward;
+} tg_function_multi;
+
+/* Runs fn and writes its n_outputs results to outputs (each recorded when an
+ * input requires grad and recording is on). Returns 0, or a negative code
+ * with every outputs[k] NULL; errors are named as tg_apply's. Through these
+ * results tg_jvp uses the double-VJP construction. */
+TG_API int tg_apply_multi(const tg_function_multi *fn, tg_tensor *const *inputs, void *ud,
+                          tg_tensor **outputs);
+
 /* Reports a failure as library functions do and returns code, a negative
  * TG_E* code (any other is taken as TG_ESTATE); for callbacks and other code
  * built on tapegrad. Like every failure it sets the message only when no
