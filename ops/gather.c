@@ -46,7 +46,8 @@ static int scatter_add_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tens
     *tangent_out = tx;
     if (!tsrc)
         return TG_OK;
-    *tangent_out = tg_scatter_add(tx ? tx : tg__zeros_like(out), out->attr.i.axis, out->in[1], tsrc);
+    tg_tensor *base = tx ? tx : tg__zeros_like(out);
+    *tangent_out = tg_scatter_add(base, out->attr.i.axis, out->in[1], tsrc);
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 

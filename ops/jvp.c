@@ -47,6 +47,7 @@ int tg__jvp_sum(tg_tensor *out, int n, tg_tensor *const *tangent_in, tg_tensor *
                 tg_tensor **tangent_out)
 {
     tg_tensor *sum = NULL;
+    *tangent_out = NULL;
     for (int k = 0; k < n; k++) {
         if (!tangent_in[k])
             continue;
