@@ -53,20 +53,31 @@ TG_COLD static int tangent_fits_error(const tg_tensor *out, const tg_tensor *t)
                     tg_dtype_name((tg_dtype)out->dtype));
 }
 
-/* Runs out's rule on the tangents tin; out is linked to its inputs. */
-static int apply_rule(tg_tensor *out, tg_tensor *const *tin)
+/* Runs out's rule on the tangents tin (out linked to its inputs) into *t,
+ * checked to fit out. */
+static int run_rule(tg_tensor *out, tg_tensor *const *tin, tg_tensor **t)
 {
-    tg_tensor *t = NULL;
+    *t = NULL;
     bool was_active = tg__forward_active;
     tg__forward_active = false; /* the rule's ops carry no tangents */
-    int rc = out->op->jvp(out, tin, &t);
+    int rc = out->op->jvp(out, tin, t);
     tg__forward_active = was_active;
     if (rc < 0)
         return rc;
-    if (t && !tg__valid(t))
-        return tg__invalid(out->op->info.name, t, "the tangent its rule returned");
-    if (t && (!tg__same_shape(t, out) || t->dtype != out->dtype))
-        return tangent_fits_error(out, t);
+    if (*t && !tg__valid(*t))
+        return tg__invalid(out->op->info.name, *t, "the tangent its rule returned");
+    if (*t && (!tg__same_shape(*t, out) || (*t)->dtype != out->dtype))
+        return tangent_fits_error(out, *t);
+    return TG_OK;
+}
+
+/* Runs out's rule and keeps the result as out's tangent. */
+static int apply_rule(tg_tensor *out, tg_tensor *const *tin)
+{
+    tg_tensor *t;
+    int rc = run_rule(out, tin, &t);
+    if (rc < 0)
+        return rc;
     out->tangent = t;
     out->tangent_epoch = tg__forward_epoch;
     return TG_OK;
@@ -135,10 +146,9 @@ int tg__tangent_sweep(int64_t lo, int64_t hi, int n, tg_tensor *const *xs,
         tg_tensor *local[TG_MAX_INPUTS];
         tg_tensor **tin = tg__input_slots(node->op->info.name, node->n_inputs, local);
         if (!tin)
-            return tg__latest_code();
-        if (!gather_tangents(node->n_inputs, node->in, tin))
-            continue;
-        rc = node->op->jvp ? apply_rule(node, tin) : no_rule_error(node->op);
+            rc = tg__latest_code();
+        else if (gather_tangents(node->n_inputs, node->in, tin))
+            rc = node->op->jvp ? apply_rule(node, tin) : no_rule_error(node->op);
     }
     tg__grad_mode_restore(saved_mode);
     return rc;
@@ -239,6 +249,51 @@ int tg_jvp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_tensor *const
         *output = y;
     *tangent_out = t;
     return TG_OK;
+}
+
+static int check_node_tangents(const tg_tensor *node, tg_tensor *const *tangent_in, bool *any)
+{
+    *any = false;
+    for (int i = 0; i < node->n_inputs; i++) {
+        const tg_tensor *x = node->in[i], *t = tangent_in[i];
+        char what[40];
+        snprintf(what, sizeof what, "tangent_in[%d]", i);
+        if (t && !tg__valid(t))
+            return tg__invalid("tg_node_jvp", t, what);
+        if (t && (!tg__same_shape(t, x) || t->dtype != x->dtype)) {
+            char ts[96], xs[96];
+            return tg__fail(TG_ESHAPE, "tg_node_jvp: %s is %s %s but input %d of %s is %s %s",
+                            what, tg_dtype_name((tg_dtype)t->dtype),
+                            tg__dims_str(t->ndim, t->shape, ts, sizeof ts), i,
+                            node->op->info.name, tg_dtype_name((tg_dtype)x->dtype),
+                            tg__dims_str(x->ndim, x->shape, xs, sizeof xs));
+        }
+        *any |= t != NULL;
+    }
+    return TG_OK;
+}
+
+int tg_node_jvp(tg_tensor *node, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    if (!tangent_out || !tangent_in)
+        return tg__fail(TG_ENULL, "tg_node_jvp: %s is NULL",
+                        !tangent_in ? "tangent_in" : "tangent_out");
+    *tangent_out = NULL;
+    int rc = tg__check("tg_node_jvp", node, 1);
+    if (rc < 0)
+        return rc;
+    if (!node->op)
+        return tg__fail(TG_EVALUE, "tg_node_jvp: the tensor is not a recorded op result (a "
+                                   "leaf, a constant or a result that needs no gradient)");
+    bool any;
+    if ((rc = check_node_tangents(node, tangent_in, &any)) < 0 || !any)
+        return rc;
+    if (!node->op->jvp)
+        return no_rule_error(node->op);
+    int saved_mode = tg__grad_mode_set(false);
+    rc = run_rule(node, tangent_in, tangent_out);
+    tg__grad_mode_restore(saved_mode);
+    return rc;
 }
 
 bool tg_op_has_jvp(tg_op_kind kind)

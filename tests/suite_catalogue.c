@@ -117,6 +117,16 @@ START_TEST(explain_has_a_rule_for_every_kind)
 }
 END_TEST
 
+/* `tg explain --mode forward` can write every op's tangent. */
+START_TEST(explain_has_a_tangent_for_every_kind)
+{
+    for (int k = 0; k < TG_OP_COUNT; k++)
+        ck_assert_msg(explain_has_tangent((tg_op_kind)k),
+                      "tg explain has no tangent for %s (tools/tg/explain_tangents.c)",
+                      row_of(k)->name);
+}
+END_TEST
+
 /* The `tg` language reaches every op or says why not. */
 START_TEST(language_spells_every_kind)
 {
@@ -185,6 +195,7 @@ int main(void)
     tcase_add_test(tc, samples_are_reproducible_and_in_range);
     tcase_add_test(tc, kind_of_leaves_and_user_ops);
     tcase_add_test(tc, explain_has_a_rule_for_every_kind);
+    tcase_add_test(tc, explain_has_a_tangent_for_every_kind);
     tcase_add_test(tc, language_spells_every_kind);
     tcase_add_test(tc, ops_doc_lists_every_op);
     tcase_add_test(tc, tg_doc_lists_every_function);

@@ -47,6 +47,14 @@ TG_API int tg_jvp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs,
  * f), or NULL when it has none (zero) or is not valid. */
 TG_API tg_tensor *tg_tangent(const tg_tensor *t);
 
+/* Runs the tangent rule of node, a recorded op result, on tangent_in[k], the
+ * tangent of its input k (tg_op_num_inputs(node) of them, of the inputs'
+ * shapes; NULL for zero), and stores node's tangent in *tangent_out (NULL
+ * when every tangent_in is NULL). Nothing is recorded and node keeps no
+ * tangent: the forward-mode counterpart of tg_vjp (tapegrad/inspect.h), for
+ * tools that show a forward sweep node by node (tg explain --mode forward). */
+TG_API int tg_node_jvp(tg_tensor *node, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
+
 /* Whether the op of kind has a tangent rule (false, error set, for a kind
  * out of range). Every kind has one but the user-defined kind's rule is the
  * tg_function's jvp or the double-VJP construction. */

@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include <tapegrad/forward.h>
 #include <tapegrad/inspect.h>
 
 #include "explain.h"
@@ -52,11 +53,13 @@ struct explainer {
     const emitter *em;
     tensor_map *grads;
     tg_tensor *upstream; /* of the node being swept */
+    tg_tensor *target;   /* what the sweep starts from: the result, or (--order 2) a gradient */
     int rc;
 };
 
 static const char *label(explainer *e, const tg_tensor *t) { return label_of(e->names, t); }
-static const char *result_label(explainer *e) { return label(e, e->s->prog.result); }
+static tg_tensor *target(explainer *e) { return e->target ? e->target : e->s->prog.result; }
+static const char *result_label(explainer *e) { return label(e, target(e)); }
 
 static formula_names names_of(explainer *e, const tg_tensor *node)
 {
@@ -194,7 +197,7 @@ static void text_begin(explainer *e)
 static void forward_table(explainer *e, const char *sep, const char *row_start,
                           const char *row_end)
 {
-    int64_t last = tg_tape_position(e->s->prog.result);
+    int64_t last = tg_tape_position(target(e));
     int wl = 4, wf = 8;
     char formula[TEXT], value[TEXT], shape[32];
     for (int64_t pos = 0; pos <= last; pos++) {
@@ -222,7 +225,7 @@ static void forward_table(explainer *e, const char *sep, const char *row_start,
 static void text_forward(explainer *e)
 {
     printf("\nForward pass: the tape, in the order the ops ran\n\n");
-    if (tg_tape_position(e->s->prog.result) < 0)
+    if (tg_tape_position(target(e)) < 0)
         printf("  (no ops: the result is %s itself)\n", result_label(e));
     else
         forward_table(e, "  ", "  ", "");
@@ -321,7 +324,7 @@ static void gradients(explainer *e, int width, const char *row_start, const char
 static void text_end(explainer *e)
 {
     char y[TEXT];
-    printf("\nResult\n\n  %-12s = %s\n", result_label(e), tensor_brief(e->s->prog.result, y, TEXT));
+    printf("\nResult\n\n  %-12s = %s\n", result_label(e), tensor_brief(target(e), y, TEXT));
     gradients(e, 12, "  ", " = ", "");
 }
 
@@ -340,7 +343,7 @@ static void markdown_begin(explainer *e)
 static void markdown_forward(explainer *e)
 {
     printf("\n### Forward pass\n\nThe tape, in the order the ops ran.\n\n");
-    if (tg_tape_position(e->s->prog.result) < 0)
+    if (tg_tape_position(target(e)) < 0)
         printf("No ops: the result is `%s` itself.\n", result_label(e));
     else
         forward_table(e, " | ", "| ", " |");
@@ -358,7 +361,7 @@ static void markdown_end(explainer *e)
 {
     char y[TEXT];
     printf("```\n\n### Result\n\n| | value |\n|---|---|\n| `%s` | %s |\n", result_label(e),
-           tensor_brief(e->s->prog.result, y, TEXT));
+           tensor_brief(target(e), y, TEXT));
     gradients(e, 0, "| `", "` | ", " |");
 }
 
@@ -384,7 +387,7 @@ static void latex_begin(explainer *e)
 
 static void latex_forward(explainer *e)
 {
-    int64_t last = tg_tape_position(e->s->prog.result);
+    int64_t last = tg_tape_position(target(e));
     printf("\\paragraph{Forward pass}\n");
     if (last < 0) {
         printf("No ops: the result is an input.\n");
@@ -445,6 +448,159 @@ static void latex_end(explainer *e)
 static const emitter latex_emitter = {NOTATION_LATEX, latex_begin, latex_forward,
                                       latex_sweep_begin, latex_node, latex_step, latex_end};
 
+/* ---- --mode forward: dual numbers, one sweep per input ---------------------- */
+
+/* The local derivatives times the input tangents, "0.5403 * 1 + ...", for a
+ * scalar elementwise node; NULL for the others. */
+static const char *tangent_numbers(tg_tensor *node, tg_tensor *const *tin, char *buf,
+                                   size_t size)
+{
+    if (!op_is_elementwise(node) || tg_ndim(node) != 0)
+        return NULL;
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < tg_op_num_inputs(node) && k < REPLAY_MAX_INPUTS; k++) {
+        tg_tensor *local = tin[k] ? local_derivative(node, k) : NULL;
+        if (!tin[k] || !local || tg_numel(local) != 1)
+            continue;
+        char a[TEXT], b[TEXT], fa[TEXT + 2], fb[TEXT + 2];
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s * %s",
+                                len ? " + " : "",
+                                factor(number_brief(tg_item(local), a, TEXT), fa, sizeof fa),
+                                factor(number_brief(tg_item(tin[k]), b, TEXT), fb, sizeof fb));
+    }
+    return len ? buf : NULL;
+}
+
+/* One forward sweep with dvar = 1 (ones for a tensor) and every other input
+ * still: each node's tangent from its inputs' by its rule. */
+static int forward_sweep(explainer *e, int var)
+{
+    const symtab *syms = &e->s->syms;
+    tg_tensor *x = symtab_input_value(syms, var);
+    tensor_map *tangents = tensor_map_new();
+    tg_tensor *seed = tg_full(tg_dtype_of(x), tg_ndim(x), tg_shape(x), 1.0, false);
+    if (!tangents || !seed || tensor_map_put(tangents, x, seed) < 0) {
+        tensor_map_free(tangents);
+        return TG_ENOMEM;
+    }
+    int64_t last = tg_tape_position(e->s->prog.result);
+    int rc = 0;
+    for (int64_t pos = 0; pos <= last && rc == 0; pos++) {
+        tg_tensor *node = tg_tape_node(pos), *tin[REPLAY_MAX_INPUTS] = {NULL}, *t = NULL;
+        int n_in = tg_op_num_inputs(node);
+        bool moving[3] = {false, false, false}, any = false;
+        for (int k = 0; k < n_in && k < REPLAY_MAX_INPUTS; k++) {
+            tin[k] = tensor_map_get(tangents, tg_op_input(node, k));
+            any |= tin[k] != NULL;
+            if (k < 3)
+                moving[k] = tin[k] != NULL;
+        }
+        if (n_in > REPLAY_MAX_INPUTS || (any && (rc = tg_node_jvp(node, tin, &t)) < 0))
+            break;
+        if (t && tensor_map_put(tangents, node, t) < 0)
+            rc = TG_ENOMEM;
+        char formula[TEXT], rule[TEXT], numbers[TEXT], value[TEXT], tangent[TEXT];
+        formula_names n = names_of(e, node);
+        printf("\n  %s = %s = %s\n", label(e, node), op_formula(node, &n, NOTATION_TEXT, formula,
+               TEXT), tensor_brief(node, value, TEXT));
+        if (!any) {
+            printf("      d%s = 0 (no input of it moves)\n", label(e, node));
+            continue;
+        }
+        printf("      d%s = d(%s) = %s", label(e, node), formula,
+               op_tangent(node, &n, moving, NOTATION_TEXT, rule, TEXT));
+        const char *num = tangent_numbers(node, tin, numbers, TEXT);
+        if (num && strcmp(num, rule) != 0)
+            printf(" = %s", num);
+        printf(" = %s\n", t ? tensor_brief(t, tangent, TEXT) : "0");
+    }
+    if (rc == 0) {
+        tg_tensor *dy = tensor_map_get(tangents, e->s->prog.result);
+        char name[TEXT], value[TEXT];
+        printf("\n  so %s = %s%s\n", grad_name(e, symtab_input_name(syms, var), name, TEXT),
+               dy ? tensor_brief(dy, value, TEXT) : "0",
+               tg_ndim(x) ? " (along all ones: the sum of the derivatives by each element)" : "");
+    }
+    tensor_map_free(tangents);
+    return rc;
+}
+
+static int explain_forward(explainer *e)
+{
+    const symtab *syms = &e->s->syms;
+    int n = 0;
+    text_begin(e);
+    printf("\nForward mode: one sweep per input. Each value v carries its tangent dv, how it\n"
+           "moves when that input moves (a dual number v + dv eps, eps^2 = 0); each node's\n"
+           "tangent is its rule applied to its inputs' tangents.\n");
+    for (int i = 0; i < syms->n_inputs; i++) {
+        if (!tg_requires_grad(symtab_input_value(syms, i)))
+            continue;
+        printf("\nSweep %d: d%s = 1, every other input still\n", ++n, symtab_input_name(syms, i));
+        int rc = forward_sweep(e, i);
+        if (rc < 0)
+            return rc;
+    }
+    printf("\nForward mode took %d sweep%s, one per input: each gives the derivative of every\n"
+           "node with respect to one input. Reverse mode (tg explain without --mode) takes one\n"
+           "sweep from %s and gives its derivative with respect to every input at once: with one\n"
+           "output and many inputs (a loss and its parameters) reverse mode is the cheap one,\n"
+           "with few inputs and many outputs forward mode is.\n",
+           n, n == 1 ? "" : "s", result_label(e));
+    return TG_OK;
+}
+
+/* ---- --order 2: the recorded backward pass, swept again -------------------- */
+
+/* The gradient by the first variable that wants one, recorded (create_graph),
+ * is a graph of its own: its sweep gives the second derivatives. */
+static int explain_second_order(explainer *e, diag *d)
+{
+    const symtab *syms = &e->s->syms;
+    int var = -1;
+    for (int i = 0; i < syms->n_inputs && var < 0; i++)
+        if (tg_requires_grad(symtab_input_value(syms, i)))
+            var = i;
+    tg_tensor *x = var >= 0 ? symtab_input_value(syms, var) : NULL, *result = e->s->prog.result;
+    if (!x || tg_numel(x) != 1) {
+        diag_plain(d, "--order 2 follows the gradient by one scalar variable: give --wrt NAME of "
+                      "a single number");
+        return TG_EVALUE;
+    }
+    tg_tensor *g = NULL;
+    int rc = tg_requires_grad(result) ? tg_grad(&result, 1, &x, 1, &g, true) : 0;
+    if (rc < 0)
+        return rc;
+    const char *xs = symtab_input_name(syms, var), *ys = result_label(e);
+    const char *gname = symtab_lookup(syms, "g") ? "g_" : "g";
+    char value[TEXT];
+    printf("\n\nSecond order (--order 2): the reverse sweep again, recorded (create_graph):\n"
+           "the backward rules' ops become nodes of the tape, so %s = d%s/d%s = %s is a node\n"
+           "too, and sweeping back from it gives d2%s/d%s2 and the mixed second derivatives.\n",
+           gname, ys, xs, g ? tensor_brief(g, value, TEXT) : "0", ys, xs);
+    if (!g || !tg_requires_grad(g)) {
+        printf("\n%s does not depend on the inputs: every second derivative is 0\n", gname);
+        return TG_OK;
+    }
+    diag inner = {0};
+    if (!symtab_assign(&e->s->syms, gname, g, 0, "", &inner))
+        return TG_ENOMEM;
+    tensor_map_free(e->grads);
+    e->grads = NULL;
+    e->target = g;
+    printf("\nThe tape now: the forward pass, then the nodes the recorded sweep added\n\n");
+    forward_table(e, "  ", "  ", "");
+    sweep_observer obs = {e, on_node, on_input};
+    text_sweep_begin(e);
+    rc = replay_sweep(g, &obs, &e->grads);
+    text_end(e);
+    tg_tensor *h = tensor_map_get(e->grads, x);
+    printf("\n  so d2%s/d%s2 = d%s/d%s = %s\n", ys, xs, gname, xs,
+           h ? tensor_brief(h, value, TEXT) : "0");
+    return rc;
+}
+
 /* ---- the command ---------------------------------------------------------- */
 
 static const emitter *pick_emitter(const char *format, diag *d)
@@ -471,19 +627,48 @@ static int explain(explainer *e)
     return rc;
 }
 
+/* --mode forward and --order 2 print text; the default is the reverse sweep. */
+static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
+{
+    *forward = a->mode && strcmp(a->mode, "forward") == 0;
+    *order = a->order && strcmp(a->order, "2") == 0 ? 2 : 1;
+    if (a->mode && !*forward && strcmp(a->mode, "reverse") != 0)
+        diag_plain(d, "--mode must be reverse or forward, not '%s'", a->mode);
+    else if (a->order && strcmp(a->order, "1") != 0 && *order != 2)
+        diag_plain(d, "--order must be 1 or 2, not '%s'", a->order);
+    else if ((*forward || *order == 2) && a->format && strcmp(a->format, "text") != 0)
+        diag_plain(d, "--mode forward and --order 2 print text only");
+    else if (*forward && *order == 2)
+        diag_plain(d, "--order 2 walks the reverse sweep: leave out --mode forward");
+    else
+        return true;
+    return false;
+}
+
+static int run_explain(explainer *e, bool forward, int order, diag *d)
+{
+    if (forward)
+        return explain_forward(e);
+    int rc = explain(e);
+    return rc == 0 && order == 2 ? explain_second_order(e, d) : rc;
+}
+
 int cmd_explain(int argc, char **argv)
 {
-    static const char *const options[] = {"--format", "--wrt", NULL};
+    static const char *const options[] = {"--format", "--wrt", "--mode", "--order", NULL};
     cli_args a;
     session s = {0};
     diag d = {0};
     explainer e = {.args = &a, .s = &s};
+    bool forward = false;
+    int order = 1;
     bool ok = parse_cli_args(argc, argv, "explain", options, &a, &d) &&
+              check_mode(&a, &forward, &order, &d) &&
               (e.em = pick_emitter(a.format, &d)) && session_open(&s, &a, &d);
     if (ok) {
         e.names = labeler_new(&s.syms, &s.prog);
-        ok = e.names && explain(&e) == 0;
-        if (!ok)
+        ok = e.names && run_explain(&e, forward, order, &d) == 0;
+        if (!ok && !d.message[0])
             diag_plain(&d, "%s", *tg_last_error() ? tg_last_error() : "out of memory");
     }
     if (!ok)

@@ -35,6 +35,18 @@ char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notati
 /* Whether `tg explain` has templates for kind: the catalogue test asks this
  * of every kind. */
 bool explain_has_rule(tg_op_kind kind);
+/* A template of explain_ops.c ($0..$2 the inputs, $y the result, $c and $d
+ * the constants, $a the axis) written with the names n. */
+char *explain_expand(const char *tpl, const formula_names *n, notation how, char *buf,
+                     size_t size);
+/* node's tangent in forward mode from its inputs' (explain_tangents.c):
+ * moving[k] says whether input k carries one, named "d" + its label, e.g.
+ * "cos(v1) dv1" or "dW @ x + W @ dx"; "0" when none moves. */
+char *op_tangent(const tg_tensor *node, const formula_names *n, const bool *moving,
+                 notation how, char *buf, size_t size);
+/* Whether `tg explain --mode forward` can write kind's tangent: the
+ * catalogue test asks this of every kind. */
+bool explain_has_tangent(tg_op_kind kind);
 /* A label as LaTeX: w1 -> w_{1}, x_hat -> \mathit{x\_hat}. */
 char *latex_name(const char *label, char *buf, size_t size);
 

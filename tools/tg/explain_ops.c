@@ -244,11 +244,14 @@ static const op_rule rules[TG_OP_COUNT] = {
                     {{"$g cast to the dtype of $0", "\\operatorname{cast}($g)"}}},
     /* indexing and structure: the positions read are saved with the op, and
      * the gradient goes back to them (index_add), summed where repeated */
-    [TG_OP_SELECT] = {{"select($0, axis=$a)", "$0[\\ldots, i, \\ldots]_{\\text{axis } $a}"},
-                      {{"$g placed at the selected index of axis $a, 0 elsewhere",
+    /* $1 of these is the map: the flat positions of $0 each element read */
+    [TG_OP_SELECT] = {{"select($0, axis=$a), reading $0's elements $1",
+                       "$0[\\ldots, i, \\ldots]_{\\text{axis } $a}"},
+                      {{"$g added back at $0's elements $1, 0 elsewhere",
                         "\\operatorname{scatter}($g) \\text{ along axis } $a"}}},
-    [TG_OP_SLICE] = {{"slice($0, axis=$a)", "$0[\\text{start:stop:step}]_{\\text{axis } $a}"},
-                     {{"$g placed at the sliced positions of axis $a, 0 elsewhere",
+    [TG_OP_SLICE] = {{"slice($0, axis=$a), reading $0's elements $1",
+                      "$0[\\text{start:stop:step}]_{\\text{axis } $a}"},
+                     {{"$g added back at $0's elements $1, 0 elsewhere",
                        "\\operatorname{scatter}($g) \\text{ along axis } $a"}}},
     [TG_OP_PERMUTE] = {{"permute($0)", "\\operatorname{permute}($0)"},
                        {{"$g permuted back", "\\operatorname{permute}^{-1}($g)"}}},
@@ -495,4 +498,10 @@ char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notati
         return r->writer(n, true, how, buf, size);
     const char *tpl = r && k < 3 ? r->derivative[k][how] : NULL;
     return expand(tpl ? tpl : "0 (no gradient flows to this input)", n, how, buf, size);
+}
+
+char *explain_expand(const char *tpl, const formula_names *n, notation how, char *buf,
+                     size_t size)
+{
+    return expand(tpl, n, how, buf, size);
 }
