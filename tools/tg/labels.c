@@ -75,6 +75,22 @@ static void name_node(labeler *l, const tg_tensor *t, char *out, size_t size)
     unique(l, out, size);
 }
 
+/* A short vector constant written out, "[0, 2, 2]": the index arrays of
+ * gathers and the positions a slice read, so that explain shows them.
+ * False when it does not fit out. */
+static bool values_label(const tg_tensor *t, char *out, size_t size)
+{
+    if (tg_ndim(t) != 1 || tg_numel(t) > 8)
+        return false;
+    size_t len = (size_t)snprintf(out, size, "[");
+    for (int64_t i = 0; i < tg_numel(t) && len < size; i++) {
+        char v[32];
+        len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "",
+                                number_brief(tg_get(t, i), v, sizeof v));
+    }
+    return len + 1 < size && snprintf(out + len, size - len, "]") == 1;
+}
+
 /* Returns whether t is a listed constant. */
 static bool name_tensor(labeler *l, const tg_tensor *t, char *out, size_t size)
 {
@@ -94,6 +110,8 @@ static bool name_tensor(labeler *l, const tg_tensor *t, char *out, size_t size)
     const char *assigned = symtab_name_of(l->syms, t);
     if (assigned) {
         snprintf(out, size, "%s", assigned);
+    } else if (values_label(t, out, size)) {
+        return false;
     } else {
         snprintf(out, size, "c%d", ++l->constants);
         unique(l, out, size);
