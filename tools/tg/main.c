@@ -52,6 +52,7 @@ static const command commands[] = {
     {"explain", "the chain rule step by step: the forward tape and the reverse sweep",
      cmd_explain,
      "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex] [--wrt NAME,...]\n"
+     "                  [--mode reverse|forward] [--order 1|2]\n"
      "\n"
      "Prints the forward tape (each node: its op, inputs and value), then the reverse\n"
      "sweep node by node -- upstream gradient x local derivative = contribution, with the\n"
@@ -59,6 +60,10 @@ static const command commands[] = {
      "\n"
      "  --format F      text (default, fits 100 columns), markdown or latex\n"
      "  --wrt a,b       follow the gradients of these variables only\n"
+     "  --mode forward  the forward sweep instead: one per variable, each node's value and\n"
+     "                  tangent (dual numbers) with its tangent rule (text only)\n"
+     "  --order 2       then the sweep recorded (create_graph) and swept back from\n"
+     "                  g = dy/dx, for d2y/dx2 (one scalar variable; text only)\n"
      "\n"
      "example: tg explain 'x^2 - 10' x=0\n"},
     {"dot", "the computation graph in Graphviz DOT, with values and gradients", cmd_dot,
