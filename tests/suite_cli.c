@@ -719,6 +719,29 @@ START_TEST(user_defined_functions)
 }
 END_TEST
 
+/* Issue 11's first example and the subscripts: one element, slices with
+ * steps, an index array, a product's row; the errors at the item's column. */
+START_TEST(subscripts_index_any_operand)
+{
+    run_result r = RUN("grad", "x[0] * x[1]", "x=[2,3]", "--json");
+    ck_assert_str_eq(r.out, "{\"value\": 6, \"grad\": {\"x\": [3, 2]}}\n");
+    free_result(&r);
+    r = RUN("grad", "sum(x[::2]) + sum(x[[1, 1, -1]]) + (W @ x)[0]", "x=[1,2,3]",
+            "W=[[1,0,0],[0,1,0]]", "--json", "--wrt", "x");
+    ck_assert_str_eq(r.out, "{\"value\": 12, \"grad\": {\"x\": [2, 2, 2]}}\n");
+    free_result(&r);
+    assert_error(RUN("grad", "x[3:0:-1]", "x=[1,2,3]"),
+                 "tg: error at column 3: tg_slice: step -1 along axis 0 must be positive (PyTorch "
+                 "refuses negative steps; tg_flip reverses an axis)", "x[3:0:-1]", "  ^");
+    assert_error(RUN("grad", "x[:, 5]", "x=[[1,2],[3,4]]"),
+                 "tg: error at column 6: tg_select: index 5 is out of range for axis 1 of size 2",
+                 "x[:, 5]", "     ^");
+    assert_error(RUN("grad", "sum(x[[0, 3]])", "x=[1,2,3]"),
+                 "tg: error at column 7: tg_index_select: index 3 at position 1 is out of range "
+                 "for axis 0 of size 3", "sum(x[[0, 3]])", "      ^");
+}
+END_TEST
+
 START_TEST(hints_for_new_users)
 {
     assert_error(RUN("grad", "x**2", "x=1"), "tg: error at column 2: use ^ for powers: x^2, not x**2",
@@ -1067,6 +1090,7 @@ int main(void)
     tcase_add_test(language, constants_pi_and_e);
     tcase_add_test(language, user_defined_functions);
     tcase_add_test(language, hints_for_new_users);
+    tcase_add_test(language, subscripts_index_any_operand);
     tcase_add_test(language, lint_names_hazards);
     suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");
