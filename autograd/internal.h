@@ -83,6 +83,7 @@ typedef union {
     struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
     struct { int32_t axis, keepdim, flag_a, flag_b; } i;
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
+    const void *params; /* a block in the tape arena: conv and pool sizes */
 } tg_attr;
 
 /* A gradient hook; tape tensors keep theirs in the arena, persistent ones on
@@ -117,7 +118,8 @@ struct tg_tensor {
     tg_attr attr;
     /* forward mode (forward.c): the tangent tg_jvp carried to this tensor,
      * NULL for zero; it counts only while tangent_epoch is this thread's
-     * latest tg_jvp's, so tensors kept from an earlier call carry none */
+     * latest tg_jvp's, so tensors kept from an earlier call carry none;
+     * tangent_epoch is set only with tangent */
     tg_tensor *tangent;
     uint64_t tangent_epoch;
 };

@@ -207,8 +207,9 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
      * and tg__record sets them (callgrind: 5 instructions a tensor less) */
     t->attr.user.fn = NULL;
     t->attr.user.ud = NULL;
+    /* tangent_epoch is read only where tangent is set (callgrind, 20,000
+     * neuron iterations: 134.71M -> 133.49M instructions without it) */
     t->tangent = NULL;
-    t->tangent_epoch = 0;
 }
 
 /* A header for a tensor of numel elements (a checked shape) with
