@@ -4,6 +4,7 @@
  * catalogue's kinds), as a user's tool could: each rule looks at one node
  * and the nodes that made its inputs.
  */
+#include <float.h>
 #include <math.h>
 
 #include <tapegrad/catalogue.h>
@@ -28,6 +29,16 @@ static const struct {
                               "the side where does not choose is inf or NaN there, and 0 times "
                               "its NaN derivative makes the gradient NaN; apply where to the "
                               "input first: where(c, f(where(c, x, safe)), b) (docs/ops.md)"},
+    [TG_LINT_LOG_SIGMOID] = {"log_sigmoid",
+                             "log(sigmoid(x)) is log(0) = -inf once sigmoid(x) underflows (x "
+                             "below -745, -104 in float32) and its gradient turns NaN; use "
+                             "log_sigmoid(x)"},
+    [TG_LINT_EXP_OVERFLOW] = {"exp_overflow",
+                              "exp(x) is inf for x above 709.78 (88.72 in float32), and so are "
+                              "the gradients through it; rewrite so that exp sees x - max(x) or "
+                              "-|x| (softplus, logsumexp, log_sigmoid, logaddexp do)"},
+    [TG_LINT_EXPM1] = {"expm1", "1 - exp(x) and exp(x) - 1 cancel digits near x = 0 (at 1e-8 "
+                                "half of float64's, all of float32's); use expm1(x), exact there"},
 };
 
 const char *tg_lint_rule_name(tg_lint_rule rule)
@@ -90,6 +101,22 @@ static tg_tensor *square_arg(const tg_tensor *t)
     return NULL;
 }
 
+/* x when t is 1 - exp(x) or exp(x) - 1, as the language and the C API write
+ * them: a subtraction with a constant 1, or the scalar op adding 1 to -exp(x)
+ * or -1 to exp(x). */
+static tg_tensor *exp_minus_one_arg(const tg_tensor *t)
+{
+    tg_tensor *x = NULL;
+    for (int k = 0; is_kind(t, TG_OP_SUB) && k < 2 && !x; k++)
+        if (constant_is(tg_op_input(t, k), 1))
+            x = exp_arg(tg_op_input(t, 1 - k));
+    if (is_kind(t, TG_OP_ADD_SCALAR) && constant_of(t, -1))
+        x = exp_arg(tg_op_input(t, 0));
+    if (is_kind(t, TG_OP_ADD_SCALAR) && constant_of(t, 1) && is_kind(tg_op_input(t, 0), TG_OP_NEG))
+        x = exp_arg(tg_op_input(tg_op_input(t, 0), 0));
+    return x;
+}
+
 static bool is_root(const tg_tensor *t)
 {
     double p;
@@ -140,6 +167,37 @@ static void root_at_zero(findings *fs, tg_tensor *node)
         f->count = zeros;
         f->lo = f->hi = 0;
     }
+}
+
+/* A rule about some of input's values: those that at() picks are counted
+ * and their range is reported. */
+static void add_values(findings *fs, tg_lint_rule rule, tg_tensor *node, tg_tensor *input,
+                       bool (*at)(double v, double limit), double limit)
+{
+    tg_lint_finding probe = {.lo = NAN, .hi = NAN};
+    for (int64_t i = 0; i < tg_numel(input); i++) {
+        double v = tg_get(input, i);
+        if (at(v, limit)) {
+            probe.count++;
+            widen(&probe, v);
+        }
+    }
+    tg_lint_finding *f = probe.count ? add(fs, rule, node, input) : NULL;
+    if (f) {
+        f->count = probe.count;
+        f->lo = probe.lo;
+        f->hi = probe.hi;
+    }
+}
+
+static bool above(double v, double limit) { return v > limit; }
+
+static bool near_zero(double v, double limit) { return fabs(v) < limit; }
+
+/* The largest x whose exp is finite in t's dtype. */
+static double exp_limit(const tg_tensor *t)
+{
+    return tg_dtype_of(t) == TG_F32 ? log(FLT_MAX) : log(DBL_MAX);
 }
 
 /* The flat index into in of element o of node, in broadcasts to node. */
@@ -197,6 +255,13 @@ static void lint_node(findings *fs, tg_tensor *node)
         unchosen_side(fs, node, 1);
         unchosen_side(fs, node, 2);
     }
+    if (is_kind(node, TG_OP_LOG) && is_kind(in, TG_OP_SIGMOID))
+        add_pattern(fs, TG_LINT_LOG_SIGMOID, node, tg_op_input(in, 0));
+    if (is_kind(node, TG_OP_EXP))
+        add_values(fs, TG_LINT_EXP_OVERFLOW, node, in, above, exp_limit(node));
+    /* below 1e-3 the subtraction has lost three digits or more */
+    if ((x = exp_minus_one_arg(node)))
+        add_values(fs, TG_LINT_EXPM1, node, x, near_zero, 1e-3);
 }
 
 int64_t tg_tape_lint(tg_lint_finding *out, int64_t max)

@@ -5,8 +5,11 @@
  *
  *   var       sum (x - mean)^2 / (N - correction), N the elements of a slice,
  *             by two passes in double (the mean, then the squared deviations)
- *             so that a large common offset cancels exactly; N - correction
- *             <= 0 divides by 0 (inf, or NaN for a constant slice), as
+ *             so that a large common offset cancels exactly, both about the
+ *             slice's first element so that a constant slice has variance 0
+ *             exactly (0.1 + 0.1 + 0.1 over 3 is not 0.1; PyTorch's Welford
+ *             pass is exact there too, and std's zero gradient needs it);
+ *             N - correction <= 0 divides by 0 (inf, or NaN for a constant slice), as
  *             PyTorch does after its warning
  *   std       sqrt(var)
  *   backward  var: dx = g' 2 (x - mean') / (N - correction)
@@ -29,10 +32,14 @@ static void var_kernel(tg_tensor *y, const tg_tensor *x, bool take_sqrt)
         const T *src = x->data;
         T *dst = y->data;
         TG_REDUCE_OUTPUTS(&plan, k, base, {
-            double mean = 0, ss = 0;
-            TG_REDUCE_SLICE(&plan, base, P, mean += src[P];);
+            /* mean is the mean of x - pivot */
+            double pivot = plan.n_red ? (double)src[base] : 0, mean = 0, ss = 0;
+            TG_REDUCE_SLICE(&plan, base, P, mean += (double)src[P] - pivot;);
             mean /= (double)plan.n_red;
-            TG_REDUCE_SLICE(&plan, base, P, ss += ((double)src[P] - mean) * ((double)src[P] - mean););
+            TG_REDUCE_SLICE(&plan, base, P, {
+                double d = (double)src[P] - pivot - mean;
+                ss += d * d;
+            });
             double v = ss / dof;
             dst[k] = (T)(take_sqrt ? sqrt(v) : v);
         });

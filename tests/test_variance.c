@@ -94,6 +94,29 @@ START_TEST(std_gradient_at_zero_variance)
 }
 END_TEST
 
+/* A constant slice whose plain mean does not round back to its value
+ * ((0.1 + 0.1 + 0.1) / 3 is not 0.1 in double): its std is 0 exactly and
+ * so is its gradient, as in PyTorch; the plain mean gave a std of about
+ * 1e-17 and gradients of order 1. Found by torch_compare. */
+START_TEST(std_of_a_constant_slice_is_exactly_zero)
+{
+    double v[10] = {0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7};
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *a = tu_tensor((tg_dtype)dt, TU_SHAPE(3), v, true);
+        tg_tensor *b = tu_tensor((tg_dtype)dt, TU_SHAPE(7), v + 3, true);
+        tg_tensor *sa = tg_std(a, 0, NULL, 1, false), *sb = tg_std(b, 1, (const int[]){0}, 0, true);
+        tu_assert_close(tg_item(sa), 0, 0);
+        tu_assert_close(tg_item(sb), 0, 0);
+        tu_assert_close(tg_item(tg_variance(a, 0, NULL, 0, false)), 0, 0);
+        ck_assert_int_eq(tg_backward(tg_add(sa, tg_sum(sb))), 0);
+        for (int i = 0; i < 3; i++)
+            tu_assert_close(tg_grad_get(a, i), 0, 0);
+        for (int i = 0; i < 7; i++)
+            tu_assert_close(tg_grad_get(b, i), 0, 0);
+    }
+}
+END_TEST
+
 /* N - correction <= 0 divides by 0, as PyTorch does (after a warning). */
 START_TEST(variance_without_degrees_of_freedom)
 {
@@ -143,6 +166,7 @@ TCase *tg_test_variance(void)
     tcase_add_test(tc, variance_of_a_large_offset);
     tcase_add_test(tc, variance_gradients);
     tcase_add_test(tc, std_gradient_at_zero_variance);
+    tcase_add_test(tc, std_of_a_constant_slice_is_exactly_zero);
     tcase_add_test(tc, variance_without_degrees_of_freedom);
     tcase_add_test(tc, variance_gradcheck);
     tcase_add_test(tc, variance_errors);

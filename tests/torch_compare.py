@@ -99,6 +99,21 @@ UNARY = {
     "hardsigmoid": (lambda a: torch.clamp(a / 6 + 0.5, 0, 1), "any"),
     "identity": (lambda a: a, "any"),
 }
+
+
+def about_first(a, dims):
+    """a minus the first element of each of its slices over dims. torch's var
+    and std of a constant slice can come out as 1e-18 instead of 0 (its mean
+    rounds: (0.1 + 0.1 + 0.1) / 3 is not 0.1), and std's gradient there is
+    then of order 1 instead of PyTorch's own 0 at zero variance; tg takes
+    the deviations about the first element, exact there. The shift changes
+    neither the value nor the gradient otherwise."""
+    first = a
+    for d in dims:
+        first = first.narrow(d, 0, 1)
+    return a - first
+
+
 # reductions of everything to a scalar
 REDUCE = {
     "sum": torch.sum,
@@ -108,8 +123,13 @@ REDUCE = {
     "min": lambda a: torch.min(a.reshape(-1), 0).values,
     "logsumexp": lambda a: torch.logsumexp(a.reshape(-1), 0),
     "norm": lambda a: torch.linalg.vector_norm(a),
-    "var": lambda a: torch.var(a),
-    "std": lambda a: torch.std(a),
+    # (one element as a 0-d tensor: torch 1.13's var backward fails on a
+    # one-element vector, "got [] but expected shape compatible with [1]";
+    # both give NaN)
+    "var": lambda a: torch.var(about_first(a.reshape(-1), [0]) if a.numel() > 1
+                               else a.reshape(())),
+    "std": lambda a: torch.std(about_first(a.reshape(-1), [0]) if a.numel() > 1
+                               else a.reshape(())),
     "prod": torch.prod,
 }
 # functions with keyword arguments: name -> (torch function of the tensor and
@@ -135,20 +155,29 @@ AXIS_REDUCE = {
     # torch shares the gradient of tied extremes evenly, as tg does
     "amax": (lambda a, d, k, o: torch.amax(a, dim=d, keepdim=k), True, None),
     "amin": (lambda a, d, k, o: torch.amin(a, dim=d, keepdim=k), True, None),
-    "var": (lambda a, d, k, o: torch.var(a, dim=d, correction=o, keepdim=k), True,
-            ("correction", [0, 1])),
-    "std": (lambda a, d, k, o: torch.std(a, dim=d, correction=o, keepdim=k), True,
-            ("correction", [0, 1])),
+    "var": (lambda a, d, k, o: torch.var(about_first(a, d), dim=d, correction=o, keepdim=k),
+            True, ("correction", [0, 1])),
+    "std": (lambda a, d, k, o: torch.std(about_first(a, d), dim=d, correction=o, keepdim=k),
+            True, ("correction", [0, 1])),
     "norm": (lambda a, d, k, o: torch.linalg.vector_norm(a, ord=o, dim=d, keepdim=k), True,
              ("p", [1, 2, 3, 1.5])),
     "prod": (lambda a, d, k, o: torch.prod(a, dim=d[0], keepdim=k), False, None),
 }
 # along one axis, shape kept
 SCAN = {"cumsum": torch.cumsum, "cumprod": torch.cumprod}
+def atan2_at_origin_zero(y, x):
+    """atan2 with gradient 0 at (0, 0), as PyTorch since pytorch#166787 and
+    tg (docs/ops.md); torch 1.13 gives NaN there."""
+    origin = (y == 0) & (x == 0)
+    away = torch.atan2(torch.where(origin, torch.ones_like(y), y),
+                       torch.where(origin, torch.ones_like(x), x))
+    return torch.where(origin, torch.atan2(y, x).detach(), away)
+
+
 BINARY = {
     "maximum": ("max", torch.maximum),
     "minimum": ("min", torch.minimum),
-    "atan2": ("atan2", torch.atan2),
+    "atan2": ("atan2", atan2_at_origin_zero),
     "logaddexp": ("logaddexp", torch.logaddexp),
 }
 COMPARE = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq,
@@ -426,7 +455,8 @@ class Gen:
     def full_reduction(self, a):
         """All elements to one number, sometimes with the option keyword."""
         n = math.prod(a[2])
-        if self.axis_reduce and self.rng.random() < 0.4:
+        # (not of one element: torch's var backward fails there, see REDUCE)
+        if self.axis_reduce and n > 1 and self.rng.random() < 0.4:
             name = self.pick(self.axis_reduce)
             fn, _, option = AXIS_REDUCE[name]
             o, text = self.option(option, n)
@@ -436,7 +466,9 @@ class Gen:
                         lambda env: fn(a[1](env).reshape(-1), [0], False, o), ())
         if not self.reduce:
             return a
-        name = self.pick(self.reduce)
+        # var and std of one element divide 0 by 0, and which zero
+        # gradients carry that NaN on is not the comparison's business
+        name = self.pick([r for r in self.reduce if n > 1 or r not in ("var", "std")])
         self.used.add(name)
         return ("%s(%s)" % (name, a[0]), lambda env: REDUCE[name](a[1](env)), ())
 
@@ -446,7 +478,8 @@ class Gen:
         if option is None:
             return None, ""
         key, values = option
-        values = [v for v in values if key != "correction" or v < n]
+        if key == "correction":  # (not of one element: see REDUCE)
+            values = [v for v in values if v < n] if n > 1 else []
         if not values:
             return None, ""
         v = self.pick(values)

@@ -30,6 +30,12 @@ typedef enum {
     TG_LINT_ROOT_AT_ZERO, /* sqrt(x) or x^p, 0 < p < 1, at x = 0: infinite derivative */
     TG_LINT_WHERE_BRANCH, /* where(c, a, b) whose unchosen side is inf or NaN where it
                              needs a gradient: 0 * NaN makes the gradient NaN */
+    TG_LINT_LOG_SIGMOID,  /* log(sigmoid(x)): -inf and a NaN gradient for very negative x;
+                             log_sigmoid(x) */
+    TG_LINT_EXP_OVERFLOW, /* exp(x) with some x above log of the dtype's largest number
+                             (88.72 in float32, 709.78 in float64): inf */
+    TG_LINT_EXPM1,        /* 1 - exp(x) or exp(x) - 1 with some |x| < 1e-3: cancels digits;
+                             expm1(x) */
     TG_LINT_RULE_COUNT
 } tg_lint_rule;
 
@@ -41,7 +47,8 @@ typedef struct {
     double lo, hi;    /* the smallest and largest value of input that the rule looked at
                          (NaN ignored; both NaN when every one was NaN) */
     int64_t count;    /* elements at fault: zeros under a root, unchosen non-finite
-                         entries of a where; 0 for the rules that match the pattern alone */
+                         entries of a where, exp arguments that overflow, arguments of
+                         1 - exp(x) near 0; 0 for the rules that match the pattern alone */
 } tg_lint_finding;
 
 /* Walks the calling thread's tape from its first node and writes up to max
@@ -49,8 +56,8 @@ typedef struct {
  * than max when out was too short), or a negative TG_E* code: TG_EVALUE
  * for max < 0, TG_ENULL for out NULL with max > 0. */
 TG_API int64_t tg_tape_lint(tg_lint_finding *out, int64_t max);
-/* "softplus", "logsumexp", "norm", "root_at_zero", "where_branch"; NULL
- * for a value out of range. */
+/* "softplus", "logsumexp", "norm", "root_at_zero", "where_branch",
+ * "log_sigmoid", "exp_overflow", "expm1"; NULL for a value out of range. */
 TG_API const char *tg_lint_rule_name(tg_lint_rule rule);
 /* One sentence: what goes wrong and what to write instead; NULL for a value
  * out of range. */
