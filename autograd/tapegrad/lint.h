@@ -1,7 +1,8 @@
 /*
  * tapegrad/lint.h -- a gradient-hazard linter: finds, on a recorded tape,
  * the patterns whose values or gradients turn inf or NaN although the math
- * they stand for is finite, and names the replacement.
+ * they stand for is finite, or lose most of their digits (1 - exp(x) near
+ * 0), and names the replacement.
  *
  *     tg_tensor *y = tg_log(tg_add_scalar(tg_exp(x), 1));
  *     tg_lint_finding f[8];

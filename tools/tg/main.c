@@ -86,6 +86,8 @@ static const command commands[] = {
      "  log(1 + exp(x)) -> softplus(x)     log(sum(exp(x))) -> logsumexp(x)\n"
      "  sqrt(sum(x^2)) -> norm(x)           sqrt or x^p (0 < p < 1) at 0\n"
      "  where(c, a, b) whose unchosen side is inf or NaN (see docs/ops.md)\n"
+     "  log(sigmoid(x)) -> log_sigmoid(x)  exp(x) above 709.78 (88.72 in float32)\n"
+     "  1 - exp(x) or exp(x) - 1 near 0 -> expm1(x)\n"
      "Exits with 1 when it finds a hazard, 0 when it finds none.\n"
      "\n"
      "  --wrt a,b       only these variables want gradients\n"
