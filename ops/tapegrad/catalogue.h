@@ -163,6 +163,10 @@ extern "C" {
     X(DOT, dot)                                                                          \
     X(PAD, pad)                                                                          \
     X(CONCAT, concat)                                                                    \
+    X(UNFOLD, unfold)                                                                    \
+    X(FOLD, fold)                                                                        \
+    X(CONV1D, conv1d)                                                                    \
+    X(CONV2D, conv2d)                                                                    \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

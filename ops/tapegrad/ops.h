@@ -386,6 +386,39 @@ TG_API int tg_chunk(tg_tensor *x, int chunks, int axis, tg_tensor **out);
 TG_API int tg_unbind(tg_tensor *x, int axis, tg_tensor **out, int max_out);
                                                           /* torch.unbind: the selects along axis */
 
+/* ---- convolution, pooling, normalization ---- */
+/* torch.nn.functional's sizes, NCHW. A zero-initialised tg_conv_opts (or
+ * NULL) is PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1.
+ * Arrays are per spatial axis, (H, W); the 1-d ops read [0]. An output side
+ * is floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1. */
+typedef struct {
+    int64_t stride[2];   /* 0 means 1 */
+    int64_t padding[2];  /* zeros added on both sides */
+    int64_t dilation[2]; /* 0 means 1 */
+    int64_t groups;      /* 0 means 1; conv only */
+    bool same;           /* padding="same" (conv, stride 1): dilation (k - 1) zeros
+                            per axis, the odd one on the right/bottom (PyTorch) */
+} tg_conv_opts;
+TG_API tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
+                            const tg_conv_opts *opts);
+                                                          /* F.conv2d: x [N,C,H,W], weight
+                                                             [OC,C/groups,KH,KW], bias [OC] or NULL;
+                                                             y = W * x + b (cross-correlation);
+                                                             dx = fold(W^T g), dW = g unfold(x)^T */
+TG_API tg_tensor *tg_conv1d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
+                            const tg_conv_opts *opts);
+                                                          /* F.conv1d: x [N,C,L], weight
+                                                             [OC,C/groups,K], bias [OC] or NULL */
+TG_API tg_tensor *tg_unfold(tg_tensor *x, const int64_t kernel[2], const tg_conv_opts *opts);
+                                                          /* F.unfold (im2col): x [N,C,H,W] ->
+                                                             [N, C KH KW, L] (rows c, ki, kj);
+                                                             dx = fold(g) */
+TG_API tg_tensor *tg_fold(tg_tensor *cols, const int64_t output_size[2],
+                          const int64_t kernel[2], const tg_conv_opts *opts);
+                                                          /* F.fold (col2im), unfold's adjoint:
+                                                             overlapping places add up;
+                                                             dcols = unfold(g) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,6 +105,12 @@ static const tangent_row rows[TG_OP_COUNT] = {
     [TG_OP_DOT] = MULTILINEAR,
     [TG_OP_PAD] = LINEAR,
     [TG_OP_CONCAT] = LINEAR,
+    [TG_OP_UNFOLD] = LINEAR,
+    [TG_OP_FOLD] = LINEAR,
+    [TG_OP_CONV1D] = {TANGENT_TEMPLATE, {"conv1d(d$0, $1) + conv1d($0, d$1) + the bias's tangent",
+                                       "$1 \\star d$0 + d$1 \\star $0 + db"}},
+    [TG_OP_CONV2D] = {TANGENT_TEMPLATE, {"conv2d(d$0, $1) + conv2d($0, d$1) + the bias's tangent",
+                                       "$1 \\star d$0 + d$1 \\star $0 + db"}},
     [TG_OP_USER] = {TANGENT_TEMPLATE, {"J d$0 (its jvp, or the double VJP from its backward)",
                                        "J\\, d$0"}},
 };

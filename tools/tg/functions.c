@@ -37,7 +37,7 @@ typedef tg_tensor *(*unary_fn)(tg_tensor *);
 typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site);
 
-#define MAX_PARAMS 6
+#define MAX_PARAMS 7
 
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
@@ -700,6 +700,38 @@ static tg_tensor *flatten_fn(operand *args, int nargs, const call_site *site)
     return tg_flatten(operand_tensor(&args[0]), (int)start, (int)end);
 }
 
+/* ---- convolution (issue 13) ----------------------------------------------- */
+
+/* conv1d/conv2d(x, weight[, bias], stride=1, padding=0, dilation=1,
+ * groups=1): F.conv2d's keywords, each one number for every spatial axis
+ * (padding "same" is C's tg_conv_opts.same only: the language has no
+ * strings). */
+static tg_tensor *conv_fn(operand *args, int nargs, const call_site *site, bool two_d)
+{
+    const char *fn = two_d ? "conv2d" : "conv1d";
+    static const char *const what[4] = {"stride", "padding", "dilation", "groups"};
+    static const double fallback[4] = {1, 0, 1, 1};
+    int64_t v[4];
+    for (int k = 0; k < 4; k++)
+        if (!whole_arg(args, nargs, 3 + k, fallback[k], &v[k], site, fn, what[k]))
+            return NULL;
+    tg_conv_opts o = {{v[0], v[0]}, {v[1], v[1]}, {v[2], v[2]}, v[3], false};
+    tg_tensor *b = given(args, nargs, 2) ? operand_tensor(&args[2]) : NULL;
+    tg_tensor *(*conv)(tg_tensor *, tg_tensor *, tg_tensor *, const tg_conv_opts *) =
+        two_d ? tg_conv2d : tg_conv1d;
+    return conv(operand_tensor(&args[0]), operand_tensor(&args[1]), b, &o);
+}
+
+static tg_tensor *conv1d_fn(operand *args, int nargs, const call_site *site)
+{
+    return conv_fn(args, nargs, site, false);
+}
+
+static tg_tensor *conv2d_fn(operand *args, int nargs, const call_site *site)
+{
+    return conv_fn(args, nargs, site, true);
+}
+
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
 /* nn's losses want the target in the prediction's shape, so that a [B,1]
@@ -967,6 +999,14 @@ static const function_def op_functions[TG_OP_COUNT] = {
                          NULL, NULL, NULL, NULL, "value"),
     [TG_OP_CONCAT] = CUSTOM("concat", 1, 6, concat_fn, "concat(a, b, ...[, axis=0])", NULL, NULL,
                             NULL, NULL, "axis"),
+    [TG_OP_UNFOLD] = SPELLED("not in the language: tg_unfold in C, under conv2d's rules"),
+    [TG_OP_FOLD] = SPELLED("not in the language: tg_fold in C, under conv2d's rules"),
+    [TG_OP_CONV1D] = CUSTOM("conv1d", 2, 7, conv1d_fn,
+                            "conv1d(x, weight[, bias], stride=1, padding=0, dilation=1, groups=1)",
+                            NULL, "bias", "stride", "padding", "dilation", "groups"),
+    [TG_OP_CONV2D] = CUSTOM("conv2d", 2, 7, conv2d_fn,
+                            "conv2d(x, weight[, bias], stride=1, padding=0, dilation=1, groups=1)",
+                            NULL, "bias", "stride", "padding", "dilation", "groups"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };

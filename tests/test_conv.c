@@ -1,0 +1,238 @@
+/* test_conv.c -- tg_conv2d and tg_conv1d: values and gradients against a
+ * direct loop over the definition (stride, padding, "same", dilation,
+ * groups, with and without bias, the 1x1 path), gradcheck and
+ * gradgradcheck, and the errors. */
+#include "testutil.h"
+
+typedef struct {
+    int64_t n, c, h, w, oc, kh, kw;
+    tg_conv_opts o;
+    bool bias, one_d;
+} conv_case;
+
+static const conv_case cases[] = {
+    {2, 3, 5, 6, 4, 3, 3, {{1, 1}, {0, 0}, {1, 1}, 1, false}, true, false},
+    {1, 2, 7, 5, 2, 3, 2, {{2, 1}, {1, 2}, {1, 1}, 1, false}, false, false},
+    {2, 4, 6, 6, 6, 2, 3, {{1, 2}, {1, 0}, {2, 1}, 2, false}, true, false},
+    {1, 2, 5, 4, 2, 2, 3, {{1, 1}, {0, 0}, {1, 2}, 0, true}, true, false},  /* same, even kernel */
+    {1, 4, 4, 4, 4, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 4, false}, false, false}, /* depthwise */
+    {3, 3, 2, 3, 5, 1, 1, {{0, 0}, {0, 0}, {0, 0}, 0, false}, true, false},  /* 1x1: x is cols */
+    {2, 3, 1, 9, 4, 1, 3, {{1, 2}, {0, 1}, {1, 2}, 1, false}, true, true},   /* conv1d */
+    {1, 4, 1, 6, 2, 1, 4, {{1, 1}, {0, 0}, {1, 1}, 2, true}, false, true},   /* conv1d same */
+};
+#define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+
+/* 1-d cases keep their sizes on axis 1 of the 2-d arrays; the C API reads
+ * a 1-d op's sizes at [0]. */
+static tg_conv_opts api_opts(const conv_case *k)
+{
+    tg_conv_opts o = k->o;
+    if (k->one_d)
+        o = (tg_conv_opts){{o.stride[1]}, {o.padding[1]}, {o.dilation[1]}, o.groups, o.same};
+    return o;
+}
+
+static int64_t one(int64_t v) { return v ? v : 1; }
+
+static void pads(const conv_case *k, int a, int64_t *lo)
+{
+    int64_t kern = a ? k->kw : k->kh, d = one(k->o.dilation[a]);
+    *lo = k->o.same ? d * (kern - 1) / 2 : k->o.padding[a];
+}
+
+static int64_t side(const conv_case *k, int a)
+{
+    int64_t in = a ? k->w : k->h, kern = a ? k->kw : k->kh, d = one(k->o.dilation[a]);
+    int64_t room = k->o.same ? in + d * (kern - 1) : in + 2 * k->o.padding[a];
+    return (room - d * (kern - 1) - 1) / one(k->o.stride[a]) + 1;
+}
+
+/* y (and, for a seed g, dx and dw) by the definition, in double */
+static void reference(const conv_case *k, const double *x, const double *w, const double *b,
+                      const double *g, double *y, double *dx, double *dw)
+{
+    int64_t G = one(k->o.groups), cg = k->c / G, ocg = k->oc / G;
+    int64_t oh = side(k, 0), ow = side(k, 1), p0, p1;
+    pads(k, 0, &p0);
+    pads(k, 1, &p1);
+    for (int64_t n = 0; n < k->n; n++)
+        for (int64_t o = 0; o < k->oc; o++)
+            for (int64_t i = 0; i < oh * ow; i++) {
+                int64_t at = (n * k->oc + o) * oh * ow + i;
+                double s = b ? b[o] : 0;
+                for (int64_t c = 0; c < cg; c++)
+                    for (int64_t u = 0; u < k->kh; u++)
+                        for (int64_t v = 0; v < k->kw; v++) {
+                            int64_t ih = i / ow * one(k->o.stride[0]) - p0 +
+                                         u * one(k->o.dilation[0]);
+                            int64_t iw = i % ow * one(k->o.stride[1]) - p1 +
+                                         v * one(k->o.dilation[1]);
+                            if (ih < 0 || ih >= k->h || iw < 0 || iw >= k->w)
+                                continue;
+                            int64_t xi = ((n * k->c + o / ocg * cg + c) * k->h + ih) * k->w + iw;
+                            int64_t wi = ((o * cg + c) * k->kh + u) * k->kw + v;
+                            s += w[wi] * x[xi];
+                            if (g) {
+                                dx[xi] += g[at] * w[wi];
+                                dw[wi] += g[at] * x[xi];
+                            }
+                        }
+                y[at] = s;
+            }
+}
+
+static tu_shape x_shape(const conv_case *k)
+{
+    return k->one_d ? TU_SHAPE(k->n, k->c, k->w) : TU_SHAPE(k->n, k->c, k->h, k->w);
+}
+
+static tu_shape w_shape(const conv_case *k)
+{
+    int64_t cg = k->c / one(k->o.groups);
+    return k->one_d ? TU_SHAPE(k->oc, cg, k->kw) : TU_SHAPE(k->oc, cg, k->kh, k->kw);
+}
+
+static tg_tensor *conv_fn(tg_tensor *const *in, void *ctx)
+{
+    const conv_case *k = ctx;
+    tg_conv_opts o = api_opts(k);
+    tg_tensor *b = k->bias ? in[2] : NULL;
+    return k->one_d ? tg_conv1d(in[0], in[1], b, &o) : tg_conv2d(in[0], in[1], b, &o);
+}
+
+static void values(tg_tensor *t, double *out)
+{
+    for (int64_t i = 0; i < tg_numel(t); i++)
+        out[i] = tg_get(t, i);
+}
+
+START_TEST(conv_values_and_gradients)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        const conv_case *k = &cases[_i];
+        tg_tensor *x = tu_rand((tg_dtype)dt, x_shape(k), -1, 1, true);
+        tg_tensor *w = tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true);
+        tg_tensor *b = tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true);
+        tg_tensor *in[3] = {x, w, b};
+        tg_tensor *y = conv_fn(in, (void *)k);
+        tu_assert_ok(y);
+        ck_assert_int_eq(tg_op_kind_of(y), k->one_d ? TG_OP_CONV1D : TG_OP_CONV2D);
+        int64_t oh = side(k, 0), ow = side(k, 1), ny = k->n * k->oc * oh * ow;
+        ck_assert_int_eq(tg_numel(y), ny);
+        ck_assert_int_eq(tg_shape(y)[tg_ndim(y) - 1], ow);
+        double xs[512], ws[512], bs[16], gs[512], yr[512], dx[512] = {0}, dw[512] = {0};
+        values(x, xs);
+        values(w, ws);
+        values(b, bs);
+        tg_tensor *g = tu_rand((tg_dtype)dt, TU_SHAPE(ny), -1, 1, false);
+        values(g, gs);
+        reference(k, xs, ws, k->bias ? bs : NULL, gs, yr, dx, dw);
+        ck_assert_int_eq(tg_backward_ex(y, tg_reshape(g, tg_ndim(y), tg_shape(y)), 0), 0);
+        double tol = dt == TG_F32 ? 2e-5 : 1e-13;
+        for (int64_t i = 0; i < ny; i++)
+            tu_assert_close(tg_get(y, i), yr[i], tol);
+        for (int64_t i = 0; i < tg_numel(x); i++)
+            tu_assert_close(tg_grad_get(x, i), dx[i], tol);
+        for (int64_t i = 0; i < tg_numel(w); i++)
+            tu_assert_close(tg_grad_get(w, i), dw[i], tol);
+        for (int64_t o = 0; k->bias && o < k->oc; o++) { /* db = the sum of g per channel */
+            double s = 0;
+            for (int64_t n = 0; n < k->n; n++)
+                for (int64_t i = 0; i < oh * ow; i++)
+                    s += gs[(n * k->oc + o) * oh * ow + i];
+            tu_assert_close(tg_grad_get(b, o), s, tol);
+        }
+        tg_tape_reset();
+    }
+}
+END_TEST
+
+START_TEST(conv_gradcheck)
+{
+    const conv_case *k = &cases[_i];
+    tu_shape shapes[3] = {x_shape(k), w_shape(k), TU_SHAPE(k->oc)};
+    tu_gradcheck_both(conv_fn, (void *)k, k->bias ? 3 : 2, shapes, -1, 1);
+}
+END_TEST
+
+/* every order: the recorded rules (fold, unfold, matmul) are checked by
+ * finite differences of first-order gradients */
+START_TEST(conv_gradgradcheck)
+{
+    const conv_case *k = &cases[_i];
+    tg_tensor *in[3] = {tu_rand(TG_F64, x_shape(k), -1, 1, true),
+                        tu_rand(TG_F64, w_shape(k), -1, 1, true),
+                        tu_rand(TG_F64, TU_SHAPE(k->oc), -1, 1, true)};
+    int rc = tg_gradgradcheck(conv_fn, (void *)k, k->bias ? 3 : 2, in, NULL, NULL);
+    ck_assert_msg(rc == 0, "%s", tg_last_error());
+}
+END_TEST
+
+/* padding "same" keeps the size; with an even kernel the odd zero is at the
+ * end (PyTorch): a [1,1,1,4] ramp by a [1,1,1,2] kernel [1, 0] reads x
+ * itself, by [0, 1] reads x shifted left with a 0 last. */
+START_TEST(conv_same_puts_the_odd_zero_last)
+{
+    tg_tensor *x = tu_tensor(TG_F64, TU_SHAPE(1, 1, 1, 4), (double[]){1, 2, 3, 4}, false);
+    tg_tensor *a = tu_tensor(TG_F64, TU_SHAPE(1, 1, 1, 2), (double[]){1, 0}, false);
+    tg_tensor *b = tu_tensor(TG_F64, TU_SHAPE(1, 1, 1, 2), (double[]){0, 1}, false);
+    tg_conv_opts same = {.same = true};
+    tg_tensor *ya = tg_conv2d(x, a, NULL, &same), *yb = tg_conv2d(x, b, NULL, &same);
+    tu_assert_ok(ya);
+    tu_assert_ok(yb);
+    double want_b[4] = {2, 3, 4, 0};
+    for (int i = 0; i < 4; i++) {
+        tu_assert_close(tg_get(ya, i), i + 1, 0);
+        tu_assert_close(tg_get(yb, i), want_b[i], 0);
+    }
+}
+END_TEST
+
+START_TEST(conv_errors)
+{
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2, 3, 5, 5), -1, 1, false);
+    tg_tensor *w = tu_rand(TG_F64, TU_SHAPE(4, 3, 3, 3), -1, 1, false);
+    ck_assert_ptr_null(tg_conv2d(NULL, w, NULL, NULL));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: argument 1 is NULL");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(tu_rand(TG_F64, TU_SHAPE(3, 5, 5), -1, 1, false), w, NULL, NULL));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: input has shape [3,5,5]; it must be [N,C,H,W]");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(x, w, NULL, &(tg_conv_opts){.groups = 3}));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: given groups=3, weight of shape [4,3,3,3] "
+                                      "expects input with 9 channels and output channels a "
+                                      "multiple of 3; input has shape [2,3,5,5]");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(x, w, tu_rand(TG_F64, TU_SHAPE(3), -1, 1, false), NULL));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: bias of shape [3]; weight of shape [4,3,3,3] "
+                                      "needs [4]");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(x, w, NULL, &(tg_conv_opts){.same = true, .stride = {2, 2}}));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: padding \"same\" needs stride 1 and no "
+                                      "padding of its own (stride 2, padding 0 on spatial axis 0)");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(x, w, NULL, &(tg_conv_opts){.dilation = {3, 1}}));
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: a window of 7 (kernel 3, dilation 3) does not "
+                                      "fit a side of 5 padded to 5 on spatial axis 0");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv2d(x, w, NULL, &(tg_conv_opts){.padding = {0, -1}}));
+    ck_assert_int_eq(tg_last_error_code(), TG_EVALUE);
+    ck_assert_str_eq(tg_last_error(), "tg_conv2d: padding -1 on spatial axis 1");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_conv1d(tu_rand(TG_F64, TU_SHAPE(2, 3, 5), -1, 1, false),
+                                 tu_rand(TG_F32, TU_SHAPE(4, 3, 3), -1, 1, false), NULL, NULL));
+    ck_assert_int_eq(tg_last_error_code(), TG_EDTYPE);
+    tg_clear_error();
+}
+END_TEST
+
+TCase *tg_test_conv(void)
+{
+    TCase *tc = tu_tcase("conv");
+    tcase_add_loop_test(tc, conv_values_and_gradients, 0, N_CASES);
+    tcase_add_loop_test(tc, conv_gradcheck, 0, N_CASES);
+    tcase_add_loop_test(tc, conv_gradgradcheck, 0, N_CASES);
+    tcase_add_test(tc, conv_same_puts_the_odd_zero_last);
+    tcase_add_test(tc, conv_errors);
+    return tc;
+}
