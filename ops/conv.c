@@ -33,9 +33,11 @@ static void conv_gemms(const tg_conv_geom *g, tg_tensor *y, const tg_tensor *w,
     TG_FOR_DTYPE(y->dtype, T, {
         T *out = y->data;
         const T *bias = b ? b->data : NULL, *wt = w->data, *col = cols;
-        for (int64_t r = 0; r < N * OC; r++)
+        for (int64_t r = 0; r < N * OC; r++) {
+            T v = bias ? bias[r % OC] : 0;
             for (int64_t l = 0; l < L; l++)
-                out[r * L + l] = bias ? bias[r % OC] : 0;
+                out[r * L + l] = v;
+        }
         for (int64_t n = 0; CgK && n < N; n++)
             for (int64_t grp = 0; grp < G; grp++) {
                 T *c = out + (n * OC + grp * OCg) * L;

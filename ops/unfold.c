@@ -10,9 +10,9 @@
  *           that unfold would have copied from it
  *
  * Both are linear and each is the other's backward (and its own tangent),
- * so every order of derivative works. Both kernels compute each output
- * element on its own (fold gathers instead of scattering), so they split
- * across threads with results that do not depend on the thread count.
+ * so every order of derivative works. unfold computes each column entry on
+ * its own; fold adds each image plane's terms in one thread in a fixed
+ * order; so results do not depend on the thread count.
  */
 #include <stdio.h>
 #include <string.h>
@@ -101,61 +101,78 @@ const tg_conv_geom *tg__conv_geom_keep(const char *fn, const tg_conv_geom *g)
 /* The two kernels for element type T, named by sfx. Rows of cols are
  * (n, c, ki, kj); a range [lo, hi) of cols' elements may start and end
  * inside a row. */
+/* The places ow of a window row whose column iw = ow s + off lies in
+ * [0, W): [*lo, *hi) within [0, OW). */
+static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo, int64_t *hi)
+{
+    *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    *hi = W - off <= 0 ? 0 : (W - off + s - 1) / s;
+    *hi = *hi < OW ? *hi : OW;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* The two kernels for element type T, named by sfx. Rows of cols are
+ * (n, c, ki, kj); a range [lo, hi) of cols' elements may start and end
+ * inside a row. fold scatters plane by plane: each image plane (n, c) is
+ * summed by one thread in a fixed order. */
 #define TG_UNFOLD_KERNELS(T, sfx)                                                     \
     static void unfold_range_##sfx(const tg_conv_geom *g, const T *x, T *cols, int64_t lo, \
                                    int64_t hi)                                     \
     {                                                                              \
-        int64_t KW = g->kernel[1], K = g->kernel[0] * KW;                          \
+        int64_t KW = g->kernel[1], K = g->kernel[0] * KW, s = g->stride[1];       \
         int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
         for (int64_t row = lo / L; row * L < hi; row++) {                          \
             int64_t kk = row % K, c_all = row / K; /* n C + c */                   \
-            int64_t ki = kk / KW, kj = kk % KW;                                    \
+            int64_t ki = kk / KW, off = kk % KW * g->dilation[1] - g->pad_lo[1];   \
+            int64_t ow_lo, ow_hi;                                                  \
+            valid_run(off, s, W, OW, &ow_lo, &ow_hi);                              \
             const T *plane = x + c_all * H * W;                                    \
             T *dst = cols + row * L;                                               \
             int64_t l = lo > row * L ? lo - row * L : 0;                           \
             int64_t l_end = hi - row * L < L ? hi - row * L : L;                   \
             while (l < l_end) {                                                    \
-                int64_t oh = l / OW, ow = l % OW;                                  \
-                int64_t end = (oh + 1) * OW < l_end ? (oh + 1) * OW : l_end;       \
+                int64_t oh = l / OW, base = oh * OW;                               \
+                int64_t end = base + OW < l_end ? base + OW : l_end;               \
                 int64_t ih = oh * g->stride[0] - g->pad_lo[0] + ki * g->dilation[0]; \
-                if (ih < 0 || ih >= H) {                                           \
-                    for (; l < end; l++)                                           \
-                        dst[l] = 0;                                                \
-                    continue;                                                      \
+                int64_t a = base + ow_lo, b = base + ow_hi;                        \
+                if (ih < 0 || ih >= H)                                             \
+                    a = b = end;                                                   \
+                const T *src = a < b ? plane + ih * W + off : plane;               \
+                for (; l < end && l < a; l++)                                      \
+                    dst[l] = 0;                                                    \
+                if (s == 1)                                                        \
+                    for (; l < end && l < b; l++)                                  \
+                        dst[l] = src[l - base];                                    \
+                for (; l < end && l < b; l++)                                      \
+                    dst[l] = src[(l - base) * s];                                  \
+                for (; l < end; l++)                                               \
+                    dst[l] = 0;                                                    \
+            }                                                                      \
+        }                                                                          \
+    }                                                                              \
+    static void fold_planes_##sfx(const tg_conv_geom *g, const T *cols, T *y, int64_t lo, \
+                                  int64_t hi)                                      \
+    {                                                                              \
+        int64_t KH = g->kernel[0], KW = g->kernel[1], s = g->stride[1];            \
+        int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
+        for (int64_t p = lo; p < hi; p++) {                                        \
+            T *dst = y + p * H * W;                                                \
+            for (int64_t i = 0; i < H * W; i++)                                    \
+                dst[i] = 0;                                                        \
+            for (int64_t kk = 0; kk < KH * KW; kk++) {                             \
+                const T *row = cols + (p * KH * KW + kk) * L;                      \
+                int64_t off = kk % KW * g->dilation[1] - g->pad_lo[1], ow_lo, ow_hi; \
+                valid_run(off, s, W, OW, &ow_lo, &ow_hi);                          \
+                for (int64_t oh = 0; oh < g->out[0]; oh++) {                       \
+                    int64_t ih = oh * g->stride[0] - g->pad_lo[0] + kk / KW * g->dilation[0]; \
+                    if (ih < 0 || ih >= H)                                         \
+                        continue;                                                  \
+                    const T *r = row + oh * OW;                                    \
+                    for (int64_t ow = ow_lo; ow < ow_hi; ow++)                     \
+                        dst[ih * W + off + ow * s] += r[ow];                       \
                 }                                                                  \
-                const T *src = plane + ih * W;                                     \
-                int64_t iw = ow * g->stride[1] - g->pad_lo[1] + kj * g->dilation[1]; \
-                for (; l < end; l++, iw += g->stride[1])                           \
-                    dst[l] = iw >= 0 && iw < W ? src[iw] : 0;                      \
             }                                                                      \
         }                                                                          \
-    }                                                                              \
-    /* image element (n c, ih, iw) gathers the window places that read it */      \
-    static T fold_one_##sfx(const tg_conv_geom *g, const T *cols, int64_t c_all,    \
-                            int64_t ih, int64_t iw)                                \
-    {                                                                              \
-        int64_t KH = g->kernel[0], KW = g->kernel[1], OW = g->out[1];              \
-        int64_t L = g->out[0] * OW;                                                \
-        T sum = 0;                                                                 \
-        for (int64_t ki = 0; ki < KH; ki++) {                                      \
-            int64_t th = ih + g->pad_lo[0] - ki * g->dilation[0];                  \
-            if (th < 0 || th % g->stride[0] || th / g->stride[0] >= g->out[0])     \
-                continue;                                                          \
-            const T *row = cols + (c_all * KH + ki) * KW * L + th / g->stride[0] * OW; \
-            for (int64_t kj = 0; kj < KW; kj++, row += L) {                        \
-                int64_t tw = iw + g->pad_lo[1] - kj * g->dilation[1];              \
-                if (tw >= 0 && tw % g->stride[1] == 0 && tw / g->stride[1] < OW)   \
-                    sum += row[tw / g->stride[1]];                                 \
-            }                                                                      \
-        }                                                                          \
-        return sum;                                                                \
-    }                                                                              \
-    static void fold_range_##sfx(const tg_conv_geom *g, const T *cols, T *y, int64_t lo, \
-                                 int64_t hi)                                       \
-    {                                                                              \
-        int64_t H = g->in[0], W = g->in[1];                                        \
-        for (int64_t i = lo; i < hi; i++)                                          \
-            y[i] = fold_one_##sfx(g, cols, i / (H * W), i / W % H, i % W);         \
     }
 
 TG_UNFOLD_KERNELS(float, f32)
@@ -169,12 +186,20 @@ void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, void *cols, in
         TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, cols, lo, hi););
 }
 
+/* One image plane per iteration; threads only for images of
+ * TG_PARALLEL_MIN elements or more, like the elementwise ops. */
 static void fold_kernel(const tg_conv_geom *g, const tg_tensor *cols, tg_tensor *y)
 {
-    if (y->dtype == TG_F32)
-        TG_PARALLEL_RANGES(y->numel, lo, hi, fold_range_f32(g, cols->data, y->data, lo, hi););
-    else
-        TG_PARALLEL_RANGES(y->numel, lo, hi, fold_range_f64(g, cols->data, y->data, lo, hi););
+    int64_t planes = y->numel ? y->numel / (g->in[0] * g->in[1]) : 0;
+    int threads = y->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
+    bool f32 = y->dtype == TG_F32;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        if (f32)
+            fold_planes_f32(g, cols->data, y->data, p, p + 1);
+        else
+            fold_planes_f64(g, cols->data, y->data, p, p + 1);
+    }
 }
 
 static int unfold_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
