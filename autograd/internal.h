@@ -79,9 +79,12 @@ TG_OP_KINDS(TG_OP_DECLARE_)
 
 /* Op parameters kept on the result for its backward rule. */
 typedef union {
+    /* first because it spans the whole union: (tg_attr){0} initializes only
+     * the first member, and clang leaves the bytes past a shorter one as
+     * they were (a mask kernel read flag_a from them) */
+    struct { int32_t axis, keepdim, flag_a, flag_b; } i;
     double f;
     struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
-    struct { int32_t axis, keepdim, flag_a, flag_b; } i;
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
     const void *params; /* a block in the tape arena: conv and pool sizes */
 } tg_attr;
