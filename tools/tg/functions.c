@@ -642,11 +642,13 @@ static tg_tensor *reshape_fn(operand *args, int nargs, const call_site *site)
     return n < 0 ? NULL : tg_reshape(operand_tensor(&args[0]), n, shape);
 }
 
-/* concat(a, b, ..., axis=0) and stack: up to five tensors, then the axis. */
+/* concat(a, b, ..., axis=0) and stack: up to five operands, then the axis,
+ * which is a keyword (slot 5) so that a number operand, stack(x[0], 1.5),
+ * is a 0-d tensor like any other. */
 static int tensor_list(operand *args, int nargs, tg_tensor **ts)
 {
     int n = 0;
-    for (int k = 0; k < nargs && k < 5 && !args[k].absent && !args[k].is_number; k++)
+    for (int k = 0; k < nargs && k < 5 && !args[k].absent; k++)
         ts[n++] = operand_tensor(&args[k]);
     return n;
 }
@@ -657,9 +659,6 @@ static tg_tensor *join_fn(operand *args, int nargs, const call_site *site,
     tg_tensor *ts[5];
     int64_t axis;
     int n = tensor_list(args, nargs, ts);
-    for (int k = n; k < nargs && k < 5; k++)
-        if (!args[k].absent)
-            return site_error(site, "concat/stack: give the tensors first, then axis=");
     if (!whole_arg(args, nargs, 5, 0, &axis, site, fn, "the axis"))
         return NULL;
     return op(n, ts, (int)axis);
