@@ -9,7 +9,6 @@
  */
 #include "kernel.h"
 #include "jvp.h"
-#include "libmvec.h"
 
 static void acosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {

@@ -15,15 +15,7 @@
 #include "../autograd/internal.h"
 #include <tapegrad/ops.h>
 
-/* glibc's libmvec has 4-lane SSE versions of these float functions: so
- * declared, loops over them vectorise (-fno-math-errno, see CMakeLists.txt).
- * Their error stays within a few ulp; double keeps the scalar libm calls,
- * whose results the f64 tests compare at 1e-15. clang has no simd
- * attribute: its loops call the scalar expf and tanhf. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-float expf(float) __attribute__((simd("notinbranch")));
-float tanhf(float) __attribute__((simd("notinbranch")));
-#endif
+#include "libmvec.h"
 
 /* Runs the statements once with T bound to the element type of dtype. Math
  * calls resolve through <tgmath.h>, so exp(x) is expf for floats. */

@@ -7,7 +7,6 @@
  */
 #include "kernel.h"
 #include "jvp.h"
-#include "libmvec.h"
 
 static void log1p_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {

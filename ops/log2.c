@@ -6,7 +6,6 @@
  */
 #include "kernel.h"
 #include "jvp.h"
-#include "libmvec.h"
 
 static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {

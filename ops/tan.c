@@ -7,7 +7,6 @@
  */
 #include "kernel.h"
 #include "jvp.h"
-#include "libmvec.h"
 
 static void tan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
