@@ -3,9 +3,9 @@
  * about it.
  *
  * Each op has a kind (tg_op_kind) and one catalogue row (tg_op_info),
- * defined beside its forward and backward in ops/<op>.c: its name, how many
- * tensor arguments it takes, its attributes, and how to exercise it in a
- * gradient check (the sample). Tables about ops in higher layers -- the
+ * defined beside its forward, backward and tangent rules in ops/<op>.c: its
+ * name, how many tensor arguments it takes, its attributes, and how to
+ * exercise it in a gradient check (the sample). Tables about ops in higher layers -- the
  * chain-rule templates of `tg explain`, the functions of the `tg` language,
  * the docs -- are arrays indexed by kind, and a test walks every kind and
  * fails when a row is missing, so an op cannot be half added.
