@@ -65,31 +65,10 @@ static int entries_in_scratch(void)
     return n;
 }
 
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *bytes = malloc(*len + 1);
-    ck_assert_uint_eq(fread(bytes, 1, *len, f), *len);
-    fclose(f);
-    return bytes;
-}
-
-static void write_all(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 static void assert_file_is(const char *path, const unsigned char *bytes, size_t len)
 {
     size_t got_len;
-    unsigned char *got = read_all(path, &got_len);
+    unsigned char *got = tu_read_file(path, &got_len);
     ck_assert_uint_eq(got_len, len);
     ck_assert(memcmp(got, bytes, len) == 0);
     free(got);
@@ -107,7 +86,7 @@ static void write_safetensors(const char *path, const char *header, const unsign
     memcpy(bytes + 8, header, n);
     if (data_len)
         memcpy(bytes + 8 + n, data, data_len);
-    write_all(path, bytes, 8 + n + data_len);
+    tu_write_file(path, bytes, 8 + n + data_len);
     free(bytes);
 }
 
@@ -274,7 +253,7 @@ START_TEST(empty_registry_round_trips)
     ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
     ck_assert_int_eq(tg_checkpoint_load(p, path), 0);
     size_t len;
-    unsigned char *bytes = read_all(path, &len);
+    unsigned char *bytes = tu_read_file(path, &len);
     ck_assert_uint_eq(len, 16);
     ck_assert(memcmp(bytes, "\x08\0\0\0\0\0\0\0{}      ", 16) == 0);
     free(bytes);
@@ -306,7 +285,7 @@ START_TEST(file_layout_follows_the_format)
              "\"b\":{\"dtype\":\"F64\",\"shape\":[1,1],\"data_offsets\":[8,16]}}",
              crc32(0, data, 8), crc32(0, data + 8, 8));
     size_t json_len = strlen(json), n = (json_len + 7) / 8 * 8, len;
-    unsigned char *bytes = read_all(path, &len);
+    unsigned char *bytes = tu_read_file(path, &len);
     ck_assert_uint_eq(len, 8 + n + 16);
     for (int i = 0; i < 8; i++)
         ck_assert_uint_eq(bytes[i], (n >> (8 * i)) & 0xff);
@@ -497,7 +476,7 @@ static void write_header_length(const char *path, uint64_t n, size_t file_len)
     for (int i = 0; i < 8; i++)
         bytes[i] = (unsigned char)(n >> (8 * i));
     memcpy(bytes + 8, "{}", 2);
-    write_all(path, bytes, file_len);
+    tu_write_file(path, bytes, file_len);
 }
 
 START_TEST(bad_header_length_is_rejected)
@@ -526,7 +505,7 @@ START_TEST(truncated_file_is_rejected)
     ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
     tg_params_free(p);
     size_t len;
-    unsigned char *bytes = read_all(path, &len);
+    unsigned char *bytes = tu_read_file(path, &len);
     size_t n = (size_t)bytes[0] | (size_t)bytes[1] << 8, data_start = 8 + n;
     ck_assert_uint_eq(len, data_start + 24);
     const size_t cuts[] = {0, 3, 7, 8, 8 + n / 2, data_start - 1, data_start, data_start + 10,
@@ -543,7 +522,7 @@ START_TEST(truncated_file_is_rejected)
         else
             snprintf(want, sizeof want, "exceed the %zu-byte data section (truncated file?)",
                      cut - data_start);
-        write_all(cut_path, bytes, cut);
+        tu_write_file(cut_path, bytes, cut);
         expect_load_failure(cut_path, want);
     }
     free(bytes);
@@ -674,7 +653,7 @@ static unsigned char *old_checkpoint(const char *path, size_t *len)
     ck_assert_int_eq(tg_checkpoint_save(p, staging, NULL), 0);
     ck_assert_int_eq(rename(staging, path), 0);
     tg_params_free(p);
-    return read_all(path, len);
+    return tu_read_file(path, len);
 }
 
 START_TEST(failed_temp_creation_keeps_old_checkpoint)
@@ -721,7 +700,7 @@ START_TEST(failed_rename_removes_temporary_file)
     SCRATCH_PATH(path, "model.safetensors");
     SCRATCH_PATH(inside, "model.safetensors/keep");
     ck_assert_int_eq(mkdir(path, 0700), 0);
-    write_all(inside, "x", 1);
+    tu_write_file(inside, "x", 1);
     tg_params *p = small_model(TG_F32, 0);
     expect_save_failure(p, path, NULL, "renaming over it temporary file");
     assert_file_is(inside, (const unsigned char *)"x", 1);
@@ -800,7 +779,7 @@ START_TEST(allocation_failures_leave_model_and_file_intact)
     ck_assert_int_eq(tg_checkpoint_save(saved, path, (const char *[]){"a", "1", "b", "2", NULL}),
                      0);
     size_t file_len, model_len, after_len;
-    unsigned char *file = read_all(path, &file_len), *model = snapshot(p, &model_len);
+    unsigned char *file = tu_read_file(path, &file_len), *model = snapshot(p, &model_len);
     int rc = TG_ENOMEM, failures = 0;
     for (long k = 0; rc == TG_ENOMEM; k++, failures++) {
         tu_allocator_install();
@@ -915,13 +894,13 @@ END_TEST
 static void flip_data_bit(const char *path, size_t at)
 {
     size_t len;
-    unsigned char *bytes = read_all(path, &len);
+    unsigned char *bytes = tu_read_file(path, &len);
     uint64_t n = 0;
     for (int i = 0; i < 8; i++)
         n |= (uint64_t)bytes[i] << (8 * i);
     ck_assert_uint_lt(8 + n + at, len);
     bytes[8 + n + at] ^= 0x10;
-    write_all(path, bytes, len);
+    tu_write_file(path, bytes, len);
     free(bytes);
 }
 
@@ -1003,7 +982,7 @@ START_TEST(stale_temporaries_of_dead_processes_are_removed)
     snprintf(foreign, sizeof foreign, "%s.tapegrad-save-%ld-x.tmp", path, dead);
     const char *made[] = {stale, other_stale, live, foreign};
     for (int i = 0; i < 4; i++)
-        write_all(made[i], "partial", 7);
+        tu_write_file(made[i], "partial", 7);
     tg_params *p = small_model(TG_F32, 1);
     ck_assert_int_eq(tg_checkpoint_save(p, path, NULL), 0);
     ck_assert(!exists(stale) && !exists(other_stale)); /* dead owners */

@@ -22,30 +22,9 @@ static const char *fixture(const char *name)
     return path;
 }
 
-static void write_bytes(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s", path);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 static void write_text(const char *name, const char *text)
 {
-    write_bytes(fixture(name), text, strlen(text));
-}
-
-static unsigned char *read_bytes(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *bytes = malloc(*len);
-    ck_assert_uint_eq(fread(bytes, 1, *len, f), *len);
-    fclose(f);
-    return bytes;
+    tu_write_file(fixture(name), text, strlen(text));
 }
 
 static double seconds_now(void)
@@ -78,7 +57,7 @@ static const char *write_idx(const char *name, uint32_t magic, int ndim, const u
         at += put_be32(bytes + at, dims[k]);
     for (size_t i = 0; i < payload_len; i++)
         bytes[at + i] = payload ? payload[i] : (unsigned char)(i * 37 % 256);
-    write_bytes(fixture(name), bytes, header + payload_len);
+    tu_write_file(fixture(name), bytes, header + payload_len);
     free(bytes);
     return fixture(name);
 }
@@ -165,12 +144,12 @@ END_TEST
 START_TEST(idx_truncated_header)
 {
     unsigned char bytes[10] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0};
-    write_bytes(fixture("header"), bytes, sizeof bytes);
+    tu_write_file(fixture("header"), bytes, sizeof bytes);
     EXPECT_IDX_ERROR(fixture("header"), NULL, "truncated header", "ends at byte 10",
                      "16-byte header");
-    write_bytes(fixture("tiny"), bytes, 3);
+    tu_write_file(fixture("tiny"), bytes, 3);
     EXPECT_IDX_ERROR(fixture("tiny"), NULL, "ends at byte 3, inside the 4-byte magic");
-    write_bytes(fixture("empty"), bytes, 0);
+    tu_write_file(fixture("empty"), bytes, 0);
     EXPECT_IDX_ERROR(fixture("empty"), NULL, "ends at byte 0");
 }
 END_TEST
@@ -247,10 +226,10 @@ static bool have_fashion(void) { return access(TG_FASHION_MNIST_DIR, R_OK) == 0;
 static const char *damaged_gz(const char *name, size_t n)
 {
     size_t len;
-    unsigned char *bytes = read_bytes(TG_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz", &len);
+    unsigned char *bytes = tu_read_file(TG_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz", &len);
     if (n == 0)
         bytes[len - 8] ^= 0xff;
-    write_bytes(fixture(name), bytes, n ? n : len);
+    tu_write_file(fixture(name), bytes, n ? n : len);
     free(bytes);
     return fixture(name);
 }
@@ -294,13 +273,13 @@ static void gzip_fixture(const char *from, const char *name, int members, const 
                          char *path)
 {
     size_t n, len = 0, cap = 65536;
-    unsigned char *plain = read_bytes(fixture(from), &n), *out = malloc(cap);
+    unsigned char *plain = tu_read_file(fixture(from), &n), *out = malloc(cap);
     for (int m = 0; m < members; m++) {
         size_t begin = n * (size_t)m / (size_t)members, end = n * (size_t)(m + 1) / (size_t)members;
         append_gzip_member(plain + begin, end - begin, out, cap, &len);
     }
     memcpy(out + len, trailing, strlen(trailing));
-    write_bytes(fixture(name), out, len + strlen(trailing));
+    tu_write_file(fixture(name), out, len + strlen(trailing));
     free(plain);
     free(out);
     snprintf(path, 512, "%s", fixture(name));
@@ -335,13 +314,13 @@ START_TEST(gzip_members_and_trailing_bytes)
     gzip_fixture("small-images", "tail1.gz", 1, "\x1f", tail);
     EXPECT_IDX_ERROR(tail, labels, "are not a gzip member");
     /* one byte that could start a gzip header is a plain file */
-    write_bytes(fixture("1f"), "\x1f", 1);
+    tu_write_file(fixture("1f"), "\x1f", 1);
     EXPECT_IDX_ERROR(fixture("1f"), NULL, "the file ends at byte 1, inside the 4-byte magic");
     /* a corrupt second member is reported at its offset in the file */
     size_t len;
-    unsigned char *bytes = read_bytes(three, &len);
+    unsigned char *bytes = tu_read_file(three, &len);
     bytes[len - 5] ^= 0xff; /* the last member's CRC */
-    write_bytes(fixture("bad-crc.gz"), bytes, len);
+    tu_write_file(fixture("bad-crc.gz"), bytes, len);
     free(bytes);
     EXPECT_IDX_ERROR(images, fixture("bad-crc.gz"), "corrupt gzip stream near byte",
                      "incorrect data check");
@@ -556,11 +535,11 @@ START_TEST(csv_rows_after_a_gzip_member_are_refused)
     size_t len = 0;
     append_gzip_member(rows, strlen(rows), bytes, sizeof bytes, &len);
     memcpy(bytes + len, "5,6,1\n", 6);
-    write_bytes(fixture("appended.csv.gz"), bytes, len + 6);
+    tu_write_file(fixture("appended.csv.gz"), bytes, len + 6);
     expect_csv_error("appended.csv.gz", NULL, "are not a gzip member");
     /* a second member is read as more rows */
     append_gzip_member("5,6,1\n", 6, bytes, sizeof bytes, &len);
-    write_bytes(fixture("two.csv.gz"), bytes, len);
+    tu_write_file(fixture("two.csv.gz"), bytes, len);
     tg_dataset d = load_csv("two.csv.gz", NULL);
     ck_assert_int_eq(d.n, 3);
     tg_dataset_free(&d);
@@ -671,7 +650,7 @@ START_TEST(csv_empty_files_and_bad_options)
     write_text("one.csv", "1\n2\n");
     expect_csv_error("one.csv", NULL, "the only column is the label");
     expect_csv_error("missing.csv", NULL, "missing.csv: cannot open");
-    write_bytes(fixture("binary.csv"), "1,2\n3\0,4\n", 10);
+    tu_write_file(fixture("binary.csv"), "1,2\n3\0,4\n", 10);
     expect_csv_error("binary.csv", NULL, "binary.csv: byte 5 is a NUL: binary data");
 }
 END_TEST

@@ -90,27 +90,6 @@ static const char *in_scratch(const char *name)
     return p;
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *bytes = malloc(*len + 1);
-    ck_assert_uint_eq(fread(bytes, 1, *len, f), *len);
-    fclose(f);
-    return bytes;
-}
-
-static void write_file(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Every parameter value, in registry order, as doubles. */
 static double *values_of(tg_params *p, int64_t *n)
 {
@@ -242,7 +221,7 @@ START_TEST(every_allocation_of_a_checkpoint_save_and_load)
     tg_model *m = small_mlp(1), *other = small_mlp(2);
     ck_assert_int_eq(tg_checkpoint_save(tg_model_params(other), path, NULL), 0);
     size_t old_len;
-    unsigned char *old = read_file(path, &old_len);
+    unsigned char *old = tu_read_file(path, &old_len);
     const char *const meta[] = {"epoch", "3", NULL};
     long k = 0;
     for (;; k++) { /* save: the old file stays, byte for byte */
@@ -256,7 +235,7 @@ START_TEST(every_allocation_of_a_checkpoint_save_and_load)
         }
         assert_clean_failure(rc, k);
         size_t len;
-        unsigned char *now = read_file(path, &len);
+        unsigned char *now = tu_read_file(path, &len);
         ck_assert_msg(len == old_len && memcmp(now, old, len) == 0, "save %ld changed the file", k);
         free(now);
         tg_clear_error();
@@ -322,8 +301,8 @@ static void write_idx(const char *images, const char *labels, bool gz)
         gzip_file(images, img, sizeof img);
         gzip_file(labels, lab, sizeof lab);
     } else {
-        write_file(images, img, sizeof img);
-        write_file(labels, lab, sizeof lab);
+        tu_write_file(images, img, sizeof img);
+        tu_write_file(labels, lab, sizeof lab);
     }
 }
 
@@ -374,7 +353,7 @@ START_TEST(every_allocation_of_each_loader)
         if (gz)
             gzip_file(path, csv, sizeof csv - 1);
         else
-            write_file(path, csv, sizeof csv - 1);
+            tu_write_file(path, csv, sizeof csv - 1);
         every_allocation_of(load_csv, path, NULL);
     }
     uninstall();

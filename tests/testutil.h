@@ -48,6 +48,11 @@ long tu_allocations(void);             /* since install or the last reset */
 void tu_allocations_reset(void);
 void tu_allocation_budget(long n);     /* n more succeed, then NULL; -1: no limit */
 
+/* A whole file, malloc'd with one spare byte (a '\0' after it), and a file
+ * written whole; either fails the test when the file cannot be used. */
+unsigned char *tu_read_file(const char *path, size_t *len);
+void tu_write_file(const char *path, const void *bytes, size_t len);
+
 /* A TCase whose tests each end with the tape destroyed (valgrind-clean). */
 TCase *tu_tcase(const char *name);
 /* Runs one suite; the exit status for main(). */
