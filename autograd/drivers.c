@@ -203,6 +203,18 @@ static void clear_outputs(tg_tensor **out, int64_t count)
         out[i] = NULL;
 }
 
+/* How a driver ends: on failure its count results are NULL, on success f's
+ * result goes to *output when asked for. Returns rc. */
+static int finish(const recording *r, int rc, tg_tensor **output, tg_tensor **out,
+                  int64_t count)
+{
+    if (rc < 0)
+        clear_outputs(out, count);
+    else if (output)
+        *output = r->y;
+    return rc;
+}
+
 int tg_jacobian(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_jac_mode mode,
                 tg_tensor **jacobians_out)
 {
@@ -313,11 +325,7 @@ int tg_hvp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_tensor *const
     for (int i = 0; rc == 0 && i < n; i++)
         if (!(hvp_out[i] = tangent_or_zeros(g[i])))
             rc = tg__latest_code();
-    if (rc < 0)
-        clear_outputs(hvp_out, n);
-    else if (output)
-        *output = r.y;
-    return rc;
+    return finish(&r, rc, output, hvp_out, n);
 }
 
 /* <g, v> summed over the inputs that have a direction. */
@@ -357,26 +365,35 @@ int tg_vhp(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, tg_tensor *const
     tg__grad_mode_restore(saved_mode);
     if (rc == 0)
         rc = tg_grad(&s, 1, r.xs, n, vhp_out, false);
-    if (rc < 0)
-        clear_outputs(vhp_out, n);
-    else if (output)
-        *output = r.y;
-    return rc;
+    return finish(&r, rc, output, vhp_out, n);
+}
+
+/* The arguments the batched drivers share: k >= 1 sets of directions and
+ * somewhere to put the results (*output is NULL until success). */
+static int check_batch(const char *fn, tg_tensor **output, tg_tensor *const *directions,
+                       const char *directions_name, tg_tensor **results,
+                       const char *results_name, int k)
+{
+    if (output)
+        *output = NULL;
+    if (!directions || !results)
+        return tg__fail(TG_ENULL, "%s: %s is NULL", fn,
+                        !directions ? directions_name : results_name);
+    if (k < 1)
+        return tg__fail(TG_EVALUE, "%s: k is %d; at least one direction is needed", fn, k);
+    return TG_OK;
 }
 
 int tg_jvp_batch(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, int k,
                  tg_tensor *const *tangents, tg_tensor **output, tg_tensor **tangents_out)
 {
     recording r = {"tg_jvp_batch", n, NULL, NULL, 0, 0};
-    if (output)
-        *output = NULL;
-    if (!tangents_out || !tangents)
-        return tg__fail(TG_ENULL, "tg_jvp_batch: %s is NULL",
-                        !tangents ? "the tangents array" : "tangents_out");
-    if (k < 1)
-        return tg__fail(TG_EVALUE, "tg_jvp_batch: k is %d; at least one direction is needed", k);
+    int rc = check_batch(r.fn, output, tangents, "the tangents array", tangents_out,
+                         "tangents_out", k);
+    if (rc < 0)
+        return rc;
     clear_outputs(tangents_out, k);
-    int rc = check_inputs(r.fn, f, n, inputs);
+    rc = check_inputs(r.fn, f, n, inputs);
     for (int j = 0; rc == 0 && j < k; j++)
         rc = check_directions(r.fn, "tangents", n, inputs, tangents + (size_t)j * n);
     if (rc == 0)
@@ -386,32 +403,21 @@ int tg_jvp_batch(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, int k,
         if (rc == 0 && !(tangents_out[j] = tangent_or_zeros(r.y)))
             rc = tg__latest_code();
     }
-    if (rc < 0)
-        clear_outputs(tangents_out, k);
-    else if (output)
-        *output = r.y;
-    return rc;
+    return finish(&r, rc, output, tangents_out, k);
 }
 
 int tg_vjp_batch(tg_fn f, void *ctx, int n, tg_tensor *const *inputs, int k,
                  tg_tensor *const *cotangents, tg_tensor **output, tg_tensor **grads_out)
 {
     recording r = {"tg_vjp_batch", n, NULL, NULL, 0, 0};
-    if (output)
-        *output = NULL;
-    if (!grads_out || !cotangents)
-        return tg__fail(TG_ENULL, "tg_vjp_batch: %s is NULL",
-                        !cotangents ? "the cotangents array" : "grads_out");
-    if (k < 1)
-        return tg__fail(TG_EVALUE, "tg_vjp_batch: k is %d; at least one cotangent is needed", k);
+    int rc = check_batch(r.fn, output, cotangents, "the cotangents array", grads_out,
+                         "grads_out", k);
+    if (rc < 0)
+        return rc;
     clear_outputs(grads_out, (int64_t)k * (n > 0 ? n : 0));
-    int rc = record_f(&r, f, ctx, inputs);
+    rc = record_f(&r, f, ctx, inputs);
     for (int j = 0; rc == 0 && j < k; j++)
         rc = tg_grad_ex(&r.y, cotangents + j, 1, r.xs, n, grads_out + (size_t)j * n,
                         TG_RETAIN_GRAPH);
-    if (rc < 0)
-        clear_outputs(grads_out, (int64_t)k * n);
-    else if (output)
-        *output = r.y;
-    return rc;
+    return finish(&r, rc, output, grads_out, (int64_t)k * n);
 }
