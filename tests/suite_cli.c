@@ -739,6 +739,21 @@ START_TEST(subscripts_index_any_operand)
     assert_error(RUN("grad", "sum(x[[0, 3]])", "x=[1,2,3]"),
                  "tg: error at column 7: tg_index_select: index 3 at position 1 is out of range "
                  "for axis 0 of size 3", "sum(x[[0, 3]])", "      ^");
+    /* Found by the fuzzer: a slice start beyond int64_t was cast unchecked. */
+    assert_error(RUN("grad", "sum(x[1e300:3])", "x=[1,2,3]"),
+                 "tg: error at column 7: a slice bound must be a whole number", "sum(x[1e300:3])",
+                 "      ^");
+    assert_error(RUN("grad", "sum(x[:1e300])", "x=[1,2,3]"),
+                 "tg: error at column 8: a slice bound must be a whole number", "sum(x[:1e300])",
+                 "       ^");
+    assert_error(RUN("grad", "x[1e300]", "x=[1,2,3]"),
+                 "tg: error at column 3: an index must be a whole number", "x[1e300]", "  ^");
+    assert_error(RUN("grad", "sum(normalize(x, 2, 1e300))", "x=[1,2,3]"),
+                 "tg: error at column 5: normalize: the axis must be a whole number, not 1e+300",
+                 "sum(normalize(x, 2, 1e300))", "    ^");
+    assert_error(RUN("grad", "sum(flip(x, 4294967296))", "x=[1,2,3]"),
+                 "tg: error at column 5: flip: an axis 4294967296 is out of range",
+                 "sum(flip(x, 4294967296))", "    ^");
 }
 END_TEST
 

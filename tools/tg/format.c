@@ -1,5 +1,6 @@
 /* format.c -- numbers and tensors as JSON and as short readable text. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg.h"
@@ -40,6 +41,14 @@ void text_tensor(FILE *f, const tg_tensor *t) { nested_block(f, t, 0, 0, tg_nume
 char *number_brief(double v, char *buf, size_t size)
 {
     snprintf(buf, size, "%.6g", v == 0 ? 0.0 : v); /* no "-0" */
+    return buf;
+}
+
+char *number_exact(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, size, "%.17g", v);
     return buf;
 }
 

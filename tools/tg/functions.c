@@ -21,10 +21,12 @@
  * Prediction and target must have the same shape: nn's losses do not
  * broadcast.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "tg.h"
 
 typedef struct {
@@ -322,25 +324,65 @@ static tg_tensor *norm_fn(operand *args, int nargs, const call_site *site)
     return tg_norm(operand_tensor(&args[0]), p, n, axes, keepdim);
 }
 
+/* Argument k as a whole number (fallback when absent), else an error
+ * naming fn and what the argument is. */
+static bool whole_arg(operand *args, int nargs, int k, double fallback, int64_t *out,
+                      const call_site *site, const char *fn, const char *what)
+{
+    double v;
+    char message[160];
+    snprintf(message, sizeof message, "%s: %s must be a number", fn, what);
+    if (!number_arg(args, nargs, k, fallback, &v, site, message))
+        return false;
+    if (!whole_number(v, out)) {
+        char number[32];
+        snprintf(message, sizeof message, "%s: %s must be a whole number, not %s", fn, what,
+                 number_exact(v, number, sizeof number));
+        site_error(site, message);
+        return false;
+    }
+    return true;
+}
+
+/* Argument k as an axis: a whole number that fits an int; the op itself
+ * then names the tensor's rank when the axis is out of its range. */
+static bool whole_axis(operand *args, int nargs, int k, int fallback, int *out,
+                       const call_site *site, const char *fn, const char *what)
+{
+    int64_t v;
+    if (!whole_arg(args, nargs, k, fallback, &v, site, fn, what))
+        return false;
+    if (v < INT_MIN || v > INT_MAX) {
+        char message[160];
+        snprintf(message, sizeof message, "%s: %s %lld is out of range", fn, what, (long long)v);
+        site_error(site, message);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
 /* normalize(x[, p=2][, axis=1][, eps=1e-12]), PyTorch's defaults. */
 static tg_tensor *normalize_fn(operand *args, int nargs, const call_site *site)
 {
-    double p, axis, eps;
+    double p, eps;
+    int axis;
     if (!number_arg(args, nargs, 1, 2, &p, site, "normalize: p must be a number") ||
-        !number_arg(args, nargs, 2, 1, &axis, site, "normalize: the axis must be a number") ||
+        !whole_axis(args, nargs, 2, 1, &axis, site, "normalize", "the axis") ||
         !number_arg(args, nargs, 3, 1e-12, &eps, site, "normalize: eps must be a number"))
         return NULL;
-    return tg_normalize(operand_tensor(&args[0]), p, (int)axis, eps);
+    return tg_normalize(operand_tensor(&args[0]), p, axis, eps);
 }
 
 /* cosine_similarity(a, b[, axis=1][, eps=1e-8]) */
 static tg_tensor *cosine_similarity_fn(operand *args, int nargs, const call_site *site)
 {
-    double axis, eps;
-    if (!number_arg(args, nargs, 2, 1, &axis, site, "cosine_similarity: the axis must be a number") ||
+    double eps;
+    int axis;
+    if (!whole_axis(args, nargs, 2, 1, &axis, site, "cosine_similarity", "the axis") ||
         !number_arg(args, nargs, 3, 1e-8, &eps, site, "cosine_similarity: eps must be a number"))
         return NULL;
-    return tg_cosine_similarity(operand_tensor(&args[0]), operand_tensor(&args[1]), (int)axis, eps);
+    return tg_cosine_similarity(operand_tensor(&args[0]), operand_tensor(&args[1]), axis, eps);
 }
 
 static tg_tensor *where_fn(operand *args, int nargs, const call_site *site)
@@ -423,25 +465,6 @@ static tg_tensor *clamp_fn(operand *args, int nargs, const call_site *site)
 
 /* ---- indexing, joining, shape (issue 11) ---------------------------------- */
 
-/* Argument k as a whole number (fallback when absent), else an error
- * naming fn and what the argument is. */
-static bool whole_arg(operand *args, int nargs, int k, double fallback, int64_t *out,
-                      const call_site *site, const char *fn, const char *what)
-{
-    double v;
-    char message[160];
-    snprintf(message, sizeof message, "%s: %s must be a number", fn, what);
-    if (!number_arg(args, nargs, k, fallback, &v, site, message))
-        return false;
-    if (v != floor(v) || fabs(v) > 9007199254740992.0) {
-        snprintf(message, sizeof message, "%s: %s must be a whole number, not %.17g", fn, what, v);
-        site_error(site, message);
-        return false;
-    }
-    *out = (int64_t)v;
-    return true;
-}
-
 /* Arguments first..nargs-1 as whole numbers into out (at most TG_MAX_DIMS). */
 static int whole_args(operand *args, int nargs, int first, int64_t *out, const call_site *site,
                       const char *fn, const char *what)
@@ -453,56 +476,60 @@ static int whole_args(operand *args, int nargs, int first, int64_t *out, const c
     return n;
 }
 
-static int narrow_axes(const int64_t *wide, int n, int *axes)
+/* Arguments first..nargs-1 as axes into axes (at most TG_MAX_DIMS). */
+static int whole_axes(operand *args, int nargs, int first, int *axes, const call_site *site,
+                      const char *fn)
 {
-    for (int k = 0; k < n; k++)
-        axes[k] = (int)wide[k];
+    int n = 0;
+    for (int k = first; k < nargs && !args[k].absent; k++, n++)
+        if (n == TG_MAX_DIMS || !whole_axis(args, nargs, k, 0, &axes[n], site, fn, "an axis"))
+            return n == TG_MAX_DIMS ? (site_error(site, "too many axes (6 at most)"), -1) : -1;
     return n;
 }
 
 static tg_tensor *select_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t axis, i;
-    if (!whole_arg(args, nargs, 1, 0, &axis, site, "select", "the axis") ||
+    int axis;
+    int64_t i;
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, "select", "the axis") ||
         !whole_arg(args, nargs, 2, 0, &i, site, "select", "the index"))
         return NULL;
-    return tg_select(operand_tensor(&args[0]), (int)axis, i);
+    return tg_select(operand_tensor(&args[0]), axis, i);
 }
 
 static tg_tensor *slice_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t axis, start, stop, step;
-    if (!whole_arg(args, nargs, 1, 0, &axis, site, "slice", "the axis") ||
+    int axis;
+    int64_t start, stop, step;
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, "slice", "the axis") ||
         !whole_arg(args, nargs, 2, 0, &start, site, "slice", "start") ||
         !whole_arg(args, nargs, 3, 9007199254740992.0, &stop, site, "slice", "stop") ||
         !whole_arg(args, nargs, 4, 1, &step, site, "slice", "step"))
         return NULL;
-    return tg_slice(operand_tensor(&args[0]), (int)axis, start, stop, step);
+    return tg_slice(operand_tensor(&args[0]), axis, start, stop, step);
 }
 
 static tg_tensor *permute_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t wide[TG_MAX_DIMS];
-    int axes[TG_MAX_DIMS], n = whole_args(args, nargs, 1, wide, site, "permute", "an axis");
-    return n < 0 ? NULL : tg_permute(operand_tensor(&args[0]), narrow_axes(wide, n, axes), axes);
+    int axes[TG_MAX_DIMS], n = whole_axes(args, nargs, 1, axes, site, "permute");
+    return n < 0 ? NULL : tg_permute(operand_tensor(&args[0]), n, axes);
 }
 
 static tg_tensor *flip_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t wide[TG_MAX_DIMS];
-    int axes[TG_MAX_DIMS], n = whole_args(args, nargs, 1, wide, site, "flip", "an axis");
-    return n < 0 ? NULL : tg_flip(operand_tensor(&args[0]), narrow_axes(wide, n, axes), axes);
+    int axes[TG_MAX_DIMS], n = whole_axes(args, nargs, 1, axes, site, "flip");
+    return n < 0 ? NULL : tg_flip(operand_tensor(&args[0]), n, axes);
 }
 
 /* roll(x, shift) rolls the flattened tensor, roll(x, shift, axis) one axis. */
 static tg_tensor *roll_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t shift, axis;
+    int64_t shift;
+    int axis;
     if (!whole_arg(args, nargs, 1, 0, &shift, site, "roll", "the shift") ||
-        !whole_arg(args, nargs, 2, 0, &axis, site, "roll", "the axis"))
+        !whole_axis(args, nargs, 2, 0, &axis, site, "roll", "the axis"))
         return NULL;
-    int ax = (int)axis;
-    return tg_roll(operand_tensor(&args[0]), 1, &shift, given(args, nargs, 2) ? &ax : NULL);
+    return tg_roll(operand_tensor(&args[0]), 1, &shift, given(args, nargs, 2) ? &axis : NULL);
 }
 
 static tg_tensor *repeat_fn(operand *args, int nargs, const call_site *site)
@@ -528,12 +555,13 @@ static tg_tensor *triu_fn(operand *args, int nargs, const call_site *site)
 
 static tg_tensor *diagonal_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t k, a, b;
+    int64_t k;
+    int a, b;
     if (!whole_arg(args, nargs, 1, 0, &k, site, "diagonal", "offset") ||
-        !whole_arg(args, nargs, 2, 0, &a, site, "diagonal", "dim1") ||
-        !whole_arg(args, nargs, 3, 1, &b, site, "diagonal", "dim2"))
+        !whole_axis(args, nargs, 2, 0, &a, site, "diagonal", "dim1") ||
+        !whole_axis(args, nargs, 3, 1, &b, site, "diagonal", "dim2"))
         return NULL;
-    return tg_diagonal(operand_tensor(&args[0]), k, (int)a, (int)b);
+    return tg_diagonal(operand_tensor(&args[0]), k, a, b);
 }
 
 static tg_tensor *diag_embed_fn(operand *args, int nargs, const call_site *site)
@@ -547,10 +575,10 @@ static tg_tensor *diag_embed_fn(operand *args, int nargs, const call_site *site)
 static tg_tensor *axis_index_fn(operand *args, int nargs, const call_site *site,
                                 tg_tensor *(*op)(tg_tensor *, int, tg_tensor *), const char *fn)
 {
-    int64_t axis;
-    if (!whole_arg(args, nargs, 1, 0, &axis, site, fn, "the axis"))
+    int axis;
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, fn, "the axis"))
         return NULL;
-    return op(operand_tensor(&args[0]), (int)axis, operand_tensor(&args[2]));
+    return op(operand_tensor(&args[0]), axis, operand_tensor(&args[2]));
 }
 
 static tg_tensor *index_select_fn(operand *args, int nargs, const call_site *site)
@@ -568,10 +596,10 @@ static tg_tensor *axis_add_fn(operand *args, int nargs, const call_site *site,
                               tg_tensor *(*op)(tg_tensor *, int, tg_tensor *, tg_tensor *),
                               const char *fn)
 {
-    int64_t axis;
-    if (!whole_arg(args, nargs, 1, 0, &axis, site, fn, "the axis"))
+    int axis;
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, fn, "the axis"))
         return NULL;
-    return op(operand_tensor(&args[0]), (int)axis, operand_tensor(&args[2]),
+    return op(operand_tensor(&args[0]), axis, operand_tensor(&args[2]),
               operand_tensor(&args[3]));
 }
 
@@ -623,15 +651,15 @@ static tg_tensor *trace_fn(tg_tensor *x) { return tg_trace(x); }
 /* transpose(x) swaps the last two axes, transpose(x, a, b) axes a and b. */
 static tg_tensor *transpose_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t a, b;
+    int a, b;
     if (nargs == 1)
         return tg_transpose(operand_tensor(&args[0]));
     if (nargs != 3)
         return site_error(site, "transpose: give no axes or two");
-    if (!whole_arg(args, nargs, 1, 0, &a, site, "transpose", "an axis") ||
-        !whole_arg(args, nargs, 2, 0, &b, site, "transpose", "an axis"))
+    if (!whole_axis(args, nargs, 1, 0, &a, site, "transpose", "an axis") ||
+        !whole_axis(args, nargs, 2, 0, &b, site, "transpose", "an axis"))
         return NULL;
-    return tg_swapaxes(operand_tensor(&args[0]), (int)a, (int)b);
+    return tg_swapaxes(operand_tensor(&args[0]), a, b);
 }
 
 /* reshape(x, 2, 3), one size may be -1. */
@@ -657,11 +685,11 @@ static tg_tensor *join_fn(operand *args, int nargs, const call_site *site,
                           tg_tensor *(*op)(int, tg_tensor *const *, int), const char *fn)
 {
     tg_tensor *ts[5];
-    int64_t axis;
+    int axis;
     int n = tensor_list(args, nargs, ts);
-    if (!whole_arg(args, nargs, 5, 0, &axis, site, fn, "the axis"))
+    if (!whole_axis(args, nargs, 5, 0, &axis, site, fn, "the axis"))
         return NULL;
-    return op(n, ts, (int)axis);
+    return op(n, ts, axis);
 }
 
 static tg_tensor *concat_fn(operand *args, int nargs, const call_site *site)
@@ -676,27 +704,27 @@ static tg_tensor *stack_fn(operand *args, int nargs, const call_site *site)
 
 static tg_tensor *squeeze_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t axis;
+    int axis;
     if (!given(args, nargs, 1))
         return tg_squeeze_all(operand_tensor(&args[0]));
-    return whole_arg(args, nargs, 1, 0, &axis, site, "squeeze", "the axis")
-               ? tg_squeeze(operand_tensor(&args[0]), (int)axis) : NULL;
+    return whole_axis(args, nargs, 1, 0, &axis, site, "squeeze", "the axis")
+               ? tg_squeeze(operand_tensor(&args[0]), axis) : NULL;
 }
 
 static tg_tensor *unsqueeze_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t axis;
-    return whole_arg(args, nargs, 1, 0, &axis, site, "unsqueeze", "the axis")
-               ? tg_unsqueeze(operand_tensor(&args[0]), (int)axis) : NULL;
+    int axis;
+    return whole_axis(args, nargs, 1, 0, &axis, site, "unsqueeze", "the axis")
+               ? tg_unsqueeze(operand_tensor(&args[0]), axis) : NULL;
 }
 
 static tg_tensor *flatten_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t start, end;
-    if (!whole_arg(args, nargs, 1, 0, &start, site, "flatten", "start_dim") ||
-        !whole_arg(args, nargs, 2, -1, &end, site, "flatten", "end_dim"))
+    int start, end;
+    if (!whole_axis(args, nargs, 1, 0, &start, site, "flatten", "start_dim") ||
+        !whole_axis(args, nargs, 2, -1, &end, site, "flatten", "end_dim"))
         return NULL;
-    return tg_flatten(operand_tensor(&args[0]), (int)start, (int)end);
+    return tg_flatten(operand_tensor(&args[0]), start, end);
 }
 
 /* ---- convolution (issue 13) ----------------------------------------------- */

@@ -49,3 +49,11 @@ int scan_number(const char *s, double *v)
         return -1;
     return (int)n;
 }
+
+bool whole_number(double v, int64_t *out)
+{
+    if (!(fabs(v) <= 9007199254740992.0) || v != floor(v))
+        return false;
+    *out = (int64_t)v;
+    return true;
+}

@@ -589,9 +589,8 @@ static bool slice_bound(parser *p, int64_t fallback, int64_t *out)
     operand v;
     if (!parse_expr(p, &v))
         return false;
-    if (!v.is_number || v.number != floor(v.number) || fabs(v.number) > 9007199254740992.0)
+    if (!v.is_number || !whole_number(v.number, out))
         return fail_at(p, offset, "a slice bound must be a whole number");
-    *out = (int64_t)v.number;
     return true;
 }
 
@@ -603,9 +602,8 @@ static bool parse_item(parser *p, subscript_item *it)
             return false;
         if (!is_op(p, ':'))
             return true;
-        if (!it->index.is_number || it->index.number != floor(it->index.number))
+        if (!it->index.is_number || !whole_number(it->index.number, &it->bound[0]))
             return fail_at(p, it->offset, "a slice bound must be a whole number");
-        it->bound[0] = (int64_t)it->index.number;
     }
     it->is_slice = true;
     if (!next(p) || !slice_bound(p, TG_SLICE_END, &it->bound[1]))
@@ -622,12 +620,12 @@ static tg_tensor *apply_item(parser *p, tg_tensor *t, subscript_item *it, int *a
     if (it->is_slice)
         return tg_slice(t, (*axis)++, it->bound[0], it->bound[1], it->bound[2]);
     if (it->index.is_number) {
-        double v = it->index.number;
-        if (v != floor(v) || fabs(v) > 9007199254740992.0) {
+        int64_t i;
+        if (!whole_number(it->index.number, &i)) {
             fail_at(p, it->offset, "an index must be a whole number");
             return NULL;
         }
-        return tg_select(t, *axis, (int64_t)v);
+        return tg_select(t, *axis, i);
     }
     tg_tensor *idx = it->index.t;
     if (tg_ndim(idx) == 0) /* a 0-d index tensor selects, as x[torch.tensor(1)] */

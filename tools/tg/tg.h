@@ -128,6 +128,9 @@ void text_tensor(FILE *f, const tg_tensor *t);
 /* A short readable form: "0.25", "3 [1, 2, 3]", "4x5 [[...], ...]". */
 char *tensor_brief(const tg_tensor *t, char *buf, size_t size);
 char *number_brief(double v, char *buf, size_t size);
+/* v in the fewest digits that read back as v (15, else 17): for messages
+ * that quote a number the user typed. */
+char *number_exact(double v, char *buf, size_t size);
 char *shape_text(const tg_tensor *t, char *buf, size_t size); /* "2x3", "scalar" */
 
 /* ---- maps from tensors to tensors (uthash, keyed by address) ------------- */
