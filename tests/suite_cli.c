@@ -757,6 +757,92 @@ START_TEST(subscripts_index_any_operand)
 }
 END_TEST
 
+/* grad's JSON for expr over x=[1,2,3,4] (and W) with the gradient of x. */
+static void assert_grad_json(const char *expr, const char *want)
+{
+    run_result r = RUN("grad", expr, "x=[1,2,3,4]", "W=[[1,2],[3,4]]", "--json", "--wrt", "x,W");
+    ck_assert_msg(r.status == 0, "%s: %s", expr, r.err);
+    ck_assert_str_eq(r.out, want);
+    free_result(&r);
+}
+
+START_TEST(shape_functions_take_along_movedim_unflatten_tile_expand)
+{
+    assert_grad_json("sum(take_along_axis(W, [[1], [0]], 1))",
+                     "{\"value\": 5, \"grad\": {\"x\": [0, 0, 0, 0], \"W\": [[0, 1], [1, 0]]}}\n");
+    assert_grad_json("movedim(W, 0, 1)[0, 1]",
+                     "{\"value\": 3, \"grad\": {\"x\": [0, 0, 0, 0], \"W\": [[0, 0], [1, 0]]}}\n");
+    assert_grad_json("sum(unflatten(x, 0, 2, -1)[1])",
+                     "{\"value\": 7, \"grad\": {\"x\": [0, 0, 1, 1], \"W\": [[0, 0], [0, 0]]}}\n");
+    /* tile repeats the whole vector, so every element is counted twice */
+    assert_grad_json("sum(tile(x, 2) * [1, 1, 1, 1, 2, 2, 2, 2])",
+                     "{\"value\": 30, \"grad\": {\"x\": [3, 3, 3, 3], \"W\": [[0, 0], [0, 0]]}}\n");
+    assert_grad_json("sum(expand(W[:, 0:1], 2, 3))",
+                     "{\"value\": 12, \"grad\": {\"x\": [0, 0, 0, 0], \"W\": [[3, 0], [3, 0]]}}\n");
+    assert_error(RUN("grad", "sum(unflatten(x, 0, 3, -1))", "x=[1,2,3,4]"),
+                 "tg: error at column 5: tg_unflatten: sizes [3,-1] do not multiply to axis 0's "
+                 "size 4", "sum(unflatten(x, 0, 3, -1))", "    ^");
+    assert_error(RUN("grad", "sum(take_along_axis(x, [4], 0))", "x=[1,2,3,4]"),
+                 "tg: error at column 5: tg_gather: index 4 at position 0 is out of range for axis "
+                 "0 of size 4", "sum(take_along_axis(x, [4], 0))", "    ^");
+}
+END_TEST
+
+START_TEST(several_results_are_bound_or_picked)
+{
+    assert_grad_json("a, b = chunk(x, 2); sum(a * b)",
+                     "{\"value\": 11, \"grad\": {\"x\": [3, 4, 1, 2], \"W\": [[0, 0], [0, 0]]}}\n");
+    assert_grad_json("let a, b, c = split(x, [1, 2, 1]); sum(b) * a + c",
+                     "{\"value\": 9, \"grad\": {\"x\": [5, 1, 1, 1], \"W\": [[0, 0], [0, 0]]}}\n");
+    /* split by size: [1, 2, 3] and [4]; chunk(x, 3) gives two pieces, as torch.chunk */
+    assert_grad_json("a, b = split(x, 3); a, b = chunk(x, 3); sum(b)",
+                     "{\"value\": 7, \"grad\": {\"x\": [0, 0, 1, 1], \"W\": [[0, 0], [0, 0]]}}\n");
+    assert_grad_json("chunk(x, 2)[-1][0] + unbind(W, 1)[1][0]",
+                     "{\"value\": 5, \"grad\": {\"x\": [0, 0, 1, 0], \"W\": [[0, 1], [0, 0]]}}\n");
+    /* a list fills concat's and stack's tensors; stacking the rows as columns transposes */
+    assert_grad_json("sum(stack(unbind(W), axis=1) * [[1, 0], [0, 0]]) + sum(concat(chunk(x, "
+                     "2), x[0:1]))",
+                     "{\"value\": 12, \"grad\": {\"x\": [2, 1, 1, 1], \"W\": [[1, 0], [0, 0]]}}\n");
+    assert_grad_json("def halves(v) = chunk(v, 2); def first(l) = l[0]; a, b = halves(x); "
+                     "sum(first(unbind(W)) * b)",
+                     "{\"value\": 11, \"grad\": {\"x\": [0, 0, 1, 2], \"W\": [[3, 4], [0, 0]]}}\n");
+    assert_error(RUN("grad", "a, b = split(x, [1, 1, 2]); a", "x=[1,2,3,4]"),
+                 "tg: error at column 1: 2 names for the 3 tensors split() returns",
+                 "a, b = split(x, [1, 1, 2]); a", "^");
+    assert_error(RUN("grad", "a, b, c = x; a", "x=[1,2,3,4]"),
+                 "tg: error at column 11: 3 names need as many tensors: this is one; split it "
+                 "with chunk(x, 3) or unbind(x)", "a, b, c = x; a", "          ^");
+    assert_error(RUN("grad", "sum(chunk(x, 2) * 2)", "x=[1,2,3,4]"),
+                 "tg: error at column 5: chunk() returns 2 tensors here: pick one with "
+                 "chunk(...)[k], or bind them with a, b = chunk(...)", "sum(chunk(x, 2) * 2)",
+                 "    ^");
+    assert_error(RUN("grad", "c = unbind(x); c", "x=[1,2,3,4]"),
+                 "tg: error at column 5: unbind() returns 4 tensors here: pick one with "
+                 "unbind(...)[k], or bind them with a, b, c, d = unbind(...)", "c = unbind(x); c",
+                 "    ^");
+    assert_error(RUN("grad", "chunk(x, 2)[2]", "x=[1,2,3,4]"),
+                 "tg: error at column 13: result 2 is out of range: chunk() returned 2",
+                 "chunk(x, 2)[2]", "            ^");
+    assert_error(RUN("grad", "sum(chunk(x, 2)[0:1])", "x=[1,2,3,4]"),
+                 "tg: error at column 17: chunk() returns a list: pick one result with a whole "
+                 "number, chunk(...)[k]", "sum(chunk(x, 2)[0:1])", "                ^");
+    assert_error(RUN("grad", "a, b = chunk(x, 2)", "x=[1,2,3,4]"),
+                 "tg: error at column 1: the last statement binds names: end with an expression "
+                 "of them, as in a, b = chunk(x, 2); a * b", "a, b = chunk(x, 2)", "^");
+    assert_error(RUN("grad", "a, a = chunk(x, 2); a", "x=[1,2,3,4]"),
+                 "tg: error at column 4: a name bound twice", "a, a = chunk(x, 2); a", "   ^");
+    assert_error(RUN("grad", "sum(concat(x, x, unbind(x)))", "x=[1,2,3,4]"),
+                 "tg: error at column 18: concat() takes at most 5 tensors; this list makes 6",
+                 "sum(concat(x, x, unbind(x)))", "                 ^");
+    assert_error(RUN("grad", "sum(split(x, [1.5, 2.5])[0])", "x=[1,2,3,4]"),
+                 "tg: error at column 5: split: each size must be a whole number",
+                 "sum(split(x, [1.5, 2.5])[0])", "    ^");
+    assert_error(RUN("grad", "sum(chunk(x, 0)[0])", "x=[1,2,3,4]"),
+                 "tg: error at column 5: tg_chunk: chunks 0 must be positive",
+                 "sum(chunk(x, 0)[0])", "    ^");
+}
+END_TEST
+
 START_TEST(hints_for_new_users)
 {
     assert_error(RUN("grad", "x**2", "x=1"), "tg: error at column 2: use ^ for powers: x^2, not x**2",
@@ -1106,6 +1192,8 @@ int main(void)
     tcase_add_test(language, user_defined_functions);
     tcase_add_test(language, hints_for_new_users);
     tcase_add_test(language, subscripts_index_any_operand);
+    tcase_add_test(language, shape_functions_take_along_movedim_unflatten_tile_expand);
+    tcase_add_test(language, several_results_are_bound_or_picked);
     tcase_add_test(language, lint_names_hazards);
     suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");

@@ -12,8 +12,11 @@ inside where and masked_fill, and as 0/1 factors; clamp with number and
 tensor bounds; matrix products, broadcasting, inline array literals, the
 constants pi and e, and functions of one's own (def); and structure: subscripts
 (x[i], x[a:b:s] with steps, x[:, j], index arrays), concat, stack, permute,
-transpose, reshape, flip, roll, repeat, tril/triu, trace, dot, outer and pad
-inside the arithmetic and reductions. Each expression is evaluated by `tg grad --json` and by
+transpose, reshape, flip, roll, repeat, tril/triu, trace, dot, outer, pad,
+movedim, unflatten, tile, expand and take_along_axis inside the arithmetic
+and reductions; and the several results of chunk, split and unbind, picked
+(chunk(x, 2)[1]), given to concat or stack whole, or bound by a
+destructuring (p, q = split(...); sum(expression of p, q)). Each expression is evaluated by `tg grad --json` and by
 torch in float64 with autograd; values must agree to 1e-8 and gradients to
 1e-7, relative (with an absolute floor of 1e-10).
 
@@ -278,12 +281,137 @@ def _pad(g, a):
             lambda env: F.pad(a[1](env), (left, right), value=v), shape)
 
 
+def _movedim(g, a):
+    nd = len(a[2])
+    if nd < 2:
+        return None
+    src, dst = g.rng.randrange(-nd, nd), g.rng.randrange(-nd, nd)
+    shape = list(a[2])
+    shape.insert(dst % nd, shape.pop(src % nd))
+    return ("movedim(%s, %d, %d)" % (a[0], src, dst),
+            lambda env: torch.movedim(a[1](env), src, dst), tuple(shape))
+
+
+def _unflatten(g, a):
+    if not a[2]:
+        return None
+    axis = g.rng.randrange(len(a[2]))
+    n = a[2][axis]
+    sizes = g.pick([(1, n), (n, 1)] + ([(2, -1), (-1, 2)] if n % 2 == 0 else []))
+    made = tuple(n // 2 if d == -1 else d for d in sizes)
+    return ("unflatten(%s, %d, %s)" % (a[0], axis, ", ".join(map(str, sizes))),
+            lambda env: torch.unflatten(a[1](env), axis, sizes),
+            a[2][:axis] + made + a[2][axis + 1:])
+
+
+def _tile(g, a):
+    reps = tuple(g.rng.randint(1, 2) for _ in range(g.rng.randint(1, len(a[2]) + 1)))
+    m = max(len(reps), len(a[2]))
+    r = (1,) * (m - len(reps)) + reps
+    shape = (1,) * (m - len(a[2])) + a[2]
+    return ("tile(%s, %s)" % (a[0], ", ".join(map(str, reps))),
+            lambda env: torch.tile(a[1](env), reps), tuple(x * y for x, y in zip(r, shape)))
+
+
+def _expand(g, a):
+    if len(a[2]) > 2:
+        return None
+    k = g.rng.randint(1, 2)
+    sizes = (k,) + (-1,) * len(a[2])
+    return ("expand(%s, %s)" % (a[0], ", ".join(map(str, sizes))),
+            lambda env: a[1](env).expand(*sizes), (k,) + a[2])
+
+
+def _take_along_axis(g, a):
+    """Indices drawn in -n..n-1 (torch wants them wrapped to 0..n-1), some repeated."""
+    if not a[2]:
+        return None
+    axis = g.rng.randrange(-len(a[2]), len(a[2]))
+    n = a[2][axis]
+    shape = list(a[2])
+    shape[axis] = g.rng.randint(1, 3)
+    idx = torch.randint(-n, n, shape, generator=torch.Generator().manual_seed(g.rng.randrange(1 << 30)))
+    return ("take_along_axis(%s, %s, %d)" % (a[0], json.dumps(idx.tolist()), axis),
+            lambda env: torch.take_along_dim(a[1](env), idx % n, axis), tuple(shape))
+
+
+def split_pieces(shape, name, axis, arg):
+    """The shapes of chunk/split/unbind(shape, arg) along axis, as torch makes them."""
+    n = shape[axis]
+    if name == "unbind":
+        sizes = [None] * n
+    elif name == "chunk":
+        size = -(-n // arg)
+        sizes = [min(size, n - s) for s in range(0, n, size)]
+    elif isinstance(arg, list):
+        sizes = arg
+    else:
+        sizes = [min(arg, n - s) for s in range(0, n, arg)]
+    return [shape[:axis] + ((d,) if d is not None else ()) + shape[axis + 1:] for d in sizes]
+
+
+def draw_split(g, a):
+    """(tg call, torch thunk of the tuple, piece shapes) splitting a, or None."""
+    if not a[2]:
+        return None
+    nd = len(a[2])
+    axis = g.rng.randrange(-nd, nd)
+    n = a[2][axis]
+    name = g.pick([n for n in ("chunk", "split", "unbind") if n in g.available])
+    if name == "chunk":
+        arg = g.rng.randint(1, 3)
+        text, fn = "chunk(%s, %d, axis=%d)" % (a[0], arg, axis), lambda t: torch.chunk(t, arg, axis)
+    elif name == "split" and g.rng.random() < 0.5:
+        arg = g.rng.randint(1, 2)
+        text, fn = "split(%s, %d, axis=%d)" % (a[0], arg, axis), lambda t: torch.split(t, arg, axis)
+    elif name == "split":
+        cut = g.rng.randint(1, n - 1) if n > 1 else n
+        arg = [cut, n - cut] if cut < n else [n]
+        text = "split(%s, %s, axis=%d)" % (a[0], json.dumps(arg), axis)
+        fn = lambda t: torch.split(t, arg, axis)
+    else:
+        text, fn = "unbind(%s, %d)" % (a[0], axis), lambda t: torch.unbind(t, axis)
+    g.used.add(name)
+    return (text, lambda env: fn(a[1](env)),
+            split_pieces(a[2], name, axis % nd, arg if name != "unbind" else None), axis)
+
+
+def _pick(g, a):
+    """One result of chunk/split/unbind, picked as from a tuple; or all of
+    them given to concat (to stack, unbind's) along another axis."""
+    made = draw_split(g, a)
+    if made is None:
+        return None
+    text, f, shapes, axis = made
+    if g.rng.random() < 0.3 and len(set(shapes)) == 1:
+        nd = len(shapes[0])
+        if text.startswith("unbind"):
+            d = g.rng.randrange(-nd - 1, nd + 1)
+            out = list(shapes[0])
+            out.insert(d % (nd + 1), len(shapes))
+            g.used.add("stack(list)")
+            return ("stack(%s, axis=%d)" % (text, d),
+                    lambda env: torch.stack(f(env), d), tuple(out))
+        if nd == 0:
+            return None
+        d = g.rng.randrange(-nd, nd)
+        out = list(shapes[0])
+        out[d] *= len(shapes)
+        g.used.add("concat(list)")
+        return ("concat(%s, axis=%d)" % (text, d), lambda env: torch.cat(f(env), d), tuple(out))
+    k = g.rng.randrange(-len(shapes), len(shapes))
+    g.used.add("list[k]")
+    return ("%s[%d]" % (text, k), lambda env: f(env)[k], shapes[k])
+
+
 # structural functions: name -> maker(gen, subexpression) or None where the
 # shape does not fit; concat, stack and subscripts are the generator's own
 STRUCTURE = {
     "permute": _permute, "transpose": _transpose, "reshape": _reshape, "flip": _flip,
     "roll": _roll, "repeat": _repeat, "tril": _band("tril"), "triu": _band("triu"),
     "trace": _trace, "dot": _vector_pair("dot"), "outer": _vector_pair("outer"), "pad": _pad,
+    "movedim": _movedim, "unflatten": _unflatten, "tile": _tile, "expand": _expand,
+    "take_along_axis": _take_along_axis, "chunk": _pick, "split": _pick, "unbind": _pick,
     "concat": None, "stack": None,
 }
 
@@ -686,9 +814,31 @@ class Gen:
         key = tuple(items)
         return ("(%s)[%s]" % (a[0], ", ".join(texts)), lambda env: a[1](env)[key], tuple(out))
 
+    def destructuring(self, depth):
+        """p, q[, r] = chunk/split/unbind(expr); sum(body over p, q, r, s, x),
+        or None when the split does not make two or three pieces."""
+        made = draw_split(self, self.expr(depth - 2))
+        if made is None or not 2 <= len(made[2]) <= 3:
+            return None
+        text, f, shapes, _ = made
+        names = ["p", "q", "r"][:len(shapes)]
+        body_gen = Gen(self.rng, self.available, dict(zip(names, shapes), s=(), x=(3,)))
+        for _ in range(8):
+            body = body_gen.expr(depth - 1)
+            if re.search(r"\b[pqr]\b", body[0]):
+                break
+        self.used |= body_gen.used | {"a, b = list"}
+        return ("%s = %s; sum(%s)" % (", ".join(names), text, body[0]),
+                lambda env: torch.sum(body[1](dict(env, **dict(zip(names, f(env)))))))
+
     def program(self, depth):
-        """The whole input: sum(expr), or a def'd function called on two
+        """The whole input: sum(expr), a destructuring of a split and an
+        expression of its pieces, or a def'd function called on two
         subexpressions, its body over its parameters and s and x."""
+        if "chunk" in self.available and self.rng.random() < 0.1:
+            made = self.destructuring(depth)
+            if made:
+                return made
         if self.has_def and self.rng.random() < 0.15:
             a, b = self.expr(depth - 2), self.expr(depth - 2)
             body_gen = Gen(self.rng, self.available,

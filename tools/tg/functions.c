@@ -38,6 +38,9 @@ typedef struct {
 typedef tg_tensor *(*unary_fn)(tg_tensor *);
 typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site);
+/* Appends the results to out (growing it, but not moving its n) and returns
+ * their count, or a negative number with the error set. */
+typedef int (*multi_fn)(operand *args, int nargs, const call_site *site, result_list *out);
 
 #define MAX_PARAMS 7
 
@@ -49,9 +52,11 @@ typedef struct {
     int min_args, max_args;
     const char *params[MAX_PARAMS]; /* keyword names of the arguments, NULL for
                                        positional-only ones (params[0] is x's) */
-    unary_fn unary;     /* exactly one of unary, binary, custom is set */
+    unary_fn unary;     /* exactly one of unary, binary, custom, multi is set */
     binary_fn binary;
     custom_fn custom;
+    multi_fn multi;     /* several results */
+    int list_slots;     /* leading arguments a list may fill (concat, stack) */
     const char *usage;  /* for the help when it takes more than x: "softmax(x[, axis=-1])" */
     const char *alias;  /* a second name: the notes' "step" for heaviside */
     const char *spelled;
@@ -727,6 +732,153 @@ static tg_tensor *flatten_fn(operand *args, int nargs, const call_site *site)
     return tg_flatten(operand_tensor(&args[0]), start, end);
 }
 
+/* take_along_axis(x, idx, axis): NumPy's name for gather with the axis last. */
+static tg_tensor *take_along_axis_fn(operand *args, int nargs, const call_site *site)
+{
+    int axis;
+    if (!whole_axis(args, nargs, 2, 0, &axis, site, "take_along_axis", "the axis"))
+        return NULL;
+    return tg_take_along_axis(operand_tensor(&args[0]), operand_tensor(&args[1]), axis);
+}
+
+static tg_tensor *movedim_fn(operand *args, int nargs, const call_site *site)
+{
+    int source, destination;
+    if (!whole_axis(args, nargs, 1, 0, &source, site, "movedim", "source") ||
+        !whole_axis(args, nargs, 2, 0, &destination, site, "movedim", "destination"))
+        return NULL;
+    return tg_movedim(operand_tensor(&args[0]), source, destination);
+}
+
+/* unflatten(x, axis, sizes...), one size may be -1. */
+static tg_tensor *unflatten_fn(operand *args, int nargs, const call_site *site)
+{
+    int axis;
+    int64_t sizes[TG_MAX_DIMS];
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, "unflatten", "the axis"))
+        return NULL;
+    int n = whole_args(args, nargs, 2, sizes, site, "unflatten", "a size");
+    return n < 0 ? NULL : tg_unflatten(operand_tensor(&args[0]), axis, n, sizes);
+}
+
+static tg_tensor *tile_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t reps[TG_MAX_DIMS];
+    int n = whole_args(args, nargs, 1, reps, site, "tile", "a repeat count");
+    return n < 0 ? NULL : tg_tile(operand_tensor(&args[0]), n, reps);
+}
+
+/* expand(x, sizes...): -1 keeps a size, as Tensor.expand. */
+static tg_tensor *expand_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t shape[TG_MAX_DIMS];
+    int n = whole_args(args, nargs, 1, shape, site, "expand", "a size");
+    return n < 0 ? NULL : tg_expand(operand_tensor(&args[0]), n, shape);
+}
+
+/* ---- several results: split, chunk, unbind -------------------------------- */
+
+/* Room for more results at the end of l. */
+static bool reserve(result_list *l, int64_t more, const call_site *site)
+{
+    if (more > INT_MAX - l->n) {
+        site_error(site, "too many results");
+        return false;
+    }
+    if (l->n + more <= l->cap)
+        return true;
+    int cap = (int)(l->n + more > 2 * (int64_t)l->cap ? l->n + more : 2 * l->cap);
+    tg_tensor **grown = realloc(l->items, (size_t)cap * sizeof *grown);
+    if (!grown) {
+        site_error(site, "out of memory");
+        return false;
+    }
+    l->items = grown;
+    l->cap = cap;
+    return true;
+}
+
+/* The size of axis of x, or 1 when the axis is out of range (the op then
+ * says so): enough room for a split's results along it. */
+static int64_t room_along(const tg_tensor *x, int axis)
+{
+    int nd = tg_ndim(x), ax = axis < 0 ? axis + nd : axis;
+    int64_t n = ax >= 0 && ax < nd ? tg_shape(x)[ax] : 1;
+    return n > 1 ? n : 1;
+}
+
+/* The sizes of split(x, [2, 1]) as whole numbers; NULL when not a list. */
+static int64_t *section_sizes(operand *arg, int *n, const call_site *site)
+{
+    const tg_tensor *list = operand_tensor(arg);
+    *n = (int)tg_numel(list);
+    int64_t *sizes = malloc((size_t)(*n ? *n : 1) * sizeof *sizes);
+    if (tg_ndim(list) != 1 || !sizes) {
+        free(sizes);
+        site_error(site, "split: the sizes must be a number or a list such as [2, 1]");
+        return NULL;
+    }
+    for (int i = 0; i < *n; i++)
+        if (!whole_number(tg_get(list, i), &sizes[i])) {
+            free(sizes);
+            site_error(site, "split: each size must be a whole number");
+            return NULL;
+        }
+    return sizes;
+}
+
+/* split(x, size[, axis=0]) in pieces of size, the last smaller;
+ * split(x, [sizes][, axis=0]) in pieces of those sizes (torch.split). */
+static int split_fn(operand *args, int nargs, const call_site *site, result_list *out)
+{
+    int axis, n;
+    if (!whole_axis(args, nargs, 2, 0, &axis, site, "split", "the axis"))
+        return -1;
+    tg_tensor *x = operand_tensor(&args[0]);
+    if (args[1].is_number) {
+        int64_t size;
+        if (!whole_arg(args, nargs, 1, 1, &size, site, "split", "the size") ||
+            !reserve(out, room_along(x, axis), site))
+            return -1;
+        return tg_split_size(x, axis, size, out->items + out->n, out->cap - out->n);
+    }
+    int64_t *sizes = section_sizes(&args[1], &n, site);
+    if (!sizes)
+        return -1;
+    int count = reserve(out, n, site) ? tg_split(x, axis, n, sizes, out->items + out->n) : -1;
+    free(sizes);
+    return count;
+}
+
+/* chunk(x, chunks[, axis=0]): ceil(size / chunks) each, so perhaps fewer
+ * pieces; more chunks than the axis has elements give one element each,
+ * as that many would, so the room is bounded by the axis. */
+static int chunk_fn(operand *args, int nargs, const call_site *site, result_list *out)
+{
+    int chunks, axis;
+    if (!whole_axis(args, nargs, 1, 1, &chunks, site, "chunk", "chunks") ||
+        !whole_axis(args, nargs, 2, 0, &axis, site, "chunk", "the axis"))
+        return -1;
+    tg_tensor *x = operand_tensor(&args[0]);
+    int64_t room = room_along(x, axis);
+    if (chunks > room)
+        chunks = (int)room;
+    if (!reserve(out, chunks > 0 ? chunks : 1, site))
+        return -1;
+    return tg_chunk(x, chunks, axis, out->items + out->n);
+}
+
+static int unbind_fn(operand *args, int nargs, const call_site *site, result_list *out)
+{
+    int axis;
+    if (!whole_axis(args, nargs, 1, 0, &axis, site, "unbind", "the axis"))
+        return -1;
+    tg_tensor *x = operand_tensor(&args[0]);
+    if (!reserve(out, room_along(x, axis), site))
+        return -1;
+    return tg_unbind(x, axis, out->items + out->n, out->cap - out->n);
+}
+
 /* ---- convolution (issue 13) ----------------------------------------------- */
 
 /* conv1d/conv2d(x, weight[, bias], stride=1, padding=0, dilation=1,
@@ -863,6 +1015,11 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
     {.name = fn_name, .min_args = lo, .max_args = hi, .params = {NULL, __VA_ARGS__},     \
      .custom = fn, .usage = use}
 #define SPELLED(how) {.spelled = how}
+/* concat and stack: up to five tensors, which a list may fill, then axis= */
+#define JOIN(fn_name, fn, use)                                                         \
+    {.name = fn_name, .min_args = 1, .max_args = 6,                                    \
+     .params = {NULL, NULL, NULL, NULL, NULL, "axis"}, .custom = fn, .usage = use,     \
+     .list_slots = 5}
 
 /* How the language reaches each op, one row per kind (explained_kind_row
  * lets the catalogue test find a missing one). */
@@ -1024,8 +1181,7 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_DOT] = BINARY("dot", tg_dot, "dot(a, b)"),
     [TG_OP_PAD] = CUSTOM("pad", 1, 6, pad_fn, "pad(x, left, right[, left2, right2], value=0)",
                          NULL, NULL, NULL, NULL, "value"),
-    [TG_OP_CONCAT] = CUSTOM("concat", 1, 6, concat_fn, "concat(a, b, ...[, axis=0])", NULL, NULL,
-                            NULL, NULL, "axis"),
+    [TG_OP_CONCAT] = JOIN("concat", concat_fn, "concat(a, b, ...[, axis=0])"),
     [TG_OP_UNFOLD] = SPELLED("not in the language: tg_unfold in C, under conv2d's rules"),
     [TG_OP_FOLD] = SPELLED("not in the language: tg_fold in C, under conv2d's rules"),
     [TG_OP_CONV1D] = CUSTOM("conv1d", 2, 7, conv1d_fn,
@@ -1057,15 +1213,28 @@ static const function_def composed[] = {
     {.name = "cosine_similarity", .min_args = 2, .max_args = 4,
      .params = {NULL, NULL, "axis", "eps"}, .custom = cosine_similarity_fn,
      .usage = "cosine_similarity(a, b[, axis=1][, eps=1e-8])"},
-    {.name = "stack", .min_args = 1, .max_args = 6,
-     .params = {NULL, NULL, NULL, NULL, NULL, "axis"}, .custom = stack_fn,
-     .usage = "stack(a, b, ...[, axis=0])"},
+    JOIN("stack", stack_fn, "stack(a, b, ...[, axis=0])"),
     {.name = "squeeze", .min_args = 1, .max_args = 2, .params = {NULL, "axis"},
      .custom = squeeze_fn, .usage = "squeeze(x[, axis])"},
     {.name = "unsqueeze", .min_args = 2, .max_args = 2, .params = {NULL, "axis"},
      .custom = unsqueeze_fn, .usage = "unsqueeze(x, axis)"},
     {.name = "flatten", .min_args = 1, .max_args = 3, .params = {NULL, "start_dim", "end_dim"},
      .custom = flatten_fn, .usage = "flatten(x[, start_dim=0, end_dim=-1])"},
+    {.name = "unflatten", .min_args = 3, .max_args = 7, .params = {NULL, "axis"},
+     .custom = unflatten_fn, .usage = "unflatten(x, axis, sizes...) (one may be -1)"},
+    {.name = "movedim", .min_args = 3, .max_args = 3, .params = {NULL, "source", "destination"},
+     .custom = movedim_fn, .usage = "movedim(x, source, destination)"},
+    {.name = "expand", .min_args = 2, .max_args = 7, .custom = expand_fn,
+     .usage = "expand(x, sizes...) (-1 keeps a size)"},
+    {.name = "tile", .min_args = 2, .max_args = 7, .custom = tile_fn, .usage = "tile(x, reps...)"},
+    {.name = "split", .min_args = 2, .max_args = 3, .params = {NULL, NULL, "axis"},
+     .multi = split_fn, .usage = "split(x, size or [sizes][, axis=0]) (several results)"},
+    {.name = "chunk", .min_args = 2, .max_args = 3, .params = {NULL, NULL, "axis"},
+     .multi = chunk_fn, .usage = "chunk(x, chunks[, axis=0]) (several results)"},
+    {.name = "unbind", .min_args = 1, .max_args = 2, .params = {NULL, "axis"},
+     .multi = unbind_fn, .usage = "unbind(x[, axis=0]) (several results)"},
+    {.name = "take_along_axis", .min_args = 3, .max_args = 3, .params = {NULL, NULL, "axis"},
+     .custom = take_along_axis_fn, .usage = "take_along_axis(x, idx, axis)"},
 };
 
 #define N_COMPOSED (sizeof composed / sizeof *composed)
@@ -1220,8 +1389,28 @@ static bool check_arity(const function_def *f, const char *name, int nargs,
     return false;
 }
 
+int function_list_slots(const char *name)
+{
+    const function_def *f = lookup(name, strlen(name));
+    return f ? f->list_slots : 0;
+}
+
+static bool call_multi(const function_def *f, operand *args, int nargs, const call_site *site,
+                       result_list *pieces, operand *out)
+{
+    int count = f->multi(args, nargs, site, pieces);
+    if (count < 0) {
+        diag_at(site->d, site->src, NULL, site->offset, "%s", tg_last_error());
+        return false;
+    }
+    *out = (operand){.is_list = true, .first = pieces->n, .count = count, .from = f->name,
+                     .from_offset = site->offset};
+    pieces->n += count;
+    return true;
+}
+
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
-                   operand *out, diag *d)
+                   result_list *pieces, operand *out, diag *d)
 {
     const function_def *f = lookup(name, strlen(name));
     call_site site = {src, offset, d};
@@ -1232,6 +1421,8 @@ bool call_function(const char *name, operand *args, int nargs, const char *src, 
             diag_at(d, src, NULL, offset, "%s(): argument %d is missing", name, k + 1);
             return false;
         }
+    if (f->multi)
+        return call_multi(f, args, nargs, &site, pieces, out);
     tg_tensor *t;
     if (f->unary)
         t = f->unary(operand_tensor(&args[0]));

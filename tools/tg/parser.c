@@ -3,13 +3,16 @@
  *
  *   program    := statement (';' statement)*
  *   statement  := 'def' NAME '(' [NAME (',' NAME)*] ')' '=' expr
- *               | ['let'] NAME '=' expr | expr | (nothing)
+ *               | ['let'] NAME '=' expr
+ *               | ['let'] NAME (',' NAME)+ '=' expr     (destructuring)
+ *               | expr | (nothing)
  *   expr       := sum [('<' | '<=' | '>' | '>=' | '==' | '!=') sum]
  *   sum        := term (('+' | '-') term)*
  *   term       := unary (('*' | '/' | '@') unary)*
  *   unary      := '-' unary | power
  *   power      := primary ['^' unary]           (right-associative)
- *   primary    := NUMBER | NAME | NAME '(' args ')' | '(' expr ')' | ARRAY
+ *   primary    := atom ('[' subscript ']')*
+ *   atom       := NUMBER | NAME | NAME '(' args ')' | '(' expr ')' | ARRAY
  *   args       := arg (',' arg)*,  arg := [NAME '='] expr
  *
  * Precedence follows Python: -x^2 is -(x^2), 2^-1 is allowed, and a
@@ -19,6 +22,12 @@
  * NAME=VALUE parser (symbols.c). pi and e are numbers unless a variable
  * takes the name. Each operator becomes tapegrad ops as soon as both
  * operands are known, so the tape is built left to right.
+ *
+ * split, chunk and unbind return several tensors, a list. A list is taken
+ * whole only by a destructuring (a, b = chunk(x, 2), the counts must
+ * match), by concat and stack (its tensors become their arguments) and by
+ * a def's parameter; chunk(x, 2)[k] picks one result, as a Python tuple
+ * does. Anything else refuses a list with a message saying both ways out.
  *
  * A def keeps its body as a span of the source, skipped when defined; each
  * call parses that span again with the parameters bound to the arguments,
@@ -74,6 +83,8 @@ typedef struct {
     user_fn *fns;
     int n_fns, cap_fns, calls;
     const frame *frame; /* NULL outside a user function's body */
+    result_list pieces; /* the results of every list */
+    bool bound_list;    /* the last statement was a destructuring */
 } parser;
 
 static bool fail_at(parser *p, int offset, const char *message)
@@ -165,6 +176,30 @@ static bool expect(parser *p, char op, const char *message)
     return next(p);
 }
 
+/* ---- lists: the several results of split, chunk, unbind ------------------ */
+
+/* Fails unless v is one value, saying how to take a list apart. */
+static bool single(parser *p, const operand *v)
+{
+    static const char *const names[] = {"", "", "a, b", "a, b, c", "a, b, c, d"};
+    if (!v->is_list)
+        return true;
+    if (v->count < 2)
+        diag_at(p->d, p->src, NULL, v->from_offset, "%s() returns %d tensor%s here, a list: "
+                "pick %s with %s(...)[0]", v->from, v->count, v->count ? "" : "s",
+                v->count ? "it" : "one", v->from);
+    else
+        diag_at(p->d, p->src, NULL, v->from_offset, "%s() returns %d tensors here: pick one "
+                "with %s(...)[k], or bind them with %s = %s(...)", v->from, v->count, v->from,
+                v->count < 5 ? names[v->count] : "a, b, ...", v->from);
+    return false;
+}
+
+static tg_tensor *piece(const parser *p, const operand *list, int k)
+{
+    return p->pieces.items[list->first + k];
+}
+
 /* ---- evaluation of operators ---------------------------------------------- */
 
 tg_tensor *operand_tensor(operand *v)
@@ -227,6 +262,8 @@ static tg_tensor *binary_tensor(char op, operand *a, operand *b)
 
 static bool apply_binary(parser *p, char op, int offset, operand *a, operand *b, operand *out)
 {
+    if (!single(p, a) || !single(p, b))
+        return false;
     if (a->is_number && b->is_number && op != '@') {
         *out = (operand){.is_number = true, .number = fold(op, a->number, b->number)};
         return true;
@@ -397,6 +434,27 @@ static int keyword_slot(const parser *p, const char *fname, const user_fn *uf, t
     return -1;
 }
 
+/* A list given to concat or stack at slot: its tensors become the
+ * arguments from slot on, as torch.cat takes a tuple. */
+static bool spread_list(parser *p, const char *fname, call_args *c, int slot, int offset)
+{
+    operand list = c->args[slot];
+    int slots = function_list_slots(fname);
+    if (slot >= slots) /* not a function of lists, or a keyword's slot */
+        return single(p, &list);
+    if (slot + list.count > slots) {
+        diag_at(p->d, p->src, NULL, offset, "%s() takes at most %d tensors; this list makes %d",
+                fname, slots, slot + list.count);
+        return false;
+    }
+    for (int k = 0; k < list.count; k++) {
+        c->args[slot + k] = (operand){.t = piece(p, &list, k)};
+        c->given[slot + k] = true;
+    }
+    c->nargs = slot + list.count > c->nargs ? slot + list.count : c->nargs;
+    return true;
+}
+
 /* One argument, positional or NAME=expr; a keyword argument fills the slot
  * of its parameter and only keyword arguments may follow it. */
 static bool parse_arg(parser *p, const char *fname, const user_fn *uf, call_args *c)
@@ -419,8 +477,11 @@ static bool parse_arg(parser *p, const char *fname, const user_fn *uf, call_args
     }
     if (slot >= MAX_ARGS)
         return fail_at(p, p->tok.start, "too many arguments");
+    int offset = p->tok.start;
     if (!parse_expr(p, &c->args[slot]))
         return false;
+    if (c->args[slot].is_list && !uf)
+        return spread_list(p, fname, c, slot, offset);
     c->given[slot] = true;
     c->nargs = slot + 1 > c->nargs ? slot + 1 : c->nargs;
     return true;
@@ -453,7 +514,7 @@ static bool parse_call(parser *p, operand *out)
     call_args c = {0};
     if (!parse_args(p, fname, NULL, &c))
         return false;
-    return call_function(fname, c.args, c.nargs, p->src, name_tok.start, out, p->d);
+    return call_function(fname, c.args, c.nargs, p->src, name_tok.start, &p->pieces, out, p->d);
 }
 
 /* Parses the body of f again with its parameters bound to args. The tape
@@ -598,7 +659,7 @@ static bool parse_item(parser *p, subscript_item *it)
 {
     *it = (subscript_item){.offset = p->tok.start, .bound = {0, TG_SLICE_END, 1}};
     if (!is_op(p, ':')) {
-        if (!parse_expr(p, &it->index))
+        if (!parse_expr(p, &it->index) || !single(p, &it->index))
             return false;
         if (!is_op(p, ':'))
             return true;
@@ -663,13 +724,38 @@ static bool parse_subscript(parser *p, operand *out)
     return true;
 }
 
-/* An atom with any number of subscripts: x[0], (W @ v)[1][:, 2]. */
+/* list[k]: result k of a list (negative from the end), as a tuple's. */
+static bool parse_pick(parser *p, operand *out)
+{
+    operand list = *out, k;
+    if (!next(p)) /* '[' */
+        return false;
+    int offset = p->tok.start;
+    if (!parse_expr(p, &k))
+        return false;
+    int64_t i;
+    if (!k.is_number || !whole_number(k.number, &i) || !is_op(p, ']')) {
+        diag_at(p->d, p->src, NULL, offset, "%s() returns a list: pick one result with a whole "
+                "number, %s(...)[k]", list.from, list.from);
+        return false;
+    }
+    if (i < -list.count || i >= list.count) {
+        diag_at(p->d, p->src, NULL, offset, "result %lld is out of range: %s() returned %d",
+                (long long)i, list.from, list.count);
+        return false;
+    }
+    *out = (operand){.t = piece(p, &list, (int)(i < 0 ? i + list.count : i))};
+    return next(p);
+}
+
+/* An atom with any number of subscripts: x[0], (W @ v)[1][:, 2],
+ * chunk(x, 2)[1][0]. */
 static bool parse_primary(parser *p, operand *out)
 {
     if (!parse_atom(p, out))
         return false;
     while (is_op(p, '['))
-        if (!parse_subscript(p, out))
+        if (!(out->is_list ? parse_pick(p, out) : parse_subscript(p, out)))
             return false;
     return true;
 }
@@ -694,7 +780,7 @@ static bool parse_unary(parser *p, operand *out)
     bool ok;
     if (is_op(p, '-')) {
         int offset = p->tok.start;
-        ok = next(p) && parse_unary(p, out);
+        ok = next(p) && parse_unary(p, out) && single(p, out);
         if (ok && out->is_number)
             out->number = -out->number;
         else if (ok)
@@ -739,6 +825,8 @@ static bool parse_expr(parser *p, operand *out)
     if (comparison_at(p) >= 0)
         return fail_at(p, p->tok.start, "chained comparisons such as a < b < c are not "
                                         "supported: write logical_and(a < b, b < c)");
+    if (!single(p, out) || !single(p, &rhs))
+        return false;
     if (out->is_number && rhs.is_number) {
         *out = (operand){.is_number = true, .number = fold_comparison(k, out->number, rhs.number)};
         return true;
@@ -831,40 +919,102 @@ static bool parse_def(parser *p)
     return add_user_fn(p, &f);
 }
 
+/* The name token t as a string that may be assigned to, in name. */
+static bool assignable_name(parser *p, token t, char *name, size_t size)
+{
+    if (t.len >= (int)size)
+        return fail_at(p, t.start, "name too long");
+    snprintf(name, size, "%.*s", t.len, p->src + t.start);
+    if (is_function_name(name, strlen(name)) || is_keyword(name, strlen(name)) ||
+        find_user_fn(p, name, strlen(name)))
+        return fail_at(p, t.start, "a function or keyword cannot be assigned to");
+    return true;
+}
+
+/* Binds name (at token t) to the value v. */
+static bool bind(parser *p, token t, const char *name, operand *v, const char **name_out)
+{
+    if (!operand_tensor(v))
+        return op_result(p, NULL, t.start, v);
+    if (!symtab_assign(p->syms, name, v->t, t.start, p->src, p->d))
+        return false;
+    *name_out = symtab_name_of(p->syms, v->t);
+    return true;
+}
+
 /* NAME '=' expr, with an optional 'let' before it. */
 static bool parse_assignment(parser *p, operand *out, const char **name_out)
 {
     token name_tok = p->tok;
     char name[256];
-    if (name_tok.len >= (int)sizeof name)
-        return fail_at(p, name_tok.start, "name too long");
-    snprintf(name, sizeof name, "%.*s", name_tok.len, p->src + name_tok.start);
-    if (is_function_name(name, strlen(name)) || is_keyword(name, strlen(name)) ||
-        find_user_fn(p, name, strlen(name)))
-        return fail_at(p, name_tok.start, "a function or keyword cannot be assigned to");
+    if (!assignable_name(p, name_tok, name, sizeof name))
+        return false;
     if (!next(p) || !expect(p, '=', "expected '=' after the name in a let binding"))
         return false;
+    if (!parse_expr(p, out) || !single(p, out))
+        return false;
+    return bind(p, name_tok, name, out, name_out);
+}
+
+/* NAME (',' NAME)+ '=' expr: each name bound to one result of a list. */
+static bool parse_destructuring(parser *p, operand *out)
+{
+    token names[MAX_ARGS];
+    int n = 0;
+    for (;;) {
+        if (p->tok.kind != TOK_NAME)
+            return fail_at(p, p->tok.start, "expected a name to bind");
+        if (n == MAX_ARGS)
+            return fail_at(p, p->tok.start, "too many names (8 at most)");
+        for (int i = 0; i < n; i++)
+            if (same_text(p, names[i], p->tok))
+                return fail_at(p, p->tok.start, "a name bound twice");
+        names[n++] = p->tok;
+        if (!next(p) || !is_op(p, ','))
+            break;
+        if (!next(p))
+            return false;
+    }
+    if (!expect(p, '=', "expected ',' or '=' after the names, as in a, b = chunk(x, 2)"))
+        return false;
+    int offset = p->tok.start;
     if (!parse_expr(p, out))
         return false;
-    if (!operand_tensor(out))
-        return op_result(p, NULL, name_tok.start, out);
-    if (!symtab_assign(p->syms, name, out->t, name_tok.start, p->src, p->d))
+    if (!out->is_list) {
+        diag_at(p->d, p->src, NULL, offset, "%d names need as many tensors: this is one; "
+                "split it with chunk(x, %d) or unbind(x)", n, n);
         return false;
-    *name_out = symtab_name_of(p->syms, out->t);
+    }
+    if (out->count != n) {
+        diag_at(p->d, p->src, NULL, names[0].start, "%d names for the %d tensors %s() returns",
+                n, out->count, out->from);
+        return false;
+    }
+    p->bound_list = true;
+    for (int k = 0; k < n; k++) {
+        char name[256];
+        const char *bound;
+        operand v = {.t = piece(p, out, k)};
+        if (!assignable_name(p, names[k], name, sizeof name) || !bind(p, names[k], name, &v, &bound))
+            return false;
+    }
     return true;
 }
 
 static bool parse_statement(parser *p, operand *out, const char **name)
 {
     *name = NULL;
-    if (is_word(p, "let")) {
+    p->bound_list = false;
+    bool let = is_word(p, "let");
+    if (let) {
         if (!next(p))
             return false;
         if (p->tok.kind != TOK_NAME)
             return fail_at(p, p->tok.start, "expected a name after 'let'");
-        return parse_assignment(p, out, name);
     }
-    if (p->tok.kind == TOK_NAME && peek_binding(p))
+    if (p->tok.kind == TOK_NAME && peek_char(p) == ',')
+        return parse_destructuring(p, out);
+    if (let || (p->tok.kind == TOK_NAME && peek_binding(p)))
         return parse_assignment(p, out, name);
     return parse_expr(p, out);
 }
@@ -893,6 +1043,11 @@ static bool run_program(parser *p, program *out)
     if (!have)
         return fail_at(p, 0, p->n_fns ? "nothing to compute: only functions are defined"
                                        : "empty expression");
+    if (p->bound_list)
+        return fail_at(p, out->result_offset, "the last statement binds names: end with an "
+                                              "expression of them, as in a, b = chunk(x, 2); a * b");
+    if (!single(p, &v))
+        return false;
     out->result = operand_tensor(&v);
     return out->result ? true : fail_at(p, out->result_offset, tg_last_error());
 }
@@ -903,5 +1058,6 @@ bool eval_program(const char *src, symtab *syms, program *out, diag *d)
     *out = (program){0};
     bool ok = run_program(&p, out);
     free(p.fns);
+    free(p.pieces.items);
     return ok;
 }

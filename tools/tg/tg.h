@@ -90,13 +90,27 @@ const char *program_caller_of(const program *p, int64_t pos);
 /* let and def: words that cannot name a variable. */
 bool is_keyword(const char *name, size_t len);
 
-/* A parsed argument or operand: either a literal number (folded, so that
- * x^2 becomes tg_pow_scalar and 2*x tg_mul_scalar) or a tensor. */
+/* The results of the calls that return several tensors (split, chunk,
+ * unbind), kept while the program is evaluated; a list operand names a run
+ * of them. */
+typedef struct {
+    tg_tensor **items;
+    int n, cap;
+} result_list;
+
+/* A parsed argument or operand: a literal number (folded, so that x^2
+ * becomes tg_pow_scalar and 2*x tg_mul_scalar), a tensor, or the several
+ * results of one call, which only a pick (chunk(x, 2)[1]), a destructuring
+ * (a, b = chunk(x, 2)), concat/stack or a def's parameter may take. */
 typedef struct {
     tg_tensor *t;
     bool is_number;
     double number;
-    bool absent; /* an optional argument skipped by keyword: its default applies */
+    bool absent;  /* an optional argument skipped by keyword: its default applies */
+    bool is_list; /* results first .. first + count - 1 of the program's list */
+    int first, count;
+    const char *from; /* a list's: the function that returned it */
+    int from_offset;  /* and where it was called */
 } operand;
 
 tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
@@ -106,9 +120,13 @@ bool is_function_name(const char *name, size_t len);
 int name_distance(const char *a, size_t len, const char *b);
 /* The function or loss name closest to name[0..len) and its distance. */
 const char *closest_function(const char *name, size_t len, int *distance);
-/* Applies function name to args; on failure sets d at offset. */
+/* Applies function name to args; on failure sets d at offset. A function
+ * of several results appends them to pieces and makes out a list. */
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
-                   operand *out, diag *d);
+                   result_list *pieces, operand *out, diag *d);
+/* How many leading arguments of function name a list may fill, its
+ * results spread one to an argument (concat and stack: their tensors). */
+int function_list_slots(const char *name);
 /* How the language writes an op of kind: its function's name, or the
  * operator or reason of its row; NULL only for a kind without a row. */
 const char *language_spelling(tg_op_kind kind);
