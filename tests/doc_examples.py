@@ -54,6 +54,7 @@ BINDINGS = {
     "h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)":
         ["W1=[[1,2],[3,4]]", "x=[1,-1]", "b1=[0,0]", "W2=[[1,-1]]", "b2=[0.5]"],
     "def sq(a) = a * a; sum(sq(x - t))": ["x=[1,2]", "t=[0.5,0.5]"],
+    "a, b = chunk(x, 2); sum(a * b)": ["x=[1,2,3,4]"],
 }
 
 # The language section's inline examples: (text in tg.md, program run,
@@ -87,6 +88,14 @@ INLINE = [
     ("x**2", "x**2", ["x=1"], "error: use ^ for powers"),
     ("unknown function 'sigmod'; did you mean sigmoid?", "sigmod(x)", ["x=1"],
      "error: unknown function 'sigmod'; did you mean sigmoid?"),
+    ("a, b = chunk(x, 2); sum(a * b)", "a, b = chunk(x, 2); sum(a * b)", ["x=[1,2,3,4]"],
+     "11"),
+    ("a, b = split(x, [1, 1, 2])", "a, b = split(x, [1, 1, 2]); a", ["x=[1,2,3,4]"],
+     "error: 2 names for the 3 tensors split() returns"),
+    ("chunk(x, 2)[1]", "sum(chunk(x, 2)[1])", ["x=[1,2,3,4]"], "7"),
+    ("unbind(W)[0][1]", "unbind(W)[0][1]", ["W=[[1,2],[3,4]]"], "2"),
+    ("stack(unbind(W), axis=1)", "stack(unbind(W), axis=1)[0, 1]", ["W=[[1,2],[3,4]]"], "3"),
+    ("sum(chunk(x, 2))", "sum(chunk(x, 2))", ["x=[1,2,3,4]"], "error: pick one"),
     ("x^2", "x^2 - 10", ["x=3"], "-1"),
     ("2*x", "2*x", ["x=3"], "6"),
 ]

@@ -162,7 +162,7 @@ static void print_expressions_help(FILE *f)
     print_functions(f);
     fputs("  statements: 'h = sigmoid(W1 @ x + b1); y = sigmoid(W2 @ h + b2)' or with 'let';\n"
           "    the last one is the result\n"
-          "  several results (split, chunk, unbind): bind them, 'a, b = chunk(x, 2); a * b'\n"
+          "  several results (split, chunk, unbind): bind them, 'a, b = chunk(x, 2); sum(a * b)'\n"
           "    (destructuring), pick one, chunk(x, 2)[1], or pass them to concat or stack\n"
           "  functions of your own: 'def sq(a) = a * a; sum(sq(x - t))'; explain names the\n"
           "    nodes a call makes sq.v1, sq.v2, ...\n"
