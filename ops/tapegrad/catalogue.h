@@ -167,6 +167,12 @@ extern "C" {
     X(FOLD, fold)                                                                        \
     X(CONV1D, conv1d)                                                                    \
     X(CONV2D, conv2d)                                                                    \
+    X(MAX_POOL1D, max_pool1d)                                                            \
+    X(MAX_POOL2D, max_pool2d)                                                            \
+    X(AVG_POOL1D, avg_pool1d)                                                            \
+    X(AVG_POOL2D, avg_pool2d)                                                            \
+    X(ADAPTIVE_AVG_POOL2D, adaptive_avg_pool2d)                                          \
+    X(DROPOUT, dropout)                                                                  \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

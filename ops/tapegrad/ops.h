@@ -18,6 +18,7 @@
 #include <tapegrad/export.h>
 
 #include <tapegrad/catalogue.h>
+#include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
 
 #ifdef __cplusplus
@@ -418,6 +419,43 @@ TG_API tg_tensor *tg_fold(tg_tensor *cols, const int64_t output_size[2],
                                                           /* F.fold (col2im), unfold's adjoint:
                                                              overlapping places add up;
                                                              dcols = unfold(g) */
+/* Pooling (F.max_pool2d, F.avg_pool2d, ...), NCHW; sizes per spatial axis
+ * (H, W), the 1-d ops reading [0]. A zero-initialised tg_pool_opts (or
+ * NULL) is PyTorch's defaults. An output side is
+ * floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1 (ceil with
+ * ceil_mode, then one less if the last window would start past the input
+ * and its left padding). */
+typedef struct {
+    int64_t stride[2];   /* 0 means the kernel size (PyTorch's stride=None) */
+    int64_t padding[2];  /* on both sides, at most half the kernel (PyTorch's limit) */
+    int64_t dilation[2]; /* 0 means 1; max pooling only */
+    bool ceil_mode;      /* round output sides up: a last window may hang over the end */
+    bool exclude_pad;    /* avg pooling: count_include_pad=False, divide by the elements
+                            inside the input (zero-initialised: PyTorch's True) */
+} tg_pool_opts;
+TG_API tg_tensor *tg_max_pool2d(tg_tensor *x, const int64_t kernel[2], const tg_pool_opts *opts);
+                                                          /* F.max_pool2d: x [N,C,H,W]; padding is
+                                                             -inf; dx = g at the FIRST maximum of
+                                                             each window (row-major; a NaN wins) */
+TG_API tg_tensor *tg_max_pool1d(tg_tensor *x, int64_t kernel, const tg_pool_opts *opts);
+                                                          /* F.max_pool1d: x [N,C,L] */
+TG_API tg_tensor *tg_avg_pool2d(tg_tensor *x, const int64_t kernel[2], const tg_pool_opts *opts);
+                                                          /* F.avg_pool2d: x [N,C,H,W]; the window's
+                                                             mean, padding counted as 0 (unless
+                                                             exclude_pad); dx = fold(g / count) */
+TG_API tg_tensor *tg_avg_pool1d(tg_tensor *x, int64_t kernel, const tg_pool_opts *opts);
+                                                          /* F.avg_pool1d: x [N,C,L] */
+TG_API tg_tensor *tg_adaptive_avg_pool2d(tg_tensor *x, const int64_t output_size[2]);
+                                                          /* F.adaptive_avg_pool2d: x [N,C,H,W];
+                                                             out (i, j) the mean of rows
+                                                             floor(i H/OH)..ceil((i+1) H/OH) - 1 and
+                                                             the same columns; dx = A_H^T g A_W */
+TG_API tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_rng *rng);
+                                                          /* F.dropout: x times a mask of 1/(1-p)
+                                                             kept with probability 1 - p (drawn
+                                                             from rng in element order) and 0;
+                                                             x itself when !training or p == 0;
+                                                             dx = g * the same mask */
 
 #ifdef __cplusplus
 }

@@ -911,6 +911,81 @@ static tg_tensor *conv2d_fn(operand *args, int nargs, const call_site *site)
     return conv_fn(args, nargs, site, true);
 }
 
+/* ---- pooling and dropout (issue 13) ---------------------------------------- */
+
+/* max_pool1d/2d(x, kernel_size, stride=kernel_size, padding=0, dilation=1,
+ * ceil_mode=0) and avg_pool1d/2d(x, kernel_size, stride=kernel_size,
+ * padding=0, ceil_mode=0, count_include_pad=1): F.max_pool2d's and
+ * F.avg_pool2d's keywords, each one number for every spatial axis. */
+static tg_tensor *pool_fn(operand *args, int nargs, const call_site *site, const char *fn,
+                          bool max, bool two_d)
+{
+    const char *what[5] = {"kernel_size", "stride", "padding", max ? "dilation" : "ceil_mode",
+                           max ? "ceil_mode" : "count_include_pad"};
+    const double fallback[5] = {0, 0, 0, max ? 1 : 0, max ? 0 : 1};
+    int64_t v[5];
+    for (int k = 0; k < 5; k++)
+        if (!whole_arg(args, nargs, 1 + k, fallback[k], &v[k], site, fn, what[k]))
+            return NULL;
+    tg_pool_opts o = {{v[1], v[1]}, {v[2], v[2]}, {1, 1}, false, false};
+    if (max) {
+        o.dilation[0] = o.dilation[1] = v[3];
+        o.ceil_mode = v[4] != 0;
+    } else {
+        o.ceil_mode = v[3] != 0;
+        o.exclude_pad = v[4] == 0;
+    }
+    tg_tensor *x = operand_tensor(&args[0]);
+    int64_t kernel[2] = {v[0], v[0]};
+    if (max)
+        return two_d ? tg_max_pool2d(x, kernel, &o) : tg_max_pool1d(x, v[0], &o);
+    return two_d ? tg_avg_pool2d(x, kernel, &o) : tg_avg_pool1d(x, v[0], &o);
+}
+
+static tg_tensor *max_pool1d_fn(operand *args, int nargs, const call_site *site)
+{
+    return pool_fn(args, nargs, site, "max_pool1d", true, false);
+}
+
+static tg_tensor *max_pool2d_fn(operand *args, int nargs, const call_site *site)
+{
+    return pool_fn(args, nargs, site, "max_pool2d", true, true);
+}
+
+static tg_tensor *avg_pool1d_fn(operand *args, int nargs, const call_site *site)
+{
+    return pool_fn(args, nargs, site, "avg_pool1d", false, false);
+}
+
+static tg_tensor *avg_pool2d_fn(operand *args, int nargs, const call_site *site)
+{
+    return pool_fn(args, nargs, site, "avg_pool2d", false, true);
+}
+
+/* adaptive_avg_pool2d(x, output_size): one side for both axes */
+static tg_tensor *adaptive_avg_pool2d_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t side;
+    if (!whole_arg(args, nargs, 1, 0, &side, site, "adaptive_avg_pool2d", "output_size"))
+        return NULL;
+    return tg_adaptive_avg_pool2d(operand_tensor(&args[0]), (int64_t[]){side, side});
+}
+
+/* dropout(x, p=0.5, training=1, seed=0): the language has no generator of
+ * its own, so the mask comes from a tg_rng seeded with seed */
+static tg_tensor *dropout_fn(operand *args, int nargs, const call_site *site)
+{
+    double p;
+    int64_t training, seed;
+    if (!number_arg(args, nargs, 1, 0.5, &p, site, "dropout: p must be a number") ||
+        !whole_arg(args, nargs, 2, 1, &training, site, "dropout", "training") ||
+        !whole_arg(args, nargs, 3, 0, &seed, site, "dropout", "seed"))
+        return NULL;
+    tg_rng rng;
+    tg_rng_seed(&rng, (uint64_t)seed);
+    return tg_dropout(operand_tensor(&args[0]), p, training != 0, &rng);
+}
+
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
 /* nn's losses want the target in the prediction's shape, so that a [B,1]
@@ -1190,6 +1265,26 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_CONV2D] = CUSTOM("conv2d", 2, 7, conv2d_fn,
                             "conv2d(x, weight[, bias], stride=1, padding=0, dilation=1, groups=1)",
                             NULL, "bias", "stride", "padding", "dilation", "groups"),
+    [TG_OP_MAX_POOL1D] = CUSTOM("max_pool1d", 2, 6, max_pool1d_fn,
+                                "max_pool1d(x, kernel_size, stride=kernel_size, padding=0, "
+                                "dilation=1, ceil_mode=0)", "kernel_size", "stride", "padding",
+                                "dilation", "ceil_mode"),
+    [TG_OP_MAX_POOL2D] = CUSTOM("max_pool2d", 2, 6, max_pool2d_fn,
+                                "max_pool2d(x, kernel_size, stride=kernel_size, padding=0, "
+                                "dilation=1, ceil_mode=0)", "kernel_size", "stride", "padding",
+                                "dilation", "ceil_mode"),
+    [TG_OP_AVG_POOL1D] = CUSTOM("avg_pool1d", 2, 6, avg_pool1d_fn,
+                                "avg_pool1d(x, kernel_size, stride=kernel_size, padding=0, "
+                                "ceil_mode=0, count_include_pad=1)", "kernel_size", "stride",
+                                "padding", "ceil_mode", "count_include_pad"),
+    [TG_OP_AVG_POOL2D] = CUSTOM("avg_pool2d", 2, 6, avg_pool2d_fn,
+                                "avg_pool2d(x, kernel_size, stride=kernel_size, padding=0, "
+                                "ceil_mode=0, count_include_pad=1)", "kernel_size", "stride",
+                                "padding", "ceil_mode", "count_include_pad"),
+    [TG_OP_ADAPTIVE_AVG_POOL2D] = CUSTOM("adaptive_avg_pool2d", 2, 2, adaptive_avg_pool2d_fn,
+                                         "adaptive_avg_pool2d(x, output_size)", "output_size"),
+    [TG_OP_DROPOUT] = CUSTOM("dropout", 1, 4, dropout_fn,
+                             "dropout(x, p=0.5, training=1, seed=0)", "p", "training", "seed"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };

@@ -1,0 +1,165 @@
+/*
+ * pool_max.c -- max_pool2d(x, kernel, opts) and max_pool1d: F.max_pool2d and
+ * F.max_pool1d, NCHW (NCL), with stride, padding, dilation and ceil_mode.
+ *
+ *   forward   y[n, c, o] = the largest x[n, c, i] over window o's taps
+ *             inside the input (padding counts as -inf, so it never wins),
+ *             walked row-major; a strictly larger value replaces the best,
+ *             so the FIRST maximum wins a tie (PyTorch's choice), and a NaN
+ *             wins over numbers (the first NaN). Its position in the plane,
+ *             i_h W + i_w, is saved in a constant f64 tensor of y's shape
+ *             recorded as a second input (the gathers' whole-number index)
+ *   backward  with ops, so every order works: g is scattered to the saved
+ *             positions, dx = scatter_add(0, plane axis, pos, g) over x read
+ *             as [N, C, H W]; overlapping windows that pick one element add
+ *   tangent   gather(dx, plane axis, pos): the tangent of each window's
+ *             chosen element
+ *
+ * max_pool1d is max_pool2d of height 1 (pool.h).
+ */
+#include "jvp.h"
+#include "pool.h"
+
+/* The kernel for element type T, named by sfx: one [H, W] plane into its
+ * [OH, OW] outputs and their positions. */
+#define TG_MAX_POOL_KERNEL(T, sfx)                                                    \
+    static void max_pool_plane_##sfx(const tg_conv_geom *g, const tg_pool_taps *t,    \
+                                     const T *x, T *y, double *pos)                 \
+    {                                                                              \
+        int64_t W = g->in[1], OW = g->out[1], dh = g->dilation[0], dw = g->dilation[1]; \
+        for (int64_t oh = 0; oh < g->out[0]; oh++) {                               \
+            int64_t ih0 = oh * g->stride[0] - g->pad_lo[0];                        \
+            for (int64_t ow = 0; ow < OW; ow++) {                                  \
+                int64_t corner = ih0 * W + ow * g->stride[1] - g->pad_lo[1];      \
+                int64_t best = corner + t->lo[0][oh] * dh * W + t->lo[1][ow] * dw; \
+                T bv = x[best];                                                    \
+                for (int64_t i = t->lo[0][oh]; i < t->hi[0][oh]; i++) {            \
+                    int64_t row = corner + i * dh * W;                             \
+                    for (int64_t j = t->lo[1][ow]; j < t->hi[1][ow]; j++) {        \
+                        T v = x[row + j * dw];                                     \
+                        if (v > bv || (v != v && bv == bv)) {                      \
+                            bv = v;                                                \
+                            best = row + j * dw;                                   \
+                        }                                                          \
+                    }                                                              \
+                }                                                                  \
+                y[oh * OW + ow] = bv;                                              \
+                pos[oh * OW + ow] = (double)best;                                  \
+            }                                                                      \
+        }                                                                          \
+    }
+
+TG_MAX_POOL_KERNEL(float, f32)
+TG_MAX_POOL_KERNEL(double, f64)
+
+/* One plane per iteration; threads only for images of TG_PARALLEL_MIN
+ * elements or more, like the elementwise ops. */
+static void max_pool_kernel(const tg_conv_geom *g, const tg_pool_taps *t, const tg_tensor *x,
+                            tg_tensor *y, tg_tensor *pos)
+{
+    int64_t plane = g->in[0] * g->in[1], out = g->out[0] * g->out[1];
+    int64_t planes = y->numel / out;
+    int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
+    bool f32 = x->dtype == TG_F32;
+    double *where = pos->data;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        if (f32)
+            max_pool_plane_f32(g, t, (const float *)x->data + p * plane,
+                               (float *)y->data + p * out, where + p * out);
+        else
+            max_pool_plane_f64(g, t, (const double *)x->data + p * plane,
+                               (double *)y->data + p * out, where + p * out);
+    }
+}
+
+/* t of x's or out's shape read as [N, C, its plane] */
+static tg_tensor *as_planes(tg_tensor *t, const tg_tensor *like, int64_t plane)
+{
+    int64_t shape[3] = {like->shape[0], like->shape[1], plane};
+    return tg_reshape(t, 3, shape);
+}
+
+static int max_pool_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    const tg_conv_geom *geo = out->attr.params;
+    tg_tensor *x = out->in[0];
+    int64_t plane = geo->in[0] * geo->in[1], places = geo->out[0] * geo->out[1];
+    tg_tensor *zero = as_planes(tg__zeros_like(x), x, plane);
+    tg_tensor *dx = tg_scatter_add(zero, 2, as_planes(out->in[1], out, places),
+                                   as_planes(g, out, places));
+    grad_in[0] = tg_reshape(dx, x->ndim, x->shape);
+    return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+static tg_tensor *chosen(tg_tensor *t, const tg_tensor *out)
+{
+    const tg_conv_geom *geo = out->attr.params;
+    int64_t places = geo->out[0] * geo->out[1];
+    tg_tensor *picked = tg_gather(as_planes(t, t, geo->in[0] * geo->in[1]), 2,
+                                  as_planes(out->in[1], out, places));
+    return tg_reshape(picked, out->ndim, out->shape);
+}
+
+TG_JVP_FN(max_pool_jvp, chosen(t, out))
+
+/* [m,n] as m channels of length n, windows of 2 with a border; as one
+ * [m,n] image, 2x2 windows with a border */
+TG_SAMPLE_FN(sample_max_pool1d,
+             tg_max_pool1d(tg_reshape(in[0], 3, (int64_t[]){1, tg_shape(in[0])[0],
+                                                           tg_shape(in[0])[1]}),
+                           2, &(tg_pool_opts){.stride = {1}, .padding = {1}}))
+TG_SAMPLE_FN(sample_max_pool2d,
+             tg_max_pool2d(tg_reshape(in[0], 4, (int64_t[]){1, 1, tg_shape(in[0])[0],
+                                                           tg_shape(in[0])[1]}),
+                           (int64_t[]){2, 2},
+                           &(tg_pool_opts){.stride = {1, 1}, .padding = {1, 1}}))
+
+const tg_op tg__op_max_pool1d = {
+    .info = {TG_OP_MAX_POOL1D, "tg_max_pool1d", 1, TG_OP_HELPER_INPUT,
+             {sample_max_pool1d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = max_pool_backward,
+    .jvp = max_pool_jvp,
+};
+
+const tg_op tg__op_max_pool2d = {
+    .info = {TG_OP_MAX_POOL2D, "tg_max_pool2d", 1, TG_OP_HELPER_INPUT,
+             {sample_max_pool2d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
+    .backward = max_pool_backward,
+    .jvp = max_pool_jvp,
+};
+
+static tg_tensor *max_pool(const tg_op *op, int spatial, tg_tensor *x, const int64_t *kernel,
+                           const tg_pool_opts *opts)
+{
+    const char *fn = op->info.name;
+    tg_conv_geom g;
+    tg_pool_taps taps;
+    if (tg__pool_check_input(fn, x, spatial) < 0 ||
+        tg__pool_geom(fn, spatial, x->shape + 2, kernel, opts, true, &g) < 0 ||
+        tg__pool_taps(fn, &g, &taps) < 0)
+        return NULL;
+    const tg_conv_geom *kept = tg__conv_geom_keep(fn, &g);
+    int64_t shape[4] = {x->shape[0], x->shape[1], g.out[2 - spatial], g.out[1]};
+    tg_tensor *y = kept ? tg__tape_tensor(fn, (tg_dtype)x->dtype, spatial + 2, shape) : NULL;
+    tg_tensor *pos = y ? tg__tape_tensor(fn, TG_F64, spatial + 2, shape) : NULL;
+    if (!pos)
+        return NULL;
+    y->attr.params = kept;
+    if (y->numel)
+        max_pool_kernel(kept, &taps, x, y, pos);
+    tg_tensor *in[2] = {x, pos};
+    return tg__record(y, op, 2, in);
+}
+
+tg_tensor *tg_max_pool2d(tg_tensor *x, const int64_t kernel[2], const tg_pool_opts *opts)
+{
+    if (!kernel)
+        return tg__fail(TG_ENULL, "tg_max_pool2d: kernel is NULL"), NULL;
+    return max_pool(&tg__op_max_pool2d, 2, x, kernel, opts);
+}
+
+tg_tensor *tg_max_pool1d(tg_tensor *x, int64_t kernel, const tg_pool_opts *opts)
+{
+    return max_pool(&tg__op_max_pool1d, 1, x, &kernel, opts);
+}
