@@ -27,6 +27,8 @@ int tg__pool_geom(const char *fn, int spatial, const int64_t *in, const int64_t 
     static const tg_pool_opts defaults;
     const tg_pool_opts *o = opts ? opts : &defaults;
     tg_conv_opts co = {{0, 0}, {0, 0}, {0, 0}, 0, false};
+    if (!kernel)
+        return tg__fail(TG_ENULL, "%s: kernel is NULL", fn);
     for (int k = 0; k < spatial; k++) {
         co.stride[k] = o->stride[k] ? o->stride[k] : kernel[k];
         co.padding[k] = o->padding[k];

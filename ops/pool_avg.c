@@ -151,8 +151,6 @@ static tg_tensor *avg_pool(const tg_op *op, int spatial, tg_tensor *x, const int
 
 tg_tensor *tg_avg_pool2d(tg_tensor *x, const int64_t kernel[2], const tg_pool_opts *opts)
 {
-    if (!kernel)
-        return tg__fail(TG_ENULL, "tg_avg_pool2d: kernel is NULL"), NULL;
     return avg_pool(&tg__op_avg_pool2d, 2, x, kernel, opts);
 }
 
