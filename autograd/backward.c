@@ -16,8 +16,12 @@
  * it to the leaf's grad (in place for a persistent tensor). tg_grad marks its
  * inputs TG_GRAD_TARGET and lets only those collect, in pending, which it
  * reads and clears at the end; no grad field is touched. A leaf with hooks
- * collects in pending too and is flushed when the walk ends, so its hooks
- * see its total gradient once.
+ * collects in pending too, so its hooks see its total gradient once: in
+ * tg_backward as soon as the walk has passed the lowest tape position of an
+ * op that takes it (no later rule can add to it), so that a hook can start
+ * work on a finished gradient -- an allreduce across processes
+ * (tapegrad/dist.h) -- while the walk goes on, as PyTorch's DDP does. The
+ * leaf is flushed when the walk ends if that op received no gradient.
  */
 #include <stdio.h>
 
@@ -47,7 +51,9 @@ typedef struct {
     bool create_graph; /* rules run recorded */
     bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
     bool retain;       /* the graph may be swept again */
+    bool uses_known;   /* the hooked leaves' last_use are this sweep's */
     tg_tape_lists *lists;
+    int64_t pos;       /* the walk's position; the outputs' before it starts */
 } sweep;
 
 /* Gradients meeting at one tensor are summed with this op, recorded like any
@@ -169,8 +175,26 @@ static int deliver(tg_tensor *leaf, tg_tensor *g)
     return TG_OK;
 }
 
+/* Sets last_use of every hooked leaf taken by an op at sw->pos or below,
+ * once per sweep, when the first one receives a gradient: sweeps without
+ * hooked leaves pay nothing. Positions are walked downwards, so the lowest
+ * is written last. A leaf taken only above sw->pos has no gradient yet, and
+ * if it gets one later, it is deferred to the end of the walk. */
+static void find_last_uses(sweep *sw)
+{
+    sw->uses_known = true;
+    for (int64_t pos = sw->pos; pos >= 0; pos--) {
+        tg_tensor *node = sw->lists->nodes[pos];
+        for (int i = 0; i < node->n_inputs; i++) {
+            tg_tensor *x = node->in[i];
+            if (!x->op && x->hooks)
+                x->last_use = pos;
+        }
+    }
+}
+
 /* Adds contribution g to x's gradient, from the op named by from. */
-static int accumulate(const sweep *sw, tg_tensor *x, tg_tensor *g, const char *from)
+static int accumulate(sweep *sw, tg_tensor *x, tg_tensor *g, const char *from)
 {
     int rc = check_fits(sw->fn, x, g, from);
     if (rc < 0)
@@ -183,6 +207,8 @@ static int accumulate(const sweep *sw, tg_tensor *x, tg_tensor *g, const char *f
         return deliver(x, g);
     if (!x->pending && (rc = tg__defer_push(sw->lists, x)) < 0)
         return rc;
+    if (!sw->uses_known)
+        find_last_uses(sw);
     return sum_into(&x->pending, g);
 }
 
@@ -229,9 +255,32 @@ static int run_hooks(const sweep *sw, tg_tensor *t, tg_tensor **g)
     return TG_OK;
 }
 
+/* Runs a leaf's hooks on its total gradient and delivers the result. */
+static int flush_leaf(const sweep *sw, tg_tensor *leaf)
+{
+    tg_tensor *g = leaf->pending;
+    leaf->pending = NULL;
+    int rc = run_hooks(sw, leaf, &g);
+    return rc < 0 ? rc : deliver(leaf, g);
+}
+
+/* Flushes the hooked leaves among node's inputs that no op below takes. */
+static int flush_finished_leaves(const sweep *sw, tg_tensor *node)
+{
+    for (int i = 0; i < node->n_inputs; i++) {
+        tg_tensor *x = node->in[i];
+        if (!x->op && x->hooks && x->pending && x->last_use == sw->pos) {
+            int rc = flush_leaf(sw, x);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return TG_OK;
+}
+
 /* Applies node's rule to its complete gradient g and hands the results to
  * its inputs. */
-static int propagate(const sweep *sw, tg_tensor *node, tg_tensor *g)
+static int propagate(sweep *sw, tg_tensor *node, tg_tensor *g)
 {
     tg_tensor *local[TG_MAX_INPUTS];
     tg_tensor **grad_in = tg__input_slots(node->op->info.name, node->n_inputs, local);
@@ -245,12 +294,14 @@ static int propagate(const sweep *sw, tg_tensor *node, tg_tensor *g)
         if (grad_in[i] && (x->flags & TG_REQUIRES_GRAD))
             rc = accumulate(sw, x, grad_in[i], node->op->info.name);
     }
+    if (rc == 0 && sw->uses_known)
+        rc = flush_finished_leaves(sw, node);
     if (!sw->retain)
         node->flags |= TG_RELEASED;
     return rc;
 }
 
-static int visit(const sweep *sw, tg_tensor *node)
+static int visit(sweep *sw, tg_tensor *node)
 {
     tg_tensor *g = node->pending;
     node->pending = NULL;
@@ -272,9 +323,10 @@ static int released_error(const sweep *sw, const tg_tensor *node)
 
 /* Walks positions start..0; once rc is negative it only drops the partial
  * gradients, so that none is left behind. */
-static int walk(const sweep *sw, int64_t start, int rc)
+static int walk(sweep *sw, int64_t start, int rc)
 {
     for (int64_t pos = start; pos >= 0; pos--) {
+        sw->pos = pos;
         tg_tensor *node = sw->lists->nodes[pos];
         if (!node->pending)
             continue;
@@ -289,19 +341,16 @@ static int walk(const sweep *sw, int64_t start, int rc)
     return rc;
 }
 
-/* Runs the hooks of the leaves that waited for the end of the walk and
- * delivers their gradients (only drops them once rc is negative). */
+/* Flushes the hooked leaves still waiting when the walk ends (only drops
+ * their gradients once rc is negative). */
 static int flush_deferred(const sweep *sw, int rc)
 {
     tg_tape_lists *l = sw->lists;
     for (int64_t k = 0; k < l->n_deferred; k++) {
         tg_tensor *leaf = l->deferred[k];
-        tg_tensor *g = leaf->pending;
+        if (leaf->pending && rc == 0)
+            rc = flush_leaf(sw, leaf);
         leaf->pending = NULL;
-        if (rc == 0)
-            rc = run_hooks(sw, leaf, &g);
-        if (rc == 0)
-            rc = deliver(leaf, g);
     }
     l->n_deferred = 0;
     return rc;
@@ -364,7 +413,7 @@ static int check_output(const sweep *sw, tg_tensor *out, const tg_tensor *seed, 
 
 /* Sends each output its seed; outputs that do not require grad (tg_grad
  * only) get nothing. */
-static int seed_outputs(const sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
+static int seed_outputs(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
                         int n_out)
 {
     for (int k = 0; k < n_out; k++) {
@@ -394,6 +443,7 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
         tg__grad_mode_restore(saved_mode);
         return tg__fail(TG_ENOMEM, "%s: out of memory for this thread's tape", sw->fn);
     }
+    sw->pos = start;
     int rc = seed_outputs(sw, outs, seeds, n_out);
     rc = walk(sw, start, rc);
     rc = flush_deferred(sw, rc);
@@ -404,7 +454,7 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
 static sweep sweep_for(const char *fn, bool collect, unsigned flags)
 {
     bool create = (flags & TG_CREATE_GRAPH) != 0;
-    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, NULL};
+    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, false, NULL, -1};
     return sw;
 }
 

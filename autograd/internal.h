@@ -113,6 +113,9 @@ struct tg_tensor {
      * that tg_grad collects its results here until it returns */
     tg_tensor *pending;
     tg_hook *hooks;                   /* run in registration order */
+    /* a leaf with hooks, during tg_backward: the lowest tape position of an
+     * op that takes it, where its gradient becomes complete (backward.c) */
+    int64_t last_use;
     const tg_op *op;
     /* the inputs of a recorded result: in_local for up to TG_MAX_INPUTS, an
      * array in the tape arena for more (a user-defined op's, tg_apply) */

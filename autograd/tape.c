@@ -202,6 +202,7 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
     t->data = NULL;
     t->grad = t->pending = NULL;
     t->hooks = NULL;
+    /* last_use is read only where hooks are set, and written before */
     t->op = NULL;
     /* in and in_local are left alone: they are read only where op is set,
      * and tg__record sets them (callgrind: 5 instructions a tensor less) */

@@ -39,9 +39,9 @@ START_TEST(hooks_see_every_gradient_in_sweep_order)
     for (int k = 0; k < 6; k++)
         ck_assert_int_eq(tg_register_hook(tensors[k], log_gradient, &entries[k]), 0);
     ck_assert_int_eq(tg_backward(loss), 0);
-    /* recorded results when the sweep reaches them; leaves when it ends, in
-     * the order they were first reached */
-    ck_assert_str_eq(log.text, "L=1 v=14 u=14 b=14 w=28 x=42 ");
+    /* recorded results when the sweep reaches them; leaves once the sweep
+     * has passed the last op that takes them: b after v's rule, before u */
+    ck_assert_str_eq(log.text, "L=1 v=14 b=14 u=14 w=28 x=42 ");
     tu_assert_close(tg_grad_get(w, 0), 28, 0);
 }
 END_TEST
@@ -94,6 +94,32 @@ START_TEST(parameter_hooks_survive_resets_until_removed)
     tu_assert_close(tg_grad_get(w, 1), 1, 0);
     ck_assert_int_eq(calls, 6);
     tg_free(w);
+}
+END_TEST
+
+START_TEST(a_parameter_hook_runs_once_its_last_use_is_swept)
+{
+    /* dead = 5 w2 (never reaches the loss), a = 2 v, h = a w1, L = h w2 at
+     * v = 1, w1 = 2, w2 = 4. w1's gradient is complete once h's rule has run,
+     * before a is reached: a hook can start sending it (tapegrad/dist.h).
+     * w2's lowest use receives no gradient, so it waits for the end. */
+    grad_log log = {{0}, 0};
+    tg_tensor *w1 = tg_param(TG_F64, 1, (int64_t[]){1}, (double[]){2});
+    tg_tensor *w2 = tg_param(TG_F64, 1, (int64_t[]){1}, (double[]){4});
+    tg_tensor *v = tg_var(1);
+    tg_tensor *dead = tg_mul_scalar(w2, 5), *a = tg_mul_scalar(v, 2), *h = tg_mul(a, w1);
+    tg_tensor *loss = tg_sum(tg_mul(h, w2));
+    ck_assert_ptr_nonnull(dead);
+    log_entry entries[] = {{&log, "w1"}, {&log, "w2"}, {&log, "a"}, {&log, "h"}};
+    tg_tensor *tensors[] = {w1, w2, a, h};
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(tg_register_hook(tensors[k], log_gradient, &entries[k]), 0);
+    ck_assert_int_eq(tg_backward(loss), 0);
+    ck_assert_str_eq(log.text, "h=4 w1=8 a=8 w2=4 ");
+    tu_assert_close(tg_grad_get(w1, 0), 8, 0);
+    tu_assert_close(tg_grad_get(w2, 0), 4, 0);
+    tg_free(w1);
+    tg_free(w2);
 }
 END_TEST
 
@@ -230,6 +256,7 @@ int main(void)
     tcase_add_test(tc, hooks_see_every_gradient_in_sweep_order);
     tcase_add_test(tc, hook_clips_an_intermediate_gradient);
     tcase_add_test(tc, parameter_hooks_survive_resets_until_removed);
+    tcase_add_test(tc, a_parameter_hook_runs_once_its_last_use_is_swept);
     tcase_add_test(tc, hooks_run_in_tg_grad_and_are_recorded_with_create_graph);
     tcase_add_test(tc, bad_hooks_stop_the_sweep_with_a_message);
     tcase_add_test(tc, retain_grad_keeps_an_intermediate_gradient);
