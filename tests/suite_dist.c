@@ -305,9 +305,9 @@ static void bad_data_on_one_rank_fails_every_rank(void)
     tg_clear_error();
     tg_tape_reset();
     tg_dist_sampler_free(s);
+    tg_dist_free(group); /* before the model: it removes the parameters' hooks */
     tg_optim_free(o);
     tg_model_free(m);
-    tg_dist_free(group);
     tg_dataset_free(&d);
 }
 
@@ -327,9 +327,9 @@ static void a_stop_on_one_rank_stops_all(void)
     EXPECT(st.stopped && st.samples == BATCH, "stopped %d after %lld", st.stopped,
            (long long)st.samples);
     tg_dist_sampler_free(s);
+    tg_dist_free(group); /* before the model: it removes the parameters' hooks */
     tg_optim_free(o);
     tg_model_free(m);
-    tg_dist_free(group);
     tg_dataset_free(&d);
 }
 

@@ -7,7 +7,8 @@ set -eu
 PACKAGES="build-essential clang cmake pkg-config uthash-dev check libsubunit-dev
 libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz
 go-md2man man-db
-python3-torch"
+python3-torch
+libopenmpi-dev openmpi-bin"
 
 missing=""
 for pkg in $PACKAGES; do
