@@ -21,6 +21,19 @@ static void ceil_side(tg_conv_geom *g, int a)
     g->pad_hi[a] = need > p ? need : p;
 }
 
+/* With ceil_mode PyTorch takes a window longer than the padded side when
+ * rounding up still gives one (a deficit below the stride): the side that
+ * tg__conv_geom is shown, at least the window's span, for sizes it would
+ * accept; ceil_side then puts the real side back in the grid. */
+static int64_t ceil_fit(int64_t in, int64_t kernel, const tg_conv_opts *co, int k)
+{
+    int64_t s = co->stride[k], p = co->padding[k], d = co->dilation[k] ? co->dilation[k] : 1;
+    if (kernel < 1 || s < 1 || p < 0 || d < 1)
+        return in;
+    int64_t deficit = d * (kernel - 1) + 1 - (in + 2 * p);
+    return deficit > 0 && deficit < s ? in + deficit : in;
+}
+
 int tg__pool_geom(const char *fn, int spatial, const int64_t *in, const int64_t *kernel,
                   const tg_pool_opts *opts, bool dilation_ok, tg_conv_geom *g)
 {
@@ -37,7 +50,12 @@ int tg__pool_geom(const char *fn, int spatial, const int64_t *in, const int64_t 
             return tg__fail(TG_EVALUE, "%s: dilation %lld on spatial axis %d; average pooling "
                             "has none", fn, (long long)o->dilation[k], k);
     }
-    int rc = tg__conv_geom(fn, spatial, in, kernel, &co, false, false, g);
+    int64_t fit[2] = {0, 0};
+    for (int k = 0; k < spatial; k++)
+        fit[k] = o->ceil_mode ? ceil_fit(in[k], kernel[k], &co, k) : in[k];
+    int rc = tg__conv_geom(fn, spatial, fit, kernel, &co, false, false, g);
+    for (int k = 0; k < spatial; k++)
+        g->in[2 - spatial + k] = in[k];
     for (int k = 0; rc == 0 && k < spatial; k++)
         if (o->padding[k] > kernel[k] / 2)
             rc = tg__fail(TG_EVALUE, "%s: padding %lld on spatial axis %d is more than half "

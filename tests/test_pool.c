@@ -209,7 +209,8 @@ START_TEST(max_pool_conventions)
 END_TEST
 
 /* ceil_mode rounds up, but drops a last window that would start past the
- * input and its left padding; a hanging avg window counts what it covers */
+ * input and its left padding; a hanging avg window counts what it covers
+ * (PyTorch's values) */
 START_TEST(ceil_mode_sides)
 {
     tg_tensor *x = tu_tensor(TG_F64, TU_SHAPE(1, 1, 5), (double[]){1, 2, 3, 4, 5}, false);
@@ -225,6 +226,16 @@ START_TEST(ceil_mode_sides)
     double want[3] = {0.5, 2.5, 2}; /* [pad,1] [2,3] [4,pad]: both counted */
     for (int i = 0; i < 3; i++)
         tu_assert_close(tg_get(padded, i), want[i], 0);
+    /* a window longer than the side, still one place when rounded up */
+    tg_tensor *lone = tu_tensor(TG_F64, TU_SHAPE(1, 1, 1), (double[]){7}, false);
+    tg_tensor *m = tg_max_pool1d(lone, 2, &ceil), *a = tg_avg_pool1d(lone, 2, &ceil);
+    tu_assert_ok(m);
+    tu_assert_ok(a);
+    ck_assert_int_eq(tg_numel(m), 1);
+    tu_assert_close(tg_get(m, 0), 7, 0);
+    tu_assert_close(tg_get(a, 0), 7, 0);
+    ck_assert_ptr_null(tg_max_pool1d(lone, 2, NULL));
+    tg_clear_error();
 }
 END_TEST
 
