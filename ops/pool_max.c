@@ -37,10 +37,9 @@
                     int64_t row = corner + i * dh * W;                             \
                     for (int64_t j = t->lo[1][ow]; j < t->hi[1][ow]; j++) {        \
                         T v = x[row + j * dw];                                     \
-                        if (v > bv || (v != v && bv == bv)) {                      \
-                            bv = v;                                                \
-                            best = row + j * dw;                                   \
-                        }                                                          \
+                        bool take = v > bv || (v != v && bv == bv);                \
+                        bv = take ? v : bv; /* selects, not branches: random data */ \
+                        best = take ? row + j * dw : best; /* mispredicts half */  \
                     }                                                              \
                 }                                                                  \
                 y[oh * OW + ow] = bv;                                              \
