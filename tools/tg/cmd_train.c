@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "train_dist.h"
 #include "trainer.h"
 
 #define PROGRESS_INTERVAL 0.1 /* seconds between redraws of the progress bar */
@@ -148,7 +149,7 @@ typedef struct {
     normalization norm;
     tg_model *model;
     tg_optim *optim;
-    tg_batcher *batcher;
+    distributed *dist; /* the batches: one process's, or this rank's */
     double base_lr; /* --lr, where the cosine starts */
     epoch_record *records;
     int n_records, cap_records;
@@ -199,9 +200,7 @@ static bool set_up(run *r, const train_options *o, diag *d)
         return false;
     r->base_lr = cfg.lr;
     r->optim = tg_optim_new(tg_model_params(r->model), &cfg);
-    r->batcher = r->optim ? tg_batcher_new(&r->train, o->batch, TG_BATCH_SHUFFLE, o->data.seed)
-                          : NULL;
-    return r->batcher ? true : library_failed(d);
+    return r->optim ? true : library_failed(d);
 }
 
 static void print_epoch(int64_t epoch, const run *r, const tg_epoch_stats *train,
@@ -223,9 +222,9 @@ static bool run_epoch(run *r, const train_options *o, int64_t epoch, bool tty, d
     progress bar = {epoch, o->epochs, r->train.n, 0};
     tg_epoch_stats train;
     tg_optim_set_lr(r->optim, tg_lr_cosine(r->base_lr, 0, epoch - 1, o->epochs));
-    if (tg_train_epoch(r->model, r->optim, r->batcher, &interrupted, tty ? draw_progress : NULL,
-                       &bar, &train) < 0 ||
-        tg_evaluate(r->model, &r->test, EVAL_BATCH, &r->test_stats, NULL) < 0)
+    if (distributed_train_epoch(r->dist, r->model, r->optim, &interrupted,
+                                tty ? draw_progress : NULL, &bar, &train) < 0 ||
+        distributed_evaluate(r->dist, r->model, &r->test, &r->test_stats) < 0)
         return library_failed(d);
     if (tty)
         fputs("\r\033[K", stderr);
@@ -237,7 +236,7 @@ static bool run_epoch(run *r, const train_options *o, int64_t epoch, bool tty, d
 
 static bool train_epochs(run *r, const train_options *o, diag *d)
 {
-    bool tty = isatty(STDERR_FILENO);
+    bool tty = isatty(STDERR_FILENO) && distributed_is_root(r->dist);
     char arch[300];
     printf("%s on %s: %lld training and %lld test samples, %s, batch %lld, lr %g\n",
            architecture_text(&o->arch, arch, sizeof arch), o->data.spec, (long long)r->train.n,
@@ -264,13 +263,16 @@ static bool finish(run *r, const train_options *o, diag *d)
     char epochs[32], accuracy[32], arch[300], title[600];
     describe_end(r, epochs, accuracy, sizeof epochs);
     run_facts facts = {o->data.spec, epochs, accuracy};
-    if (o->save && !save_checkpoint(r->model, o->save, &o->arch, &r->norm, &facts, d))
+    /* the ranks' parameters are the same: rank 0 writes them */
+    bool root = distributed_is_root(r->dist);
+    if (o->save && !distributed_agree(r->dist, !root || save_checkpoint(r->model, o->save, &o->arch,
+                                                                         &r->norm, &facts, d), d))
         return false;
     if (o->save)
         printf("saved %s\n", o->save);
     snprintf(title, sizeof title, "tg train: %s, %s, %s",
              architecture_text(&o->arch, arch, sizeof arch), o->opt, o->data.spec);
-    if (o->plot && !write_plot(o->plot, title, r->records, r->n_records, d))
+    if (o->plot && root && !write_plot(o->plot, title, r->records, r->n_records, d))
         return false;
     if (o->plot)
         printf("plot %s\n", o->plot);
@@ -279,7 +281,8 @@ static bool finish(run *r, const train_options *o, diag *d)
 
 static void tear_down(run *r)
 {
-    tg_batcher_free(r->batcher);
+    if (r->dist)
+        distributed_end(r->dist); /* before the model, whose hooks it removes */
     tg_optim_free(r->optim);
     tg_model_free(r->model);
     tg_dataset_free(&r->train);
@@ -295,7 +298,9 @@ int cmd_train(int argc, char **argv)
     diag d = {0};
     int status = TG_EXIT_USAGE;
     struct sigaction previous;
-    if (parse_train_options(argc, argv, &o, &d) && set_up(&r, &o, &d)) {
+    if (parse_train_options(argc, argv, &o, &d) && distributed_start(&r.dist, &d) &&
+        distributed_agree(r.dist, set_up(&r, &o, &d), &d) &&
+        distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, &d)) {
         catch_interrupt(&previous);
         bool trained = train_epochs(&r, &o, &d);
         sigaction(SIGINT, &previous, NULL);
@@ -307,8 +312,8 @@ int cmd_train(int argc, char **argv)
         else if (finish(&r, &o, &d))
             status = interrupted ? TG_EXIT_INTERRUPTED : 0;
     }
-    if (d.set)
-        diag_print(&d);
+    if (d.set && (!r.dist || distributed_is_root(r.dist)))
+        diag_print(&d); /* the ranks fail alike: one says it */
     tear_down(&r);
     return status;
 }

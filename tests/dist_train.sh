@@ -1,0 +1,35 @@
+#!/bin/sh
+# dist_train.sh MPIRUN TG -- `tg train` under mpirun: 2 and 3 ranks train
+# the model one process trains (float64: the same epoch lines to the printed
+# digits), only rank 0 prints, and rank 0's checkpoint evaluates to the
+# printed accuracy.
+set -eu
+mpirun=$1
+tg=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "dist_train: $*"; exit 1; }
+awk 'BEGIN { srand(7); print "x,y,z,class";
+             for (i = 0; i < 300; i++) { c = i % 3;
+                 printf "%.4f,%.4f,%.4f,%d\n", 4 * (c == 1) + 2 * rand(), 4 * (c > 0) + 2 * rand(),
+                        4 * (c == 2) + 2 * rand(), c } }' >"$dir/blobs.csv"
+train() { # LOG [mpirun -np N]: the run's lines without their seconds
+    log=$1
+    shift
+    "$@" "$tg" train --data "csv:$dir/blobs.csv:label=class:header" --val 0.2 --layers 3,8,3 --lr 0.02 \
+        --dtype f64 --batch 30 --epochs 3 --save "$dir/$log.safetensors" >"$dir/$log" \
+        || fail "$log: tg train failed: $(cat "$dir/$log")"
+    sed -e 's/  [0-9.]* s$//' -e '/^saved /d' "$dir/$log"
+}
+train alone >"$dir/alone.lines"
+cat "$dir/alone.lines"
+for ranks in 2 3; do
+    train "ranks$ranks" "$mpirun" --oversubscribe --bind-to none -np "$ranks" >"$dir/ranks$ranks.lines"
+    diff "$dir/alone.lines" "$dir/ranks$ranks.lines" || fail "$ranks ranks printed other lines"
+    [ "$(grep -c '^epoch 1/3' "$dir/ranks$ranks")" -eq 1 ] || fail "more than rank 0 printed"
+    "$tg" eval --model "$dir/ranks$ranks.safetensors" --data "csv:$dir/blobs.csv:label=class:header" \
+        --val 0.2 >"$dir/eval$ranks" || fail "tg eval of the $ranks-rank checkpoint failed"
+    want=$(sed -n 's/^test accuracy \([0-9.]*%\).*/\1/p' "$dir/ranks$ranks")
+    grep -q "accuracy $want" "$dir/eval$ranks" || fail "tg eval: $(cat "$dir/eval$ranks"), not $want"
+done
+echo "dist_train: 2 and 3 ranks printed what one process printed"
