@@ -843,6 +843,84 @@ START_TEST(several_results_are_bound_or_picked)
 }
 END_TEST
 
+/* Runs explain and checks that each of the lines appears in its output. */
+static void assert_explains(const char *expr, const char *const *vars, int n_vars,
+                            const char *const *lines, int n_lines)
+{
+    const char *argv[8] = {"tg", "explain", expr};
+    for (int i = 0; i < n_vars; i++)
+        argv[3 + i] = vars[i];
+    run_result r = run_tg(argv, 3 + n_vars);
+    ck_assert_msg(r.status == 0, "%s: %s", expr, r.err);
+    for (int i = 0; i < n_lines; i++)
+        ck_assert_msg(strstr(r.out, lines[i]) != NULL, "no '%s' in\n%s", lines[i], r.out);
+    free_result(&r);
+}
+
+START_TEST(explain_says_where_indexing_gradients_go)
+{
+    static const char *const x[] = {"x=[1,2,3,4]"};
+    /* the positions each structural op read, and the gradient sent back to them */
+    assert_explains("sum(roll(x, 1) * [1, 2, 3, 4])", x, 1,
+                    (const char *const[]){
+                        "v1    roll(x), reading x's elements [3, 0, 1, 2]",
+                        "dy/dx = dy/dv1 added back at x's elements [3, 0, 1, 2]: dy/dv1 rolled back\n"
+                        "        = [2, 3, 4, 1]"}, 2);
+    assert_explains("sum(repeat(x[0:2], 2) * [1, 2, 3, 4])", x, 1,
+                    (const char *const[]){
+                        "repeat(v1), reading v1's elements [0, 1, 0, 1]",
+                        "= [4, 6]\n      (v1's elements are read [2, 2] times: where more than "
+                        "once, their gradients add up)"}, 2);
+    assert_explains("sum(pad(x, 1, 0, value=7))", x, 1,
+                    (const char *const[]){
+                        "pad(x, value=7), reading x's elements [-1, 0, 1, 2, 3] (-1: a fill)",
+                        "the fills send nothing back\n        = [1, 1, 1, 1]"}, 2);
+    static const char *const w[] = {"W=[[1,2],[3,4]]"};
+    assert_explains("sum(permute(W, 1, 0) * [[1, 2], [3, 4]])", w, 1,
+                    (const char *const[]){
+                        "reading W's elements [[0, 2], [1, 3]] (row-major positions)",
+                        "  c1         2x2      [[1, 2], [3, 4]]   (constant)"}, 2);
+    /* gathers scatter back, repeats add up; concat's inputs get their part */
+    assert_explains("sum(x[[0, 0, 3]]) + sum(concat(x[0:1], x) * [1, 2, 3, 4, 5])", x, 1,
+                    (const char *const[]){
+                        "index_add(0, axis=0, [0, 0, 3], dy/dv1): dy/dv1 added back at the "
+                        "indices\n        = [2, 0, 0, 1]\n      (x's elements are read "
+                        "[2, 0, 0, 1] times",
+                        "dy/dv3 = dy/dv4[0:1], the part along axis 0 that this input filled\n"
+                        "        = [1]",
+                        "dy/dx = dy/dv4[1:5], the part along axis 0 that this input filled\n"
+                        "        = [2, 3, 4, 5]"}, 3);
+    static const char *const ev[] = {"E=[[1,2],[3,4]]", "u=[5,7]", "v=[1,2]"};
+    assert_explains("sum(embedding(E, [1, 1])) + sum(scatter_add(v, 0, [0, 0], u) * [1, 2])", ev,
+                    3, (const char *const[]){
+                        "embedding(E, [1, 1]): the rows [1, 1] of E",
+                        "(E's elements are read [[0, 0], [2, 2]] times",
+                        "scatter_add(v, axis=0, [0, 0], u): v with u added at the indices [0, 0]",
+                        "dy/dv = dy/dv3: v passes through unchanged",
+                        "dy/du = gather(dy/dv3, axis=0, [0, 0]): each element of u gets the "
+                        "gradient where it was added\n        = [1, 1]"}, 5);
+    /* chunk's pieces are slices: which elements each read, and where its gradient goes */
+    assert_explains("a, b = chunk(x, 2); sum(a * b)", x, 1,
+                    (const char *const[]){
+                        "  b     slice(x, axis=0), reading x's elements [2, 3]",
+                        "dy/dx += dy/da added back at x's elements [0, 1], 0 elsewhere\n"
+                        "        = [3, 4, 0, 0]"}, 2);
+}
+END_TEST
+
+/* Issue 14: "d/dw (w @ x) = dy/dv1 @ x^T = [-1, -2]" paired the gradient
+ * rule with the value of the gradient as if it were the local derivative. */
+START_TEST(explain_writes_a_gradient_rule_as_a_gradient)
+{
+    run_result r = RUN("explain", "(w @ x) * 2", "w=[1,2]", "x=[-0.5,-1]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_null(strstr(r.out, "d/dw (w @ x)"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dw = dy/dv1 @ x^T\n        = [-1, -2]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dx = w^T @ dy/dv1\n        = [2, 4]\n"));
+    free_result(&r);
+}
+END_TEST
+
 START_TEST(hints_for_new_users)
 {
     assert_error(RUN("grad", "x**2", "x=1"), "tg: error at column 2: use ^ for powers: x^2, not x**2",
@@ -1194,6 +1272,8 @@ int main(void)
     tcase_add_test(language, subscripts_index_any_operand);
     tcase_add_test(language, shape_functions_take_along_movedim_unflatten_tile_expand);
     tcase_add_test(language, several_results_are_bound_or_picked);
+    tcase_add_test(language, explain_says_where_indexing_gradients_go);
+    tcase_add_test(language, explain_writes_a_gradient_rule_as_a_gradient);
     tcase_add_test(language, lint_names_hazards);
     suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");

@@ -12,10 +12,7 @@
 
 static char *node_formula(labeler *names, const tg_tensor *node, char *buf, size_t size)
 {
-    formula_names n = {.op_name = tg_op_name(node), .node = label_of(names, node)};
-    for (int k = 0; k < 3 && k < tg_op_num_inputs(node); k++)
-        n.in[k] = label_of(names, tg_op_input(node, k));
-    n.has_constant = tg_op_constant(node, &n.constant);
+    formula_names n = formula_names_of(names, node);
     return op_formula(node, &n, NOTATION_TEXT, buf, size);
 }
 

@@ -29,6 +29,7 @@ typedef struct {
     char wrt_name[TEXT];            /* dy/d input */
     char up_name[TEXT];             /* dy/d node */
     char up[TEXT], local[TEXT], contribution[TEXT], previous[TEXT], total[TEXT];
+    char reads[TEXT]; /* how often each element was read, where some were read twice */
     bool accumulated, scalars;
     int twin; /* 1 or 2 when both inputs are the same tensor (x * x), else 0 */
 } step;
@@ -63,18 +64,7 @@ static const char *result_label(explainer *e) { return label(e, target(e)); }
 
 static formula_names names_of(explainer *e, const tg_tensor *node)
 {
-    formula_names n = {.op_name = tg_op_name(node), .node = label(e, node)};
-    for (int k = 0; k < 3 && k < tg_op_num_inputs(node); k++)
-        n.in[k] = label(e, tg_op_input(node, k));
-    double constants[2];
-    int n_constants = tg_op_constants(node, constants, 2);
-    n.has_constant = n_constants > 0;
-    n.constant = n_constants > 0 ? constants[0] : 0;
-    n.constant2 = n_constants > 1 ? constants[1] : 0;
-    const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
-    if (row && (row->flags & TG_OP_AXIS))
-        n.axis = tg_op_axis(node);
-    return n;
+    return formula_names_of(e->names, node);
 }
 
 /* "dy/dx" or \frac{\partial y}{\partial x}. */
@@ -114,13 +104,36 @@ static tg_tensor *local_derivative(tg_tensor *node, int k)
     return grads[k];
 }
 
-static step_kind kind_of(const tg_tensor *node, const tg_tensor *input)
+/* A local derivative is printed as one when the rule is one (not written
+ * with the upstream gradient) and its value is exact: a scalar result, or
+ * an elementwise op whose input has the result's shape. */
+static step_kind kind_of(const tg_tensor *node, int k)
 {
+    const tg_tensor *input = tg_op_input(node, k);
     bool same = tg_ndim(node) == tg_ndim(input) &&
                 memcmp(tg_shape(node), tg_shape(input), sizeof(int64_t) * tg_ndim(node)) == 0;
+    if (derivative_uses_upstream(node, k))
+        return STEP_VJP;
     if (tg_ndim(node) == 0 || (op_is_elementwise(node) && same))
         return STEP_LOCAL;
     return op_is_elementwise(node) ? STEP_BROADCAST : STEP_VJP;
+}
+
+/* For a gradient scattered back to the elements read: how many times each
+ * was read (the rule applied to ones), when some element was read more
+ * than once, since there its gradients add up; "" otherwise. */
+static void note_reads(explainer *e, tg_tensor *node, int k, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    tg_tensor *counts = op_scatters_back(node, k) ? local_derivative(node, k) : NULL;
+    bool repeats = false;
+    for (int64_t i = 0; counts && i < tg_numel(counts) && !repeats; i++)
+        repeats = tg_get(counts, i) > 1;
+    char values[TEXT];
+    if (repeats)
+        snprintf(buf, size, "%s's elements are read %s times: where more than once, their "
+                 "gradients add up", label(e, tg_op_input(node, k)),
+                 tensor_brief(counts, values, sizeof values));
 }
 
 static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
@@ -128,13 +141,15 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
 {
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
-    step st = {.kind = kind_of(node, input), .input = label(e, input),
+    step st = {.kind = kind_of(node, k), .input = label(e, input),
                .accumulated = previous != NULL};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
     formula_names n = names_of(e, node);
     grad_name(e, label(e, node), st.up_name, TEXT);
     n.upstream = st.up_name;
+    note_part(node, k, &n);
+    note_reads(e, node, k, st.reads, TEXT);
     op_formula(node, &n, e->em->how, st.formula, TEXT);
     op_derivative(node, k, &n, e->em->how, st.symbolic, TEXT);
     grad_name(e, st.input, st.wrt_name, TEXT);
@@ -154,9 +169,19 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
 
 /* ---- text: aligned, for a terminal --------------------------------------- */
 
+/* Labels every node's operands in tape order, so that the constants among
+ * them (c1, c2, ...) are known, numbered as they are first used, before
+ * the inputs are listed. */
+static void label_operands(explainer *e)
+{
+    for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++)
+        names_of(e, tg_tape_node(pos));
+}
+
 static void text_inputs(explainer *e, FILE *f)
 {
     const symtab *syms = &e->s->syms;
+    label_operands(e);
     char value[TEXT], shape[32];
     for (int i = 0; i < syms->n_inputs; i++) {
         tg_tensor *v = symtab_input_value(syms, i);
@@ -297,6 +322,8 @@ static void text_step(explainer *e, const step *st)
         else
             printf("\n      %s %s %s\n", st->wrt_name, op, st->contribution);
     }
+    if (st->reads[0])
+        printf("      (%s)\n", st->reads);
     if (st->accumulated && st->scalars)
         printf("      %s is used more than once, so its gradients add up: %s = %s + %s = %s\n",
                st->input, st->wrt_name, st->previous,
@@ -382,6 +409,12 @@ static void latex_begin(explainer *e)
         printf("%s &= %s \\\\\n", latex_name(symtab_input_name(syms, i), name, TEXT),
                tensor_brief(v, value, TEXT));
     }
+    label_operands(e);
+    const tg_tensor *consts[64];
+    int n = labeler_constants(e->names, consts, 64);
+    for (int i = 0; i < n; i++)
+        printf("%s &= %s \\quad\\text{(constant)} \\\\\n",
+               latex_name(label(e, consts[i]), name, TEXT), tensor_brief(consts[i], value, TEXT));
     printf("\\end{align*}\n");
 }
 

@@ -20,7 +20,27 @@ typedef struct {
     double constant2;     /* its second, for ops that keep two (tg_op_constants) */
     bool has_constant;
     int axis;             /* of an op along one axis, see tg_op_axis */
+    int n_inputs;         /* the node's (concat has any number) */
+    char map[160];        /* $m: the positions a map op read, "elements [3, 0, 1, 2]" */
+    char part[64];        /* $r: the part of concat's result one input filled, "[:, 2:4]" */
 } formula_names;
+
+/* The names of node's formula: its inputs' labels (not the saved map of a
+ * map op, an op that copies x's elements through positions kept as its
+ * helper input: select, slice, permute, flip, roll, repeat, diagonal,
+ * diag_embed, pad, masked_select; $m shows those positions instead), its
+ * constants and axis. */
+formula_names formula_names_of(labeler *l, const tg_tensor *node);
+/* Fills n->part for input k of a concat node: the part of the result it
+ * filled, "[:, 2:4]"; "" for other ops. */
+void note_part(const tg_tensor *node, int k, formula_names *n);
+/* Whether the derivative for input k is written with the upstream gradient
+ * $g (a gradient rule, not the local derivative itself). */
+bool derivative_uses_upstream(const tg_tensor *node, int k);
+/* Whether input k of node gets its gradient scattered back to the elements
+ * it read (map ops, gather, index_select, embedding): added up where an
+ * element was read more than once. */
+bool op_scatters_back(const tg_tensor *node, int k);
 
 /* Whether the node's op has a diagonal Jacobian when input and output shapes
  * agree, so that upstream * local derivative is an elementwise product. */

@@ -2,10 +2,13 @@
  * explain_ops.c -- each op's formula and local derivative as templates, in
  * text and LaTeX. In a template $0 and $1 stand for the inputs, $y for the
  * result, $g for the gradient arriving at it, $c for the op's constant and
- * $d for its second (tg_op_constants).
+ * $d for its second (tg_op_constants), $m for the positions a map op read
+ * and $r for the part of concat's result an input filled.
  */
 #include <ctype.h>
 #include <string.h>
+
+#include <tapegrad/inspect.h>
 
 #include "explain.h"
 
@@ -19,6 +22,8 @@ typedef struct {
     const char *formula[2];       /* [notation] */
     const char *derivative[3][2]; /* [input][notation]; NULL: the input gets none */
     formula_writer writer;        /* instead of the templates */
+    bool map;                     /* copies through a saved map, its last input */
+    bool scatters;                /* input 0's gradient goes back to the elements read */
 } op_rule;
 
 static char *power_formula(const formula_names *n, bool derivative, notation how, char *buf,
@@ -242,66 +247,89 @@ static const op_rule rules[TG_OP_COUNT] = {
                         "\\operatorname{broadcast}($g) \\text{ to the shape of } $0"}}},
     [TG_OP_CAST] = {{"cast($0)", "\\operatorname{cast}($0)"},
                     {{"$g cast to the dtype of $0", "\\operatorname{cast}($g)"}}},
-    /* indexing and structure: the positions read are saved with the op, and
-     * the gradient goes back to them (index_add), summed where repeated */
-    /* $1 of these is the map: the flat positions of $0 each element read */
-    [TG_OP_SELECT] = {{"select($0, axis=$a), reading $0's elements $1",
+    /* indexing and structure: the map ops save the positions of x each
+     * element read ($m), and the gradient goes back to them (index_add),
+     * added up where one is read more than once; the gathers read through
+     * their index tensor and scatter back through it */
+    [TG_OP_SELECT] = {{"select($0, axis=$a), reading $0's $m",
                        "$0[\\ldots, i, \\ldots]_{\\text{axis } $a}"},
-                      {{"$g added back at $0's elements $1, 0 elsewhere",
-                        "\\operatorname{scatter}($g) \\text{ along axis } $a"}}},
-    [TG_OP_SLICE] = {{"slice($0, axis=$a), reading $0's elements $1",
+                      {{"$g added back at $0's $m, 0 elsewhere",
+                        "\\operatorname{scatter}($g) \\text{ along axis } $a"}},
+                      .map = true, .scatters = true},
+    [TG_OP_SLICE] = {{"slice($0, axis=$a), reading $0's $m",
                       "$0[\\text{start:stop:step}]_{\\text{axis } $a}"},
-                     {{"$g added back at $0's elements $1, 0 elsewhere",
-                       "\\operatorname{scatter}($g) \\text{ along axis } $a"}}},
-    [TG_OP_PERMUTE] = {{"permute($0)", "\\operatorname{permute}($0)"},
-                       {{"$g permuted back", "\\operatorname{permute}^{-1}($g)"}}},
-    [TG_OP_FLIP] = {{"flip($0)", "\\operatorname{flip}($0)"},
-                    {{"$g flipped back", "\\operatorname{flip}($g)"}}},
-    [TG_OP_ROLL] = {{"roll($0)", "\\operatorname{roll}($0)"},
-                    {{"$g rolled back", "\\operatorname{roll}^{-1}($g)"}}},
-    [TG_OP_REPEAT] = {{"repeat($0)", "\\operatorname{repeat}($0)"},
-                      {{"$g summed over the copies", "\\textstyle\\sum_{\\text{copies}} $g"}}},
+                     {{"$g added back at $0's $m, 0 elsewhere",
+                       "\\operatorname{scatter}($g) \\text{ along axis } $a"}},
+                     .map = true, .scatters = true},
+    [TG_OP_PERMUTE] = {{"permute($0), reading $0's $m", "\\operatorname{permute}($0)"},
+                       {{"$g added back at $0's $m: $g permuted back",
+                         "\\operatorname{permute}^{-1}($g)"}},
+                       .map = true, .scatters = true},
+    [TG_OP_FLIP] = {{"flip($0), reading $0's $m", "\\operatorname{flip}($0)"},
+                    {{"$g added back at $0's $m: $g flipped back",
+                      "\\operatorname{flip}($g)"}},
+                    .map = true, .scatters = true},
+    [TG_OP_ROLL] = {{"roll($0), reading $0's $m", "\\operatorname{roll}($0)"},
+                    {{"$g added back at $0's $m: $g rolled back",
+                      "\\operatorname{roll}^{-1}($g)"}},
+                    .map = true, .scatters = true},
+    [TG_OP_REPEAT] = {{"repeat($0), reading $0's $m", "\\operatorname{repeat}($0)"},
+                      {{"$g added back at $0's $m: summed over the copies",
+                        "\\textstyle\\sum_{\\text{copies}} $g"}},
+                      .map = true, .scatters = true},
     [TG_OP_TRIL] = {{"tril($0, $c)", "\\operatorname{tril}_{$c}($0)"},
                     {{"tril($g, $c)", "\\operatorname{tril}_{$c}($g)"}}},
     [TG_OP_TRIU] = {{"triu($0, $c)", "\\operatorname{triu}_{$c}($0)"},
                     {{"triu($g, $c)", "\\operatorname{triu}_{$c}($g)"}}},
-    [TG_OP_DIAGONAL] = {{"diagonal($0)", "\\operatorname{diag}($0)"},
-                        {{"$g placed on the diagonal, 0 elsewhere",
-                          "\\operatorname{diag\\_embed}($g)"}}},
-    [TG_OP_DIAG_EMBED] = {{"diag_embed($0)", "\\operatorname{diag\\_embed}($0)"},
-                          {{"the diagonal of $g", "\\operatorname{diag}($g)"}}},
+    [TG_OP_DIAGONAL] = {{"diagonal($0), reading $0's $m", "\\operatorname{diag}($0)"},
+                        {{"$g added back at $0's $m (its diagonal), 0 elsewhere",
+                          "\\operatorname{diag\\_embed}($g)"}},
+                        .map = true, .scatters = true},
+    [TG_OP_DIAG_EMBED] = {{"diag_embed($0), reading $0's $m",
+                           "\\operatorname{diag\\_embed}($0)"},
+                          {{"$g added back at $0's $m: the diagonal of $g",
+                            "\\operatorname{diag}($g)"}},
+                          .map = true, .scatters = true},
     [TG_OP_TRACE] = {{"trace($0)", "\\operatorname{tr} $0"}, {{"$g I", "$g\\,I"}}},
     [TG_OP_INDEX_SELECT] = {{"index_select($0, axis=$a, $1)", "$0[$1]_{\\text{axis } $a}"},
                             {{"index_add(0, axis=$a, $1, $g): $g added back at the indices",
                               "\\operatorname{index\\_add}_{$a}(0, $1, $g)"},
-                             {NULL, NULL}}},
-    [TG_OP_INDEX_ADD] = {{"index_add($0, axis=$a, $1, $2)",
-                          "\\operatorname{index\\_add}_{$a}($0, $1, $2)"},
-                         {{"1", "1"}, {NULL, NULL},
-                          {"index_select($g, axis=$a, $1)", "$g[$1]_{\\text{axis } $a}"}}},
+                             {NULL, NULL}},
+                            .scatters = true},
+    [TG_OP_INDEX_ADD] = {{"index_add($0, axis=$a, $1, $2): $0 with $2's slices added at the "
+                          "indices $1", "\\operatorname{index\\_add}_{$a}($0, $1, $2)"},
+                         {{"$g: $0 passes through unchanged", "$g"}, {NULL, NULL},
+                          {"index_select($g, axis=$a, $1): each slice of $2 gets the gradient "
+                           "where it was added", "$g[$1]_{\\text{axis } $a}"}}},
     [TG_OP_GATHER] = {{"gather($0, axis=$a, $1)", "\\operatorname{gather}_{$a}($0, $1)"},
                       {{"scatter_add(0, axis=$a, $1, $g): $g added back at the indices",
                         "\\operatorname{scatter\\_add}_{$a}(0, $1, $g)"},
-                       {NULL, NULL}}},
-    [TG_OP_SCATTER_ADD] = {{"scatter_add($0, axis=$a, $1, $2)",
-                            "\\operatorname{scatter\\_add}_{$a}($0, $1, $2)"},
-                           {{"1", "1"}, {NULL, NULL},
-                            {"gather($g, axis=$a, $1)", "\\operatorname{gather}_{$a}($g, $1)"}}},
-    [TG_OP_EMBEDDING] = {{"embedding($0, $1)", "$0[$1]"},
+                       {NULL, NULL}},
+                      .scatters = true},
+    [TG_OP_SCATTER_ADD] = {{"scatter_add($0, axis=$a, $1, $2): $0 with $2 added at the indices "
+                            "$1", "\\operatorname{scatter\\_add}_{$a}($0, $1, $2)"},
+                           {{"$g: $0 passes through unchanged", "$g"}, {NULL, NULL},
+                            {"gather($g, axis=$a, $1): each element of $2 gets the gradient "
+                             "where it was added", "\\operatorname{gather}_{$a}($g, $1)"}}},
+    [TG_OP_EMBEDDING] = {{"embedding($0, $1): the rows $1 of $0", "$0[$1]"},
                          {{"rows of $g added at the looked-up rows (none to padding_idx)",
                            "\\operatorname{index\\_add}_{0}(0, $1, $g)"},
-                          {NULL, NULL}}},
+                          {NULL, NULL}},
+                         .scatters = true},
     [TG_OP_ONE_HOT] = {{"one_hot($0)", "\\operatorname{one\\_hot}($0)"}, {{"0", "0"}}},
-    [TG_OP_MASKED_SELECT] = {{"masked_select($0, $1)", "$0[$1 \\ne 0]"},
-                             {{"$g placed where $1 != 0, 0 elsewhere",
+    [TG_OP_MASKED_SELECT] = {{"masked_select($0, $1), reading $0's $m (where $1 != 0)",
+                              "$0[$1 \\ne 0]"},
+                             {{"$g added back at $0's $m, 0 elsewhere",
                                "\\operatorname{scatter}($g) \\text{ where } $1 \\ne 0"},
-                              {NULL, NULL}}},
+                              {NULL, NULL}},
+                             .map = true, .scatters = true},
     [TG_OP_OUTER] = {{"outer($0, $1)", "$0 $1^{\\top}"},
                      {{"$g @ $1", "$g\\,$1"}, {"$0 @ $g", "$0^{\\top} $g"}}},
     [TG_OP_DOT] = {{"dot($0, $1)", "$0 \\cdot $1"}, {{"$g $1", "$g\\,$1"}, {"$g $0", "$g\\,$0"}}},
-    [TG_OP_PAD] = {{"pad($0)", "\\operatorname{pad}($0)"},
-                   {{"$g summed back onto the elements each padded place copied",
-                     "\\operatorname{unpad}($g)"}}},
+    [TG_OP_PAD] = {{"pad($0, value=$c), reading $0's $m", "\\operatorname{pad}($0)"},
+                   {{"$g added back at $0's $m; the fills send nothing back",
+                     "\\operatorname{unpad}($g)"}},
+                   .map = true, .scatters = true},
     [TG_OP_CONCAT] = {.writer = concat_formula},
     [TG_OP_UNFOLD] = {{"unfold($0): its sliding windows as columns",
                        "\\operatorname{unfold}($0)"},
@@ -437,6 +465,10 @@ static char *expand(const char *tpl, const formula_names *n, notation how, char 
             append_label(&o, number2, how, at_start);
         else if (key == 'a')
             append(&o, axis, strlen(axis));
+        else if (key == 'm')
+            append(&o, n->map, strlen(n->map));
+        else if (key == 'r')
+            append(&o, n->part, strlen(n->part));
     }
     return buf;
 }
@@ -494,16 +526,20 @@ static char *gelu_formula(const formula_names *n, bool derivative, notation how,
     return expand(tpl[n->constant == TG_GELU_TANH][derivative][how], n, how, buf, size);
 }
 
-/* concat has any number of inputs: the first two are named, and each input's
- * gradient is the slice of g it filled. */
+/* concat has any number of inputs: up to three are named, and each input's
+ * gradient is the part of g it filled. */
 static char *concat_formula(const formula_names *n, bool derivative, notation how, char *buf,
                             size_t size)
 {
-    static const char *const tpl[2][2] = {
-        {"concat($0, $1, ..., axis=$a)", "[$0 ; $1 ; \\ldots]_{\\text{axis } $a}"},
-        {"the slice of $g along axis $a that this input filled",
-         "$g[\\text{its rows}]_{\\text{axis } $a}"}};
-    return expand(tpl[derivative][how], n, how, buf, size);
+    static const char *const tpl[4][2] = {
+        {"concat($0, axis=$a)", "[$0]_{\\text{axis } $a}"},
+        {"concat($0, $1, axis=$a)", "[$0 ; $1]_{\\text{axis } $a}"},
+        {"concat($0, $1, $2, axis=$a)", "[$0 ; $1 ; $2]_{\\text{axis } $a}"},
+        {"concat($0, $1, $2, ..., axis=$a)", "[$0 ; $1 ; $2 ; \\ldots]_{\\text{axis } $a}"}};
+    static const char *const part[2] = {"$g$r, the part along axis $a that this input filled",
+                                        "$g_{$r}"};
+    int shown = n->n_inputs < 1 ? 0 : n->n_inputs > 4 ? 3 : n->n_inputs - 1;
+    return expand(derivative ? part[how] : tpl[shown][how], n, how, buf, size);
 }
 
 /* A user-defined op has no formula the tool knows: its name and its rule. */
@@ -522,6 +558,94 @@ static const op_rule *rule_of(const tg_tensor *node)
 {
     tg_op_kind kind = tg_op_kind_of(node);
     return (unsigned)kind < TG_OP_COUNT ? &rules[kind] : NULL;
+}
+
+/* A map's positions: every one of a short vector, which is the common
+ * case and where the reader wants them all; tensor_brief's form else. */
+static char *positions(const tg_tensor *map, char *buf, size_t size)
+{
+    if (tg_ndim(map) != 1 || tg_numel(map) > 12)
+        return tensor_brief(map, buf, size);
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int64_t i = 0; i < tg_numel(map) && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "",
+                                (long long)tg_get(map, i));
+    if (len + 1 < size)
+        snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+/* Fills n->map for a map op and returns the map's input index, which is no
+ * operand to label; -1 for other ops. */
+static int note_map(const tg_tensor *node, formula_names *n)
+{
+    const op_rule *r = rule_of(node);
+    int k = tg_op_num_inputs(node) - 1;
+    n->map[0] = '\0';
+    if (!r || !r->map || k < 1)
+        return -1;
+    const tg_tensor *map = tg_op_input(node, k), *x = tg_op_input(node, 0);
+    bool fills = false;
+    for (int64_t i = 0; i < tg_numel(map) && !fills; i++)
+        fills = tg_get(map, i) < 0;
+    char values[112], note[40] = "";
+    bool matrix = tg_ndim(x) > 1;
+    if (matrix || fills)
+        snprintf(note, sizeof note, " (%s%s%s)", matrix ? "row-major positions" : "",
+                 matrix && fills ? "; " : "", fills ? "-1: a fill" : "");
+    snprintf(n->map, sizeof n->map, "element%s %s%s", tg_ndim(map) ? "s" : "",
+             positions(map, values, sizeof values), note);
+    return k;
+}
+
+formula_names formula_names_of(labeler *l, const tg_tensor *node)
+{
+    formula_names n = {.op_name = tg_op_name(node), .node = label_of(l, node),
+                       .n_inputs = tg_op_num_inputs(node)};
+    int map = note_map(node, &n);
+    for (int k = 0; k < 3 && k < n.n_inputs; k++)
+        if (k != map)
+            n.in[k] = label_of(l, tg_op_input(node, k));
+    double constants[2];
+    int n_constants = tg_op_constants(node, constants, 2);
+    n.has_constant = n_constants > 0;
+    n.constant = n_constants > 0 ? constants[0] : 0;
+    n.constant2 = n_constants > 1 ? constants[1] : 0;
+    const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
+    if (row && (row->flags & TG_OP_AXIS))
+        n.axis = tg_op_axis(node);
+    return n;
+}
+
+void note_part(const tg_tensor *node, int k, formula_names *n)
+{
+    n->part[0] = '\0';
+    if (tg_op_kind_of(node) != TG_OP_CONCAT || k >= tg_op_num_inputs(node))
+        return;
+    int axis = tg_op_axis(node);
+    int64_t start = 0;
+    for (int j = 0; j < k; j++)
+        start += tg_shape(tg_op_input(node, j))[axis];
+    int64_t stop = start + tg_shape(tg_op_input(node, k))[axis];
+    size_t len = (size_t)snprintf(n->part, sizeof n->part, "[");
+    for (int d = 0; d < axis && len < sizeof n->part; d++)
+        len += (size_t)snprintf(n->part + len, sizeof n->part - len, ":, ");
+    if (len < sizeof n->part)
+        snprintf(n->part + len, sizeof n->part - len, "%lld:%lld]", (long long)start,
+                 (long long)stop);
+}
+
+bool derivative_uses_upstream(const tg_tensor *node, int k)
+{
+    const op_rule *r = rule_of(node);
+    const char *tpl = r && !r->writer && k < 3 ? r->derivative[k][NOTATION_TEXT] : NULL;
+    return (r && r->writer == concat_formula) || (tpl && strstr(tpl, "$g"));
+}
+
+bool op_scatters_back(const tg_tensor *node, int k)
+{
+    const op_rule *r = rule_of(node);
+    return k == 0 && r && r->scatters;
 }
 
 char *op_formula(const tg_tensor *node, const formula_names *n, notation how, char *buf,
