@@ -2,7 +2,8 @@
  * against closed forms and central differences, broadcasting, nothing
  * recorded without grad, reverse-over-forward and forward-over-reverse,
  * user-defined ops with a tangent rule and through the double-VJP
- * construction, and the errors. */
+ * construction, nodes of several results (split, chunk, unbind and a
+ * tg_apply_multi op), and the errors. */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,29 +45,132 @@ START_TEST(jvp_matches_closed_form)
 }
 END_TEST
 
-/* (f(x + h v) - f(x - h v)) / 2h against J v, element by element. */
+/* (f(x + h v) - f(x - h v)) / 2h against J v, element by element, for
+ * f of n (at most 3) float64 inputs. */
+static void assert_jvp_matches_differences(tg_fn f, void *ctx, int n, tg_tensor *const *in,
+                                           tg_tensor *const *dir, double tol)
+{
+    tg_tensor *y, *dy, *side[2];
+    ck_assert_msg(tg_jvp(f, ctx, n, in, dir, &y, &dy) == 0, "%s", tg_last_error());
+    const double h = 1e-6;
+    for (int sign = 0; sign < 2; sign++) {
+        tg_tensor *moved[3];
+        for (int k = 0; k < n; k++) {
+            moved[k] = tg_add(in[k], tg_mul(dir[k], tg_scalar(sign ? -h : h)));
+            tu_assert_ok(moved[k]);
+        }
+        tu_assert_ok(side[sign] = f(moved, ctx));
+    }
+    ck_assert_int_eq(tg_numel(dy), tg_numel(y));
+    for (int64_t i = 0; i < tg_numel(dy); i++)
+        tu_assert_close(tg_get(dy, i), (tg_get(side[0], i) - tg_get(side[1], i)) / (2 * h), tol);
+}
+
 START_TEST(jvp_matches_central_differences)
 {
     tg_tensor *in[2] = {tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false),
                         tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false)};
     tg_tensor *dir[2] = {tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false),
                          tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false)};
-    tg_tensor *y, *dy;
-    ck_assert(tg_jvp(exp_of_product, NULL, 2, in, dir, &y, &dy) == 0);
-    const double h = 1e-6;
-    double plus[4], minus[4];
-    for (int sign = 0; sign < 2; sign++) {
-        tg_tensor *moved[2];
-        for (int k = 0; k < 2; k++) {
-            moved[k] = tg_add(in[k], tg_mul(dir[k], tg_scalar(sign ? -h : h)));
-            tu_assert_ok(moved[k]);
-        }
-        tg_tensor *f = exp_of_product(moved, NULL);
-        for (int i = 0; i < 4; i++)
-            (sign ? minus : plus)[i] = tg_get(f, i);
+    assert_jvp_matches_differences(exp_of_product, NULL, 2, in, dir, 1e-8);
+}
+END_TEST
+
+/* ---- nodes of several results: each piece of a split is its own node,
+ * and a user op's results share one forward ---- */
+
+/* chunk [2, 5] into columns of 2, 2 and 1, each through its own function,
+ * joined again: dy = cos(c0) dc0 | 2 c1 dc1 | exp(c2) dc2. */
+static tg_tensor *chunked(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *c[3];
+    if (tg_chunk(in[0], 3, 1, c) != 3)
+        return NULL;
+    return tg_concat(3, (tg_tensor *[]){tg_sin(c[0]), tg_mul(c[1], c[1]), tg_exp(c[2])}, 1);
+}
+
+/* split [3, 2] into rows 1 and 2 (by sizes), into its columns (by size 1)
+ * and into the rows of unbind, the pieces mixed with each other; unbind's
+ * middle row is not used. */
+static tg_tensor *split_and_unbound(tg_tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *s[2], *r[3], *p[2];
+    if (tg_split(in[0], 0, 2, (const int64_t[]){1, 2}, s) != 2 || tg_unbind(in[0], 0, r, 3) != 3 ||
+        tg_split_size(in[0], -1, 1, p, 2) != 2)
+        return NULL;
+    tg_tensor *rows = tg_add(tg_mul(r[0], tg_sin(r[2])), tg_squeeze(s[0], 0));
+    return tg_add(tg_mul(p[0], tg_exp(p[1])), tg_sum(tg_mul(s[1], rows)));
+}
+
+START_TEST(jvp_through_split_chunk_and_unbind)
+{
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2, 5), -1, 1, false);
+    tg_tensor *v = tu_rand(TG_F64, TU_SHAPE(2, 5), -1, 1, false), *y, *dy;
+    ck_assert_msg(tg_jvp(chunked, NULL, 1, &x, &v, &y, &dy) == 0, "%s", tg_last_error());
+    for (int64_t i = 0; i < 10; i++) {
+        double xi = tg_get(x, i), vi = tg_get(v, i);
+        int col = (int)(i % 5);
+        double want = col < 2 ? cos(xi) * vi : col < 4 ? 2 * xi * vi : exp(xi) * vi;
+        tu_assert_close(tg_get(dy, i), want, 1e-14);
     }
-    for (int i = 0; i < 4; i++)
-        tu_assert_close(tg_get(dy, i), (plus[i] - minus[i]) / (2 * h), 1e-8);
+    tg_tensor *x2 = tu_rand(TG_F64, TU_SHAPE(3, 2), -1, 1, false);
+    tg_tensor *v2 = tu_rand(TG_F64, TU_SHAPE(3, 2), -1, 1, false);
+    assert_jvp_matches_differences(split_and_unbound, NULL, 1, &x2, &v2, 1e-8);
+    /* an input that requires grad: the pieces are recorded for reverse mode too */
+    tg_tensor *x3 = tu_rand(TG_F64, TU_SHAPE(3, 2), -1, 1, true);
+    assert_jvp_matches_differences(split_and_unbound, NULL, 1, &x3, &v2, 1e-8);
+}
+END_TEST
+
+/* A user op of two results, sin x and cos x, its backward written with
+ * ops, so that tg_jvp goes through it by the double-VJP construction. */
+static int sincos_forward(tg_tensor *const *in, tg_tensor **out, void *ud)
+{
+    (void)ud;
+    out[0] = tg_sin(in[0]);
+    out[1] = tg_cos(in[0]);
+    return out[0] && out[1] ? 0 : tg_last_error_code();
+}
+
+static int sincos_backward(tg_tensor *const *outs, int k, tg_tensor *g, tg_tensor *const *in,
+                           tg_tensor **grad_in, void *ud)
+{
+    (void)in;
+    (void)ud;
+    grad_in[0] = k == 0 ? tg_mul(g, outs[1]) : tg_neg(tg_mul(g, outs[0]));
+    return grad_in[0] ? 0 : tg_last_error_code();
+}
+
+static const tg_function_multi sincos = {"sincos", 1, 2, sincos_forward, sincos_backward};
+
+/* which: 0 uses sin x only, 1 cos x only, 2 both: sin x cos x + cos x */
+static tg_tensor *through_sincos(tg_tensor *const *in, void *ctx)
+{
+    int which = *(int *)ctx;
+    tg_tensor *o[2];
+    if (tg_apply_multi(&sincos, in, NULL, o) != 0)
+        return NULL;
+    return which == 2 ? tg_add(tg_mul(o[0], o[1]), o[1]) : o[which];
+}
+
+START_TEST(jvp_through_a_user_op_of_two_results)
+{
+    for (int which = 0; which < 3; which++)
+        for (int grad = 0; grad < 2; grad++) {
+            tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(4), -1, 1, grad);
+            tg_tensor *v = tu_rand(TG_F64, TU_SHAPE(4), -1, 1, false), *y, *dy;
+            ck_assert_msg(tg_jvp(through_sincos, &which, 1, &x, &v, &y, &dy) == 0, "%s",
+                          tg_last_error());
+            for (int i = 0; i < 4; i++) {
+                double s = sin(tg_get(x, i)), c = cos(tg_get(x, i)), vi = tg_get(v, i);
+                double want = which == 0 ? c : which == 1 ? -s : c * c - s * s - s;
+                tu_assert_close(tg_get(dy, i), want * vi, 1e-14);
+            }
+            assert_jvp_matches_differences(through_sincos, &which, 1, &x, &v, 1e-8);
+            tg_tape_reset();
+        }
 }
 END_TEST
 
@@ -590,6 +694,8 @@ int main(void)
     TCase *tc = tu_tcase("forward");
     tcase_add_test(tc, jvp_matches_closed_form);
     tcase_add_test(tc, jvp_matches_central_differences);
+    tcase_add_test(tc, jvp_through_split_chunk_and_unbind);
+    tcase_add_test(tc, jvp_through_a_user_op_of_two_results);
     tcase_add_test(tc, tangents_broadcast_to_the_result);
     tcase_add_test(tc, nothing_is_recorded_without_grad);
     tcase_add_test(tc, an_output_without_a_tangent_gets_zeros);
