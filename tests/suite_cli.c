@@ -766,7 +766,7 @@ static void assert_grad_json(const char *expr, const char *want)
     free_result(&r);
 }
 
-START_TEST(shape_functions_take_along_movedim_unflatten_tile_expand)
+START_TEST(shape_functions_take_along_movedim_unflatten_tile_expand_pad_modes)
 {
     assert_grad_json("sum(take_along_axis(W, [[1], [0]], 1))",
                      "{\"value\": 5, \"grad\": {\"x\": [0, 0, 0, 0], \"W\": [[0, 1], [1, 0]]}}\n");
@@ -779,6 +779,20 @@ START_TEST(shape_functions_take_along_movedim_unflatten_tile_expand)
                      "{\"value\": 30, \"grad\": {\"x\": [3, 3, 3, 3], \"W\": [[0, 0], [0, 0]]}}\n");
     assert_grad_json("sum(expand(W[:, 0:1], 2, 3))",
                      "{\"value\": 12, \"grad\": {\"x\": [0, 0, 0, 0], \"W\": [[3, 0], [3, 0]]}}\n");
+    /* F.pad's modes by number; PyTorch gives these (x=[1,2,3,4], (2, 1) and the weights) */
+    static const char *const pads[4][2] = {
+        {"mode=0", "{\"value\": 50, \"grad\": {\"x\": [3, 4, 5, 6], \"W\": [[0, 0], [0, 0]]}}\n"},
+        {"mode=1", "{\"value\": 78, \"grad\": {\"x\": [3, 6, 13, 6], \"W\": [[0, 0], [0, 0]]}}\n"},
+        {"mode=2", "{\"value\": 81, \"grad\": {\"x\": [6, 4, 5, 13], \"W\": [[0, 0], [0, 0]]}}\n"},
+        {"mode=3", "{\"value\": 68, \"grad\": {\"x\": [10, 4, 6, 8], \"W\": [[0, 0], [0, 0]]}}\n"}};
+    for (int m = 0; m < 4; m++) {
+        char expr[96];
+        snprintf(expr, sizeof expr, "sum(pad(x, 2, 1, %s) * [1, 2, 3, 4, 5, 6, 7])", pads[m][0]);
+        assert_grad_json(expr, pads[m][1]);
+    }
+    assert_error(RUN("grad", "sum(pad(x, 1, 1, mode=4))", "x=[1,2,3,4]"),
+                 "tg: error at column 5: pad: mode must be 0 (constant), 1 (reflect), 2 "
+                 "(replicate) or 3 (circular)", "sum(pad(x, 1, 1, mode=4))", "    ^");
     assert_error(RUN("grad", "sum(unflatten(x, 0, 3, -1))", "x=[1,2,3,4]"),
                  "tg: error at column 5: tg_unflatten: sizes [3,-1] do not multiply to axis 0's "
                  "size 4", "sum(unflatten(x, 0, 3, -1))", "    ^");
@@ -1270,7 +1284,7 @@ int main(void)
     tcase_add_test(language, user_defined_functions);
     tcase_add_test(language, hints_for_new_users);
     tcase_add_test(language, subscripts_index_any_operand);
-    tcase_add_test(language, shape_functions_take_along_movedim_unflatten_tile_expand);
+    tcase_add_test(language, shape_functions_take_along_movedim_unflatten_tile_expand_pad_modes);
     tcase_add_test(language, several_results_are_bound_or_picked);
     tcase_add_test(language, explain_says_where_indexing_gradients_go);
     tcase_add_test(language, explain_writes_a_gradient_rule_as_a_gradient);

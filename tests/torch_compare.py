@@ -12,7 +12,7 @@ inside where and masked_fill, and as 0/1 factors; clamp with number and
 tensor bounds; matrix products, broadcasting, inline array literals, the
 constants pi and e, and functions of one's own (def); and structure: subscripts
 (x[i], x[a:b:s] with steps, x[:, j], index arrays), concat, stack, permute,
-transpose, reshape, flip, roll, repeat, tril/triu, trace, dot, outer, pad,
+transpose, reshape, flip, roll, repeat, tril/triu, trace, dot, outer, pad (every mode),
 movedim, unflatten, tile, expand and take_along_axis inside the arithmetic
 and reductions; and the several results of chunk, split and unbind, picked
 (chunk(x, 2)[1]), given to concat or stack whole, or bound by a
@@ -271,14 +271,28 @@ def _vector_pair(name):
     return make
 
 
+PAD_MODES = ["constant", "reflect", "replicate", "circular"]
+
+
 def _pad(g, a):
+    """F.pad of the last axis in any mode (mode=0..3 in tg); reflect wants
+    widths below the size, circular at most the size."""
     if not a[2]:
         return None
-    left, right = g.rng.randint(0, 2), g.rng.randint(0, 2)
+    n = a[2][-1]
+    mode = g.rng.randrange(4)
+    top = 2 if mode in (0, 2) else n - 1 if mode == 1 else n
+    left, right = g.rng.randint(0, min(2, top)), g.rng.randint(0, min(2, top))
     v = round(g.rng.uniform(-1, 1), 3)
-    shape = a[2][:-1] + (a[2][-1] + left + right,)
-    return ("pad(%s, %d, %d, value=%r)" % (a[0], left, right, v),
-            lambda env: F.pad(a[1](env), (left, right), value=v), shape)
+    shape = a[2][:-1] + (n + left + right,)
+
+    def torch_pad(env):
+        t = a[1](env).reshape(1, -1, n)  # torch 1.13 pads only 2-d and 3-d inputs in these modes
+        return F.pad(t, (left, right), mode=PAD_MODES[mode], value=v if mode == 0 else 0.0) \
+            .reshape(shape)
+    text = "pad(%s, %d, %d, value=%r)" % (a[0], left, right, v) if mode == 0 else \
+        "pad(%s, %d, %d, mode=%d)" % (a[0], left, right, mode)
+    return text, torch_pad, shape
 
 
 def _movedim(g, a):

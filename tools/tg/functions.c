@@ -634,11 +634,15 @@ static tg_tensor *one_hot_fn(operand *args, int nargs, const call_site *site)
                ? tg_one_hot(operand_tensor(&args[0]), classes) : NULL;
 }
 
-/* pad(x, left, right[, left2, right2], value=0): F.pad's constant mode,
- * the pairs from the last axis back. */
+/* pad(x, left, right[, left2, right2], value=0, mode=0): F.pad, the pairs
+ * from the last axis back; mode is F.pad's string as a number (the
+ * language has no strings, as gelu's approximate): 0 "constant",
+ * 1 "reflect", 2 "replicate", 3 "circular". */
 static tg_tensor *pad_fn(operand *args, int nargs, const call_site *site)
 {
-    int64_t widths[4];
+    static const tg_pad_mode modes[4] = {TG_PAD_CONSTANT, TG_PAD_REFLECT, TG_PAD_REPLICATE,
+                                         TG_PAD_CIRCULAR};
+    int64_t widths[4], mode;
     double value;
     int n = 0;
     for (int k = 1; k <= 4 && given(args, nargs, k); k++, n++)
@@ -646,9 +650,13 @@ static tg_tensor *pad_fn(operand *args, int nargs, const call_site *site)
             return NULL;
     if (n % 2)
         return site_error(site, "pad: widths come in (left, right) pairs");
-    if (!number_arg(args, nargs, 5, 0, &value, site, "pad: value must be a number"))
+    if (!number_arg(args, nargs, 5, 0, &value, site, "pad: value must be a number") ||
+        !whole_arg(args, nargs, 6, 0, &mode, site, "pad", "mode"))
         return NULL;
-    return tg_pad(operand_tensor(&args[0]), n, widths, TG_PAD_CONSTANT, value);
+    if (mode < 0 || mode > 3)
+        return site_error(site, "pad: mode must be 0 (constant), 1 (reflect), 2 (replicate) or "
+                                "3 (circular)");
+    return tg_pad(operand_tensor(&args[0]), n, widths, modes[mode], value);
 }
 
 static tg_tensor *trace_fn(tg_tensor *x) { return tg_trace(x); }
@@ -1254,8 +1262,9 @@ static const function_def op_functions[TG_OP_COUNT] = {
     [TG_OP_MASKED_SELECT] = BINARY("masked_select", tg_masked_select, "masked_select(x, mask)"),
     [TG_OP_OUTER] = BINARY("outer", tg_outer, "outer(a, b)"),
     [TG_OP_DOT] = BINARY("dot", tg_dot, "dot(a, b)"),
-    [TG_OP_PAD] = CUSTOM("pad", 1, 6, pad_fn, "pad(x, left, right[, left2, right2], value=0)",
-                         NULL, NULL, NULL, NULL, "value"),
+    [TG_OP_PAD] = CUSTOM("pad", 1, 7, pad_fn,
+                         "pad(x, left, right[, left2, right2], value=0, mode=0 (1: reflect, "
+                         "2: replicate, 3: circular))", NULL, NULL, NULL, NULL, "value", "mode"),
     [TG_OP_CONCAT] = JOIN("concat", concat_fn, "concat(a, b, ...[, axis=0])"),
     [TG_OP_UNFOLD] = SPELLED("not in the language: tg_unfold in C, under conv2d's rules"),
     [TG_OP_FOLD] = SPELLED("not in the language: tg_fold in C, under conv2d's rules"),
