@@ -81,6 +81,8 @@ static tg_tensor *softmax_last(tg_tensor *x, double slope)
     return tg_softmax(x, -1);
 }
 
+static tg_tensor *gelu_exact(tg_tensor *x) { return tg_gelu(x, TG_GELU_NONE); }
+
 #define PLAIN(name, fn, kind) {name, kind, fn, NULL}
 #define WITH_SLOPE(name, fn, kind) {name, kind, NULL, fn}
 
@@ -99,6 +101,8 @@ static const struct {
     [TG_ACT_LEAKY_RELU] = WITH_SLOPE("leaky_relu", leaky_relu, TG_OP_LEAKY_RELU),
     [TG_ACT_STEP] = PLAIN("step", tg_heaviside, TG_OP_HEAVISIDE),
     [TG_ACT_SOFTMAX] = WITH_SLOPE("softmax", softmax_last, TG_OP_SOFTMAX),
+    [TG_ACT_GELU] = PLAIN("gelu", gelu_exact, TG_OP_GELU),
+    [TG_ACT_SILU] = PLAIN("silu", tg_silu, TG_OP_SILU),
 };
 
 static bool known(tg_activation act)

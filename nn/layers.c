@@ -1,5 +1,6 @@
-/* layers.c -- the sequential model: dense and activation layers whose
- * parameters live, by name, in a tg_params registry. */
+/* layers.c -- the sequential model: its layers, whose tensors live, by
+ * PyTorch's names, in a tg_params registry; the shape of one sample as it
+ * goes through them; the training/evaluation mode; the forward pass. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -8,14 +9,20 @@
 
 #include "nn_internal.h"
 
-typedef enum { LAYER_DENSE, LAYER_ACTIVATION } layer_kind;
+typedef enum { LAYER_DENSE, LAYER_ACTIVATION, LAYER_CONV, LAYER_FLATTEN, LAYER_EMBEDDING } layer_kind;
 
 typedef struct {
     layer_kind kind;
-    int64_t in, out;           /* dense */
-    tg_tensor *weight, *bias;  /* dense; owned by the model's registry */
-    tg_activation act;         /* activation */
-    double slope;              /* activation: leaky relu */
+    int64_t in, out;          /* dense: features; conv: channels; embedding: rows, width */
+    tg_tensor *weight, *bias; /* owned by the model's registry; bias NULL when absent */
+    tg_activation act;        /* activation */
+    double slope;             /* activation: leaky relu */
+    int spatial;              /* conv: 1 or 2 axes */
+    int64_t kernel[2];        /* conv */
+    tg_conv_opts conv;        /* conv */
+    int64_t padding_idx;      /* embedding */
+    int ndim;                 /* one sample's shape after the layer; -1 unknown */
+    int64_t shape[TG_MAX_DIMS];
 } layer;
 
 struct tg_model {
@@ -23,10 +30,13 @@ struct tg_model {
     tg_params *params;
     layer *layers;
     int count, cap;
-    /* Set when an add failed after registering a weight but not its bias:
+    /* Set when an add failed after registering some of a layer's tensors:
      * the names no longer line up with layer indices, so the model refuses
      * further use rather than misname parameters. */
     bool incomplete;
+    bool training;
+    int in_ndim; /* one sample's shape as it enters; -1 until known */
+    int64_t in_shape[TG_MAX_DIMS];
 };
 
 tg_model *tg_model_new(tg_dtype dtype)
@@ -42,7 +52,7 @@ tg_model *tg_model_new(tg_dtype dtype)
         tg_set_error(TG_ENOMEM, "tg_model_new: out of memory");
         return NULL;
     }
-    *m = (tg_model){.dtype = dtype, .params = params};
+    *m = (tg_model){.dtype = dtype, .params = params, .training = true, .in_ndim = -1};
     return m;
 }
 
@@ -54,6 +64,68 @@ void tg_model_free(tg_model *m)
     tg_mem_free(m->layers, (size_t)m->cap * sizeof *m->layers);
     tg_mem_free(m, sizeof *m);
 }
+
+/* ---- shapes ---- */
+
+/* "[32,7,7]", as tg_shape_str writes a tensor's. */
+static char *dims_text(int ndim, const int64_t *shape, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < ndim && len < size; d++)
+        len += (size_t)snprintf(buf + len, size - len, d ? ",%lld" : "%lld", (long long)shape[d]);
+    if (len < size)
+        snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+/* One sample's shape after the layers so far into shape; its ndim, or -1. */
+static int shape_so_far(const tg_model *m, int64_t *shape)
+{
+    int ndim = m->count ? m->layers[m->count - 1].ndim : m->in_ndim;
+    const int64_t *from = m->count ? m->layers[m->count - 1].shape : m->in_shape;
+    if (ndim > 0)
+        memcpy(shape, from, (size_t)ndim * sizeof *shape);
+    return ndim;
+}
+
+static int64_t product(int ndim, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++)
+        n *= shape[d];
+    return n;
+}
+
+int tg_model_set_input(tg_model *m, int ndim, const int64_t *shape)
+{
+    const char *fn = "tg_model_set_input";
+    if (!m || !shape)
+        return tg_set_error(TG_ENULL, "%s: argument %d is NULL", fn, m ? 3 : 1);
+    if (m->count)
+        return tg_set_error(TG_ESTATE, "%s: the model already has %d layers; set the input "
+                            "shape before adding any", fn, m->count);
+    if (ndim < 1 || ndim > TG_MAX_DIMS - 1)
+        return tg_set_error(TG_EVALUE, "%s: one sample has 1 to %d axes, got %d", fn,
+                            TG_MAX_DIMS - 1, ndim);
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 1 || shape[d] > INT32_MAX) {
+            char dims[96];
+            return tg_set_error(TG_EVALUE, "%s: sizes must be from 1 to 2^31-1, got %s", fn,
+                                dims_text(ndim, shape, dims, sizeof dims));
+        }
+    m->in_ndim = ndim;
+    memcpy(m->in_shape, shape, (size_t)ndim * sizeof *shape);
+    return TG_OK;
+}
+
+int tg_model_output_shape(const tg_model *m, int64_t *shape)
+{
+    if (!m || !shape)
+        return tg_set_error(TG_ENULL, "tg_model_output_shape: argument %d is NULL", m ? 2 : 1);
+    return shape_so_far(m, shape);
+}
+
+/* ---- adding layers ---- */
 
 /* Checks that m can take another layer and makes room for it. */
 static int reserve_layer(tg_model *m, const char *fn)
@@ -75,26 +147,8 @@ static int reserve_layer(tg_model *m, const char *fn)
     return TG_OK;
 }
 
-/* The previous dense layer's output size, or 0 if there is none. */
-static int64_t features_so_far(const tg_model *m)
+static int check_init(const char *fn, tg_init init, const tg_rng *rng)
 {
-    for (int k = m->count - 1; k >= 0; k--)
-        if (m->layers[k].kind == LAYER_DENSE)
-            return m->layers[k].out;
-    return 0;
-}
-
-static int check_dense(const tg_model *m, int64_t in, int64_t out, tg_init init,
-                       const tg_rng *rng)
-{
-    const char *fn = "tg_model_add_dense";
-    if (in < 1 || out < 1)
-        return tg_set_error(TG_EVALUE, "%s: layer %d needs positive sizes, got in %lld, out %lld",
-                            fn, m->count, (long long)in, (long long)out);
-    int64_t previous = features_so_far(m);
-    if (previous && previous != in)
-        return tg_set_error(TG_ESHAPE, "%s: layer %d takes %lld inputs but the dense layer before "
-                            "it gives %lld", fn, m->count, (long long)in, (long long)previous);
     if ((unsigned)init > TG_INIT_ZEROS)
         return tg_set_error(TG_EVALUE, "%s: unknown init scheme %d", fn, (int)init);
     if (init != TG_INIT_ZEROS && !rng)
@@ -102,15 +156,16 @@ static int check_dense(const tg_model *m, int64_t in, int64_t out, tg_init init,
     return TG_OK;
 }
 
-/* Registers l's tensors as "<k>.weight" and "<k>.bias", k = m->count. The
- * registry owns each tensor from the moment it is offered, even on failure. */
-static int register_dense(tg_model *m, const layer *l)
+/* Registers l's weight and bias (when it has one) as "<k>.weight" and
+ * "<k>.bias", k = m->count. The registry owns each tensor from the moment
+ * it is offered, even on failure. */
+static int register_weights(tg_model *m, const layer *l)
 {
     char name[TG_PARAM_NAME_MAX];
     snprintf(name, sizeof name, "%d.weight", m->count);
     int rc = tg_params_add(m->params, name, l->weight);
-    if (rc < 0) {
-        tg_free(l->bias);
+    if (rc < 0 || !l->bias) {
+        tg_free(rc < 0 ? l->bias : NULL);
         return rc;
     }
     snprintf(name, sizeof name, "%d.bias", m->count);
@@ -120,27 +175,67 @@ static int register_dense(tg_model *m, const layer *l)
     return rc;
 }
 
+/* Makes l's weight (weight_ndim sizes) drawn by init, and its bias [out]
+ * of zeros if with_bias, then registers both and appends l. */
+static int add_weighted(tg_model *m, layer *l, int weight_ndim, const int64_t *weight_shape,
+                        bool with_bias, tg_init init, int64_t fan_in, int64_t fan_out, tg_rng *rng)
+{
+    l->weight = tg_param(m->dtype, weight_ndim, weight_shape, NULL);
+    l->bias = l->weight && with_bias ? tg_param(m->dtype, 1, &l->out, NULL) : NULL;
+    /* sizes and dtype are valid: a tg_param can only have run out of memory */
+    int rc = l->weight && (l->bias || !with_bias) ? tg_init_tensor(l->weight, init, fan_in, fan_out, rng)
+                                                  : TG_ENOMEM;
+    if (rc < 0) {
+        tg_free(l->weight);
+        tg_free(l->bias);
+        return rc == TG_ENOMEM ? tg_set_error(TG_ENOMEM, "out of memory for layer %d", m->count)
+                               : rc;
+    }
+    if ((rc = register_weights(m, l)) < 0)
+        return rc;
+    m->layers[m->count++] = *l;
+    return TG_OK;
+}
+
+/* A layer that gives the shape it takes. */
+static void keep_shape(const tg_model *m, layer *l) { l->ndim = shape_so_far(m, l->shape); }
+
+static int check_dense(const tg_model *m, int64_t in, int64_t out, const int64_t *shape,
+                       int ndim)
+{
+    const char *fn = "tg_model_add_dense";
+    if (in < 1 || out < 1)
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs positive sizes, got in %lld, out %lld",
+                            fn, m->count, (long long)in, (long long)out);
+    if (ndim > 0 && shape[ndim - 1] != in) {
+        char dims[96];
+        return tg_set_error(TG_ESHAPE, "%s: layer %d (dense %lld -> %lld) takes %lld inputs but "
+                            "the layers before it give %s%s", fn, m->count, (long long)in,
+                            (long long)out, (long long)in, dims_text(ndim, shape, dims, sizeof dims),
+                            ndim > 1 ? " (dense works on the last axis: flatten first)" : "");
+    }
+    return TG_OK;
+}
+
 int tg_model_add_dense(tg_model *m, int64_t in, int64_t out, tg_init init, tg_rng *rng)
 {
-    int rc = reserve_layer(m, "tg_model_add_dense");
-    if (rc == 0)
-        rc = check_dense(m, in, out, init, rng);
+    const char *fn = "tg_model_add_dense";
+    int rc = reserve_layer(m, fn);
     if (rc < 0)
         return rc;
     layer l = {.kind = LAYER_DENSE, .in = in, .out = out};
-    l.weight = tg_param(m->dtype, 2, (int64_t[]){out, in}, NULL);
-    l.bias = l.weight ? tg_param(m->dtype, 1, &out, NULL) : NULL;
-    /* sizes and dtype are valid: a tg_param can only have run out of memory */
-    rc = l.bias ? tg_init_tensor(l.weight, init, in, out, rng) : TG_ENOMEM;
-    if (rc < 0) {
-        tg_free(l.weight);
-        tg_free(l.bias);
+    l.ndim = shape_so_far(m, l.shape);
+    if ((rc = check_dense(m, in, out, l.shape, l.ndim)) < 0 || (rc = check_init(fn, init, rng)) < 0)
         return rc;
+    if (l.ndim < 0) { /* the first layer of a model without an input shape */
+        m->in_ndim = l.ndim = 1;
+        m->in_shape[0] = in;
     }
-    if ((rc = register_dense(m, &l)) < 0)
-        return rc;
-    m->layers[m->count++] = l;
-    return TG_OK;
+    l.shape[l.ndim - 1] = out;
+    rc = add_weighted(m, &l, 2, (int64_t[]){out, in}, true, init, in, out, rng);
+    if (rc < 0 && m->count == 0)
+        m->in_ndim = -1; /* the shape set above came from the layer that failed */
+    return rc;
 }
 
 int tg_model_add_activation(tg_model *m, tg_activation act, double slope)
@@ -150,8 +245,151 @@ int tg_model_add_activation(tg_model *m, tg_activation act, double slope)
         return rc;
     if (tg_activation_op(act) == TG_OP_NONE)
         return tg_set_error(TG_EVALUE, "tg_model_add_activation: unknown activation %d", (int)act);
-    m->layers[m->count++] = (layer){.kind = LAYER_ACTIVATION, .act = act, .slope = slope};
+    layer l = {.kind = LAYER_ACTIVATION, .act = act, .slope = slope};
+    keep_shape(m, &l);
+    m->layers[m->count++] = l;
     return TG_OK;
+}
+
+/* ---- convolution ---- */
+
+static int64_t or_one(int64_t v) { return v ? v : 1; }
+
+static const tg_conv_opts pytorch_conv_defaults; /* all zero: stride 1, padding 0, ... */
+
+/* The output size of one spatial axis, as tg_conv2d computes it. */
+static int64_t conv_side(const layer *l, int axis, int64_t in)
+{
+    if (l->conv.same)
+        return in;
+    int64_t dilation = or_one(l->conv.dilation[axis]), stride = or_one(l->conv.stride[axis]);
+    int64_t span = dilation * (l->kernel[axis] - 1) + 1;
+    int64_t padded = in + 2 * l->conv.padding[axis];
+    return padded < span ? 0 : (padded - span) / stride + 1;
+}
+
+static int conv_misfit(const tg_model *m, const layer *l, const char *fn, const char *why)
+{
+    char dims[96], kernel[48];
+    int64_t shape[TG_MAX_DIMS];
+    int ndim = shape_so_far(m, shape);
+    snprintf(kernel, sizeof kernel, l->spatial == 2 ? "%lldx%lld" : "%lld",
+             (long long)l->kernel[0], (long long)l->kernel[1]);
+    return tg_set_error(TG_ESHAPE, "%s: layer %d (conv%dd, %lld channels, kernel %s) does not "
+                        "fit the shape %s the layers before it give: %s", fn, m->count,
+                        l->spatial, (long long)l->out, kernel,
+                        ndim < 0 ? "(unknown)" : dims_text(ndim, shape, dims, sizeof dims), why);
+}
+
+/* Works out l's output shape from the shape so far, or says why it cannot. */
+static int conv_shape(const tg_model *m, layer *l, const char *fn)
+{
+    int ndim = l->ndim = shape_so_far(m, l->shape);
+    int64_t groups = or_one(l->conv.groups);
+    if (ndim < 0)
+        return conv_misfit(m, l, fn, "set the model's input shape first (tg_model_set_input)");
+    if (ndim != l->spatial + 1)
+        return conv_misfit(m, l, fn, l->spatial == 2 ? "it takes [channels, height, width]"
+                                                     : "it takes [channels, length]");
+    if (l->shape[0] % groups || l->out % groups)
+        return conv_misfit(m, l, fn, "channels in and out must be multiples of groups");
+    if (l->conv.same && (or_one(l->conv.stride[0]) != 1 || or_one(l->conv.stride[1]) != 1))
+        return conv_misfit(m, l, fn, "padding \"same\" needs stride 1");
+    l->in = l->shape[0];
+    l->shape[0] = l->out;
+    for (int a = 0; a < l->spatial; a++)
+        if ((l->shape[1 + a] = conv_side(l, a, l->shape[1 + a])) < 1)
+            return conv_misfit(m, l, fn, "its window is larger than the padded input");
+    return TG_OK;
+}
+
+static int check_conv_sizes(const tg_model *m, const layer *l, const char *fn)
+{
+    for (int a = 0; a < l->spatial; a++)
+        if (l->kernel[a] < 1 || l->conv.stride[a] < 0 || l->conv.padding[a] < 0 ||
+            l->conv.dilation[a] < 0)
+            return tg_set_error(TG_EVALUE, "%s: layer %d needs a positive kernel and no "
+                                "negative stride, padding or dilation", fn, m->count);
+    if (l->out < 1 || l->conv.groups < 0)
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs positive out_channels and groups, got "
+                            "%lld and %lld", fn, m->count, (long long)l->out,
+                            (long long)l->conv.groups);
+    return TG_OK;
+}
+
+static int add_conv(tg_model *m, layer *l, const char *fn, bool bias, tg_init init, tg_rng *rng)
+{
+    int rc = reserve_layer(m, fn);
+    if (rc == 0)
+        rc = check_conv_sizes(m, l, fn);
+    if (rc == 0)
+        rc = check_init(fn, init, rng);
+    if (rc == 0)
+        rc = conv_shape(m, l, fn);
+    if (rc < 0)
+        return rc;
+    int64_t groups = or_one(l->conv.groups), taps = l->kernel[0] * l->kernel[1];
+    int64_t weight[4] = {l->out, l->in / groups, l->kernel[0], l->kernel[1]};
+    return add_weighted(m, l, 2 + l->spatial, weight, bias, init, l->in / groups * taps,
+                        l->out / groups * taps, rng);
+}
+
+int tg_model_add_conv2d(tg_model *m, int64_t out_channels, const int64_t kernel[2],
+                        const tg_conv_opts *opts, bool bias, tg_init init, tg_rng *rng)
+{
+    if (!kernel)
+        return tg_set_error(TG_ENULL, "tg_model_add_conv2d: argument 3 (kernel) is NULL");
+    layer l = {.kind = LAYER_CONV, .out = out_channels, .spatial = 2,
+               .kernel = {kernel[0], kernel[1]}, .conv = opts ? *opts : pytorch_conv_defaults};
+    return add_conv(m, &l, "tg_model_add_conv2d", bias, init, rng);
+}
+
+int tg_model_add_conv1d(tg_model *m, int64_t out_channels, int64_t kernel,
+                        const tg_conv_opts *opts, bool bias, tg_init init, tg_rng *rng)
+{
+    layer l = {.kind = LAYER_CONV, .out = out_channels, .spatial = 1, .kernel = {kernel, 1},
+               .conv = opts ? *opts : pytorch_conv_defaults};
+    /* only the first entries speak for the one axis */
+    l.conv.stride[1] = l.conv.padding[1] = l.conv.dilation[1] = 0;
+    return add_conv(m, &l, "tg_model_add_conv1d", bias, init, rng);
+}
+
+/* ---- flatten and embedding ---- */
+
+int tg_model_add_flatten(tg_model *m)
+{
+    int rc = reserve_layer(m, "tg_model_add_flatten");
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_FLATTEN};
+    int ndim = shape_so_far(m, l.shape);
+    l.ndim = ndim < 0 ? -1 : 1;
+    l.shape[0] = product(ndim, l.shape);
+    m->layers[m->count++] = l;
+    return TG_OK;
+}
+
+int tg_model_add_embedding(tg_model *m, int64_t num, int64_t dim, int64_t padding_idx,
+                           tg_rng *rng)
+{
+    const char *fn = "tg_model_add_embedding";
+    int rc = reserve_layer(m, fn);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_EMBEDDING, .in = num, .out = dim, .padding_idx = padding_idx};
+    l.ndim = shape_so_far(m, l.shape);
+    if (num < 1 || dim < 1)
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs positive sizes, got num %lld, dim %lld",
+                            fn, m->count, (long long)num, (long long)dim);
+    if (l.ndim < 0 || l.ndim + 1 >= TG_MAX_DIMS)
+        return tg_set_error(TG_ESHAPE, "%s: layer %d needs %s", fn, m->count,
+                            l.ndim < 0 ? "the model's input shape (tg_model_set_input)"
+                                       : "a shape with room for one more axis");
+    if (!rng)
+        return tg_set_error(TG_ENULL, "%s: rng is NULL; the rows are drawn from N(0, 1)", fn);
+    l.shape[l.ndim++] = dim;
+    /* N(0, 1) is He normal with fan_in 2 */
+    return add_weighted(m, &l, 2, (int64_t[]){num, dim}, false, TG_INIT_HE_NORMAL, 2, 2, rng);
 }
 
 /* ---- the multilayer perceptron ---- */
@@ -190,6 +428,18 @@ tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activ
     return m;
 }
 
+/* ---- mode ---- */
+
+int tg_model_train(tg_model *m, bool training)
+{
+    if (!m)
+        return tg_set_error(TG_ENULL, "tg_model_train: argument 1 (model) is NULL");
+    m->training = training;
+    return TG_OK;
+}
+
+bool tg_model_is_training(const tg_model *m) { return m && m->training; }
+
 /* ---- the forward pass ---- */
 
 static tg_tensor *dense_forward(const layer *l, int k, tg_tensor *x)
@@ -203,9 +453,23 @@ static tg_tensor *dense_forward(const layer *l, int k, tg_tensor *x)
                      (long long)l->in, tg_shape_str(x, dims, sizeof dims));
         return NULL;
     }
-    tg_tensor *wx = ndim == 2 ? tg_matmul_t(x, l->weight, false, true) /* x W^T: [batch, out] */
+    tg_tensor *wx = ndim >= 2 ? tg_matmul_t(x, l->weight, false, true) /* x W^T: [.., out] */
                               : tg_matmul(l->weight, x);               /* W x: [out] */
     return tg_add(wx, l->bias);
+}
+
+static tg_tensor *layer_forward(const layer *l, int k, tg_tensor *x)
+{
+    switch (l->kind) {
+    case LAYER_DENSE: return dense_forward(l, k, x);
+    case LAYER_ACTIVATION: return tg_activate(x, l->act, l->slope);
+    case LAYER_CONV:
+        return l->spatial == 2 ? tg_conv2d(x, l->weight, l->bias, &l->conv)
+                               : tg_conv1d(x, l->weight, l->bias, &l->conv);
+    case LAYER_FLATTEN: return tg_flatten(x, 1, -1);
+    case LAYER_EMBEDDING: return tg_embedding(l->weight, x, l->padding_idx);
+    }
+    return NULL;
 }
 
 static int check_forward_input(const tg_model *m, const tg_tensor *x)
@@ -222,23 +486,45 @@ static int check_forward_input(const tg_model *m, const tg_tensor *x)
     if (tg_dtype_of(x) != m->dtype)
         return tg_set_error(TG_EDTYPE, "%s: input is %s but the model is %s (use tg_cast)", fn,
                             tg_dtype_name(tg_dtype_of(x)), tg_dtype_name(m->dtype));
-    if (tg_ndim(x) != 1 && tg_ndim(x) != 2) {
-        char dims[96];
-        return tg_set_error(TG_ESHAPE, "%s: input must be [batch, in] or [in], got %s", fn,
-                            tg_shape_str(x, dims, sizeof dims));
-    }
     return TG_OK;
+}
+
+/* x as [batch, <input shape>]: a flat batch [batch, n] is viewed so; a model
+ * with a 1-d input (or none) takes [batch, in] and [in] and lets its first
+ * layer judge the features. */
+static tg_tensor *batch_in_input_shape(const tg_model *m, tg_tensor *x)
+{
+    int ndim = tg_ndim(x), in_ndim = m->in_ndim;
+    const int64_t *shape = tg_shape(x);
+    char dims[96], want[96];
+    if (in_ndim <= 1 && (ndim == 1 || ndim == 2))
+        return x;
+    if (in_ndim <= 1) {
+        tg_set_error(TG_ESHAPE, "tg_model_forward: input must be [batch, in] or [in], got %s",
+                     tg_shape_str(x, dims, sizeof dims));
+        return NULL;
+    }
+    if (ndim == in_ndim + 1 &&
+        memcmp(shape + 1, m->in_shape, (size_t)in_ndim * sizeof *shape) == 0)
+        return x;
+    int64_t batched[TG_MAX_DIMS] = {shape[0]};
+    memcpy(batched + 1, m->in_shape, (size_t)in_ndim * sizeof *batched);
+    if (ndim == 2 && shape[1] == product(in_ndim, m->in_shape))
+        return tg_reshape(x, in_ndim + 1, batched);
+    dims_text(in_ndim, m->in_shape, want, sizeof want);
+    tg_set_error(TG_ESHAPE, "tg_model_forward: input must be [batch, %.*s] or [batch, %lld], "
+                 "got %s", (int)strlen(want) - 2, want + 1,
+                 (long long)product(in_ndim, m->in_shape), tg_shape_str(x, dims, sizeof dims));
+    return NULL;
 }
 
 tg_tensor *tg_model_forward(tg_model *m, tg_tensor *x)
 {
     if (check_forward_input(m, x) < 0)
         return NULL;
-    tg_tensor *y = x;
-    for (int k = 0; k < m->count && y; k++) {
-        const layer *l = &m->layers[k];
-        y = l->kind == LAYER_DENSE ? dense_forward(l, k, y) : tg_activate(y, l->act, l->slope);
-    }
+    tg_tensor *y = batch_in_input_shape(m, x);
+    for (int k = 0; k < m->count && y; k++)
+        y = layer_forward(&m->layers[k], k, y);
     return y;
 }
 
@@ -277,6 +563,50 @@ static void append(text *t, const char *fmt, ...)
     t->len += n > 0 ? (size_t)n : 0;
 }
 
+/* "  weight [32,1,3,3] bias [32]  320 parameters" */
+static void append_weights(text *t, const layer *l)
+{
+    char dims[96];
+    append(t, "  weight %s", tg_shape_str(l->weight, dims, sizeof dims));
+    if (l->bias)
+        append(t, " bias %s", tg_shape_str(l->bias, dims, sizeof dims));
+    append(t, "  %lld parameters", (long long)(tg_numel(l->weight) +
+                                                (l->bias ? tg_numel(l->bias) : 0)));
+}
+
+static void append_conv(text *t, const layer *l)
+{
+    append(t, "conv%dd %lld -> %lld, kernel %lld", l->spatial, (long long)l->in,
+           (long long)l->out, (long long)l->kernel[0]);
+    if (l->spatial == 2)
+        append(t, "x%lld", (long long)l->kernel[1]);
+    if (l->conv.same)
+        append(t, ", padding same");
+    else if (l->conv.padding[0] || l->conv.padding[1])
+        append(t, ", padding %lld", (long long)l->conv.padding[0]);
+    if (or_one(l->conv.stride[0]) > 1)
+        append(t, ", stride %lld", (long long)l->conv.stride[0]);
+}
+
+static void append_layer(text *t, const layer *l)
+{
+    switch (l->kind) {
+    case LAYER_ACTIVATION:
+        if (l->act == TG_ACT_LEAKY_RELU)
+            append(t, "leaky_relu (slope %g)", l->slope);
+        else
+            append(t, "%s", tg_activation_name(l->act));
+        return;
+    case LAYER_DENSE: append(t, "dense %lld -> %lld", (long long)l->in, (long long)l->out); break;
+    case LAYER_CONV: append_conv(t, l); break;
+    case LAYER_FLATTEN: append(t, "flatten"); return;
+    case LAYER_EMBEDDING:
+        append(t, "embedding %lld x %lld", (long long)l->in, (long long)l->out);
+        break;
+    }
+    append_weights(t, l);
+}
+
 int tg_model_summary(const tg_model *m, char *buf, size_t size)
 {
     if (!m || (!buf && size))
@@ -284,16 +614,15 @@ int tg_model_summary(const tg_model *m, char *buf, size_t size)
     text t = {buf, size, 0};
     if (size)
         buf[0] = '\0';
+    char dims[96];
     for (int k = 0; k < m->count; k++) {
         const layer *l = &m->layers[k];
-        if (l->kind == LAYER_ACTIVATION && l->act == TG_ACT_LEAKY_RELU)
-            append(&t, "%-3d leaky_relu (slope %g)\n", k, l->slope);
-        else if (l->kind == LAYER_ACTIVATION)
-            append(&t, "%-3d %s\n", k, tg_activation_name(l->act));
-        else
-            append(&t, "%-3d dense %lld -> %lld  weight [%lld,%lld] bias [%lld]  %lld parameters\n",
-                   k, (long long)l->in, (long long)l->out, (long long)l->out, (long long)l->in,
-                   (long long)l->out, (long long)(l->out * l->in + l->out));
+        append(&t, "%-3d ", k);
+        append_layer(&t, l);
+        /* a dense model's shapes are its sizes; others say what they give */
+        if (m->in_ndim > 1)
+            append(&t, "  -> %s", dims_text(l->ndim, l->shape, dims, sizeof dims));
+        append(&t, "\n");
     }
     append(&t, "total %lld parameters (%s)\n", (long long)tg_params_numel(m->params),
            tg_dtype_name(m->dtype));

@@ -316,7 +316,7 @@ START_TEST(bad_flags_and_data_exit_with_two)
 {
     const char *d = blobs_spec();
     ASSERT_USAGE_ERROR("unknown option '--learning-rate'", "train", "--learning-rate", "1");
-    ASSERT_USAGE_ERROR("--data and --layers are required", "train", "--data", d);
+    ASSERT_USAGE_ERROR("--data and one of --layers and --model are required", "train", "--data", d);
     ASSERT_USAGE_ERROR("needs a value", "train", "--data", d, "--layers");
     ASSERT_USAGE_ERROR("--layers wants", "train", "--data", d, "--layers", "3,,3");
     ASSERT_USAGE_ERROR("--layers wants", "train", "--data", d, "--layers", "3");

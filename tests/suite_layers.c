@@ -121,6 +121,8 @@ START_TEST(activations_match_their_ops)
             case TG_ACT_RELU: want = fmax(v[i], 0); break;
             case TG_ACT_LEAKY_RELU: want = v[i] >= 0 ? v[i] : 0.1 * v[i]; break;
             case TG_ACT_STEP: want = v[i] >= 0; break;
+            case TG_ACT_GELU: want = 0.5 * v[i] * (1 + erf(v[i] / sqrt(2.0))); break;
+            case TG_ACT_SILU: want = v[i] / (1 + exp(-v[i])); break;
             default: { /* softmax along each row of 3 */
                 int row = i / 3 * 3;
                 want = exp(v[i]) / (exp(v[row]) + exp(v[row + 1]) + exp(v[row + 2]));
@@ -154,7 +156,8 @@ END_TEST
 
 START_TEST(activation_names_round_trip)
 {
-    const char *names[] = {"linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"};
+    const char *names[] = {"linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax",
+                           "gelu", "silu"};
     ck_assert_int_eq(sizeof names / sizeof *names, TG_ACT_COUNT);
     for (int a = 0; a < TG_ACT_COUNT; a++) {
         tg_activation parsed;
@@ -165,7 +168,7 @@ START_TEST(activation_names_round_trip)
     tg_activation parsed = TG_ACT_TANH;
     ck_assert_int_eq(tg_activation_parse("ReLU", &parsed), TG_EVALUE);
     ck_assert_str_eq(tg_last_error(), "tg_activation_parse: unknown activation \"ReLU\"; valid: "
-                                      "linear, sigmoid, tanh, relu, leaky_relu, step, softmax");
+                                      "linear, sigmoid, tanh, relu, leaky_relu, step, softmax, gelu, silu");
     ck_assert_int_eq(parsed, TG_ACT_TANH);
     ck_assert_str_eq(tg_activation_name((tg_activation)-1), "?");
 }
@@ -400,8 +403,8 @@ START_TEST(building_errors_are_reported)
     ck_assert_int_eq(tg_model_add_dense(m, 4, 3, TG_INIT_XAVIER_NORMAL, &rng), 0);
     ck_assert_int_eq(tg_model_add_activation(m, TG_ACT_TANH, 0), 0);
     ck_assert_int_eq(tg_model_add_dense(m, 5, 2, TG_INIT_XAVIER_NORMAL, &rng), TG_ESHAPE);
-    ck_assert_str_eq(tg_last_error(), "tg_model_add_dense: layer 2 takes 5 inputs but the dense "
-                                      "layer before it gives 3");
+    ck_assert_str_eq(tg_last_error(), "tg_model_add_dense: layer 2 (dense 5 -> 2) takes 5 inputs "
+                                      "but the layers before it give [3]");
     tg_clear_error();
     ck_assert_int_eq(tg_model_add_dense(m, 3, 0, TG_INIT_XAVIER_NORMAL, &rng), TG_EVALUE);
     ck_assert_str_eq(tg_last_error(),
@@ -421,8 +424,8 @@ START_TEST(building_errors_are_reported)
     ck_assert_str_eq(tg_last_error(),
                      "tg_mlp_new: needs at least 2 sizes (input and output), got 1");
     tg_clear_error();
-    ck_assert_ptr_null(tg_mlp_new(TG_F64, 2, (int64_t[]){3, 2}, TG_ACT_RELU, (tg_activation)8, 0));
-    ck_assert_str_eq(tg_last_error(), "tg_model_add_activation: unknown activation 8");
+    ck_assert_ptr_null(tg_mlp_new(TG_F64, 2, (int64_t[]){3, 2}, TG_ACT_RELU, (tg_activation)18, 0));
+    ck_assert_str_eq(tg_last_error(), "tg_model_add_activation: unknown activation 18");
     tg_clear_error();
     ck_assert_ptr_null(tg_model_new((tg_dtype)5));
 }

@@ -1,19 +1,32 @@
 /*
  * tapegrad/layers.h -- initialisation, activations and a sequential model.
  *
- * A model is a sequence of layers, each either dense (z = W x + b, W of shape
- * [out, in], b of [out]) or an activation. Layers are numbered from 0 in the
- * order they were added, activations included, and a dense layer k registers
- * its parameters as "k.weight" and "k.bias" in the model's tg_params, the
- * names PyTorch's nn.Sequential gives: Linear(784,128), ReLU, Linear(128,10)
- * owns 0.weight, 0.bias, 2.weight, 2.bias. Optimizers and checkpoints find
- * the parameters there by name.
+ * A model is a sequence of layers: dense (z = W x + b, W of shape [out, in],
+ * b of [out]), conv1d and conv2d, flatten, embedding and activations.
+ * Layers are numbered from 0 in the order they were added, every kind
+ * included, and layer k registers its tensors as "k.weight", "k.bias" (and
+ * a norm layer's buffers as "k.running_mean", ...) in the model's
+ * tg_params, the names PyTorch's nn.Sequential gives: Linear(784,128), ReLU,
+ * Linear(128,10) owns 0.weight, 0.bias, 2.weight, 2.bias. Optimizers and
+ * checkpoints find the parameters there by name, so a checkpoint loads into
+ * the same torch.nn.Sequential by name.
  *
  *     tg_model *m = tg_mlp_new(TG_F32, 3, (int64_t[]){784, 128, 10},
  *                              TG_ACT_RELU, TG_ACT_LINEAR, 42);
  *     tg_tensor *logits = tg_model_forward(m, images);   // [batch, 10]
  *     ...
  *     tg_model_free(m);
+ *
+ * Shapes. A model may be given the shape of one sample first
+ * (tg_model_set_input, e.g. [1, 28, 28]); every layer added after that
+ * works out its output shape at once, takes its input size from it (a
+ * conv's input channels), and an add whose layer does not fit fails with a
+ * message naming the layer and the shape it was given. Without an input
+ * shape the first dense layer sets it to [in].
+ *
+ * Mode. A model is in training mode when made, as in PyTorch;
+ * tg_model_train(m, false) is PyTorch's .eval(): the layers that behave
+ * differently in training (dropout, batch norm) follow the mode.
  */
 #ifndef TAPEGRAD_LAYERS_H
 #define TAPEGRAD_LAYERS_H
@@ -21,6 +34,7 @@
 #include <tapegrad/export.h>
 
 #include <tapegrad/catalogue.h>
+#include <tapegrad/ops.h>
 #include <tapegrad/params.h>
 #include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
@@ -56,6 +70,8 @@ typedef enum {
     TG_ACT_LEAKY_RELU, /* x >= 0 ? x : slope x */
     TG_ACT_STEP,       /* 1 if x >= 0 else 0; passes no gradient */
     TG_ACT_SOFTMAX,    /* e^x_i / sum_j e^x_j along the last axis */
+    TG_ACT_GELU,       /* x Phi(x), Phi the standard normal CDF (F.gelu, exact) */
+    TG_ACT_SILU,       /* x sigmoid(x) */
     TG_ACT_COUNT       /* the number of activations, not one */
 } tg_activation;
 
@@ -64,7 +80,8 @@ TG_API tg_tensor *tg_activate(tg_tensor *x, tg_activation act, double slope);
 /* The op kind (tapegrad/catalogue.h) that tg_activate records for act, or
  * TG_OP_NONE for an unknown act. */
 TG_API tg_op_kind tg_activation_op(tg_activation act);
-/* "linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax"; "?" if unknown. */
+/* "linear", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax", "gelu",
+ * "silu"; "?" if unknown. */
 TG_API const char *tg_activation_name(tg_activation act);
 /* The activation called name (one of the names above); an unknown name is an
  * error that lists the valid ones. */
@@ -78,12 +95,44 @@ typedef struct tg_model tg_model;
 TG_API tg_model *tg_model_new(tg_dtype dtype);
 TG_API void tg_model_free(tg_model *model); /* frees the layers and every parameter; NULL ignored */
 
-/* Appends a dense layer [in] -> [out]: weight [out, in] drawn by init from rng
- * (fan_in = in, fan_out = out; rng may be NULL for TG_INIT_ZEROS), bias [out]
- * zeros. in must equal the out of the previous dense layer, if any. */
+/* The shape of one sample (without the batch axis), before any layer is
+ * added: [features] for dense models, [channels, length] for conv1d,
+ * [channels, height, width] for conv2d. */
+TG_API int tg_model_set_input(tg_model *model, int ndim, const int64_t *shape);
+/* The shape of one sample after the last layer into shape (TG_MAX_DIMS
+ * entries); returns its ndim, or -1 while the model has no input shape. */
+TG_API int tg_model_output_shape(const tg_model *model, int64_t *shape);
+
+/* Appends a dense layer [.., in] -> [.., out] on the last axis: weight
+ * [out, in] drawn by init from rng (fan_in = in, fan_out = out; rng may be
+ * NULL for TG_INIT_ZEROS), bias [out] zeros. in must equal the last size of
+ * the shape so far, if known. */
 TG_API int tg_model_add_dense(tg_model *model, int64_t in, int64_t out, tg_init init, tg_rng *rng);
 /* Appends an activation layer (slope for TG_ACT_LEAKY_RELU). */
 TG_API int tg_model_add_activation(tg_model *model, tg_activation act, double slope);
+
+/* Appends nn.Conv2d(C, out_channels, kernel, ...) with C the channels of the
+ * shape so far ([C, H, W]): weight [out_channels, C / groups, KH, KW] drawn
+ * by init (fan_in = C / groups KH KW, fan_out = out_channels KH KW / groups),
+ * bias [out_channels] zeros when bias is set. opts as tg_conv2d's (NULL:
+ * PyTorch's defaults). The input shape must be set. */
+TG_API int tg_model_add_conv2d(tg_model *model, int64_t out_channels, const int64_t kernel[2],
+                               const tg_conv_opts *opts, bool bias, tg_init init, tg_rng *rng);
+/* nn.Conv1d on [C, L]: weight [out_channels, C / groups, kernel]; opts'
+ * first entries. */
+TG_API int tg_model_add_conv1d(tg_model *model, int64_t out_channels, int64_t kernel,
+                               const tg_conv_opts *opts, bool bias, tg_init init, tg_rng *rng);
+/* nn.Flatten(): every axis after the batch axis merged into one. */
+TG_API int tg_model_add_flatten(tg_model *model);
+/* nn.Embedding(num, dim): weight [num, dim] drawn from N(0, 1) (PyTorch's
+ * init); its input holds whole-number indices in the model's dtype and each
+ * becomes a row, adding an axis of dim. padding_idx as tg_embedding's. */
+TG_API int tg_model_add_embedding(tg_model *model, int64_t num, int64_t dim, int64_t padding_idx,
+                                  tg_rng *rng);
+
+/* Training (true, the mode a model is made in) or evaluation mode. */
+TG_API int tg_model_train(tg_model *model, bool training);
+TG_API bool tg_model_is_training(const tg_model *model);
 
 /* A multilayer perceptron with n_sizes - 1 dense layers sizes[0] -> sizes[1]
  * -> ... Each hidden dense layer is followed by the hidden activation and
@@ -94,8 +143,10 @@ TG_API int tg_model_add_activation(tg_model *model, tg_activation act, double sl
 TG_API tg_model *tg_mlp_new(tg_dtype dtype, int n_sizes, const int64_t *sizes, tg_activation hidden,
                      tg_activation output, uint64_t seed);
 
-/* Runs x through every layer. x is a batch [batch, in], giving [batch, out]
- * (dense: x W^T + b), or one sample [in], giving [out] (dense: W x + b). x must
+/* Runs x through every layer. x is a batch [batch, <input shape>], or
+ * [batch, n] with n the input shape's element count (a flat batch, viewed
+ * in the input shape), giving [batch, <output shape>]; a model whose input
+ * is [in] also takes one sample [in], giving [out] (dense: W x + b). x must
  * have the model's dtype. Everything the pass makes lives on the tape. */
 TG_API tg_tensor *tg_model_forward(tg_model *model, tg_tensor *x);
 

@@ -77,10 +77,9 @@ static void print_confusion(const int64_t *m, int64_t n, bool named)
     }
 }
 
-static bool evaluate(tg_model *model, const architecture *a, tg_dataset *data, const char *spec,
-                     diag *d)
+static bool evaluate(tg_model *model, tg_dataset *data, const char *spec, diag *d)
 {
-    int64_t n = a->sizes[a->n_sizes - 1];
+    int64_t n = model_classes(model);
     int64_t *confusion = malloc((size_t)(n * n) * sizeof *confusion);
     tg_epoch_stats stats;
     data->n_classes = n; /* a test file may lack the highest classes */
@@ -106,15 +105,15 @@ int cmd_eval(int argc, char **argv)
     normalization norm = {0};
     tg_dataset data = {0};
     tg_model *model = NULL;
-    char *trained_on = NULL, arch[300];
+    char *trained_on = NULL, arch[ARCH_TEXT_MAX];
     diag d = {0};
     int status = TG_EXIT_USAGE;
     if (parse_eval_options(argc, argv, &o, &d) &&
         (model = load_checkpoint(o.model, &a, &norm, &trained_on, &d))) {
         printf("model %s: %s, trained on %s\n", o.model, architecture_text(&a, arch, sizeof arch),
                trained_on);
-        if (load_eval_data(&o.data, &data, &d) && check_fits_data(&a, &data, false, "eval", &d) &&
-            normalize_data(&data, &norm, &d) && evaluate(model, &a, &data, o.data.spec, &d))
+        if (load_eval_data(&o.data, &data, &d) && check_fits_data(&a, model, &data, false, "eval", &d) &&
+            normalize_data(&data, &norm, &d) && evaluate(model, &data, o.data.spec, &d))
             status = 0;
     }
     if (d.set)

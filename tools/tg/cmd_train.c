@@ -23,7 +23,7 @@
 typedef struct {
     data_request data;
     architecture arch;
-    const char *layers, *act, *loss, *opt, *dtype, *save, *plot;
+    const char *layers, *model, *act, *loss, *opt, *dtype, *save, *plot;
     double lr; /* 0: the optimizer's default */
     int64_t batch, epochs;
 } train_options;
@@ -34,6 +34,7 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
                          .dtype = "f32", .batch = 64, .epochs = 10};
     const option_spec specs[] = {
         {"--data", parse_text, &o->data.spec},       {"--layers", parse_text, &o->layers},
+        {"--model", parse_text, &o->model},
         {"--act", parse_text, &o->act},              {"--loss", parse_text, &o->loss},
         {"--opt", parse_text, &o->opt},              {"--lr", parse_positive_number, &o->lr},
         {"--batch", parse_positive_int, &o->batch},  {"--epochs", parse_positive_int, &o->epochs},
@@ -44,8 +45,9 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
     };
     if (!parse_options(argc, argv, "train", specs, (int)(sizeof specs / sizeof *specs), d))
         return false;
-    if (!o->data.spec || !o->layers) {
-        diag_plain(d, "tg train: --data and --layers are required (see tg help train)");
+    if (!o->data.spec || !o->layers == !o->model) {
+        diag_plain(d, "tg train: --data and one of --layers and --model are required (see tg "
+                      "help train)");
         return false;
     }
     if (strcmp(o->loss, "ce") != 0) {
@@ -53,7 +55,9 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
                       "with cross-entropy, --loss ce", o->loss);
         return false;
     }
-    return parse_layers(o->layers, &o->arch, "train", d) &&
+    o->arch.text[0] = '\0';
+    return (o->model ? parse_model(o->model, &o->arch, d)
+                     : parse_layers(o->layers, &o->arch, "train", d)) &&
            parse_hidden_activation(o->act, &o->arch.act, d) &&
            parse_dtype(o->dtype, &o->arch.dtype, d);
 }
@@ -189,14 +193,15 @@ static bool check_writable(const char *path, const char *option, diag *d)
     return !d->set;
 }
 
-static bool set_up(run *r, const train_options *o, diag *d)
+static bool set_up(run *r, train_options *o, diag *d)
 {
     tg_optim_config cfg;
     if ((o->save && !check_writable(o->save, "--save", d)) ||
         (o->plot && !check_writable(o->plot, "--plot", d)) || !optimizer_config(o, &cfg, d) ||
         !load_training_data(&o->data, &r->train, &r->test, &r->norm, d) ||
-        !check_fits_data(&o->arch, &r->train, true, "train", d) ||
-        !(r->model = build_model(&o->arch, o->data.seed, d)))
+        !set_input_shape(&o->arch, r->train.dim, is_fashion_mnist(o->data.spec), "train", d) ||
+        !(r->model = build_model(&o->arch, o->data.seed, d)) ||
+        !check_fits_data(&o->arch, r->model, &r->train, true, "train", d))
         return false;
     r->base_lr = cfg.lr;
     r->optim = tg_optim_new(tg_model_params(r->model), &cfg);
@@ -237,7 +242,7 @@ static bool run_epoch(run *r, const train_options *o, int64_t epoch, bool tty, d
 static bool train_epochs(run *r, const train_options *o, diag *d)
 {
     bool tty = isatty(STDERR_FILENO) && distributed_is_root(r->dist);
-    char arch[300];
+    char arch[ARCH_TEXT_MAX];
     printf("%s on %s: %lld training and %lld test samples, %s, batch %lld, lr %g\n",
            architecture_text(&o->arch, arch, sizeof arch), o->data.spec, (long long)r->train.n,
            (long long)r->test.n, o->opt, (long long)o->batch, r->base_lr);
@@ -260,7 +265,7 @@ static bool finish(run *r, const train_options *o, diag *d)
     int64_t correct = llround(r->test_stats.accuracy * (double)r->test.n);
     printf("test accuracy %.2f%% (%lld/%lld), mean loss %.4f\n", 100 * r->test_stats.accuracy,
            (long long)correct, (long long)r->test.n, r->test_stats.loss);
-    char epochs[32], accuracy[32], arch[300], title[600];
+    char epochs[32], accuracy[32], arch[ARCH_TEXT_MAX], title[ARCH_TEXT_MAX + 300];
     describe_end(r, epochs, accuracy, sizeof epochs);
     run_facts facts = {o->data.spec, epochs, accuracy};
     /* the ranks' parameters are the same: rank 0 writes them */

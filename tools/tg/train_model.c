@@ -1,7 +1,9 @@
-/* train_model.c -- the MLP of tg train and the checkpoint that carries it:
- * the safetensors file holds the weights, and its metadata the layer sizes,
- * activation, dtype and the training set's normalization, so that tg eval
- * rebuilds the same model and feeds it data prepared the same way. */
+/* train_model.c -- the model of tg train (an MLP of --layers or a --model
+ * description, train_layers.c) and the checkpoint that carries it: the
+ * safetensors file holds the weights, and its metadata the description (or
+ * the layer sizes and activation), the input shape, the dtype and the
+ * training set's normalization, so that tg eval rebuilds the same model and
+ * feeds it data prepared the same way. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,22 +11,28 @@
 
 #include "trainer.h"
 
-/* Sizes "784,128,10": at least two, each a positive whole number. */
-static bool read_sizes(const char *text, architecture *a)
+/* Whole numbers from 1 to 100000 separated by commas, at most max of them. */
+static bool read_ints(const char *text, int64_t *out, int max, int *n)
 {
-    a->n_sizes = 0;
+    *n = 0;
     for (const char *p = text;; p++) {
         char *end;
         errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (end == p || *p == '+' || *p == '-' || errno || v < 1 || v > 100000 ||
-            a->n_sizes == MAX_LAYER_SIZES || (*end && *end != ','))
+        if (end == p || *p == '+' || *p == '-' || errno || v < 1 || v > 100000 || *n == max ||
+            (*end && *end != ','))
             return false;
-        a->sizes[a->n_sizes++] = v;
+        out[(*n)++] = v;
         if (!*end)
-            return a->n_sizes >= 2;
+            return true;
         p = end;
     }
+}
+
+/* Sizes "784,128,10": at least two. */
+static bool read_sizes(const char *text, architecture *a)
+{
+    return read_ints(text, a->sizes, MAX_LAYER_SIZES, &a->n_sizes) && a->n_sizes >= 2;
 }
 
 bool parse_layers(const char *text, architecture *a, const char *cmd, diag *d)
@@ -38,16 +46,56 @@ bool parse_layers(const char *text, architecture *a, const char *cmd, diag *d)
 
 /* Step passes no gradient and softmax belongs in the loss, so neither can
  * be a hidden layer that learns. */
+static bool can_train(tg_activation act) { return act != TG_ACT_STEP && act != TG_ACT_SOFTMAX; }
+
+bool hidden_activation_known(const char *name, tg_activation *act)
+{
+    for (int k = 0; k < TG_ACT_COUNT; k++)
+        if (strcmp(name, tg_activation_name((tg_activation)k)) == 0 && can_train((tg_activation)k)) {
+            *act = (tg_activation)k;
+            return true;
+        }
+    return false;
+}
+
 bool parse_hidden_activation(const char *name, tg_activation *act, diag *d)
 {
     if (tg_activation_parse(name, act) < 0)
         return library_failed(d);
-    if (*act == TG_ACT_STEP || *act == TG_ACT_SOFTMAX) {
+    if (!can_train(*act)) {
         diag_plain(d, "activation '%s' cannot train a hidden layer; use relu, leaky_relu, "
-                      "sigmoid, tanh or linear", name);
+                      "sigmoid, tanh, gelu, silu or linear", name);
         return false;
     }
     return true;
+}
+
+/* --model TEXT, or --model @FILE with the text in a file. */
+bool parse_model(const char *arg, architecture *a, diag *d)
+{
+    if (arg[0] != '@') {
+        if (strlen(arg) >= sizeof a->text) {
+            diag_plain(d, "tg train: --model: the description is longer than %d bytes",
+                       MAX_MODEL_TEXT - 1);
+            return false;
+        }
+        strcpy(a->text, arg);
+        return parse_model_text(a->text, a, d);
+    }
+    FILE *f = fopen(arg + 1, "r");
+    size_t n = f ? fread(a->text, 1, sizeof a->text, f) : 0;
+    bool read_whole = f && !ferror(f) && n < sizeof a->text;
+    if (!f)
+        diag_plain(d, "tg train: --model %s: %s", arg, strerror(errno));
+    else if (!read_whole)
+        diag_plain(d, "tg train: --model %s: %s", arg,
+                   ferror(f) ? "cannot be read" : "longer than 4095 bytes");
+    if (f)
+        fclose(f);
+    if (!read_whole)
+        return false;
+    a->text[n] = '\0';
+    return parse_model_text(a->text, a, d);
 }
 
 bool parse_dtype(const char *name, tg_dtype *dtype, diag *d)
@@ -61,31 +109,82 @@ bool parse_dtype(const char *name, tg_dtype *dtype, diag *d)
     return false;
 }
 
-static char *sizes_text(const architecture *a, const char *separator, char *buf, size_t size)
+static char *ints_text(const int64_t *v, int n, const char *separator, char *buf, size_t size)
 {
     size_t len = 0;
     buf[0] = '\0';
-    for (int i = 0; i < a->n_sizes && len < size; i++)
+    for (int i = 0; i < n && len < size; i++)
         len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? separator : "",
-                                (long long)a->sizes[i]);
+                                (long long)v[i]);
     return buf;
+}
+
+static char *sizes_text(const architecture *a, const char *separator, char *buf, size_t size)
+{
+    return ints_text(a->sizes, a->n_sizes, separator, buf, size);
 }
 
 char *architecture_text(const architecture *a, char *buf, size_t size)
 {
-    char sizes[256];
-    snprintf(buf, size, "%s %s %s", sizes_text(a, "-", sizes, sizeof sizes),
-             tg_activation_name(a->act), tg_dtype_name(a->dtype));
+    char sizes[256], canonical[MAX_MODEL_TEXT];
+    if (a->text[0])
+        snprintf(buf, size, "%s (%s)", model_text(a, canonical, sizeof canonical),
+                 tg_dtype_name(a->dtype));
+    else
+        snprintf(buf, size, "%s %s %s", sizes_text(a, "-", sizes, sizeof sizes),
+                 tg_activation_name(a->act), tg_dtype_name(a->dtype));
     return buf;
 }
 
-bool check_fits_data(const architecture *a, const tg_dataset *data, bool exact_classes,
-                     const char *cmd, diag *d)
+static int64_t input_size(const architecture *a)
 {
-    int64_t in = a->sizes[0], out = a->sizes[a->n_sizes - 1];
-    if (data->dim != in)
+    int64_t n = 1;
+    for (int k = 0; k < a->in_ndim; k++)
+        n *= a->in_shape[k];
+    return n;
+}
+
+bool set_input_shape(architecture *a, int64_t dim, bool images, const char *cmd, diag *d)
+{
+    const layer_spec *first = a->n_layers ? &a->layers[0] : NULL;
+    if (!a->text[0]) {
+        a->in_ndim = 1;
+        a->in_shape[0] = a->sizes[0];
+    } else if (first->kind == SPEC_INPUT) {
+        a->in_ndim = first->n_numbers;
+        for (int k = 0; k < a->in_ndim; k++)
+            a->in_shape[k] = (int64_t)first->numbers[k];
+    } else if (images && dim == 28 * 28) {
+        a->in_ndim = 3;
+        memcpy(a->in_shape, (int64_t[]){1, 28, 28}, 3 * sizeof *a->in_shape);
+    } else {
+        a->in_ndim = 1;
+        a->in_shape[0] = dim;
+    }
+    if (input_size(a) != dim)
+        diag_plain(d, "tg %s: the data has %lld features but the model's %s takes %lld", cmd,
+                   (long long)dim, a->text[0] ? "input(...)" : "first layer",
+                   (long long)input_size(a));
+    return !d->set;
+}
+
+int64_t model_classes(const tg_model *model)
+{
+    int64_t shape[TG_MAX_DIMS];
+    int ndim = tg_model_output_shape(model, shape);
+    return ndim == 1 ? shape[0] : -1;
+}
+
+bool check_fits_data(const architecture *a, const tg_model *model, const tg_dataset *data,
+                     bool exact_classes, const char *cmd, diag *d)
+{
+    int64_t out = model_classes(model);
+    if (data->dim != input_size(a))
         diag_plain(d, "tg %s: the data has %lld features but the model's first layer takes %lld",
-                   cmd, (long long)data->dim, (long long)in);
+                   cmd, (long long)data->dim, (long long)input_size(a));
+    else if (out < 0)
+        diag_plain(d, "tg %s: the model must end in one score per class; put flatten and a dense "
+                      "layer last", cmd);
     else if (exact_classes ? data->n_classes != out : data->n_classes > out)
         diag_plain(d, "tg %s: the data has %lld classes (labels 0..%lld) but the model's last "
                       "layer has %lld outputs", cmd, (long long)data->n_classes,
@@ -95,6 +194,8 @@ bool check_fits_data(const architecture *a, const tg_dataset *data, bool exact_c
 
 tg_model *build_model(const architecture *a, uint64_t seed, diag *d)
 {
+    if (a->text[0])
+        return build_described_model(a, seed, 0, d);
     tg_model *m = tg_mlp_new(a->dtype, a->n_sizes, a->sizes, a->act, TG_ACT_LINEAR, seed);
     if (!m)
         library_failed(d);
@@ -118,10 +219,14 @@ bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
 {
     int64_t n_stats = norm->mode == TG_NORM_GLOBAL ? 1 : norm->dim;
     char *mean = floats_text(norm->mean, n_stats), *std = floats_text(norm->std, n_stats);
-    char sizes[256];
+    char sizes[256], canonical[MAX_MODEL_TEXT], input[128];
+    bool described = a->text[0];
     const char *metadata[] = {
-        "layers", sizes_text(a, ",", sizes, sizeof sizes),
-        "activation", tg_activation_name(a->act),
+        described ? "model" : "layers",
+        described ? model_text(a, canonical, sizeof canonical) : sizes_text(a, ",", sizes, sizeof sizes),
+        described ? "input" : "activation",
+        described ? ints_text(a->in_shape, a->in_ndim, ",", input, sizeof input)
+                  : tg_activation_name(a->act),
         "dtype", tg_dtype_name(a->dtype),
         "data", facts->data,
         "normalization", norm->mode == TG_NORM_GLOBAL ? "global" : "per_feature",
@@ -200,28 +305,52 @@ static bool read_normalization(const tg_checkpoint *ck, const char *path, int64_
     return !d->set;
 }
 
-static bool read_architecture(const tg_checkpoint *ck, const char *path, architecture *a,
-                              diag *d)
+/* A --model description and the input shape it was built for. */
+static bool read_description(const tg_checkpoint *ck, const char *path, const char *model,
+                             architecture *a, diag *d)
 {
-    const char *layers = read_metadata(ck, path, "layers", d);
-    const char *act = layers ? read_metadata(ck, path, "activation", d) : NULL;
-    const char *dtype = act ? read_metadata(ck, path, "dtype", d) : NULL;
-    if (dtype && !read_sizes(layers, a))
-        bad_metadata(path, "layers", layers, d);
-    else if (dtype && parse_hidden_activation(act, &a->act, d))
-        parse_dtype(dtype, &a->dtype, d);
+    const char *input = read_metadata(ck, path, "input", d);
+    if (input && strlen(model) >= sizeof a->text)
+        bad_metadata(path, "model", model, d);
+    else if (input && !read_ints(input, a->in_shape, TG_MAX_DIMS - 1, &a->in_ndim))
+        bad_metadata(path, "input", input, d);
+    else if (input)
+        parse_model_text(strcpy(a->text, model), a, d);
     return !d->set;
 }
 
-/* The model the metadata describes must fit in the file's bytes: a small
- * crafted file must not make eval build (and fill) a huge model before the
- * load finds that its tensors are missing. */
+static bool read_architecture(const tg_checkpoint *ck, const char *path, architecture *a,
+                              diag *d)
+{
+    const char *model = tg_checkpoint_metadata(ck, "model");
+    const char *layers = model ? NULL : read_metadata(ck, path, "layers", d);
+    const char *act = layers ? read_metadata(ck, path, "activation", d) : NULL;
+    const char *dtype = model || act ? read_metadata(ck, path, "dtype", d) : NULL;
+    a->text[0] = '\0';
+    if (dtype && model)
+        read_description(ck, path, model, a, d);
+    else if (dtype && !read_sizes(layers, a))
+        bad_metadata(path, "layers", layers, d);
+    else if (dtype && parse_hidden_activation(act, &a->act, d))
+        set_input_shape(a, a->sizes[0], false, "eval", d);
+    return dtype && !d->set && parse_dtype(dtype, &a->dtype, d);
+}
+
+/* How many values the file's bytes hold: a small crafted file must not make
+ * eval build (and fill) a huge model before the load finds that its
+ * tensors are missing. */
+static double values_in_file(const tg_checkpoint *ck, const architecture *a)
+{
+    return (double)tg_checkpoint_data_size(ck) / (a->dtype == TG_F32 ? 4 : 8);
+}
+
+/* The MLP the metadata describes must fit in the file's bytes. */
 static bool fits_file(const tg_checkpoint *ck, const char *path, const architecture *a, diag *d)
 {
-    double values = 0, bytes = a->dtype == TG_F32 ? 4 : 8;
-    for (int k = 0; k + 1 < a->n_sizes; k++)
+    double values = 0;
+    for (int k = 0; !a->text[0] && k + 1 < a->n_sizes; k++)
         values += (double)a->sizes[k] * (double)a->sizes[k + 1] + (double)a->sizes[k + 1];
-    if (values * bytes <= (double)tg_checkpoint_data_size(ck))
+    if (values <= values_in_file(ck, a))
         return true;
     diag_plain(d, "%s: its metadata describes %.0f parameters, more than its %llu bytes of data "
                   "hold", path, values, (unsigned long long)tg_checkpoint_data_size(ck));
@@ -244,10 +373,11 @@ static tg_model *model_from(const tg_checkpoint *ck, const char *path, architect
 {
     const char *data = NULL;
     if (!read_architecture(ck, path, a, d) || !fits_file(ck, path, a, d) ||
-        !read_normalization(ck, path, a->sizes[0], norm, d) ||
+        !read_normalization(ck, path, input_size(a), norm, d) ||
         !(data = read_metadata(ck, path, "data", d)))
         return NULL;
-    tg_model *model = build_model(a, 0, d);
+    tg_model *model = a->text[0] ? build_described_model(a, 0, values_in_file(ck, a), d)
+                                 : build_model(a, 0, d);
     if (model && tg_checkpoint_apply(ck, tg_model_params(model), 0) < 0)
         library_failed(d);
     if (model && !d->set)

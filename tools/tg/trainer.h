@@ -79,25 +79,73 @@ const char *fashion_mnist_class(int64_t k);
 /* ---- the model, as tg train describes it in the checkpoint ---------------- */
 
 #define MAX_LAYER_SIZES 16
+#define MAX_MODEL_LAYERS 64
+#define MAX_MODEL_TEXT 4096
+#define ARCH_TEXT_MAX (MAX_MODEL_TEXT + 32) /* architecture_text's longest */
 
+/* One layer of a --model description. */
+typedef enum {
+    SPEC_INPUT, /* input(1,28,28): the shape of one sample, first if at all */
+    SPEC_DENSE,
+    SPEC_CONV1D,
+    SPEC_CONV2D,
+    SPEC_FLATTEN,
+    SPEC_ACTIVATION
+} spec_kind;
+
+typedef struct {
+    spec_kind kind;
+    double numbers[TG_MAX_DIMS]; /* the positional arguments */
+    int n_numbers;
+    tg_conv_opts conv;           /* conv: stride=, pad=, dilation=, groups= */
+    bool no_bias;                /* bias=0 */
+    tg_activation act;
+    double slope;                /* leaky_relu(slope) */
+    int offset;                  /* where the layer starts in the text */
+} layer_spec;
+
+/* The model of a run: an MLP of sizes (--layers, with --act between the
+ * dense layers), or the layers of a --model description (text not empty). */
 typedef struct {
     int64_t sizes[MAX_LAYER_SIZES];
     int n_sizes;
     tg_activation act;
     tg_dtype dtype;
+    char text[MAX_MODEL_TEXT];   /* the description, as given; "" for an MLP */
+    layer_spec layers[MAX_MODEL_LAYERS];
+    int n_layers;
+    int in_ndim;                 /* one sample's shape: input(...) or the data's */
+    int64_t in_shape[TG_MAX_DIMS];
 } architecture;
 
 /* "784,128,10" into a (at least an input and an output size). */
 bool parse_layers(const char *text, architecture *a, const char *cmd, diag *d);
+/* A --model description, or @FILE holding one, into a's text and layers. */
+bool parse_model(const char *arg, architecture *a, diag *d);
+bool parse_model_text(const char *text, architecture *a, diag *d);
+/* The description in canonical form ("conv2d(32,3,pad=1) relu ..."). */
+char *model_text(const architecture *a, char *buf, size_t size);
 /* An activation that can train a hidden layer (not step or softmax). */
 bool parse_hidden_activation(const char *name, tg_activation *act, diag *d);
+/* The same test without an error: whether name is such an activation. */
+bool hidden_activation_known(const char *name, tg_activation *act);
 bool parse_dtype(const char *name, tg_dtype *dtype, diag *d); /* "f32" or "f64" */
-/* "784-128-10 relu f32" */
+/* "784-128-10 relu f32", or the description and dtype */
 char *architecture_text(const architecture *a, char *buf, size_t size);
-/* The first size must be the data's features and the last its classes. */
-bool check_fits_data(const architecture *a, const tg_dataset *data, bool exact_classes,
-                     const char *cmd, diag *d);
+/* One sample's shape for data of dim features: input(...) if the
+ * description starts with it (its size must be dim), [1, 28, 28] for
+ * Fashion-MNIST's images, else [dim]. */
+bool set_input_shape(architecture *a, int64_t dim, bool images, const char *cmd, diag *d);
+/* The model's input must take the data's features and its output give one
+ * score per class (exactly as many as the data has, or at least). */
+bool check_fits_data(const architecture *a, const tg_model *model, const tg_dataset *data,
+                     bool exact_classes, const char *cmd, diag *d);
+/* The number of classes the model scores: its output's last size. */
+int64_t model_classes(const tg_model *model);
 tg_model *build_model(const architecture *a, uint64_t seed, diag *d);
+/* The model of a's description, its weights drawn from seed; max_values
+ * bounds its parameters (0: no bound). */
+tg_model *build_described_model(const architecture *a, uint64_t seed, double max_values, diag *d);
 
 typedef struct {
     const char *data;   /* the --data spec trained on */
