@@ -62,6 +62,7 @@ int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
                             "tg_train_epoch: model, optim, batcher and stats are required");
     tally t = {.start = tg_perf_counter()};
     memset(stats, 0, sizeof *stats);
+    tg_model_train(model, true); /* PyTorch's model.train() at an epoch's start */
     int64_t total = tg_batcher_batches(batcher), done = 0, count;
     tg_tensor *x;
     const int64_t *labels;
@@ -109,6 +110,8 @@ int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
     const int64_t *labels;
     int64_t count;
     int rc;
+    bool was_training = tg_model_is_training(model);
+    tg_model_train(model, false); /* model.eval(): dropout off, batch norm's running statistics */
     tg_no_grad_begin();
     while ((rc = tg_batcher_next(batcher, tg_model_dtype(model), &x, &labels, &count)) > 0) {
         rc = evaluate_batch(model, x, labels, count, &t, data->n_classes, confusion);
@@ -117,6 +120,7 @@ int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
         tg_tape_reset();
     }
     tg_no_grad_end();
+    tg_model_train(model, was_training);
     tg_batcher_free(batcher);
     memset(stats, 0, sizeof *stats);
     tally_stats(&t, stats);

@@ -418,6 +418,68 @@ START_TEST(fashion_mnist_slice_trains_and_evaluates)
 }
 END_TEST
 
+/* A --model description: a small CNN over the images' [1, 28, 28] shape,
+ * saved and rebuilt by tg eval from the description in the metadata. */
+START_TEST(described_cnn_trains_and_evaluates)
+{
+    const char *model = path_in_dir("cnn.safetensors"), *text = path_in_dir("cnn.txt");
+    FILE *f = fopen(text, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("# a file may hold the description, with comments\n"
+          "conv2d(4, 3, pad=1) relu\nconv2d(8,3,stride=2) silu flatten dense(10)\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    char at_file[128];
+    snprintf(at_file, sizeof at_file, "@%s", text);
+    run_result t = TG("train", "--data", "fashion-mnist", "--model", at_file, "--epochs", "1",
+                      "--limit", "1000", "--save", model);
+    ck_assert_msg(t.status == 0, "%s", t.err);
+    ck_assert_ptr_nonnull(strstr(t.out, "conv2d(4,3,pad=1) relu conv2d(8,3,stride=2) silu "
+                                        "flatten dense(10) (f32) on fashion-mnist"));
+    run_result e = TG("eval", "--model", model, "--data", "fashion-mnist", "--limit", "1000");
+    ck_assert_msg(e.status == 0, "%s", e.err);
+    const char *trained = score_of(t.out, "test accuracy "), *measured = score_of(e.out, "accuracy ");
+    ck_assert_msg(same_line_from(trained, measured), "train: %s\neval: %s", trained, measured);
+    ck_assert_int_ge(atoi(trained + 1), 500); /* one short epoch: over half right */
+    free_result(&t);
+    free_result(&e);
+}
+END_TEST
+
+/* A description that does not fit is refused before training, the caret
+ * under the layer at fault. */
+static void assert_model_refused(const char *description, const char *expected, int column)
+{
+    run_result r = TG("train", "--data", blobs_spec(), "--model", description);
+    ck_assert_msg(r.status == 2, "%s: status %d\n%s", description, r.status, r.err);
+    ck_assert_msg(strstr(r.err, expected) != NULL, "'%s' not in: %s", expected, r.err);
+    char caret[128];
+    snprintf(caret, sizeof caret, "\n  %*s^\n", column, "");
+    if (column >= 0) /* else a fault of the whole model: no caret */
+        ck_assert_msg(strstr(r.err, caret) != NULL, "no caret at column %d in:\n%s", column,
+                      r.err);
+    free_result(&r);
+}
+
+START_TEST(descriptions_that_do_not_fit_name_the_layer)
+{
+    assert_model_refused("dense(8) relu conv2d(4,3) dense(3)", "layer 2 (conv2d, 4 channels, "
+                         "kernel 3x3) does not fit the shape [8]", 14);
+    assert_model_refused("dense(8) relu dense(3) pool(2)", "unknown layer 'pool'", 23);
+    assert_model_refused("dense(8, 3)", "too many numbers for this layer", 9);
+    assert_model_refused("conv2d(4)", "this layer needs out_channels and a kernel size", 0);
+    assert_model_refused("dense(8) relu dense(3", "expected ',' or ')'", 21);
+    assert_model_refused("dense(8,stride=2)", "this layer takes no such key (it takes: bias)", 8);
+    assert_model_refused("input(1,3,1) conv2d(2,1) dense(3)",
+                         "layer 1 (dense) gets samples of shape [2,3,1]; put flatten before it",
+                         25);
+    assert_model_refused("input(2,2) dense(3)", "the data has 3 features but the model's "
+                         "input(...) takes 4", -1);
+    run_result r = TG("train", "--data", blobs_spec(), "--model", "dense(3)", "--layers", "3,3");
+    ck_assert_int_eq(r.status, 2);
+    free_result(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_train");
@@ -429,11 +491,13 @@ int main(void)
     tcase_add_test(train, progress_bar_on_a_terminal);
     tcase_add_test(train, interrupt_stops_and_still_saves);
     tcase_add_test(train, fashion_mnist_slice_trains_and_evaluates);
+    tcase_add_test(train, described_cnn_trains_and_evaluates);
     suite_add_tcase(s, train);
     TCase *errors = tu_tcase("errors");
     tcase_add_checked_fixture(errors, setup, teardown);
     tcase_add_test(errors, bad_flags_and_data_exit_with_two);
     tcase_add_test(errors, corrupt_or_foreign_checkpoints_exit_with_two);
+    tcase_add_test(errors, descriptions_that_do_not_fit_name_the_layer);
     suite_add_tcase(s, errors);
     return tu_run(s);
 }

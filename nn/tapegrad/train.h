@@ -36,7 +36,8 @@ typedef struct {
 typedef void (*tg_batch_callback)(int64_t done, int64_t total, const tg_epoch_stats *so_far,
                                   void *user);
 
-/* Runs one epoch of batcher through model and optim. If stop is not NULL
+/* Runs one epoch of batcher through model and optim, with the model in
+ * training mode (tg_model_train), where it stays. If stop is not NULL
  * and becomes non-zero (e.g. from a SIGINT handler), the epoch ends after
  * the current batch with stats->stopped set. on_batch may be NULL. */
 TG_API int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
@@ -44,7 +45,8 @@ TG_API int tg_train_epoch(tg_model *model, tg_optim *optim, tg_batcher *batcher,
                    tg_epoch_stats *stats);
 
 /* Mean cross-entropy and accuracy of model on data, in batches of
- * batch_size, without recording. If confusion is not NULL it receives the
+ * batch_size, without recording, in evaluation mode (the model's mode is
+ * restored afterwards). If confusion is not NULL it receives the
  * n_classes x n_classes confusion matrix (row = true class), zeroed first. */
 TG_API int tg_evaluate(tg_model *model, const tg_dataset *data, int64_t batch_size,
                 tg_epoch_stats *stats, int64_t *confusion);

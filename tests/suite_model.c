@@ -1,0 +1,318 @@
+/* suite_model.c -- the sequential model beyond dense layers: one sample's
+ * shape through conv, flatten and embedding layers, PyTorch's parameter
+ * names, the forward pass against the ops, errors that name the layer that
+ * does not fit, the training/evaluation mode, gradients, and a conv
+ * training step that allocates nothing once the first has sized the tape. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <tapegrad/nn.h>
+
+#include "testutil.h"
+
+#define assert_error_has(text)                                                    \
+    ck_assert_msg(strstr(tg_last_error(), text) != NULL, "error '%s' lacks '%s'", \
+                  tg_last_error(), text)
+
+/* input [1, 8, 8] -> conv2d(4, 3, pad 1) [4, 8, 8] -> relu -> conv2d(6, 3,
+ * stride 2) [6, 3, 3] -> tanh -> flatten [54] -> dense(5) */
+static tg_model *small_cnn(tg_dtype dtype, uint64_t seed)
+{
+    tg_rng rng;
+    tg_rng_seed(&rng, seed);
+    tg_model *m = tg_model_new(dtype);
+    tg_conv_opts pad1 = {.padding = {1, 1}}, stride2 = {.stride = {2, 2}};
+    ck_assert_int_eq(tg_model_set_input(m, 3, (int64_t[]){1, 8, 8}), 0);
+    ck_assert_int_eq(tg_model_add_conv2d(m, 4, (int64_t[]){3, 3}, &pad1, true,
+                                         TG_INIT_HE_UNIFORM, &rng), 0);
+    ck_assert_int_eq(tg_model_add_activation(m, TG_ACT_RELU, 0), 0);
+    ck_assert_int_eq(tg_model_add_conv2d(m, 6, (int64_t[]){3, 3}, &stride2, true,
+                                         TG_INIT_HE_UNIFORM, &rng), 0);
+    ck_assert_int_eq(tg_model_add_activation(m, TG_ACT_TANH, 0), 0);
+    ck_assert_int_eq(tg_model_add_flatten(m), 0);
+    ck_assert_int_eq(tg_model_add_dense(m, 54, 5, TG_INIT_HE_UNIFORM, &rng), 0);
+    return m;
+}
+
+static void assert_shape(const tg_tensor *t, int ndim, const int64_t *shape)
+{
+    ck_assert_int_eq(tg_ndim(t), ndim);
+    for (int d = 0; d < ndim; d++)
+        ck_assert_int_eq(tg_shape(t)[d], shape[d]);
+}
+
+START_TEST(cnn_names_parameters_like_pytorch_sequential)
+{
+    tg_model *m = small_cnn(TG_F32, 1);
+    tg_params *p = tg_model_params(m);
+    const char *names[6] = {"0.weight", "0.bias", "2.weight", "2.bias", "5.weight", "5.bias"};
+    const int64_t shapes[6][4] = {{4, 1, 3, 3}, {4}, {6, 4, 3, 3}, {6}, {5, 54}, {5}};
+    const int ndims[6] = {4, 1, 4, 1, 2, 1};
+    ck_assert_int_eq(tg_model_num_layers(m), 6);
+    ck_assert_int_eq(tg_params_count(p), 6);
+    for (int i = 0; i < 6; i++) {
+        const char *name;
+        tg_tensor *t = tg_params_at(p, i, &name);
+        ck_assert_str_eq(name, names[i]);
+        assert_shape(t, ndims[i], shapes[i]);
+    }
+    int64_t out[TG_MAX_DIMS];
+    ck_assert_int_eq(tg_model_output_shape(m, out), 1);
+    ck_assert_int_eq(out[0], 5);
+    /* He uniform over the kernel's fan in: 4 * 3 * 3 taps feed layer 2 */
+    tg_tensor *w2 = tg_params_get(p, "2.weight");
+    double bound = sqrt(6.0 / 36), max_abs = 0;
+    for (int64_t i = 0; i < tg_numel(w2); i++)
+        max_abs = fmax(max_abs, fabs(tg_get(w2, i)));
+    ck_assert(max_abs <= bound && max_abs > 0.9 * bound);
+    tg_model_free(m);
+}
+END_TEST
+
+START_TEST(cnn_forward_is_its_ops_in_order)
+{
+    tg_model *m = small_cnn(TG_F64, 2);
+    tg_params *p = tg_model_params(m);
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(3, 1, 8, 8), -1, 1, false);
+    tg_tensor *y = tg_model_forward(m, x);
+    tu_assert_ok(y);
+    assert_shape(y, 2, (int64_t[]){3, 5});
+    tg_conv_opts pad1 = {.padding = {1, 1}}, stride2 = {.stride = {2, 2}};
+    tg_tensor *h = tg_relu(tg_conv2d(x, tg_params_get(p, "0.weight"), tg_params_get(p, "0.bias"),
+                                     &pad1));
+    h = tg_tanh(tg_conv2d(h, tg_params_get(p, "2.weight"), tg_params_get(p, "2.bias"), &stride2));
+    h = tg_add(tg_matmul_t(tg_flatten(h, 1, -1), tg_params_get(p, "5.weight"), false, true),
+               tg_params_get(p, "5.bias"));
+    for (int64_t i = 0; i < 15; i++)
+        ck_assert(tg_get(y, i) == tg_get(h, i));
+    /* a flat batch [3, 64] is the same batch viewed in the input shape */
+    tg_tensor *flat = tg_model_forward(m, tg_reshape(x, 2, (int64_t[]){3, 64}));
+    tu_assert_ok(flat);
+    for (int64_t i = 0; i < 15; i++)
+        ck_assert(tg_get(flat, i) == tg_get(y, i));
+    ck_assert_int_eq(tg_last_error_code(), 0);
+    tg_model_free(m);
+}
+END_TEST
+
+START_TEST(summary_gives_each_layers_output_shape)
+{
+    tg_model *m = small_cnn(TG_F32, 1);
+    char buf[1024];
+    tg_model_summary(m, buf, sizeof buf);
+    const char *want =
+        "0   conv2d 1 -> 4, kernel 3x3, padding 1  weight [4,1,3,3] bias [4]  40 parameters  "
+        "-> [4,8,8]\n"
+        "1   relu  -> [4,8,8]\n"
+        "2   conv2d 4 -> 6, kernel 3x3, stride 2  weight [6,4,3,3] bias [6]  222 parameters  "
+        "-> [6,3,3]\n"
+        "3   tanh  -> [6,3,3]\n"
+        "4   flatten  -> [54]\n"
+        "5   dense 54 -> 5  weight [5,54] bias [5]  275 parameters  -> [5]\n"
+        "total 537 parameters (f32)\n";
+    ck_assert_str_eq(buf, want);
+    tg_model_free(m);
+}
+END_TEST
+
+/* ---- shapes that do not fit ---- */
+
+START_TEST(layers_that_do_not_fit_are_named)
+{
+    tg_rng rng;
+    tg_rng_seed(&rng, 3);
+    tg_model *m = tg_model_new(TG_F32);
+    int64_t k3[2] = {3, 3}, k9[2] = {9, 9};
+    ck_assert_int_eq(tg_model_add_conv2d(m, 4, k3, NULL, true, TG_INIT_HE_UNIFORM, &rng),
+                     TG_ESHAPE);
+    assert_error_has("tg_model_add_conv2d: layer 0 (conv2d, 4 channels, kernel 3x3) does not "
+                        "fit the shape (unknown) the layers before it give: set the model's input "
+                        "shape first (tg_model_set_input)");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_set_input(m, 3, (int64_t[]){2, 8, 8}), 0);
+    ck_assert_int_eq(tg_model_add_conv2d(m, 4, k9, NULL, true, TG_INIT_HE_UNIFORM, &rng),
+                     TG_ESHAPE);
+    assert_error_has("layer 0 (conv2d, 4 channels, kernel 9x9) does not fit the shape [2,8,8] "
+                        "the layers before it give: its window is larger than the padded input");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_conv2d(m, 3, k3, &(tg_conv_opts){.groups = 2}, true,
+                                         TG_INIT_HE_UNIFORM, &rng), TG_ESHAPE);
+    assert_error_has("channels in and out must be multiples of groups");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_conv1d(m, 4, 3, NULL, true, TG_INIT_HE_UNIFORM, &rng),
+                     TG_ESHAPE);
+    assert_error_has("(conv1d, 4 channels, kernel 3) does not fit the shape [2,8,8] the "
+                        "layers before it give: it takes [channels, length]");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_dense(m, 8, 3, TG_INIT_HE_UNIFORM, &rng), 0); /* last axis */
+    ck_assert_int_eq(tg_model_add_dense(m, 4, 3, TG_INIT_HE_UNIFORM, &rng), TG_ESHAPE);
+    assert_error_has("tg_model_add_dense: layer 1 (dense 4 -> 3) takes 4 inputs but the layers "
+                        "before it give [2,8,3] (dense works on the last axis: flatten first)");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_set_input(m, 1, (int64_t[]){4}), TG_ESTATE);
+    assert_error_has("the model already has 1 layers");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_num_layers(m), 1); /* the failed adds left nothing */
+    ck_assert_int_eq(tg_params_count(tg_model_params(m)), 2);
+    tg_model_free(m);
+
+    tg_model *e = tg_model_new(TG_F32);
+    ck_assert_int_eq(tg_model_set_input(e, 0, (int64_t[]){1}), TG_EVALUE);
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_set_input(e, 2, (int64_t[]){3, 0}), TG_EVALUE);
+    assert_error_has("tg_model_set_input: sizes must be from 1 to 2^31-1, got [3,0]");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_conv2d(e, 0, k3, NULL, true, TG_INIT_ZEROS, NULL), TG_EVALUE);
+    assert_error_has("layer 0 needs positive out_channels");
+    tg_clear_error();
+    tg_model_free(e);
+}
+END_TEST
+
+START_TEST(forward_refuses_inputs_of_another_shape)
+{
+    tg_model *m = small_cnn(TG_F32, 1);
+    ck_assert_ptr_null(tg_model_forward(m, tu_rand(TG_F32, TU_SHAPE(2, 1, 8, 7), -1, 1, false)));
+    ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_model_forward: input must be [batch, 1,8,8] or [batch, 64], got [2,1,8,7]");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_model_forward(m, tu_rand(TG_F32, TU_SHAPE(1, 8, 8), -1, 1, false)));
+    tg_clear_error();
+    tg_model_free(m);
+}
+END_TEST
+
+/* ---- conv1d, embedding ---- */
+
+START_TEST(conv1d_and_embedding_layers)
+{
+    tg_rng rng;
+    tg_rng_seed(&rng, 5);
+    tg_model *m = tg_model_new(TG_F64);
+    ck_assert_int_eq(tg_model_set_input(m, 1, (int64_t[]){6}), 0); /* 6 token ids */
+    ck_assert_int_eq(tg_model_add_embedding(m, 10, 3, TG_NO_PADDING, &rng), 0); /* [6, 3] */
+    ck_assert_int_eq(tg_model_add_dense(m, 3, 4, TG_INIT_XAVIER_UNIFORM, &rng), 0); /* [6, 4] */
+    ck_assert_int_eq(tg_model_add_conv1d(m, 2, 2, &(tg_conv_opts){.stride = {2}}, false,
+                                         TG_INIT_HE_UNIFORM, &rng), 0); /* [2, 2] */
+    int64_t out[TG_MAX_DIMS];
+    ck_assert_int_eq(tg_model_output_shape(m, out), 2);
+    ck_assert(out[0] == 2 && out[1] == 2);
+    tg_params *p = tg_model_params(m);
+    const char *names[4] = {"0.weight", "1.weight", "1.bias", "2.weight"}, *name; /* no 2.bias */
+    ck_assert_int_eq(tg_params_count(p), 4);
+    for (int i = 0; i < 4; i++) {
+        tg_params_at(p, i, &name);
+        ck_assert_str_eq(name, names[i]);
+    }
+    tg_tensor *table = tg_params_get(p, "0.weight");
+    double sum_sq = 0;
+    for (int64_t i = 0; i < 30; i++)
+        sum_sq += tg_get(table, i) * tg_get(table, i);
+    ck_assert(sum_sq / 30 > 0.3 && sum_sq / 30 < 3); /* N(0, 1) rows */
+    tg_tensor *ids = tu_tensor(TG_F64, TU_SHAPE(1, 6), (double[]){1, 2, 3, 9, 0, 2}, false);
+    tg_tensor *y = tg_model_forward(m, ids);
+    tu_assert_ok(y);
+    assert_shape(y, 3, (int64_t[]){1, 2, 2});
+    tg_tensor *h = tg_embedding(table, ids, TG_NO_PADDING);
+    h = tg_add(tg_matmul_t(h, tg_params_get(p, "1.weight"), false, true), tg_params_get(p, "1.bias"));
+    h = tg_conv1d(h, tg_params_get(p, "2.weight"), NULL, &(tg_conv_opts){.stride = {2}});
+    for (int64_t i = 0; i < 4; i++)
+        tu_assert_close(tg_get(y, i), tg_get(h, i), 1e-15);
+    tg_model_free(m);
+}
+END_TEST
+
+/* ---- mode ---- */
+
+START_TEST(models_start_in_training_mode)
+{
+    tg_model *m = small_cnn(TG_F32, 1);
+    ck_assert(tg_model_is_training(m));
+    ck_assert_int_eq(tg_model_train(m, false), 0);
+    ck_assert(!tg_model_is_training(m));
+    ck_assert_int_eq(tg_model_train(m, true), 0);
+    ck_assert(tg_model_is_training(m));
+    ck_assert_int_eq(tg_model_train(NULL, true), TG_ENULL);
+    tg_clear_error();
+    ck_assert(!tg_model_is_training(NULL));
+    tg_model_free(m);
+}
+END_TEST
+
+/* ---- gradients and memory ---- */
+
+typedef struct {
+    tg_model *model;
+} model_ctx;
+
+static tg_tensor *model_output(tg_tensor *const *inputs, void *ctx)
+{
+    return tg_model_forward(((model_ctx *)ctx)->model, inputs[0]);
+}
+
+START_TEST(cnn_forward_passes_gradcheck)
+{
+    model_ctx ctx = {small_cnn(TG_F64, 4)};
+    tg_params *p = tg_model_params(ctx.model);
+    tg_tensor *in[7] = {tu_rand(TG_F64, TU_SHAPE(2, 1, 8, 8), -1, 1, true)};
+    for (int i = 0; i < 6; i++)
+        in[i + 1] = tg_params_at(p, i, NULL);
+    tg_gradcheck_result r;
+    ck_assert_msg(tg_gradcheck(model_output, &ctx, 7, in, NULL, &r) == 0, "%s", tg_last_error());
+    ck_assert_int_gt(r.checked, 0);
+    tg_model_free(ctx.model);
+}
+END_TEST
+
+/* Adam steps on a conv model through tg_train_epoch's own step: after the
+ * first batch has sized the tape and the optimizer's state, the library
+ * allocates nothing. */
+START_TEST(cnn_training_step_allocates_nothing_after_first)
+{
+    tu_allocator_install();
+    tg_model *m = small_cnn(TG_F32, 6);
+    tg_optim_config cfg = tg_optim_defaults(TG_OPTIM_ADAM);
+    tg_optim *o = tg_optim_new(tg_model_params(m), &cfg);
+    int64_t labels[4] = {0, 1, 4, 2};
+    tg_rng rng;
+    tg_rng_seed(&rng, 1);
+    float pixels[4 * 64];
+    for (int i = 0; i < 4 * 64; i++)
+        pixels[i] = (float)tg_rng_uniform(&rng);
+    for (int step = 0; step < 20; step++) {
+        if (step == 1)
+            tu_allocations_reset();
+        tg_tensor *x = tg_empty(TG_F32, 2, (int64_t[]){4, 64}, false);
+        memcpy(tg_data(x), pixels, sizeof pixels);
+        tg_tensor *loss = tg_cross_entropy_loss(tg_model_forward(m, x), labels, TG_REDUCTION_MEAN);
+        ck_assert_int_eq(tg_backward(loss), 0);
+        ck_assert_int_eq(tg_optim_step(o), 0);
+        tg_optim_zero_grad(o);
+        tg_tape_reset();
+    }
+    long after_first = tu_allocations();
+    tg_optim_free(o);
+    tg_model_free(m);
+    tu_allocator_remove();
+    ck_assert_msg(after_first == 0, "%ld allocations after the first step", after_first);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, cnn_names_parameters_like_pytorch_sequential);
+    tcase_add_test(tc, cnn_forward_is_its_ops_in_order);
+    tcase_add_test(tc, summary_gives_each_layers_output_shape);
+    tcase_add_test(tc, layers_that_do_not_fit_are_named);
+    tcase_add_test(tc, forward_refuses_inputs_of_another_shape);
+    tcase_add_test(tc, conv1d_and_embedding_layers);
+    tcase_add_test(tc, models_start_in_training_mode);
+    tcase_add_test(tc, cnn_forward_passes_gradcheck);
+    tcase_add_test(tc, cnn_training_step_allocates_nothing_after_first);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
