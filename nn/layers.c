@@ -9,7 +9,17 @@
 
 #include "nn_internal.h"
 
-typedef enum { LAYER_DENSE, LAYER_ACTIVATION, LAYER_CONV, LAYER_FLATTEN, LAYER_EMBEDDING } layer_kind;
+typedef enum {
+    LAYER_DENSE,
+    LAYER_ACTIVATION,
+    LAYER_CONV,
+    LAYER_MAX_POOL,
+    LAYER_AVG_POOL,
+    LAYER_ADAPTIVE_AVG_POOL,
+    LAYER_DROPOUT,
+    LAYER_FLATTEN,
+    LAYER_EMBEDDING
+} layer_kind;
 
 typedef struct {
     layer_kind kind;
@@ -17,9 +27,12 @@ typedef struct {
     tg_tensor *weight, *bias; /* owned by the model's registry; bias NULL when absent */
     tg_activation act;        /* activation */
     double slope;             /* activation: leaky relu */
-    int spatial;              /* conv: 1 or 2 axes */
-    int64_t kernel[2];        /* conv */
+    int spatial;              /* conv, pooling: 1 or 2 axes */
+    int64_t kernel[2];        /* conv, pooling; adaptive pooling: the output size */
     tg_conv_opts conv;        /* conv */
+    tg_pool_opts pool;        /* pooling */
+    double p;                 /* dropout */
+    tg_rng rng;               /* dropout: its masks */
     int64_t padding_idx;      /* embedding */
     int ndim;                 /* one sample's shape after the layer; -1 unknown */
     int64_t shape[TG_MAX_DIMS];
@@ -354,6 +367,145 @@ int tg_model_add_conv1d(tg_model *m, int64_t out_channels, int64_t kernel,
     return add_conv(m, &l, "tg_model_add_conv1d", bias, init, rng);
 }
 
+/* ---- pooling and dropout ---- */
+
+/* An output side of pooling, as tg_max_pool2d computes it. */
+static int64_t pool_side(const layer *l, int axis, int64_t in)
+{
+    const tg_pool_opts *o = &l->pool;
+    int64_t stride = o->stride[axis] ? o->stride[axis] : l->kernel[axis];
+    int64_t span = or_one(o->dilation[axis]) * (l->kernel[axis] - 1) + 1;
+    int64_t padded = in + 2 * o->padding[axis];
+    if (padded < span)
+        return 0;
+    int64_t out = (padded - span + (o->ceil_mode ? stride - 1 : 0)) / stride + 1;
+    /* the last window must start inside the input or its left padding */
+    return o->ceil_mode && (out - 1) * stride >= in + o->padding[axis] ? out - 1 : out;
+}
+
+static int pool_misfit(const tg_model *m, const layer *l, const char *fn, const char *why)
+{
+    char dims[96];
+    int64_t shape[TG_MAX_DIMS];
+    int ndim = shape_so_far(m, shape);
+    return tg_set_error(TG_ESHAPE, "%s: layer %d (%s_pool%dd) does not fit the shape %s the "
+                        "layers before it give: %s", fn, m->count,
+                        l->kind == LAYER_MAX_POOL ? "max" : "avg", l->spatial,
+                        ndim < 0 ? "(unknown)" : dims_text(ndim, shape, dims, sizeof dims), why);
+}
+
+static int pool_shape(const tg_model *m, layer *l, const char *fn)
+{
+    int ndim = l->ndim = shape_so_far(m, l->shape);
+    if (ndim != l->spatial + 1)
+        return pool_misfit(m, l, fn, ndim < 0 ? "set the model's input shape first"
+                                     : l->spatial == 2 ? "it takes [channels, height, width]"
+                                                       : "it takes [channels, length]");
+    for (int a = 0; a < l->spatial; a++) {
+        if (l->kernel[a] < 1 || l->pool.stride[a] < 0 || l->pool.dilation[a] < 0 ||
+            l->pool.padding[a] < 0 || 2 * l->pool.padding[a] > l->kernel[a])
+            return pool_misfit(m, l, fn, "it needs a positive kernel, no negative stride or "
+                                         "dilation, and padding at most half the kernel");
+        if ((l->shape[1 + a] = pool_side(l, a, l->shape[1 + a])) < 1)
+            return pool_misfit(m, l, fn, "its window is larger than the padded input");
+    }
+    return TG_OK;
+}
+
+static int add_pool(tg_model *m, layer *l, const char *fn)
+{
+    int rc = reserve_layer(m, fn);
+    if (rc == 0 && l->kind == LAYER_AVG_POOL && (l->pool.dilation[0] > 1 || l->pool.dilation[1] > 1))
+        rc = tg_set_error(TG_EVALUE, "%s: average pooling has no dilation", fn);
+    if (rc == 0)
+        rc = pool_shape(m, l, fn);
+    if (rc == 0)
+        m->layers[m->count++] = *l;
+    return rc;
+}
+
+static const tg_pool_opts pytorch_pool_defaults; /* all zero: stride = kernel, no padding */
+
+static layer pool_layer(layer_kind kind, int spatial, int64_t kh, int64_t kw,
+                        const tg_pool_opts *opts)
+{
+    layer l = {.kind = kind, .spatial = spatial, .kernel = {kh, kw},
+               .pool = opts ? *opts : pytorch_pool_defaults};
+    if (spatial == 1) /* only the first entries speak for the one axis */
+        l.pool.stride[1] = l.pool.padding[1] = l.pool.dilation[1] = 0;
+    return l;
+}
+
+int tg_model_add_max_pool2d(tg_model *m, const int64_t kernel[2], const tg_pool_opts *opts)
+{
+    if (!kernel)
+        return tg_set_error(TG_ENULL, "tg_model_add_max_pool2d: argument 2 (kernel) is NULL");
+    layer l = pool_layer(LAYER_MAX_POOL, 2, kernel[0], kernel[1], opts);
+    return add_pool(m, &l, "tg_model_add_max_pool2d");
+}
+
+int tg_model_add_max_pool1d(tg_model *m, int64_t kernel, const tg_pool_opts *opts)
+{
+    layer l = pool_layer(LAYER_MAX_POOL, 1, kernel, 1, opts);
+    return add_pool(m, &l, "tg_model_add_max_pool1d");
+}
+
+int tg_model_add_avg_pool2d(tg_model *m, const int64_t kernel[2], const tg_pool_opts *opts)
+{
+    if (!kernel)
+        return tg_set_error(TG_ENULL, "tg_model_add_avg_pool2d: argument 2 (kernel) is NULL");
+    layer l = pool_layer(LAYER_AVG_POOL, 2, kernel[0], kernel[1], opts);
+    return add_pool(m, &l, "tg_model_add_avg_pool2d");
+}
+
+int tg_model_add_avg_pool1d(tg_model *m, int64_t kernel, const tg_pool_opts *opts)
+{
+    layer l = pool_layer(LAYER_AVG_POOL, 1, kernel, 1, opts);
+    return add_pool(m, &l, "tg_model_add_avg_pool1d");
+}
+
+int tg_model_add_adaptive_avg_pool2d(tg_model *m, const int64_t output_size[2])
+{
+    const char *fn = "tg_model_add_adaptive_avg_pool2d";
+    int rc = reserve_layer(m, fn);
+    if (rc == 0 && !output_size)
+        rc = tg_set_error(TG_ENULL, "%s: argument 2 (output_size) is NULL", fn);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_ADAPTIVE_AVG_POOL, .spatial = 2,
+               .kernel = {output_size[0], output_size[1]}};
+    char dims[96];
+    l.ndim = shape_so_far(m, l.shape);
+    if (output_size[0] < 1 || output_size[1] < 1)
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs a positive output size, got %lldx%lld",
+                            fn, m->count, (long long)output_size[0], (long long)output_size[1]);
+    if (l.ndim != 3)
+        return tg_set_error(TG_ESHAPE, "%s: layer %d takes [channels, height, width], not %s", fn,
+                            m->count, l.ndim < 0 ? "an unknown shape"
+                                                 : dims_text(l.ndim, l.shape, dims, sizeof dims));
+    l.shape[1] = output_size[0];
+    l.shape[2] = output_size[1];
+    m->layers[m->count++] = l;
+    return TG_OK;
+}
+
+int tg_model_add_dropout(tg_model *m, double p, tg_rng *rng)
+{
+    const char *fn = "tg_model_add_dropout";
+    int rc = reserve_layer(m, fn);
+    if (rc == 0 && !(p >= 0 && p < 1))
+        rc = tg_set_error(TG_EVALUE, "%s: layer %d needs 0 <= p < 1, got %g", fn, m->count, p);
+    if (rc == 0 && !rng)
+        rc = tg_set_error(TG_ENULL, "%s: rng is NULL; the layer's generator is seeded from it", fn);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_DROPOUT, .p = p};
+    tg_rng_seed(&l.rng, tg_rng_next(rng));
+    keep_shape(m, &l);
+    m->layers[m->count++] = l;
+    return TG_OK;
+}
+
 /* ---- flatten and embedding ---- */
 
 int tg_model_add_flatten(tg_model *m)
@@ -458,9 +610,24 @@ static tg_tensor *dense_forward(const layer *l, int k, tg_tensor *x)
     return tg_add(wx, l->bias);
 }
 
-static tg_tensor *layer_forward(const layer *l, int k, tg_tensor *x)
+static tg_tensor *pool_forward(const layer *l, tg_tensor *x)
+{
+    if (l->kind == LAYER_ADAPTIVE_AVG_POOL)
+        return tg_adaptive_avg_pool2d(x, l->kernel);
+    if (l->kind == LAYER_MAX_POOL)
+        return l->spatial == 2 ? tg_max_pool2d(x, l->kernel, &l->pool)
+                               : tg_max_pool1d(x, l->kernel[0], &l->pool);
+    return l->spatial == 2 ? tg_avg_pool2d(x, l->kernel, &l->pool)
+                           : tg_avg_pool1d(x, l->kernel[0], &l->pool);
+}
+
+static tg_tensor *layer_forward(tg_model *m, layer *l, int k, tg_tensor *x)
 {
     switch (l->kind) {
+    case LAYER_MAX_POOL:
+    case LAYER_AVG_POOL:
+    case LAYER_ADAPTIVE_AVG_POOL: return pool_forward(l, x);
+    case LAYER_DROPOUT: return tg_dropout(x, l->p, m->training, &l->rng);
     case LAYER_DENSE: return dense_forward(l, k, x);
     case LAYER_ACTIVATION: return tg_activate(x, l->act, l->slope);
     case LAYER_CONV:
@@ -524,7 +691,7 @@ tg_tensor *tg_model_forward(tg_model *m, tg_tensor *x)
         return NULL;
     tg_tensor *y = batch_in_input_shape(m, x);
     for (int k = 0; k < m->count && y; k++)
-        y = layer_forward(&m->layers[k], k, y);
+        y = layer_forward(m, &m->layers[k], k, y);
     return y;
 }
 
@@ -600,6 +767,17 @@ static void append_layer(text *t, const layer *l)
     case LAYER_DENSE: append(t, "dense %lld -> %lld", (long long)l->in, (long long)l->out); break;
     case LAYER_CONV: append_conv(t, l); break;
     case LAYER_FLATTEN: append(t, "flatten"); return;
+    case LAYER_MAX_POOL:
+    case LAYER_AVG_POOL:
+        append(t, "%s_pool%dd, kernel %lld", l->kind == LAYER_MAX_POOL ? "max" : "avg",
+               l->spatial, (long long)l->kernel[0]);
+        if (l->spatial == 2)
+            append(t, "x%lld", (long long)l->kernel[1]);
+        return;
+    case LAYER_ADAPTIVE_AVG_POOL:
+        append(t, "adaptive_avg_pool2d %lldx%lld", (long long)l->kernel[0], (long long)l->kernel[1]);
+        return;
+    case LAYER_DROPOUT: append(t, "dropout (p %g)", l->p); return;
     case LAYER_EMBEDDING:
         append(t, "embedding %lld x %lld", (long long)l->in, (long long)l->out);
         break;

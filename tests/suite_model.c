@@ -1,5 +1,5 @@
 /* suite_model.c -- the sequential model beyond dense layers: one sample's
- * shape through conv, flatten and embedding layers, PyTorch's parameter
+ * shape through conv, pooling, dropout, flatten and embedding layers, PyTorch's parameter
  * names, the forward pass against the ops, errors that name the layer that
  * does not fit, the training/evaluation mode, gradients, and a conv
  * training step that allocates nothing once the first has sized the tape. */
@@ -223,6 +223,90 @@ START_TEST(conv1d_and_embedding_layers)
 }
 END_TEST
 
+/* ---- pooling and dropout ---- */
+
+START_TEST(pooling_layers_are_their_ops)
+{
+    tg_model *m = tg_model_new(TG_F64);
+    ck_assert_int_eq(tg_model_set_input(m, 3, (int64_t[]){2, 7, 7}), 0);
+    ck_assert_int_eq(tg_model_add_max_pool2d(m, (int64_t[]){2, 2}, NULL), 0); /* [2, 3, 3] */
+    ck_assert_int_eq(tg_model_add_avg_pool2d(m, (int64_t[]){2, 2},
+                                             &(tg_pool_opts){.stride = {1, 1}, .padding = {1, 1}}),
+                     0); /* [2, 4, 4] */
+    ck_assert_int_eq(tg_model_add_adaptive_avg_pool2d(m, (int64_t[]){3, 1}), 0); /* [2, 3, 1] */
+    ck_assert_int_eq(tg_model_add_max_pool2d(m, (int64_t[]){2, 1},
+                                             &(tg_pool_opts){.ceil_mode = true}), 0); /* [2, 2, 1] */
+    int64_t out[TG_MAX_DIMS];
+    ck_assert_int_eq(tg_model_output_shape(m, out), 3);
+    ck_assert(out[0] == 2 && out[1] == 2 && out[2] == 1);
+    ck_assert_int_eq(tg_params_count(tg_model_params(m)), 0);
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2, 2, 7, 7), -1, 1, false);
+    tg_tensor *y = tg_model_forward(m, x);
+    tu_assert_ok(y);
+    assert_shape(y, 4, (int64_t[]){2, 2, 2, 1});
+    tg_tensor *h = tg_max_pool2d(x, (int64_t[]){2, 2}, NULL);
+    h = tg_avg_pool2d(h, (int64_t[]){2, 2}, &(tg_pool_opts){.stride = {1, 1}, .padding = {1, 1}});
+    h = tg_adaptive_avg_pool2d(h, (int64_t[]){3, 1});
+    h = tg_max_pool2d(h, (int64_t[]){2, 1}, &(tg_pool_opts){.ceil_mode = true});
+    for (int64_t i = 0; i < 8; i++)
+        ck_assert(tg_get(y, i) == tg_get(h, i));
+    ck_assert_int_eq(tg_model_add_max_pool2d(m, (int64_t[]){3, 3}, NULL), TG_ESHAPE);
+    assert_error_has("tg_model_add_max_pool2d: layer 4 (max_pool2d) does not fit the shape "
+                     "[2,2,1] the layers before it give: its window is larger than the padded "
+                     "input");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_avg_pool1d(m, 2, NULL), TG_ESHAPE);
+    assert_error_has("it takes [channels, length]");
+    tg_clear_error();
+    tg_model_free(m);
+
+    tg_model *one = tg_model_new(TG_F64);
+    ck_assert_int_eq(tg_model_set_input(one, 2, (int64_t[]){3, 9}), 0);
+    ck_assert_int_eq(tg_model_add_max_pool1d(one, 3, &(tg_pool_opts){.stride = {2}}), 0);
+    ck_assert_int_eq(tg_model_add_avg_pool1d(one, 2, NULL), 0);
+    ck_assert_int_eq(tg_model_output_shape(one, out), 2);
+    ck_assert(out[0] == 3 && out[1] == 2); /* 9 -> 4 -> 2 */
+    tg_model_free(one);
+}
+END_TEST
+
+/* Dropout follows the mode: masks in training, drawn from the layer's own
+ * generator (the same seed gives the same masks), the identity in
+ * evaluation. */
+START_TEST(dropout_follows_the_mode)
+{
+    tg_tensor *x = tu_rand(TG_F32, TU_SHAPE(4, 50), 1, 2, false);
+    double kept[2] = {0};
+    tg_tensor *first = NULL;
+    for (int run = 0; run < 2; run++) {
+        tg_rng rng;
+        tg_rng_seed(&rng, 11);
+        tg_model *m = tg_model_new(TG_F32);
+        ck_assert_int_eq(tg_model_set_input(m, 1, (int64_t[]){50}), 0);
+        ck_assert_int_eq(tg_model_add_dropout(m, 0.25, &rng), 0);
+        tg_tensor *y = tg_model_forward(m, x);
+        tu_assert_ok(y);
+        for (int64_t i = 0; i < 200; i++) {
+            double v = tg_get(y, i);
+            ck_assert(v == 0 || fabs(v - tg_get(x, i) / 0.75) < 1e-6);
+            kept[run] += v != 0;
+            if (first)
+                ck_assert(v == tg_get(first, i)); /* the same seed, the same mask */
+        }
+        first = y;
+        tg_model_train(m, false);
+        tg_tensor *same = tg_model_forward(m, x);
+        for (int64_t i = 0; i < 200; i++)
+            ck_assert(tg_get(same, i) == tg_get(x, i));
+        ck_assert_int_eq(tg_model_add_dropout(m, 1, &rng), TG_EVALUE);
+        assert_error_has("tg_model_add_dropout: layer 1 needs 0 <= p < 1, got 1");
+        tg_clear_error();
+        tg_model_free(m);
+    }
+    ck_assert(kept[0] > 120 && kept[0] < 180); /* 150 expected */
+}
+END_TEST
+
 /* ---- mode ---- */
 
 START_TEST(models_start_in_training_mode)
@@ -310,6 +394,8 @@ int main(void)
     tcase_add_test(tc, layers_that_do_not_fit_are_named);
     tcase_add_test(tc, forward_refuses_inputs_of_another_shape);
     tcase_add_test(tc, conv1d_and_embedding_layers);
+    tcase_add_test(tc, pooling_layers_are_their_ops);
+    tcase_add_test(tc, dropout_follows_the_mode);
     tcase_add_test(tc, models_start_in_training_mode);
     tcase_add_test(tc, cnn_forward_passes_gradcheck);
     tcase_add_test(tc, cnn_training_step_allocates_nothing_after_first);

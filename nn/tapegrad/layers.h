@@ -2,7 +2,8 @@
  * tapegrad/layers.h -- initialisation, activations and a sequential model.
  *
  * A model is a sequence of layers: dense (z = W x + b, W of shape [out, in],
- * b of [out]), conv1d and conv2d, flatten, embedding and activations.
+ * b of [out]), conv1d and conv2d, max and average pooling, dropout,
+ * flatten, embedding and activations.
  * Layers are numbered from 0 in the order they were added, every kind
  * included, and layer k registers its tensors as "k.weight", "k.bias" (and
  * a norm layer's buffers as "k.running_mean", ...) in the model's
@@ -129,6 +130,21 @@ TG_API int tg_model_add_flatten(tg_model *model);
  * becomes a row, adding an axis of dim. padding_idx as tg_embedding's. */
 TG_API int tg_model_add_embedding(tg_model *model, int64_t num, int64_t dim, int64_t padding_idx,
                                   tg_rng *rng);
+
+/* nn.MaxPool2d(kernel, ...) on [C, H, W] and nn.MaxPool1d on [C, L]; opts
+ * as tg_max_pool2d's (NULL: PyTorch's defaults, stride = kernel). */
+TG_API int tg_model_add_max_pool2d(tg_model *model, const int64_t kernel[2], const tg_pool_opts *opts);
+TG_API int tg_model_add_max_pool1d(tg_model *model, int64_t kernel, const tg_pool_opts *opts);
+/* nn.AvgPool2d and nn.AvgPool1d, likewise (no dilation). */
+TG_API int tg_model_add_avg_pool2d(tg_model *model, const int64_t kernel[2], const tg_pool_opts *opts);
+TG_API int tg_model_add_avg_pool1d(tg_model *model, int64_t kernel, const tg_pool_opts *opts);
+/* nn.AdaptiveAvgPool2d(output_size) on [C, H, W]. */
+TG_API int tg_model_add_adaptive_avg_pool2d(tg_model *model, const int64_t output_size[2]);
+/* nn.Dropout(p), 0 <= p < 1: in training mode each element is zeroed with
+ * probability p and the rest scaled by 1 / (1 - p); the identity in
+ * evaluation mode. The layer draws its masks from its own generator,
+ * seeded from rng when added (rng advances by one draw). */
+TG_API int tg_model_add_dropout(tg_model *model, double p, tg_rng *rng);
 
 /* Training (true, the mode a model is made in) or evaluation mode. */
 TG_API int tg_model_train(tg_model *model, bool training);

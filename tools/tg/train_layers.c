@@ -25,6 +25,7 @@ typedef struct {
 } layer_word;
 
 #define CONV_KEYS "stride pad dilation groups bias"
+#define POOL_KEYS "stride pad"
 
 static const layer_word vocabulary[] = {
     {"input", SPEC_INPUT, 1, TG_MAX_DIMS - 1, ""},
@@ -32,6 +33,13 @@ static const layer_word vocabulary[] = {
     {"linear", SPEC_DENSE, 1, 1, "bias"},
     {"conv1d", SPEC_CONV1D, 2, 2, CONV_KEYS},
     {"conv2d", SPEC_CONV2D, 2, 3, CONV_KEYS},
+    {"maxpool", SPEC_MAX_POOL, 1, 2, POOL_KEYS},
+    {"maxpool2d", SPEC_MAX_POOL, 1, 2, POOL_KEYS},
+    {"maxpool1d", SPEC_MAX_POOL, 1, 1, POOL_KEYS},
+    {"avgpool", SPEC_AVG_POOL, 1, 2, POOL_KEYS},
+    {"avgpool2d", SPEC_AVG_POOL, 1, 2, POOL_KEYS},
+    {"avgpool1d", SPEC_AVG_POOL, 1, 1, POOL_KEYS},
+    {"dropout", SPEC_DROPOUT, 0, 1, ""},
     {"flatten", SPEC_FLATTEN, 0, 0, ""},
     {"leaky_relu", SPEC_ACTIVATION, 0, 1, ""},
 };
@@ -81,6 +89,7 @@ static bool find_word(reader *r, const char *word, size_t len, layer_spec *s,
         if (strcmp(vocabulary[i].name, name) == 0) {
             *found = &vocabulary[i];
             s->kind = vocabulary[i].kind;
+            s->spatial = strstr(name, "2d") ? 2 : strstr(name, "1d") ? 1 : 0;
             s->act = TG_ACT_LEAKY_RELU;
             return true;
         }
@@ -117,7 +126,8 @@ static bool whole(reader *r, const char *at, double v, int64_t *out)
 static bool set_key(reader *r, layer_spec *s, const char *key, size_t len, const char *at)
 {
     double v;
-    if (len == 3 && memcmp(key, "pad", 3) == 0 && strncmp(r->p, "same", 4) == 0 &&
+    bool conv = s->kind == SPEC_CONV1D || s->kind == SPEC_CONV2D;
+    if (conv && len == 3 && memcmp(key, "pad", 3) == 0 && strncmp(r->p, "same", 4) == 0 &&
         !isalnum((unsigned char)r->p[4])) {
         s->conv.same = true;
         r->p += 4;
@@ -198,6 +208,12 @@ static bool check_numbers(reader *r, const layer_word *w, layer_spec *s, const c
     if (s->n_numbers < w->min_numbers)
         return fail_at(r, at, "this layer needs %s", w->min_numbers == 1 ? "a size"
                                                      : "out_channels and a kernel size");
+    if (s->kind == SPEC_DROPOUT) {
+        s->slope = s->n_numbers ? s->numbers[0] : 0.5; /* PyTorch's default p */
+        return s->slope >= 0 && s->slope < 1 ? true
+                                             : fail_at(r, at, "dropout's p is from 0 to 1 (not "
+                                                              "1)%s", "");
+    }
     for (int i = 0; i < s->n_numbers && s->kind != SPEC_ACTIVATION; i++) {
         int64_t n;
         if (!whole(r, at, s->numbers[i], &n) || n < 1)
@@ -274,14 +290,21 @@ static size_t spec_text(const layer_spec *s, char *buf, size_t size, size_t len)
         name = vocabulary[i].kind == s->kind ? vocabulary[i].name : NULL;
     len = put(buf, size, len, len ? " " : "", 0);
     len = put(buf, size, len, name, 0);
-    if (s->kind == SPEC_ACTIVATION && s->act == TG_ACT_LEAKY_RELU) {
-        int n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "(%.17g)",
-                         s->slope);
+    if (s->kind == SPEC_MAX_POOL || s->kind == SPEC_AVG_POOL)
+        len = put(buf, size, len, s->spatial ? "%lldd" : "", s->spatial);
+    if ((s->kind == SPEC_ACTIVATION && s->act == TG_ACT_LEAKY_RELU) || s->kind == SPEC_DROPOUT) {
+        /* the shortest text that reads back as the same double: 0.3, not 0.2999... */
+        char number[32];
+        snprintf(number, sizeof number, "%.15g", s->slope);
+        if (strtod(number, NULL) != s->slope)
+            snprintf(number, sizeof number, "%.17g", s->slope);
+        int n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "(%s)",
+                         number);
         return len + (n > 0 ? (size_t)n : 0);
     }
     for (int i = 0; i < s->n_numbers; i++)
         len = put(buf, size, len, i ? ",%lld" : "(%lld", (int64_t)s->numbers[i]);
-    if (s->kind == SPEC_CONV1D || s->kind == SPEC_CONV2D)
+    if (s->kind != SPEC_DENSE)
         len = conv_keys_text(s, buf, size, len);
     if (s->no_bias)
         len = put(buf, size, len, ",bias=0", 0);
@@ -328,10 +351,26 @@ static int add_conv(tg_model *m, const layer_spec *s, tg_rng *rng)
     return tg_model_add_conv2d(m, out, kernel, &s->conv, !s->no_bias, DESCRIBED_INIT, rng);
 }
 
+static int add_pool(tg_model *m, const layer_spec *s, int ndim)
+{
+    int64_t k = (int64_t)s->numbers[0];
+    int64_t kernel[2] = {k, s->n_numbers == 2 ? (int64_t)s->numbers[1] : k};
+    tg_pool_opts opts = {.stride = {s->conv.stride[0], s->conv.stride[1]},
+                         .padding = {s->conv.padding[0], s->conv.padding[1]}};
+    bool two = s->spatial ? s->spatial == 2 : ndim != 2; /* [C, L] takes the 1-d pool */
+    if (s->kind == SPEC_MAX_POOL)
+        return two ? tg_model_add_max_pool2d(m, kernel, &opts)
+                   : tg_model_add_max_pool1d(m, k, &opts);
+    return two ? tg_model_add_avg_pool2d(m, kernel, &opts) : tg_model_add_avg_pool1d(m, k, &opts);
+}
+
 static int add_spec(tg_model *m, const layer_spec *s, const int64_t *shape, int ndim,
                     tg_rng *rng)
 {
     switch (s->kind) {
+    case SPEC_MAX_POOL:
+    case SPEC_AVG_POOL: return add_pool(m, s, ndim);
+    case SPEC_DROPOUT: return tg_model_add_dropout(m, s->slope, rng);
     case SPEC_DENSE:
         return tg_model_add_dense(m, shape[ndim - 1], (int64_t)s->numbers[0], DESCRIBED_INIT, rng);
     case SPEC_CONV1D:

@@ -89,6 +89,9 @@ typedef enum {
     SPEC_DENSE,
     SPEC_CONV1D,
     SPEC_CONV2D,
+    SPEC_MAX_POOL,
+    SPEC_AVG_POOL,
+    SPEC_DROPOUT,
     SPEC_FLATTEN,
     SPEC_ACTIVATION
 } spec_kind;
@@ -97,7 +100,8 @@ typedef struct {
     spec_kind kind;
     double numbers[TG_MAX_DIMS]; /* the positional arguments */
     int n_numbers;
-    tg_conv_opts conv;           /* conv: stride=, pad=, dilation=, groups= */
+    tg_conv_opts conv;           /* conv: stride=, pad=, dilation=, groups=; pooling: stride=, pad= */
+    int spatial;                 /* pooling: 1 or 2 axes; 0: the shape's */
     bool no_bias;                /* bias=0 */
     tg_activation act;
     double slope;                /* leaky_relu(slope) */
