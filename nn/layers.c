@@ -412,56 +412,48 @@ static int pool_shape(const tg_model *m, layer *l, const char *fn)
     return TG_OK;
 }
 
-static int add_pool(tg_model *m, layer *l, const char *fn)
-{
-    int rc = reserve_layer(m, fn);
-    if (rc == 0 && l->kind == LAYER_AVG_POOL && (l->pool.dilation[0] > 1 || l->pool.dilation[1] > 1))
-        rc = tg_set_error(TG_EVALUE, "%s: average pooling has no dilation", fn);
-    if (rc == 0)
-        rc = pool_shape(m, l, fn);
-    if (rc == 0)
-        m->layers[m->count++] = *l;
-    return rc;
-}
-
 static const tg_pool_opts pytorch_pool_defaults; /* all zero: stride = kernel, no padding */
 
-static layer pool_layer(layer_kind kind, int spatial, int64_t kh, int64_t kw,
-                        const tg_pool_opts *opts)
+/* kernel holds spatial sizes. */
+static int add_pool(tg_model *m, layer_kind kind, int spatial, const int64_t *kernel,
+                    const tg_pool_opts *opts, const char *fn)
 {
-    layer l = {.kind = kind, .spatial = spatial, .kernel = {kh, kw},
+    int rc = reserve_layer(m, fn);
+    if (rc == 0 && !kernel)
+        rc = tg_set_error(TG_ENULL, "%s: argument 2 (kernel) is NULL", fn);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = kind, .spatial = spatial, .kernel = {kernel[0], spatial == 2 ? kernel[1] : 1},
                .pool = opts ? *opts : pytorch_pool_defaults};
     if (spatial == 1) /* only the first entries speak for the one axis */
         l.pool.stride[1] = l.pool.padding[1] = l.pool.dilation[1] = 0;
-    return l;
+    if (kind == LAYER_AVG_POOL && (l.pool.dilation[0] > 1 || l.pool.dilation[1] > 1))
+        rc = tg_set_error(TG_EVALUE, "%s: average pooling has no dilation", fn);
+    if (rc == 0)
+        rc = pool_shape(m, &l, fn);
+    if (rc == 0)
+        m->layers[m->count++] = l;
+    return rc;
 }
 
 int tg_model_add_max_pool2d(tg_model *m, const int64_t kernel[2], const tg_pool_opts *opts)
 {
-    if (!kernel)
-        return tg_set_error(TG_ENULL, "tg_model_add_max_pool2d: argument 2 (kernel) is NULL");
-    layer l = pool_layer(LAYER_MAX_POOL, 2, kernel[0], kernel[1], opts);
-    return add_pool(m, &l, "tg_model_add_max_pool2d");
+    return add_pool(m, LAYER_MAX_POOL, 2, kernel, opts, "tg_model_add_max_pool2d");
 }
 
 int tg_model_add_max_pool1d(tg_model *m, int64_t kernel, const tg_pool_opts *opts)
 {
-    layer l = pool_layer(LAYER_MAX_POOL, 1, kernel, 1, opts);
-    return add_pool(m, &l, "tg_model_add_max_pool1d");
+    return add_pool(m, LAYER_MAX_POOL, 1, &kernel, opts, "tg_model_add_max_pool1d");
 }
 
 int tg_model_add_avg_pool2d(tg_model *m, const int64_t kernel[2], const tg_pool_opts *opts)
 {
-    if (!kernel)
-        return tg_set_error(TG_ENULL, "tg_model_add_avg_pool2d: argument 2 (kernel) is NULL");
-    layer l = pool_layer(LAYER_AVG_POOL, 2, kernel[0], kernel[1], opts);
-    return add_pool(m, &l, "tg_model_add_avg_pool2d");
+    return add_pool(m, LAYER_AVG_POOL, 2, kernel, opts, "tg_model_add_avg_pool2d");
 }
 
 int tg_model_add_avg_pool1d(tg_model *m, int64_t kernel, const tg_pool_opts *opts)
 {
-    layer l = pool_layer(LAYER_AVG_POOL, 1, kernel, 1, opts);
-    return add_pool(m, &l, "tg_model_add_avg_pool1d");
+    return add_pool(m, LAYER_AVG_POOL, 1, &kernel, opts, "tg_model_add_avg_pool1d");
 }
 
 int tg_model_add_adaptive_avg_pool2d(tg_model *m, const int64_t output_size[2])
