@@ -2,15 +2,20 @@
  * conv.c -- conv2d(x, weight, bias, opts) and conv1d: F.conv2d and F.conv1d,
  * NCHW, cross-correlation as in PyTorch.
  *
- *   forward   im2col + gemm: x's windows are unfolded into a workspace of
- *             [C KH KW, L] per sample in the tape arena (none when the
- *             kernel is 1x1 with stride 1 and no padding: x is its own
- *             columns), then one gemm per sample and group,
- *             y[n, g] = W_g [OC/G, C/G KH KW] @ cols[n, g] [C/G KH KW, L],
- *             started from the bias
- *   backward  with ops, so every order works (the columns are recomputed):
- *               dx = fold(W_g^T @ g_g)             (conv_transpose's core)
- *               dW = sum_n g_g @ unfold(x)_g^T     (a correlation of x and g)
+ *   forward   im2col + gemm over the whole batch: x's windows are unfolded
+ *             into columns [C KH KW, N L] in the tape arena (rows (c, ki,
+ *             kj), the batch's windows side by side), then one gemm per
+ *             group, Y_g [OC/G, N L] = W_g [OC/G, C/G KH KW] @ cols_g, and
+ *             y[n, oc, l] = Y[oc, n L + l] + bias[oc]. The columns stay on
+ *             the tape for the backward rule.
+ *   backward  a first-order sweep runs fused on the kept columns, with g
+ *             laid out as G [OC, N L] like Y:
+ *               dW_g = G_g @ cols_g^T          (one gemm over the batch)
+ *               dx   = fold(W_g^T @ G_g)       (conv_transpose's core)
+ *               db   = the row sums of G
+ *             a recorded sweep composes ops, so every order works (the
+ *             columns are made again, as a recorded unfold):
+ *               dx = fold(W_g^T @ g_g), dW = sum_n g_g @ unfold(x)_g^T,
  *               db = sum of g over N and the spatial axes
  *   tangent   bilinear: conv(dx, W) + conv(x, dW) + db
  *
@@ -24,43 +29,102 @@
 #include "conv.h"
 #include "jvp.h"
 
-/* y[n] = bias (or 0) + W @ cols[n], group by group. */
-static void conv_gemms(const tg_conv_geom *g, tg_tensor *y, const tg_tensor *w,
-                       const tg_tensor *b, const void *cols, int64_t C)
+/* What a convolution's result keeps (tg_attr.params, in the tape arena):
+ * its geometry and the forward's columns of x, [C KH KW, N L]. */
+typedef struct {
+    const tg_conv_geom *geom;
+    const tg_tensor *cols;
+} conv_saved;
+
+/* The sides of one convolution's gemms. */
+typedef struct {
+    int64_t N, C, OC, G, L, NL; /* L windows per sample, NL in the batch */
+    int64_t OCg, CgK;           /* a group's output channels, its column rows */
+} conv_sides;
+
+static conv_sides sides_of(const tg_conv_geom *g, const tg_tensor *x, const tg_tensor *w)
 {
-    int64_t N = y->shape[0], OC = y->shape[1], L = g->out[0] * g->out[1];
-    int64_t G = g->groups, OCg = OC / G, CgK = C / G * g->kernel[0] * g->kernel[1];
+    conv_sides s = {.N = x->shape[0], .C = x->shape[1], .OC = w->shape[0], .G = g->groups};
+    s.L = g->out[0] * g->out[1];
+    s.NL = s.N * s.L;
+    s.OCg = s.OC / s.G;
+    s.CgK = s.C / s.G * g->kernel[0] * g->kernel[1];
+    return s;
+}
+
+static int ld(int64_t v) { return v > 1 ? (int)v : 1; }
+
+/* c [m, n] = op(a) op(b), row-major, op transposing where asked; k may be 0 */
+static void gemm(tg_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                 int64_t lda, const void *b, int64_t ldb, void *c, int64_t ldc)
+{
+    enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+    if (dt == TG_F32)
+        cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0f, a, ld(lda), b,
+                    ld(ldb), 0.0f, c, ld(ldc));
+    else
+        cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0, a, ld(lda), b, ld(ldb),
+                    0.0, c, ld(ldc));
+}
+
+/* y[n, oc, l] = Y[oc, n L + l] + bias[oc] for one oc (bias may be NULL) */
+static void scatter_row(const conv_sides *s, tg_tensor *y, const void *rows, const tg_tensor *b,
+                        int64_t oc)
+{
     TG_FOR_DTYPE(y->dtype, T, {
-        T *out = y->data;
-        const T *bias = b ? b->data : NULL, *wt = w->data, *col = cols;
-        for (int64_t r = 0; r < N * OC; r++) {
-            T v = bias ? bias[r % OC] : 0;
-            for (int64_t l = 0; l < L; l++)
-                out[r * L + l] = v;
+        T v = b ? ((const T *)b->data)[oc] : 0;
+        for (int64_t n = 0; n < s->N; n++) {
+            T *dst = (T *)y->data + (n * s->OC + oc) * s->L;
+            const T *src = (const T *)rows + oc * s->NL + n * s->L;
+            for (int64_t l = 0; l < s->L; l++)
+                dst[l] = src[l] + v;
         }
-        for (int64_t n = 0; CgK && n < N; n++)
-            for (int64_t grp = 0; grp < G; grp++) {
-                T *c = out + (n * OC + grp * OCg) * L;
-                const T *a = wt + grp * OCg * CgK, *bb = col + (n * C * g->kernel[0] * g->kernel[1] + grp * CgK) * L;
-                if (sizeof(T) == sizeof(float))
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)L,
-                                (int)CgK, 1.0f, (const float *)a, (int)CgK, (const float *)bb,
-                                (int)L, 1.0f, (float *)c, (int)L);
-                else
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)L,
-                                (int)CgK, 1.0, (const double *)a, (int)CgK, (const double *)bb,
-                                (int)L, 1.0, (double *)c, (int)L);
-            }
     });
 }
 
-/* x is its own columns for a 1x1 kernel read at every place */
-static bool pointwise(const tg_conv_geom *g)
+/* G[oc, n L + l] = g[n, oc, l] for one oc, and db[oc] = the sum of that
+ * row (db may be NULL), in 16 lanes so that the sum vectorizes */
+static void gather_row(const conv_sides *s, const tg_tensor *g, void *rows, tg_tensor *db,
+                       int64_t oc)
 {
-    for (int a = 0; a < 2; a++)
-        if (g->kernel[a] != 1 || g->stride[a] != 1 || g->pad_lo[a] || g->pad_hi[a])
-            return false;
-    return true;
+    TG_FOR_DTYPE(g->dtype, T, {
+        T *row = (T *)rows + oc * s->NL, lanes[16] = {0};
+        for (int64_t n = 0; n < s->N; n++)
+            memcpy(row + n * s->L, (const T *)g->data + (n * s->OC + oc) * s->L,
+                   (size_t)s->L * sizeof(T));
+        int64_t l = 0;
+        for (; db && l + 16 <= s->NL; l += 16)
+            for (int j = 0; j < 16; j++)
+                lanes[j] += row[l + j];
+        for (int j = 1; j < 16; j++)
+            lanes[0] += lanes[j];
+        for (; db && l < s->NL; l++)
+            lanes[0] += row[l];
+        if (db)
+            ((T *)db->data)[oc] = lanes[0];
+    });
+}
+
+static int row_threads(int64_t numel) { return numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads(); }
+
+static void scatter_rows(const conv_sides *s, tg_tensor *y, const void *rows, const tg_tensor *b)
+{
+#pragma omp parallel for num_threads(row_threads(y->numel)) schedule(static)
+    for (int64_t oc = 0; oc < s->OC; oc++)
+        scatter_row(s, y, rows, b, oc);
+}
+
+static void gather_rows(const conv_sides *s, const tg_tensor *g, void *rows, tg_tensor *db)
+{
+#pragma omp parallel for num_threads(row_threads(g->numel)) schedule(static)
+    for (int64_t oc = 0; oc < s->OC; oc++)
+        gather_row(s, g, rows, db, oc);
+}
+
+/* A [rows, cols] workspace in the tape arena, recorded nowhere */
+static tg_tensor *workspace(const char *fn, const tg_tensor *like, int64_t rows, int64_t cols)
+{
+    return tg__tape_tensor(fn, (tg_dtype)like->dtype, 2, (int64_t[]){rows, cols});
 }
 
 /* The convolution by a kept geometry; the shapes are already checked. */
@@ -68,24 +132,26 @@ static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tens
                             const tg_conv_geom *g)
 {
     const char *fn = op->info.name;
-    int64_t shape[4] = {x->shape[0], w->shape[0], g->out[0], g->out[1]};
+    conv_sides s = sides_of(g, x, w);
+    int64_t shape[4] = {s.N, s.OC, g->out[0], g->out[1]};
     if (g->spatial == 1)
         shape[2] = g->out[1];
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, 2 + g->spatial, shape);
-    if (!y)
+    conv_saved *saved = y ? tg__tape_bytes(fn, sizeof *saved) : NULL;
+    tg_tensor *cols = saved ? workspace(fn, x, s.G * s.CgK, s.NL) : NULL;
+    tg_tensor *rows = cols ? workspace(fn, x, s.OC, s.NL) : NULL;
+    if (!rows)
         return NULL;
-    y->attr.params = g;
-    int64_t C = x->shape[1], n_cols = x->shape[0] * C * g->kernel[0] * g->kernel[1] *
-                                      g->out[0] * g->out[1];
-    const void *cols = x->data;
-    if (!pointwise(g) && n_cols) {
-        void *ws = tg__tape_bytes(fn, (size_t)n_cols * tg__dtype_size((tg_dtype)x->dtype));
-        if (!ws)
-            return NULL;
-        tg__unfold_kernel(g, x, ws, n_cols);
-        cols = ws;
-    }
-    conv_gemms(g, y, w, b, cols, C);
+    tg__unfold_kernel(g, x, TG_COLS_BATCHED, cols->data, cols->numel);
+    size_t size = tg__dtype_size((tg_dtype)x->dtype);
+    for (int64_t grp = 0; grp < s.G; grp++)
+        gemm((tg_dtype)x->dtype, false, false, s.OCg, s.NL, s.CgK,
+             (const char *)w->data + grp * s.OCg * s.CgK * size, s.CgK,
+             (const char *)cols->data + grp * s.CgK * s.NL * size, s.NL,
+             (char *)rows->data + grp * s.OCg * s.NL * size, s.NL);
+    scatter_rows(&s, y, rows->data, b);
+    *saved = (conv_saved){g, cols};
+    y->attr.params = saved;
     tg_tensor *in[3] = {x, w, b};
     return tg__record(y, op, b ? 3 : 2, in);
 }
@@ -124,9 +190,10 @@ static tg_tensor *weight_grad(const tg_conv_geom *geo, tg_tensor *x, tg_tensor *
     return dw ? tg_reshape(dw, w->ndim, w->shape) : NULL;
 }
 
-static int conv_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+/* The rule composed of ops, for recorded sweeps */
+static int composed_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    const tg_conv_geom *geo = out->attr.params;
+    const tg_conv_geom *geo = ((const conv_saved *)out->attr.params)->geom;
     tg_tensor *x = out->in[0], *w = out->in[1], *b = out->n_inputs > 2 ? out->in[2] : NULL;
     int64_t G = geo->groups;
     int64_t gshape[4] = {out->shape[0], G, out->shape[1] / G, geo->out[0] * geo->out[1]};
@@ -143,11 +210,55 @@ static int conv_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* The fused rule on the forward's columns, g laid out as G [OC, N L]:
+ * dW_g = G_g @ cols_g^T, dx = fold(W_g^T @ G_g), db = G's row sums */
+static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    const char *fn = out->op->info.name;
+    const conv_saved *saved = out->attr.params;
+    tg_tensor *x = out->in[0], *w = out->in[1], *b = out->n_inputs > 2 ? out->in[2] : NULL;
+    conv_sides s = sides_of(saved->geom, x, w);
+    tg_dtype dt = (tg_dtype)x->dtype;
+    size_t size = tg__dtype_size(dt);
+    tg_tensor *rows = workspace(fn, x, s.OC, s.NL);
+    tg_tensor *db = rows && b && needs(b) ? tg__tape_tensor(fn, dt, 1, b->shape) : NULL;
+    if (!rows || (b && needs(b) && !db))
+        return tg__latest_code();
+    gather_rows(&s, g, rows->data, db);
+    if (db)
+        grad_in[2] = db;
+    const char *G_rows = rows->data, *cols = saved->cols->data, *wt = w->data;
+    if (needs(w)) {
+        if (!(grad_in[1] = tg__tape_tensor(fn, dt, w->ndim, w->shape)))
+            return tg__latest_code();
+        for (int64_t grp = 0; grp < s.G; grp++)
+            gemm(dt, false, true, s.OCg, s.CgK, s.NL, G_rows + grp * s.OCg * s.NL * size, s.NL,
+                 cols + grp * s.CgK * s.NL * size, s.NL,
+                 (char *)grad_in[1]->data + grp * s.OCg * s.CgK * size, s.CgK);
+    }
+    if (needs(x)) {
+        tg_tensor *dcols = workspace(fn, x, s.G * s.CgK, s.NL);
+        if (!dcols || !(grad_in[0] = tg__tape_tensor(fn, dt, x->ndim, x->shape)))
+            return tg__latest_code();
+        for (int64_t grp = 0; grp < s.G; grp++)
+            gemm(dt, true, false, s.CgK, s.NL, s.OCg, wt + grp * s.OCg * s.CgK * size, s.CgK,
+                 G_rows + grp * s.OCg * s.NL * size, s.NL,
+                 (char *)dcols->data + grp * s.CgK * s.NL * size, s.NL);
+        tg__fold_kernel(saved->geom, dcols->data, TG_COLS_BATCHED, grad_in[0]);
+    }
+    return TG_OK;
+}
+
+static int conv_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    return tg__may_fuse() ? fused_backward(out, g, grad_in) : composed_backward(out, g, grad_in);
+}
+
 /* d conv(x, W) + db = conv(dx, W) + conv(x, dW) + db broadcast over N and
  * the spatial axes */
 static int conv_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
 {
-    const tg_conv_geom *geo = out->attr.params;
+    const tg_conv_geom *geo = ((const conv_saved *)out->attr.params)->geom;
     tg_tensor *x = out->in[0], *w = out->in[1];
     tg_tensor *terms[3] = {NULL, NULL, NULL};
     if (tangent_in[0])
@@ -184,14 +295,14 @@ static tg_tensor *sample_conv2d(tg_tensor *const *in, void *ctx)
 }
 
 const tg_op tg__op_conv1d = {
-    .info = {TG_OP_CONV1D, "tg_conv1d", 3, 0,
+    .info = {TG_OP_CONV1D, "tg_conv1d", 3, TG_OP_FUSED,
              {sample_conv1d, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = conv_backward,
     .jvp = conv_jvp,
 };
 
 const tg_op tg__op_conv2d = {
-    .info = {TG_OP_CONV2D, "tg_conv2d", 3, 0,
+    .info = {TG_OP_CONV2D, "tg_conv2d", 3, TG_OP_FUSED,
              {sample_conv2d, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = conv_backward,
     .jvp = conv_jvp,

@@ -33,8 +33,17 @@ const tg_conv_geom *tg__conv_geom_keep(const char *fn, const tg_conv_geom *g);
  * the argument checks of the public functions (the rules call these). */
 tg_tensor *tg__unfold_geom(tg_tensor *x, const tg_conv_geom *g);
 tg_tensor *tg__fold_geom(tg_tensor *cols, int64_t channels, const tg_conv_geom *g);
-/* Writes the first n elements of x's columns [N, C KH KW, L] to cols:
- * the convolution's workspace, filled without a tensor of its own. */
-void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, void *cols, int64_t n);
+/* How columns are laid out: F.unfold's [N, C KH KW, L], rows (n, c, ki,
+ * kj); or the convolution's workspace [C KH KW, N L], rows (c, ki, kj, n),
+ * which makes the whole batch one gemm operand. */
+typedef enum { TG_COLS_PER_SAMPLE, TG_COLS_BATCHED } tg_cols_layout;
+
+/* Writes the first n elements of x's columns in layout to cols: the
+ * convolution's workspace, filled without a tensor of its own. */
+void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout layout,
+                       void *cols, int64_t n);
+/* y [N, C, in0, in1] = the fold of columns in layout: each image element
+ * the sum of the entries unfold would have copied from it. */
+void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y);
 
 #endif

@@ -98,9 +98,6 @@ const tg_conv_geom *tg__conv_geom_keep(const char *fn, const tg_conv_geom *g)
     return kept;
 }
 
-/* The two kernels for element type T, named by sfx. Rows of cols are
- * (n, c, ki, kj); a range [lo, hi) of cols' elements may start and end
- * inside a row. */
 /* The places ow of a window row whose column iw = ow s + off lies in
  * [0, W): [*lo, *hi) within [0, OW). */
 static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo, int64_t *hi)
@@ -111,18 +108,42 @@ static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo
     *lo = *lo < *hi ? *lo : *hi;
 }
 
-/* The two kernels for element type T, named by sfx. Rows of cols are
- * (n, c, ki, kj); a range [lo, hi) of cols' elements may start and end
- * inside a row. fold scatters plane by plane: each image plane (n, c) is
- * summed by one thread in a fixed order. */
+/* Where a row of columns reads from: the image plane n C + c and the tap
+ * kk = ki KW + kj, for rows ordered (n, c, kk) or (c, kk, n). */
+static void row_source(int64_t row, tg_cols_layout layout, int64_t N, int64_t C, int64_t K,
+                       int64_t *plane, int64_t *kk)
+{
+    if (layout == TG_COLS_PER_SAMPLE) {
+        *kk = row % K;
+        *plane = row / K;
+    } else {
+        int64_t ck = row / N;
+        *kk = ck % K;
+        *plane = row % N * C + ck / K;
+    }
+}
+
+static int64_t row_of(int64_t plane, int64_t kk, tg_cols_layout layout, int64_t N, int64_t C,
+                      int64_t K)
+{
+    if (layout == TG_COLS_PER_SAMPLE)
+        return plane * K + kk;
+    return (plane % C * K + kk) * N + plane / C;
+}
+
+/* The two kernels for element type T, named by sfx, for columns in layout
+ * of an image batch of N x C planes. A range [lo, hi) of cols' elements may
+ * start and end inside a row. fold scatters plane by plane: each image plane
+ * (n, c) is summed by one thread in a fixed order. */
 #define TG_UNFOLD_KERNELS(T, sfx)                                                     \
-    static void unfold_range_##sfx(const tg_conv_geom *g, const T *x, T *cols, int64_t lo, \
-                                   int64_t hi)                                     \
+    static void unfold_range_##sfx(const tg_conv_geom *g, const T *x, tg_cols_layout layout, \
+                                   int64_t N, int64_t C, T *cols, int64_t lo, int64_t hi) \
     {                                                                              \
         int64_t KW = g->kernel[1], K = g->kernel[0] * KW, s = g->stride[1];       \
         int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
         for (int64_t row = lo / L; row * L < hi; row++) {                          \
-            int64_t kk = row % K, c_all = row / K; /* n C + c */                   \
+            int64_t kk, c_all; /* the tap and the plane n C + c */                 \
+            row_source(row, layout, N, C, K, &c_all, &kk);                         \
             int64_t ki = kk / KW, off = kk % KW * g->dilation[1] - g->pad_lo[1];   \
             int64_t ow_lo, ow_hi;                                                  \
             valid_run(off, s, W, OW, &ow_lo, &ow_hi);                              \
@@ -150,8 +171,8 @@ static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo
             }                                                                      \
         }                                                                          \
     }                                                                              \
-    static void fold_planes_##sfx(const tg_conv_geom *g, const T *cols, T *y, int64_t lo, \
-                                  int64_t hi)                                      \
+    static void fold_planes_##sfx(const tg_conv_geom *g, const T *cols, tg_cols_layout layout, \
+                                  int64_t N, int64_t C, T *y, int64_t lo, int64_t hi) \
     {                                                                              \
         int64_t KH = g->kernel[0], KW = g->kernel[1], s = g->stride[1];            \
         int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
@@ -160,7 +181,7 @@ static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo
             for (int64_t i = 0; i < H * W; i++)                                    \
                 dst[i] = 0;                                                        \
             for (int64_t kk = 0; kk < KH * KW; kk++) {                             \
-                const T *row = cols + (p * KH * KW + kk) * L;                      \
+                const T *row = cols + row_of(p, kk, layout, N, C, KH * KW) * L;    \
                 int64_t off = kk % KW * g->dilation[1] - g->pad_lo[1], ow_lo, ow_hi; \
                 valid_run(off, s, W, OW, &ow_lo, &ow_hi);                          \
                 for (int64_t oh = 0; oh < g->out[0]; oh++) {                       \
@@ -178,27 +199,30 @@ static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo
 TG_UNFOLD_KERNELS(float, f32)
 TG_UNFOLD_KERNELS(double, f64)
 
-void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, void *cols, int64_t n)
+void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout layout,
+                       void *cols, int64_t n)
 {
+    int64_t N = x->shape[0], C = x->shape[1];
     if (x->dtype == TG_F32)
-        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f32(g, x->data, cols, lo, hi););
+        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f32(g, x->data, layout, N, C, cols, lo, hi););
     else
-        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, cols, lo, hi););
+        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, layout, N, C, cols, lo, hi););
 }
 
 /* One image plane per iteration; threads only for images of
  * TG_PARALLEL_MIN elements or more, like the elementwise ops. */
-static void fold_kernel(const tg_conv_geom *g, const tg_tensor *cols, tg_tensor *y)
+void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y)
 {
     int64_t planes = y->numel ? y->numel / (g->in[0] * g->in[1]) : 0;
+    int64_t N = y->shape[0], C = y->shape[1];
     int threads = y->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
     bool f32 = y->dtype == TG_F32;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         if (f32)
-            fold_planes_f32(g, cols->data, y->data, p, p + 1);
+            fold_planes_f32(g, cols, layout, N, C, y->data, p, p + 1);
         else
-            fold_planes_f64(g, cols->data, y->data, p, p + 1);
+            fold_planes_f64(g, cols, layout, N, C, y->data, p, p + 1);
     }
 }
 
@@ -252,7 +276,7 @@ tg_tensor *tg__unfold_geom(tg_tensor *x, const tg_conv_geom *g)
     if (!cols)
         return NULL;
     cols->attr.params = g;
-    tg__unfold_kernel(g, x, cols->data, cols->numel);
+    tg__unfold_kernel(g, x, TG_COLS_PER_SAMPLE, cols->data, cols->numel);
     return tg__record(cols, &tg__op_unfold, 1, &x);
 }
 
@@ -264,7 +288,7 @@ tg_tensor *tg__fold_geom(tg_tensor *cols, int64_t channels, const tg_conv_geom *
     if (!y)
         return NULL;
     y->attr.params = g;
-    fold_kernel(g, cols, y);
+    tg__fold_kernel(g, cols->data, TG_COLS_PER_SAMPLE, y);
     return tg__record(y, &tg__op_fold, 1, &cols);
 }
 

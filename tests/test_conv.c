@@ -1,7 +1,7 @@
 /* test_conv.c -- tg_conv2d and tg_conv1d: values and gradients against a
  * direct loop over the definition (stride, padding, "same", dilation,
- * groups, with and without bias, the 1x1 path), gradcheck and
- * gradgradcheck, and the errors. */
+ * groups, with and without bias, 1x1 kernels), the fused first-order rule
+ * against the composed one, gradcheck and gradgradcheck, and the errors. */
 #include "testutil.h"
 
 typedef struct {
@@ -168,6 +168,34 @@ START_TEST(conv_gradgradcheck)
 }
 END_TEST
 
+/* A first-order sweep runs the fused rule on the forward's columns; a
+ * recorded one composes ops. Both give the same gradients. */
+START_TEST(conv_fused_matches_composed)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        const conv_case *k = &cases[_i];
+        tg_tensor *in[3] = {tu_rand((tg_dtype)dt, x_shape(k), -1, 1, true),
+                            tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true),
+                            tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true)};
+        int n_in = k->bias ? 3 : 2;
+        tg_tensor *y = conv_fn(in, (void *)k), *composed[3];
+        tu_assert_ok(y);
+        /* a seed that requires grad makes the recorded rule's results do too */
+        tg_tensor *seed = tg_reshape(tu_rand((tg_dtype)dt, TU_SHAPE(tg_numel(y)), -1, 1, true),
+                                     tg_ndim(y), tg_shape(y));
+        ck_assert_int_eq(tg_backward_ex(y, seed, TG_RETAIN_GRAPH), 0);
+        ck_assert_int_eq(tg_grad_ex(&y, &seed, 1, in, n_in, composed, TG_CREATE_GRAPH), 0);
+        for (int a = 0; a < n_in; a++) {
+            ck_assert(tg_requires_grad(composed[a]));
+            for (int64_t i = 0; i < tg_numel(in[a]); i++)
+                tu_assert_close(tg_grad_get(in[a], i), tg_get(composed[a], i),
+                                dt == TG_F32 ? 1e-5 : 1e-13);
+        }
+        tg_tape_reset();
+    }
+}
+END_TEST
+
 /* padding "same" keeps the size; with an even kernel the odd zero is at the
  * end (PyTorch): a [1,1,1,4] ramp by a [1,1,1,2] kernel [1, 0] reads x
  * itself, by [0, 1] reads x shifted left with a 0 last. */
@@ -232,6 +260,7 @@ TCase *tg_test_conv(void)
     tcase_add_loop_test(tc, conv_values_and_gradients, 0, N_CASES);
     tcase_add_loop_test(tc, conv_gradcheck, 0, N_CASES);
     tcase_add_loop_test(tc, conv_gradgradcheck, 0, N_CASES);
+    tcase_add_loop_test(tc, conv_fused_matches_composed, 0, N_CASES);
     tcase_add_test(tc, conv_same_puts_the_odd_zero_last);
     tcase_add_test(tc, conv_errors);
     return tc;
