@@ -22,11 +22,11 @@
  * conv1d is conv2d of height 1 (conv.h): x [N,C,L] is read as [N,C,1,L],
  * weight [OC,C/G,K] as [OC,C/G,1,K].
  */
-#include <cblas.h>
 #include <limits.h>
 #include <string.h>
 
 #include "conv.h"
+#include "gemm.h"
 #include "jvp.h"
 
 /* What a convolution's result keeps (tg_attr.params, in the tape arena):
@@ -52,73 +52,65 @@ static conv_sides sides_of(const tg_conv_geom *g, const tg_tensor *x, const tg_t
     return s;
 }
 
-static int ld(int64_t v) { return v > 1 ? (int)v : 1; }
+/* One pass over the rows of Y or G: t is y (scatter) or g (gather), vec
+ * the bias or db (may be NULL). */
+typedef struct {
+    const conv_sides *s;
+    tg_tensor *t, *vec;
+    void *rows;
+} row_job;
 
-/* c [m, n] = op(a) op(b), row-major, op transposing where asked; k may be 0 */
-static void gemm(tg_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
-                 int64_t lda, const void *b, int64_t ldb, void *c, int64_t ldc)
+/* y[n, oc, l] = Y[oc, n L + l] + bias[oc] */
+static void scatter_row(const row_job *job, int64_t oc)
 {
-    enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-    if (dt == TG_F32)
-        cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0f, a, ld(lda), b,
-                    ld(ldb), 0.0f, c, ld(ldc));
-    else
-        cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0, a, ld(lda), b, ld(ldb),
-                    0.0, c, ld(ldc));
-}
-
-/* y[n, oc, l] = Y[oc, n L + l] + bias[oc] for one oc (bias may be NULL) */
-static void scatter_row(const conv_sides *s, tg_tensor *y, const void *rows, const tg_tensor *b,
-                        int64_t oc)
-{
-    TG_FOR_DTYPE(y->dtype, T, {
-        T v = b ? ((const T *)b->data)[oc] : 0;
+    const conv_sides *s = job->s;
+    TG_FOR_DTYPE(job->t->dtype, T, {
+        T v = job->vec ? ((const T *)job->vec->data)[oc] : 0;
         for (int64_t n = 0; n < s->N; n++) {
-            T *dst = (T *)y->data + (n * s->OC + oc) * s->L;
-            const T *src = (const T *)rows + oc * s->NL + n * s->L;
+            T *dst = (T *)job->t->data + (n * s->OC + oc) * s->L;
+            const T *src = (const T *)job->rows + oc * s->NL + n * s->L;
             for (int64_t l = 0; l < s->L; l++)
                 dst[l] = src[l] + v;
         }
     });
 }
 
-/* G[oc, n L + l] = g[n, oc, l] for one oc, and db[oc] = the sum of that
- * row (db may be NULL), in 16 lanes so that the sum vectorizes */
-static void gather_row(const conv_sides *s, const tg_tensor *g, void *rows, tg_tensor *db,
-                       int64_t oc)
+/* G[oc, n L + l] = g[n, oc, l], and db[oc] = the sum of that row, in 16
+ * lanes so that the sum vectorizes */
+static void gather_row(const row_job *job, int64_t oc)
 {
-    TG_FOR_DTYPE(g->dtype, T, {
-        T *row = (T *)rows + oc * s->NL, lanes[16] = {0};
+    const conv_sides *s = job->s;
+    TG_FOR_DTYPE(job->t->dtype, T, {
+        T *row = (T *)job->rows + oc * s->NL, lanes[16] = {0};
         for (int64_t n = 0; n < s->N; n++)
-            memcpy(row + n * s->L, (const T *)g->data + (n * s->OC + oc) * s->L,
+            memcpy(row + n * s->L, (const T *)job->t->data + (n * s->OC + oc) * s->L,
                    (size_t)s->L * sizeof(T));
         int64_t l = 0;
-        for (; db && l + 16 <= s->NL; l += 16)
+        for (; job->vec && l + 16 <= s->NL; l += 16)
             for (int j = 0; j < 16; j++)
                 lanes[j] += row[l + j];
         for (int j = 1; j < 16; j++)
             lanes[0] += lanes[j];
-        for (; db && l < s->NL; l++)
+        for (; job->vec && l < s->NL; l++)
             lanes[0] += row[l];
-        if (db)
-            ((T *)db->data)[oc] = lanes[0];
+        if (job->vec)
+            ((T *)job->vec->data)[oc] = lanes[0];
     });
 }
 
-static int row_threads(int64_t numel) { return numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads(); }
-
-static void scatter_rows(const conv_sides *s, tg_tensor *y, const void *rows, const tg_tensor *b)
+/* fn on every row oc, one row per thread at a time for a large t; no team
+ * is started for one thread (libgomp allocates one per region) */
+static void for_rows(void (*fn)(const row_job *, int64_t), const row_job *job)
 {
-#pragma omp parallel for num_threads(row_threads(y->numel)) schedule(static)
-    for (int64_t oc = 0; oc < s->OC; oc++)
-        scatter_row(s, y, rows, b, oc);
-}
-
-static void gather_rows(const conv_sides *s, const tg_tensor *g, void *rows, tg_tensor *db)
-{
-#pragma omp parallel for num_threads(row_threads(g->numel)) schedule(static)
-    for (int64_t oc = 0; oc < s->OC; oc++)
-        gather_row(s, g, rows, db, oc);
+    int threads = job->t->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
+    if (threads <= 1) {
+        for (int64_t oc = 0; oc < job->s->OC; oc++)
+            fn(job, oc);
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t oc = 0; oc < job->s->OC; oc++)
+        fn(job, oc);
 }
 
 /* A [rows, cols] workspace in the tape arena, recorded nowhere */
@@ -145,11 +137,11 @@ static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tens
     tg__unfold_kernel(g, x, TG_COLS_BATCHED, cols->data, cols->numel);
     size_t size = tg__dtype_size((tg_dtype)x->dtype);
     for (int64_t grp = 0; grp < s.G; grp++)
-        gemm((tg_dtype)x->dtype, false, false, s.OCg, s.NL, s.CgK,
+        tg__gemm((tg_dtype)x->dtype, false, false, s.OCg, s.NL, s.CgK,
              (const char *)w->data + grp * s.OCg * s.CgK * size, s.CgK,
              (const char *)cols->data + grp * s.CgK * s.NL * size, s.NL,
              (char *)rows->data + grp * s.OCg * s.NL * size, s.NL);
-    scatter_rows(&s, y, rows->data, b);
+    for_rows(scatter_row, &(row_job){&s, y, b, rows->data});
     *saved = (conv_saved){g, cols};
     y->attr.params = saved;
     tg_tensor *in[3] = {x, w, b};
@@ -224,7 +216,7 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     tg_tensor *db = rows && b && needs(b) ? tg__tape_tensor(fn, dt, 1, b->shape) : NULL;
     if (!rows || (b && needs(b) && !db))
         return tg__latest_code();
-    gather_rows(&s, g, rows->data, db);
+    for_rows(gather_row, &(row_job){&s, g, db, rows->data});
     if (db)
         grad_in[2] = db;
     const char *G_rows = rows->data, *cols = saved->cols->data, *wt = w->data;
@@ -232,7 +224,7 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         if (!(grad_in[1] = tg__tape_tensor(fn, dt, w->ndim, w->shape)))
             return tg__latest_code();
         for (int64_t grp = 0; grp < s.G; grp++)
-            gemm(dt, false, true, s.OCg, s.CgK, s.NL, G_rows + grp * s.OCg * s.NL * size, s.NL,
+            tg__gemm(dt, false, true, s.OCg, s.CgK, s.NL, G_rows + grp * s.OCg * s.NL * size, s.NL,
                  cols + grp * s.CgK * s.NL * size, s.NL,
                  (char *)grad_in[1]->data + grp * s.OCg * s.CgK * size, s.CgK);
     }
@@ -241,7 +233,7 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         if (!dcols || !(grad_in[0] = tg__tape_tensor(fn, dt, x->ndim, x->shape)))
             return tg__latest_code();
         for (int64_t grp = 0; grp < s.G; grp++)
-            gemm(dt, true, false, s.CgK, s.NL, s.OCg, wt + grp * s.OCg * s.CgK * size, s.CgK,
+            tg__gemm(dt, true, false, s.CgK, s.NL, s.OCg, wt + grp * s.OCg * s.CgK * size, s.CgK,
                  G_rows + grp * s.OCg * s.NL * size, s.NL,
                  (char *)dcols->data + grp * s.CgK * s.NL * size, s.NL);
         tg__fold_kernel(saved->geom, dcols->data, TG_COLS_BATCHED, grad_in[0]);

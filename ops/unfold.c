@@ -217,6 +217,13 @@ void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout lay
     int64_t N = y->shape[0], C = y->shape[1];
     int threads = y->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
     bool f32 = y->dtype == TG_F32;
+    if (threads <= 1) { /* no team of one: libgomp allocates one per region */
+        if (f32)
+            fold_planes_f32(g, cols, layout, N, C, y->data, 0, planes);
+        else
+            fold_planes_f64(g, cols, layout, N, C, y->data, 0, planes);
+        return;
+    }
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         if (f32)
