@@ -148,6 +148,33 @@ static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tens
     return tg__record(y, op, b ? 3 : 2, in);
 }
 
+int tg__conv_transposed_kernel(const char *fn, const tg_conv_geom *geo, const tg_tensor *t,
+                               const void *rows, const tg_tensor *w, tg_tensor *y)
+{
+    conv_sides s = sides_of(geo, y, w);
+    tg_tensor *laid = rows ? NULL : workspace(fn, t, s.OC, s.NL);
+    tg_tensor *dcols = rows || laid ? workspace(fn, t, s.G * s.CgK, s.NL) : NULL;
+    if (!dcols)
+        return tg__latest_code();
+    if (laid)
+        for_rows(gather_row, &(row_job){&s, (tg_tensor *)t, NULL, laid->data});
+    const char *T_rows = rows ? rows : laid->data;
+    tg_dtype dt = (tg_dtype)t->dtype;
+    size_t size = tg__dtype_size(dt);
+    for (int64_t grp = 0; grp < s.G; grp++)
+        tg__gemm(dt, true, false, s.CgK, s.NL, s.OCg,
+                 (const char *)w->data + grp * s.OCg * s.CgK * size, s.CgK,
+                 T_rows + grp * s.OCg * s.NL * size, s.NL,
+                 (char *)dcols->data + grp * s.CgK * s.NL * size, s.NL);
+    tg__fold_kernel(geo, dcols->data, TG_COLS_BATCHED, y);
+    return TG_OK;
+}
+
+tg_tensor *tg__conv2d_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_conv_geom *g)
+{
+    return conv_geom(&tg__op_conv2d, x, w, b, g);
+}
+
 /* t read as 4-d: [N, C, 1, L] for the 1-d op's tensors */
 static tg_tensor *as_4d(tg_tensor *t)
 {
@@ -172,12 +199,15 @@ static tg_tensor *input_grad(const tg_conv_geom *geo, tg_tensor *x, tg_tensor *w
 }
 
 /* dW = sum over n of g_g @ cols_g^T */
-static tg_tensor *weight_grad(const tg_conv_geom *geo, tg_tensor *x, tg_tensor *w, tg_tensor *gr)
+tg_tensor *tg__conv_weight_grad(const tg_conv_geom *geo, tg_tensor *x, tg_tensor *w,
+                                tg_tensor *grad)
 {
     int64_t G = geo->groups, L = geo->out[0] * geo->out[1];
+    int64_t gshape[4] = {grad->shape[0], G, grad->shape[1] / G, L};
     tg_tensor *cols = tg__unfold_geom(as_4d(x), geo);
     int64_t cshape[4] = {x->shape[0], G, w->numel / w->shape[0], L};
-    tg_tensor *per_sample = tg_matmul_t(gr, tg_reshape(cols, 4, cshape), false, true);
+    tg_tensor *per_sample =
+        tg_matmul_t(tg_reshape(grad, 4, gshape), tg_reshape(cols, 4, cshape), false, true);
     tg_tensor *dw = tg_sum_dims(per_sample, 1, (int[]){0}, false);
     return dw ? tg_reshape(dw, w->ndim, w->shape) : NULL;
 }
@@ -194,7 +224,7 @@ static int composed_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         return tg__latest_code();
     if (needs(x) && !(grad_in[0] = input_grad(geo, x, w, gr)))
         return tg__latest_code();
-    if (needs(w) && !(grad_in[1] = weight_grad(geo, x, w, gr)))
+    if (needs(w) && !(grad_in[1] = tg__conv_weight_grad(geo, x, w, g)))
         return tg__latest_code();
     int axes[3] = {0, 2, 3};
     if (b && needs(b) && !(grad_in[2] = tg_sum_dims(g, out->ndim - 1, axes, false)))
@@ -219,7 +249,7 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     for_rows(gather_row, &(row_job){&s, g, db, rows->data});
     if (db)
         grad_in[2] = db;
-    const char *G_rows = rows->data, *cols = saved->cols->data, *wt = w->data;
+    const char *G_rows = rows->data, *cols = saved->cols->data;
     if (needs(w)) {
         if (!(grad_in[1] = tg__tape_tensor(fn, dt, w->ndim, w->shape)))
             return tg__latest_code();
@@ -228,16 +258,9 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
                  cols + grp * s.CgK * s.NL * size, s.NL,
                  (char *)grad_in[1]->data + grp * s.OCg * s.CgK * size, s.CgK);
     }
-    if (needs(x)) {
-        tg_tensor *dcols = workspace(fn, x, s.G * s.CgK, s.NL);
-        if (!dcols || !(grad_in[0] = tg__tape_tensor(fn, dt, x->ndim, x->shape)))
-            return tg__latest_code();
-        for (int64_t grp = 0; grp < s.G; grp++)
-            tg__gemm(dt, true, false, s.CgK, s.NL, s.OCg, wt + grp * s.OCg * s.CgK * size, s.CgK,
-                 G_rows + grp * s.OCg * s.NL * size, s.NL,
-                 (char *)dcols->data + grp * s.CgK * s.NL * size, s.NL);
-        tg__fold_kernel(saved->geom, dcols->data, TG_COLS_BATCHED, grad_in[0]);
-    }
+    if (needs(x) && (!(grad_in[0] = tg__tape_tensor(fn, dt, x->ndim, x->shape)) ||
+                     tg__conv_transposed_kernel(fn, saved->geom, g, rows->data, w, grad_in[0]) < 0))
+        return tg__latest_code();
     return TG_OK;
 }
 

@@ -46,4 +46,20 @@ void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout
  * the sum of the entries unfold would have copied from it. */
 void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y);
 
+/* ---- shared by the convolutions and the transposed convolution (conv.c) ---- */
+
+/* conv2d of x by w (+ b, may be NULL) by a kept geometry, recorded as a
+ * conv2d; shapes already checked. */
+tg_tensor *tg__conv2d_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_conv_geom *g);
+/* The weight gradient of conv(x, w) for the upstream grad, composed of ops
+ * (every order works): sum over n of grad_g @ unfold(x)_g^T. */
+tg_tensor *tg__conv_weight_grad(const tg_conv_geom *g, tg_tensor *x, tg_tensor *w,
+                                tg_tensor *grad);
+/* y [N, C, in0, in1] = fold(W_g^T @ t_g), the input gradient of a
+ * convolution by w for t [N, OC, out0, out1]; rows, when not NULL, is t
+ * already laid out as [OC, N L]. Workspaces in the tape arena; returns 0
+ * or a negative code. */
+int tg__conv_transposed_kernel(const char *fn, const tg_conv_geom *g, const tg_tensor *t,
+                               const void *rows, const tg_tensor *w, tg_tensor *y);
+
 #endif

@@ -173,6 +173,7 @@ extern "C" {
     X(AVG_POOL2D, avg_pool2d)                                                            \
     X(ADAPTIVE_AVG_POOL2D, adaptive_avg_pool2d)                                          \
     X(DROPOUT, dropout)                                                                  \
+    X(CONV_TRANSPOSE2D, conv_transpose2d)                                                \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

@@ -410,6 +410,19 @@ TG_API tg_tensor *tg_conv1d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
                             const tg_conv_opts *opts);
                                                           /* F.conv1d: x [N,C,L], weight
                                                              [OC,C/groups,K], bias [OC] or NULL */
+TG_API tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
+                                      const tg_conv_opts *opts,
+                                      const int64_t output_padding[2]);
+                                                          /* F.conv_transpose2d: x [N,C,H,W],
+                                                             weight [C, OC/groups, KH, KW], bias
+                                                             [OC] or NULL, output_padding (H, W)
+                                                             or NULL for 0 (each < stride or <
+                                                             dilation); conv2d's input gradient:
+                                                             y = fold(W_g^T x_g) + b, an output
+                                                             side (in - 1) stride - 2 padding +
+                                                             dilation (k - 1) + output_padding + 1;
+                                                             dx = conv2d(g, W),
+                                                             dW = sum_n x_g unfold(g)_g^T */
 TG_API tg_tensor *tg_unfold(tg_tensor *x, const int64_t kernel[2], const tg_conv_opts *opts);
                                                           /* F.unfold (im2col): x [N,C,H,W] ->
                                                              [N, C KH KW, L] (rows c, ki, kj);

@@ -374,6 +374,13 @@ static const op_rule rules[TG_OP_COUNT] = {
     [TG_OP_DROPOUT] = {{"dropout($0): $0 * a drawn mask of 0 and 1/(1-p)",
                         "$0 \\odot m"},
                        {{"$g * the same mask", "$g \\odot m"}}},
+    [TG_OP_CONV_TRANSPOSE2D] = {{"conv_transpose2d($0, $1): fold($1^T @ $0), each input element "
+                                 "scattered through the taps of $1, plus the bias if given",
+                                 "\\operatorname{fold}($1^{\\top} $0) + b"},
+                                {{"conv2d($g, $1) (its adjoint)", "$1 \\star $g"},
+                                 {"sum_n $0 @ unfold($g)^T", "\\textstyle\\sum_n $0 "
+                                  "\\operatorname{unfold}($g)^{\\top}"},
+                                 {"sum of $g over N, H and W", "\\textstyle\\sum_{n,h,w} $g"}}},
     [TG_OP_ACCUMULATE] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
     [TG_OP_USER] = {.writer = user_formula},
 };

@@ -119,6 +119,9 @@ static const tangent_row rows[TG_OP_COUNT] = {
     [TG_OP_AVG_POOL2D] = LINEAR,
     [TG_OP_ADAPTIVE_AVG_POOL2D] = LINEAR,
     [TG_OP_DROPOUT] = {TANGENT_TEMPLATE, {"d$0 * the same mask", "d$0 \\odot m"}},
+    [TG_OP_CONV_TRANSPOSE2D] = {TANGENT_TEMPLATE,
+                                {"conv_transpose2d(d$0, $1) + conv_transpose2d($0, d$1) + the "
+                                 "bias's tangent", "$1 \\star^{\\top} d$0 + d$1 \\star^{\\top} $0 + db"}},
     [TG_OP_USER] = {TANGENT_TEMPLATE, {"J d$0 (its jvp, or the double VJP from its backward)",
                                        "J\\, d$0"}},
 };

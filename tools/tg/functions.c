@@ -42,7 +42,7 @@ typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site)
  * their count, or a negative number with the error set. */
 typedef int (*multi_fn)(operand *args, int nargs, const call_site *site, result_list *out);
 
-#define MAX_PARAMS 7
+#define MAX_PARAMS 8
 
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
@@ -992,6 +992,23 @@ static tg_tensor *dropout_fn(operand *args, int nargs, const call_site *site)
     tg_rng rng;
     tg_rng_seed(&rng, (uint64_t)seed);
     return tg_dropout(operand_tensor(&args[0]), p, training != 0, &rng);
+/* conv_transpose2d(x, weight[, bias], stride=1, padding=0, output_padding=0,
+ * groups=1, dilation=1): F.conv_transpose2d's keywords in its order, each
+ * one number for both spatial axes */
+static tg_tensor *conv_transpose2d_fn(operand *args, int nargs, const call_site *site)
+{
+    static const char *const what[5] = {"stride", "padding", "output_padding", "groups",
+                                        "dilation"};
+    static const double fallback[5] = {1, 0, 0, 1, 1};
+    int64_t v[5];
+    for (int k = 0; k < 5; k++)
+        if (!whole_arg(args, nargs, 3 + k, fallback[k], &v[k], site, "conv_transpose2d", what[k]))
+            return NULL;
+    tg_conv_opts o = {.stride = {v[0], v[0]}, .padding = {v[1], v[1]}, .dilation = {v[4], v[4]},
+                      .groups = v[3]};
+    tg_tensor *b = given(args, nargs, 2) ? operand_tensor(&args[2]) : NULL;
+    return tg_conv_transpose2d(operand_tensor(&args[0]), operand_tensor(&args[1]), b, &o,
+                               (int64_t[]){v[2], v[2]});
 }
 
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
@@ -1294,6 +1311,11 @@ static const function_def op_functions[TG_OP_COUNT] = {
                                          "adaptive_avg_pool2d(x, output_size)", "output_size"),
     [TG_OP_DROPOUT] = CUSTOM("dropout", 1, 4, dropout_fn,
                              "dropout(x, p=0.5, training=1, seed=0)", "p", "training", "seed"),
+    [TG_OP_CONV_TRANSPOSE2D] = CUSTOM("conv_transpose2d", 2, 8, conv_transpose2d_fn,
+                                      "conv_transpose2d(x, weight[, bias], stride=1, padding=0, "
+                                      "output_padding=0, groups=1, dilation=1)",
+                                      NULL, "bias", "stride", "padding", "output_padding",
+                                      "groups", "dilation"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };
