@@ -992,6 +992,8 @@ static tg_tensor *dropout_fn(operand *args, int nargs, const call_site *site)
     tg_rng rng;
     tg_rng_seed(&rng, (uint64_t)seed);
     return tg_dropout(operand_tensor(&args[0]), p, training != 0, &rng);
+}
+
 /* conv_transpose2d(x, weight[, bias], stride=1, padding=0, output_padding=0,
  * groups=1, dilation=1): F.conv_transpose2d's keywords in its order, each
  * one number for both spatial axes */
