@@ -330,6 +330,25 @@ static int shape_fail(const char *fn, const char *what, const tg_tensor *t, cons
                     tg__dims_str(t->ndim, t->shape, dims, sizeof dims), form);
 }
 
+int tg__conv_check_args(const char *fn, const tg_tensor *x, const tg_tensor *w,
+                        const tg_tensor *b, int ndim, const char *xform, const char *wform)
+{
+    int rc = tg__check(fn, x, 1);
+    if (rc == 0)
+        rc = tg__check(fn, w, 2);
+    if (rc == 0 && b)
+        rc = tg__check(fn, b, 3);
+    if (rc == 0 && x->ndim != ndim)
+        rc = shape_fail(fn, "input", x, xform);
+    if (rc == 0 && w->ndim != ndim)
+        rc = shape_fail(fn, "weight", w, wform);
+    if (rc == 0)
+        rc = tg__check_same_dtype(fn, x, w);
+    if (rc == 0 && b)
+        rc = tg__check_same_dtype(fn, x, b);
+    return rc;
+}
+
 /* PyTorch's checks: the weight's input channels times groups are x's,
  * its output channels a multiple of groups, the bias one per output
  * channel. */
@@ -351,14 +370,13 @@ static int check_channels(const char *fn, const tg_tensor *x, const tg_tensor *w
     return TG_OK;
 }
 
-/* gemm takes int sides */
-static int check_blas(const char *fn, const tg_conv_geom *g, const tg_tensor *w)
+int tg__conv_check_blas(const char *fn, int64_t windows, const tg_tensor *w)
 {
-    int64_t L = g->out[0] * g->out[1], CgK = w->numel / (w->shape[0] ? w->shape[0] : 1);
-    if (L <= INT_MAX && CgK <= INT_MAX && w->shape[0] <= INT_MAX)
+    int64_t CgK = w->numel / (w->shape[0] ? w->shape[0] : 1);
+    if (windows <= INT_MAX && CgK <= INT_MAX && w->shape[0] <= INT_MAX)
         return TG_OK;
     return tg__fail(TG_ESHAPE, "%s: %lld windows of %lld elements exceed BLAS's int range", fn,
-                    (long long)L, (long long)CgK);
+                    (long long)windows, (long long)CgK);
 }
 
 static tg_tensor *conv(const tg_op *op, int spatial, tg_tensor *x, tg_tensor *w, tg_tensor *b,
@@ -367,26 +385,14 @@ static tg_tensor *conv(const tg_op *op, int spatial, tg_tensor *x, tg_tensor *w,
     const char *fn = op->info.name;
     const char *xform = spatial == 2 ? "[N,C,H,W]" : "[N,C,L]";
     const char *wform = spatial == 2 ? "[OC,C/groups,KH,KW]" : "[OC,C/groups,K]";
-    int ndim = spatial + 2, rc = tg__check(fn, x, 1);
-    if (rc == 0)
-        rc = tg__check(fn, w, 2);
-    if (rc == 0 && b)
-        rc = tg__check(fn, b, 3);
-    if (rc == 0 && x->ndim != ndim)
-        rc = shape_fail(fn, "input", x, xform);
-    if (rc == 0 && w->ndim != ndim)
-        rc = shape_fail(fn, "weight", w, wform);
-    if (rc == 0)
-        rc = tg__check_same_dtype(fn, x, w);
-    if (rc == 0 && b)
-        rc = tg__check_same_dtype(fn, x, b);
+    int rc = tg__conv_check_args(fn, x, w, b, spatial + 2, xform, wform);
     tg_conv_geom g;
     if (rc == 0)
         rc = tg__conv_geom(fn, spatial, x->shape + 2, w->shape + 2, opts, true, true, &g);
     if (rc == 0)
         rc = check_channels(fn, x, w, b, g.groups);
     if (rc == 0)
-        rc = check_blas(fn, &g, w);
+        rc = tg__conv_check_blas(fn, x->shape[0] * g.out[0] * g.out[1], w);
     const tg_conv_geom *kept = rc == 0 ? tg__conv_geom_keep(fn, &g) : NULL;
     return kept ? conv_geom(op, x, w, b, kept) : NULL;
 }

@@ -48,6 +48,14 @@ void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout lay
 
 /* ---- shared by the convolutions and the transposed convolution (conv.c) ---- */
 
+/* The checks every convolution makes of its arguments (b may be NULL):
+ * present, live, of ndim dimensions (the forms name them in the message),
+ * of one dtype. */
+int tg__conv_check_args(const char *fn, const tg_tensor *x, const tg_tensor *w,
+                        const tg_tensor *b, int ndim, const char *xform, const char *wform);
+/* The gemms take int sides: windows (N L, the whole batch's) and the
+ * weight's rows and columns must fit. */
+int tg__conv_check_blas(const char *fn, int64_t windows, const tg_tensor *w);
 /* conv2d of x by w (+ b, may be NULL) by a kept geometry, recorded as a
  * conv2d; shapes already checked. */
 tg_tensor *tg__conv2d_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_conv_geom *g);

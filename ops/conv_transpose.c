@@ -18,8 +18,6 @@
  *               db = sum of g over N, H' and W'
  *   tangent   bilinear: T(dx, W) + T(x, dW) + db
  */
-#include <limits.h>
-
 #include "conv.h"
 #include "jvp.h"
 
@@ -95,13 +93,6 @@ const tg_op tg__op_conv_transpose2d = {
     .jvp = transpose_jvp,
 };
 
-static int shape_fail(const char *fn, const char *what, const tg_tensor *t, const char *form)
-{
-    char dims[96];
-    return tg__fail(TG_ESHAPE, "%s: %s has shape %s; it must be %s", fn, what,
-                    tg__dims_str(t->ndim, t->shape, dims, sizeof dims), form);
-}
-
 /* PyTorch's checks: x's channels are the weight's first side and a
  * multiple of groups, the bias one per output channel. */
 static int check_channels(const char *fn, const tg_tensor *x, const tg_tensor *w,
@@ -165,30 +156,14 @@ static int transpose_geometry(const char *fn, const tg_tensor *x, const tg_tenso
         return rc;
     g->out[0] = x->shape[2]; /* output_padding's rows and columns get no window */
     g->out[1] = x->shape[3];
-    int64_t L = x->shape[2] * x->shape[3], CgK = w->numel / (w->shape[0] ? w->shape[0] : 1);
-    if (L * x->shape[0] > INT_MAX || CgK > INT_MAX || w->shape[0] > INT_MAX)
-        return tg__fail(TG_ESHAPE, "%s: %lld windows of %lld elements exceed BLAS's int range",
-                        fn, (long long)(L * x->shape[0]), (long long)CgK);
-    return TG_OK;
+    return tg__conv_check_blas(fn, x->shape[0] * x->shape[2] * x->shape[3], w);
 }
 
 tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
                                const tg_conv_opts *opts, const int64_t output_padding[2])
 {
     const char *fn = tg__op_conv_transpose2d.info.name;
-    int rc = tg__check(fn, x, 1);
-    if (rc == 0)
-        rc = tg__check(fn, weight, 2);
-    if (rc == 0 && bias)
-        rc = tg__check(fn, bias, 3);
-    if (rc == 0 && x->ndim != 4)
-        rc = shape_fail(fn, "input", x, "[N,C,H,W]");
-    if (rc == 0 && weight->ndim != 4)
-        rc = shape_fail(fn, "weight", weight, "[C,OC/groups,KH,KW]");
-    if (rc == 0)
-        rc = tg__check_same_dtype(fn, x, weight);
-    if (rc == 0 && bias)
-        rc = tg__check_same_dtype(fn, x, bias);
+    int rc = tg__conv_check_args(fn, x, weight, bias, 4, "[N,C,H,W]", "[C,OC/groups,KH,KW]");
     tg_conv_geom g;
     if (rc == 0)
         rc = transpose_geometry(fn, x, weight, opts, output_padding, &g);

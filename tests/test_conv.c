@@ -2,7 +2,7 @@
  * direct loop over the definition (stride, padding, "same", dilation,
  * groups, with and without bias, 1x1 kernels), the fused first-order rule
  * against the composed one, gradcheck and gradgradcheck, and the errors. */
-#include "testutil.h"
+#include "conv_check.h"
 
 typedef struct {
     int64_t n, c, h, w, oc, kh, kw;
@@ -48,9 +48,10 @@ static int64_t side(const conv_case *k, int a)
 }
 
 /* y (and, for a seed g, dx and dw) by the definition, in double */
-static void reference(const conv_case *k, const double *x, const double *w, const double *b,
+static void reference(const void *ctx, const double *x, const double *w, const double *b,
                       const double *g, double *y, double *dx, double *dw)
 {
+    const conv_case *k = ctx;
     int64_t G = one(k->o.groups), cg = k->c / G, ocg = k->oc / G;
     int64_t oh = side(k, 0), ow = side(k, 1), p0, p1;
     pads(k, 0, &p0);
@@ -100,48 +101,19 @@ static tg_tensor *conv_fn(tg_tensor *const *in, void *ctx)
     return k->one_d ? tg_conv1d(in[0], in[1], b, &o) : tg_conv2d(in[0], in[1], b, &o);
 }
 
-static void values(tg_tensor *t, double *out)
-{
-    for (int64_t i = 0; i < tg_numel(t); i++)
-        out[i] = tg_get(t, i);
-}
-
 START_TEST(conv_values_and_gradients)
 {
     for (int dt = TG_F32; dt <= TG_F64; dt++) {
         const conv_case *k = &cases[_i];
-        tg_tensor *x = tu_rand((tg_dtype)dt, x_shape(k), -1, 1, true);
-        tg_tensor *w = tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true);
-        tg_tensor *b = tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true);
-        tg_tensor *in[3] = {x, w, b};
+        tg_tensor *in[3] = {tu_rand((tg_dtype)dt, x_shape(k), -1, 1, true),
+                            tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true),
+                            tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true)};
         tg_tensor *y = conv_fn(in, (void *)k);
         tu_assert_ok(y);
         ck_assert_int_eq(tg_op_kind_of(y), k->one_d ? TG_OP_CONV1D : TG_OP_CONV2D);
-        int64_t oh = side(k, 0), ow = side(k, 1), ny = k->n * k->oc * oh * ow;
-        ck_assert_int_eq(tg_numel(y), ny);
-        ck_assert_int_eq(tg_shape(y)[tg_ndim(y) - 1], ow);
-        double xs[512], ws[512], bs[16], gs[512], yr[512], dx[512] = {0}, dw[512] = {0};
-        values(x, xs);
-        values(w, ws);
-        values(b, bs);
-        tg_tensor *g = tu_rand((tg_dtype)dt, TU_SHAPE(ny), -1, 1, false);
-        values(g, gs);
-        reference(k, xs, ws, k->bias ? bs : NULL, gs, yr, dx, dw);
-        ck_assert_int_eq(tg_backward_ex(y, tg_reshape(g, tg_ndim(y), tg_shape(y)), 0), 0);
-        double tol = dt == TG_F32 ? 2e-5 : 1e-13;
-        for (int64_t i = 0; i < ny; i++)
-            tu_assert_close(tg_get(y, i), yr[i], tol);
-        for (int64_t i = 0; i < tg_numel(x); i++)
-            tu_assert_close(tg_grad_get(x, i), dx[i], tol);
-        for (int64_t i = 0; i < tg_numel(w); i++)
-            tu_assert_close(tg_grad_get(w, i), dw[i], tol);
-        for (int64_t o = 0; k->bias && o < k->oc; o++) { /* db = the sum of g per channel */
-            double s = 0;
-            for (int64_t n = 0; n < k->n; n++)
-                for (int64_t i = 0; i < oh * ow; i++)
-                    s += gs[(n * k->oc + o) * oh * ow + i];
-            tu_assert_close(tg_grad_get(b, o), s, tol);
-        }
+        ck_assert_int_eq(tg_numel(y), k->n * k->oc * side(k, 0) * side(k, 1));
+        ck_assert_int_eq(tg_shape(y)[tg_ndim(y) - 1], side(k, 1));
+        cc_check(y, in, k->bias, reference, k, dt == TG_F32 ? 2e-5 : 1e-13);
         tg_tape_reset();
     }
 }

@@ -2,7 +2,7 @@
  * against a direct scatter over the definition (stride, padding,
  * output_padding, dilation, groups, with and without bias), the adjoint
  * identity with conv2d, gradcheck and gradgradcheck, and the errors. */
-#include "testutil.h"
+#include "conv_check.h"
 
 typedef struct {
     int64_t n, c, h, w, oc, kh, kw; /* c input channels, oc output channels */
@@ -31,9 +31,10 @@ static int64_t out_side(const transpose_case *k, int a)
 
 /* y (and, for a seed g, dx and dw) by scattering each input element, in
  * double */
-static void reference(const transpose_case *k, const double *x, const double *w, const double *b,
+static void reference(const void *ctx, const double *x, const double *w, const double *b,
                       const double *g, double *y, double *dx, double *dw)
 {
+    const transpose_case *k = ctx;
     int64_t G = one(k->o.groups), cg = k->c / G, ocg = k->oc / G;
     int64_t oh = out_side(k, 0), ow = out_side(k, 1);
     for (int64_t i = 0; i < k->n * k->oc * oh * ow; i++)
@@ -72,50 +73,20 @@ static tg_tensor *transpose_fn(tg_tensor *const *in, void *ctx)
     return tg_conv_transpose2d(in[0], in[1], k->bias ? in[2] : NULL, &k->o, k->output_padding);
 }
 
-static void values(tg_tensor *t, double *out)
-{
-    for (int64_t i = 0; i < tg_numel(t); i++)
-        out[i] = tg_get(t, i);
-}
-
 START_TEST(transpose_values_and_gradients)
 {
     for (int dt = TG_F32; dt <= TG_F64; dt++) {
         const transpose_case *k = &cases[_i];
-        tg_tensor *x = tu_rand((tg_dtype)dt, TU_SHAPE(k->n, k->c, k->h, k->w), -1, 1, true);
-        tg_tensor *w = tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true);
-        tg_tensor *b = tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true);
-        tg_tensor *in[3] = {x, w, b};
+        tg_tensor *in[3] = {tu_rand((tg_dtype)dt, TU_SHAPE(k->n, k->c, k->h, k->w), -1, 1, true),
+                            tu_rand((tg_dtype)dt, w_shape(k), -1, 1, true),
+                            tu_rand((tg_dtype)dt, TU_SHAPE(k->oc), -1, 1, true)};
         tg_tensor *y = transpose_fn(in, (void *)k);
         tu_assert_ok(y);
         ck_assert_int_eq(tg_op_kind_of(y), TG_OP_CONV_TRANSPOSE2D);
-        int64_t oh = out_side(k, 0), ow = out_side(k, 1), ny = k->n * k->oc * oh * ow;
         ck_assert_int_eq(tg_shape(y)[1], k->oc);
-        ck_assert_int_eq(tg_shape(y)[2], oh);
-        ck_assert_int_eq(tg_shape(y)[3], ow);
-        double xs[256], ws[256], bs[8], gs[1024], yr[1024], dx[256] = {0}, dw[256] = {0};
-        ck_assert(ny <= 1024 && tg_numel(x) <= 256 && tg_numel(w) <= 256);
-        values(x, xs);
-        values(w, ws);
-        values(b, bs);
-        tg_tensor *g = tu_rand((tg_dtype)dt, TU_SHAPE(ny), -1, 1, false);
-        values(g, gs);
-        reference(k, xs, ws, k->bias ? bs : NULL, gs, yr, dx, dw);
-        ck_assert_int_eq(tg_backward_ex(y, tg_reshape(g, 4, tg_shape(y)), 0), 0);
-        double tol = dt == TG_F32 ? 2e-5 : 1e-13;
-        for (int64_t i = 0; i < ny; i++)
-            tu_assert_close(tg_get(y, i), yr[i], tol);
-        for (int64_t i = 0; i < tg_numel(x); i++)
-            tu_assert_close(tg_grad_get(x, i), dx[i], tol);
-        for (int64_t i = 0; i < tg_numel(w); i++)
-            tu_assert_close(tg_grad_get(w, i), dw[i], tol);
-        for (int64_t o = 0; k->bias && o < k->oc; o++) { /* db = the sum of g per channel */
-            double s = 0;
-            for (int64_t n = 0; n < k->n; n++)
-                for (int64_t i = 0; i < oh * ow; i++)
-                    s += gs[(n * k->oc + o) * oh * ow + i];
-            tu_assert_close(tg_grad_get(b, o), s, tol);
-        }
+        ck_assert_int_eq(tg_shape(y)[2], out_side(k, 0));
+        ck_assert_int_eq(tg_shape(y)[3], out_side(k, 1));
+        cc_check(y, in, k->bias, reference, k, dt == TG_F32 ? 2e-5 : 1e-13);
         tg_tape_reset();
     }
 }
