@@ -935,6 +935,41 @@ START_TEST(explain_writes_a_gradient_rule_as_a_gradient)
 }
 END_TEST
 
+/* Issue 14: a vector power's local derivative line shows the derivative,
+ * and the product with the upstream gradient is a line of its own. */
+START_TEST(explain_shows_a_vector_power_and_its_product_apart)
+{
+    run_result r = RUN("explain", "sum(x^2 * 3)", "x=[1,2]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "      d/dx x^2 = 2x = [2, 4]\n"
+                                        "      dy/dx = dy/dv1 * d/dx (elementwise)\n"
+                                        "        = [3, 3] * [2, 4]\n"
+                                        "        = [6, 12]\n"));
+    free_result(&r);
+}
+END_TEST
+
+/* Issue 14: with a variable named y, grad called the result y too and
+ * printed dy/dy = -4; explain called it f. One name for both. */
+START_TEST(grad_names_the_result_as_explain_does)
+{
+    run_result r = RUN("grad", "(x+y)*z", "x=-2", "y=5", "z=-4");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "f = -12\ndf/dx = -4\ndf/dy = -4\ndf/dz = 3\n");
+    free_result(&r);
+    r = RUN("explain", "(x+y)*z", "x=-2", "y=5", "z=-4");
+    ck_assert_ptr_nonnull(strstr(r.out, "  f            = -12\n  df/dx        = -4\n"));
+    free_result(&r);
+    r = RUN("grad", "x * y * f", "x=1", "y=2", "f=3", "--hessian");
+    ck_assert_ptr_nonnull(strstr(r.out, "out = 6\ndout/dx = 6\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "d2out/dx dy = 3\n"));
+    free_result(&r);
+    r = RUN("jacobian", "L = x * y", "x=[1,2]", "y=[3,4]");
+    ck_assert_ptr_nonnull(strstr(r.out, "L = [3, 8]\ndL/dx = [[3, 0], [0, 4]]"));
+    free_result(&r);
+}
+END_TEST
+
 START_TEST(hints_for_new_users)
 {
     assert_error(RUN("grad", "x**2", "x=1"), "tg: error at column 2: use ^ for powers: x^2, not x**2",
@@ -1288,6 +1323,8 @@ int main(void)
     tcase_add_test(language, several_results_are_bound_or_picked);
     tcase_add_test(language, explain_says_where_indexing_gradients_go);
     tcase_add_test(language, explain_writes_a_gradient_rule_as_a_gradient);
+    tcase_add_test(language, explain_shows_a_vector_power_and_its_product_apart);
+    tcase_add_test(language, grad_names_the_result_as_explain_does);
     tcase_add_test(language, lint_names_hazards);
     suite_add_tcase(s, language);
     TCase *fuzz = tu_tcase("robustness");

@@ -137,10 +137,24 @@ static bool make_inputs(session *s, const cli_args *a, diag *d)
     return !a->wrt || check_wrt(&s->syms, a->wrt, d);
 }
 
+/* One naming rule for every subcommand: the labeler's. */
+static bool name_result(session *s, diag *d)
+{
+    labeler *l = labeler_new(&s->syms, &s->prog);
+    if (!l) {
+        diag_plain(d, "out of memory");
+        return false;
+    }
+    snprintf(s->result_label, sizeof s->result_label, "%s", label_of(l, s->prog.result));
+    labeler_free(l);
+    return true;
+}
+
 bool session_open_any(session *s, const cli_args *a, diag *d)
 {
     *s = (session){0};
-    return make_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d);
+    return make_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d) &&
+           name_result(s, d);
 }
 
 bool session_open(session *s, const cli_args *a, diag *d)

@@ -33,7 +33,7 @@ static void print_json(const session *s, const hessian_table *h)
 
 static void print_text(const session *s, const hessian_table *h)
 {
-    const char *y = s->prog.result_name ? s->prog.result_name : "y";
+    const char *y = s->result_label;
     printf("%s = %.10g\n", y, tg_item(s->prog.result));
     for (int i = 0; i < s->syms.n_inputs; i++) {
         tg_tensor *v = symtab_input_value(&s->syms, i);

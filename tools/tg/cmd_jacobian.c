@@ -86,16 +86,11 @@ bool hessian_compute(session *s, const char *expr, hessian_table *h, diag *d)
            run_driver(s, expr, h->n, h->index, WANT_HESSIAN, TG_JAC_AUTO, h->blocks, d);
 }
 
-static const char *result_name(const session *s)
-{
-    return s->prog.result_name ? s->prog.result_name : "y";
-}
-
 void hessian_print_text(const session *s, const hessian_table *h)
 {
     for (int i = 0; i < h->n; i++)
         for (int j = 0; j < h->n; j++) {
-            printf("d2%s/d%s d%s = ", result_name(s), symtab_input_name(&s->syms, h->index[i]),
+            printf("d2%s/d%s d%s = ", s->result_label, symtab_input_name(&s->syms, h->index[i]),
                    symtab_input_name(&s->syms, h->index[j]));
             text_tensor(stdout, h->blocks[i * h->n + j]);
             putchar('\n');
@@ -176,7 +171,7 @@ static void jacobian_free(jacobian_table *j)
 
 static void print_text(const session *s, const jacobian_table *j)
 {
-    const char *y = result_name(s);
+    const char *y = s->result_label;
     int64_t out_elements = tg_numel(s->prog.result);
     printf("%s = ", y);
     text_tensor(stdout, s->prog.result);

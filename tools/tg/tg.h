@@ -219,6 +219,8 @@ void cli_args_free(cli_args *a);
 typedef struct {
     symtab syms;
     program prog;
+    char result_label[64]; /* the result's name, as explain and dot label it: its
+                              assigned name, else y (f or out when y is a variable) */
 } session;
 
 bool session_open(session *s, const cli_args *a, diag *d);
