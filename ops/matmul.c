@@ -21,10 +21,10 @@
  * transposed: a's matrices are then consecutive rows of one tall matrix, and
  * one gemm does them all. Matrix sides must fit BLAS's int.
  */
-#include <cblas.h>
 #include <limits.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "kernel.h"
 #include "jvp.h"
 
@@ -116,18 +116,13 @@ static int result_shape(const gemm_plan *p, const tg_tensor *a, const tg_tensor 
     return ndim;
 }
 
-/* One row-major gemm c = op(a) @ op(b) with m rows (m > 0, k > 0, n > 0). */
+/* One row-major gemm c = op(a) @ op(b) with m rows (m > 0, k > 0, n > 0),
+ * through tg__gemm: tapegrad's threads, no allocation (gemm.h). */
 static void gemm(const gemm_plan *p, int64_t m, tg_dtype dtype, const void *a, const void *b,
                  void *c)
 {
-    CBLAS_TRANSPOSE ta = p->trans_a ? CblasTrans : CblasNoTrans;
-    CBLAS_TRANSPOSE tb = p->trans_b ? CblasTrans : CblasNoTrans;
-    int rows = (int)m, n = (int)p->n, k = (int)p->k;
-    int lda = p->trans_a ? rows : k, ldb = p->trans_b ? k : n; /* stored row lengths */
-    if (dtype == TG_F32)
-        cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-    else
-        cblas_dgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+    int64_t lda = p->trans_a ? m : p->k, ldb = p->trans_b ? p->k : p->n; /* stored row lengths */
+    tg__gemm(dtype, p->trans_a, p->trans_b, m, p->n, p->k, a, lda, b, ldb, c, p->n);
 }
 
 /* One gemm per output matrix; the batch index advances like an odometer,

@@ -2,6 +2,8 @@
  * direct loop over the definition (stride, padding, "same", dilation,
  * groups, with and without bias, 1x1 kernels), the fused first-order rule
  * against the composed one, gradcheck and gradgradcheck, and the errors. */
+#include <string.h>
+
 #include "conv_check.h"
 
 typedef struct {
@@ -168,6 +170,43 @@ START_TEST(conv_fused_matches_composed)
 }
 END_TEST
 
+/* y, dx and dW of one convolution under n threads, into out[0..2] */
+static void conv_under_threads(int n, tg_tensor *x, tg_tensor *w, double **out)
+{
+    ck_assert_int_eq(tg_set_num_threads(n), 0);
+    tg_tensor *y = tg_conv2d(x, w, NULL, &(tg_conv_opts){.padding = {1, 0}});
+    tu_assert_ok(y);
+    ck_assert_int_eq(tg_backward(tg_sum(tg_mul(y, y))), 0);
+    out[0] = cc_values(y);
+    out[1] = cc_values(tg_grad_tensor(x));
+    out[2] = cc_values(tg_grad_tensor(w));
+    tg_zero_grad(x);
+    tg_zero_grad(w);
+}
+
+/* Gemms of 2^22 multiply-adds or more are split between threads by c's
+ * rows or its columns (ops/gemm.c), each element one thread's whole sum:
+ * one thread and two give the same bits. The weight gradient [64, 4 x 3]
+ * over 2^16 windows splits by rows, the forward and dx by columns. */
+START_TEST(conv_threads_agree)
+{
+    int saved = tg_get_num_threads();
+    tg_tensor *x = tu_rand(TG_F32, TU_SHAPE(16, 4, 64, 66), -1, 1, true);
+    tg_tensor *w = tu_rand(TG_F32, TU_SHAPE(64, 4, 1, 3), -1, 1, true);
+    int64_t sizes[3] = {16 * 64 * 66 * 64, tg_numel(x), tg_numel(w)};
+    double *one[3], *two[3];
+    conv_under_threads(1, x, w, one);
+    conv_under_threads(2, x, w, two);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(!memcmp(one[k], two[k], (size_t)sizes[k] * sizeof(double)),
+                      "result %d differs between 1 and 2 threads", k);
+        free(one[k]);
+        free(two[k]);
+    }
+    tg_set_num_threads(saved);
+}
+END_TEST
+
 /* padding "same" keeps the size; with an even kernel the odd zero is at the
  * end (PyTorch): a [1,1,1,4] ramp by a [1,1,1,2] kernel [1, 0] reads x
  * itself, by [0, 1] reads x shifted left with a 0 last. */
@@ -233,6 +272,7 @@ TCase *tg_test_conv(void)
     tcase_add_loop_test(tc, conv_gradcheck, 0, N_CASES);
     tcase_add_loop_test(tc, conv_gradgradcheck, 0, N_CASES);
     tcase_add_loop_test(tc, conv_fused_matches_composed, 0, N_CASES);
+    tcase_add_test(tc, conv_threads_agree);
     tcase_add_test(tc, conv_same_puts_the_odd_zero_last);
     tcase_add_test(tc, conv_errors);
     return tc;
