@@ -8,10 +8,12 @@ struct tg_batcher {
     int64_t n;              /* data->n when the batcher was made */
     int64_t batch_size;
     unsigned flags;
+    uint64_t seed;          /* for tg_batcher_seek */
     tg_rng rng;             /* one stream for all epochs: epoch k's order depends
                                only on the seed and k */
     int64_t *order;         /* the n sample indices in this epoch's order */
     int64_t *labels;        /* batch_size labels of the current batch */
+    tg_tensor *targets;     /* the current batch's targets (a tape tensor), or NULL */
     int64_t next;           /* position in order of the next batch */
     int64_t last_start;     /* position in order of the last batch returned */
     int64_t epoch;          /* epochs completed */
@@ -43,6 +45,17 @@ static int check_new(const tg_dataset *d, int64_t batch_size, unsigned flags)
     return TG_OK;
 }
 
+/* Back to the state tg_batcher_new gives: no epoch begun, the identity order. */
+static void rewind_batcher(tg_batcher *b)
+{
+    for (int64_t i = 0; i < b->n; i++)
+        b->order[i] = i;
+    tg_rng_seed(&b->rng, b->seed);
+    b->next = b->last_start = b->epoch = 0;
+    b->epoch_started = false;
+    b->targets = NULL;
+}
+
 tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned flags, uint64_t seed)
 {
     if (check_new(d, batch_size, flags) < 0)
@@ -53,7 +66,7 @@ tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned fla
          * changes no batch, and keeps the label buffer and the batch count
          * arithmetic within n */
         int64_t size = batch_size < d->n ? batch_size : d->n;
-        *b = (tg_batcher){.data = d, .n = d->n, .batch_size = size, .flags = flags};
+        *b = (tg_batcher){.data = d, .n = d->n, .batch_size = size, .flags = flags, .seed = seed};
         b->order = tg_mem_alloc(batcher_bytes(b)); /* order and labels in one block */
     }
     if (!b || !b->order) {
@@ -63,9 +76,7 @@ tg_batcher *tg_batcher_new(const tg_dataset *d, int64_t batch_size, unsigned fla
         return NULL;
     }
     b->labels = b->order + d->n;
-    for (int64_t i = 0; i < d->n; i++)
-        b->order[i] = i;
-    tg_rng_seed(&b->rng, seed);
+    rewind_batcher(b);
     return b;
 }
 
@@ -83,6 +94,25 @@ static int64_t next_count(const tg_batcher *b)
     int64_t left = b->n - b->next;
     int64_t count = left < b->batch_size ? left : b->batch_size;
     return (b->flags & TG_BATCH_DROP_LAST) && count < b->batch_size ? 0 : count;
+}
+
+/* The targets of the batch's rows as a [count, n_targets] tape tensor. */
+static tg_tensor *gather_targets(const tg_dataset *d, const int64_t *rows, int64_t count,
+                                 tg_dtype dtype)
+{
+    int64_t t = d->n_targets;
+    tg_tensor *y = tg_empty(dtype, 2, (int64_t[]){count, t}, false);
+    float *f32 = y && dtype == TG_F32 ? tg_data(y) : NULL;
+    double *f64 = y && dtype == TG_F64 ? tg_data(y) : NULL;
+    for (int64_t r = 0; y && r < count; r++)
+        for (int64_t k = 0; k < t; k++) {
+            float v = d->targets[rows[r] * t + k];
+            if (f32)
+                f32[r * t + k] = v;
+            else
+                f64[r * t + k] = v;
+        }
+    return y;
 }
 
 static void fill_batch(tg_batcher *b, const int64_t *rows, int64_t count, tg_tensor *x)
@@ -110,6 +140,16 @@ static int no_batch(int rc, tg_tensor **x, const int64_t **labels, int64_t *coun
     return rc;
 }
 
+static void start_epoch(tg_batcher *b)
+{
+    if (b->epoch_started)
+        return;
+    if (b->flags & TG_BATCH_SHUFFLE)
+        tg_rng_shuffle(&b->rng, b->order, b->n);
+    b->next = 0;
+    b->epoch_started = true;
+}
+
 int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t **labels,
                     int64_t *count)
 {
@@ -120,12 +160,8 @@ int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t 
     if (dtype != TG_F32 && dtype != TG_F64)
         return no_batch(tg_set_error(TG_EDTYPE, "tg_batcher_next: unknown dtype %d", (int)dtype),
                         x, labels, count);
-    if (!b->epoch_started) {
-        if (b->flags & TG_BATCH_SHUFFLE)
-            tg_rng_shuffle(&b->rng, b->order, b->n);
-        b->next = 0;
-        b->epoch_started = true;
-    }
+    b->targets = NULL;
+    start_epoch(b);
     int64_t n = next_count(b);
     if (n == 0) {
         b->epoch++;
@@ -134,9 +170,13 @@ int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x, const int64_t 
     }
     /* tg_empty: every element is written from the data set below */
     tg_tensor *batch = tg_empty(dtype, 2, (int64_t[]){n, b->data->dim}, false);
-    if (!batch) /* dtype and shape are valid: only memory can have failed */
+    tg_tensor *targets = batch && b->data->targets
+                             ? gather_targets(b->data, b->order + b->next, n, dtype)
+                             : NULL;
+    if (!batch || (b->data->targets && !targets)) /* only memory can have failed */
         return no_batch(TG_ENOMEM, x, labels, count);
     fill_batch(b, b->order + b->next, n, batch);
+    b->targets = targets;
     b->last_start = b->next;
     b->next += n;
     *x = batch;
@@ -160,4 +200,41 @@ int64_t tg_batcher_batches(const tg_batcher *b)
         return 0;
     int64_t n = b->n, size = b->batch_size;
     return (b->flags & TG_BATCH_DROP_LAST) ? n / size : (n + size - 1) / size;
+}
+
+tg_tensor *tg_batcher_targets(const tg_batcher *b) { return b ? b->targets : NULL; }
+
+const tg_dataset *tg__batcher_data(const tg_batcher *b) { return b->data; }
+
+int tg_batcher_position(const tg_batcher *b, int64_t *epoch, int64_t *batch)
+{
+    if (!b || !epoch || !batch)
+        return tg_set_error(TG_ENULL, "tg_batcher_position: %s is NULL",
+                            !b ? "the batcher" : !epoch ? "epoch" : "batch");
+    bool mid_epoch = b->epoch_started && next_count(b) > 0;
+    *epoch = b->epoch + (b->epoch_started && !mid_epoch);
+    *batch = mid_epoch ? b->next / b->batch_size : 0;
+    return TG_OK;
+}
+
+int tg_batcher_seek(tg_batcher *b, int64_t epoch, int64_t batch)
+{
+    if (!b)
+        return tg_set_error(TG_ENULL, "tg_batcher_seek: the batcher is NULL");
+    int64_t batches = tg_batcher_batches(b);
+    if (epoch < 0 || batch < 0 || batch >= batches)
+        return tg_set_error(TG_EVALUE, "tg_batcher_seek: epoch %lld, batch %lld (need epoch >= 0 "
+                            "and a batch in 0..%lld)", (long long)epoch, (long long)batch,
+                            (long long)batches - 1);
+    rewind_batcher(b);
+    for (int64_t e = 0; e < epoch; e++) {
+        start_epoch(b);
+        b->epoch_started = false;
+    }
+    b->epoch = epoch;
+    if (batch > 0) {
+        start_epoch(b);
+        b->next = batch * b->batch_size;
+    }
+    return TG_OK;
 }

@@ -27,6 +27,8 @@ typedef struct {
 typedef struct {
     int64_t columns;
     int64_t label_column; /* -1 for none */
+    int64_t target_columns[TG_CSV_MAX_TARGETS]; /* in the order of the targets option */
+    int n_targets;
     int64_t rows;
     int64_t shape_line; /* the line that set the column count, for messages */
 } csv_layout;
@@ -80,27 +82,27 @@ static void trim(const char **start, const char **stop)
 
 /* ---- first pass: header, label column, row shapes ---- */
 
-static bool field_equals(const char *start, const char *stop, const char *name)
+static bool field_equals(const char *start, const char *stop, const char *name, size_t len)
 {
     trim(&start, &stop);
-    size_t len = strlen(name);
     return (size_t)(stop - start) == len && memcmp(start, name, len) == 0;
 }
 
+/* The column whose header field is the len bytes at name. */
 static int find_named_column(const csv_reader *r, const csv_line *header, const char *name,
-                             int64_t *column)
+                             size_t len, int64_t *column)
 {
     const char *p = header->start;
     for (int64_t col = 0;; col++) {
         const char *stop = field_stop(p, header->stop, r->delimiter);
-        if (field_equals(p, stop, name)) {
+        if (field_equals(p, stop, name, len)) {
             *column = col;
             return TG_OK;
         }
         if (stop == header->stop)
-            return tg_set_error(TG_EFORMAT, "tg_csv_load: %s line %lld: no column named \"%s\" "
+            return tg_set_error(TG_EFORMAT, "tg_csv_load: %s line %lld: no column named \"%.*s\" "
                                             "in the header", r->path, (long long)header->number,
-                                name);
+                                (int)len, name);
         p = stop + 1;
     }
 }
@@ -109,8 +111,13 @@ static int find_named_column(const csv_reader *r, const csv_line *header, const 
 static int choose_label_column(const csv_reader *r, const tg_csv_options *opt,
                                const csv_line *first, csv_layout *lay)
 {
+    if (opt->targets) {
+        lay->label_column = -1;
+        return TG_OK;
+    }
     if (opt->label_name)
-        return find_named_column(r, first, opt->label_name, &lay->label_column);
+        return find_named_column(r, first, opt->label_name, strlen(opt->label_name),
+                                 &lay->label_column);
     lay->label_column = opt->label_column;
     if (opt->label_column >= lay->columns)
         return tg_set_error(TG_EFORMAT,
@@ -121,8 +128,50 @@ static int choose_label_column(const csv_reader *r, const tg_csv_options *opt,
     return TG_OK;
 }
 
+/* One item of the targets option, the len bytes at item: a column index
+ * from 0, or a header name. */
+static int target_column(const csv_reader *r, const tg_csv_options *opt, const csv_line *first,
+                         const csv_layout *lay, const char *item, size_t len, int64_t *column)
+{
+    char *end;
+    long long v = strtoll(item, &end, 10);
+    bool is_index = len > 0 && isdigit((unsigned char)item[0]) && end == item + len;
+    if (!is_index && len > 0 && opt->has_header)
+        return find_named_column(r, first, item, len, column);
+    if (!is_index || v >= lay->columns)
+        return tg_set_error(TG_EVALUE, "tg_csv_load: %s: target column \"%.*s\" is not %s", r->path,
+                            (int)len, item, is_index ? "a column of the file" : opt->has_header
+                            ? "a column index or a header name" : "a column index (names need a header)");
+    *column = v;
+    return TG_OK;
+}
+
+static int choose_target_columns(const csv_reader *r, const tg_csv_options *opt,
+                                 const csv_line *first, csv_layout *lay)
+{
+    for (const char *item = opt->targets;; item++) {
+        const char *comma = strchr(item, ',');
+        size_t len = comma ? (size_t)(comma - item) : strlen(item);
+        if (lay->n_targets == TG_CSV_MAX_TARGETS)
+            return tg_set_error(TG_EVALUE, "tg_csv_load: %s: more than %d target columns", r->path,
+                                TG_CSV_MAX_TARGETS);
+        int64_t col;
+        int rc = target_column(r, opt, first, lay, item, len, &col);
+        for (int k = 0; rc == 0 && k < lay->n_targets; k++)
+            if (lay->target_columns[k] == col)
+                rc = tg_set_error(TG_EVALUE, "tg_csv_load: %s: target column %lld is listed twice",
+                                  r->path, (long long)col);
+        if (rc < 0)
+            return rc;
+        lay->target_columns[lay->n_targets++] = col;
+        if (!comma)
+            return TG_OK;
+        item = comma;
+    }
+}
+
 /* Reads the header (or peeks at the first row) to fix the column count and
- * the label column. */
+ * the label or target columns. */
 static int read_shape(csv_reader *r, const tg_csv_options *opt, csv_layout *lay)
 {
     csv_line first;
@@ -135,9 +184,11 @@ static int read_shape(csv_reader *r, const tg_csv_options *opt, csv_layout *lay)
     lay->columns = count_fields(&first, r->delimiter);
     lay->shape_line = first.number;
     int rc = choose_label_column(r, opt, &first, lay);
-    if (rc == TG_OK && lay->columns - (lay->label_column >= 0) < 1)
-        rc = tg_set_error(TG_EFORMAT, "tg_csv_load: %s: the only column is the label; no features",
-                          r->path);
+    if (rc == TG_OK && opt->targets)
+        rc = choose_target_columns(r, opt, &first, lay);
+    if (rc == TG_OK && lay->columns - (lay->label_column >= 0) - lay->n_targets < 1)
+        rc = tg_set_error(TG_EFORMAT, "tg_csv_load: %s: the only %s; no features", r->path,
+                          opt->targets ? "columns are the targets" : "column is the label");
     return rc;
 }
 
@@ -201,13 +252,24 @@ static int parse_label(const csv_reader *r, const csv_line *line, int64_t col, c
     return TG_OK;
 }
 
+/* Where column col's value goes: the k-th target, or -1 for a feature. */
+static int target_index(const csv_layout *lay, int64_t col)
+{
+    for (int k = 0; k < lay->n_targets; k++)
+        if (lay->target_columns[k] == col)
+            return k;
+    return -1;
+}
+
 static int parse_row(const csv_reader *r, const csv_layout *lay, const csv_line *line,
-                     float *features, int64_t *label)
+                     float *features, int64_t *label, float *targets)
 {
     const char *p = line->start;
     for (int64_t col = 0; col < lay->columns; col++) {
         const char *stop = field_stop(p, line->stop, r->delimiter);
+        int k = target_index(lay, col);
         int rc = col == lay->label_column ? parse_label(r, line, col, p, stop, label)
+                 : k >= 0                 ? parse_feature(r, line, col, p, stop, targets + k)
                                           : parse_feature(r, line, col, p, stop, features++);
         if (rc < 0)
             return rc;
@@ -221,7 +283,8 @@ static int parse_rows(csv_reader r, const csv_layout *lay, tg_dataset *d)
     csv_line line;
     for (int64_t i = 0; i < d->n && next_line(&r, &line); i++) {
         int64_t *label = d->labels ? d->labels + i : NULL;
-        int rc = parse_row(&r, lay, &line, d->x + i * d->dim, label);
+        float *targets = d->targets ? d->targets + i * d->n_targets : NULL;
+        int rc = parse_row(&r, lay, &line, d->x + i * d->dim, label, targets);
         if (rc < 0)
             return rc;
         if (label && *label >= d->n_classes)
@@ -238,7 +301,8 @@ static int parse_csv(csv_reader r, const tg_csv_options *opt, tg_dataset *out)
         rc = count_rows(r, &lay);
     bool labelled = lay.label_column >= 0;
     if (rc == TG_OK)
-        rc = tg__dataset_alloc("tg_csv_load", out, lay.rows, lay.columns - labelled, labelled);
+        rc = tg__dataset_alloc("tg_csv_load", out, lay.rows,
+                               lay.columns - labelled - lay.n_targets, labelled, lay.n_targets);
     if (rc < 0)
         return rc;
     rc = parse_rows(r, &lay, out);
@@ -271,10 +335,14 @@ static int check_options(const tg_csv_options *opt)
         return tg_set_error(TG_EVALUE, "tg_csv_load: delimiter '%c' (0x%02x) could be part of a "
                                        "number or a line end",
                             isprint((unsigned char)c) ? c : '?', (unsigned char)c);
+    if (opt->targets && opt->label_name)
+        return tg_set_error(TG_EVALUE, "tg_csv_load: targets \"%s\" and label_name \"%s\" both set; "
+                            "a set has class labels or regression targets", opt->targets,
+                            opt->label_name);
     if (opt->label_name && !opt->has_header)
         return tg_set_error(TG_EVALUE, "tg_csv_load: label_name \"%s\" needs has_header",
                             opt->label_name);
-    if (!opt->label_name && opt->label_column < TG_CSV_NO_LABELS)
+    if (!opt->targets && !opt->label_name && opt->label_column < TG_CSV_NO_LABELS)
         return tg_set_error(TG_EVALUE, "tg_csv_load: label column %d (use an index >= 0 or "
                                        "TG_CSV_NO_LABELS)",
                             opt->label_column);

@@ -13,18 +13,22 @@
 
 /* ---- allocation ---- */
 
-int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, bool labelled)
+int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, bool labelled,
+                      int64_t n_targets)
 {
-    if (n < 1 || dim < 1)
-        return tg_set_error(TG_EVALUE, "%s: %lld samples of %lld features (both must be positive)",
-                            fn, (long long)n, (long long)dim);
-    if (n > INT64_MAX / (int64_t)sizeof(float) / dim)
+    if (n < 1 || dim < 1 || n_targets < 0)
+        return tg_set_error(TG_EVALUE, "%s: %lld samples of %lld features and %lld targets (samples "
+                            "and features must be positive)", fn, (long long)n, (long long)dim,
+                            (long long)n_targets);
+    if (n > INT64_MAX / (int64_t)sizeof(float) / (dim > n_targets ? dim : n_targets))
         return tg_set_error(TG_EVALUE, "%s: %lld x %lld values do not fit in memory", fn,
                             (long long)n, (long long)dim);
-    tg_dataset d = {.n = n, .cap = n, .dim = dim, .sample_ndim = 1, .sample_shape = {dim}};
+    tg_dataset d = {.n = n, .cap = n, .dim = dim, .n_targets = n_targets, .sample_ndim = 1,
+                    .sample_shape = {dim}};
     d.x = tg_mem_alloc((size_t)(n * dim) * sizeof *d.x);
     d.labels = labelled ? tg_mem_alloc((size_t)n * sizeof *d.labels) : NULL;
-    if (!d.x || (labelled && !d.labels)) {
+    d.targets = n_targets ? tg_mem_alloc((size_t)(n * n_targets) * sizeof *d.targets) : NULL;
+    if (!d.x || (labelled && !d.labels) || (n_targets && !d.targets)) {
         tg_dataset_free(&d);
         return tg_set_error(TG_ENOMEM, "%s: out of memory for %lld samples of %lld features", fn,
                             (long long)n, (long long)dim);
@@ -33,19 +37,35 @@ int tg__dataset_alloc(const char *fn, tg_dataset *out, int64_t n, int64_t dim, b
     return TG_OK;
 }
 
-int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled)
+static int alloc_zeroed(const char *fn, tg_dataset *out, int64_t n, int64_t dim, bool labelled,
+                        int64_t n_targets)
 {
     if (!out)
-        return tg_set_error(TG_ENULL, "tg_dataset_alloc: argument 1 (out) is NULL");
+        return tg_set_error(TG_ENULL, "%s: argument 1 (out) is NULL", fn);
     tg_dataset d;
-    int rc = tg__dataset_alloc("tg_dataset_alloc", &d, n, dim, labelled);
+    int rc = tg__dataset_alloc(fn, &d, n, dim, labelled, n_targets);
     if (rc < 0)
         return rc;
     memset(d.x, 0, (size_t)(n * dim) * sizeof *d.x);
     if (d.labels)
         memset(d.labels, 0, (size_t)n * sizeof *d.labels);
+    if (d.targets)
+        memset(d.targets, 0, (size_t)(n * n_targets) * sizeof *d.targets);
     *out = d;
     return TG_OK;
+}
+
+int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled)
+{
+    return alloc_zeroed("tg_dataset_alloc", out, n, dim, labelled, 0);
+}
+
+int tg_dataset_alloc_targets(tg_dataset *out, int64_t n, int64_t dim, int64_t n_targets)
+{
+    if (n_targets < 1)
+        return tg_set_error(TG_EVALUE, "tg_dataset_alloc_targets: %lld targets per sample (must "
+                            "be positive)", (long long)n_targets);
+    return alloc_zeroed("tg_dataset_alloc_targets", out, n, dim, false, n_targets);
 }
 
 void tg_dataset_free(tg_dataset *d)
@@ -54,6 +74,7 @@ void tg_dataset_free(tg_dataset *d)
         return;
     tg_mem_free(d->x, (size_t)(d->cap * d->dim) * sizeof *d->x);
     tg_mem_free(d->labels, (size_t)d->cap * sizeof *d->labels);
+    tg_mem_free(d->targets, (size_t)(d->cap * d->n_targets) * sizeof *d->targets);
     memset(d, 0, sizeof *d);
 }
 
@@ -414,12 +435,15 @@ static int check_split_args(const tg_dataset *d, double fraction, const tg_datas
 
 static int copy_subset(const tg_dataset *d, const int64_t *rows, int64_t count, tg_dataset *out)
 {
-    int rc = tg__dataset_alloc("tg_dataset_split", out, count, d->dim, d->labels != NULL);
+    int64_t t = d->targets ? d->n_targets : 0;
+    int rc = tg__dataset_alloc("tg_dataset_split", out, count, d->dim, d->labels != NULL, t);
     if (rc < 0)
         return rc;
     tg__gather_rows(d, rows, count, out->x);
     for (int64_t r = 0; d->labels && r < count; r++)
         out->labels[r] = d->labels[rows[r]];
+    for (int64_t r = 0; d->targets && r < count; r++)
+        memcpy(out->targets + r * t, d->targets + rows[r] * t, (size_t)t * sizeof *out->targets);
     out->n_classes = d->n_classes;
     out->sample_ndim = d->sample_ndim;
     memcpy(out->sample_shape, d->sample_shape, sizeof out->sample_shape);

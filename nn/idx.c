@@ -125,7 +125,7 @@ static int read_idx(const char *path, uint32_t magic, tg__file_bytes *f, idx_arr
 static int build_dataset(const idx_array *images, const idx_array *labels, tg_dataset *out)
 {
     int rc = tg__dataset_alloc("tg_idx_load", out, images->count, images->sample_bytes,
-                               labels != NULL);
+                               labels != NULL, 0);
     if (rc < 0)
         return rc;
     float scale[256]; /* a table: one lookup per pixel instead of a division */

@@ -3,6 +3,7 @@
  * formula plus argument checks. */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include <tapegrad/losses.h>
 #include <tapegrad/ops.h>
@@ -225,4 +226,93 @@ tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta, tg_re
     tg_tensor *quadratic = tg_mul_scalar(tg_mul(d, d), 0.5);
     tg_tensor *linear = tg_mul_scalar(tg_add_scalar(abs_d, -0.5 * delta), delta);
     return reduce(tg_where(inside, quadratic, linear), reduction);
+}
+
+/* ---- the losses by name ---- */
+
+static const char *const loss_names[TG_LOSS_COUNT] = {
+    [TG_LOSS_CE] = "ce",   [TG_LOSS_BCE] = "bce", [TG_LOSS_BCE_LOGITS] = "bce_logits",
+    [TG_LOSS_MSE] = "mse", [TG_LOSS_SSE] = "sse", [TG_LOSS_L2] = "l2",
+    [TG_LOSS_HUBER] = "huber",
+};
+
+#define HUBER_DEFAULT_DELTA 1.0 /* PyTorch's HuberLoss default */
+
+const char *tg_loss_name(tg_loss_kind kind)
+{
+    return kind >= 0 && kind < TG_LOSS_COUNT ? loss_names[kind] : "?";
+}
+
+int tg_loss_parse(const char *name, tg_loss_kind *out)
+{
+    if (!name || !out)
+        return tg_set_error(TG_ENULL, "tg_loss_parse: argument %d (%s) is NULL", name ? 2 : 1,
+                            name ? "out" : "name");
+    for (int k = 0; k < TG_LOSS_COUNT; k++)
+        if (strcmp(name, loss_names[k]) == 0) {
+            *out = (tg_loss_kind)k;
+            return TG_OK;
+        }
+    return tg_set_error(TG_EVALUE, "unknown loss '%.40s'; the losses are ce, bce, bce_logits (for "
+                        "classifiers) and mse, sse, l2, huber (for regression)", name);
+}
+
+bool tg_loss_is_regression(tg_loss_kind kind)
+{
+    return kind == TG_LOSS_MSE || kind == TG_LOSS_SSE || kind == TG_LOSS_L2 ||
+           kind == TG_LOSS_HUBER;
+}
+
+/* Labels 0 and 1 as the [B,1] target of a binary classifier's [B,1] output. */
+static tg_tensor *binary_target(const char *fn, const tg_tensor *output, const int64_t *labels)
+{
+    char dims[96];
+    if (tg_ndim(output) != 2 || tg_shape(output)[1] != 1) {
+        tg_set_error(TG_ESHAPE, "%s: a binary classifier's output is [batch, 1], one logit per "
+                     "sample, got %s", fn, tg_shape_str(output, dims, sizeof dims));
+        return NULL;
+    }
+    int64_t batch = tg_shape(output)[0];
+    if (check_labels(fn, labels, batch, 2) < 0)
+        return NULL;
+    tg_tensor *target = tg_tensor_new(tg_dtype_of(output), 2, tg_shape(output), NULL, false);
+    for (int64_t b = 0; target && b < batch; b++)
+        tg_set(target, b, (double)labels[b]);
+    return target;
+}
+
+static tg_tensor *regression_loss(tg_loss_kind kind, tg_tensor *output, tg_tensor *targets)
+{
+    switch (kind) {
+    case TG_LOSS_MSE: return tg_mse_loss(output, targets, TG_REDUCTION_MEAN);
+    case TG_LOSS_SSE: return tg_sse_loss(output, targets);
+    case TG_LOSS_L2: return tg_l2_loss(output, targets);
+    default: return tg_huber_loss(output, targets, HUBER_DEFAULT_DELTA, TG_REDUCTION_MEAN);
+    }
+}
+
+tg_tensor *tg_loss_of(tg_loss_kind kind, tg_tensor *output, const int64_t *labels,
+                      tg_tensor *targets)
+{
+    const char *fn = "tg_loss_of";
+    if (kind < 0 || kind >= TG_LOSS_COUNT) {
+        tg_set_error(TG_EVALUE, "%s: loss kind %d is not a tg_loss_kind", fn, (int)kind);
+        return NULL;
+    }
+    if (tg_check_tensor(fn, output, 2) < 0)
+        return NULL;
+    if (kind == TG_LOSS_CE)
+        return tg_cross_entropy_loss(output, labels, TG_REDUCTION_MEAN);
+    if (tg_loss_is_regression(kind)) {
+        if (!targets)
+            tg_set_error(TG_ENULL, "%s: %s compares real-valued targets, and there are none", fn,
+                         loss_names[kind]);
+        return targets ? regression_loss(kind, output, targets) : NULL;
+    }
+    tg_tensor *target = binary_target(fn, output, labels);
+    if (!target)
+        return NULL;
+    if (kind == TG_LOSS_BCE)
+        return tg_bce_loss(tg_sigmoid(output), target, TG_REDUCTION_MEAN);
+    return tg_bce_logits_loss(output, target, TG_REDUCTION_MEAN);
 }

@@ -1,5 +1,6 @@
-/* metrics.c -- argmax, accuracy, confusion matrix and a running mean. */
+/* metrics.c -- argmax, accuracy, confusion matrix, a running mean, and MSE and R^2. */
 #include <math.h>
+#include <string.h>
 
 #include <tapegrad/metrics.h>
 
@@ -117,4 +118,118 @@ void tg_mean_meter_reset(tg_mean_meter *meter)
 {
     if (meter)
         *meter = (tg_mean_meter){0};
+}
+
+/* ---- regression ---- */
+
+static size_t meter_bytes(int64_t outputs) { return 3 * (size_t)outputs * sizeof(double); }
+
+int tg_regression_meter_init(tg_regression_meter *meter, int64_t outputs)
+{
+    if (!meter)
+        return tg_set_error(TG_ENULL, "tg_regression_meter_init: argument 1 (meter) is NULL");
+    if (outputs < 1 || outputs > INT32_MAX)
+        return tg_set_error(TG_EVALUE, "tg_regression_meter_init: %lld outputs (need 1 to %d)",
+                            (long long)outputs, INT32_MAX);
+    double *block = tg_mem_alloc(meter_bytes(outputs));
+    if (!block)
+        return tg_set_error(TG_ENOMEM, "tg_regression_meter_init: out of memory for %lld outputs",
+                            (long long)outputs);
+    *meter = (tg_regression_meter){outputs, 0, block, block + outputs, block + 2 * outputs};
+    tg_regression_meter_reset(meter);
+    return TG_OK;
+}
+
+void tg_regression_meter_free(tg_regression_meter *meter)
+{
+    if (!meter)
+        return;
+    tg_mem_free(meter->mean, meter->mean ? meter_bytes(meter->outputs) : 0);
+    *meter = (tg_regression_meter){0};
+}
+
+void tg_regression_meter_reset(tg_regression_meter *meter)
+{
+    if (!meter || !meter->mean)
+        return;
+    memset(meter->mean, 0, meter_bytes(meter->outputs));
+    meter->count = 0;
+}
+
+/* pred and target: live, one shape, [B,K] or [B] (then K = 1). */
+static int check_regression_batch(const char *fn, const tg_regression_meter *meter,
+                                  const tg_tensor *pred, const tg_tensor *target, int64_t *rows)
+{
+    if (!meter || !meter->mean)
+        return tg_set_error(TG_ENULL, "%s: the meter is NULL or not initialised", fn);
+    int rc = tg_check_tensor(fn, pred, 2);
+    if (rc == 0)
+        rc = tg_check_tensor(fn, target, 3);
+    if (rc < 0)
+        return rc;
+    char a[96], b[96];
+    int ndim = tg_ndim(pred);
+    int64_t outputs = ndim == 2 ? tg_shape(pred)[1] : 1;
+    if (!nn_same_shape(pred, target) || (ndim != 1 && ndim != 2) || outputs != meter->outputs)
+        return tg_set_error(TG_ESHAPE, "%s: predictions %s and targets %s must both be [batch, %lld] "
+                            "(or [batch] for one output)", fn, tg_shape_str(pred, a, sizeof a),
+                            tg_shape_str(target, b, sizeof b), (long long)meter->outputs);
+    *rows = tg_shape(pred)[0];
+    return TG_OK;
+}
+
+/* Merges output k's batch of rows samples into the meter (Chan et al.'s
+ * parallel variance): the batch's own mean and M2 first, then the shift. */
+static void add_output(tg_regression_meter *m, int64_t k, const tg_tensor *pred,
+                       const tg_tensor *target, int64_t rows)
+{
+    tg_dtype pd = tg_dtype_of(pred), td = tg_dtype_of(target);
+    const void *p = tg_data(pred), *t = tg_data(target);
+    int64_t K = m->outputs;
+    double batch_mean = 0, batch_m2 = 0, sse = 0;
+    for (int64_t r = 0; r < rows; r++)
+        batch_mean += nn_load(td, t, r * K + k);
+    batch_mean /= (double)rows;
+    for (int64_t r = 0; r < rows; r++) {
+        double y = nn_load(td, t, r * K + k), e = nn_load(pd, p, r * K + k) - y;
+        batch_m2 += (y - batch_mean) * (y - batch_mean);
+        sse += e * e;
+    }
+    double n_a = (double)m->count, n = n_a + (double)rows, delta = batch_mean - m->mean[k];
+    m->mean[k] += delta * (double)rows / n;
+    m->m2[k] += batch_m2 + delta * delta * n_a * (double)rows / n;
+    m->sse[k] += sse;
+}
+
+int tg_regression_meter_add(tg_regression_meter *meter, const tg_tensor *pred,
+                            const tg_tensor *target)
+{
+    int64_t rows = 0;
+    int rc = check_regression_batch("tg_regression_meter_add", meter, pred, target, &rows);
+    if (rc < 0 || rows == 0)
+        return rc;
+    for (int64_t k = 0; k < meter->outputs; k++)
+        add_output(meter, k, pred, target, rows);
+    meter->count += rows;
+    return TG_OK;
+}
+
+double tg_regression_meter_mse(const tg_regression_meter *meter)
+{
+    if (!meter || !meter->mean || meter->count == 0)
+        return NAN;
+    double sse = 0;
+    for (int64_t k = 0; k < meter->outputs; k++)
+        sse += meter->sse[k];
+    return sse / ((double)meter->count * (double)meter->outputs);
+}
+
+double tg_regression_meter_r2(const tg_regression_meter *meter)
+{
+    if (!meter || !meter->mean || meter->count == 0)
+        return NAN;
+    double sum = 0;
+    for (int64_t k = 0; k < meter->outputs; k++)
+        sum += meter->m2[k] > 0 ? 1 - meter->sse[k] / meter->m2[k] : meter->sse[k] == 0 ? 1 : 0;
+    return sum / (double)meter->outputs;
 }

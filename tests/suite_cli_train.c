@@ -1,6 +1,7 @@
 /* suite_cli_train.c -- tg train and tg eval, run as programs: a CSV of three
  * Gaussian blobs written at test time is trained on, saved, evaluated back
- * to the same accuracy and plotted; bad input exits with 2 and one line;
+ * to the same accuracy and plotted; a linear regression CSV trains to R^2
+ * above 0.99 and a binary one with bce; bad input exits with 2 and one line;
  * Ctrl-C still saves; a terminal gets a progress bar and a pipe plain
  * lines; a small slice of Fashion-MNIST goes through the same path. */
 #define _XOPEN_SOURCE 700 /* posix_openpt and friends, for the terminal test */
@@ -44,12 +45,34 @@ static void write_blobs(const char *path, int rows)
     ck_assert_int_eq(fclose(f), 0);
 }
 
+/* y = 3 x1 - 2 x2 + 1 + noise and z = x1 + x2 (noise of deviation 0.1,
+ * x uniform in [-2, 2]), with a header, for regression; and the label
+ * x1 + x2 > 0 for a binary classifier. */
+static void write_lines(const char *path, int rows)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    tg_rng rng;
+    tg_rng_seed(&rng, 11);
+    fputs("x1,x2,y,z,positive\n", f);
+    for (int i = 0; i < rows; i++) {
+        double x1 = 4 * tg_rng_uniform(&rng) - 2, x2 = 4 * tg_rng_uniform(&rng) - 2;
+        fprintf(f, "%.6f,%.6f,%.6f,%.6f,%d\n", x1, x2, 3 * x1 - 2 * x2 + 1 + 0.1 * tg_rng_normal(&rng),
+                x1 + x2, x1 + x2 > 0);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static char lines[64];
+
 static void setup(void)
 {
     strcpy(dir, "/tmp/tg_train_XXXXXX"); /* without fork, each test makes its own */
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(blobs, sizeof blobs, "%s/blobs.csv", dir);
     write_blobs(blobs, 300);
+    snprintf(lines, sizeof lines, "%s/lines.csv", dir);
+    write_lines(lines, 500);
 }
 
 static void teardown(void)
@@ -199,6 +222,85 @@ START_TEST(csv_checkpoint_evaluates_to_the_printed_accuracy)
 }
 END_TEST
 
+/* The spec of the lines file: with suffix ":target=y", ":label=positive". */
+static const char *lines_spec(const char *suffix)
+{
+    static char spec[2][128];
+    static int next;
+    char *p = spec[next++ % 2];
+    snprintf(p, sizeof spec[0], "csv:%s%s", lines, suffix);
+    return p;
+}
+
+/* The number after prefix in out. */
+static double number_after(const char *out, const char *prefix)
+{
+    const char *at = strstr(out, prefix);
+    ck_assert_msg(at != NULL, "no '%s' in:\n%s", prefix, out);
+    return atof(at + strlen(prefix));
+}
+
+/* Columns one to two features, a linear output: what the notes' "Reg ->
+ * linear" row says, reported with MSE and R^2, by tg train and tg eval
+ * alike on the held-out part. */
+START_TEST(regression_from_csv_reaches_r2_and_evaluates_alike)
+{
+    const char *model = path_in_dir("lines.safetensors");
+    run_result t = TG("train", "--data", lines_spec(":target=y:header"), "--layers", "4,1",
+                      "--epochs", "30", "--opt", "sgd", "--lr", "0.05", "--save", model);
+    ck_assert_msg(t.status == 0, "%s%s", t.out, t.err);
+    ck_assert_ptr_nonnull(strstr(t.out, "train mse "));
+    const char *summary = strstr(t.out, "\ntest mse ");
+    ck_assert_msg(summary != NULL, "%s", t.out);
+    double r2 = number_after(summary, "R2 ");
+    ck_assert_msg(r2 > 0.99, "R2 %g\n%s", r2, t.out);
+    ck_assert_double_lt(number_after(summary, "test mse "), 0.05); /* the noise's 0.01, nearly */
+    /* "positive" and z are features here: 4 of them */
+    run_result e = TG("eval", "--model", model, "--data", lines_spec(":target=y:header"), "--val",
+                      "0.2");
+    ck_assert_msg(e.status == 0, "%s%s", e.out, e.err);
+    ck_assert_double_eq_tol(number_after(e.out, "R2 "), r2, 1e-6);
+    ck_assert_ptr_null(strstr(e.out, "confusion"));
+    free_result(&e);
+    /* two targets, by name */
+    run_result two = TG("train", "--data", lines_spec(":target=y,z"), "--layers", "3,8,2",
+                        "--epochs", "30", "--lr", "0.02", "--task", "regression", "--loss",
+                        "huber");
+    ck_assert_msg(two.status == 0, "%s%s", two.out, two.err);
+    ck_assert_ptr_nonnull(strstr(two.out, "\ntest mse "));
+    ck_assert_msg(number_after(strstr(two.out, "\ntest mse "), "R2 ") > 0.95, "%s", two.out);
+    free_result(&two);
+    free_result(&t);
+}
+END_TEST
+
+/* One logit against labels 0 and 1, through a sigmoid (bce) or fused
+ * (bce_logits); eval prints the 2 x 2 confusion matrix. */
+START_TEST(binary_classifier_with_bce)
+{
+    const char *losses[] = {"bce", "bce_logits"};
+    for (int k = 0; k < 2; k++) {
+        const char *model = path_in_dir("binary.safetensors");
+        run_result t = TG("train", "--data", lines_spec(":label=positive"), "--layers", "4,8,1",
+                          "--epochs", "20", "--lr", "0.05", "--loss", losses[k], "--save", model);
+        ck_assert_msg(t.status == 0, "%s%s", t.out, t.err);
+        ck_assert_ptr_nonnull(strstr(t.out, "\ntest accuracy "));
+        ck_assert_msg(number_after(strstr(t.out, "\ntest accuracy "), "test accuracy ") > 95, "%s",
+                      t.out);
+        run_result e = TG("eval", "--model", model, "--data", lines_spec(":label=positive"),
+                          "--val", "0.2");
+        ck_assert_msg(e.status == 0, "%s%s", e.out, e.err);
+        const char *trained = score_of(t.out, "test accuracy "), *measured = score_of(e.out, "accuracy ");
+        ck_assert_msg(same_line_from(trained, measured), "train: %s\neval: %s", trained, measured);
+        ck_assert_ptr_nonnull(strstr(e.out, "confusion matrix"));
+        ck_assert_ptr_nonnull(strstr(e.out, "\n1 "));
+        ck_assert_ptr_null(strstr(e.out, "\n2 "));
+        free_result(&t);
+        free_result(&e);
+    }
+}
+END_TEST
+
 START_TEST(plot_is_an_svg_with_a_curve_per_series)
 {
     const char *plot = path_in_dir("curves.svg");
@@ -331,8 +433,29 @@ START_TEST(bad_flags_and_data_exit_with_two)
                        "--lr", "fast");
     ASSERT_USAGE_ERROR("--opt wants sgd, momentum or adam", "train", "--data", d, "--layers",
                        "3,3", "--opt", "rmsprop");
-    ASSERT_USAGE_ERROR("--loss 'mse' is not available", "train", "--data", d, "--layers", "3,3",
-                       "--loss", "mse");
+    ASSERT_USAGE_ERROR("--loss mse is a regression loss and the task is classification", "train",
+                       "--data", d, "--layers", "3,3", "--loss", "mse");
+    ASSERT_USAGE_ERROR("unknown loss 'mae'", "train", "--data", d, "--layers", "3,3", "--loss",
+                       "mae");
+    ASSERT_USAGE_ERROR("--task wants classification or regression", "train", "--data", d,
+                       "--layers", "3,3", "--task", "ranking");
+    ASSERT_USAGE_ERROR("--task regression needs real-valued targets", "train", "--data", d,
+                       "--layers", "3,3", "--task", "regression");
+    const char *reg = lines_spec(":target=y:header");
+    ASSERT_USAGE_ERROR("--loss ce is a classifier's loss and the task is regression", "train",
+                       "--data", reg, "--layers", "4,1", "--loss", "ce");
+    ASSERT_USAGE_ERROR("--task classification reads class labels", "train", "--data", reg,
+                       "--layers", "4,1", "--task", "classification");
+    ASSERT_USAGE_ERROR("the data has 1 targets but the model's last layer has 2 outputs", "train",
+                       "--data", reg, "--layers", "4,2");
+    ASSERT_USAGE_ERROR("--loss bce trains a binary classifier (labels 0 and 1) and the data has 3 "
+                       "classes", "train", "--data", d, "--layers", "3,1", "--loss", "bce");
+    ASSERT_USAGE_ERROR("--loss bce_logits wants one output", "train", "--data",
+                       lines_spec(":label=positive"), "--layers", "4,2", "--loss", "bce_logits");
+    ASSERT_USAGE_ERROR("--data wants fashion-mnist or csv:PATH", "train", "--data",
+                       lines_spec(":label=positive:target=y"), "--layers", "3,1");
+    ASSERT_USAGE_ERROR("no column named \"w\"", "train", "--data", lines_spec(":target=w"),
+                       "--layers", "4,1");
     ASSERT_USAGE_ERROR("unknown activation \"swish\"", "train", "--data", d, "--layers", "3,3",
                        "--act", "swish");
     ASSERT_USAGE_ERROR("cannot train a hidden layer", "train", "--data", d, "--layers", "3,3",
@@ -491,6 +614,8 @@ int main(void)
     TCase *train = tu_tcase("train");
     tcase_add_checked_fixture(train, setup, teardown);
     tcase_add_test(train, csv_checkpoint_evaluates_to_the_printed_accuracy);
+    tcase_add_test(train, regression_from_csv_reaches_r2_and_evaluates_alike);
+    tcase_add_test(train, binary_classifier_with_bce);
     tcase_add_test(train, plot_is_an_svg_with_a_curve_per_series);
     tcase_add_test(train, plain_lines_per_epoch_when_not_a_terminal);
     tcase_add_test(train, progress_bar_on_a_terminal);

@@ -572,6 +572,50 @@ START_TEST(csv_header_and_label_by_name)
 }
 END_TEST
 
+/* Targets by header name and by index, in the order listed; the other
+ * columns, label-like or not, are features. */
+START_TEST(csv_regression_targets)
+{
+    write_text("reg.csv", "x1,y,x2,z\n1,10,2,-1\n3,30.5,4,-3\n");
+    tg_dataset d = load_csv("reg.csv", &(tg_csv_options){.has_header = true, .targets = "z,1"});
+    ck_assert_int_eq(d.n, 2);
+    ck_assert_int_eq(d.dim, 2);
+    ck_assert_int_eq(d.n_targets, 2);
+    ck_assert_ptr_null(d.labels);
+    ck_assert_int_eq(d.n_classes, 0);
+    const float x[4] = {1, 2, 3, 4}, y[4] = {-1, 10, -3, 30.5f};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq(d.x[i], x[i]);
+        ck_assert_float_eq(d.targets[i], y[i]);
+    }
+    tg_dataset train, validation;
+    ck_assert_int_eq(tg_dataset_split(&d, 0.5, NULL, &train, &validation), 0);
+    ck_assert_int_eq(validation.n_targets, 2);
+    ck_assert_float_eq(validation.targets[1], 30.5f); /* the last sample, unshuffled */
+    tg_dataset_free(&train);
+    tg_dataset_free(&validation);
+    tg_dataset_free(&d);
+    write_text("plain.csv", "1,2,3\n4,5,6\n");
+    d = load_csv("plain.csv", &(tg_csv_options){.targets = "0"}); /* label_column is not read */
+    ck_assert_int_eq(d.dim, 2);
+    ck_assert_float_eq(d.targets[1], 4);
+    tg_dataset_free(&d);
+    expect_csv_error("plain.csv", &(tg_csv_options){.targets = "y"},
+                     "target column \"y\" is not a column index (names need a header)");
+    expect_csv_error("plain.csv", &(tg_csv_options){.targets = "3"},
+                     "target column \"3\" is not a column of the file");
+    expect_csv_error("plain.csv", &(tg_csv_options){.targets = "1,1"},
+                     "target column 1 is listed twice");
+    expect_csv_error("plain.csv", &(tg_csv_options){.targets = "0,1,2"},
+                     "the only columns are the targets");
+    expect_csv_error("plain.csv", &(tg_csv_options){.targets = "0,"}, "target column \"\"");
+    expect_csv_error("reg.csv", &(tg_csv_options){.has_header = true, .targets = "w"},
+                     "no column named \"w\"");
+    expect_csv_error("reg.csv", &(tg_csv_options){.has_header = true, .targets = "y",
+                                                  .label_name = "z"}, "both set");
+}
+END_TEST
+
 START_TEST(csv_label_by_index_and_delimiters)
 {
     write_text("semicolon.csv", "0.5;7;1\n1.5;2;0");
@@ -1017,6 +1061,97 @@ START_TEST(batcher_allocates_nothing_per_batch)
 }
 END_TEST
 
+/* A regression set's batches carry their samples' targets, in the dtype asked. */
+START_TEST(batcher_gives_targets)
+{
+    tg_dataset d;
+    ck_assert_int_eq(tg_dataset_alloc_targets(&d, 10, 1, 2), 0);
+    ck_assert_ptr_null(d.labels);
+    for (int i = 0; i < 10; i++) {
+        d.x[i] = (float)i;
+        d.targets[2 * i] = (float)(10 * i);
+        d.targets[2 * i + 1] = -0.5f * (float)i;
+    }
+    tg_batcher *b = tg_batcher_new(&d, 4, TG_BATCH_SHUFFLE, 9);
+    ck_assert_ptr_null(tg_batcher_targets(b));
+    tg_tensor *x;
+    int64_t count;
+    for (int k = 0; k < 2; k++) {
+        tg_dtype dtype = k ? TG_F64 : TG_F32;
+        int rc;
+        while ((rc = tg_batcher_next(b, dtype, &x, NULL, &count)) == 1) {
+            tg_tensor *y = tg_batcher_targets(b);
+            ck_assert_int_eq(tg_dtype_of(y), dtype);
+            ck_assert_int_eq(tg_shape(y)[0], count);
+            ck_assert_int_eq(tg_shape(y)[1], 2);
+            for (int64_t r = 0; r < count; r++) {
+                ck_assert_double_eq(tg_get(y, 2 * r), 10 * tg_get(x, r));
+                ck_assert_double_eq(tg_get(y, 2 * r + 1), -0.5 * tg_get(x, r));
+            }
+            tg_tape_reset();
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert_ptr_null(tg_batcher_targets(b));
+    }
+    tg_batcher_free(b);
+    tg_dataset_free(&d);
+    ck_assert_int_eq(tg_dataset_alloc_targets(&d, 10, 1, 0), TG_EVALUE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "0 targets per sample"));
+}
+END_TEST
+
+/* The indices of the next count batches of b, as one list. */
+static int64_t next_indices(tg_batcher *b, int batches, int64_t *out)
+{
+    int64_t n = 0, count;
+    tg_tensor *x;
+    for (int k = 0; k < batches; k++) {
+        int rc = tg_batcher_next(b, TG_F32, &x, NULL, &count);
+        if (rc == 0)
+            rc = tg_batcher_next(b, TG_F32, &x, NULL, &count); /* the next epoch */
+        ck_assert_int_eq(rc, 1);
+        memcpy(out + n, tg_batcher_indices(b), (size_t)count * sizeof *out);
+        n += count;
+        tg_tape_reset();
+    }
+    return n;
+}
+
+/* A batcher put at (epoch, batch) by seek draws what one run that far draws
+ * next, and reports the position it was put at. */
+START_TEST(batcher_seek_resumes_the_same_batches)
+{
+    tg_dataset d = counting_dataset(50, 1, 0);
+    const int per_epoch = 7; /* batches of 8: six full and one of 2 */
+    for (int skip = 0; skip <= 3 * per_epoch; skip += 5) {
+        tg_batcher *straight = tg_batcher_new(&d, 8, TG_BATCH_SHUFFLE, 21);
+        tg_batcher *resumed = tg_batcher_new(&d, 8, TG_BATCH_SHUFFLE, 21);
+        int64_t before[256], want[256], got[256], epoch, batch;
+        next_indices(straight, skip, before);
+        ck_assert_int_eq(tg_batcher_position(straight, &epoch, &batch), 0);
+        ck_assert_int_eq(epoch, skip / per_epoch);
+        ck_assert_int_eq(batch, skip % per_epoch);
+        ck_assert_int_eq(tg_batcher_seek(resumed, epoch, batch), 0);
+        int64_t epoch2, batch2;
+        ck_assert_int_eq(tg_batcher_position(resumed, &epoch2, &batch2), 0);
+        ck_assert_int_eq(epoch2, epoch);
+        ck_assert_int_eq(batch2, batch);
+        int64_t n = next_indices(straight, 10, want);
+        ck_assert_int_eq(next_indices(resumed, 10, got), n);
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_msg(got[i] == want[i], "skip %d: index %lld differs", skip, (long long)i);
+        tg_batcher_free(straight);
+        tg_batcher_free(resumed);
+    }
+    tg_batcher *b = tg_batcher_new(&d, 8, 0, 0);
+    ck_assert_int_eq(tg_batcher_seek(b, 0, 7), TG_EVALUE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "batch 7 (need epoch >= 0 and a batch in 0..6)"));
+    ck_assert_int_eq(tg_batcher_seek(b, -1, 0), TG_EVALUE);
+    tg_batcher_free(b);
+    tg_dataset_free(&d);
+}
+END_TEST
+
 static void remove_fixtures(void)
 {
     DIR *dir = opendir(fixture_dir);
@@ -1057,6 +1192,7 @@ int main(void)
     tcase_add_test(csv, csv_header_and_label_by_name);
     tcase_add_test(csv, csv_rows_after_a_gzip_member_are_refused);
     tcase_add_test(csv, csv_label_by_index_and_delimiters);
+    tcase_add_test(csv, csv_regression_targets);
     tcase_add_test(csv, csv_ragged_row_names_the_line);
     tcase_add_test(csv, csv_non_numeric_field_names_line_and_column);
     tcase_add_test(csv, csv_empty_files_and_bad_options);
@@ -1071,6 +1207,8 @@ int main(void)
     tcase_add_test(prep, batcher_errors);
     tcase_add_test(prep, batcher_with_a_batch_larger_than_the_data);
     tcase_add_test(prep, batcher_allocates_nothing_per_batch);
+    tcase_add_test(prep, batcher_gives_targets);
+    tcase_add_test(prep, batcher_seek_resumes_the_same_batches);
     tcase_add_test(prep, dataset_prefix_keeps_its_capacity);
     suite_add_tcase(s, prep);
     int status = tu_run(s);

@@ -382,9 +382,10 @@ static void write_tg_checkpoint(const char *path, double fill, const char *mean,
 static tg_model *eval_load(const char *path, normalization *norm, char **trained_on, diag *d)
 {
     architecture a;
+    tg_loss_kind loss;
     memset(norm, 0, sizeof *norm);
     memset(d, 0, sizeof *d);
-    return load_checkpoint(path, &a, norm, trained_on, d);
+    return load_checkpoint(path, &a, norm, &loss, trained_on, d);
 }
 
 START_TEST(eval_load_fails_cleanly_at_every_allocation)

@@ -468,6 +468,56 @@ START_TEST(cross_entropy_rejects_bad_labels_and_shapes)
 }
 END_TEST
 
+/* ---- the losses by name ---- */
+
+START_TEST(losses_by_name_are_the_functions)
+{
+    for (int k = 0; k < TG_LOSS_COUNT; k++) {
+        tg_loss_kind kind;
+        ck_assert_int_eq(tg_loss_parse(tg_loss_name((tg_loss_kind)k), &kind), 0);
+        ck_assert_int_eq(kind, k);
+    }
+    ck_assert_str_eq(tg_loss_name(TG_LOSS_COUNT), "?");
+    tg_loss_kind kind;
+    tg_clear_error();
+    ck_assert_int_eq(tg_loss_parse("mae", &kind), TG_EVALUE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "unknown loss 'mae'; the losses are ce"));
+    ck_assert(tg_loss_is_regression(TG_LOSS_HUBER) && !tg_loss_is_regression(TG_LOSS_BCE));
+
+    tg_clear_error();
+    tg_tensor *out = tu_tensor(TG_F64, TU_SHAPE(3, 1), (double[]){-1, 0.5, 2}, false);
+    tg_tensor *y = tu_tensor(TG_F64, TU_SHAPE(3, 1), (double[]){0, 1, 1}, false);
+    const int64_t labels[3] = {0, 1, 1};
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_MSE, out, NULL, y)),
+                    tg_item(tg_mse_loss(out, y, TG_REDUCTION_MEAN)), 0);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_SSE, out, NULL, y)), tg_item(tg_sse_loss(out, y)), 0);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_L2, out, NULL, y)), tg_item(tg_l2_loss(out, y)), 0);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_HUBER, out, NULL, y)),
+                    tg_item(tg_huber_loss(out, y, 1.0, TG_REDUCTION_MEAN)), 0);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_BCE_LOGITS, out, labels, NULL)),
+                    tg_item(tg_bce_logits_loss(out, y, TG_REDUCTION_MEAN)), 0);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_BCE, out, labels, NULL)),
+                    tg_item(tg_bce_loss(tg_sigmoid(out), y, TG_REDUCTION_MEAN)), 0);
+    tg_tensor *logits = tu_tensor(TG_F64, TU_SHAPE(3, 2), (double[]){1, 2, 0, -1, 3, 3}, false);
+    tu_assert_close(tg_item(tg_loss_of(TG_LOSS_CE, logits, labels, NULL)),
+                    tg_item(tg_cross_entropy_loss(logits, labels, TG_REDUCTION_MEAN)), 0);
+
+    tg_clear_error();
+    ck_assert_ptr_null(tg_loss_of(TG_LOSS_MSE, out, labels, NULL));
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "mse compares real-valued targets"));
+    tg_clear_error();
+    ck_assert_ptr_null(tg_loss_of(TG_LOSS_BCE, logits, labels, NULL));
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "output is [batch, 1], one logit per sample, "
+                                                  "got [3,2]"));
+    tg_clear_error();
+    ck_assert_ptr_null(tg_loss_of(TG_LOSS_BCE_LOGITS, out, (const int64_t[]){0, 2, 1}, NULL));
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "labels[1] = 2 is out of range for 2 classes"));
+    tg_clear_error();
+    ck_assert_ptr_null(tg_loss_of(TG_LOSS_COUNT, out, labels, y));
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "is not a tg_loss_kind"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("losses");
@@ -485,6 +535,7 @@ int main(void)
     tcase_add_test(tc, shape_and_dtype_mismatches_name_both);
     tcase_add_test(tc, argument_values_are_checked);
     tcase_add_test(tc, cross_entropy_rejects_bad_labels_and_shapes);
+    tcase_add_test(tc, losses_by_name_are_the_functions);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -105,6 +105,54 @@ START_TEST(mean_meter_weighs_batches_by_size)
 }
 END_TEST
 
+/* Batches of 3 and 2 rows of 2 outputs, against the formulas over all 5
+ * rows at once: SS_tot per output about the whole mean, R^2 averaged. */
+START_TEST(regression_meter_matches_the_formulas)
+{
+    const double pred[10] = {1, 10, 2, 20, 3, 31, 4, 39, 6, 50};
+    const double target[10] = {1.5, 10, 2, 21, 2.5, 30, 4, 40, 5, 52};
+    tg_regression_meter m;
+    ck_assert_int_eq(tg_regression_meter_init(&m, 2), 0);
+    ck_assert(isnan(tg_regression_meter_mse(&m)) && isnan(tg_regression_meter_r2(&m)));
+    for (int b = 0; b < 2; b++) {
+        int rows = b ? 2 : 3, at = b ? 6 : 0;
+        tg_tensor *p = tu_tensor(TG_F32, TU_SHAPE(rows, 2), pred + at, false);
+        tg_tensor *t = tu_tensor(TG_F64, TU_SHAPE(rows, 2), target + at, false);
+        ck_assert_int_eq(tg_regression_meter_add(&m, p, t), 0);
+    }
+    double sse[2] = {0}, mean[2] = {0}, sst[2] = {0}, total = 0;
+    for (int i = 0; i < 10; i++) {
+        sse[i % 2] += (pred[i] - target[i]) * (pred[i] - target[i]);
+        mean[i % 2] += target[i] / 5;
+    }
+    for (int i = 0; i < 10; i++)
+        sst[i % 2] += (target[i] - mean[i % 2]) * (target[i] - mean[i % 2]);
+    total = sse[0] + sse[1];
+    tu_assert_close(tg_regression_meter_mse(&m), total / 10, 1e-12);
+    tu_assert_close(tg_regression_meter_r2(&m),
+                    ((1 - sse[0] / sst[0]) + (1 - sse[1] / sst[1])) / 2, 1e-12);
+    tg_regression_meter_reset(&m);
+    ck_assert(isnan(tg_regression_meter_mse(&m)));
+    tg_regression_meter_free(&m);
+
+    /* one output as [B]; constant targets score 1 when exact, 0 otherwise */
+    ck_assert_int_eq(tg_regression_meter_init(&m, 1), 0);
+    tg_tensor *c = tu_tensor(TG_F64, TU_SHAPE(3), (double[]){2, 2, 2}, false);
+    ck_assert_int_eq(tg_regression_meter_add(&m, c, c), 0);
+    tu_assert_close(tg_regression_meter_r2(&m), 1, 0);
+    tg_tensor *off = tu_tensor(TG_F64, TU_SHAPE(3), (double[]){2, 2, 3}, false);
+    ck_assert_int_eq(tg_regression_meter_add(&m, off, c), 0);
+    tu_assert_close(tg_regression_meter_r2(&m), 0, 0);
+    tg_tensor *wide = tu_tensor(TG_F64, TU_SHAPE(1, 2), (double[]){1, 2}, false);
+    ck_assert_int_eq(tg_regression_meter_add(&m, wide, wide), TG_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "must both be [batch, 1]"));
+    ck_assert_int_eq(tg_regression_meter_add(&m, c, off), 0);
+    tg_regression_meter_free(&m);
+    ck_assert_int_eq(tg_regression_meter_init(&m, 0), TG_EVALUE);
+    ck_assert_int_eq(tg_regression_meter_add(&m, c, c), TG_ENULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("metrics");
@@ -114,6 +162,7 @@ int main(void)
     tcase_add_test(tc, confusion_matrix_accumulates_true_by_predicted);
     tcase_add_test(tc, metric_errors_name_the_problem);
     tcase_add_test(tc, mean_meter_weighs_batches_by_size);
+    tcase_add_test(tc, regression_meter_matches_the_formulas);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -1,6 +1,7 @@
 /* suite_train.c -- the training loop end to end on a small synthetic task:
  * it learns, the same seed gives the same loss curve bit for bit, a stop
  * request ends the epoch, and a checkpoint restores identical predictions. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,89 @@ START_TEST(checkpoint_restores_identical_predictions)
 }
 END_TEST
 
+/* y = 2 x0 - x1 + 0.5 and its negation, noise-free: a linear model fits it. */
+static void make_lines(tg_dataset *d)
+{
+    ck_assert_int_eq(tg_dataset_alloc_targets(d, SAMPLES, 2, 2), 0);
+    tg_rng rng;
+    tg_rng_seed(&rng, 5);
+    for (int64_t i = 0; i < SAMPLES; i++) {
+        float x0 = (float)tg_rng_normal(&rng), x1 = (float)tg_rng_normal(&rng);
+        d->x[2 * i] = x0;
+        d->x[2 * i + 1] = x1;
+        d->targets[2 * i] = 2 * x0 - x1 + 0.5f;
+        d->targets[2 * i + 1] = -d->targets[2 * i];
+    }
+}
+
+START_TEST(regression_reaches_r2_and_reports_mse)
+{
+    tg_dataset d;
+    make_lines(&d);
+    tg_model *m = tg_mlp_new(TG_F64, 2, (int64_t[]){2, 2}, TG_ACT_RELU, TG_ACT_LINEAR, 1);
+    tg_optim_config cfg = tg_optim_defaults(TG_OPTIM_SGD);
+    cfg.lr = 0.1;
+    tg_optim *optim = tg_optim_new(tg_model_params(m), &cfg);
+    tg_batcher *b = tg_batcher_new(&d, 32, TG_BATCH_SHUFFLE, 1);
+    tg_epoch_stats s, first;
+    for (int e = 0; e < 10; e++) {
+        ck_assert_msg(tg_train_epoch_loss(m, optim, b, TG_LOSS_MSE, NULL, NULL, NULL, &s) == 0,
+                      "%s", tg_last_error());
+        if (e == 0)
+            first = s;
+        ck_assert(isnan(s.accuracy));
+        tu_assert_close(s.mse, s.loss, 1e-12); /* the mse loss is the mse */
+    }
+    ck_assert_msg(s.r2 > first.r2 && s.mse < first.mse / 10, "R2 %g -> %g", first.r2, s.r2);
+    ck_assert_int_eq(tg_evaluate_loss(m, &d, 100, TG_LOSS_L2, &s, NULL), 0);
+    ck_assert_msg(s.r2 > 0.9999, "R2 %g", s.r2);
+    ck_assert_msg(s.mse < 1e-3, "mse %g", s.mse);
+    /* tg_l2_loss is half the SSE of a batch; per sample that is the mse
+     * times the 2 outputs, halved */
+    ck_assert_msg(fabs(s.loss / s.mse - 1) < 1e-9, "l2 %g, mse %g", s.loss, s.mse);
+    ck_assert_int_eq(tg_evaluate_loss(m, &d, 100, TG_LOSS_CE, &s, NULL), TG_EVALUE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "the ce loss reads class labels, and the data "
+                                                  "set has none"));
+    tg_batcher_free(b);
+    tg_optim_free(optim);
+    tg_model_free(m);
+    tg_dataset_free(&d);
+}
+END_TEST
+
+/* One logit per sample: class 1 where it is above 0, a 2 x 2 confusion matrix. */
+START_TEST(binary_classifier_from_one_logit)
+{
+    tg_dataset d;
+    make_blobs(&d);
+    for (int64_t i = 0; i < SAMPLES; i++)
+        d.labels[i] = d.labels[i] == 1;
+    d.n_classes = 2;
+    tg_model *m = tg_mlp_new(TG_F32, 3, (int64_t[]){FEATURES, 8, 1}, TG_ACT_TANH, TG_ACT_LINEAR, 2);
+    tg_optim_config cfg = tg_optim_defaults(TG_OPTIM_ADAM);
+    cfg.lr = 0.01;
+    tg_optim *optim = tg_optim_new(tg_model_params(m), &cfg);
+    tg_batcher *b = tg_batcher_new(&d, 32, TG_BATCH_SHUFFLE, 1);
+    tg_epoch_stats s;
+    for (int e = 0; e < EPOCHS; e++)
+        ck_assert_msg(tg_train_epoch_loss(m, optim, b, TG_LOSS_BCE, NULL, NULL, NULL, &s) == 0,
+                      "%s", tg_last_error());
+    int64_t confusion[4];
+    ck_assert_int_eq(tg_evaluate_loss(m, &d, 100, TG_LOSS_BCE_LOGITS, &s, confusion), 0);
+    ck_assert_msg(s.accuracy > 0.9, "accuracy %g", s.accuracy);
+    ck_assert(isnan(s.r2) && isnan(s.mse));
+    ck_assert_int_eq(confusion[0] + confusion[1] + confusion[2] + confusion[3], SAMPLES);
+    tu_assert_close((double)(confusion[0] + confusion[3]) / SAMPLES, s.accuracy, 1e-12);
+    ck_assert_int_eq(confusion[2] + confusion[3], SAMPLES / 3 + (SAMPLES % 3 > 1)); /* label 1 */
+    ck_assert_int_eq(tg_evaluate_loss(m, &d, 100, TG_LOSS_MSE, &s, NULL), TG_EVALUE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "the mse loss compares regression targets"));
+    tg_batcher_free(b);
+    tg_optim_free(optim);
+    tg_model_free(m);
+    tg_dataset_free(&d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train");
@@ -204,6 +288,8 @@ int main(void)
     tcase_add_test(tc, stop_request_ends_the_epoch_after_the_batch);
     tcase_add_test(tc, a_failing_step_keeps_its_message);
     tcase_add_test(tc, checkpoint_restores_identical_predictions);
+    tcase_add_test(tc, regression_reaches_r2_and_reports_mse);
+    tcase_add_test(tc, binary_classifier_from_one_logit);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

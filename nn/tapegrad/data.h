@@ -2,8 +2,10 @@
  * tapegrad/data.h -- data sets: IDX (MNIST, Fashion-MNIST) and CSV loaders,
  * normalization, a seeded train/validation split and mini-batch iteration.
  *
- * A tg_dataset is a plain struct that owns two heap arrays: n samples of dim
- * float features, row-major, and optionally n integer class labels. The
+ * A tg_dataset is a plain struct that owns heap arrays: n samples of dim
+ * float features, row-major, and optionally n integer class labels (a
+ * classification set) or n rows of n_targets real-valued targets (a
+ * regression set). The
  * arrays have room for cap samples; setting n below it (to train on the
  * first samples only) is fine, and tg_dataset_free still frees what was
  * allocated. Loaders
@@ -52,6 +54,8 @@ typedef struct {
     float *x;                 /* n * dim values; sample i starts at x + i * dim */
     int64_t *labels;          /* n class indices, or NULL for an unlabelled set */
     int64_t n_classes;        /* 1 + the largest label (0 when unlabelled) */
+    float *targets;           /* n * n_targets regression targets, row-major, or NULL */
+    int64_t n_targets;        /* targets per sample (0 without targets) */
     int sample_ndim;          /* shape of one sample, for reshaping: 28x28 is */
     int64_t sample_shape[3];  /* sample_ndim 2, {28, 28}; a CSV row is 1, {dim} */
 } tg_dataset;
@@ -60,6 +64,9 @@ typedef struct {
  * label array if labelled (the caller fills x, labels and n_classes). The
  * sample shape is {dim}. out is untouched on error. */
 TG_API int tg_dataset_alloc(tg_dataset *out, int64_t n, int64_t dim, bool labelled);
+/* The same for a regression set: zero-filled features and n rows of
+ * n_targets >= 1 zeroed targets, no labels. */
+TG_API int tg_dataset_alloc_targets(tg_dataset *out, int64_t n, int64_t dim, int64_t n_targets);
 
 /* Releases the arrays and zeroes the struct. A zeroed struct is a valid
  * empty argument; NULL is ignored. */
@@ -93,16 +100,24 @@ TG_API int tg_fashion_mnist_load(const char *dir, bool train, tg_dataset *out);
  * around a field is ignored, and so are blank lines and a final newline. No
  * quoting. The label column, if any, must hold integers in 0..INT32_MAX that
  * are used as class indices as they are; the other columns, in order, become
- * the features. Error messages count lines and columns from 1, as editors
- * do. A zeroed (or NULL) options struct means: no header, comma-separated,
- * label in column index 0. */
+ * the features. With targets set, the set is a regression set instead: the
+ * target columns, in the order listed, become each sample's real-valued
+ * targets (finite numbers like the features), and there is no label column.
+ * Error messages count lines and columns from 1, as editors do. A zeroed (or
+ * NULL) options struct means: no header, comma-separated, label in column
+ * index 0. */
 #define TG_CSV_NO_LABELS (-1)
+#define TG_CSV_MAX_TARGETS 64
 typedef struct {
     bool has_header;        /* the first non-blank line names the columns */
     char delimiter;         /* '\0' means ','; not a digit, sign, '.', letter or newline */
     int label_column;       /* 0-based index of the label column, or TG_CSV_NO_LABELS */
     const char *label_name; /* if set, the label column is the header field of
                                this name (needs has_header); overrides label_column */
+    const char *targets;    /* if set, the target columns, comma-separated: indices from 0
+                               or header names (which need has_header), at most
+                               TG_CSV_MAX_TARGETS, each once; label_column is then
+                               not read and label_name must be NULL */
 } tg_csv_options;
 
 TG_API int tg_csv_load(const char *path, const tg_csv_options *options, tg_dataset *out);
@@ -143,6 +158,9 @@ TG_API int tg_dataset_split(const tg_dataset *d, double validation_fraction, tg_
  * epoch. With TG_BATCH_SHUFFLE each epoch visits the samples in a new order
  * drawn from a generator seeded with seed, so the same seed gives the same
  * sequence of batches; without it the order is 0..n-1 and seed is unused.
+ * Where the batcher stands (epochs completed, batches of the current epoch
+ * returned) can be read and restored, so a resumed run draws the very
+ * batches an uninterrupted one would.
  * The last, smaller batch of an epoch is returned unless TG_BATCH_DROP_LAST
  * is given. All memory is allocated by tg_batcher_new; a batch costs only its
  * tape tensor, which the tape arena reuses after tg_tape_reset. The data set
@@ -170,8 +188,23 @@ TG_API int tg_batcher_next(tg_batcher *b, tg_dtype dtype, tg_tensor **x,
 /* The data set indices of the samples of the last batch returned (count of
  * them, valid until the next call): for targets kept outside the data set. */
 TG_API const int64_t *tg_batcher_indices(const tg_batcher *b);
+/* The [count, n_targets] targets of the last batch returned, a tape tensor
+ * of the batch's dtype, for a regression set; NULL for a set without
+ * targets, before the first batch and after the end of an epoch. Valid until
+ * the next call or tg_tape_reset. */
+TG_API tg_tensor *tg_batcher_targets(const tg_batcher *b);
 TG_API int64_t tg_batcher_epoch(const tg_batcher *b);   /* epochs completed so far */
 TG_API int64_t tg_batcher_batches(const tg_batcher *b); /* batches per epoch */
+
+/* Where the next batch comes from: *epoch epochs completed and *batch
+ * batches of the next one returned (0 <= *batch < tg_batcher_batches; an
+ * epoch whose last batch has been returned counts as completed). */
+TG_API int tg_batcher_position(const tg_batcher *b, int64_t *epoch, int64_t *batch);
+/* Puts b where a batcher made with the same data, size, flags and seed stands
+ * after epoch epochs and batch batches of the next: the shuffles of the
+ * epochs before are drawn again from the seed, so the batches that follow
+ * are the ones an uninterrupted run gets. Costs epoch + 1 shuffles. */
+TG_API int tg_batcher_seek(tg_batcher *b, int64_t epoch, int64_t batch);
 
 #ifdef __cplusplus
 }

@@ -66,6 +66,39 @@ TG_API tg_tensor *tg_cross_entropy_probs_loss(tg_tensor *logits, tg_tensor *targ
 TG_API tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta,
                          tg_reduction reduction);
 
+/* ---- the losses by name: a training objective ----------------------------
+ *
+ * What tg train's --loss names and tg_train_epoch_loss takes. The output is
+ * the model's raw [B,K] output and the loss is always averaged over the
+ * batch as PyTorch's defaults do (sse and l2 are sums by definition). The
+ * notes' table: a classifier's output node is a softmax (ce) or a sigmoid
+ * (bce, bce_logits), a regressor's is linear (mse, sse, l2, huber). */
+typedef enum {
+    TG_LOSS_CE,         /* "ce": tg_cross_entropy_loss of [B,C] logits, C >= 2 classes */
+    TG_LOSS_BCE,        /* "bce": tg_bce_loss of sigmoid(output), like nn.Sigmoid + BCELoss */
+    TG_LOSS_BCE_LOGITS, /* "bce_logits": tg_bce_logits_loss (BCEWithLogitsLoss), stabler */
+    TG_LOSS_MSE,        /* "mse": tg_mse_loss, mean */
+    TG_LOSS_SSE,        /* "sse": tg_sse_loss */
+    TG_LOSS_L2,         /* "l2": tg_l2_loss, half the SSE */
+    TG_LOSS_HUBER,      /* "huber": tg_huber_loss with delta 1, PyTorch's default, mean */
+    TG_LOSS_COUNT       /* the number of losses, not one */
+} tg_loss_kind;
+
+TG_API const char *tg_loss_name(tg_loss_kind kind); /* "ce", ...; "?" if unknown */
+/* The loss called name; an unknown name is an error listing the valid ones. */
+TG_API int tg_loss_parse(const char *name, tg_loss_kind *out);
+/* Whether kind is a regression loss (mse, sse, l2, huber), which compares
+ * real-valued targets, rather than a classifier's, which reads labels. */
+TG_API bool tg_loss_is_regression(tg_loss_kind kind);
+
+/* The loss kind of a batch's output. A classifier's loss reads labels (B
+ * class indices): ce takes [B,C] logits; bce and bce_logits one logit per
+ * sample, [B,1], against labels 0 and 1. A regression loss compares output
+ * with targets, of the output's shape. The unused one of labels and targets
+ * may be NULL. */
+TG_API tg_tensor *tg_loss_of(tg_loss_kind kind, tg_tensor *output, const int64_t *labels,
+                             tg_tensor *targets);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
  * cmd_eval.c -- `tg eval`: a checkpoint written by tg train, measured on
  * data. The model is rebuilt from the checkpoint's metadata, its weights
  * loaded, the data normalized with the training set's statistics stored
- * beside them, and the accuracy, mean loss and confusion matrix printed.
+ * beside them, and the accuracy, mean loss and confusion matrix printed, or
+ * for a regression the mean squared error, R^2 and mean loss.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -77,15 +78,31 @@ static void print_confusion(const int64_t *m, int64_t n, bool named)
     }
 }
 
-static bool evaluate(tg_model *model, tg_dataset *data, const char *spec, diag *d)
+static bool evaluate_regression(tg_model *model, const tg_dataset *data, tg_loss_kind loss,
+                                const char *spec, diag *d)
 {
-    int64_t n = model_classes(model);
+    tg_epoch_stats stats;
+    if (tg_evaluate_loss(model, data, EVAL_BATCH, loss, &stats, NULL) < 0)
+        return library_failed(d);
+    printf("data %s: %lld samples, %lld targets\n", spec, (long long)data->n,
+           (long long)data->n_targets);
+    printf("mse %.6g, R2 %.6f, mean loss (%s) %.4f\n", stats.mse, stats.r2, tg_loss_name(loss),
+           stats.loss);
+    return true;
+}
+
+static bool evaluate(tg_model *model, tg_dataset *data, tg_loss_kind loss, const char *spec,
+                     diag *d)
+{
+    if (tg_loss_is_regression(loss))
+        return evaluate_regression(model, data, loss, spec, d);
+    int64_t n = loss == TG_LOSS_CE ? model_classes(model) : 2; /* one logit: two classes */
     int64_t *confusion = malloc((size_t)(n * n) * sizeof *confusion);
     tg_epoch_stats stats;
     data->n_classes = n; /* a test file may lack the highest classes */
     if (!confusion)
         diag_plain(d, "out of memory");
-    else if (tg_evaluate(model, data, EVAL_BATCH, &stats, confusion) < 0)
+    else if (tg_evaluate_loss(model, data, EVAL_BATCH, loss, &stats, confusion) < 0)
         library_failed(d);
     if (!d->set) {
         printf("data %s: %lld samples\n", spec, (long long)data->n);
@@ -106,14 +123,16 @@ int cmd_eval(int argc, char **argv)
     tg_dataset data = {0};
     tg_model *model = NULL;
     char *trained_on = NULL, arch[ARCH_TEXT_MAX];
+    tg_loss_kind loss;
     diag d = {0};
     int status = TG_EXIT_USAGE;
     if (parse_eval_options(argc, argv, &o, &d) &&
-        (model = load_checkpoint(o.model, &a, &norm, &trained_on, &d))) {
+        (model = load_checkpoint(o.model, &a, &norm, &loss, &trained_on, &d))) {
         printf("model %s: %s, trained on %s\n", o.model, architecture_text(&a, arch, sizeof arch),
                trained_on);
-        if (load_eval_data(&o.data, &data, &d) && check_fits_data(&a, model, &data, false, "eval", &d) &&
-            normalize_data(&data, &norm, &d) && evaluate(model, &data, o.data.spec, &d))
+        if (load_eval_data(&o.data, &data, &d) &&
+            check_fits_data(&a, model, &data, loss, false, "eval", &d) &&
+            normalize_data(&data, &norm, &d) && evaluate(model, &data, loss, o.data.spec, &d))
             status = 0;
     }
     if (d.set)

@@ -1,6 +1,8 @@
 /*
- * cmd_train.c -- `tg train`: an MLP trained on Fashion-MNIST or a CSV file
- * with cross-entropy and mini-batches (tg_train_epoch), the learning rate
+ * cmd_train.c -- `tg train`: an MLP trained on Fashion-MNIST or a CSV file,
+ * a classifier (cross-entropy or binary cross-entropy) or a regressor (MSE,
+ * SSE, L2 or Huber on real-valued targets), with mini-batches
+ * (tg_train_epoch_loss), the learning rate
  * following a cosine from --lr down to 0 over the epochs. After every epoch
  * the test set is evaluated; at the end the checkpoint and the plot are
  * written. Ctrl-C ends the epoch after the current batch and the run still
@@ -23,19 +25,48 @@
 typedef struct {
     data_request data;
     architecture arch;
-    const char *layers, *model, *act, *loss, *opt, *dtype, *save, *plot;
+    const char *layers, *model, *act, *loss_name, *task, *opt, *dtype, *save, *plot;
+    tg_loss_kind loss;
     double lr; /* 0: the optimizer's default */
     int64_t batch, epochs;
 } train_options;
 
+/* --task (by default what the data holds: a CSV spec with :target= is a
+ * regression) and --loss (by default ce or mse), checked against each other
+ * and against the data. */
+static bool parse_objective(train_options *o, diag *d)
+{
+    bool targets = names_targets(o->data.spec);
+    const char *task = o->task ? o->task : targets ? "regression" : "classification";
+    bool regression = strcmp(task, "regression") == 0;
+    const char *name = o->loss_name ? o->loss_name : regression ? "mse" : "ce";
+    if (!regression && strcmp(task, "classification") != 0)
+        diag_plain(d, "tg train: --task wants classification or regression, not '%s'", task);
+    else if (tg_loss_parse(name, &o->loss) < 0)
+        diag_plain(d, "tg train: --loss: %s", tg_last_error());
+    else if (tg_loss_is_regression(o->loss) != regression)
+        diag_plain(d, "tg train: --loss %s is a %s loss and the task is %s; %s", name,
+                   regression ? "classifier's" : "regression", task,
+                   regression ? "a regression trains with mse, sse, l2 or huber"
+                              : "a classifier trains with ce, bce or bce_logits (a regression "
+                                "names its targets: csv:PATH:target=COL)");
+    else if (regression != targets)
+        diag_plain(d, "tg train: --task %s %s", task,
+                   regression ? "needs real-valued targets: --data csv:PATH:target=COL[,COL...]"
+                              : "reads class labels, and --data names regression targets "
+                                "(:target=)");
+    return !d->set;
+}
+
 static bool parse_train_options(int argc, char **argv, train_options *o, diag *d)
 {
-    *o = (train_options){.data.seed = 1, .act = "relu", .loss = "ce", .opt = "adam",
+    *o = (train_options){.data.seed = 1, .act = "relu", .opt = "adam",
                          .dtype = "f32", .batch = 64, .epochs = 10};
     const option_spec specs[] = {
         {"--data", parse_text, &o->data.spec},       {"--layers", parse_text, &o->layers},
         {"--model", parse_text, &o->model},
-        {"--act", parse_text, &o->act},              {"--loss", parse_text, &o->loss},
+        {"--act", parse_text, &o->act},              {"--loss", parse_text, &o->loss_name},
+        {"--task", parse_text, &o->task},
         {"--opt", parse_text, &o->opt},              {"--lr", parse_positive_number, &o->lr},
         {"--batch", parse_positive_int, &o->batch},  {"--epochs", parse_positive_int, &o->epochs},
         {"--seed", parse_seed, &o->data.seed},       {"--val", parse_fraction, &o->data.val},
@@ -50,13 +81,9 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
                       "help train)");
         return false;
     }
-    if (strcmp(o->loss, "ce") != 0) {
-        diag_plain(d, "tg train: --loss '%s' is not available; tg train trains classifiers "
-                      "with cross-entropy, --loss ce", o->loss);
-        return false;
-    }
     o->arch.text[0] = '\0';
-    return (o->model ? parse_model(o->model, &o->arch, d)
+    return parse_objective(o, d) &&
+           (o->model ? parse_model(o->model, &o->arch, d)
                      : parse_layers(o->layers, &o->arch, "train", d)) &&
            parse_hidden_activation(o->act, &o->arch.act, d) &&
            parse_dtype(o->dtype, &o->arch.dtype, d);
@@ -110,6 +137,7 @@ static void catch_interrupt(struct sigaction *previous)
 
 typedef struct {
     int64_t epoch, epochs, samples_per_epoch;
+    bool regression; /* show R^2 instead of the accuracy */
     double last_draw;
 } progress;
 
@@ -123,7 +151,7 @@ static char *duration_text(double seconds, char *buf, size_t size)
     return buf;
 }
 
-/* The bar, the running loss and accuracy, the rate and the time left for
+/* The bar, the running loss and accuracy (R^2), the rate and the time left for
  * the whole run at this epoch's rate, redrawn in place on stderr. */
 static void draw_progress(int64_t done, int64_t total, const tg_epoch_stats *so_far, void *user)
 {
@@ -139,9 +167,10 @@ static void draw_progress(int64_t done, int64_t total, const tg_epoch_stats *so_
     bar[BAR_WIDTH] = '\0';
     double rate = so_far->seconds > 0 ? (double)so_far->samples / so_far->seconds : 0;
     double left = (double)((p->epochs - p->epoch + 1) * p->samples_per_epoch - so_far->samples);
-    fprintf(stderr, "\r%lld/%lld [%s] %3d%% loss %.3f acc %.1f%% %.0f samples/s ETA %s\033[K",
-            (long long)p->epoch, (long long)p->epochs, bar,
-            (int)(100 * done / total), so_far->loss, 100 * so_far->accuracy, rate,
+    fprintf(stderr, "\r%lld/%lld [%s] %3d%% loss %.3f %s %.1f%% %.0f samples/s ETA %s\033[K",
+            (long long)p->epoch, (long long)p->epochs, bar, (int)(100 * done / total),
+            so_far->loss, p->regression ? "R2" : "acc",
+            100 * (p->regression ? so_far->r2 : so_far->accuracy), rate,
             rate > 0 ? duration_text(left / rate, eta, sizeof eta) : "?");
     fflush(stderr);
 }
@@ -201,19 +230,32 @@ static bool set_up(run *r, train_options *o, diag *d)
         !load_training_data(&o->data, &r->train, &r->test, &r->norm, d) ||
         !set_input_shape(&o->arch, r->train.dim, is_fashion_mnist(o->data.spec), "train", d) ||
         !(r->model = build_model(&o->arch, o->data.seed, d)) ||
-        !check_fits_data(&o->arch, r->model, &r->train, true, "train", d))
+        !check_fits_data(&o->arch, r->model, &r->train, o->loss, true, "train", d))
         return false;
     r->base_lr = cfg.lr;
     r->optim = tg_optim_new(tg_model_params(r->model), &cfg);
     return r->optim ? true : library_failed(d);
 }
 
-static void print_epoch(int64_t epoch, const run *r, const tg_epoch_stats *train,
-                        int64_t epochs)
+/* "train acc 91.20%" or, for a regression, "train mse 0.0123  train R2 0.9871". */
+static void print_scores(const char *set, const tg_epoch_stats *s, bool regression)
 {
-    printf("epoch %lld/%lld  train loss %.4f  train acc %.2f%%  test loss %.4f  test acc %.2f%%  "
-           "%.1f s", (long long)epoch, (long long)epochs, train->loss, 100 * train->accuracy,
-           r->test_stats.loss, 100 * r->test_stats.accuracy, train->seconds);
+    if (regression)
+        printf("  %s mse %.4g  %s R2 %.4f", set, s->mse, set, s->r2);
+    else
+        printf("  %s acc %.2f%%", set, 100 * s->accuracy);
+}
+
+static void print_epoch(int64_t epoch, const run *r, const tg_epoch_stats *train,
+                        const train_options *o)
+{
+    bool regression = tg_loss_is_regression(o->loss);
+    printf("epoch %lld/%lld  train loss %.4f", (long long)epoch, (long long)o->epochs,
+           train->loss);
+    print_scores("train", train, regression);
+    printf("  test loss %.4f", r->test_stats.loss);
+    print_scores("test", &r->test_stats, regression);
+    printf("  %.1f s", train->seconds);
     if (train->stopped)
         printf("  (interrupted after %lld of %lld samples)", (long long)train->samples,
                (long long)r->train.n);
@@ -224,18 +266,21 @@ static void print_epoch(int64_t epoch, const run *r, const tg_epoch_stats *train
 /* One epoch: train, evaluate, record, report. */
 static bool run_epoch(run *r, const train_options *o, int64_t epoch, bool tty, diag *d)
 {
-    progress bar = {epoch, o->epochs, r->train.n, 0};
+    bool regression = tg_loss_is_regression(o->loss);
+    progress bar = {epoch, o->epochs, r->train.n, regression, 0};
     tg_epoch_stats train;
     tg_optim_set_lr(r->optim, tg_lr_cosine(r->base_lr, 0, epoch - 1, o->epochs));
-    if (distributed_train_epoch(r->dist, r->model, r->optim, &interrupted,
+    if (distributed_train_epoch(r->dist, r->model, r->optim, o->loss, &interrupted,
                                 tty ? draw_progress : NULL, &bar, &train) < 0 ||
-        distributed_evaluate(r->dist, r->model, &r->test, &r->test_stats) < 0)
+        distributed_evaluate(r->dist, r->model, &r->test, o->loss, &r->test_stats) < 0)
         return library_failed(d);
     if (tty)
         fputs("\r\033[K", stderr);
     epoch_record rec = {(double)(epoch - 1) + (double)train.samples / (double)r->train.n,
-                        train.loss, r->test_stats.loss, train.accuracy, r->test_stats.accuracy};
-    print_epoch(epoch, r, &train, o->epochs);
+                        train.loss, r->test_stats.loss,
+                        regression ? train.r2 : train.accuracy,
+                        regression ? r->test_stats.r2 : r->test_stats.accuracy};
+    print_epoch(epoch, r, &train, o);
     return add_record(r, &rec, d);
 }
 
@@ -253,21 +298,26 @@ static bool train_epochs(run *r, const train_options *o, diag *d)
     return true;
 }
 
-/* Where the run ended, for the checkpoint's metadata. */
-static void describe_end(const run *r, char *epochs, char *accuracy, size_t size)
+static void print_test_scores(const run *r, bool regression)
 {
-    snprintf(epochs, size, "%g", r->n_records ? r->records[r->n_records - 1].epoch : 0.0);
-    snprintf(accuracy, size, "%.6f", r->test_stats.accuracy);
+    const tg_epoch_stats *s = &r->test_stats;
+    if (regression) {
+        printf("test mse %.6g, R2 %.6f (%lld samples), mean loss %.4f\n", s->mse, s->r2,
+               (long long)r->test.n, s->loss);
+        return;
+    }
+    int64_t correct = llround(s->accuracy * (double)r->test.n);
+    printf("test accuracy %.2f%% (%lld/%lld), mean loss %.4f\n", 100 * s->accuracy,
+           (long long)correct, (long long)r->test.n, s->loss);
 }
 
 static bool finish(run *r, const train_options *o, diag *d)
 {
-    int64_t correct = llround(r->test_stats.accuracy * (double)r->test.n);
-    printf("test accuracy %.2f%% (%lld/%lld), mean loss %.4f\n", 100 * r->test_stats.accuracy,
-           (long long)correct, (long long)r->test.n, r->test_stats.loss);
-    char epochs[32], accuracy[32], arch[ARCH_TEXT_MAX], title[ARCH_TEXT_MAX + 300];
-    describe_end(r, epochs, accuracy, sizeof epochs);
-    run_facts facts = {o->data.spec, epochs, accuracy};
+    bool regression = tg_loss_is_regression(o->loss);
+    print_test_scores(r, regression);
+    char epochs[32], arch[ARCH_TEXT_MAX], title[ARCH_TEXT_MAX + 300], loss_label[64];
+    snprintf(epochs, sizeof epochs, "%g", r->n_records ? r->records[r->n_records - 1].epoch : 0.0);
+    run_facts facts = {o->data.spec, epochs, o->loss, &r->test_stats};
     /* the ranks' parameters are the same: rank 0 writes them */
     bool root = distributed_is_root(r->dist);
     if (o->save && !distributed_agree(r->dist, !root || save_checkpoint(r->model, o->save, &o->arch,
@@ -277,7 +327,11 @@ static bool finish(run *r, const train_options *o, diag *d)
         printf("saved %s\n", o->save);
     snprintf(title, sizeof title, "tg train: %s, %s, %s",
              architecture_text(&o->arch, arch, sizeof arch), o->opt, o->data.spec);
-    if (o->plot && root && !write_plot(o->plot, title, r->records, r->n_records, d))
+    snprintf(loss_label, sizeof loss_label, "loss (%s)",
+             o->loss == TG_LOSS_CE ? "cross-entropy" : tg_loss_name(o->loss));
+    if (o->plot && root &&
+        !write_plot(o->plot, title, loss_label, regression ? "R2 (%)" : "accuracy (%)",
+                    r->records, r->n_records, d))
         return false;
     if (o->plot)
         printf("plot %s\n", o->plot);
@@ -305,7 +359,7 @@ int cmd_train(int argc, char **argv)
     struct sigaction previous;
     if (parse_train_options(argc, argv, &o, &d) && distributed_start(&r.dist, &d) &&
         distributed_agree(r.dist, set_up(&r, &o, &d), &d) &&
-        distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, &d)) {
+        distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, o.loss, &d)) {
         catch_interrupt(&previous);
         bool trained = train_epochs(&r, &o, &d);
         sigaction(SIGINT, &previous, NULL);

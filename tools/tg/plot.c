@@ -1,6 +1,6 @@
 /* plot.c -- the curves of a training run as a self-contained SVG: the
- * training and test loss in one panel, training and test accuracy in the
- * other, per epoch, with axes, ticks, labels and a legend. Plain SVG 1.1 elements and
+ * training and test loss in one panel, training and test accuracy (R^2 for
+ * a regression) in the other, per epoch, with axes, ticks, labels and a legend. Plain SVG 1.1 elements and
  * no scripts or external files, so any browser shows it. */
 #include <errno.h>
 #include <math.h>
@@ -181,7 +181,8 @@ static void draw_panel(panel *p, const epoch_record *r, int n, const series *s, 
     draw_legend(p, s, n_series, accuracy);
 }
 
-static void write_svg(FILE *f, const char *title, const epoch_record *r, int n)
+static void write_svg(FILE *f, const char *title, const char *loss_label,
+                      const char *score_label, const epoch_record *r, int n)
 {
     static const series loss[] = {
         {"training", TRAIN_COLOR, offsetof(epoch_record, train_loss), 1},
@@ -204,17 +205,17 @@ static void write_svg(FILE *f, const char *title, const epoch_record *r, int n)
     panel left = {.f = f, .left = 80, .top = 50, .width = 330, .height = 320, .x = epochs};
     panel right = left;
     right.left = 540;
-    draw_panel(&left, r, n, loss, 2, "loss (cross-entropy)", false);
-    draw_panel(&right, r, n, accuracy, 2, "accuracy (%)", true);
+    draw_panel(&left, r, n, loss, 2, loss_label, false);
+    draw_panel(&right, r, n, accuracy, 2, score_label, true);
     fputs("</svg>\n", f);
 }
 
-bool write_plot(const char *path, const char *title, const epoch_record *records, int n,
-                diag *d)
+bool write_plot(const char *path, const char *title, const char *loss_label,
+                const char *score_label, const epoch_record *records, int n, diag *d)
 {
     FILE *f = fopen(path, "w");
     if (f) {
-        write_svg(f, title, records, n);
+        write_svg(f, title, loss_label, score_label, records, n);
         bool written = !ferror(f);
         if (fclose(f) == 0 && written)
             return true;

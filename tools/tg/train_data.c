@@ -28,7 +28,8 @@ const char *fashion_mnist_class(int64_t k)
 
 static bool bad_spec(const char *spec, diag *d)
 {
-    diag_plain(d, "--data wants fashion-mnist or csv:PATH[:label=COL][:header], not '%s'", spec);
+    diag_plain(d, "--data wants fashion-mnist or csv:PATH[:label=COL|:target=COL,...][:header], "
+                  "not '%s'", spec);
     return false;
 }
 
@@ -48,22 +49,45 @@ static bool parse_label(const char *col, tg_csv_options *csv)
     return true;
 }
 
-/* Takes the :label=COL and :header suffixes off the end of the CSV spec, so
- * that a path may itself contain colons. */
+/* target=COLS: column indices from 0 or header names, comma-separated; a
+ * name implies a header, as for label=. */
+static bool parse_targets(const char *cols, tg_csv_options *csv)
+{
+    if (!*cols)
+        return false;
+    for (const char *p = cols; *p; p++)
+        if (!(*p >= '0' && *p <= '9') && *p != ',')
+            csv->has_header = true;
+    csv->targets = cols;
+    return true;
+}
+
+bool names_targets(const char *spec)
+{
+    return strncmp(spec, "csv:", 4) == 0 && strstr(spec, ":target=") != NULL;
+}
+
+/* Takes the :label=COL, :target=COLS and :header suffixes off the end of the
+ * CSV spec, so that a path may itself contain colons. */
 static bool parse_csv_suffixes(char *path, tg_csv_options *csv)
 {
     char *colon;
+    bool labelled = false;
     while ((colon = strrchr(path, ':'))) {
         if (strcmp(colon + 1, "header") == 0)
             csv->has_header = true;
         else if (strncmp(colon + 1, "label=", 6) == 0) {
             if (!parse_label(colon + 7, csv))
                 return false;
+            labelled = true;
+        } else if (strncmp(colon + 1, "target=", 7) == 0) {
+            if (!parse_targets(colon + 8, csv))
+                return false;
         } else
             break;
         *colon = '\0';
     }
-    return *path != '\0';
+    return *path != '\0' && !(csv->targets && labelled); /* labels or targets, not both */
 }
 
 static bool parse_source(const char *spec, data_source *src, diag *d)
@@ -88,23 +112,12 @@ static bool parse_source(const char *spec, data_source *src, diag *d)
     return true;
 }
 
-/* Keeps only the first limit samples (all when limit is 0 or not smaller). */
-static bool keep_first(tg_dataset *set, int64_t limit, diag *d)
+/* Keeps only the first limit samples (all when limit is 0 or not smaller);
+ * the arrays keep their size, which tg_dataset_free reads from cap. */
+static void keep_first(tg_dataset *set, int64_t limit)
 {
-    if (limit <= 0 || limit >= set->n)
-        return true;
-    tg_dataset part;
-    if (tg_dataset_alloc(&part, limit, set->dim, set->labels != NULL) < 0)
-        return library_failed(d);
-    memcpy(part.x, set->x, (size_t)(limit * set->dim) * sizeof *part.x);
-    if (set->labels)
-        memcpy(part.labels, set->labels, (size_t)limit * sizeof *part.labels);
-    part.n_classes = set->n_classes;
-    part.sample_ndim = set->sample_ndim;
-    memcpy(part.sample_shape, set->sample_shape, sizeof part.sample_shape);
-    tg_dataset_free(set);
-    *set = part;
-    return true;
+    if (limit > 0 && limit < set->n)
+        set->n = limit;
 }
 
 /* One file of the source: Fashion-MNIST's training or test file, or the CSV. */
@@ -113,7 +126,10 @@ static bool load_file(const data_source *src, bool training_file, int64_t limit,
 {
     int rc = src->fashion_mnist ? tg_fashion_mnist_load(NULL, training_file, out)
                                 : tg_csv_load(src->path, &src->csv, out);
-    return rc < 0 ? library_failed(d) : keep_first(out, limit, d);
+    if (rc < 0)
+        return library_failed(d);
+    keep_first(out, limit);
+    return true;
 }
 
 /* Splits the CSV set whole into train and held-out parts; whole is freed. */

@@ -101,9 +101,14 @@ bool distributed_agree(distributed *dist, bool ok, diag *d)
 }
 
 bool distributed_prepare(distributed *dist, tg_model *model, const tg_dataset *train,
-                         int64_t batch, uint64_t seed, diag *d)
+                         int64_t batch, uint64_t seed, tg_loss_kind loss, diag *d)
 {
 #ifdef TG_HAVE_DIST
+    if (dist != &single && loss != TG_LOSS_CE) {
+        diag_plain(d, "tg train: under mpirun the ranks train with --loss ce only; --loss %s "
+                      "trains in one process", tg_loss_name(loss));
+        return false;
+    }
     if (dist != &single) {
         tg_params *params = tg_model_params(model);
         int rc = tg_dist_broadcast(dist->dist, params);
@@ -114,29 +119,31 @@ bool distributed_prepare(distributed *dist, tg_model *model, const tg_dataset *t
             rc = tg_last_error_code();
         return distributed_agree(dist, rc == 0, d);
     }
+#else
+    (void)loss;
 #endif
     dist->batcher = tg_batcher_new(train, batch, TG_BATCH_SHUFFLE, seed);
     return dist->batcher ? true : library_failed(d);
 }
 
 int distributed_train_epoch(distributed *dist, tg_model *model, tg_optim *optim,
-                            const volatile sig_atomic_t *stop, tg_batch_callback on_batch,
-                            void *user, tg_epoch_stats *stats)
+                            tg_loss_kind loss, const volatile sig_atomic_t *stop,
+                            tg_batch_callback on_batch, void *user, tg_epoch_stats *stats)
 {
 #ifdef TG_HAVE_DIST
     if (dist != &single)
         return tg_dist_train_epoch(dist->dist, model, optim, dist->sampler, stop, on_batch, user,
                                    stats);
 #endif
-    return tg_train_epoch(model, optim, dist->batcher, stop, on_batch, user, stats);
+    return tg_train_epoch_loss(model, optim, dist->batcher, loss, stop, on_batch, user, stats);
 }
 
 int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *data,
-                         tg_epoch_stats *stats)
+                         tg_loss_kind loss, tg_epoch_stats *stats)
 {
 #ifdef TG_HAVE_DIST
     if (dist != &single)
         return tg_dist_evaluate(dist->dist, model, data, EVAL_BATCH, stats);
 #endif
-    return tg_evaluate(model, data, EVAL_BATCH, stats, NULL);
+    return tg_evaluate_loss(model, data, EVAL_BATCH, loss, stats, NULL);
 }

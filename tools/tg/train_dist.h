@@ -30,13 +30,15 @@ bool distributed_is_root(const distributed *dist); /* rank 0, or one process */
 bool distributed_agree(distributed *dist, bool ok, diag *d);
 
 /* Makes the batches of a run: a batcher, or rank 0's parameters on every
- * rank, the gradient hooks and a sampler of global batches of batch. */
+ * rank, the gradient hooks and a sampler of global batches of batch. A job
+ * of ranks trains with cross-entropy only (tg_dist_train_epoch's loss):
+ * another loss is refused here, before any training. */
 bool distributed_prepare(distributed *dist, tg_model *model, const tg_dataset *train,
-                         int64_t batch, uint64_t seed, diag *d);
+                         int64_t batch, uint64_t seed, tg_loss_kind loss, diag *d);
 int distributed_train_epoch(distributed *dist, tg_model *model, tg_optim *optim,
-                            const volatile sig_atomic_t *stop, tg_batch_callback on_batch,
-                            void *user, tg_epoch_stats *stats);
+                            tg_loss_kind loss, const volatile sig_atomic_t *stop,
+                            tg_batch_callback on_batch, void *user, tg_epoch_stats *stats);
 int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *data,
-                         tg_epoch_stats *stats);
+                         tg_loss_kind loss, tg_epoch_stats *stats);
 
 #endif

@@ -175,17 +175,43 @@ int64_t model_classes(const tg_model *model)
     return ndim == 1 ? shape[0] : -1;
 }
 
+/* A regression loss needs targets, a classifier's labels; bce and
+ * bce_logits two classes at most. */
+static bool check_fits_loss(tg_loss_kind loss, const tg_dataset *data, const char *cmd, diag *d)
+{
+    const char *name = tg_loss_name(loss);
+    if (tg_loss_is_regression(loss) && !data->targets)
+        diag_plain(d, "tg %s: --loss %s is a regression loss and the data has class labels, no "
+                      "targets; name them with csv:PATH:target=COL", cmd, name);
+    else if (!tg_loss_is_regression(loss) && !data->labels)
+        diag_plain(d, "tg %s: --loss %s trains a classifier and the data has regression targets, "
+                      "no labels; use --loss mse, sse, l2 or huber", cmd, name);
+    else if (loss != TG_LOSS_CE && data->labels && data->n_classes > 2)
+        diag_plain(d, "tg %s: --loss %s trains a binary classifier (labels 0 and 1) and the data "
+                      "has %lld classes; use --loss ce", cmd, name, (long long)data->n_classes);
+    return !d->set;
+}
+
 bool check_fits_data(const architecture *a, const tg_model *model, const tg_dataset *data,
-                     bool exact_classes, const char *cmd, diag *d)
+                     tg_loss_kind loss, bool exact_classes, const char *cmd, diag *d)
 {
     int64_t out = model_classes(model);
+    if (!check_fits_loss(loss, data, cmd, d))
+        return false;
     if (data->dim != input_size(a))
         diag_plain(d, "tg %s: the data has %lld features but the model's first layer takes %lld",
                    cmd, (long long)data->dim, (long long)input_size(a));
     else if (out < 0)
         diag_plain(d, "tg %s: the model must end in one score per class; put flatten and a dense "
                       "layer last", cmd);
-    else if (exact_classes ? data->n_classes != out : data->n_classes > out)
+    else if (tg_loss_is_regression(loss) && data->n_targets != out)
+        diag_plain(d, "tg %s: the data has %lld targets but the model's last layer has %lld "
+                      "outputs", cmd, (long long)data->n_targets, (long long)out);
+    else if (loss != TG_LOSS_CE && data->labels && out != 1)
+        diag_plain(d, "tg %s: --loss %s wants one output, a logit, but the model's last layer has "
+                      "%lld; end the model with 1", cmd, tg_loss_name(loss), (long long)out);
+    else if (loss == TG_LOSS_CE &&
+             (exact_classes ? data->n_classes != out : data->n_classes > out))
         diag_plain(d, "tg %s: the data has %lld classes (labels 0..%lld) but the model's last "
                       "layer has %lld outputs", cmd, (long long)data->n_classes,
                    (long long)data->n_classes - 1, (long long)out);
@@ -219,8 +245,12 @@ bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
 {
     int64_t n_stats = norm->mode == TG_NORM_GLOBAL ? 1 : norm->dim;
     char *mean = floats_text(norm->mean, n_stats), *std = floats_text(norm->std, n_stats);
-    char sizes[256], canonical[MAX_MODEL_TEXT], input[128];
+    char sizes[256], canonical[MAX_MODEL_TEXT], input[128], accuracy[32], mse[32], r2[32];
     bool described = a->text[0];
+    bool regression = tg_loss_is_regression(facts->loss);
+    snprintf(accuracy, sizeof accuracy, "%.6f", facts->test->accuracy);
+    snprintf(mse, sizeof mse, "%.9g", facts->test->mse);
+    snprintf(r2, sizeof r2, "%.6f", facts->test->r2);
     const char *metadata[] = {
         described ? "model" : "layers",
         described ? model_text(a, canonical, sizeof canonical) : sizes_text(a, ",", sizes, sizeof sizes),
@@ -233,7 +263,9 @@ bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
         "mean", mean,
         "std", std,
         "epochs", facts->epochs,
-        "test_accuracy", facts->test_accuracy,
+        "loss", tg_loss_name(facts->loss),
+        regression ? "test_mse" : "test_accuracy", regression ? mse : accuracy,
+        regression ? "test_r2" : NULL, r2,
         NULL};
     if (!mean || !std)
         diag_plain(d, "out of memory");
@@ -368,11 +400,21 @@ static char *copy_text(const char *text, diag *d)
 /* One read of the file (tg_checkpoint_open): the architecture, the
  * normalization and the weights all come from the same checkpoint even if
  * path is replaced meanwhile. */
+/* The loss the model was trained with; files from before --loss have none
+ * and were trained with ce. */
+static bool read_loss(const tg_checkpoint *ck, const char *path, tg_loss_kind *loss, diag *d)
+{
+    const char *name = tg_checkpoint_metadata(ck, "loss");
+    *loss = TG_LOSS_CE;
+    return !name || tg_loss_parse(name, loss) == 0 ? true : bad_metadata(path, "loss", name, d);
+}
+
 static tg_model *model_from(const tg_checkpoint *ck, const char *path, architecture *a,
-                            normalization *norm, char **trained_on, diag *d)
+                            normalization *norm, tg_loss_kind *loss, char **trained_on, diag *d)
 {
     const char *data = NULL;
-    if (!read_architecture(ck, path, a, d) || !fits_file(ck, path, a, d) ||
+    if (!read_architecture(ck, path, a, d) || !read_loss(ck, path, loss, d) ||
+        !fits_file(ck, path, a, d) ||
         !read_normalization(ck, path, input_size(a), norm, d) ||
         !(data = read_metadata(ck, path, "data", d)))
         return NULL;
@@ -390,11 +432,11 @@ static tg_model *model_from(const tg_checkpoint *ck, const char *path, architect
 }
 
 tg_model *load_checkpoint(const char *path, architecture *a, normalization *norm,
-                          char **trained_on, diag *d)
+                          tg_loss_kind *loss, char **trained_on, diag *d)
 {
     *trained_on = NULL;
     tg_checkpoint *ck = tg_checkpoint_open(path);
-    tg_model *model = ck ? model_from(ck, path, a, norm, trained_on, d) : NULL;
+    tg_model *model = ck ? model_from(ck, path, a, norm, loss, trained_on, d) : NULL;
     if (!ck)
         library_failed(d);
     tg_checkpoint_close(ck);

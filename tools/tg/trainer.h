@@ -43,7 +43,7 @@ bool parse_text(const option_spec *o, const char *text, const char *cmd, diag *d
 bool parse_options(int argc, char **argv, const char *cmd, const option_spec *specs, int n,
                    diag *d);
 
-/* ---- data: --data fashion-mnist | csv:PATH[:label=COL][:header] ---------- */
+/* ---- data: --data fashion-mnist | csv:PATH[:label=COL|:target=COLS][:header] */
 
 typedef struct {
     const char *spec;  /* --data, required */
@@ -71,6 +71,8 @@ bool load_training_data(const data_request *r, tg_dataset *train, tg_dataset *te
 bool load_eval_data(const data_request *r, tg_dataset *out, diag *d);
 /* Applies a trained model's normalization to a set of its feature count. */
 bool normalize_data(tg_dataset *set, const normalization *norm, diag *d);
+/* Whether spec names regression targets (a CSV spec with :target=). */
+bool names_targets(const char *spec);
 /* Whether spec names Fashion-MNIST (its classes then have names). */
 bool is_fashion_mnist(const char *spec);
 /* "T-shirt/top" ... "Ankle boot" for Fashion-MNIST's class k. */
@@ -140,10 +142,12 @@ char *architecture_text(const architecture *a, char *buf, size_t size);
  * description starts with it (its size must be dim), [1, 28, 28] for
  * Fashion-MNIST's images, else [dim]. */
 bool set_input_shape(architecture *a, int64_t dim, bool images, const char *cmd, diag *d);
-/* The model's input must take the data's features and its output give one
- * score per class (exactly as many as the data has, or at least). */
+/* The model's input must take the data's features and its output be what
+ * loss compares: one score per class for ce (exactly as many as the data has,
+ * or at least with exact_classes false), one logit for bce and bce_logits,
+ * one value per target for a regression. */
 bool check_fits_data(const architecture *a, const tg_model *model, const tg_dataset *data,
-                     bool exact_classes, const char *cmd, diag *d);
+                     tg_loss_kind loss, bool exact_classes, const char *cmd, diag *d);
 /* The number of classes the model scores: its output's last size. */
 int64_t model_classes(const tg_model *model);
 tg_model *build_model(const architecture *a, uint64_t seed, diag *d);
@@ -154,7 +158,8 @@ tg_model *build_described_model(const architecture *a, uint64_t seed, double max
 typedef struct {
     const char *data;   /* the --data spec trained on */
     const char *epochs; /* epochs completed, "3" or "2.4" when interrupted */
-    const char *test_accuracy;
+    tg_loss_kind loss;
+    const tg_epoch_stats *test; /* the last evaluation of the test set */
 } run_facts;
 
 /* Writes the parameters and everything tg eval needs to rebuild the model
@@ -162,19 +167,21 @@ typedef struct {
 bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
                      const normalization *norm, const run_facts *facts, diag *d);
 /* The model of a checkpoint written by save_checkpoint, with its weights,
- * and its normalization; *trained_on receives the data spec (free it). */
+ * its normalization and its loss (ce for a file that names none); *trained_on
+ * receives the data spec (free it). */
 tg_model *load_checkpoint(const char *path, architecture *a, normalization *norm,
-                          char **trained_on, diag *d);
+                          tg_loss_kind *loss, char **trained_on, diag *d);
 
 /* ---- the plot: loss and accuracy per epoch as SVG ------------------------- */
 
 typedef struct {
     double epoch; /* 1, 2, ...; fractional for an interrupted epoch */
     double train_loss, test_loss;
-    double train_accuracy, test_accuracy; /* in [0, 1] */
+    double train_accuracy, test_accuracy; /* in [0, 1]; R^2 for a regression */
 } epoch_record;
 
-bool write_plot(const char *path, const char *title, const epoch_record *records, int n,
-                diag *d);
+/* loss_label and score_label name the two panels' y axes. */
+bool write_plot(const char *path, const char *title, const char *loss_label,
+                const char *score_label, const epoch_record *records, int n, diag *d);
 
 #endif
