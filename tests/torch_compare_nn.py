@@ -95,10 +95,107 @@ def conv(spatial):
     return make
 
 
+def literal(t):
+    return json.dumps(t.tolist())
+
+
+def affine(rng, name, shape, inputs, covered, kinds=("weight", "bias"), keywords=False):
+    """Draws which of weight and bias are given (each of shape), adding them
+    to inputs; returns their tg arguments, keyword-spelled once one is left
+    out (or all, with keywords)."""
+    text, skipped = "", keywords
+    for kind in kinds:
+        if rng.random() < 0.7:
+            inputs[kind[0]] = tensor(rng, shape)
+            text += ", %s%s" % (kind + "=" if skipped else "", kind[0])
+            covered.append("%s(%s)" % (name, kind))
+        else:
+            skipped = True
+    return text
+
+
+def eps_arg(rng, name, covered, default):
+    """eps: left at its default or drawn (also large, where it matters)."""
+    if rng.random() < 0.5:
+        return default, ""
+    eps = rng.choice([1e-3, 0.1, 0.5])
+    covered.append("%s(eps)" % name)
+    return eps, ", eps=%r" % eps
+
+
+def random_shape(rng, lo, hi):
+    return [rng.randint(1, 4) for _ in range(rng.randint(lo, hi))]
+
+
+def slice_norm(name):
+    """layer_norm or rms_norm over the last k axes of a tensor of 1 to 4."""
+    def make(rng):
+        shape = random_shape(rng, 1, 4)
+        k = rng.randint(1, len(shape))
+        normalized = shape[-k:]
+        inputs, covered = {"x": tensor(rng, shape)}, [name, "%s(%d axes)" % (name, k)]
+        kinds = ("weight", "bias") if name == "layer_norm" else ("weight",)
+        text = affine(rng, name, normalized, inputs, covered, kinds)
+        dims = list(range(-k, 0))
+        if name == "layer_norm":
+            eps, eps_text = eps_arg(rng, name, covered, 1e-5)
+            fn = lambda env: F.layer_norm(env["x"], normalized, env.get("w"), env.get("b"), eps)
+        else:
+            # torch 1.13 has no F.rms_norm (2.4): its definition, eps None
+            # being the dtype's machine epsilon
+            eps, eps_text = eps_arg(rng, name, covered, torch.finfo(torch.float64).eps)
+            fn = lambda env: (env["x"] * torch.rsqrt(torch.mean(env["x"] ** 2, dims, keepdim=True)
+                                                     + eps) * env.get("w", 1.0))
+        shape_text = str(normalized[0]) if k == 1 and rng.random() < 0.5 else str(normalized)
+        return Case("%s(x, %s%s%s)" % (name, shape_text, text, eps_text), fn, inputs, covered)
+    return make
+
+
+def group_norm(rng):
+    groups = rng.randint(1, 3)
+    shape = [rng.randint(1, 3), groups * rng.randint(1, 3)] + random_shape(rng, 0, 2)
+    if shape[0] * shape[1] // groups * _numel(shape[2:]) == 1:
+        return None  # torch refuses it ("more than 1 value per channel"); tg gives the bias
+    inputs, covered = {"x": tensor(rng, shape)}, ["group_norm", "group_norm(%dd)" % len(shape)]
+    text = affine(rng, "group_norm", [shape[1]], inputs, covered)
+    eps, eps_text = eps_arg(rng, "group_norm", covered, 1e-5)
+    # torch 1.13's group_norm backward fails on a bias without a weight
+    # ("tensor does not have a device"): a weight of ones is the same function
+    ones = torch.ones(shape[1])
+    return Case("group_norm(x, %d%s%s)" % (groups, text, eps_text),
+                lambda env: F.group_norm(env["x"], groups, env.get("w", ones), env.get("b"), eps),
+                inputs, covered)
+
+
+def batch_norm(rng):
+    """NC, NCL or NCHW; in training the batch's statistics (the running ones,
+    constants, updated in place, are not what this compares), in eval the
+    running statistics as array literals."""
+    shape = [rng.randint(1, 3), rng.randint(1, 3)] + random_shape(rng, 0, 2)
+    training = rng.random() < 0.6
+    if training and _numel(shape) // shape[1] < 2:
+        return None  # one value per channel: an error in both
+    mode = "training" if training else "eval"
+    inputs, covered = {"x": tensor(rng, shape)}, ["batch_norm(%s, %dd)" % (mode, len(shape))]
+    mean, var = tensor(rng, [shape[1]]), torch.abs(tensor(rng, [shape[1]])) + 0.1
+    stats = ", %s, %s" % (literal(mean), literal(var)) if not training or rng.random() < 0.5 else ""
+    text = affine(rng, "batch_norm", [shape[1]], inputs, covered, keywords=not stats)
+    momentum = rng.choice([0.1, 0.5])
+    eps, eps_text = eps_arg(rng, "batch_norm", covered, 1e-5)
+    fn = lambda env: F.batch_norm(env["x"], mean.clone(), var.clone(), env.get("w"),
+                                  env.get("b"), training, momentum, eps)
+    return Case("batch_norm(x%s%s, training=%d, momentum=%r%s)"
+                % (stats, text, training, momentum, eps_text), fn, inputs, covered)
+
+
 # language function -> maker(rng) returning a Case, or None for a draw to skip
 CASES = {
     "conv1d": conv(1),
     "conv2d": conv(2),
+    "layer_norm": slice_norm("layer_norm"),
+    "rms_norm": slice_norm("rms_norm"),
+    "group_norm": group_norm,
+    "batch_norm": batch_norm,
 }
 
 

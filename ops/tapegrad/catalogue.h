@@ -174,6 +174,10 @@ extern "C" {
     X(ADAPTIVE_AVG_POOL2D, adaptive_avg_pool2d)                                          \
     X(DROPOUT, dropout)                                                                  \
     X(CONV_TRANSPOSE2D, conv_transpose2d)                                                \
+    X(BATCH_NORM, batch_norm)                                                            \
+    X(LAYER_NORM, layer_norm)                                                            \
+    X(RMS_NORM, rms_norm)                                                                \
+    X(GROUP_NORM, group_norm)                                                            \
     X(ACCUMULATE, accumulate)                                                            \
     X(USER, user)
 

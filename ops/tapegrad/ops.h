@@ -469,6 +469,41 @@ TG_API tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_rng *rng)
                                                              from rng in element order) and 0;
                                                              x itself when !training or p == 0;
                                                              dx = g * the same mask */
+/* Normalization. Statistics in double; the variance that normalizes is the
+ * biased one; eps is added to it. weight and bias may be NULL (no affine). */
+TG_API tg_tensor *tg_layer_norm(tg_tensor *x, int n_axes, const int64_t *normalized_shape,
+                                tg_tensor *weight, tg_tensor *bias, double eps);
+                                                          /* F.layer_norm: each slice of x's last
+                                                             n_axes axes (normalized_shape, which
+                                                             weight and bias have):
+                                                             (x - mean) / sqrt(var + eps) w + b;
+                                                             PyTorch's eps 1e-5 */
+TG_API tg_tensor *tg_rms_norm(tg_tensor *x, int n_axes, const int64_t *normalized_shape,
+                              tg_tensor *weight, double eps);
+                                                          /* F.rms_norm (PyTorch 2.4):
+                                                             x / sqrt(mean(x^2) + eps) w over the
+                                                             last n_axes axes; eps NAN is
+                                                             PyTorch's None: the dtype's machine
+                                                             epsilon */
+TG_API tg_tensor *tg_group_norm(tg_tensor *x, int64_t num_groups, tg_tensor *weight,
+                                tg_tensor *bias, double eps);
+                                                          /* F.group_norm: x [N,C,*]; each sample's
+                                                             C channels in num_groups groups of
+                                                             consecutive channels, each group
+                                                             normalized over its channels and
+                                                             places; weight, bias [C]; eps 1e-5 */
+TG_API tg_tensor *tg_batch_norm(tg_tensor *x, tg_tensor *running_mean, tg_tensor *running_var,
+                                tg_tensor *weight, tg_tensor *bias, bool training,
+                                double momentum, double eps);
+                                                          /* F.batch_norm: x [N,C,*], per channel;
+                                                             training: the batch's statistics over
+                                                             N and the spatial axes, and running
+                                                             stats [C] (buffers: they must not
+                                                             require grad; NULL skips them) updated
+                                                             in place, r = (1 - momentum) r +
+                                                             momentum stat, the variance UNBIASED
+                                                             there; eval: the running stats;
+                                                             PyTorch's momentum 0.1, eps 1e-5 */
 
 #ifdef __cplusplus
 }

@@ -381,6 +381,31 @@ static const op_rule rules[TG_OP_COUNT] = {
                                  {"sum_n $0 @ unfold($g)^T", "\\textstyle\\sum_n $0 "
                                   "\\operatorname{unfold}($g)^{\\top}"},
                                  {"sum of $g over N, H and W", "\\textstyle\\sum_{n,h,w} $g"}}},
+    [TG_OP_BATCH_NORM] = {{"batch_norm($0): ($0 - mean) / sqrt(var + eps) * $1 + $2, the batch's "
+                           "statistics per channel", "\\hat{x}\\, $1 + $2"},
+                          {{"rstd ($g $1 - mean($g $1) - xhat mean($g $1 xhat)) per channel",
+                            "\\sigma^{-1} (h - \\bar{h} - \\hat{x}\\, \\overline{h \\hat{x}})"},
+                           {"sum of $g xhat per channel", "\\textstyle\\sum $g\\, \\hat{x}"},
+                           {"sum of $g per channel", "\\textstyle\\sum $g"}}},
+    [TG_OP_LAYER_NORM] = {{"layer_norm($0): ($0 - mean) / sqrt(var + eps) * $1 + $2 over the "
+                           "normalized axes", "\\hat{x}\\, $1 + $2"},
+                          {{"rstd ($g $1 - mean($g $1) - xhat mean($g $1 xhat)) per slice",
+                            "\\sigma^{-1} (h - \\bar{h} - \\hat{x}\\, \\overline{h \\hat{x}})"},
+                           {"sum of $g xhat over the leading axes",
+                            "\\textstyle\\sum $g\\, \\hat{x}"},
+                           {"sum of $g over the leading axes", "\\textstyle\\sum $g"}}},
+    [TG_OP_RMS_NORM] = {{"rms_norm($0): $0 / sqrt(mean($0^2) + eps) * $1 over the normalized axes",
+                         "\\frac{$0}{\\sqrt{\\overline{$0^2} + \\epsilon}}\\, $1"},
+                        {{"rstd ($g $1 - xhat mean($g $1 xhat)) per slice",
+                          "\\sigma^{-1} (h - \\hat{x}\\, \\overline{h \\hat{x}})"},
+                         {"sum of $g xhat over the leading axes",
+                          "\\textstyle\\sum $g\\, \\hat{x}"}}},
+    [TG_OP_GROUP_NORM] = {{"group_norm($0): ($0 - mean) / sqrt(var + eps) * $1 + $2, each group "
+                           "of channels of each sample", "\\hat{x}\\, $1 + $2"},
+                          {{"rstd ($g $1 - mean($g $1) - xhat mean($g $1 xhat)) per group",
+                            "\\sigma^{-1} (h - \\bar{h} - \\hat{x}\\, \\overline{h \\hat{x}})"},
+                           {"sum of $g xhat per channel", "\\textstyle\\sum $g\\, \\hat{x}"},
+                           {"sum of $g per channel", "\\textstyle\\sum $g"}}},
     [TG_OP_ACCUMULATE] = {{"$0 + $1", "$0 + $1"}, {{"1", "1"}, {"1", "1"}}},
     [TG_OP_USER] = {.writer = user_formula},
 };

@@ -122,6 +122,18 @@ static const tangent_row rows[TG_OP_COUNT] = {
     [TG_OP_CONV_TRANSPOSE2D] = {TANGENT_TEMPLATE,
                                 {"conv_transpose2d(d$0, $1) + conv_transpose2d($0, d$1) + the "
                                  "bias's tangent", "$1 \\star^{\\top} d$0 + d$1 \\star^{\\top} $0 + db"}},
+    [TG_OP_BATCH_NORM] = {TANGENT_TEMPLATE,
+                          {"rstd (d$0 - mean(d$0) - xhat mean(d$0 xhat)) $1 + xhat d$1 + d$2",
+                           "J_{\\hat{x}}\\, d$0\\, $1 + \\hat{x}\\, d$1 + d$2"}},
+    [TG_OP_LAYER_NORM] = {TANGENT_TEMPLATE,
+                          {"rstd (d$0 - mean(d$0) - xhat mean(d$0 xhat)) $1 + xhat d$1 + d$2",
+                           "J_{\\hat{x}}\\, d$0\\, $1 + \\hat{x}\\, d$1 + d$2"}},
+    [TG_OP_RMS_NORM] = {TANGENT_TEMPLATE,
+                          {"rstd (d$0 - xhat mean(d$0 xhat)) $1 + xhat d$1",
+                           "J_{\\hat{x}}\\, d$0\\, $1 + \\hat{x}\\, d$1"}},
+    [TG_OP_GROUP_NORM] = {TANGENT_TEMPLATE,
+                          {"rstd (d$0 - mean(d$0) - xhat mean(d$0 xhat)) $1 + xhat d$1 + d$2",
+                           "J_{\\hat{x}}\\, d$0\\, $1 + \\hat{x}\\, d$1 + d$2"}},
     [TG_OP_USER] = {TANGENT_TEMPLATE, {"J d$0 (its jvp, or the double VJP from its backward)",
                                        "J\\, d$0"}},
 };

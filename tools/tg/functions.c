@@ -42,7 +42,7 @@ typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site)
  * their count, or a negative number with the error set. */
 typedef int (*multi_fn)(operand *args, int nargs, const call_site *site, result_list *out);
 
-#define MAX_PARAMS 8
+#define MAX_PARAMS 8 /* the parser's MAX_ARGS */
 
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
@@ -1013,6 +1013,86 @@ static tg_tensor *conv_transpose2d_fn(operand *args, int nargs, const call_site 
                                (int64_t[]){v[2], v[2]});
 }
 
+/* ---- normalization (issue 13) --------------------------------------------- */
+
+/* normalized_shape: one size or a list of them ([2, 3]) */
+static bool sizes_arg(operand *args, int k, int *n, int64_t *sizes, const call_site *site,
+                      const char *fn)
+{
+    const tg_tensor *list = args[k].is_number ? NULL : operand_tensor(&args[k]);
+    int64_t count = list ? tg_numel(list) : 1;
+    char message[160];
+    snprintf(message, sizeof message, "%s: normalized_shape must be a size or a list of at most "
+             "6 sizes", fn);
+    bool ok = (!list || tg_ndim(list) <= 1) && count >= 1 && count <= TG_MAX_DIMS;
+    for (int64_t i = 0; ok && i < count; i++)
+        ok = whole_number(list ? tg_get(list, i) : args[k].number, &sizes[i]);
+    if (!ok) {
+        site_error(site, message);
+        return false;
+    }
+    *n = (int)count;
+    return true;
+}
+
+static tg_tensor *tensor_arg(operand *args, int nargs, int k)
+{
+    return given(args, nargs, k) ? operand_tensor(&args[k]) : NULL;
+}
+
+/* layer_norm(x, normalized_shape[, weight][, bias], eps=1e-5) */
+static tg_tensor *layer_norm_fn(operand *args, int nargs, const call_site *site)
+{
+    int n;
+    int64_t sizes[TG_MAX_DIMS];
+    double eps;
+    if (!sizes_arg(args, 1, &n, sizes, site, "layer_norm") ||
+        !number_arg(args, nargs, 4, 1e-5, &eps, site, "layer_norm: eps must be a number"))
+        return NULL;
+    return tg_layer_norm(operand_tensor(&args[0]), n, sizes, tensor_arg(args, nargs, 2),
+                         tensor_arg(args, nargs, 3), eps);
+}
+
+/* rms_norm(x, normalized_shape[, weight], eps): no eps is PyTorch's None */
+static tg_tensor *rms_norm_fn(operand *args, int nargs, const call_site *site)
+{
+    int n;
+    int64_t sizes[TG_MAX_DIMS];
+    double eps;
+    if (!sizes_arg(args, 1, &n, sizes, site, "rms_norm") ||
+        !number_arg(args, nargs, 3, NAN, &eps, site, "rms_norm: eps must be a number"))
+        return NULL;
+    return tg_rms_norm(operand_tensor(&args[0]), n, sizes, tensor_arg(args, nargs, 2), eps);
+}
+
+/* group_norm(x, num_groups[, weight][, bias], eps=1e-5) */
+static tg_tensor *group_norm_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t groups;
+    double eps;
+    if (!whole_arg(args, nargs, 1, 1, &groups, site, "group_norm", "num_groups") ||
+        !number_arg(args, nargs, 4, 1e-5, &eps, site, "group_norm: eps must be a number"))
+        return NULL;
+    return tg_group_norm(operand_tensor(&args[0]), groups, tensor_arg(args, nargs, 2),
+                         tensor_arg(args, nargs, 3), eps);
+}
+
+/* batch_norm(x[, running_mean, running_var][, weight][, bias], training=0,
+ * momentum=0.1, eps=1e-5): F.batch_norm's order and defaults; the running
+ * statistics are constants (array literals), updated in place in training */
+static tg_tensor *batch_norm_fn(operand *args, int nargs, const call_site *site)
+{
+    int64_t training;
+    double momentum, eps;
+    if (!whole_arg(args, nargs, 5, 0, &training, site, "batch_norm", "training") ||
+        !number_arg(args, nargs, 6, 0.1, &momentum, site, "batch_norm: momentum must be a number") ||
+        !number_arg(args, nargs, 7, 1e-5, &eps, site, "batch_norm: eps must be a number"))
+        return NULL;
+    return tg_batch_norm(operand_tensor(&args[0]), tensor_arg(args, nargs, 1),
+                         tensor_arg(args, nargs, 2), tensor_arg(args, nargs, 3),
+                         tensor_arg(args, nargs, 4), training != 0, momentum, eps);
+}
+
 /* ---- losses: nn's (tapegrad/losses.h), averaged as PyTorch averages ------ */
 
 /* nn's losses want the target in the prediction's shape, so that a [B,1]
@@ -1318,6 +1398,20 @@ static const function_def op_functions[TG_OP_COUNT] = {
                                       "output_padding=0, groups=1, dilation=1)",
                                       NULL, "bias", "stride", "padding", "output_padding",
                                       "groups", "dilation"),
+    [TG_OP_BATCH_NORM] = CUSTOM("batch_norm", 1, 8, batch_norm_fn,
+                                "batch_norm(x[, running_mean, running_var][, weight][, bias], "
+                                "training=0, momentum=0.1, eps=1e-5)",
+                                "running_mean", "running_var", "weight", "bias", "training",
+                                "momentum", "eps"),
+    [TG_OP_LAYER_NORM] = CUSTOM("layer_norm", 2, 5, layer_norm_fn,
+                                "layer_norm(x, normalized_shape[, weight][, bias], eps=1e-5)",
+                                "normalized_shape", "weight", "bias", "eps"),
+    [TG_OP_RMS_NORM] = CUSTOM("rms_norm", 2, 4, rms_norm_fn,
+                              "rms_norm(x, normalized_shape[, weight], eps=machine epsilon)",
+                              "normalized_shape", "weight", "eps"),
+    [TG_OP_GROUP_NORM] = CUSTOM("group_norm", 2, 5, group_norm_fn,
+                                "group_norm(x, num_groups[, weight][, bias], eps=1e-5)",
+                                "num_groups", "weight", "bias", "eps"),
     [TG_OP_ACCUMULATE] = SPELLED("recorded by the reverse sweep itself"),
     [TG_OP_USER] = SPELLED("not in the language: user-defined ops are C functions"),
 };

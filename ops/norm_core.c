@@ -1,0 +1,209 @@
+/*
+ * norm_core.c -- the forward kernel and the rules that layer_norm,
+ * rms_norm, group_norm and batch_norm share (norm_core.h).
+ *
+ *   forward   per group, in double: the mean (0 for rms_norm), then the
+ *             biased variance about it (two passes, so a large common offset
+ *             cancels), rstd = 1 / sqrt(var + eps); then
+ *             y = (x - mean) rstd weight + bias in one pass
+ *   backward  with ops, the statistics recomputed from x:
+ *               xhat = (x - mean) rstd,  h = g weight
+ *               dx = rstd (h - mean(h) - xhat mean(h xhat))  (rms_norm: no mean(h))
+ *               dweight = sum of g xhat, dbias = sum of g,
+ *             over everything but the channel
+ *   tangent   xhat's Jacobian, rstd (I - 1 1^T / n - xhat xhat^T / n) on each
+ *             group (without the 1 1^T term for rms_norm), is symmetric, so
+ *             the tangent of xhat is dx's formula applied to the tangent of
+ *             x; then dy = dxhat weight + xhat dweight + dbias
+ */
+#include <math.h>
+
+#include "norm_core.h"
+#include "jvp.h"
+
+/* The mean and biased variance of every group, in double. */
+static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mean, double *var)
+{
+    int64_t A = geo->outer, B = geo->groups, D = geo->inner;
+    double n = (double)(A * D);
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *src = x->data;
+        TG_PARALLEL_FOR(B, b, {
+            double m = 0, ss = 0;
+            for (int64_t a = 0; geo->center && a < A; a++)
+                for (int64_t d = 0; d < D; d++)
+                    m += (double)src[(a * B + b) * D + d];
+            m = geo->center ? m / n : 0;
+            for (int64_t a = 0; a < A; a++)
+                for (int64_t d = 0; d < D; d++) {
+                    double dev = (double)src[(a * B + b) * D + d] - m;
+                    ss += dev * dev;
+                }
+            mean[b] = m;
+            var[b] = ss / n;
+        });
+    });
+}
+
+static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const tg_tensor *x,
+                             const tg_tensor *w, const tg_tensor *bias, const double *mean,
+                             const double *var)
+{
+    int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *src = x->data, *wt = w ? w->data : NULL, *bs = bias ? bias->data : NULL;
+        T *dst = y->data;
+        TG_PARALLEL_FOR(x->numel, i, {
+            int64_t grp = i / D % B, c = i / cs % C;
+            double v = ((double)src[i] - mean[grp]) / sqrt(var[grp] + geo->eps);
+            dst[i] = (T)(v * (wt ? (double)wt[c] : 1.0) + (bs ? (double)bs[c] : 0.0));
+        });
+    });
+}
+
+tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
+                            const tg_norm_geom *geom, double *mean, double *var)
+{
+    const char *fn = op->info.name;
+    tg_norm_geom *kept = tg__tape_bytes(fn, sizeof *kept);
+    double *stats = tg__tape_bytes(fn, 2 * (size_t)(geom->groups ? geom->groups : 1) *
+                                           sizeof(double));
+    tg_tensor *y = kept && stats ? tg__tape_tensor(fn, (tg_dtype)x->dtype, x->ndim, x->shape)
+                                 : NULL;
+    if (!y)
+        return NULL;
+    *kept = *geom;
+    kept->weight = weight != NULL;
+    kept->bias = bias != NULL;
+    y->attr.params = kept;
+    double *m = mean ? mean : stats, *v = var ? var : stats + geom->groups;
+    group_stats(kept, x, m, v);
+    normalize_kernel(kept, y, x, weight, bias, m, v);
+    tg_tensor *in[3] = {x, weight ? weight : bias, bias};
+    return tg__record(y, op, 1 + kept->weight + kept->bias, in);
+}
+
+/* ---- the rules, with ops ---- */
+
+typedef struct {
+    tg_tensor *x, *weight, *bias; /* the recorded inputs, NULL where absent */
+    tg_tensor *xhat, *rstd;       /* [outer, groups, inner] and [1, groups, 1] */
+} norm_parts;
+
+static const int stat_axes[2] = {0, 2};
+
+static tg_tensor *group_mean(tg_tensor *t) { return tg_mean_dims(t, 2, stat_axes, true); }
+
+static tg_tensor *as_groups(const tg_norm_geom *geo, tg_tensor *t)
+{
+    int64_t shape[3] = {geo->outer, geo->groups, geo->inner};
+    return tg_reshape(t, 3, shape);
+}
+
+static tg_tensor *as_affine(const tg_norm_geom *geo, tg_tensor *t)
+{
+    return t ? tg_reshape(t, geo->affine_ndim, geo->affine_shape) : NULL;
+}
+
+/* The inputs of out, and xhat and rstd recomputed from x with ops. */
+static void parts_of(const tg_tensor *out, norm_parts *p)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    p->x = out->in[0];
+    p->weight = geo->weight ? out->in[1] : NULL;
+    p->bias = geo->bias ? out->in[1 + geo->weight] : NULL;
+    tg_tensor *xg = as_groups(geo, p->x);
+    tg_tensor *dev = geo->center ? tg_sub(xg, group_mean(xg)) : xg;
+    p->rstd = tg_rsqrt(tg_add_scalar(group_mean(tg_square(dev)), geo->eps));
+    p->xhat = tg_mul(dev, p->rstd);
+}
+
+/* xhat's Jacobian (symmetric) applied to h, of x's shape */
+static tg_tensor *xhat_jacobian(const tg_norm_geom *geo, const norm_parts *p, tg_tensor *h)
+{
+    tg_tensor *hg = as_groups(geo, h);
+    tg_tensor *along = tg_mul(p->xhat, group_mean(tg_mul(hg, p->xhat)));
+    tg_tensor *centred = geo->center ? tg_sub(hg, group_mean(hg)) : hg;
+    tg_tensor *j = tg_mul(p->rstd, tg_sub(centred, along));
+    return j ? tg_reshape(j, p->x->ndim, p->x->shape) : NULL;
+}
+
+/* g summed over everything but the channel, in t's shape */
+static tg_tensor *channel_sum(const tg_norm_geom *geo, tg_tensor *g, const tg_tensor *t)
+{
+    tg_tensor *s = tg_sum_to(g, geo->affine_ndim, geo->affine_shape);
+    return s ? tg_reshape(s, t->ndim, t->shape) : NULL;
+}
+
+static bool needs(const tg_tensor *t) { return t && (t->flags & TG_REQUIRES_GRAD); }
+
+int tg__norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    norm_parts p;
+    parts_of(out, &p);
+    if (!p.xhat)
+        return tg__latest_code();
+    if (needs(p.x)) {
+        tg_tensor *h = p.weight ? tg_mul(g, as_affine(geo, p.weight)) : g;
+        if (!(grad_in[0] = xhat_jacobian(geo, &p, h)))
+            return tg__latest_code();
+    }
+    tg_tensor *xhat = tg_reshape(p.xhat, p.x->ndim, p.x->shape);
+    if (needs(p.weight) && !(grad_in[1] = channel_sum(geo, tg_mul(g, xhat), p.weight)))
+        return tg__latest_code();
+    if (needs(p.bias) && !(grad_in[1 + geo->weight] = channel_sum(geo, g, p.bias)))
+        return tg__latest_code();
+    return TG_OK;
+}
+
+int tg__norm_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    norm_parts p;
+    parts_of(out, &p);
+    if (!p.xhat)
+        return tg__latest_code();
+    tg_tensor *terms[3] = {NULL, NULL, NULL};
+    if (tangent_in[0]) {
+        tg_tensor *dxhat = xhat_jacobian(geo, &p, tangent_in[0]);
+        terms[0] = p.weight ? tg_mul(dxhat, as_affine(geo, p.weight)) : dxhat;
+    }
+    if (p.weight && tangent_in[1])
+        terms[1] = tg_mul(tg_reshape(p.xhat, p.x->ndim, p.x->shape),
+                          as_affine(geo, tangent_in[1]));
+    if (p.bias && tangent_in[1 + geo->weight])
+        terms[1 + geo->weight] = as_affine(geo, tangent_in[1 + geo->weight]);
+    return tg__jvp_sum(out, out->n_inputs, tangent_in, terms, tangent_out);
+}
+
+/* ---- argument checks ---- */
+
+int tg__norm_check_affine(const char *fn, const tg_tensor *x, const tg_tensor *t, int argno,
+                          const char *what, int ndim, const int64_t *shape)
+{
+    if (!t)
+        return TG_OK;
+    int rc = tg__check(fn, t, argno);
+    if (rc == 0)
+        rc = tg__check_same_dtype(fn, x, t);
+    if (rc < 0)
+        return rc;
+    bool same = t->ndim == ndim;
+    for (int k = 0; same && k < ndim; k++)
+        same = t->shape[k] == shape[k];
+    if (same)
+        return TG_OK;
+    char have[96], want[96], xd[96];
+    return tg__fail(TG_ESHAPE, "%s: %s has shape %s; input of shape %s needs %s", fn, what,
+                    tg__dims_str(t->ndim, t->shape, have, sizeof have),
+                    tg__dims_str(x->ndim, x->shape, xd, sizeof xd),
+                    tg__dims_str(ndim, shape, want, sizeof want));
+}
+
+int tg__norm_check_eps(const char *fn, double eps)
+{
+    if (isfinite(eps) && eps >= 0)
+        return TG_OK;
+    return tg__fail(TG_EVALUE, "%s: eps %g must be a finite number >= 0", fn, eps);
+}
