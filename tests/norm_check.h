@@ -36,6 +36,23 @@ static inline void nc_reference(const double *x, int64_t outer, int64_t groups, 
     }
 }
 
+/* the last k sizes of x: a normalized shape */
+static inline tu_shape nc_trailing(const tu_shape *x, int k)
+{
+    tu_shape s = {k, {0}};
+    for (int a = 0; a < k; a++)
+        s.d[a] = x->d[x->ndim - k + a];
+    return s;
+}
+
+static inline int64_t nc_numel(const tu_shape *s)
+{
+    int64_t n = 1;
+    for (int a = 0; a < s->ndim; a++)
+        n *= s->d[a];
+    return n;
+}
+
 static inline void nc_values(const tg_tensor *t, double *out)
 {
     for (int64_t i = 0; i < tg_numel(t); i++)

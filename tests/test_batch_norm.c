@@ -18,13 +18,7 @@ static const bn_case cases[] = {
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
-static int64_t spatial_of(const tu_shape *s)
-{
-    int64_t n = 1;
-    for (int a = 2; a < s->ndim; a++)
-        n *= s->d[a];
-    return n;
-}
+static int64_t spatial_of(const tu_shape *s) { return nc_numel(s) / (s->d[0] * s->d[1]); }
 
 static tg_tensor *train_fn(tg_tensor *const *in, void *ctx)
 {
