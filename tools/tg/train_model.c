@@ -358,7 +358,8 @@ static bool read_architecture(const tg_checkpoint *ck, const char *path, archite
     const char *layers = model ? NULL : read_metadata(ck, path, "layers", d);
     const char *act = layers ? read_metadata(ck, path, "activation", d) : NULL;
     const char *dtype = model || act ? read_metadata(ck, path, "dtype", d) : NULL;
-    a->text[0] = '\0';
+    a->text[0] = '\0'; /* a sizes-only file has no layer descriptions */
+    a->n_layers = 0;
     if (dtype && model)
         read_description(ck, path, model, a, d);
     else if (dtype && !read_sizes(layers, a))
