@@ -136,6 +136,8 @@ tg_tensor *tg_stack(int n, tg_tensor *const *tensors, int axis)
     for (int k = 0; k < n; k++) {
         if (check_entry(fn, tensors, k) < 0)
             return NULL;
+        if (k > 0 && tg__check_same_dtype(fn, tensors[0], tensors[k]) < 0)
+            return NULL;
         if (k > 0 && !tg__same_shape(tensors[0], tensors[k])) {
             char a[96], b[96];
             return tg__fail(TG_ESHAPE, "%s: tensors[%d] of shape %s differs from %s", fn, k,
@@ -143,7 +145,7 @@ tg_tensor *tg_stack(int n, tg_tensor *const *tensors, int axis)
                             tg__dims_str(tensors[0]->ndim, tensors[0]->shape, a, sizeof a)),
                    NULL;
         }
-        if (!(views[k] = tg_unsqueeze(tensors[k], axis)))
+        if (!(views[k] = tg__unsqueeze_as(fn, tensors[k], axis)))
             return NULL;
     }
     return tg_concat(n, views, axis);
@@ -174,6 +176,23 @@ int tg_split(tg_tensor *x, int axis, int n, const int64_t *sizes, tg_tensor **ou
     return n;
 }
 
+/* Pieces of size along axis ax of x, the last smaller, for tg_split_size
+ * and tg_chunk: errors name fn, the function called. */
+static int split_size_as(const char *fn, tg_tensor *x, int ax, int64_t size, tg_tensor **out,
+                         int max_out)
+{
+    int64_t n = x->shape[ax], count = n ? (n + size - 1) / size : 1;
+    if (!out)
+        return tg__fail(TG_ENULL, "%s: out is NULL", fn);
+    if (count > max_out)
+        return tg__fail(TG_EVALUE, "%s: %lld results do not fit out[%d]", fn, (long long)count,
+                        max_out);
+    for (int64_t k = 0; k < count; k++)
+        if (!(out[k] = tg_slice(x, ax, k * size, (k + 1) * size, 1)))
+            return tg__latest_code();
+    return (int)count;
+}
+
 int tg_split_size(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int max_out)
 {
     const char *fn = "tg_split_size";
@@ -184,14 +203,7 @@ int tg_split_size(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int max
         return rc;
     if (size < 1)
         return tg__fail(TG_EVALUE, "%s: size %lld must be positive", fn, (long long)size);
-    int64_t n = x->shape[ax], count = n ? (n + size - 1) / size : 1;
-    if (!out || count > max_out)
-        return tg__fail(!out ? TG_ENULL : TG_EVALUE, "%s: %lld results do not fit out[%d]", fn,
-                        (long long)count, max_out);
-    for (int64_t k = 0; k < count; k++)
-        if (!(out[k] = tg_slice(x, ax, k * size, (k + 1) * size, 1)))
-            return tg__latest_code();
-    return (int)count;
+    return split_size_as(fn, x, ax, size, out, max_out);
 }
 
 int tg_chunk(tg_tensor *x, int chunks, int axis, tg_tensor **out)
@@ -206,7 +218,7 @@ int tg_chunk(tg_tensor *x, int chunks, int axis, tg_tensor **out)
         return tg__fail(TG_EVALUE, "%s: chunks %d must be positive", fn, chunks);
     /* torch.chunk: pieces of ceil(n / chunks), so there may be fewer */
     int64_t n = x->shape[ax], size = n ? (n + chunks - 1) / chunks : 1;
-    return tg_split_size(x, ax, size, out, chunks);
+    return split_size_as(fn, x, ax, size, out, chunks);
 }
 
 int tg_unbind(tg_tensor *x, int axis, tg_tensor **out, int max_out)
@@ -217,8 +229,10 @@ int tg_unbind(tg_tensor *x, int axis, tg_tensor **out, int max_out)
         rc = tg__normalize_axis(fn, x, axis, &ax);
     if (rc < 0)
         return rc;
-    if (!out || x->shape[ax] > max_out)
-        return tg__fail(!out ? TG_ENULL : TG_EVALUE, "%s: %lld results do not fit out[%d]", fn,
+    if (!out)
+        return tg__fail(TG_ENULL, "%s: out is NULL", fn);
+    if (x->shape[ax] > max_out)
+        return tg__fail(TG_EVALUE, "%s: %lld results do not fit out[%d]", fn,
                         (long long)x->shape[ax], max_out);
     for (int64_t k = 0; k < x->shape[ax]; k++)
         if (!(out[k] = tg_select(x, ax, k)))

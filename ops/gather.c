@@ -134,9 +134,10 @@ static int64_t *gather_args(const char *fn, tg_tensor *x, int axis, tg_tensor *i
     return offsets(fn, x, *ax, idx);
 }
 
-tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *idx)
+/* tg_gather's work for it and tg_take_along_axis: errors name fn, the
+ * function called. */
+static tg_tensor *gather_as(const char *fn, tg_tensor *x, int axis, tg_tensor *idx)
 {
-    const char *fn = tg__op_gather.info.name;
     int ax;
     int64_t *off = gather_args(fn, x, axis, idx, &ax);
     tg_tensor *y = off ? tg__tape_tensor(fn, (tg_dtype)x->dtype, idx->ndim, idx->shape) : NULL;
@@ -152,9 +153,17 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *idx)
     return tg__record(y, &tg__op_gather, 2, in);
 }
 
+tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *idx)
+{
+    return gather_as(tg__op_gather.info.name, x, axis, idx);
+}
+
 tg_tensor *tg_take_along_axis(tg_tensor *x, tg_tensor *idx, int axis)
 {
-    return tg_gather(x, axis, idx);
+    const char *fn = "tg_take_along_axis";
+    if (tg__check(fn, x, 1) < 0 || tg__check(fn, idx, 2) < 0)
+        return NULL;
+    return gather_as(fn, x, axis, idx);
 }
 
 tg_tensor *tg_scatter_add(tg_tensor *x, int axis, tg_tensor *idx, tg_tensor *src)

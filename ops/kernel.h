@@ -210,6 +210,11 @@ static inline bool tg__may_fuse(void) { return !tg__recording() && !tg__forward_
  * along; returns g itself when the shapes already agree. */
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);
 
+/* tg_broadcast_to, and tg_unsqueeze, for a public function that is one of
+ * them with other arguments (tg_expand, tg_stack): its errors name fn. */
+tg_tensor *tg__broadcast_to_as(const char *fn, tg_tensor *x, int ndim, const int64_t *shape);
+tg_tensor *tg__unsqueeze_as(const char *fn, tg_tensor *x, int axis);
+
 /* Views a shape as [outer, n, inner] around axis. */
 void tg__split_axis(const tg_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner);
 

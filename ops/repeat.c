@@ -22,15 +22,10 @@ const tg_op tg__op_repeat = {
     .jvp = tg__map_jvp,
 };
 
-tg_tensor *tg_repeat(tg_tensor *x, int n, const int64_t *reps)
+/* tg_repeat's work for it and tg_tile, n >= x's axes: errors name fn, the
+ * function called. */
+static tg_tensor *repeat_as(const char *fn, tg_tensor *x, int n, const int64_t *reps)
 {
-    const char *fn = tg__op_repeat.info.name;
-    if (tg__check(fn, x, 1) < 0)
-        return NULL;
-    if (n < x->ndim || n > TG_MAX_DIMS || (n > 0 && !reps))
-        return tg__fail(n > 0 && !reps ? TG_ENULL : TG_ESHAPE,
-                        "%s: %d repeats for a %d-d tensor (it takes %d to %d)", fn, n, x->ndim,
-                        x->ndim, TG_MAX_DIMS), NULL;
     int lead = n - x->ndim;
     int64_t size[TG_MAX_DIMS], stride[TG_MAX_DIMS], shape[TG_MAX_DIMS], *tables[TG_MAX_DIMS];
     int64_t s = 1;
@@ -56,16 +51,29 @@ tg_tensor *tg_repeat(tg_tensor *x, int n, const int64_t *reps)
     return tg__map_finish(&tg__op_repeat, y, x, 0, NULL, map, 0);
 }
 
+tg_tensor *tg_repeat(tg_tensor *x, int n, const int64_t *reps)
+{
+    const char *fn = tg__op_repeat.info.name;
+    if (tg__check(fn, x, 1) < 0)
+        return NULL;
+    if (n < x->ndim || n > TG_MAX_DIMS || (n > 0 && !reps))
+        return tg__fail(n > 0 && !reps ? TG_ENULL : TG_ESHAPE,
+                        "%s: %d repeats for a %d-d tensor (it takes %d to %d)", fn, n, x->ndim,
+                        x->ndim, TG_MAX_DIMS), NULL;
+    return repeat_as(fn, x, n, reps);
+}
+
 tg_tensor *tg_tile(tg_tensor *x, int n, const int64_t *reps)
 {
-    if (tg__check("tg_tile", x, 1) < 0)
+    const char *fn = "tg_tile";
+    if (tg__check(fn, x, 1) < 0)
         return NULL;
     if (n < 0 || n > TG_MAX_DIMS || (n > 0 && !reps))
         return tg__fail(n > 0 && !reps ? TG_ENULL : TG_ESHAPE,
-                        "tg_tile: %d repeats (0 to %d fit)", n, TG_MAX_DIMS), NULL;
+                        "%s: %d repeats (0 to %d fit)", fn, n, TG_MAX_DIMS), NULL;
     int64_t full[TG_MAX_DIMS];
     int lead = x->ndim > n ? x->ndim - n : 0;
     for (int d = 0; d < lead + n; d++)
         full[d] = d < lead ? 1 : reps[d - lead];
-    return tg_repeat(x, lead + n, full);
+    return repeat_as(fn, x, lead + n, full);
 }

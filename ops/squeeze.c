@@ -34,13 +34,20 @@ tg_tensor *tg_squeeze_all(tg_tensor *x)
 
 tg_tensor *tg_unsqueeze(tg_tensor *x, int axis)
 {
-    const char *fn = "tg_unsqueeze";
+    return tg__unsqueeze_as("tg_unsqueeze", x, axis);
+}
+
+tg_tensor *tg__unsqueeze_as(const char *fn, tg_tensor *x, int axis)
+{
     if (tg__check(fn, x, 1) < 0)
         return NULL;
     int n = x->ndim + 1;
-    if (axis < -n || axis >= n || n > TG_MAX_DIMS)
-        return tg__fail(TG_EAXIS, "%s: axis %d out of range %d..%d for a new axis of %d-d x", fn,
-                        axis, -n, n - 1, x->ndim), NULL;
+    if (n > TG_MAX_DIMS)
+        return tg__fail(TG_ESHAPE, "%s: a %d-d tensor has no room for a new axis (%d at most)",
+                        fn, x->ndim, TG_MAX_DIMS), NULL;
+    if (axis < -n || axis >= n)
+        return tg__fail(TG_EAXIS, "%s: axis %d out of range %d..%d for a new axis of a %d-d "
+                        "tensor", fn, axis, -n, n - 1, x->ndim), NULL;
     int ax = axis < 0 ? axis + n : axis;
     int64_t shape[TG_MAX_DIMS];
     for (int d = 0, k = 0; d < n; d++)
@@ -71,6 +78,22 @@ tg_tensor *tg_flatten(tg_tensor *x, int start, int end)
     return tg_reshape(x, nd, shape);
 }
 
+/* As tg_reshape's: one size may be -1 (inferred), the others are >= 0. */
+static int check_unflatten_sizes(const char *fn, int n, const int64_t *sizes)
+{
+    int minus_ones = 0;
+    bool ok = true;
+    for (int k = 0; k < n; k++) {
+        minus_ones += sizes[k] == -1;
+        ok = ok && sizes[k] >= -1;
+    }
+    if (ok && minus_ones <= 1)
+        return TG_OK;
+    char dims[96];
+    return tg__fail(TG_ESHAPE, "%s: bad sizes %s: one may be -1, the others must be >= 0", fn,
+                    tg__dims_str(n, sizes, dims, sizeof dims));
+}
+
 tg_tensor *tg_unflatten(tg_tensor *x, int axis, int n, const int64_t *sizes)
 {
     const char *fn = "tg_unflatten";
@@ -81,6 +104,8 @@ tg_tensor *tg_unflatten(tg_tensor *x, int axis, int n, const int64_t *sizes)
         return tg__fail(!sizes ? TG_ENULL : TG_ESHAPE,
                         "%s: %d sizes for axis %d of a %d-d tensor (1..%d fit)", fn, n, ax,
                         x->ndim, TG_MAX_DIMS - x->ndim + 1), NULL;
+    if (check_unflatten_sizes(fn, n, sizes) < 0)
+        return NULL;
     int64_t shape[TG_MAX_DIMS], given = 1;
     int nd = 0, infer = -1;
     for (int d = 0; d < x->ndim; d++) {
@@ -120,7 +145,10 @@ tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape)
         if (shape[d] == -1 && k < 0)
             return tg__fail(TG_ESHAPE, "%s: -1 at new leading axis %d has no size to keep", fn,
                             d), NULL;
+        if (shape[d] < -1)
+            return tg__fail(TG_ESHAPE, "%s: size %lld at axis %d (-1 keeps a size)", fn,
+                            (long long)shape[d], d), NULL;
         resolved[d] = shape[d] == -1 ? x->shape[k] : shape[d];
     }
-    return tg_broadcast_to(x, ndim, resolved);
+    return tg__broadcast_to_as(fn, x, ndim, resolved);
 }

@@ -54,7 +54,11 @@ const tg_op tg__op_broadcast_to = {
 
 tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
 {
-    const char *fn = tg__op_broadcast_to.info.name;
+    return tg__broadcast_to_as(tg__op_broadcast_to.info.name, x, ndim, shape);
+}
+
+tg_tensor *tg__broadcast_to_as(const char *fn, tg_tensor *x, int ndim, const int64_t *shape)
+{
     if (tg__check(fn, x, 1) < 0 || check_shape_arg(fn, ndim, shape) < 0 ||
         check_broadcastable(fn, x->ndim, x->shape, ndim, shape) < 0)
         return NULL;

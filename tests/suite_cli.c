@@ -797,8 +797,8 @@ START_TEST(shape_functions_take_along_movedim_unflatten_tile_expand_pad_modes)
                  "tg: error at column 5: tg_unflatten: sizes [3,-1] do not multiply to axis 0's "
                  "size 4", "sum(unflatten(x, 0, 3, -1))", "    ^");
     assert_error(RUN("grad", "sum(take_along_axis(x, [4], 0))", "x=[1,2,3,4]"),
-                 "tg: error at column 5: tg_gather: index 4 at position 0 is out of range for axis "
-                 "0 of size 4", "sum(take_along_axis(x, [4], 0))", "    ^");
+                 "tg: error at column 5: tg_take_along_axis: index 4 at position 0 is out of "
+                 "range for axis 0 of size 4", "sum(take_along_axis(x, [4], 0))", "    ^");
 }
 END_TEST
 

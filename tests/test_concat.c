@@ -118,8 +118,35 @@ START_TEST(concat_errors)
     ck_assert_str_eq(tg_last_error(), "tg_split: sizes [1,2] do not add up to axis 0's size 2");
     tg_clear_error();
     ck_assert_int_eq(tg_unbind(a, 0, out, 1), TG_EVALUE);
+    ck_assert_str_eq(tg_last_error(), "tg_unbind: 2 results do not fit out[1]");
     tg_clear_error();
     ck_assert_int_eq(tg_chunk(a, 0, 0, out), TG_EVALUE);
+}
+END_TEST
+
+/* The functions built on others name themselves in their errors, not the
+ * function they call. */
+START_TEST(errors_name_the_function_called)
+{
+    tg_tensor *a = tu_tensor(TG_F64, TU_SHAPE(2, 2), v12, false), *out[4];
+    tg_tensor *a32 = tu_tensor(TG_F32, TU_SHAPE(2, 2), v12, false);
+    ck_assert_ptr_null(tg_stack(2, (tg_tensor *[]){a, a}, 3));
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_stack: axis 3 out of range -3..2 for a new axis of a 2-d tensor");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_stack(2, (tg_tensor *[]){a, a32}, 0));
+    ck_assert_str_eq(tg_last_error(), "tg_stack: dtypes differ: f64 and f32 (use tg_cast)");
+    tg_clear_error();
+    tg_tensor *six = tu_tensor(TG_F64, TU_SHAPE(1, 1, 1, 1, 1, 2), v12, false);
+    ck_assert_ptr_null(tg_stack(1, &six, 0));
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_stack: a 6-d tensor has no room for a new axis (6 at most)");
+    tg_clear_error();
+    ck_assert_int_eq(tg_chunk(a, 2, 0, NULL), TG_ENULL);
+    ck_assert_str_eq(tg_last_error(), "tg_chunk: out is NULL");
+    tg_clear_error();
+    ck_assert_int_eq(tg_split_size(a, 1, 1, out, 1), TG_EVALUE);
+    ck_assert_str_eq(tg_last_error(), "tg_split_size: 2 results do not fit out[1]");
 }
 END_TEST
 
@@ -131,5 +158,6 @@ TCase *tg_test_concat(void)
     tcase_add_test(tc, split_pieces_get_their_gradients);
     tcase_add_test(tc, concat_gradcheck);
     tcase_add_test(tc, concat_errors);
+    tcase_add_test(tc, errors_name_the_function_called);
     return tc;
 }

@@ -104,6 +104,12 @@ START_TEST(flip_roll_repeat_errors)
     tg_clear_error();
     ck_assert_ptr_null(tg_repeat(x, 2, (int64_t[]){1, -1}));
     ck_assert_str_eq(tg_last_error(), "tg_repeat: repeat -1 for axis 1 is negative");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_tile(x, 1, (int64_t[]){-2})); /* reps padded to (1, -2) */
+    ck_assert_str_eq(tg_last_error(), "tg_tile: repeat -2 for axis 1 is negative");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_tile(x, 7, (int64_t[]){1, 1, 1, 1, 1, 1, 1}));
+    ck_assert_str_eq(tg_last_error(), "tg_tile: 7 repeats (0 to 6 fit)");
 }
 END_TEST
 

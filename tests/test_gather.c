@@ -151,6 +151,13 @@ START_TEST(index_errors)
     ck_assert_str_eq(tg_last_error(),
                      "tg_gather: index -5 at position 1 is out of range for axis 1 of size 4");
     tg_clear_error();
+    ck_assert_ptr_null(tg_take_along_axis(x, idx, -1));
+    ck_assert_str_eq(tg_last_error(), "tg_take_along_axis: index -5 at position 1 is out of range "
+                                      "for axis 1 of size 4");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_take_along_axis(x, NULL, 0));
+    ck_assert_str_eq(tg_last_error(), "tg_take_along_axis: argument 2 is NULL");
+    tg_clear_error();
     ck_assert_ptr_null(tg_gather(x, 1, ix(2, (int64_t[]){0, 1})));
     ck_assert_str_eq(tg_last_error(), "tg_gather: the index [2] must have the 2 axes of x [3,4], "
                                       "none larger off axis 1");

@@ -99,11 +99,30 @@ START_TEST(permute_errors)
     ck_assert_ptr_null(tg_flatten(x, 1, 0));
     ck_assert_int_eq(tg_last_error_code(), TG_EAXIS);
     tg_clear_error();
+    ck_assert_ptr_null(tg_unflatten(x, 1, 2, (int64_t[]){-1, -1}));
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_unflatten: bad sizes [-1,-1]: one may be -1, the others must be >= 0");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_unflatten(tu_tensor(TG_F64, TU_SHAPE(6), NULL, false), 0, 2,
+                                    (int64_t[]){-2, -3}));
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_unflatten: bad sizes [-2,-3]: one may be -1, the others must be >= 0");
+    tg_clear_error();
     ck_assert_ptr_null(tg_expand(x, 3, (int64_t[]){-1, 2, 3}));
-    ck_assert_int_eq(tg_last_error_code(), TG_ESHAPE);
+    ck_assert_str_eq(tg_last_error(), "tg_expand: -1 at new leading axis 0 has no size to keep");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_expand(x, 2, (int64_t[]){4, 3}));
+    ck_assert_str_eq(tg_last_error(), "tg_expand: shape [2,3] does not broadcast to [4,3]");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_expand(x, 2, (int64_t[]){2, -2}));
+    ck_assert_str_eq(tg_last_error(), "tg_expand: size -2 at axis 1 (-1 keeps a size)");
+    tg_clear_error();
+    ck_assert_ptr_null(tg_expand(x, 7, (int64_t[]){1, 1, 1, 1, 1, 2, 3}));
+    ck_assert_str_eq(tg_last_error(), "tg_expand: 7 sizes for a 2-d tensor (at least 2, at most 6)");
     tg_clear_error();
     ck_assert_ptr_null(tg_unsqueeze(x, 3));
-    ck_assert_int_eq(tg_last_error_code(), TG_EAXIS);
+    ck_assert_str_eq(tg_last_error(),
+                     "tg_unsqueeze: axis 3 out of range -3..2 for a new axis of a 2-d tensor");
 }
 END_TEST
 
