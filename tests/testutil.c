@@ -56,6 +56,24 @@ void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double
     tu_gradcheck(f, ctx, TG_F32, n, shapes, lo, hi);
 }
 
+void tu_gradgradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo,
+                           double hi)
+{
+    static const tg_gradcheck_opts f32_opts = {1e-2, 2e-2, 2e-2};
+    ck_assert_int_le(n, 8);
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *in[8];
+        for (int k = 0; k < n; k++)
+            in[k] = tu_rand((tg_dtype)dt, shapes[k], lo, hi, true);
+        tg_gradcheck_result r;
+        int rc = tg_gradgradcheck(f, ctx, n, in, dt == TG_F32 ? &f32_opts : NULL, &r);
+        ck_assert_msg(rc == 0, "gradgradcheck (%s): %s", tg_dtype_name((tg_dtype)dt),
+                      tg_last_error());
+        ck_assert_int_gt(r.checked, 0);
+        tg_tape_reset();
+    }
+}
+
 void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo, double hi)
 {
     for (int dt = TG_F32; dt <= TG_F64; dt++) {

@@ -31,6 +31,10 @@ tg_tensor *tu_tensor(tg_dtype dtype, tu_shape shape, const double *values, bool 
 void tu_gradcheck(tg_fn f, void *ctx, tg_dtype dtype, int n, const tu_shape *shapes, double lo,
                   double hi);
 void tu_gradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo, double hi);
+/* The same one order up (tg_gradgradcheck), f32 with a step and tolerances
+ * wide enough for second differences of f32 gradients. */
+void tu_gradgradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, double lo,
+                           double hi);
 
 /* Checks that op's backward rule gives the same gradient in a first-order
  * sweep (where it may run a fused pass) as in a recorded one (where it
