@@ -736,6 +736,27 @@ START_TEST(subscripts_index_any_operand)
     assert_error(RUN("grad", "x[:, 5]", "x=[[1,2],[3,4]]"),
                  "tg: error at column 6: tg_select: index 5 is out of range for axis 1 of size 2",
                  "x[:, 5]", "     ^");
+    /* each item speaks of the axis it was written at and x's size there,
+     * whatever items before it removed */
+    const char *W = "W=[[1,2,3],[4,5,6]]";
+    assert_error(RUN("grad", "W[0,5]", W),
+                 "tg: error at column 5: tg_select: index 5 is out of range for axis 1 of size 3",
+                 "W[0,5]", "    ^");
+    assert_error(RUN("grad", "W[1, -4]", W),
+                 "tg: error at column 6: tg_select: index -4 is out of range for axis 1 of size 3",
+                 "W[1, -4]", "     ^");
+    assert_error(RUN("grad", "sum(W[-1, [2, 3]])", W),
+                 "tg: error at column 11: tg_index_select: index 3 at position 1 is out of range "
+                 "for axis 1 of size 3", "sum(W[-1, [2, 3]])", "          ^");
+    assert_error(RUN("grad", "sum(W[[0, 2], 1:])", W),
+                 "tg: error at column 7: tg_index_select: index 2 at position 1 is out of range "
+                 "for axis 0 of size 2", "sum(W[[0, 2], 1:])", "      ^");
+    assert_error(RUN("grad", "W[0, 1, 2]", W),
+                 "tg: error at column 9: tg_select: axis 2 out of range for shape [2,3]",
+                 "W[0, 1, 2]", "        ^");
+    r = RUN("grad", "W[1, -1] + sum(W[0, ::2]) + sum(W[1, [2, 0]])", W, "--json");
+    ck_assert_str_eq(r.out, "{\"value\": 20, \"grad\": {\"W\": [[1, 0, 1], [1, 0, 2]]}}\n");
+    free_result(&r);
     assert_error(RUN("grad", "sum(x[[0, 3]])", "x=[1,2,3]"),
                  "tg: error at column 7: tg_index_select: index 3 at position 1 is out of range "
                  "for axis 0 of size 3", "sum(x[[0, 3]])", "      ^");

@@ -674,54 +674,81 @@ static bool parse_item(parser *p, subscript_item *it)
     return next(p) && slice_bound(p, 1, &it->bound[2]);
 }
 
-/* Applies one item at axis *axis of t: a number selects (the axis goes), a
- * slice or an index array keeps it (the next item takes the next axis). */
-static tg_tensor *apply_item(parser *p, tg_tensor *t, subscript_item *it, int *axis)
+/* Whether an item removes its axis: a number, or a 0-d index tensor (a
+ * select, as x[torch.tensor(1)]). */
+static bool selects(const subscript_item *it)
 {
-    if (it->is_slice)
-        return tg_slice(t, (*axis)++, it->bound[0], it->bound[1], it->bound[2]);
-    if (it->index.is_number) {
-        int64_t i;
-        if (!whole_number(it->index.number, &i)) {
-            fail_at(p, it->offset, "an index must be a whole number");
-            return NULL;
-        }
-        return tg_select(t, *axis, i);
-    }
-    tg_tensor *idx = it->index.t;
-    if (tg_ndim(idx) == 0) /* a 0-d index tensor selects, as x[torch.tensor(1)] */
-        return tg_squeeze(tg_index_select(t, *axis, idx), *axis);
-    return tg_index_select(t, (*axis)++, idx);
+    return !it->is_slice && (it->index.is_number || tg_ndim(it->index.t) == 0);
 }
 
-/* x[items]: the items left to right along x's axes, as NumPy's basic
- * indexing with at most one index array. */
+/* Applies item k at axis k of t: a slice or an index array keeps the axis,
+ * a select removes it. */
+static tg_tensor *apply_item(parser *p, tg_tensor *t, subscript_item *it, int k)
+{
+    if (it->is_slice)
+        return tg_slice(t, k, it->bound[0], it->bound[1], it->bound[2]);
+    if (!it->index.is_number)
+        return selects(it) ? tg_squeeze(tg_index_select(t, k, it->index.t), k)
+                           : tg_index_select(t, k, it->index.t);
+    int64_t i;
+    if (!whole_number(it->index.number, &i)) {
+        fail_at(p, it->offset, "an index must be a whole number");
+        return NULL;
+    }
+    return tg_select(t, k, i);
+}
+
+/* Item k of a subscript acts on axis k of x (NumPy's basic indexing with
+ * at most one index array). Those that keep their axis go first, then the
+ * selects from the last axis back, so every item finds its axis at the
+ * number and with the size the user wrote, and an error says so: W[0, 5]
+ * of a 2x3 W is "index 5 ... for axis 1 of size 3". The ops are on distinct
+ * axes and commute, so the order changes no value. */
+static bool apply_items(parser *p, operand *out, subscript_item *items, int n)
+{
+    tg_tensor *t = out->t;
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < n; j++) {
+            int k = pass == 0 ? j : n - 1 - j;
+            if (selects(&items[k]) != (pass == 1))
+                continue;
+            tg_tensor *r = apply_item(p, t, &items[k], k);
+            if (!r)
+                return p->d->set ? false : fail_at(p, items[k].offset, tg_last_error());
+            t = r;
+        }
+    *out = (operand){.t = t};
+    return true;
+}
+
+/* x[items]: up to TG_MAX_DIMS items, at most one an index array. */
 static bool parse_subscript(parser *p, operand *out)
 {
-    int open = p->tok.start, axis = 0, arrays = 0;
+    int open = p->tok.start, n = 0, arrays = 0;
     if (out->is_number)
         return fail_at(p, open, "a number cannot be indexed");
     if (!next(p))
         return false;
-    tg_tensor *t = out->t;
+    subscript_item items[TG_MAX_DIMS];
     do {
-        subscript_item it;
         if (is_op(p, ',') && !next(p))
             return false;
-        if (!parse_item(p, &it))
+        int offset = p->tok.start;
+        if (n == TG_MAX_DIMS) {
+            char message[64];
+            snprintf(message, sizeof message, "more than %d subscripts", TG_MAX_DIMS);
+            return fail_at(p, offset, message);
+        }
+        subscript_item *it = &items[n++];
+        if (!parse_item(p, it))
             return false;
-        arrays += !it.is_slice && !it.index.is_number;
+        arrays += !it->is_slice && !it->index.is_number;
         if (arrays > 1)
-            return fail_at(p, it.offset, "one index array per subscript: write x[i][:, j]");
-        tg_tensor *r = apply_item(p, t, &it, &axis);
-        if (!r)
-            return p->d->set ? false : fail_at(p, it.offset, tg_last_error());
-        t = r;
+            return fail_at(p, it->offset, "one index array per subscript: write x[i][:, j]");
     } while (is_op(p, ','));
     if (!expect(p, ']', "expected ']' or ','"))
         return false;
-    *out = (operand){.t = t};
-    return true;
+    return apply_items(p, out, items, n);
 }
 
 /* list[k]: result k of a list (negative from the end), as a tuple's. */
