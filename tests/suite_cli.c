@@ -866,9 +866,21 @@ START_TEST(several_results_are_bound_or_picked)
                  "of them, as in a, b = chunk(x, 2); a * b", "a, b = chunk(x, 2)", "^");
     assert_error(RUN("grad", "a, a = chunk(x, 2); a", "x=[1,2,3,4]"),
                  "tg: error at column 4: a name bound twice", "a, a = chunk(x, 2); a", "   ^");
-    assert_error(RUN("grad", "sum(concat(x, x, unbind(x)))", "x=[1,2,3,4]"),
-                 "tg: error at column 18: concat() takes at most 5 tensors; this list makes 6",
+    /* 16 tensors join, as many as a split of 16 makes; a 17th is refused,
+     * from a list or as a positional argument (the axis is a keyword) */
+    run_result joined = RUN("grad", "sum(concat(split(x, 1), axis=0))",
+                            "x=[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]", "--json");
+    ck_assert_int_eq(joined.status, 0);
+    ck_assert_str_eq(joined.out, "{\"value\": 136, \"grad\": {\"x\": [1, 1, 1, 1, 1, 1, 1, 1, "
+                                 "1, 1, 1, 1, 1, 1, 1, 1]}}\n");
+    free_result(&joined);
+    assert_error(RUN("grad", "sum(concat(x, x, unbind(x)))", "x=[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]"),
+                 "tg: error at column 18: concat() takes at most 16 tensors; this list makes 17",
                  "sum(concat(x, x, unbind(x)))", "                 ^");
+    assert_error(RUN("grad", "sum(stack(x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x))", "x=[1,2]"),
+                 "tg: error at column 43: stack() takes at most 16 tensors (the axis only by "
+                 "keyword)", "sum(stack(x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x))",
+                 "                                          ^");
     assert_error(RUN("grad", "sum(split(x, [1.5, 2.5])[0])", "x=[1,2,3,4]"),
                  "tg: error at column 5: split: each size must be a whole number",
                  "sum(split(x, [1.5, 2.5])[0])", "    ^");

@@ -42,7 +42,8 @@ typedef tg_tensor *(*custom_fn)(operand *args, int nargs, const call_site *site)
  * their count, or a negative number with the error set. */
 typedef int (*multi_fn)(operand *args, int nargs, const call_site *site, result_list *out);
 
-#define MAX_PARAMS 8 /* the parser's MAX_ARGS */
+#define MAX_PARAMS 17 /* the parser's MAX_ARGS */
+#define JOIN_TENSORS 16 /* concat's and stack's operands; axis= comes after them */
 
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
@@ -683,13 +684,13 @@ static tg_tensor *reshape_fn(operand *args, int nargs, const call_site *site)
     return n < 0 ? NULL : tg_reshape(operand_tensor(&args[0]), n, shape);
 }
 
-/* concat(a, b, ..., axis=0) and stack: up to five operands, then the axis,
- * which is a keyword (slot 5) so that a number operand, stack(x[0], 1.5),
- * is a 0-d tensor like any other. */
+/* concat(a, b, ..., axis=0) and stack: up to JOIN_TENSORS operands, then
+ * the axis, which is a keyword (the slot after them) so that a number
+ * operand, stack(x[0], 1.5), is a 0-d tensor like any other. */
 static int tensor_list(operand *args, int nargs, tg_tensor **ts)
 {
     int n = 0;
-    for (int k = 0; k < nargs && k < 5 && !args[k].absent; k++)
+    for (int k = 0; k < nargs && k < JOIN_TENSORS && !args[k].absent; k++)
         ts[n++] = operand_tensor(&args[k]);
     return n;
 }
@@ -697,10 +698,10 @@ static int tensor_list(operand *args, int nargs, tg_tensor **ts)
 static tg_tensor *join_fn(operand *args, int nargs, const call_site *site,
                           tg_tensor *(*op)(int, tg_tensor *const *, int), const char *fn)
 {
-    tg_tensor *ts[5];
+    tg_tensor *ts[JOIN_TENSORS];
     int axis;
     int n = tensor_list(args, nargs, ts);
-    if (!whole_axis(args, nargs, 5, 0, &axis, site, fn, "the axis"))
+    if (!whole_axis(args, nargs, JOIN_TENSORS, 0, &axis, site, fn, "the axis"))
         return NULL;
     return op(n, ts, axis);
 }
@@ -1197,11 +1198,12 @@ static tg_tensor *ce(operand *args, int nargs, const call_site *site)
     {.name = fn_name, .min_args = lo, .max_args = hi, .params = {NULL, __VA_ARGS__},     \
      .custom = fn, .usage = use}
 #define SPELLED(how) {.spelled = how}
-/* concat and stack: up to five tensors, which a list may fill, then axis= */
+/* concat and stack: up to JOIN_TENSORS tensors, which a list may fill, then
+ * axis= */
 #define JOIN(fn_name, fn, use)                                                         \
-    {.name = fn_name, .min_args = 1, .max_args = 6,                                    \
-     .params = {NULL, NULL, NULL, NULL, NULL, "axis"}, .custom = fn, .usage = use,     \
-     .list_slots = 5}
+    {.name = fn_name, .min_args = 1, .max_args = JOIN_TENSORS + 1,                     \
+     .params = {[JOIN_TENSORS] = "axis"}, .custom = fn, .usage = use,                  \
+     .list_slots = JOIN_TENSORS}
 
 /* How the language reaches each op, one row per kind (explained_kind_row
  * lets the catalogue test find a missing one). */

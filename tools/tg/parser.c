@@ -44,7 +44,7 @@
 #include "number.h"
 #include "tg.h"
 
-#define MAX_ARGS 8
+#define MAX_ARGS 17 /* concat and stack: 16 tensors and axis= */
 /* Calls of user-defined functions in one program: a body that calls
  * another twice, defined twenty deep, would otherwise run a million times. */
 #define MAX_CALLS 100000
@@ -474,6 +474,10 @@ static bool parse_arg(parser *p, const char *fname, const user_fn *uf, call_args
             return false;
     } else if (c->keyword_seen) {
         return fail_at(p, p->tok.start, "positional argument after a keyword argument");
+    } else if (!uf && function_list_slots(fname) && slot >= function_list_slots(fname)) {
+        diag_at(p->d, p->src, NULL, p->tok.start, "%s() takes at most %d tensors (the axis only "
+                "by keyword)", fname, function_list_slots(fname));
+        return false;
     }
     if (slot >= MAX_ARGS)
         return fail_at(p, p->tok.start, "too many arguments");
