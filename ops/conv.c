@@ -61,8 +61,9 @@ typedef struct {
 } row_job;
 
 /* y[n, oc, l] = Y[oc, n L + l] + bias[oc] */
-static void scatter_row(const row_job *job, int64_t oc)
+static void scatter_row(void *ctx, int64_t oc)
 {
+    const row_job *job = ctx;
     const conv_sides *s = job->s;
     TG_FOR_DTYPE(job->t->dtype, T, {
         T v = job->vec ? ((const T *)job->vec->data)[oc] : 0;
@@ -77,8 +78,9 @@ static void scatter_row(const row_job *job, int64_t oc)
 
 /* G[oc, n L + l] = g[n, oc, l], and db[oc] = the sum of that row, in 16
  * lanes so that the sum vectorizes */
-static void gather_row(const row_job *job, int64_t oc)
+static void gather_row(void *ctx, int64_t oc)
 {
+    const row_job *job = ctx;
     const conv_sides *s = job->s;
     TG_FOR_DTYPE(job->t->dtype, T, {
         T *row = (T *)job->rows + oc * s->NL, lanes[16] = {0};
@@ -98,19 +100,11 @@ static void gather_row(const row_job *job, int64_t oc)
     });
 }
 
-/* fn on every row oc, one row per thread at a time for a large t; no team
- * is started for one thread (libgomp allocates one per region) */
-static void for_rows(void (*fn)(const row_job *, int64_t), const row_job *job)
+/* fn on every row oc, one row per thread at a time for a large t */
+static void for_rows(void (*fn)(void *, int64_t), const row_job *job)
 {
     int threads = job->t->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    if (threads <= 1) {
-        for (int64_t oc = 0; oc < job->s->OC; oc++)
-            fn(job, oc);
-        return;
-    }
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t oc = 0; oc < job->s->OC; oc++)
-        fn(job, oc);
+    tg__for_each(job->s->OC, threads, fn, (void *)job);
 }
 
 /* A [rows, cols] workspace in the tape arena, recorded nowhere */

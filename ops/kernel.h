@@ -100,6 +100,22 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         }                                                                          \
     } while (0)
 
+/* fn(ctx, i) for i in [0, n): a plain loop when threads is 1, an OpenMP
+ * loop otherwise. Why not always the pragma: libgomp allocates a team even
+ * for num_threads(1), two mallocs per call, and steady-state steps must not
+ * allocate (bench_cnn counts them). */
+static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64_t), void *ctx)
+{
+    if (threads <= 1) {
+        for (int64_t i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        fn(ctx, i);
+}
+
 /* for (i = 0; i < n; i++) BODY, split across threads for large n. */
 #define TG_PARALLEL_FOR(n, i, ...)                                                    \
     TG_PARALLEL_RANGES(n, lo_for_, hi_for_,                                          \

@@ -17,6 +17,11 @@ int tg_set_num_threads(int n)
     if (n < 1)
         return tg__fail(TG_EVALUE, "tg_set_num_threads: thread count %d is not positive", n);
     atomic_store_explicit(&num_threads, n, memory_order_relaxed);
+    /* OpenBLAS's OpenMP build asks omp_get_max_threads() at each call, so
+     * this bounds matmul too, as torch.set_num_threads bounds MKL: without
+     * it, "1 thread" still ran every gemm on a team of all the CPUs, and
+     * libgomp allocated that team on each step (bench_cnn: 8 mallocs/step) */
+    omp_set_num_threads(n);
     return TG_OK;
 }
 

@@ -57,23 +57,34 @@ typedef struct {
     bool exclude_pad;
 } avg_params;
 
+/* What one plane of an avg pool reads and writes. */
+typedef struct {
+    const avg_params *ap;
+    const tg_pool_taps *t;
+    const tg_tensor *x;
+    tg_tensor *y;
+} avg_pool_job;
+
+static void avg_pool_one_plane(void *ctx, int64_t p)
+{
+    const avg_pool_job *j = ctx;
+    const tg_conv_geom *g = &j->ap->geom;
+    int64_t plane = g->in[0] * g->in[1], out = g->out[0] * g->out[1];
+    if (j->x->dtype == TG_F32)
+        avg_pool_plane_f32(g, j->t, j->ap->exclude_pad, (const float *)j->x->data + p * plane,
+                           (float *)j->y->data + p * out);
+    else
+        avg_pool_plane_f64(g, j->t, j->ap->exclude_pad, (const double *)j->x->data + p * plane,
+                           (double *)j->y->data + p * out);
+}
+
 static void avg_pool_kernel(const avg_params *ap, const tg_pool_taps *t, const tg_tensor *x,
                             tg_tensor *y)
 {
-    const tg_conv_geom *g = &ap->geom;
-    int64_t plane = g->in[0] * g->in[1], out = g->out[0] * g->out[1];
-    int64_t planes = y->numel / out;
+    avg_pool_job job = {ap, t, x, y};
     int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    bool f32 = x->dtype == TG_F32;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        if (f32)
-            avg_pool_plane_f32(g, t, ap->exclude_pad, (const float *)x->data + p * plane,
-                               (float *)y->data + p * out);
-        else
-            avg_pool_plane_f64(g, t, ap->exclude_pad, (const double *)x->data + p * plane,
-                               (double *)y->data + p * out);
-    }
+    tg__for_each(y->numel / (ap->geom.out[0] * ap->geom.out[1]), threads, avg_pool_one_plane,
+                 &job);
 }
 
 /* The pooling of x by kept parameters; the shapes are already checked. */
@@ -189,6 +200,25 @@ static int64_t window_end(int64_t o, int64_t in, int64_t out)
 TG_ADAPTIVE_KERNEL(float, f32)
 TG_ADAPTIVE_KERNEL(double, f64)
 
+/* What one plane of an adaptive pool reads and writes. */
+typedef struct {
+    const tg_conv_geom *g;
+    const tg_tensor *x;
+    tg_tensor *y;
+} adaptive_job;
+
+static void adaptive_one_plane(void *ctx, int64_t p)
+{
+    const adaptive_job *j = ctx;
+    int64_t plane = j->g->in[0] * j->g->in[1], out = j->g->out[0] * j->g->out[1];
+    if (j->x->dtype == TG_F32)
+        adaptive_plane_f32(j->g, (const float *)j->x->data + p * plane,
+                           (float *)j->y->data + p * out);
+    else
+        adaptive_plane_f64(j->g, (const double *)j->x->data + p * plane,
+                           (double *)j->y->data + p * out);
+}
+
 /* The pooling of x by a kept geometry (only in and out are used). */
 static tg_tensor *adaptive_geom(tg_tensor *x, const tg_conv_geom *g)
 {
@@ -198,17 +228,9 @@ static tg_tensor *adaptive_geom(tg_tensor *x, const tg_conv_geom *g)
     if (!y)
         return NULL;
     y->attr.params = g;
-    int64_t plane = g->in[0] * g->in[1], out = g->out[0] * g->out[1], planes = y->numel / out;
+    adaptive_job job = {g, x, y};
     int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    bool f32 = x->dtype == TG_F32;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        if (f32)
-            adaptive_plane_f32(g, (const float *)x->data + p * plane, (float *)y->data + p * out);
-        else
-            adaptive_plane_f64(g, (const double *)x->data + p * plane,
-                               (double *)y->data + p * out);
-    }
+    tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, adaptive_one_plane, &job);
     return tg__record(y, &tg__op_adaptive_avg_pool2d, 1, &x);
 }
 

@@ -51,25 +51,35 @@
 TG_MAX_POOL_KERNEL(float, f32)
 TG_MAX_POOL_KERNEL(double, f64)
 
+/* What one plane of a max pool reads and writes. */
+typedef struct {
+    const tg_conv_geom *g;
+    const tg_pool_taps *t;
+    const tg_tensor *x;
+    tg_tensor *y;
+    double *pos;
+} max_pool_job;
+
+static void max_pool_one_plane(void *ctx, int64_t p)
+{
+    const max_pool_job *j = ctx;
+    int64_t plane = j->g->in[0] * j->g->in[1], out = j->g->out[0] * j->g->out[1];
+    if (j->x->dtype == TG_F32)
+        max_pool_plane_f32(j->g, j->t, (const float *)j->x->data + p * plane,
+                           (float *)j->y->data + p * out, j->pos + p * out);
+    else
+        max_pool_plane_f64(j->g, j->t, (const double *)j->x->data + p * plane,
+                           (double *)j->y->data + p * out, j->pos + p * out);
+}
+
 /* One plane per iteration; threads only for images of TG_PARALLEL_MIN
  * elements or more, like the elementwise ops. */
 static void max_pool_kernel(const tg_conv_geom *g, const tg_pool_taps *t, const tg_tensor *x,
                             tg_tensor *y, tg_tensor *pos)
 {
-    int64_t plane = g->in[0] * g->in[1], out = g->out[0] * g->out[1];
-    int64_t planes = y->numel / out;
+    max_pool_job job = {g, t, x, y, pos->data};
     int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    bool f32 = x->dtype == TG_F32;
-    double *where = pos->data;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        if (f32)
-            max_pool_plane_f32(g, t, (const float *)x->data + p * plane,
-                               (float *)y->data + p * out, where + p * out);
-        else
-            max_pool_plane_f64(g, t, (const double *)x->data + p * plane,
-                               (double *)y->data + p * out, where + p * out);
-    }
+    tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, max_pool_one_plane, &job);
 }
 
 /* t of x's or out's shape read as [N, C, its plane] */

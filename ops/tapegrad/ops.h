@@ -178,7 +178,9 @@ TG_API tg_tensor *tg_log_softmax(tg_tensor *x, int axis); /* y_i = x_i - log sum
  * Elementwise ops on large tensors (see docs/ops.md, "Threads") split their
  * elements across this many threads; each element is computed alone, so
  * results do not depend on the count. Default: OMP_NUM_THREADS if set, else
- * the number of online CPUs. BLAS (matmul) keeps its own threads. */
+ * the number of online CPUs. Setting it also sets the calling thread's
+ * OpenMP count (omp_set_num_threads), which OpenBLAS's gemm follows, so
+ * tg_set_num_threads(1) runs everything, matmul too, on one thread. */
 TG_API int tg_set_num_threads(int n);                     /* n >= 1, else TG_EVALUE */
 TG_API int tg_get_num_threads(void);
 
