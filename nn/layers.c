@@ -1,6 +1,7 @@
 /* layers.c -- the sequential model: its layers, whose tensors live, by
  * PyTorch's names, in a tg_params registry; the shape of one sample as it
  * goes through them; the training/evaluation mode; the forward pass. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -18,7 +19,9 @@ typedef enum {
     LAYER_ADAPTIVE_AVG_POOL,
     LAYER_DROPOUT,
     LAYER_FLATTEN,
-    LAYER_EMBEDDING
+    LAYER_EMBEDDING,
+    LAYER_BATCH_NORM,
+    LAYER_LAYER_NORM
 } layer_kind;
 
 typedef struct {
@@ -34,6 +37,11 @@ typedef struct {
     double p;                 /* dropout */
     tg_rng rng;               /* dropout: its masks */
     int64_t padding_idx;      /* embedding */
+    /* batch norm's buffers, owned by the registry: not parameters, so no
+     * optimizer touches them; batches_tracked is a 0-d F64 (see add) */
+    tg_tensor *running_mean, *running_var, *batches_tracked;
+    double momentum, eps;     /* batch norm (momentum), both norms (eps) */
+    int norm_axes;            /* layer norm: the trailing axes normalized */
     int ndim;                 /* one sample's shape after the layer; -1 unknown */
     int64_t shape[TG_MAX_DIMS];
 } layer;
@@ -169,23 +177,33 @@ static int check_init(const char *fn, tg_init init, const tg_rng *rng)
     return TG_OK;
 }
 
+/* Registers n tensors of layer k = m->count as "<k>.<suffix[i]>", in
+ * order. The registry owns each tensor from the moment it is offered, even
+ * on failure, and the ones after a failure are freed; a failure after the
+ * first leaves the names out of line with the layers (incomplete). */
+static int register_tensors(tg_model *m, int n, const char *const *suffix, tg_tensor *const *ts)
+{
+    int rc = TG_OK;
+    for (int i = 0; i < n; i++) {
+        if (rc < 0) {
+            tg_free(ts[i]);
+            continue;
+        }
+        char name[TG_PARAM_NAME_MAX];
+        snprintf(name, sizeof name, "%d.%s", m->count, suffix[i]);
+        rc = tg_params_add(m->params, name, ts[i]);
+        if (rc < 0 && i > 0)
+            m->incomplete = true;
+    }
+    return rc;
+}
+
 /* Registers l's weight and bias (when it has one) as "<k>.weight" and
- * "<k>.bias", k = m->count. The registry owns each tensor from the moment
- * it is offered, even on failure. */
+ * "<k>.bias". */
 static int register_weights(tg_model *m, const layer *l)
 {
-    char name[TG_PARAM_NAME_MAX];
-    snprintf(name, sizeof name, "%d.weight", m->count);
-    int rc = tg_params_add(m->params, name, l->weight);
-    if (rc < 0 || !l->bias) {
-        tg_free(rc < 0 ? l->bias : NULL);
-        return rc;
-    }
-    snprintf(name, sizeof name, "%d.bias", m->count);
-    rc = tg_params_add(m->params, name, l->bias);
-    if (rc < 0)
-        m->incomplete = true;
-    return rc;
+    static const char *const names[2] = {"weight", "bias"};
+    return register_tensors(m, l->bias ? 2 : 1, names, (tg_tensor *[]){l->weight, l->bias});
 }
 
 /* Makes l's weight (weight_ndim sizes) drawn by init, and its bias [out]
@@ -536,6 +554,108 @@ int tg_model_add_embedding(tg_model *m, int64_t num, int64_t dim, int64_t paddin
     return add_weighted(m, &l, 2, (int64_t[]){num, dim}, false, TG_INIT_HE_NORMAL, 2, 2, rng);
 }
 
+/* ---- normalization ---- */
+
+/* A persistent tensor of the shape with every element value; NULL when out
+ * of memory. */
+static tg_tensor *filled(tg_dtype dtype, int ndim, const int64_t *shape, double value,
+                         bool requires_grad)
+{
+    tg_tensor *t = tg_persistent(dtype, ndim, shape, NULL, requires_grad);
+    for (int64_t i = 0; t && value != 0 && i < tg_numel(t); i++)
+        tg_set(t, i, value);
+    return t;
+}
+
+/* The tensors a norm layer owns, all made or none (ENOMEM), then
+ * registered under PyTorch's names in PyTorch's order and the layer
+ * appended. */
+static int add_norm(tg_model *m, layer *l, int ndim, const int64_t *shape, bool affine)
+{
+    bool batch = l->kind == LAYER_BATCH_NORM;
+    tg_tensor *ts[5] = {NULL};
+    const char *names[5];
+    int n = 0;
+    if (affine) {
+        names[n] = "weight", ts[n++] = l->weight = filled(m->dtype, ndim, shape, 1, true);
+        names[n] = "bias", ts[n++] = l->bias = filled(m->dtype, ndim, shape, 0, true);
+    }
+    if (batch) {
+        names[n] = "running_mean", ts[n++] = l->running_mean = filled(m->dtype, 1, shape, 0, false);
+        names[n] = "running_var", ts[n++] = l->running_var = filled(m->dtype, 1, shape, 1, false);
+        /* PyTorch's is int64; tapegrad's tensors are floating, and F64 holds
+         * every count below 2^53 exactly. load_state_dict copies it into
+         * torch's int64 buffer (copy_ converts). */
+        names[n] = "num_batches_tracked",
+        ts[n++] = l->batches_tracked = filled(TG_F64, 0, NULL, 0, false);
+    }
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) {
+            for (int j = 0; j < n; j++)
+                tg_free(ts[j]);
+            return tg_set_error(TG_ENOMEM, "out of memory for layer %d", m->count);
+        }
+    int rc = register_tensors(m, n, names, ts);
+    if (rc == 0)
+        m->layers[m->count++] = *l;
+    return rc;
+}
+
+static int check_norm_numbers(const tg_model *m, const char *fn, double momentum, double eps)
+{
+    if (!(momentum >= 0 && momentum <= 1))
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs a momentum from 0 to 1, got %g", fn,
+                            m->count, momentum);
+    if (!(eps >= 0 && isfinite(eps)))
+        return tg_set_error(TG_EVALUE, "%s: layer %d needs a finite eps >= 0, got %g", fn,
+                            m->count, eps);
+    return TG_OK;
+}
+
+int tg_model_add_batch_norm(tg_model *m, double momentum, double eps, bool affine)
+{
+    const char *fn = "tg_model_add_batch_norm";
+    int rc = reserve_layer(m, fn);
+    if (rc == 0)
+        rc = check_norm_numbers(m, fn, momentum, eps);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_BATCH_NORM, .momentum = momentum, .eps = eps};
+    keep_shape(m, &l);
+    if (l.ndim < 1 || l.ndim > 3) {
+        char dims[96];
+        return tg_set_error(TG_ESHAPE, "%s: layer %d takes [features], [channels, length] or "
+                            "[channels, height, width], not %s", fn, m->count,
+                            l.ndim < 0 ? "an unknown shape (set the model's input shape first)"
+                                       : dims_text(l.ndim, l.shape, dims, sizeof dims));
+    }
+    l.in = l.out = l.shape[0];
+    return add_norm(m, &l, 1, l.shape, affine);
+}
+
+int tg_model_add_layer_norm(tg_model *m, int n_axes, double eps, bool affine)
+{
+    const char *fn = "tg_model_add_layer_norm";
+    int rc = reserve_layer(m, fn);
+    if (rc == 0)
+        rc = check_norm_numbers(m, fn, 0, eps);
+    if (rc < 0)
+        return rc;
+    layer l = {.kind = LAYER_LAYER_NORM, .eps = eps, .norm_axes = n_axes};
+    keep_shape(m, &l);
+    if (l.ndim < 0)
+        return tg_set_error(TG_ESHAPE, "%s: layer %d needs the model's input shape "
+                            "(tg_model_set_input)", fn, m->count);
+    if (n_axes < 1 || n_axes > l.ndim) {
+        char dims[96];
+        return tg_set_error(TG_EVALUE, "%s: layer %d normalizes 1 to %d trailing axes of %s, "
+                            "not %d", fn, m->count, l.ndim,
+                            dims_text(l.ndim, l.shape, dims, sizeof dims), n_axes);
+    }
+    l.in = l.out = product(n_axes, l.shape + l.ndim - n_axes);
+    return add_norm(m, &l, n_axes, l.shape + l.ndim - n_axes, affine);
+}
+
 /* ---- the multilayer perceptron ---- */
 
 static int add_mlp_layers(tg_model *m, int n_sizes, const int64_t *sizes, tg_activation hidden,
@@ -613,6 +733,17 @@ static tg_tensor *pool_forward(const layer *l, tg_tensor *x)
                            : tg_avg_pool1d(x, l->kernel[0], &l->pool);
 }
 
+/* nn.BatchNorm's forward: in training the op updates the running
+ * statistics in place, and the count of batches seen goes up by one. */
+static tg_tensor *batch_norm_forward(const tg_model *m, layer *l, tg_tensor *x)
+{
+    tg_tensor *y = tg_batch_norm(x, l->running_mean, l->running_var, l->weight, l->bias,
+                                 m->training, l->momentum, l->eps);
+    if (y && m->training)
+        tg_set(l->batches_tracked, 0, tg_item(l->batches_tracked) + 1);
+    return y;
+}
+
 static tg_tensor *layer_forward(tg_model *m, layer *l, int k, tg_tensor *x)
 {
     switch (l->kind) {
@@ -627,6 +758,10 @@ static tg_tensor *layer_forward(tg_model *m, layer *l, int k, tg_tensor *x)
                                : tg_conv1d(x, l->weight, l->bias, &l->conv);
     case LAYER_FLATTEN: return tg_flatten(x, 1, -1);
     case LAYER_EMBEDDING: return tg_embedding(l->weight, x, l->padding_idx);
+    case LAYER_BATCH_NORM: return batch_norm_forward(m, l, x);
+    case LAYER_LAYER_NORM:
+        return tg_layer_norm(x, l->norm_axes, l->shape + l->ndim - l->norm_axes, l->weight,
+                             l->bias, l->eps);
     }
     return NULL;
 }
@@ -726,6 +861,8 @@ static void append(text *t, const char *fmt, ...)
 static void append_weights(text *t, const layer *l)
 {
     char dims[96];
+    if (!l->weight)
+        return;
     append(t, "  weight %s", tg_shape_str(l->weight, dims, sizeof dims));
     if (l->bias)
         append(t, " bias %s", tg_shape_str(l->bias, dims, sizeof dims));
@@ -749,6 +886,7 @@ static void append_conv(text *t, const layer *l)
 
 static void append_layer(text *t, const layer *l)
 {
+    char dims[96];
     switch (l->kind) {
     case LAYER_ACTIVATION:
         if (l->act == TG_ACT_LEAKY_RELU)
@@ -773,8 +911,29 @@ static void append_layer(text *t, const layer *l)
     case LAYER_EMBEDDING:
         append(t, "embedding %lld x %lld", (long long)l->in, (long long)l->out);
         break;
+    case LAYER_BATCH_NORM:
+        append(t, "batch_norm%dd %lld (momentum %g, eps %g)", l->ndim == 3 ? 2 : 1,
+               (long long)l->in, l->momentum, l->eps);
+        break;
+    case LAYER_LAYER_NORM:
+        append(t, "layer_norm %s (eps %g)",
+               dims_text(l->norm_axes, l->shape + l->ndim - l->norm_axes, dims, sizeof dims),
+               l->eps);
+        break;
     }
     append_weights(t, l);
+}
+
+/* The values of the tensors that require grad: PyTorch's count of
+ * parameters(), which leaves buffers (running statistics) out. */
+static int64_t trainable_values(const tg_params *ps)
+{
+    int64_t n = 0;
+    for (int i = 0; i < tg_params_count(ps); i++) {
+        const tg_tensor *t = tg_params_at(ps, i, NULL);
+        n += tg_requires_grad(t) ? tg_numel(t) : 0;
+    }
+    return n;
 }
 
 int tg_model_summary(const tg_model *m, char *buf, size_t size)
@@ -794,7 +953,7 @@ int tg_model_summary(const tg_model *m, char *buf, size_t size)
             append(&t, "  -> %s", dims_text(l->ndim, l->shape, dims, sizeof dims));
         append(&t, "\n");
     }
-    append(&t, "total %lld parameters (%s)\n", (long long)tg_params_numel(m->params),
+    append(&t, "total %lld parameters (%s)\n", (long long)trainable_values(m->params),
            tg_dtype_name(m->dtype));
     return (int)t.len;
 }

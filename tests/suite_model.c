@@ -1,10 +1,12 @@
 /* suite_model.c -- the sequential model beyond dense layers: one sample's
- * shape through conv, pooling, dropout, flatten and embedding layers, PyTorch's parameter
- * names, the forward pass against the ops, errors that name the layer that
- * does not fit, the training/evaluation mode, gradients, and a conv
+ * shape through conv, pooling, dropout, flatten, embedding and norm layers,
+ * PyTorch's parameter names (and batch norm's buffers), the forward pass
+ * against the ops, errors that name the layer that does not fit, the training/evaluation mode, gradients, and a conv
  * training step that allocates nothing once the first has sized the tape. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <tapegrad/nn.h>
 
@@ -381,6 +383,219 @@ START_TEST(cnn_training_step_allocates_nothing_after_first)
 }
 END_TEST
 
+/* ---- normalization ---- */
+
+/* input [2, 5, 5] -> conv2d(3, 3) [3, 3, 3] -> batch norm -> relu ->
+ * flatten [27] -> batch norm (1-d) -> dense(4) -> layer norm [4] */
+static tg_model *norm_cnn(tg_dtype dtype, uint64_t seed)
+{
+    tg_rng rng;
+    tg_rng_seed(&rng, seed);
+    tg_model *m = tg_model_new(dtype);
+    ck_assert_int_eq(tg_model_set_input(m, 3, (int64_t[]){2, 5, 5}), 0);
+    ck_assert_int_eq(tg_model_add_conv2d(m, 3, (int64_t[]){3, 3}, NULL, true,
+                                         TG_INIT_HE_UNIFORM, &rng), 0);
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 0.1, 1e-5, true), 0);
+    ck_assert_int_eq(tg_model_add_activation(m, TG_ACT_RELU, 0), 0);
+    ck_assert_int_eq(tg_model_add_flatten(m), 0);
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 0.3, 1e-3, false), 0);
+    ck_assert_int_eq(tg_model_add_dense(m, 27, 4, TG_INIT_HE_UNIFORM, &rng), 0);
+    ck_assert_int_eq(tg_model_add_layer_norm(m, 1, 1e-5, true), 0);
+    return m;
+}
+
+START_TEST(norm_layers_register_pytorch_names_and_buffers)
+{
+    tg_model *m = norm_cnn(TG_F32, 1);
+    tg_params *p = tg_model_params(m);
+    static const char *const names[] = {
+        "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+        "1.num_batches_tracked", "4.running_mean", "4.running_var", "4.num_batches_tracked",
+        "5.weight", "5.bias", "6.weight", "6.bias"};
+    static const bool trainable[] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+    static const double first_value[] = {NAN, 0, 1, 0, 0, 1, 0, 0, 1, 0, NAN, 0, 1, 0};
+    ck_assert_int_eq(tg_params_count(p), 14);
+    for (int i = 0; i < 14; i++) {
+        const char *name;
+        tg_tensor *t = tg_params_at(p, i, &name);
+        ck_assert_str_eq(name, names[i]);
+        ck_assert_int_eq(tg_requires_grad(t), trainable[i]);
+        if (!isnan(first_value[i]))
+            ck_assert_double_eq(tg_get(t, tg_numel(t) - 1), first_value[i]);
+    }
+    tg_tensor *tracked = tg_params_get(p, "1.num_batches_tracked");
+    ck_assert_int_eq(tg_ndim(tracked), 0);
+    ck_assert_int_eq(tg_dtype_of(tracked), TG_F64);
+    assert_shape(tg_params_get(p, "4.running_var"), 1, (int64_t[]){27});
+    char buf[1024];
+    tg_model_summary(m, buf, sizeof buf);
+    /* buffers are not parameters: 57 + 6 + 112 + 8 */
+    ck_assert_msg(strstr(buf, "1   batch_norm2d 3 (momentum 0.1, eps 1e-05)  weight [3] bias [3]"
+                              "  6 parameters  -> [3,3,3]\n"), "%s", buf);
+    ck_assert_msg(strstr(buf, "4   batch_norm1d 27 (momentum 0.3, eps 0.001)  -> [27]\n"), "%s",
+                  buf);
+    ck_assert_msg(strstr(buf, "6   layer_norm [4] (eps 1e-05)  weight [4] bias [4]  8 parameters  "
+                              "-> [4]\n"), "%s", buf);
+    ck_assert_msg(strstr(buf, "total 183 parameters (f32)"), "%s", buf);
+    tg_model_free(m);
+}
+END_TEST
+
+/* In training the layers are tg_batch_norm on the batch and update the
+ * running statistics and the count; in evaluation they use the running
+ * statistics and leave them alone. */
+START_TEST(batch_norm_layer_follows_the_mode)
+{
+    tg_model *m = norm_cnn(TG_F64, 2);
+    tg_params *p = tg_model_params(m);
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(4, 2, 5, 5), -1, 1, false);
+    tg_tensor *mean = tg_params_get(p, "1.running_mean"), *var = tg_params_get(p, "1.running_var");
+    tg_tensor *tracked = tg_params_get(p, "1.num_batches_tracked");
+    /* what the layer should give, with copies of its statistics */
+    tg_tensor *conv = tg_conv2d(x, tg_params_get(p, "0.weight"), tg_params_get(p, "0.bias"), NULL);
+    tg_tensor *mean_copy = tg_persistent(TG_F64, 1, (int64_t[]){3}, NULL, false);
+    tg_tensor *var_copy = tg_persistent(TG_F64, 1, (int64_t[]){3}, (double[]){1, 1, 1}, false);
+    tg_tensor *want = tg_batch_norm(conv, mean_copy, var_copy, tg_params_get(p, "1.weight"),
+                                    tg_params_get(p, "1.bias"), true, 0.1, 1e-5);
+    tu_assert_ok(tg_model_forward(m, x));
+    ck_assert_double_eq(tg_item(tracked), 1);
+    ck_assert_double_eq(tg_item(tg_params_get(p, "4.num_batches_tracked")), 1);
+    for (int c = 0; c < 3; c++) {
+        ck_assert_double_eq(tg_get(mean, c), tg_get(mean_copy, c));
+        ck_assert_double_eq(tg_get(var, c), tg_get(var_copy, c));
+        ck_assert(tg_get(mean, c) != 0 && tg_get(var, c) != 1);
+    }
+    /* the training forward of layer 1 is that batch norm, bit for bit */
+    tg_tensor *y1 = tg_batch_norm(conv, NULL, NULL, tg_params_get(p, "1.weight"),
+                                  tg_params_get(p, "1.bias"), true, 0.1, 1e-5);
+    for (int64_t i = 0; i < tg_numel(y1); i++)
+        ck_assert(tg_get(y1, i) == tg_get(want, i));
+    tg_model_train(m, false);
+    tg_tensor *y = tg_model_forward(m, x);
+    tu_assert_ok(y);
+    ck_assert_double_eq(tg_item(tracked), 1);
+    ck_assert_double_eq(tg_get(mean, 0), tg_get(mean_copy, 0));
+    /* evaluation: layer 1 normalizes by the running statistics */
+    tg_tensor *eval1 = tg_batch_norm(conv, mean, var, tg_params_get(p, "1.weight"),
+                                     tg_params_get(p, "1.bias"), false, 0.1, 1e-5);
+    tg_tensor *h = tg_relu(eval1);
+    h = tg_batch_norm(tg_flatten(h, 1, -1), tg_params_get(p, "4.running_mean"),
+                      tg_params_get(p, "4.running_var"), NULL, NULL, false, 0.3, 1e-3);
+    h = tg_add(tg_matmul_t(h, tg_params_get(p, "5.weight"), false, true),
+               tg_params_get(p, "5.bias"));
+    h = tg_layer_norm(h, 1, (int64_t[]){4}, tg_params_get(p, "6.weight"),
+                      tg_params_get(p, "6.bias"), 1e-5);
+    for (int64_t i = 0; i < 16; i++)
+        ck_assert(tg_get(y, i) == tg_get(h, i));
+    tg_free(mean_copy);
+    tg_free(var_copy);
+    tg_model_free(m);
+}
+END_TEST
+
+/* An optimizer steps the weights and leaves the buffers to the forward. */
+START_TEST(optimizers_skip_the_buffers)
+{
+    tg_model *m = norm_cnn(TG_F32, 3);
+    tg_params *p = tg_model_params(m);
+    tg_optim_config cfg = tg_optim_defaults(TG_OPTIM_ADAM);
+    tg_optim *o = tg_optim_new(p, &cfg);
+    tg_tensor *x = tu_rand(TG_F32, TU_SHAPE(4, 50), -1, 1, false);
+    int64_t labels[4] = {0, 1, 2, 3};
+    ck_assert_int_eq(tg_backward(tg_cross_entropy_loss(tg_model_forward(m, x), labels,
+                                                       TG_REDUCTION_MEAN)), 0);
+    double mean0 = tg_get(tg_params_get(p, "1.running_mean"), 0);
+    double w0 = tg_get(tg_params_get(p, "1.weight"), 0);
+    ck_assert_int_eq(tg_optim_step(o), 0);
+    ck_assert(tg_get(tg_params_get(p, "1.running_mean"), 0) == mean0);
+    ck_assert_double_eq(tg_item(tg_params_get(p, "1.num_batches_tracked")), 1);
+    ck_assert(tg_get(tg_params_get(p, "1.weight"), 0) != w0);
+    tg_tape_reset();
+    tg_optim_free(o);
+    tg_model_free(m);
+}
+END_TEST
+
+START_TEST(norm_layers_that_do_not_fit_are_named)
+{
+    tg_model *m = tg_model_new(TG_F32);
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 0.1, 1e-5, true), TG_ESHAPE);
+    assert_error_has("tg_model_add_batch_norm: layer 0 takes [features], [channels, length] or "
+                     "[channels, height, width], not an unknown shape");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_layer_norm(m, 1, 1e-5, true), TG_ESHAPE);
+    assert_error_has("tg_model_add_layer_norm: layer 0 needs the model's input shape");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_set_input(m, 4, (int64_t[]){1, 2, 3, 4}), 0);
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 0.1, 1e-5, true), TG_ESHAPE);
+    assert_error_has("not [1,2,3,4]");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 1.5, 1e-5, true), TG_EVALUE);
+    assert_error_has("layer 0 needs a momentum from 0 to 1, got 1.5");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_batch_norm(m, 0.1, -1, true), TG_EVALUE);
+    assert_error_has("layer 0 needs a finite eps >= 0, got -1");
+    tg_clear_error();
+    ck_assert_int_eq(tg_model_add_layer_norm(m, 5, 1e-5, true), TG_EVALUE);
+    assert_error_has("layer 0 normalizes 1 to 4 trailing axes of [1,2,3,4], not 5");
+    ck_assert_int_eq(tg_model_add_layer_norm(m, 3, 1e-5, false), 0);
+    ck_assert_int_eq(tg_params_count(tg_model_params(m)), 0);
+    tg_clear_error();
+    tg_model_free(m);
+}
+END_TEST
+
+/* The model is the context, as for cnn_output; in training mode every
+ * evaluation also moves the running statistics, which the output does not
+ * read, so central differences see one function. */
+START_TEST(norm_model_passes_gradcheck_in_both_modes)
+{
+    for (int training = 1; training >= 0; training--) {
+        tg_model *m = norm_cnn(TG_F64, 5);
+        tg_model_train(m, training);
+        tg_params *p = tg_model_params(m);
+        tg_tensor *in[1 + 14] = {tu_rand(TG_F64, TU_SHAPE(3, 2, 5, 5), -1, 1, true)};
+        int n = 1;
+        for (int i = 0; i < tg_params_count(p); i++)
+            if (tg_requires_grad(tg_params_at(p, i, NULL)))
+                in[n++] = tg_params_at(p, i, NULL);
+        tg_gradcheck_result r;
+        ck_assert_msg(tg_gradcheck(cnn_output, m, n, in, NULL, &r) == 0, "training %d: %s",
+                      training, tg_last_error());
+        ck_assert_int_gt(r.checked, 0);
+        tg_tape_reset();
+        tg_model_free(m);
+    }
+}
+END_TEST
+
+/* A checkpoint holds the buffers: a model loaded from one evaluates as the
+ * one saved did. */
+START_TEST(checkpoint_keeps_the_running_statistics)
+{
+    char path[] = "/tmp/tg_norm_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    tg_model *a = norm_cnn(TG_F32, 6), *b = norm_cnn(TG_F32, 7);
+    tg_tensor *x = tu_rand(TG_F32, TU_SHAPE(5, 50), -1, 1, false);
+    for (int k = 0; k < 3; k++)
+        tu_assert_ok(tg_model_forward(a, x));
+    ck_assert_int_eq(tg_checkpoint_save(tg_model_params(a), path, NULL), 0);
+    ck_assert_int_eq(tg_checkpoint_load(tg_model_params(b), path), 0);
+    ck_assert_double_eq(tg_item(tg_params_get(tg_model_params(b), "4.num_batches_tracked")), 3);
+    tg_model_train(a, false);
+    tg_model_train(b, false);
+    tg_tensor *ya = tg_model_forward(a, x), *yb = tg_model_forward(b, x);
+    for (int64_t i = 0; i < 20; i++)
+        ck_assert(tg_get(ya, i) == tg_get(yb, i));
+    unlink(path);
+    tg_tape_reset();
+    tg_model_free(a);
+    tg_model_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -394,6 +609,12 @@ int main(void)
     tcase_add_test(tc, conv1d_and_embedding_layers);
     tcase_add_test(tc, pooling_layers_are_their_ops);
     tcase_add_test(tc, dropout_follows_the_mode);
+    tcase_add_test(tc, norm_layers_register_pytorch_names_and_buffers);
+    tcase_add_test(tc, batch_norm_layer_follows_the_mode);
+    tcase_add_test(tc, optimizers_skip_the_buffers);
+    tcase_add_test(tc, norm_layers_that_do_not_fit_are_named);
+    tcase_add_test(tc, norm_model_passes_gradcheck_in_both_modes);
+    tcase_add_test(tc, checkpoint_keeps_the_running_statistics);
     tcase_add_test(tc, models_start_in_training_mode);
     tcase_add_test(tc, cnn_forward_passes_gradcheck);
     tcase_add_test(tc, cnn_training_step_allocates_nothing_after_first);

@@ -3,7 +3,7 @@
  *
  * A model is a sequence of layers: dense (z = W x + b, W of shape [out, in],
  * b of [out]), conv1d and conv2d, max and average pooling, dropout,
- * flatten, embedding and activations.
+ * flatten, embedding, batch and layer norm, and activations.
  * Layers are numbered from 0 in the order they were added, every kind
  * included, and layer k registers its tensors as "k.weight", "k.bias" (and
  * a norm layer's buffers as "k.running_mean", ...) in the model's
@@ -145,6 +145,22 @@ TG_API int tg_model_add_adaptive_avg_pool2d(tg_model *model, const int64_t outpu
  * evaluation mode. The layer draws its masks from its own generator,
  * seeded from rng when added (rng advances by one draw). */
 TG_API int tg_model_add_dropout(tg_model *model, double p, tg_rng *rng);
+
+/* nn.BatchNorm1d(C) on [C] or [C, L], nn.BatchNorm2d(C) on [C, H, W], C
+ * the first axis of the shape so far: normalizes each channel by the
+ * batch's statistics in training, by the running ones in evaluation
+ * (tg_batch_norm). weight [C] ones and bias [C] zeros when affine; the
+ * buffers "k.running_mean" [C] zeros, "k.running_var" [C] ones and
+ * "k.num_batches_tracked" (0-d, counts training forwards; F64, where
+ * PyTorch's is int64) are registered too but do not require grad, so no
+ * optimizer changes them, checkpoints save them, and tg_model_summary does
+ * not count them as parameters. PyTorch's defaults: momentum 0.1, eps 1e-5,
+ * affine true. */
+TG_API int tg_model_add_batch_norm(tg_model *model, double momentum, double eps, bool affine);
+/* nn.LayerNorm(normalized_shape) with normalized_shape the last n_axes axes
+ * of the shape so far (1 <= n_axes <= its ndim): weight ones and bias zeros
+ * of that shape when affine (PyTorch's elementwise_affine). */
+TG_API int tg_model_add_layer_norm(tg_model *model, int n_axes, double eps, bool affine);
 
 /* Training (true, the mode a model is made in) or evaluation mode. */
 TG_API int tg_model_train(tg_model *model, bool training);

@@ -123,6 +123,7 @@ static const command commands[] = {
      "                    maxpool(K[,K2][,stride=S,pad=P])  avgpool(...)  (1d/2d\n"
      "                    forms: maxpool1d, maxpool2d, avgpool1d, avgpool2d)\n"
      "                    flatten  dropout([P=0.5])  input(C,H,W) (first, optional)\n"
+     "                    batchnorm (1d/2d by the shape)  layernorm([N last axes])\n"
      "                    activations: relu leaky_relu([SLOPE]) sigmoid tanh gelu silu\n"
      "                  e.g. 'conv2d(32,3,pad=1) relu maxpool(2) flatten dense(10)';\n"
      "                  samples reach the model as 1x28x28 images (Fashion-MNIST) or\n"

@@ -41,6 +41,10 @@ static const layer_word vocabulary[] = {
     {"avgpool1d", SPEC_AVG_POOL, 1, 1, POOL_KEYS},
     {"dropout", SPEC_DROPOUT, 0, 1, ""},
     {"flatten", SPEC_FLATTEN, 0, 0, ""},
+    {"batchnorm", SPEC_BATCH_NORM, 0, 0, ""},
+    {"batchnorm1d", SPEC_BATCH_NORM, 0, 0, ""},
+    {"batchnorm2d", SPEC_BATCH_NORM, 0, 0, ""},
+    {"layernorm", SPEC_LAYER_NORM, 0, 1, ""},
     {"leaky_relu", SPEC_ACTIVATION, 0, 1, ""},
 };
 
@@ -338,6 +342,14 @@ static double spec_values(const layer_spec *s, const int64_t *shape, int ndim)
     case SPEC_CONV2D:
         return out * (double)(in / groups) * s->numbers[1] *
                (s->n_numbers == 3 ? s->numbers[2] : s->numbers[1]) + bias;
+    case SPEC_BATCH_NORM: return 4.0 * (double)in + 1; /* weight, bias, statistics, count */
+    case SPEC_LAYER_NORM: {
+        int axes = s->n_numbers ? (int)s->numbers[0] : ndim;
+        double v = 2; /* weight and bias of the normalized shape */
+        for (int d = ndim - axes; d >= 0 && d < ndim; d++)
+            v *= (double)shape[d];
+        return v;
+    }
     default: return 0;
     }
 }
@@ -376,6 +388,16 @@ static int add_spec(tg_model *m, const layer_spec *s, const int64_t *shape, int 
     case SPEC_CONV1D:
     case SPEC_CONV2D: return add_conv(m, s, rng);
     case SPEC_FLATTEN: return tg_model_add_flatten(m);
+    case SPEC_BATCH_NORM:
+        if (s->spatial && (s->spatial == 2) != (ndim == 3))
+            return tg_set_error(TG_ESHAPE, "batchnorm%dd takes %s, but the layers before it "
+                                "give samples of %d ax%s (plain batchnorm picks by the shape)",
+                                s->spatial, s->spatial == 2 ? "[channels, height, width]"
+                                                            : "[features] or [channels, length]",
+                                ndim, ndim == 1 ? "is" : "es");
+        return tg_model_add_batch_norm(m, 0.1, 1e-5, true);
+    case SPEC_LAYER_NORM:
+        return tg_model_add_layer_norm(m, s->n_numbers ? (int)s->numbers[0] : ndim, 1e-5, true);
     case SPEC_ACTIVATION: return tg_model_add_activation(m, s->act, s->slope);
     case SPEC_INPUT: return TG_OK;
     }

@@ -99,6 +99,8 @@ typedef enum {
     SPEC_AVG_POOL,
     SPEC_DROPOUT,
     SPEC_FLATTEN,
+    SPEC_BATCH_NORM, /* batchnorm: nn.BatchNorm1d/2d by the shape, PyTorch's defaults */
+    SPEC_LAYER_NORM, /* layernorm(n): the last n axes of a sample, all when no n */
     SPEC_ACTIVATION
 } spec_kind;
 

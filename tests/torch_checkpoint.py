@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""torch_checkpoint.py -- a checkpoint of `tg train` loads into PyTorch.
+
+Trains a small CNN with batch norm (2-d after a convolution, 1-d after a
+dense layer), dropout and layer norm on the first --limit Fashion-MNIST
+images with `tg train --save`, scores it with `tg eval`, then rebuilds the
+model in PyTorch from the description the checkpoint's metadata holds:
+
+  - torch.nn.Sequential of the same modules, one per layer, so that the
+    names are the same (0.weight, 1.running_mean, 1.num_batches_tracked, ...);
+  - model.load_state_dict(tensors, strict=True): every name, no more, no
+    fewer, each of the module's shape;
+  - the test images normalized with the metadata's mean and std, as tg eval
+    does, and model.eval() (running statistics, no dropout).
+
+PyTorch must then classify exactly as many test images correctly as tg eval
+did. The
+safetensors file is read here (8-byte header length, JSON, raw bytes), so
+the test needs python3-torch and numpy only.
+
+    /usr/bin/python3 tests/torch_checkpoint.py --tg build/tools/tg [--limit N] [--keep DIR]
+"""
+import argparse
+import gzip
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+DATA = "/usr/share/datasets/fashion-mnist"
+MODEL = ("conv2d(8,3,pad=1) batchnorm relu maxpool(2) conv2d(16,3,pad=1,bias=0) batchnorm2d "
+         "relu avgpool(2) flatten dense(32) batchnorm relu dropout(0.25) layernorm dense(10)")
+DTYPES = {"F32": np.float32, "F64": np.float64}
+
+
+def read_safetensors(path):
+    """The tensors (name -> numpy array) and the metadata of a file."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        values = np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=DTYPES[info["dtype"]])
+        tensors[name] = values.reshape(info["shape"]).copy()
+    return tensors, metadata
+
+
+def parse_layer(word):
+    """'conv2d(16,3,pad=1,bias=0)' -> ('conv2d', [16, 3], {'pad': '1', 'bias': '0'})"""
+    m = re.fullmatch(r"([a-z_0-9]+?)(?:\((.*)\))?", word)
+    name, inside = m.group(1), m.group(2)
+    numbers, keys = [], {}
+    for arg in (inside.split(",") if inside else []):
+        if "=" in arg:
+            key, value = arg.split("=")
+            keys[key] = value
+        else:
+            numbers.append(float(arg))
+    return name, numbers, keys
+
+
+ACTIVATIONS = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh,
+               "gelu": torch.nn.GELU, "silu": torch.nn.SiLU}
+
+
+def conv(numbers, keys, shape):
+    out, k = int(numbers[0]), [int(v) for v in numbers[1:]]
+    two = len(shape) == 3
+    pad = keys.get("pad", "0")
+    module = (torch.nn.Conv2d if two else torch.nn.Conv1d)(
+        shape[0], out, tuple(k * 2 if two and len(k) == 1 else k),
+        stride=int(keys.get("stride", 1)), padding=pad if pad == "same" else int(pad),
+        dilation=int(keys.get("dilation", 1)), groups=int(keys.get("groups", 1)),
+        bias=keys.get("bias", "1") != "0")
+    with torch.no_grad():
+        probe = module(torch.zeros(1, *shape))
+    return module, list(probe.shape[1:])
+
+
+def pool(name, numbers, keys, shape):
+    k = [int(v) for v in numbers]
+    two = name.endswith("2d") or (not name.endswith("1d") and len(shape) == 3)
+    cls = {("max", True): torch.nn.MaxPool2d, ("max", False): torch.nn.MaxPool1d,
+           ("avg", True): torch.nn.AvgPool2d, ("avg", False): torch.nn.AvgPool1d}[
+        (name[:3], two)]
+    kernel = tuple(k * 2 if two and len(k) == 1 else k)
+    stride = int(keys["stride"]) if "stride" in keys else None
+    module = cls(kernel, stride=stride, padding=int(keys.get("pad", 0)))
+    with torch.no_grad():
+        probe = module(torch.zeros(1, *shape))
+    return module, list(probe.shape[1:])
+
+
+def build(description, shape):
+    """torch.nn.Sequential of the canonical description, one module per layer,
+    for samples of shape (a list, without the batch axis)."""
+    modules = []
+    for word in description.split():
+        name, numbers, keys = parse_layer(word)
+        if name in ("dense", "linear"):
+            module = torch.nn.Linear(shape[-1], int(numbers[0]), bias=keys.get("bias", "1") != "0")
+            shape = shape[:-1] + [int(numbers[0])]
+        elif name.startswith("conv"):
+            module, shape = conv(numbers, keys, shape)
+        elif name.startswith(("maxpool", "avgpool")):
+            module, shape = pool(name, numbers, keys, shape)
+        elif name.startswith("batchnorm"):
+            module = (torch.nn.BatchNorm2d if len(shape) == 3 else torch.nn.BatchNorm1d)(shape[0])
+        elif name == "layernorm":
+            axes = int(numbers[0]) if numbers else len(shape)
+            module = torch.nn.LayerNorm(shape[len(shape) - axes:])
+        elif name == "flatten":
+            module, shape = torch.nn.Flatten(), [int(np.prod(shape))]
+        elif name == "dropout":
+            module = torch.nn.Dropout(numbers[0] if numbers else 0.5)
+        elif name == "leaky_relu":
+            module = torch.nn.LeakyReLU(numbers[0] if numbers else 0.01)
+        elif name in ACTIVATIONS:
+            module = ACTIVATIONS[name]()
+        else:
+            sys.exit(f"torch_checkpoint: no PyTorch module for layer '{word}'")
+        modules.append(module)
+    return torch.nn.Sequential(*modules)
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def test_images(limit, metadata):
+    """The first limit test images and labels, scaled and normalized as tg eval does,
+    in float32 (the data's type there)."""
+    images = read_idx(os.path.join(DATA, "t10k-images-idx3-ubyte.gz"))[:limit]
+    labels = read_idx(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz"))[:limit]
+    scale = np.arange(256, dtype=np.float32) / np.float32(255)
+    x = scale[images.reshape(len(images), -1)]
+    mean = np.array([float(v) for v in metadata["mean"].split(",")], dtype=np.float32)
+    std = np.array([float(v) for v in metadata["std"].split(",")], dtype=np.float32)
+    x = (x - mean) / std
+    shape = [int(v) for v in metadata["input"].split(",")]
+    return torch.from_numpy(x.reshape(len(x), *shape)), torch.from_numpy(labels.astype(np.int64))
+
+
+def run(cmd):
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"torch_checkpoint: {' '.join(cmd)} failed ({done.returncode}):\n"
+                 f"{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tg", required=True)
+    ap.add_argument("--limit", type=int, default=2000)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--keep", help="write the checkpoint into this folder and keep it")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    folder = args.keep or tempfile.mkdtemp(prefix="tg_torch_checkpoint_")
+    path = os.path.join(folder, "cnn_bn.safetensors")
+    run([args.tg, "train", "--data", "fashion-mnist", "--limit", str(args.limit), "--epochs",
+         str(args.epochs), "--seed", "3", "--model", MODEL, "--save", path])
+    evaluated = run([args.tg, "eval", "--model", path, "--data", "fashion-mnist", "--limit",
+                     str(args.limit)])
+    m = re.search(r"accuracy ([0-9.]+)% \((\d+)/(\d+)\)", evaluated)
+    tg_correct, total = int(m.group(2)), int(m.group(3))
+
+    tensors, metadata = read_safetensors(path)
+    model = build(metadata["model"], [int(v) for v in metadata["input"].split(",")])
+    state = {name: torch.from_numpy(v) for name, v in tensors.items()}
+    names = set(model.state_dict())
+    if names != set(state):
+        sys.exit(f"torch_checkpoint: names differ: only PyTorch's {sorted(names - set(state))}, "
+                 f"only the file's {sorted(set(state) - names)}")
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    x, labels = test_images(args.limit, metadata)
+    with torch.no_grad():
+        logits = model(x)
+    torch_correct = int((logits.argmax(1) == labels).sum())
+    print(f"tg eval: {tg_correct}/{total} correct; PyTorch {torch.__version__} "
+          f"(Sequential of {len(model)} modules, strict load of {len(state)} tensors, "
+          f"{int(tensors['1.num_batches_tracked'])} batches tracked by layer 1): "
+          f"{torch_correct}/{len(labels)}")
+    if total != len(labels) or torch_correct != tg_correct:
+        sys.exit("torch_checkpoint: the accuracies differ")
+    if not args.keep:
+        os.remove(path)
+        os.rmdir(folder)
+
+
+if __name__ == "__main__":
+    main()
