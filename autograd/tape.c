@@ -2,11 +2,16 @@
  * tape.c -- the per-thread tape: an arena for tape tensors and the list of
  * recorded op results in creation order.
  *
- * Two arenas alternate between generations. A tensor kept across one
- * tg_tape_reset therefore still holds its old generation number (nothing was
- * written over it) and is reported as stale instead of aliasing a new tensor.
- * Arena chunks are kept across resets and reused in the same order, so a loop
- * that rebuilds the same graph stops calling the allocator after its first
+ * Headers (and the small things kept beside them) live in two arenas that
+ * alternate between generations. A tensor kept across one tg_tape_reset
+ * therefore still holds its old generation number (nothing was written over
+ * it) and is reported as stale instead of aliasing a new tensor. Tensor data,
+ * which is nearly all of the bytes, lives in one arena reused by every
+ * generation: a stale tensor is refused by its header before its data is
+ * read, so the data needs no second copy (with two, the Fashion-MNIST CNN
+ * with batch norm held 537 MB resident; see docs/performance.md). Arena
+ * chunks are kept across resets and reused in the same order, so a loop that
+ * rebuilds the same graph stops calling the allocator after its first
  * iteration.
  */
 #include <pthread.h>
@@ -33,7 +38,8 @@ typedef struct {
 
 typedef struct {
     arena arenas[2];
-    int active;            /* arena of the current generation */
+    int active;            /* arena of the current generation's headers */
+    arena data;            /* every generation's tensor data */
     uint64_t generation;
     tg_tape_lists lists;   /* recorded op results; leaves waiting for hooks */
     int no_grad_depth;
@@ -61,6 +67,7 @@ static void tape_free(tape *t)
 {
     arena_free(&t->arenas[0]);
     arena_free(&t->arenas[1]);
+    arena_free(&t->data);
     tg__free(t->lists.nodes, (size_t)t->lists.cap * sizeof *t->lists.nodes);
     tg__free(t->lists.deferred, (size_t)t->lists.cap_deferred * sizeof *t->lists.deferred);
     tg__free(t, sizeof *t);
@@ -244,8 +251,11 @@ size_t tg_memory_limit(void) { return memory_limit; }
 static int check_memory_limit(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,
                               size_t bytes)
 {
-    const arena *a = thread_tape ? &thread_tape->arenas[thread_tape->active] : NULL;
-    size_t in_use = a ? a->retired + (a->cur ? a->cur->used : 0) : 0;
+    size_t in_use = 0;
+    for (int k = 0; thread_tape && k < 2; k++) {
+        const arena *a = k ? &thread_tape->data : &thread_tape->arenas[thread_tape->active];
+        in_use += a->retired + (a->cur ? a->cur->used : 0);
+    }
     if (!memory_limit || (bytes <= memory_limit && in_use <= memory_limit - bytes))
         return TG_OK;
     char dims[160];
@@ -272,7 +282,7 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
         return t;
     }
     tape *tp = thread_tape;
-    t->data = arena_alloc(&tp->arenas[tp->active], bytes, DATA_ALIGN);
+    t->data = arena_alloc(&tp->data, bytes, DATA_ALIGN);
     if (!t->data) {
         t->magic = TG_DEAD;
         tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes of tensor data", fn, bytes);
@@ -411,6 +421,8 @@ void tg_tape_reset(void)
     arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
     tp->arenas[tp->active].cur = NULL;
     tp->arenas[tp->active].retired = 0;
+    tp->data.cur = NULL;
+    tp->data.retired = 0;
     tp->lists.len = 0;
 }
 
@@ -431,12 +443,12 @@ int64_t tg_tape_length(void) { return thread_tape ? thread_tape->lists.len : 0; 
 void tg_tape_memory(size_t *in_use, size_t *reserved)
 {
     size_t used = 0, total = 0;
-    for (int i = 0; thread_tape && i < 2; i++) {
-        const arena *a = &thread_tape->arenas[i];
+    for (int i = 0; thread_tape && i < 3; i++) {
+        const arena *a = i < 2 ? &thread_tape->arenas[i] : &thread_tape->data;
         bool before_cur = a->cur != NULL;
         for (const chunk *c = a->head; c; c = c->next) {
             total += c->cap;
-            if (i == thread_tape->active && before_cur)
+            if ((i == thread_tape->active || i == 2) && before_cur)
                 used += c->used;
             if (c == a->cur)
                 before_cur = false;

@@ -17,6 +17,7 @@
  *             x; then dy = dxhat weight + xhat dweight + dbias
  */
 #include <math.h>
+#include <string.h>
 
 #include "norm_core.h"
 #include "jvp.h"
@@ -75,10 +76,15 @@ tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg
     *kept = *geom;
     kept->weight = weight != NULL;
     kept->bias = bias != NULL;
+    kept->stats = stats;
     y->attr.params = kept;
-    double *m = mean ? mean : stats, *v = var ? var : stats + geom->groups;
+    double *m = stats, *v = stats + geom->groups;
     group_stats(kept, x, m, v);
     normalize_kernel(kept, y, x, weight, bias, m, v);
+    if (mean)
+        memcpy(mean, m, (size_t)geom->groups * sizeof *mean);
+    if (var)
+        memcpy(var, v, (size_t)geom->groups * sizeof *var);
     tg_tensor *in[3] = {x, weight ? weight : bias, bias};
     return tg__record(y, op, 1 + kept->weight + kept->bias, in);
 }
@@ -137,7 +143,108 @@ static tg_tensor *channel_sum(const tg_norm_geom *geo, tg_tensor *g, const tg_te
 
 static bool needs(const tg_tensor *t) { return t && (t->flags & TG_REQUIRES_GRAD); }
 
-int tg__norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+/* ---- the fused first-order rule ---- */
+
+/* Per group, the sums over its elements of h = g weight and of h xhat,
+ * into sums[2 b] and sums[2 b + 1]. */
+static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
+                             const tg_tensor *w, double *sums)
+{
+    int64_t A = geo->outer, B = geo->groups, D = geo->inner, C = geo->channels;
+    int64_t cs = geo->channel_stride;
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *xv = x->data, *gv = g->data, *wv = w ? w->data : NULL;
+        TG_PARALLEL_FOR(B, b, {
+            double mean = geo->stats[b], rstd = 1 / sqrt(geo->stats[B + b] + geo->eps);
+            double sh = 0, shx = 0;
+            for (int64_t a = 0; a < A; a++)
+                for (int64_t d = 0; d < D; d++) {
+                    int64_t i = (a * B + b) * D + d;
+                    double h = (double)gv[i] * (wv ? (double)wv[i / cs % C] : 1.0);
+                    sh += h;
+                    shx += h * ((double)xv[i] - mean) * rstd;
+                }
+            sums[2 * b] = sh;
+            sums[2 * b + 1] = shx;
+        });
+    });
+}
+
+/* dx = rstd (h - mean(h) - xhat mean(h xhat)), mean(h) left out for rms_norm */
+static void fused_dx(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
+                     const tg_tensor *w, const double *sums, tg_tensor *dx)
+{
+    int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
+    double n = (double)(geo->outer * D);
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *xv = x->data, *gv = g->data, *wv = w ? w->data : NULL;
+        T *out = dx->data;
+        TG_PARALLEL_FOR(x->numel, i, {
+            int64_t b = i / D % B;
+            double rstd = 1 / sqrt(geo->stats[B + b] + geo->eps);
+            double xhat = ((double)xv[i] - geo->stats[b]) * rstd;
+            double h = (double)gv[i] * (wv ? (double)wv[i / cs % C] : 1.0);
+            double centred = geo->center ? h - sums[2 * b] / n : h;
+            out[i] = (T)(rstd * (centred - xhat * sums[2 * b + 1] / n));
+        });
+    });
+}
+
+/* dweight = sum of g xhat and dbias = sum of g per channel; either may be
+ * NULL. Serial, in double, in element order: deterministic. */
+static void fused_affine(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
+                         double *dw, double *db)
+{
+    int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
+    memset(dw, 0, (size_t)C * sizeof *dw);
+    memset(db, 0, (size_t)C * sizeof *db);
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *xv = x->data, *gv = g->data;
+        for (int64_t i = 0; i < x->numel; i++) {
+            int64_t b = i / D % B, c = i / cs % C;
+            double gi = (double)gv[i];
+            dw[c] += gi * ((double)xv[i] - geo->stats[b]) / sqrt(geo->stats[B + b] + geo->eps);
+            db[c] += gi;
+        }
+    });
+}
+
+/* A tensor of t's shape holding the C doubles of v. */
+static tg_tensor *from_doubles(const char *fn, const tg_tensor *t, const double *v)
+{
+    tg_tensor *r = tg__tape_tensor(fn, (tg_dtype)t->dtype, t->ndim, t->shape);
+    for (int64_t i = 0; r && i < r->numel; i++)
+        tg__store(r, i, v[i]);
+    return r;
+}
+
+static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    const char *fn = out->op->info.name;
+    const tg_norm_geom *geo = out->attr.params;
+    tg_tensor *x = out->in[0], *w = geo->weight ? out->in[1] : NULL;
+    tg_tensor *b = geo->bias ? out->in[1 + geo->weight] : NULL;
+    double *sums = tg__tape_bytes(fn, 2 * (size_t)geo->groups * sizeof *sums);
+    double *affine = tg__tape_bytes(fn, 2 * (size_t)geo->channels * sizeof *affine);
+    if (!sums || !affine)
+        return tg__latest_code();
+    if (needs(x)) {
+        fused_group_sums(geo, x, g, w, sums);
+        if (!(grad_in[0] = tg__tape_tensor(fn, (tg_dtype)x->dtype, x->ndim, x->shape)))
+            return tg__latest_code();
+        fused_dx(geo, x, g, w, sums, grad_in[0]);
+    }
+    if (needs(w) || needs(b)) {
+        fused_affine(geo, x, g, affine, affine + geo->channels);
+        if (needs(w) && !(grad_in[1] = from_doubles(fn, w, affine)))
+            return tg__latest_code();
+        if (needs(b) && !(grad_in[1 + geo->weight] = from_doubles(fn, b, affine + geo->channels)))
+            return tg__latest_code();
+    }
+    return TG_OK;
+}
+
+static int composed_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     const tg_norm_geom *geo = out->attr.params;
     norm_parts p;
@@ -155,6 +262,13 @@ int tg__norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     if (needs(p.bias) && !(grad_in[1 + geo->weight] = channel_sum(geo, g, p.bias)))
         return tg__latest_code();
     return TG_OK;
+}
+
+int tg__norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    /* the kernels read g in x's dtype */
+    bool fuse = tg__may_fuse() && g->dtype == out->in[0]->dtype;
+    return fuse ? fused_backward(out, g, grad_in) : composed_backward(out, g, grad_in);
 }
 
 int tg__norm_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out)

@@ -26,6 +26,9 @@ typedef struct {
     double eps;
     bool center; /* subtract the mean; rms_norm does not */
     bool weight, bias;
+    /* the forward's groups' means then biased variances (2 groups entries,
+     * in the tape arena), for the fused first-order backward */
+    const double *stats;
 } tg_norm_geom;
 
 /* y = xhat * weight + bias by geom, xhat = (x - mean) / sqrt(var + eps)
@@ -37,7 +40,10 @@ tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg
                             const tg_norm_geom *geom, double *mean, double *var);
 
 /* The backward and tangent rules of every norm op, written with ops: the
- * statistics are recomputed from x, so every order works. */
+ * statistics are recomputed from x, so every order works. A first-order
+ * sweep takes a fused backward instead (tg__may_fuse): two passes over x
+ * with the forward's statistics, and one result tensor per input, where
+ * the composed rule makes about nine tensors of x's size. */
 int tg__norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in);
 int tg__norm_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
 

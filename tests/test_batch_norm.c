@@ -114,6 +114,15 @@ START_TEST(batch_norm_gradients)
 }
 END_TEST
 
+/* training only: eval mode is composed of ops, with no rule of its own */
+START_TEST(batch_norm_fused_backward_matches_composed)
+{
+    const bn_case *k = &cases[_i];
+    tu_shape shapes[3] = {k->x, TU_SHAPE(k->x.d[1]), TU_SHAPE(k->x.d[1])};
+    nc_check_fused(train_fn, (void *)k, 1 + k->weight + k->bias, shapes);
+}
+END_TEST
+
 START_TEST(batch_norm_errors)
 {
     tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(2, 3, 2), -1, 1, true);
@@ -161,6 +170,7 @@ TCase *tg_test_batch_norm(void)
     tcase_add_test(tc, batch_norm_running_update);
     tcase_add_loop_test(tc, batch_norm_eval_values, 0, N_CASES);
     tcase_add_loop_test(tc, batch_norm_gradients, 0, N_CASES);
+    tcase_add_loop_test(tc, batch_norm_fused_backward_matches_composed, 0, N_CASES);
     tcase_add_test(tc, batch_norm_errors);
     return tc;
 }

@@ -55,6 +55,7 @@ START_TEST(group_norm_gradients)
     const gn_case *k = &cases[_i];
     tu_shape shapes[3] = {k->x, TU_SHAPE(k->x.d[1]), TU_SHAPE(k->x.d[1])};
     nc_gradchecks(gn_fn, (void *)k, 1 + k->weight + k->bias, shapes);
+    nc_check_fused(gn_fn, (void *)k, 1 + k->weight + k->bias, shapes);
 }
 END_TEST
 

@@ -88,6 +88,7 @@ START_TEST(layer_norm_gradients)
     const ln_case *k = &cases[_i];
     tu_shape shapes[3] = {k->x, nc_trailing(&k->x, k->k), nc_trailing(&k->x, k->k)};
     nc_gradchecks(ln_fn, (void *)k, 1 + k->weight + k->bias, shapes);
+    nc_check_fused(ln_fn, (void *)k, 1 + k->weight + k->bias, shapes);
 }
 END_TEST
 

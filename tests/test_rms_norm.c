@@ -74,6 +74,7 @@ START_TEST(rms_norm_gradients)
     const rms_case *k = &cases[_i];
     tu_shape shapes[2] = {k->x, nc_trailing(&k->x, k->k)};
     nc_gradchecks(rms_fn, (void *)k, 1 + k->weight, shapes);
+    nc_check_fused(rms_fn, (void *)k, 1 + k->weight, shapes);
 }
 END_TEST
 
