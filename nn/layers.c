@@ -704,6 +704,20 @@ int tg_model_train(tg_model *m, bool training)
 
 bool tg_model_is_training(const tg_model *m) { return m && m->training; }
 
+tg_rng *tg_model_layer_rng(tg_model *m, int k)
+{
+    if (!m) {
+        tg_set_error(TG_ENULL, "tg_model_layer_rng: argument 1 (model) is NULL");
+        return NULL;
+    }
+    if (k < 0 || k >= m->count) {
+        tg_set_error(TG_EVALUE, "tg_model_layer_rng: layer %d of a model of %d layers", k,
+                     m->count);
+        return NULL;
+    }
+    return m->layers[k].kind == LAYER_DROPOUT ? &m->layers[k].rng : NULL;
+}
+
 /* ---- the forward pass ---- */
 
 static tg_tensor *dense_forward(const layer *l, int k, tg_tensor *x)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tapegrad/nn.h>
@@ -122,6 +123,9 @@ typedef struct {
  * (so neither can block it). If interrupt_after is set, tg gets a SIGINT as
  * soon as its output contains that text. stderr_fd, if not -1, replaces the
  * file (for the terminal test, which reads it itself). */
+/* How long after interrupt_after appears the signal is sent. */
+static struct timespec interrupt_delay;
+
 static run_result run_tg(const char *const *args, const char *interrupt_after, int stderr_fd)
 {
     const char *err_path = path_in_dir("stderr.txt");
@@ -153,8 +157,10 @@ static run_result run_tg(const char *const *args, const char *interrupt_after, i
         r.out = realloc(r.out, len + (size_t)n + 1);
         memcpy(r.out + len, buf, (size_t)n);
         r.out[len += (size_t)n] = '\0';
-        if (interrupt_after && !signalled && strstr(r.out, interrupt_after))
+        if (interrupt_after && !signalled && strstr(r.out, interrupt_after)) {
+            nanosleep(&interrupt_delay, NULL);
             signalled = kill(pid, SIGINT) == 0;
+        }
     }
     close(out_pipe[0]);
     int status;
@@ -608,6 +614,116 @@ START_TEST(descriptions_that_do_not_fit_name_the_layer)
 }
 END_TEST
 
+/* ---- resuming ----------------------------------------------------------------- */
+
+/* Whether the two files hold the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    ck_assert_msg(fa && fb, "cannot open %s or %s", a, b);
+    int ca, cb;
+    do {
+        ca = getc(fa);
+        cb = getc(fb);
+    } while (ca == cb && ca != EOF);
+    fclose(fa);
+    fclose(fb);
+    return ca == cb;
+}
+
+/* 3 epochs, then 2 more from the state file, save exactly what 5 epochs in
+ * one run save: weights, batch norm's statistics, Adam's moments, dropout's
+ * generator and the shuffles all continue. The resumed run's checkpoint is
+ * byte for byte the uninterrupted one's (its metadata holds the test
+ * accuracy, which is the same too). */
+START_TEST(resume_after_three_epochs_equals_five_in_one_run)
+{
+    char full[128], state[128], resumed[128]; /* path_in_dir's slots are reused by run_tg */
+    snprintf(full, sizeof full, "%s", path_in_dir("full.safetensors"));
+    snprintf(state, sizeof state, "%s", path_in_dir("state.safetensors"));
+    snprintf(resumed, sizeof resumed, "%s", path_in_dir("resumed.safetensors"));
+    const char *model = "conv2d(4,3,pad=1) batchnorm relu maxpool(2) flatten dropout(0.2) "
+                        "dense(16) relu dense(10)";
+    const char *opts[][2] = {{"--opt", "adam"}, {"--opt", "momentum"}};
+    for (int k = 0; k < 2; k++) {
+        run_result a = TG("train", "--data", "fashion-mnist", "--limit", "300", "--epochs", "5",
+                          "--model", model, opts[k][0], opts[k][1], "--save", full);
+        ck_assert_msg(a.status == 0, "%s", a.err);
+        run_result b = TG("train", "--data", "fashion-mnist", "--limit", "300", "--epochs", "5",
+                          "--model", model, opts[k][0], opts[k][1], "--stop-after", "3",
+                          "--state", state);
+        ck_assert_msg(b.status == 0 && strstr(b.out, "epoch 3/5") && !strstr(b.out, "epoch 4/5"),
+                      "%s%s", b.out, b.err);
+        run_result c = TG("train", "--resume", state, "--save", resumed);
+        ck_assert_msg(c.status == 0, "%s", c.err);
+        ck_assert_msg(strstr(c.out, "resumed from ") && strstr(c.out, "at epoch 4, batch 0") &&
+                          strstr(c.out, "epoch 5/5") && !strstr(c.out, "epoch 3/5"),
+                      "%s", c.out);
+        ck_assert_msg(same_bytes(full, resumed), "%s: resumed differs from 5 epochs\n%s\n%s",
+                      opts[k][1], a.out, c.out);
+        /* tg eval reads a state file too */
+        run_result e = TG("eval", "--model", state, "--data", "fashion-mnist", "--limit", "300");
+        ck_assert_msg(e.status == 0 && same_line_from(score_of(e.out, "accuracy "),
+                                                      score_of(c.out, "test accuracy ")),
+                      "%s%s", e.out, e.err);
+        free_result(&a);
+        free_result(&b);
+        free_result(&c);
+        free_result(&e);
+    }
+}
+END_TEST
+
+/* Ctrl-C inside an epoch: the state file holds the batch it stopped at,
+ * and the resumed run ends where an uninterrupted one does, bit for bit.
+ * The signal goes 0.1 s after epoch 1's line, inside epoch 2 (3000
+ * single-sample steps take about 0.3 s here); wherever it lands, the
+ * result must be the same. */
+START_TEST(resume_after_ctrl_c_mid_epoch_equals_one_run)
+{
+    char full[128], state[128], resumed[128]; /* path_in_dir's slots are reused by run_tg */
+    snprintf(full, sizeof full, "%s", path_in_dir("full.safetensors"));
+    snprintf(state, sizeof state, "%s", path_in_dir("state.safetensors"));
+    snprintf(resumed, sizeof resumed, "%s", path_in_dir("resumed.safetensors"));
+#define RUN_ARGS "train", "--data", "fashion-mnist", "--limit", "3000", "--layers", "784,16,10", \
+                 "--epochs", "3", "--batch", "1"
+    run_result a = TG(RUN_ARGS, "--save", full);
+    ck_assert_msg(a.status == 0, "%s", a.err);
+    interrupt_delay.tv_nsec = 100000000;
+    run_result b = run_tg((const char *const[]){TG_BINARY, RUN_ARGS, "--state", state, NULL},
+                          "\nepoch 1/", -1);
+    interrupt_delay.tv_nsec = 0;
+#undef RUN_ARGS
+    ck_assert_msg(b.status == 130, "status %d\n%s%s", b.status, b.out, b.err);
+    run_result c = TG("train", "--resume", state, "--save", resumed);
+    ck_assert_msg(c.status == 0, "%s", c.err);
+    if (!strstr(b.out, "(interrupted after")) /* landed between epochs: still a valid run */
+        fprintf(stderr, "resume_after_ctrl_c_mid_epoch: the signal landed between epochs\n");
+    ck_assert_msg(same_bytes(full, resumed), "resumed differs\n%s\n%s\n%s", a.out, b.out, c.out);
+    free_result(&a);
+    free_result(&b);
+    free_result(&c);
+}
+END_TEST
+
+START_TEST(resume_refuses_what_it_cannot_continue)
+{
+    char state[128], plain[128]; /* path_in_dir's slots are reused by run_tg */
+    snprintf(state, sizeof state, "%s", path_in_dir("state.safetensors"));
+    snprintf(plain, sizeof plain, "%s", path_in_dir("plain.safetensors"));
+    run_result a = TG("train", "--data", blobs_spec(), "--layers", "3,8,3", "--epochs", "2",
+                      "--state", state, "--save", plain);
+    ck_assert_msg(a.status == 0, "%s", a.err);
+    ASSERT_USAGE_ERROR("the run has done all its 2 epochs", "train", "--resume", state);
+    ASSERT_USAGE_ERROR("takes the run's options from the file; only --save, --plot, --state and "
+                       "--stop-after may be given", "train", "--resume", state, "--epochs", "9");
+    ASSERT_USAGE_ERROR("no metadata key \"train.args\"", "train", "--resume", plain);
+    ASSERT_USAGE_ERROR("--stop-after", "train", "--data", blobs_spec(), "--layers", "3,3",
+                       "--stop-after", "0");
+    free_result(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_train");
@@ -622,12 +738,15 @@ int main(void)
     tcase_add_test(train, interrupt_stops_and_still_saves);
     tcase_add_test(train, fashion_mnist_slice_trains_and_evaluates);
     tcase_add_test(train, described_cnn_trains_and_evaluates);
+    tcase_add_test(train, resume_after_three_epochs_equals_five_in_one_run);
+    tcase_add_test(train, resume_after_ctrl_c_mid_epoch_equals_one_run);
     suite_add_tcase(s, train);
     TCase *errors = tu_tcase("errors");
     tcase_add_checked_fixture(errors, setup, teardown);
     tcase_add_test(errors, bad_flags_and_data_exit_with_two);
     tcase_add_test(errors, corrupt_or_foreign_checkpoints_exit_with_two);
     tcase_add_test(errors, descriptions_that_do_not_fit_name_the_layer);
+    tcase_add_test(errors, resume_refuses_what_it_cannot_continue);
     suite_add_tcase(s, errors);
     return tu_run(s);
 }

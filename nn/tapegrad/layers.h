@@ -165,6 +165,11 @@ TG_API int tg_model_add_layer_norm(tg_model *model, int n_axes, double eps, bool
 /* Training (true, the mode a model is made in) or evaluation mode. */
 TG_API int tg_model_train(tg_model *model, bool training);
 TG_API bool tg_model_is_training(const tg_model *model);
+/* The generator layer k draws from (a dropout layer's masks), which the
+ * caller may read and overwrite to save and restore a run; NULL, with no
+ * error, for a layer that draws nothing; NULL with an error for a layer
+ * index out of range. */
+TG_API tg_rng *tg_model_layer_rng(tg_model *model, int layer);
 
 /* A multilayer perceptron with n_sizes - 1 dense layers sizes[0] -> sizes[1]
  * -> ... Each hidden dense layer is followed by the hidden activation and

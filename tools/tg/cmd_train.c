@@ -25,10 +25,18 @@
 typedef struct {
     data_request data;
     architecture arch;
-    const char *layers, *model, *act, *loss_name, *task, *opt, *dtype, *save, *plot;
+    const char *layers, *model, *act, *loss_name, *task, *opt, *dtype;
     tg_loss_kind loss;
     double lr; /* 0: the optimizer's default */
     int64_t batch, epochs;
+    /* this invocation's own: where to write, and the state to resume */
+    const char *save, *plot, *state, *resume;
+    int64_t stop_after; /* end after this epoch; 0: after the last */
+    /* the run's options: argv's, or the --resume file's (then owned) */
+    int run_argc;
+    char **run_argv;
+    bool owns_run_argv;
+    char *encoded_args; /* run_argv with --model's text, for --state */
 } train_options;
 
 /* --task (by default what the data holds: a CSV spec with :target= is a
@@ -58,10 +66,93 @@ static bool parse_objective(train_options *o, diag *d)
     return !d->set;
 }
 
-static bool parse_train_options(int argc, char **argv, train_options *o, diag *d)
+/* The options that concern this invocation, not the run: a resumed run
+ * takes all the others from its state file. */
+static const char *const session_names[] = {"--save", "--plot", "--state", "--resume",
+                                            "--stop-after"};
+
+static bool is_session_option(const char *arg)
 {
-    *o = (train_options){.data.seed = 1, .act = "relu", .opt = "adam",
-                         .dtype = "f32", .batch = 64, .epochs = 10};
+    size_t len = strcspn(arg, "=");
+    for (size_t i = 0; i < sizeof session_names / sizeof *session_names; i++)
+        if (strlen(session_names[i]) == len && strncmp(arg, session_names[i], len) == 0)
+            return true;
+    return false;
+}
+
+/* argv's options into the session's and the run's (each with its value);
+ * both arrays have argc entries. */
+static void split_options(int argc, char **argv, int *n_own, char **own, int *n_rest,
+                          char **rest)
+{
+    *n_own = *n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        bool mine = is_session_option(argv[i]);
+        bool with_value = strncmp(argv[i], "--", 2) == 0 && !strchr(argv[i], '=') && i + 1 < argc;
+        for (int k = 0; k <= (int)with_value; k++) {
+            if (mine)
+                own[(*n_own)++] = argv[i + k];
+            else
+                rest[(*n_rest)++] = argv[i + k];
+        }
+        i += with_value;
+    }
+}
+
+static bool parse_session_options(int argc, char **argv, train_options *o, diag *d)
+{
+    const option_spec specs[] = {
+        {"--save", parse_text, &o->save},     {"--plot", parse_text, &o->plot},
+        {"--state", parse_text, &o->state},   {"--resume", parse_text, &o->resume},
+        {"--stop-after", parse_positive_int, &o->stop_after},
+    };
+    return parse_options(argc, argv, "train", specs, (int)(sizeof specs / sizeof *specs), d);
+}
+
+/* A resumed run's options: those its state file saved. */
+static bool resumed_options(train_options *o, int n_given, diag *d)
+{
+    if (n_given) {
+        diag_plain(d, "tg train: --resume %s takes the run's options from the file; only --save, "
+                      "--plot, --state and --stop-after may be given with it", o->resume);
+        return false;
+    }
+    char *text = read_state_args(o->resume, d);
+    bool ok = text && decode_args(text, &o->run_argc, &o->run_argv);
+    if (text && !ok)
+        diag_plain(d, "tg train: --resume %s: metadata \"%s\" is damaged", o->resume,
+                   TRAIN_STATE_KEY);
+    o->owns_run_argv = ok;
+    if (!o->state)
+        o->state = o->resume; /* a run resumed again continues from its latest place */
+    free(text);
+    return ok;
+}
+
+/* The run's options as --state saves them: --model @FILE as the text read. */
+static bool encode_run_options(train_options *o, diag *d)
+{
+    char **copy = malloc(((size_t)o->run_argc + 1) * sizeof *copy);
+    char *model = o->model ? malloc(strlen(o->arch.text) + 9) : NULL;
+    if (model)
+        sprintf(model, "--model=%s", o->arch.text);
+    int n = 0;
+    for (int i = 0; copy && i < o->run_argc; i++) {
+        bool is_model = strncmp(o->run_argv[i], "--model", 7) == 0 &&
+                        (o->run_argv[i][7] == '=' || o->run_argv[i][7] == '\0');
+        copy[n++] = is_model ? model : o->run_argv[i];
+        i += is_model && o->run_argv[i][7] == '\0';
+    }
+    o->encoded_args = copy && (model || !o->model) ? encode_args(n, copy) : NULL;
+    free(copy);
+    free(model);
+    if (!o->encoded_args)
+        diag_plain(d, "out of memory");
+    return o->encoded_args != NULL;
+}
+
+static bool parse_run_options(train_options *o, diag *d)
+{
     const option_spec specs[] = {
         {"--data", parse_text, &o->data.spec},       {"--layers", parse_text, &o->layers},
         {"--model", parse_text, &o->model},
@@ -71,10 +162,10 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
         {"--batch", parse_positive_int, &o->batch},  {"--epochs", parse_positive_int, &o->epochs},
         {"--seed", parse_seed, &o->data.seed},       {"--val", parse_fraction, &o->data.val},
         {"--limit", parse_positive_int, &o->data.limit},
-        {"--dtype", parse_text, &o->dtype},          {"--save", parse_text, &o->save},
-        {"--plot", parse_text, &o->plot},
+        {"--dtype", parse_text, &o->dtype},
     };
-    if (!parse_options(argc, argv, "train", specs, (int)(sizeof specs / sizeof *specs), d))
+    if (!parse_options(o->run_argc, o->run_argv, "train", specs,
+                       (int)(sizeof specs / sizeof *specs), d))
         return false;
     if (!o->data.spec || !o->layers == !o->model) {
         diag_plain(d, "tg train: --data and one of --layers and --model are required (see tg "
@@ -87,6 +178,38 @@ static bool parse_train_options(int argc, char **argv, train_options *o, diag *d
                      : parse_layers(o->layers, &o->arch, "train", d)) &&
            parse_hidden_activation(o->act, &o->arch.act, d) &&
            parse_dtype(o->dtype, &o->arch.dtype, d);
+}
+
+static bool parse_train_options(int argc, char **argv, train_options *o, diag *d)
+{
+    *o = (train_options){.data.seed = 1, .act = "relu", .opt = "adam",
+                         .dtype = "f32", .batch = 64, .epochs = 10};
+    char **own = malloc(((size_t)argc + 1) * sizeof *own);
+    o->run_argv = malloc(((size_t)argc + 1) * sizeof *o->run_argv);
+    if (!own || !o->run_argv) {
+        free(own);
+        diag_plain(d, "out of memory");
+        return false;
+    }
+    int n_own;
+    split_options(argc, argv, &n_own, own, &o->run_argc, o->run_argv);
+    bool ok = parse_session_options(n_own, own, o, d);
+    free(own);
+    if (ok && o->resume) {
+        free(o->run_argv);
+        o->run_argv = NULL;
+        ok = resumed_options(o, o->run_argc, d);
+    }
+    return ok && parse_run_options(o, d) && (!o->state || encode_run_options(o, d));
+}
+
+static void free_train_options(train_options *o)
+{
+    if (o->owns_run_argv)
+        free_args(o->run_argc, o->run_argv);
+    else
+        free(o->run_argv);
+    free(o->encoded_args);
 }
 
 /* sgd and momentum get a larger default rate than Adam, whose steps are
@@ -184,9 +307,12 @@ typedef struct {
     tg_optim *optim;
     distributed *dist; /* the batches: one process's, or this rank's */
     double base_lr; /* --lr, where the cosine starts */
+    tg_optim_config cfg;
     epoch_record *records;
     int n_records, cap_records;
     tg_epoch_stats test_stats;
+    int64_t first_epoch;     /* 1, or the epoch a resumed run continues */
+    int64_t skipped_samples; /* of first_epoch, trained before it was resumed */
 } run;
 
 static bool add_record(run *r, const epoch_record *rec, diag *d)
@@ -233,8 +359,59 @@ static bool set_up(run *r, train_options *o, diag *d)
         !check_fits_data(&o->arch, r->model, &r->train, o->loss, true, "train", d))
         return false;
     r->base_lr = cfg.lr;
+    r->cfg = cfg;
+    r->first_epoch = 1;
     r->optim = tg_optim_new(tg_model_params(r->model), &cfg);
     return r->optim ? true : library_failed(d);
+}
+
+/* The run picks up where the state file left it: weights, buffers,
+ * optimizer, generators, the batcher's place and the epochs' records. */
+static bool resume_run(run *r, const train_options *o, diag *d)
+{
+    train_state st = {.model = r->model, .optim = r->optim, .cfg = &r->cfg};
+    if (!restore_train_state(o->resume, &st, d))
+        return false;
+    free(r->records);
+    r->records = st.records;
+    r->n_records = r->cap_records = st.n_records;
+    if (st.epoch >= o->epochs) {
+        diag_plain(d, "tg train: --resume %s: the run has done all its %lld epochs", o->resume,
+                   (long long)o->epochs);
+        return false;
+    }
+    r->first_epoch = st.epoch + 1;
+    r->skipped_samples = st.batch * o->batch;
+    printf("resumed from %s at epoch %lld, batch %lld\n", o->resume, (long long)r->first_epoch,
+           (long long)st.batch);
+    return distributed_seek(r->dist, st.epoch, st.batch, d);
+}
+
+/* --state and --resume need to know where the batches stand: checked
+ * before any training. */
+static bool prepare_state(run *r, const train_options *o, diag *d)
+{
+    int64_t epoch, batch;
+    if (!o->state && !o->resume)
+        return true;
+    if (o->state && !check_writable(o->state, "--state", d))
+        return false;
+    return distributed_position(r->dist, &epoch, &batch, d) && (!o->resume || resume_run(r, o, d));
+}
+
+static run_facts facts_of(const run *r, const train_options *o, char *epochs, size_t size)
+{
+    snprintf(epochs, size, "%g", r->n_records ? r->records[r->n_records - 1].epoch : 0.0);
+    return (run_facts){o->data.spec, epochs, o->loss, &r->test_stats};
+}
+
+static bool save_state(const run *r, const train_options *o, diag *d)
+{
+    train_state st = {r->model, r->optim, &r->cfg, 0, 0, r->records, r->n_records};
+    char epochs[32];
+    run_facts facts = facts_of(r, o, epochs, sizeof epochs);
+    return distributed_position(r->dist, &st.epoch, &st.batch, d) &&
+           save_train_state(o->state, o->encoded_args, &st, &o->arch, &r->norm, &facts, d);
 }
 
 /* "train acc 91.20%" or, for a regression, "train mse 0.0123  train R2 0.9871". */
@@ -276,12 +453,13 @@ static bool run_epoch(run *r, const train_options *o, int64_t epoch, bool tty, d
         return library_failed(d);
     if (tty)
         fputs("\r\033[K", stderr);
-    epoch_record rec = {(double)(epoch - 1) + (double)train.samples / (double)r->train.n,
+    int64_t samples = train.samples + (epoch == r->first_epoch ? r->skipped_samples : 0);
+    epoch_record rec = {(double)(epoch - 1) + (double)samples / (double)r->train.n,
                         train.loss, r->test_stats.loss,
                         regression ? train.r2 : train.accuracy,
                         regression ? r->test_stats.r2 : r->test_stats.accuracy};
     print_epoch(epoch, r, &train, o);
-    return add_record(r, &rec, d);
+    return add_record(r, &rec, d) && (!o->state || save_state(r, o, d));
 }
 
 static bool train_epochs(run *r, const train_options *o, diag *d)
@@ -292,7 +470,8 @@ static bool train_epochs(run *r, const train_options *o, diag *d)
            architecture_text(&o->arch, arch, sizeof arch), o->data.spec, (long long)r->train.n,
            (long long)r->test.n, o->opt, (long long)o->batch, r->base_lr);
     fflush(stdout);
-    for (int64_t epoch = 1; epoch <= o->epochs && !interrupted; epoch++)
+    int64_t last = o->stop_after && o->stop_after < o->epochs ? o->stop_after : o->epochs;
+    for (int64_t epoch = r->first_epoch; epoch <= last && !interrupted; epoch++)
         if (!run_epoch(r, o, epoch, tty, d))
             return false;
     return true;
@@ -316,8 +495,7 @@ static bool finish(run *r, const train_options *o, diag *d)
     bool regression = tg_loss_is_regression(o->loss);
     print_test_scores(r, regression);
     char epochs[32], arch[ARCH_TEXT_MAX], title[ARCH_TEXT_MAX + 300], loss_label[64];
-    snprintf(epochs, sizeof epochs, "%g", r->n_records ? r->records[r->n_records - 1].epoch : 0.0);
-    run_facts facts = {o->data.spec, epochs, o->loss, &r->test_stats};
+    run_facts facts = facts_of(r, o, epochs, sizeof epochs);
     /* the ranks' parameters are the same: rank 0 writes them */
     bool root = distributed_is_root(r->dist);
     if (o->save && !distributed_agree(r->dist, !root || save_checkpoint(r->model, o->save, &o->arch,
@@ -359,7 +537,8 @@ int cmd_train(int argc, char **argv)
     struct sigaction previous;
     if (parse_train_options(argc, argv, &o, &d) && distributed_start(&r.dist, &d) &&
         distributed_agree(r.dist, set_up(&r, &o, &d), &d) &&
-        distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, o.loss, &d)) {
+        distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, o.loss, &d) &&
+        prepare_state(&r, &o, &d)) {
         catch_interrupt(&previous);
         bool trained = train_epochs(&r, &o, &d);
         sigaction(SIGINT, &previous, NULL);
@@ -374,5 +553,6 @@ int cmd_train(int argc, char **argv)
     if (d.set && (!r.dist || distributed_is_root(r.dist)))
         diag_print(&d); /* the ranks fail alike: one says it */
     tear_down(&r);
+    free_train_options(&o);
     return status;
 }

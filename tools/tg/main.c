@@ -102,6 +102,7 @@ static const command commands[] = {
      "Exits with 1 when any check fails.\n"},
     {"train", "train a model (an MLP, a CNN, ...) on Fashion-MNIST or a CSV file", cmd_train,
      "usage: tg train --data SOURCE (--layers N,N,... | --model DESCRIPTION) [OPTIONS]\n"
+     "       tg train --resume FILE [--save FILE] [--plot FILE] [--state FILE]\n"
      "\n"
      "Trains a model on mini-batches, a classifier (accuracy) or, on CSV targets, a\n"
      "regressor with a linear output (MSE and R2), the learning rate\n"
@@ -148,6 +149,14 @@ static const command commands[] = {
      "  --dtype T       f32 (default) or f64 parameters\n"
      "  --save FILE     write the model to FILE (safetensors, with what tg eval needs)\n"
      "  --plot FILE     write loss and accuracy (R2) per epoch to FILE as SVG\n"
+     "  --state FILE    after every epoch (and on Ctrl-C) write FILE, a checkpoint\n"
+     "                  that also holds the optimizer's state, the batches' place and\n"
+     "                  the generators, from which --resume continues\n"
+     "  --resume FILE   continue the run FILE was written by, to the same weights, bit\n"
+     "                  for bit, as if it had never stopped; its options come from\n"
+     "                  FILE (with it, only --save, --plot, --state, --stop-after)\n"
+     "  --stop-after N  end after epoch N of --epochs (the learning rate follows\n"
+     "                  the whole run's schedule), to --resume later\n"
      "\n"
      "example: tg train --data fashion-mnist --layers 784,128,10 --epochs 5 \\\n"
      "             --save m.safetensors --plot m.svg\n"},

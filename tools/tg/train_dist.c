@@ -147,3 +147,26 @@ int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *d
 #endif
     return tg_evaluate_loss(model, data, EVAL_BATCH, loss, stats, NULL);
 }
+
+/* A job's sampler cannot seek yet: its ranks would have to agree on the
+ * place too. */
+static bool one_process(const distributed *dist, diag *d)
+{
+    if (dist == &single)
+        return true;
+    diag_plain(d, "tg train: --state and --resume work in one process; a job of ranks cannot "
+                  "save its place yet");
+    return false;
+}
+
+bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batch, diag *d)
+{
+    return one_process(dist, d) &&
+           (tg_batcher_position(dist->batcher, epoch, batch) == 0 || library_failed(d));
+}
+
+bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d)
+{
+    return one_process(dist, d) &&
+           (tg_batcher_seek(dist->batcher, epoch, batch) == 0 || library_failed(d));
+}

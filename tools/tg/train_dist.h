@@ -41,4 +41,10 @@ int distributed_train_epoch(distributed *dist, tg_model *model, tg_optim *optim,
 int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *data,
                          tg_loss_kind loss, tg_epoch_stats *stats);
 
+/* Where the batches stand (epochs done, batches into the next), and a
+ * move there, for --state and --resume; one process only (else false, d
+ * set). */
+bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batch, diag *d);
+bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d);
+
 #endif

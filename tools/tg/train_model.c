@@ -240,8 +240,38 @@ static char *floats_text(const float *v, int64_t n)
     return text;
 }
 
+/* Writes base's pairs and then extra's (either may end early at a NULL
+ * key) to path with tensors. */
+static bool write_with_metadata(const tg_params *tensors, const char *path,
+                                const char *const *base, const char *const *extra, diag *d)
+{
+    size_t nb = 0, ne = 0;
+    while (base[nb])
+        nb += 2;
+    while (extra && extra[ne])
+        ne += 2;
+    const char **all = malloc((nb + ne + 1) * sizeof *all);
+    if (!all) {
+        diag_plain(d, "out of memory");
+        return false;
+    }
+    memcpy(all, base, nb * sizeof *all);
+    memcpy(all + nb, extra, ne * sizeof *all);
+    all[nb + ne] = NULL;
+    bool ok = tg_checkpoint_save(tensors, path, all) == 0 || library_failed(d);
+    free(all);
+    return ok;
+}
+
 bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
                      const normalization *norm, const run_facts *facts, diag *d)
+{
+    return save_checkpoint_with(model, NULL, NULL, path, a, norm, facts, d);
+}
+
+bool save_checkpoint_with(tg_model *model, const tg_params *tensors, const char *const *extra,
+                          const char *path, const architecture *a, const normalization *norm,
+                          const run_facts *facts, diag *d)
 {
     int64_t n_stats = norm->mode == TG_NORM_GLOBAL ? 1 : norm->dim;
     char *mean = floats_text(norm->mean, n_stats), *std = floats_text(norm->std, n_stats);
@@ -269,8 +299,8 @@ bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
         NULL};
     if (!mean || !std)
         diag_plain(d, "out of memory");
-    else if (tg_checkpoint_save(tg_model_params(model), path, metadata) < 0)
-        library_failed(d);
+    else
+        write_with_metadata(tensors ? tensors : tg_model_params(model), path, metadata, extra, d);
     free(mean);
     free(std);
     return !d->set;
@@ -421,7 +451,9 @@ static tg_model *model_from(const tg_checkpoint *ck, const char *path, architect
         return NULL;
     tg_model *model = a->text[0] ? build_described_model(a, 0, values_in_file(ck, a), d)
                                  : build_model(a, 0, d);
-    if (model && tg_checkpoint_apply(ck, tg_model_params(model), 0) < 0)
+    /* a --state file holds the optimizer's tensors too */
+    unsigned flags = tg_checkpoint_metadata(ck, TRAIN_STATE_KEY) ? TG_CHECKPOINT_ALLOW_EXTRA : 0;
+    if (model && tg_checkpoint_apply(ck, tg_model_params(model), flags) < 0)
         library_failed(d);
     if (model && !d->set)
         *trained_on = copy_text(data, d);

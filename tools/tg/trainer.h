@@ -172,6 +172,12 @@ typedef struct {
  * into a safetensors file. */
 bool save_checkpoint(tg_model *model, const char *path, const architecture *a,
                      const normalization *norm, const run_facts *facts, diag *d);
+/* save_checkpoint writing tensors (NULL: the model's parameters) and, after
+ * the model's metadata, the key-value pairs of extra (NULL-terminated; may
+ * be NULL). */
+bool save_checkpoint_with(tg_model *model, const tg_params *tensors, const char *const *extra,
+                          const char *path, const architecture *a, const normalization *norm,
+                          const run_facts *facts, diag *d);
 /* The model of a checkpoint written by save_checkpoint, with its weights,
  * its normalization and its loss (ce for a file that names none); *trained_on
  * receives the data spec (free it). */
@@ -189,5 +195,38 @@ typedef struct {
 /* loss_label and score_label name the two panels' y axes. */
 bool write_plot(const char *path, const char *title, const char *loss_label,
                 const char *score_label, const epoch_record *records, int n, diag *d);
+
+/* ---- resumable runs: tg train --state FILE and --resume FILE (train_state.c) */
+
+/* The metadata key that marks a --state file; it holds the run's options. */
+#define TRAIN_STATE_KEY "train.args"
+
+/* What a run changes beyond the weights and buffers, so that a run resumed
+ * from it continues bit for bit. */
+typedef struct {
+    tg_model *model;
+    tg_optim *optim;
+    const tg_optim_config *cfg; /* which slots the optimizer keeps */
+    int64_t epoch, batch;       /* the batcher's position: epochs done, batches into the next */
+    epoch_record *records;      /* the epochs so far (restored: malloc'd, the caller frees) */
+    int n_records;
+} train_state;
+
+/* argv as "<length>:<text>" per argument (malloc'd), and back (free_args). */
+char *encode_args(int argc, char *const *argv);
+bool decode_args(const char *text, int *argc, char ***argv);
+void free_args(int argc, char **argv);
+
+/* A checkpoint with the model's metadata (save_checkpoint's), args (the
+ * encoded options) and s. */
+bool save_train_state(const char *path, const char *args, const train_state *s,
+                      const architecture *a, const normalization *norm, const run_facts *facts,
+                      diag *d);
+/* The encoded options of the state file at path (malloc'd), NULL with d set. */
+char *read_state_args(const char *path, diag *d);
+/* Puts the weights, buffers, optimizer state and generators of the state
+ * file at path into s's model and optimizer (made from the same options),
+ * and reads its position and history into s. */
+bool restore_train_state(const char *path, train_state *s, diag *d);
 
 #endif
