@@ -679,6 +679,7 @@ struct tg_dist_sampler {
     int64_t n, batch;  /* data->n when made; the global batch, at most n */
     int rank, size;
     unsigned flags;
+    uint64_t seed;
     tg_rng rng;        /* as tg_batcher's: epoch k's order depends on the seed and k */
     int64_t *order;    /* n indices */
     int64_t *labels;   /* this rank's labels of the current batch */
@@ -686,6 +687,25 @@ struct tg_dist_sampler {
     int64_t epoch;
     bool epoch_started;
 };
+
+/* Back to the state of a new sampler: the identity order, the seed's
+ * generator, epoch 0. */
+static void rewind_sampler(tg_dist_sampler *s)
+{
+    for (int64_t i = 0; i < s->n; i++)
+        s->order[i] = i;
+    tg_rng_seed(&s->rng, s->seed);
+    s->next = s->epoch = 0;
+    s->epoch_started = false;
+}
+
+static void start_sampler_epoch(tg_dist_sampler *s)
+{
+    if (s->flags & TG_BATCH_SHUFFLE)
+        tg_rng_shuffle(&s->rng, s->order, s->n);
+    s->next = 0;
+    s->epoch_started = true;
+}
 
 static size_t sampler_bytes(const tg_dist_sampler *s)
 {
@@ -721,9 +741,8 @@ tg_dist_sampler *tg_dist_sampler_new(const tg_dist *d, const tg_dataset *data,
         return NULL;
     }
     s->labels = s->order + s->n;
-    for (int64_t i = 0; i < s->n; i++)
-        s->order[i] = i;
-    tg_rng_seed(&s->rng, seed);
+    s->seed = seed;
+    rewind_sampler(s);
     return s;
 }
 
@@ -782,12 +801,8 @@ int tg_dist_sampler_next(tg_dist_sampler *s, tg_dtype dtype, tg_tensor **x,
     if (dtype != TG_F32 && dtype != TG_F64)
         return no_batch(tg_set_error(TG_EDTYPE, "tg_dist_sampler_next: unknown dtype %d",
                                      (int)dtype), x, labels, count, global);
-    if (!s->epoch_started) {
-        if (s->flags & TG_BATCH_SHUFFLE)
-            tg_rng_shuffle(&s->rng, s->order, s->n);
-        s->next = 0;
-        s->epoch_started = true;
-    }
+    if (!s->epoch_started)
+        start_sampler_epoch(s);
     int64_t c = global_count(s);
     if (c == 0) {
         s->epoch++;
@@ -821,6 +836,38 @@ int64_t tg_dist_sampler_batches(const tg_dist_sampler *s)
 
 int64_t tg_dist_sampler_epoch(const tg_dist_sampler *s) { return s ? s->epoch : 0; }
 
+int tg_dist_sampler_position(const tg_dist_sampler *s, int64_t *epoch, int64_t *batch)
+{
+    if (!s || !epoch || !batch)
+        return tg_set_error(TG_ENULL, "tg_dist_sampler_position: %s is NULL",
+                            s ? "an output" : "the sampler");
+    bool over = s->epoch_started && global_count(s) == 0; /* the last batch returned */
+    *epoch = s->epoch + over;
+    *batch = s->epoch_started && !over ? s->next / s->batch : 0;
+    return TG_OK;
+}
+
+int tg_dist_sampler_seek(tg_dist_sampler *s, int64_t epoch, int64_t batch)
+{
+    if (!s)
+        return tg_set_error(TG_ENULL, "tg_dist_sampler_seek: the sampler is NULL");
+    int64_t batches = tg_dist_sampler_batches(s);
+    if (epoch < 0 || batch < 0 || batch >= batches)
+        return tg_set_error(TG_EVALUE, "tg_dist_sampler_seek: epoch %lld, batch %lld (need epoch "
+                            ">= 0 and a batch in 0..%lld)", (long long)epoch, (long long)batch,
+                            (long long)batches - 1);
+    rewind_sampler(s);
+    for (int64_t e = 0; e < epoch; e++)
+        start_sampler_epoch(s);
+    s->epoch = epoch;
+    s->epoch_started = false;
+    if (batch > 0) {
+        start_sampler_epoch(s);
+        s->next = batch * s->batch;
+    }
+    return TG_OK;
+}
+
 /* ---- training and evaluation ------------------------------------------------- */
 
 /* This rank's running sums, reduced at the end of an epoch. */
@@ -839,6 +886,24 @@ static void tally_stats(const tally *t, tg_epoch_stats *s)
 
 /* Forward and backward of this rank's part; a failure is carried into the
  * step's allreduces, so that every rank fails. */
+/* Batch norm's running statistics move with each rank's own batches: after
+ * every step rank 0's are copied to the others (DDP's broadcast_buffers), so
+ * that evaluation, checkpoints and a resumed run see one set. Nothing is
+ * sent for a model without buffers. */
+static int broadcast_buffers(tg_dist *d, tg_model *model)
+{
+    tg_params *ps = tg_model_params(model);
+    for (int k = 0; k < tg_params_count(ps); k++) {
+        tg_tensor *t = tg_params_at(ps, k, NULL);
+        if (tg_requires_grad(t))
+            continue;
+        int mrc = MPI_Bcast(tg_data(t), (int)tg_numel(t), mpi_type(tg_dtype_of(t)), 0, d->comm);
+        if (mrc != MPI_SUCCESS)
+            return mpi_failed(d, "tg_dist_train_epoch", "MPI_Bcast", mrc);
+    }
+    return TG_OK;
+}
+
 static int dist_step(tg_dist *d, tg_model *model, tg_optim *optim, tg_tensor *x,
                      const int64_t *labels, int64_t count, tally *t)
 {
@@ -851,6 +916,8 @@ static int dist_step(tg_dist *d, tg_model *model, tg_optim *optim, tg_tensor *x,
         return rc;
     if ((rc = tg_optim_step(optim)) < 0)
         return tg_dist_fail_step(d);
+    if ((rc = broadcast_buffers(d, model)) < 0)
+        return rc;
     t->loss_sum += tg_item(loss) * (double)count;
     t->correct += (double)llround(tg_accuracy(logits, labels) * (double)count);
     t->samples += (double)count;

@@ -46,18 +46,51 @@ static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mea
     });
 }
 
+/* x is walked in blocks of `inner` contiguous elements, block k = a groups
+ * + b belonging to group b; a block splits into runs of channel_stride
+ * elements that share one affine channel (every geometry of norm_core.h has
+ * inner a multiple of channel_stride), the first of them channel
+ * (k inner / channel_stride) % channels. So no element pays for a division,
+ * and each run is a plain loop the compiler vectorises. When the stride is 1
+ * and a block spans the channels once (layer_norm, rms_norm), element d of
+ * a block takes channel d instead of runs of one. */
+static bool channel_per_element(const tg_norm_geom *geo)
+{
+    return geo->channel_stride == 1 && geo->inner == geo->channels;
+}
+
+static int64_t first_channel(const tg_norm_geom *geo, int64_t block)
+{
+    return block * geo->inner / geo->channel_stride % geo->channels;
+}
+
+/* The affine entry of channel c: weight (1 without) and bias (0 without). */
+#define AFFINE_W(wv, c) ((wv) ? (double)(wv)[c] : 1.0)
+#define AFFINE_B(bv, c) ((bv) ? (double)(bv)[c] : 0.0)
+
+/* y = (x - mean) rstd weight + bias, block by block. */
 static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const tg_tensor *x,
                              const tg_tensor *w, const tg_tensor *bias, const double *mean,
                              const double *var)
 {
     int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
+    bool per_element = channel_per_element(geo);
     TG_FOR_DTYPE(x->dtype, T, {
-        const T *src = x->data, *wt = w ? w->data : NULL, *bs = bias ? bias->data : NULL;
-        T *dst = y->data;
-        TG_PARALLEL_FOR(x->numel, i, {
-            int64_t grp = i / D % B, c = i / cs % C;
-            double v = ((double)src[i] - mean[grp]) / sqrt(var[grp] + geo->eps);
-            dst[i] = (T)(v * (wt ? (double)wt[c] : 1.0) + (bs ? (double)bs[c] : 0.0));
+        const T *wv = w ? w->data : NULL, *bv = bias ? bias->data : NULL;
+        TG_PARALLEL_FOR(geo->outer * B, k, {
+            const T *src = (const T *)x->data + k * D;
+            T *dst = (T *)y->data + k * D;
+            double m = mean[k % B], r = 1 / sqrt(var[k % B] + geo->eps);
+            if (per_element) {
+                for (int64_t d = 0; d < D; d++)
+                    dst[d] = (T)(((double)src[d] - m) * r * AFFINE_W(wv, d) + AFFINE_B(bv, d));
+            } else {
+                for (int64_t d = 0, c = first_channel(geo, k); d < D; d += cs, c = (c + 1) % C) {
+                    double scale = r * AFFINE_W(wv, c), shift = AFFINE_B(bv, c);
+                    for (int64_t j = d; j < d + cs; j++)
+                        dst[j] = (T)(((double)src[j] - m) * scale + shift);
+                }
+            }
         });
     });
 }
@@ -145,27 +178,48 @@ static bool needs(const tg_tensor *t) { return t && (t->flags & TG_REQUIRES_GRAD
 
 /* ---- the fused first-order rule ---- */
 
-/* Per group, the sums over its elements of h = g weight and of h xhat,
- * into sums[2 b] and sums[2 b + 1]. */
+/* Per group b, the sums over its elements of h = g weight and of h xhat
+ * into sums[2 b] and sums[2 b + 1]; and, where each group is one channel
+ * (batch_norm), the sums of g and of g xhat, which are dbias and dweight,
+ * into affine[C + b] and affine[b]. In double, in element order. */
 static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
-                             const tg_tensor *w, double *sums)
+                             const tg_tensor *w, double *sums, double *affine)
 {
     int64_t A = geo->outer, B = geo->groups, D = geo->inner, C = geo->channels;
     int64_t cs = geo->channel_stride;
+    bool per_element = channel_per_element(geo), group_is_channel = B == C && cs == D;
     TG_FOR_DTYPE(x->dtype, T, {
-        const T *xv = x->data, *gv = g->data, *wv = w ? w->data : NULL;
+        const T *wv = w ? w->data : NULL;
         TG_PARALLEL_FOR(B, b, {
-            double mean = geo->stats[b], rstd = 1 / sqrt(geo->stats[B + b] + geo->eps);
-            double sh = 0, shx = 0;
-            for (int64_t a = 0; a < A; a++)
-                for (int64_t d = 0; d < D; d++) {
-                    int64_t i = (a * B + b) * D + d;
-                    double h = (double)gv[i] * (wv ? (double)wv[i / cs % C] : 1.0);
-                    sh += h;
-                    shx += h * ((double)xv[i] - mean) * rstd;
+            double m = geo->stats[b], r = 1 / sqrt(geo->stats[B + b] + geo->eps);
+            double sh = 0, shx = 0, sg = 0, sgx = 0;
+            for (int64_t a = 0; a < A; a++) {
+                int64_t k = a * B + b;
+                const T *xv = (const T *)x->data + k * D, *gv = (const T *)g->data + k * D;
+                for (int64_t d = 0, c = first_channel(geo, k); d < D;
+                     d += per_element ? D : cs, c = (c + 1) % C) {
+                    int64_t end = per_element ? D : d + cs;
+                    double run_g = 0, run_gx = 0, run_h = 0, run_hx = 0;
+                    for (int64_t j = d; j < end; j++) {
+                        double gj = (double)gv[j], xhat = ((double)xv[j] - m) * r;
+                        double wj = AFFINE_W(wv, per_element ? j : c);
+                        run_g += gj;
+                        run_gx += gj * xhat;
+                        run_h += gj * wj;
+                        run_hx += gj * wj * xhat;
+                    }
+                    sg += run_g;
+                    sgx += run_gx;
+                    sh += run_h;
+                    shx += run_hx;
                 }
+            }
             sums[2 * b] = sh;
             sums[2 * b + 1] = shx;
+            if (group_is_channel) {
+                affine[b] = sgx;
+                affine[C + b] = sg;
+            }
         });
     });
 }
@@ -176,35 +230,51 @@ static void fused_dx(const tg_norm_geom *geo, const tg_tensor *x, const tg_tenso
 {
     int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
     double n = (double)(geo->outer * D);
+    bool per_element = channel_per_element(geo);
     TG_FOR_DTYPE(x->dtype, T, {
-        const T *xv = x->data, *gv = g->data, *wv = w ? w->data : NULL;
-        T *out = dx->data;
-        TG_PARALLEL_FOR(x->numel, i, {
-            int64_t b = i / D % B;
-            double rstd = 1 / sqrt(geo->stats[B + b] + geo->eps);
-            double xhat = ((double)xv[i] - geo->stats[b]) * rstd;
-            double h = (double)gv[i] * (wv ? (double)wv[i / cs % C] : 1.0);
-            double centred = geo->center ? h - sums[2 * b] / n : h;
-            out[i] = (T)(rstd * (centred - xhat * sums[2 * b + 1] / n));
+        const T *wv = w ? w->data : NULL;
+        TG_PARALLEL_FOR(geo->outer * B, k, {
+            int64_t b = k % B;
+            const T *xv = (const T *)x->data + k * D, *gv = (const T *)g->data + k * D;
+            T *out = (T *)dx->data + k * D;
+            double m = geo->stats[b], r = 1 / sqrt(geo->stats[B + b] + geo->eps);
+            double mean_h = geo->center ? sums[2 * b] / n : 0, mean_hx = sums[2 * b + 1] / n;
+            for (int64_t d = 0, c = first_channel(geo, k); d < D;
+                 d += per_element ? D : cs, c = (c + 1) % C) {
+                int64_t end = per_element ? D : d + cs;
+                for (int64_t j = d; j < end; j++) {
+                    double xhat = ((double)xv[j] - m) * r;
+                    double h = (double)gv[j] * AFFINE_W(wv, per_element ? j : c);
+                    out[j] = (T)(r * (h - mean_h - xhat * mean_hx));
+                }
+            }
         });
     });
 }
 
-/* dweight = sum of g xhat and dbias = sum of g per channel; either may be
- * NULL. Serial, in double, in element order: deterministic. */
+/* dweight = sum of g xhat and dbias = sum of g per channel, into dw[C] and
+ * db[C], when a group spans several channels (layer_norm, group_norm).
+ * Serial, in double, in element order: deterministic. */
 static void fused_affine(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
                          double *dw, double *db)
 {
     int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
+    bool per_element = channel_per_element(geo);
     memset(dw, 0, (size_t)C * sizeof *dw);
     memset(db, 0, (size_t)C * sizeof *db);
     TG_FOR_DTYPE(x->dtype, T, {
-        const T *xv = x->data, *gv = g->data;
-        for (int64_t i = 0; i < x->numel; i++) {
-            int64_t b = i / D % B, c = i / cs % C;
-            double gi = (double)gv[i];
-            dw[c] += gi * ((double)xv[i] - geo->stats[b]) / sqrt(geo->stats[B + b] + geo->eps);
-            db[c] += gi;
+        for (int64_t k = 0; k < geo->outer * B; k++) {
+            const T *xv = (const T *)x->data + k * D, *gv = (const T *)g->data + k * D;
+            double m = geo->stats[k % B], r = 1 / sqrt(geo->stats[B + k % B] + geo->eps);
+            for (int64_t d = 0, c = first_channel(geo, k); d < D;
+                 d += per_element ? D : cs, c = (c + 1) % C) {
+                int64_t end = per_element ? D : d + cs;
+                for (int64_t j = d; j < end; j++) {
+                    int64_t ch = per_element ? j : c;
+                    dw[ch] += (double)gv[j] * ((double)xv[j] - m) * r;
+                    db[ch] += (double)gv[j];
+                }
+            }
         }
     });
 }
@@ -228,14 +298,17 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     double *affine = tg__tape_bytes(fn, 2 * (size_t)geo->channels * sizeof *affine);
     if (!sums || !affine)
         return tg__latest_code();
+    bool group_is_channel = geo->groups == geo->channels && geo->channel_stride == geo->inner;
+    if (needs(x) || group_is_channel)
+        fused_group_sums(geo, x, g, w, sums, affine);
     if (needs(x)) {
-        fused_group_sums(geo, x, g, w, sums);
         if (!(grad_in[0] = tg__tape_tensor(fn, (tg_dtype)x->dtype, x->ndim, x->shape)))
             return tg__latest_code();
         fused_dx(geo, x, g, w, sums, grad_in[0]);
     }
     if (needs(w) || needs(b)) {
-        fused_affine(geo, x, g, affine, affine + geo->channels);
+        if (!group_is_channel)
+            fused_affine(geo, x, g, affine, affine + geo->channels);
         if (needs(w) && !(grad_in[1] = from_doubles(fn, w, affine)))
             return tg__latest_code();
         if (needs(b) && !(grad_in[1 + geo->weight] = from_doubles(fn, b, affine + geo->channels)))

@@ -11,7 +11,9 @@
  * With the argument "kill-rank-1" it is the fault test's job instead: rank
  * 1 dies by SIGKILL in the middle of an epoch (tests/dist_fault.sh checks
  * that the job ends quickly, naming the rank and the step). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +106,17 @@ static void agreement_names_the_lowest_failing_rank(void)
     double sums[2] = {1, (double)rank};
     EXPECT_OK(tg_dist_sum(dist, sums, 2));
     EXPECT(sums[0] == size && sums[1] == size * (size - 1) / 2.0, "sums %g %g", sums[0], sums[1]);
-    EXPECT(tg_dist_threads_per_rank(dist) >= 1, "threads");
+    /* the job's ranks all run on this machine: together they must not
+     * oversubscribe its cores, nor one rank its affinity mask */
+    int threads = tg_dist_threads_per_rank(dist);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t allowed;
+    EXPECT(sched_getaffinity(0, sizeof allowed, &allowed) == 0, "affinity");
+    EXPECT(threads >= 1 && threads <= CPU_COUNT(&allowed), "threads %d", threads);
+    EXPECT(size > online || (long)threads * size <= online, "%d ranks x %d threads on %ld cores",
+           size, threads, online);
+    EXPECT(size > 1 || threads == (online < CPU_COUNT(&allowed) ? online : CPU_COUNT(&allowed)),
+           "one rank takes its whole machine: %d threads", threads);
 }
 
 static void broadcast_copies_rank_0s_values(void)
@@ -164,6 +176,39 @@ static void sampler_shares_the_batchers_batches(void)
     tg_dataset_free(&d);
 }
 
+/* A sampler put where another stands (1 epoch and 3 batches in, as
+ * tg_dist_sampler_position reports) gives the same shares from there on,
+ * across the next epoch's reshuffle. */
+static void sampler_seek_continues_the_same_batches(void)
+{
+    tg_dataset d = {0};
+    make_blobs(&d);
+    tg_dist_sampler *a = tg_dist_sampler_new(dist, &d, BATCH, TG_BATCH_SHUFFLE, 9);
+    tg_dist_sampler *b = tg_dist_sampler_new(dist, &d, BATCH, TG_BATCH_SHUFFLE, 9);
+    EXPECT(a && b, "made");
+    tg_tensor *x, *y;
+    int64_t epoch, batch, n = tg_dist_sampler_batches(a);
+    for (int64_t k = 0; k < n + 3 + 1; k++) /* one epoch's batches and its end, then 3 */
+        EXPECT(tg_dist_sampler_next(a, TG_F64, &x, NULL, NULL, NULL) >= 0, "next");
+    EXPECT_OK(tg_dist_sampler_position(a, &epoch, &batch));
+    EXPECT(epoch == 1 && batch == 3, "position %lld, %lld", (long long)epoch, (long long)batch);
+    EXPECT_OK(tg_dist_sampler_seek(b, epoch, batch));
+    for (int64_t k = 0; k < n + 2; k++) {
+        int64_t ca, cb;
+        int ra = tg_dist_sampler_next(a, TG_F64, &x, NULL, &ca, NULL);
+        int rb = tg_dist_sampler_next(b, TG_F64, &y, NULL, &cb, NULL);
+        EXPECT(ra == rb && ca == cb, "batch %lld: %d/%d", (long long)k, ra, rb);
+        for (int64_t r = 0; ra > 0 && r < ca; r++)
+            EXPECT(tg_get(x, r * FEATURES) == tg_get(y, r * FEATURES), "sample %lld", (long long)r);
+        tg_tape_reset();
+    }
+    EXPECT(tg_dist_sampler_seek(b, 0, n) == TG_EVALUE, "a batch past the epoch");
+    tg_clear_error();
+    tg_dist_sampler_free(a);
+    tg_dist_sampler_free(b);
+    tg_dataset_free(&d);
+}
+
 typedef struct {
     tg_model *model;
     tg_optim *optim;
@@ -203,6 +248,46 @@ static run train_together(const tg_dataset *d, tg_dtype dtype, const tg_dist_opt
     tg_dist_sampler_free(s);
     tg_dist_free(group);
     return r;
+}
+
+/* A model with batch norm: each rank normalizes by its own samples'
+ * statistics (as DDP without SyncBatchNorm), and after every step rank 0's
+ * running statistics are every rank's. */
+static void batch_norm_buffers_are_rank_0s(void)
+{
+    tg_dataset d = {0};
+    make_blobs(&d);
+    tg_dist *group = tg_dist_from_comm(MPI_COMM_WORLD);
+    tg_rng rng;
+    tg_rng_seed(&rng, 8);
+    tg_model *m = tg_model_new(TG_F64);
+    EXPECT(group && m, "made");
+    EXPECT_OK(tg_model_add_dense(m, FEATURES, 8, TG_INIT_HE_UNIFORM, &rng));
+    EXPECT_OK(tg_model_add_batch_norm(m, 0.1, 1e-5, true));
+    EXPECT_OK(tg_model_add_activation(m, TG_ACT_RELU, 0));
+    EXPECT_OK(tg_model_add_dense(m, 8, CLASSES, TG_INIT_HE_UNIFORM, &rng));
+    tg_optim *o = make_optim(m);
+    EXPECT_OK(tg_dist_broadcast(group, tg_model_params(m)));
+    EXPECT_OK(tg_dist_attach(group, tg_model_params(m), NULL));
+    /* the last batch, 4 samples, would leave 3 ranks one each, and batch
+     * norm (like PyTorch's) needs two per channel in training */
+    tg_dist_sampler *s = tg_dist_sampler_new(group, &d, BATCH, TG_BATCH_SHUFFLE |
+                                             TG_BATCH_DROP_LAST, 5);
+    tg_epoch_stats st;
+    EXPECT_OK(tg_dist_train_epoch(group, m, o, s, NULL, NULL, NULL, &st));
+    const char *names[] = {"1.running_mean", "1.running_var", "1.num_batches_tracked"};
+    for (int k = 0; k < 3; k++) {
+        tg_tensor *t = tg_params_get(tg_model_params(m), names[k]);
+        double mine = tg_get(t, 0), first = mine;
+        MPI_Bcast(&first, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+        EXPECT(mine == first, "%s: %.17g on this rank, %.17g on rank 0", names[k], mine, first);
+        EXPECT(k != 0 || mine != 0, "the statistics moved");
+    }
+    tg_dist_sampler_free(s);
+    tg_dist_free(group);
+    tg_optim_free(o);
+    tg_model_free(m);
+    tg_dataset_free(&d);
 }
 
 static void run_free(run *r)
@@ -401,6 +486,8 @@ int main(int argc, char **argv)
     agreement_names_the_lowest_failing_rank();
     broadcast_copies_rank_0s_values();
     sampler_shares_the_batchers_batches();
+    sampler_seek_continues_the_same_batches();
+    batch_norm_buffers_are_rank_0s();
     n_ranks_match_one_process();
     a_parameter_without_gradient_fails_every_rank();
     bad_data_on_one_rank_fails_every_rank();

@@ -174,12 +174,18 @@ TG_API int tg_dist_sampler_next(tg_dist_sampler *s, tg_dtype dtype, tg_tensor **
                                 const int64_t **labels, int64_t *count, int64_t *global_count);
 TG_API int64_t tg_dist_sampler_batches(const tg_dist_sampler *s); /* per epoch */
 TG_API int64_t tg_dist_sampler_epoch(const tg_dist_sampler *s);   /* epochs completed */
+/* Where the sampler stands and a move there, as tg_batcher_position and
+ * tg_batcher_seek: for resuming a run. Local. */
+TG_API int tg_dist_sampler_position(const tg_dist_sampler *s, int64_t *epoch, int64_t *batch);
+TG_API int tg_dist_sampler_seek(tg_dist_sampler *s, int64_t epoch, int64_t batch);
 
 /* ---- training ------------------------------------------------------------------ */
 
 /* tg_train_epoch across ranks: this rank's part of each global batch through
  * model, cross-entropy averaged over it, backward, tg_dist_sync, optimizer
- * step. stats are the global ones (loss and accuracy over every rank's
+ * step, and then rank 0's buffers (batch norm's running statistics, which
+ * each rank updates from its own samples) copied to every rank, as DDP's
+ * broadcast_buffers does. stats are the global ones (loss and accuracy over every rank's
  * samples, samples summed; seconds this rank's). on_batch, if not NULL,
  * sees this rank's running statistics. If *stop becomes non-zero on any rank
  * the epoch ends on every rank after the same batch. A failure on one rank
