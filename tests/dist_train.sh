@@ -33,3 +33,30 @@ for ranks in 2 3; do
     grep -q "accuracy $want" "$dir/eval$ranks" || fail "tg eval: $(cat "$dir/eval$ranks"), not $want"
 done
 echo "dist_train: 2 and 3 ranks printed what one process printed"
+
+# --resume in a job: 2 ranks, a model with dropout (each rank's generator
+# follows its own samples: batches of 31 give the ranks 15 and 16, so the
+# generators part) and batch norm (rank 0's statistics); 4 epochs
+# in one run save the same bytes as 2, then 2 more resumed from --state.
+# A job of another size is refused.
+resumable() { # LOG ARGS...
+    log=$1
+    shift
+    "$mpirun" --oversubscribe --bind-to none -np 2 "$tg" train \
+        --data "csv:$dir/blobs.csv:label=class:header" --val 0.2 --batch 31 --epochs 4 \
+        --model 'dense(8) batchnorm relu dropout(0.3) dense(3)' "$@" >"$dir/$log" 2>&1 \
+        || fail "$log: tg train failed: $(cat "$dir/$log")"
+}
+resumable whole --save "$dir/whole.safetensors"
+resumable first --stop-after 2 --state "$dir/state.safetensors"
+"$mpirun" --oversubscribe --bind-to none -np 2 "$tg" train --resume "$dir/state.safetensors" \
+    --save "$dir/resumed.safetensors" >"$dir/resumed" 2>&1 \
+    || fail "resumed: tg train failed: $(cat "$dir/resumed")"
+grep -q "at epoch 3, batch 0" "$dir/resumed" || fail "resumed: $(cat "$dir/resumed")"
+cmp "$dir/whole.safetensors" "$dir/resumed.safetensors" || fail "2 + 2 epochs differ from 4"
+if "$mpirun" --oversubscribe --bind-to none -np 3 "$tg" train --resume "$dir/state.safetensors" \
+    >"$dir/three" 2>&1; then
+    fail "3 ranks resumed a 2-rank run"
+fi
+grep -q "saved by 2 ranks; resume it with as many" "$dir/three" || fail "3 ranks: $(cat "$dir/three")"
+echo "dist_train: a 2-rank run resumed from --state is the uninterrupted run, byte for byte"

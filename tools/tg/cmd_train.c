@@ -369,7 +369,8 @@ static bool set_up(run *r, train_options *o, diag *d)
  * optimizer, generators, the batcher's place and the epochs' records. */
 static bool resume_run(run *r, const train_options *o, diag *d)
 {
-    train_state st = {.model = r->model, .optim = r->optim, .cfg = &r->cfg};
+    train_state st = {.model = r->model, .optim = r->optim, .cfg = &r->cfg,
+                      .rank = distributed_rank(r->dist), .ranks = distributed_size(r->dist)};
     if (!restore_train_state(o->resume, &st, d))
         return false;
     free(r->records);
@@ -405,13 +406,30 @@ static run_facts facts_of(const run *r, const train_options *o, char *epochs, si
     return (run_facts){o->data.spec, epochs, o->loss, &r->test_stats};
 }
 
+/* Every rank takes part (their generators are gathered); rank 0 writes. */
 static bool save_state(const run *r, const train_options *o, diag *d)
 {
-    train_state st = {r->model, r->optim, &r->cfg, 0, 0, r->records, r->n_records};
+    int ranks = distributed_size(r->dist), n = model_rng_layers(r->model);
+    uint64_t *mine = malloc((size_t)(4 * n + 1) * sizeof *mine);
+    uint64_t *all = malloc((size_t)(4 * n * ranks + 1) * sizeof *all);
+    train_state st = {r->model, r->optim, &r->cfg, 0, 0, r->records, r->n_records,
+                      distributed_rank(r->dist), ranks, all};
     char epochs[32];
     run_facts facts = facts_of(r, o, epochs, sizeof epochs);
-    return distributed_position(r->dist, &st.epoch, &st.batch, d) &&
-           save_train_state(o->state, o->encoded_args, &st, &o->arch, &r->norm, &facts, d);
+    if (!mine || !all)
+        diag_plain(d, "out of memory");
+    bool ok = distributed_agree(r->dist, mine && all, d); /* before the collective gather */
+    if (ok) {
+        model_rng_words(r->model, mine);
+        ok = distributed_gather(r->dist, mine, 4 * n, all, d) &&
+             distributed_position(r->dist, &st.epoch, &st.batch, d) &&
+             (!distributed_is_root(r->dist) ||
+              save_train_state(o->state, o->encoded_args, &st, &o->arch, &r->norm, &facts, d));
+        ok = distributed_agree(r->dist, ok, d);
+    }
+    free(mine);
+    free(all);
+    return ok;
 }
 
 /* "train acc 91.20%" or, for a regression, "train mse 0.0123  train R2 0.9871". */

@@ -2,6 +2,7 @@
  * the ranks of an MPI job (train_dist.h). */
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <tapegrad/function.h>
 
@@ -148,25 +149,59 @@ int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *d
     return tg_evaluate_loss(model, data, EVAL_BATCH, loss, stats, NULL);
 }
 
-/* A job's sampler cannot seek yet: its ranks would have to agree on the
- * place too. */
-static bool one_process(const distributed *dist, diag *d)
-{
-    if (dist == &single)
-        return true;
-    diag_plain(d, "tg train: --state and --resume work in one process; a job of ranks cannot "
-                  "save its place yet");
-    return false;
-}
-
 bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batch, diag *d)
 {
-    return one_process(dist, d) &&
-           (tg_batcher_position(dist->batcher, epoch, batch) == 0 || library_failed(d));
+#ifdef TG_HAVE_DIST
+    if (dist != &single)
+        return tg_dist_sampler_position(dist->sampler, epoch, batch) == 0 || library_failed(d);
+#endif
+    return tg_batcher_position(dist->batcher, epoch, batch) == 0 || library_failed(d);
 }
 
 bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d)
 {
-    return one_process(dist, d) &&
-           (tg_batcher_seek(dist->batcher, epoch, batch) == 0 || library_failed(d));
+#ifdef TG_HAVE_DIST
+    if (dist != &single)
+        return distributed_agree(dist, tg_dist_sampler_seek(dist->sampler, epoch, batch) == 0,
+                                 d);
+#endif
+    return tg_batcher_seek(dist->batcher, epoch, batch) == 0 || library_failed(d);
+}
+
+int distributed_rank(const distributed *dist)
+{
+#ifdef TG_HAVE_DIST
+    if (dist != &single)
+        return tg_dist_rank(dist->dist);
+#endif
+    (void)dist;
+    return 0;
+}
+
+int distributed_size(const distributed *dist)
+{
+#ifdef TG_HAVE_DIST
+    if (dist != &single)
+        return tg_dist_size(dist->dist);
+#endif
+    (void)dist;
+    return 1;
+}
+
+bool distributed_gather(distributed *dist, const uint64_t *mine, int n, uint64_t *all, diag *d)
+{
+#ifdef TG_HAVE_DIST
+    if (dist != &single) {
+        int mrc = MPI_Allgather(mine, n, MPI_UINT64_T, all, n, MPI_UINT64_T,
+                                tg_dist_comm(dist->dist));
+        if (mrc == MPI_SUCCESS)
+            return true;
+        diag_plain(d, "tg train: rank %d: MPI_Allgather failed (%d)", tg_dist_rank(dist->dist),
+                   mrc);
+        return false;
+    }
+#endif
+    (void)d;
+    memcpy(all, mine, (size_t)n * sizeof *all);
+    return true;
 }

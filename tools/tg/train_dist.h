@@ -41,10 +41,15 @@ int distributed_train_epoch(distributed *dist, tg_model *model, tg_optim *optim,
 int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *data,
                          tg_loss_kind loss, tg_epoch_stats *stats);
 
-/* Where the batches stand (epochs done, batches into the next), and a
- * move there, for --state and --resume; one process only (else false, d
- * set). */
+/* Where the batches stand (epochs done, batches into the next; the same on
+ * every rank), and a move there, for --state and --resume. */
 bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batch, diag *d);
 bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d);
+/* This process's rank and the job's size: 0 and 1 for one process. */
+int distributed_rank(const distributed *dist);
+int distributed_size(const distributed *dist);
+/* Every rank's n words, rank after rank, into all (size n words); for one
+ * process, its own. Collective. */
+bool distributed_gather(distributed *dist, const uint64_t *mine, int n, uint64_t *all, diag *d);
 
 #endif

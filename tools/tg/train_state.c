@@ -11,7 +11,8 @@
  *             train.position        "E,B": E epochs done, B batches into the
  *                                   next (the batcher's shuffles are drawn
  *                                   again from the seed: tg_batcher_seek)
- *             train.rng.<k>         layer k's generator (dropout), 4 words
+ *             train.rng.<k>         layer k's generator (dropout), 4 words per
+ *                                   rank, rank after rank
  *             optim.<param>.steps   the updates the parameter has had
  *             train.history         the epochs so far, for the plot
  *
@@ -182,14 +183,40 @@ static void collect_metadata(const train_state *s, const char *args, string_list
     keep_printf(meta, "%" PRId64 ",%" PRId64, s->epoch, s->batch);
     keep_printf(meta, "train.history");
     keep(meta, history_text(s->records, s->n_records));
-    for (int k = 0; k < tg_model_num_layers(s->model); k++) {
-        const tg_rng *rng = tg_model_layer_rng(s->model, k);
-        if (!rng)
+    int n = model_rng_layers(s->model);
+    for (int k = 0, j = 0; k < tg_model_num_layers(s->model); k++) {
+        if (!tg_model_layer_rng(s->model, k))
             continue;
+        /* rank after rank: "w,w,w,w;w,w,w,w" */
+        char *text = malloc((size_t)s->ranks * 4 * 17 + 1), *p = text;
+        for (int r = 0; text && r < s->ranks; r++) {
+            const uint64_t *w = s->rng_words + ((size_t)r * (size_t)n + (size_t)j) * 4;
+            p += sprintf(p, "%s%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64,
+                         r ? ";" : "", w[0], w[1], w[2], w[3]);
+        }
         keep_printf(meta, "train.rng.%d", k);
-        keep_printf(meta, "%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64, rng->s[0],
-                    rng->s[1], rng->s[2], rng->s[3]);
+        keep(meta, text);
+        j++;
     }
+}
+
+int model_rng_layers(tg_model *model)
+{
+    int n = 0;
+    for (int k = 0; k < tg_model_num_layers(model); k++)
+        n += tg_model_layer_rng(model, k) != NULL;
+    return n;
+}
+
+int model_rng_words(tg_model *model, uint64_t *words)
+{
+    int n = 0;
+    for (int k = 0; k < tg_model_num_layers(model); k++) {
+        const tg_rng *rng = tg_model_layer_rng(model, k);
+        if (rng)
+            memcpy(words + 4 * n++, rng->s, sizeof rng->s);
+    }
+    return n;
 }
 
 bool save_train_state(const char *path, const char *args, const train_state *s,
@@ -304,7 +331,17 @@ static bool restore_generators(const tg_checkpoint *ck, const char *path, train_
         const char *text = rng ? state_metadata(ck, path, key, d) : NULL;
         if (rng && !text)
             return false;
-        if (rng && sscanf(text, "%16" SCNx64 ",%16" SCNx64 ",%16" SCNx64 ",%16" SCNx64,
+        const char *mine = text;
+        int groups = 1;
+        for (const char *p = text; p && *p; p++)
+            if (*p == ';' && ++groups <= s->rank + 1)
+                mine = p + 1;
+        if (rng && groups != s->ranks) {
+            diag_plain(d, "tg train: --resume %s: the run was saved by %d rank%s; resume it with "
+                          "as many", path, groups, groups == 1 ? "" : "s");
+            return false;
+        }
+        if (rng && sscanf(mine, "%16" SCNx64 ",%16" SCNx64 ",%16" SCNx64 ",%16" SCNx64,
                           &rng->s[0], &rng->s[1], &rng->s[2], &rng->s[3]) != 4)
             return bad_state(path, key, text, d);
     }

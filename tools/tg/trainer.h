@@ -210,7 +210,16 @@ typedef struct {
     int64_t epoch, batch;       /* the batcher's position: epochs done, batches into the next */
     epoch_record *records;      /* the epochs so far (restored: malloc'd, the caller frees) */
     int n_records;
+    int rank, ranks;            /* this process in its job; 0 and 1 alone */
+    /* saving: every rank's dropout generators, [rank][dropout layer][4]
+     * (each rank's draws follow its own samples) */
+    const uint64_t *rng_words;
 } train_state;
+
+/* The generators of s's model (dropout layers, in order), 4 words each, into
+ * words (4 tg_model_rng_layers entries); returns how many layers. */
+int model_rng_words(tg_model *model, uint64_t *words);
+int model_rng_layers(tg_model *model);
 
 /* argv as "<length>:<text>" per argument (malloc'd), and back (free_args). */
 char *encode_args(int argc, char *const *argv);
