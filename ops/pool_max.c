@@ -37,7 +37,7 @@
                     int64_t row = corner + i * dh * W;                             \
                     for (int64_t j = t->lo[1][ow]; j < t->hi[1][ow]; j++) {        \
                         T v = x[row + j * dw];                                     \
-                        bool take = v > bv || (v != v && bv == bv);                \
+                        int take = (v > bv) | ((v != v) & (bv == bv));             \
                         bv = take ? v : bv; /* selects, not branches: random data */ \
                         best = take ? row + j * dw : best; /* mispredicts half */  \
                     }                                                              \
@@ -50,6 +50,53 @@
 
 TG_MAX_POOL_KERNEL(float, f32)
 TG_MAX_POOL_KERNEL(double, f64)
+
+/* The same for the commonest pool, 2x2 windows at stride 2 wholly inside
+ * the plane, written for the vectorizer: per output row, one branch-free
+ * pass picks each window's tap (0, 1, W or W + 1, the first maximum, a NaN
+ * over numbers) with selects, a second writes the positions. The generic
+ * kernel spent 14% of a Fashion-MNIST CNN step (bench_cnn) there. */
+#define TG_MAX_POOL_2X2_KERNEL(T, I, sfx)                                             \
+    static void max_pool_2x2_##sfx(const tg_conv_geom *g, const T *x, T *y, double *pos)  \
+    {                                                                              \
+        enum { CHUNK = 256 }; /* outputs whose taps wait on the stack */          \
+        int64_t W = g->in[1], OW = g->out[1];                                      \
+        I tap[CHUNK];                                                              \
+        for (int64_t oh = 0; oh < g->out[0]; oh++)                                 \
+        for (int64_t c0 = 0; c0 < OW; c0 += CHUNK) {                               \
+            int64_t n = OW - c0 < CHUNK ? OW - c0 : CHUNK;                         \
+            const T *r0 = x + 2 * oh * W + 2 * c0, *r1 = r0 + W;                  \
+            T *out = y + oh * OW + c0;                                             \
+            for (int64_t ow = 0; ow < n; ow++) {                                   \
+                T v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];       \
+                T m = r0[2 * ow];                                                  \
+                I k = 0;                                                           \
+                bool t = v1 > m || (v1 != v1 && m == m);                           \
+                m = t ? v1 : m;                                                    \
+                k = t ? 1 : k;                                                     \
+                t = v2 > m || (v2 != v2 && m == m);                                \
+                m = t ? v2 : m;                                                    \
+                k = t ? 2 : k;                                                     \
+                t = v3 > m || (v3 != v3 && m == m);                                \
+                out[ow] = t ? v3 : m;                                              \
+                tap[ow] = t ? 3 : k;                                               \
+            }                                                                      \
+            for (int64_t ow = 0; ow < n; ow++)                                     \
+                pos[oh * OW + c0 + ow] = (double)((2 * oh + (tap[ow] >> 1)) * W +  \
+                                                  2 * (c0 + ow) + (tap[ow] & 1));  \
+        }                                                                          \
+    }
+
+TG_MAX_POOL_2X2_KERNEL(float, int32_t, f32)
+TG_MAX_POOL_2X2_KERNEL(double, int64_t, f64)
+
+/* 2x2 windows, stride 2, no padding or dilation: every window inside */
+static bool plain_2x2(const tg_conv_geom *g)
+{
+    return g->kernel[0] == 2 && g->kernel[1] == 2 && g->stride[0] == 2 && g->stride[1] == 2 &&
+           g->dilation[0] == 1 && g->dilation[1] == 1 && g->pad_lo[0] == 0 && g->pad_lo[1] == 0 &&
+           2 * g->out[0] <= g->in[0] && 2 * g->out[1] <= g->in[1];
+}
 
 /* What one plane of a max pool reads and writes. */
 typedef struct {
@@ -64,7 +111,14 @@ static void max_pool_one_plane(void *ctx, int64_t p)
 {
     const max_pool_job *j = ctx;
     int64_t plane = j->g->in[0] * j->g->in[1], out = j->g->out[0] * j->g->out[1];
-    if (j->x->dtype == TG_F32)
+    bool f32 = j->x->dtype == TG_F32;
+    if (plain_2x2(j->g) && f32)
+        max_pool_2x2_f32(j->g, (const float *)j->x->data + p * plane,
+                         (float *)j->y->data + p * out, j->pos + p * out);
+    else if (plain_2x2(j->g))
+        max_pool_2x2_f64(j->g, (const double *)j->x->data + p * plane,
+                         (double *)j->y->data + p * out, j->pos + p * out);
+    else if (f32)
         max_pool_plane_f32(j->g, j->t, (const float *)j->x->data + p * plane,
                            (float *)j->y->data + p * out, j->pos + p * out);
     else

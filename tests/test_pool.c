@@ -208,6 +208,46 @@ START_TEST(max_pool_conventions)
 }
 END_TEST
 
+/* The 2x2, stride-2 pool (its own kernel) against the same windows taken
+ * by the generic kernel in two passes, [1,2] then [2,1]: the first maximum
+ * in row-major order and the first NaN win either way. Values from {0, 1,
+ * 2} make ties everywhere; some are NaN. Values and gradients, both dtypes,
+ * planes wider than the kernel's chunk of 256 outputs. */
+START_TEST(max_pool_2x2_matches_the_generic_kernel)
+{
+    static const tu_shape shapes[] = {TU_SHAPE(2, 3, 6, 8), TU_SHAPE(1, 2, 4, 600),
+                                      TU_SHAPE(1, 1, 5, 7)};
+    for (int dt = TG_F32; dt <= TG_F64; dt++)
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            tg_tensor *r = tu_rand((tg_dtype)dt, shapes[k], 0, 3, false);
+            tg_tensor *x = tg_empty((tg_dtype)dt, shapes[k].ndim, shapes[k].d, true);
+            for (int64_t i = 0; i < tg_numel(x); i++)
+                tg_set(x, i, i % 17 == 5 ? NAN : floor(tg_get(r, i)));
+            tg_tensor *fast = tg_max_pool2d(x, (int64_t[]){2, 2}, NULL);
+            tg_tensor *slow = tg_max_pool2d(tg_max_pool2d(x, (int64_t[]){1, 2}, NULL),
+                                            (int64_t[]){2, 1}, NULL);
+            tu_assert_ok(fast);
+            tu_assert_ok(slow);
+            ck_assert_int_eq(tg_numel(fast), tg_numel(slow));
+            tg_tensor *g = tu_rand((tg_dtype)dt, TU_SHAPE(tg_numel(fast)), -1, 1, false);
+            tg_tensor *gs = tg_reshape(g, tg_ndim(fast), tg_shape(fast));
+            tg_tensor *dfast, *dslow;
+            /* the sums are NaN; their gradients are gs at the taps chosen */
+            tg_tensor *lf = tg_sum(tg_mul(fast, gs)), *ls = tg_sum(tg_mul(slow, gs));
+            ck_assert_int_eq(tg_grad(&lf, 1, &x, 1, &dfast, false), 0);
+            ck_assert_int_eq(tg_grad(&ls, 1, &x, 1, &dslow, false), 0);
+            for (int64_t i = 0; i < tg_numel(fast); i++) {
+                double a = tg_get(fast, i), b = tg_get(slow, i);
+                ck_assert_msg(a == b || (isnan(a) && isnan(b)), "output %lld: %g, %g",
+                              (long long)i, a, b);
+            }
+            for (int64_t i = 0; i < tg_numel(x); i++)
+                ck_assert_msg(tg_get(dfast, i) == tg_get(dslow, i), "dx %lld", (long long)i);
+            tg_tape_reset();
+        }
+}
+END_TEST
+
 /* ceil_mode rounds up, but drops a last window that would start past the
  * input and its left padding; a hanging avg window counts what it covers
  * (PyTorch's values) */
@@ -334,6 +374,7 @@ TCase *tg_test_pool(void)
     tcase_add_loop_test(tc, pool_gradcheck, 0, N_CASES);
     tcase_add_loop_test(tc, pool_gradgradcheck, 0, N_CASES);
     tcase_add_test(tc, max_pool_conventions);
+    tcase_add_test(tc, max_pool_2x2_matches_the_generic_kernel);
     tcase_add_test(tc, ceil_mode_sides);
     tcase_add_loop_test(tc, adaptive_values_and_gradients, 0,
                         (int)(sizeof adaptive_sizes / sizeof adaptive_sizes[0]));

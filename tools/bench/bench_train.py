@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """bench_train.py -- `tg train` beside PyTorch training the same model, the
 same way: the torch.nn.Sequential of the same --model description
-(torch_sequential.py), float32, the same optimizer (Adam, lr 0.001, or SGD
-with momentum 0.9, lr 0.01), batch, shuffled batches, cross-entropy, train
+(torch_sequential.py), float32, the same optimizer (Adam or SGD with
+momentum 0.9) and learning rate, batch, shuffled batches, cross-entropy, train
 mode (dropout and batch norm on). Interleaved: each round runs one epoch of
 `tg train` over the first --limit training images (a fresh process; its
 epoch line gives the training seconds, evaluation excluded), then the same
@@ -12,8 +12,10 @@ gives the median over rounds, scaled to the 60000 images of a full epoch,
 and the ratio PyTorch / tapegrad (above 1: tapegrad is faster).
 
     /usr/bin/python3 tools/bench/bench_train.py --tg build/tools/tg \\
-        [--model DESCRIPTION] [--opt adam|momentum] [--batch 64] \\
+        [--model DESCRIPTION] [--opt adam|momentum] [--lr 0.002] [--batch 32] \\
         [--threads 1 2] [--rounds 3] [--limit 6400]
+
+The defaults are the documented CNN run of docs/tg/train.md.
 """
 import argparse
 import gzip
@@ -55,6 +57,7 @@ def tg_seconds(args, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     out = subprocess.run([args.tg, "train", "--data", "fashion-mnist", "--limit", str(args.limit),
                           "--epochs", "1", "--batch", str(args.batch), "--opt", args.opt,
+                          "--lr", str(args.lr),
                           "--model", args.model], env=env, capture_output=True, text=True,
                          check=True).stdout
     return float(re.search(r"epoch 1/1 .* ([0-9.]+) s", out).group(1))
@@ -65,9 +68,9 @@ def torch_seconds(args, x, y, threads):
     torch.manual_seed(0)
     model = build(args.model, [1, 28, 28])
     if args.opt == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=0.001)
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     else:
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     order = torch.randperm(len(x))
@@ -95,7 +98,8 @@ def main():
     ap.add_argument("--tg", required=True)
     ap.add_argument("--model", default=DOCUMENTED)
     ap.add_argument("--opt", choices=["adam", "momentum"], default="adam")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--limit", type=int, default=6400)
@@ -103,7 +107,8 @@ def main():
     x, y = training_images(args.limit)
     scale = 60000 / args.limit
     print(f"machine: {machine()}; torch {torch.__version__}")
-    print(f"model: {args.model}; {args.opt}, batch {args.batch}; {args.limit} images per round, "
+    print(f"model: {args.model}; {args.opt}, lr {args.lr}, batch {args.batch}; {args.limit} "
+          f"images per round, "
           f"{args.rounds} rounds, interleaved")
     print("threads  tapegrad s/epoch  PyTorch s/epoch  PyTorch/tapegrad")
     for threads in args.threads:
