@@ -5,7 +5,7 @@
  * float32, Adam, a global batch split across the ranks.
  *
  *   mpirun -np R bench_dist [--model mlp|cnn] [--batch B] [--steps S]
- *                           [--warmup W] [--threads T] [--no-overlap]
+ *                           [--warmup W] [--threads T] [--bucket-kb K] [--no-overlap]
  *
  * After W warm-up steps it times S steps; rank 0 prints one tab-separated
  * line: model, ranks, threads per rank, overlap (1: each bucket's allreduce
@@ -28,6 +28,7 @@ typedef struct {
     int64_t batch;
     int steps, warmup, threads;
     bool overlap;
+    int64_t bucket_kb; /* 0: the default, 25 MiB */
 } options;
 
 static void die(tg_dist *d, const char *what)
@@ -38,7 +39,7 @@ static void die(tg_dist *d, const char *what)
 
 static bool parse(int argc, char **argv, options *o)
 {
-    *o = (options){"cnn", 64, 50, 5, 0, true};
+    *o = (options){"cnn", 64, 50, 5, 0, true, 0};
     for (int i = 1; i < argc; i++) {
         bool more = i + 1 < argc;
         if (!strcmp(argv[i], "--model") && more)
@@ -51,12 +52,14 @@ static bool parse(int argc, char **argv, options *o)
             o->warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && more)
             o->threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--bucket-kb") && more)
+            o->bucket_kb = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--no-overlap"))
             o->overlap = false;
         else
             return false;
     }
-    return o->batch > 0 && o->steps > 0 && o->warmup >= 0 && o->threads >= 0 &&
+    return o->batch > 0 && o->steps > 0 && o->warmup >= 0 && o->threads >= 0 && o->bucket_kb >= 0 &&
            (!strcmp(o->model, "mlp") || !strcmp(o->model, "cnn"));
 }
 
@@ -123,7 +126,7 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, &o)) {
         if (tg_dist_rank(d) == 0)
             fprintf(stderr, "usage: bench_dist [--model mlp|cnn] [--batch B] [--steps S] "
-                            "[--warmup W] [--threads T] [--no-overlap]\n");
+                            "[--warmup W] [--threads T] [--bucket-kb K] [--no-overlap]\n");
         tg_dist_free(d);
         return 2;
     }
@@ -138,6 +141,8 @@ int main(int argc, char **argv)
     tg_optim *optim = tg_optim_new(tg_model_params(m), &cfg);
     tg_dist_options dopts = tg_dist_defaults();
     dopts.overlap = o.overlap;
+    if (o.bucket_kb)
+        dopts.bucket_bytes = (size_t)o.bucket_kb * 1024;
     tg_dist_sampler *s = tg_dist_sampler_new(d, &train, o.batch, TG_BATCH_SHUFFLE, 1);
     if (!optim || !s || tg_dist_broadcast(d, tg_model_params(m)) < 0 ||
         tg_dist_attach(d, tg_model_params(m), &dopts) < 0)

@@ -2,8 +2,9 @@
 # bench_dist.sh BUILD [ROUNDS] -- the table of docs/distributed.md: the
 # Fashion-MNIST MLP and CNN, 1 rank x 2 threads against 2 ranks x 1 thread
 # (overlap on, and off to see what starting the allreduces during the sweep
-# gains), interleaved ROUNDS times (default 3); the median of each. Columns
-# as bench_dist.c prints them. Runs as root with Open MPI's allow-run-as-root
+# gains; one 25 MiB bucket, and 256 KiB ones), interleaved ROUNDS times
+# (default 3); the median of each. Columns as bench_dist.c prints them, with
+# the bucket count. Runs as root with Open MPI's allow-run-as-root
 # settings, shared memory only.
 set -eu
 build=$1
@@ -23,9 +24,15 @@ for round in $(seq "$rounds"); do
         mpirun --bind-to none -np 2 "$bench" --model "$model" --steps "$steps" --threads 1 >>"$out"
         mpirun --bind-to none -np 2 "$bench" --model "$model" --steps "$steps" --threads 1 \
             --no-overlap >>"$out"
+        # buckets of 256 KiB, so that the last layers' allreduce can start
+        # while the sweep is still in the first ones
+        for overlap in "" --no-overlap; do
+            mpirun --bind-to none -np 2 "$bench" --model "$model" --steps "$steps" --threads 1 \
+                --bucket-kb 256 $overlap >>"$out"
+        done
     done
 done
 printf 'model\tranks\tthreads\toverlap\ts/step\ts/epoch\twait ms/step\thook ms/step\tgrad bytes\tbuckets\n'
 # the median of each configuration's seconds per step, with its row
-sort -t "$(printf '\t')" -k1,1 -k2,2n -k4,4n -k5,5g "$out" | awk -F '\t' -v r="$rounds" '
-    { key = $1 FS $2 FS $4; n[key]++; if (n[key] == int((r + 1) / 2)) print }'
+sort -t "$(printf '\t')" -k1,1 -k2,2n -k10,10n -k4,4n -k5,5g "$out" | awk -F '\t' -v r="$rounds" '
+    { key = $1 FS $2 FS $4 FS $10; n[key]++; if (n[key] == int((r + 1) / 2)) print }'
