@@ -556,7 +556,7 @@ int cmd_train(int argc, char **argv)
     if (parse_train_options(argc, argv, &o, &d) && distributed_start(&r.dist, &d) &&
         distributed_agree(r.dist, set_up(&r, &o, &d), &d) &&
         distributed_prepare(r.dist, r.model, &r.train, o.batch, o.data.seed, o.loss, &d) &&
-        prepare_state(&r, &o, &d)) {
+        distributed_agree(r.dist, prepare_state(&r, &o, &d), &d)) {
         catch_interrupt(&previous);
         bool trained = train_epochs(&r, &o, &d);
         sigaction(SIGINT, &previous, NULL);

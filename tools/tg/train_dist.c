@@ -161,9 +161,8 @@ bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batc
 bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d)
 {
 #ifdef TG_HAVE_DIST
-    if (dist != &single)
-        return distributed_agree(dist, tg_dist_sampler_seek(dist->sampler, epoch, batch) == 0,
-                                 d);
+    if (dist != &single) /* local: the ranks seek to one place, and fail alike */
+        return tg_dist_sampler_seek(dist->sampler, epoch, batch) == 0 || library_failed(d);
 #endif
     return tg_batcher_seek(dist->batcher, epoch, batch) == 0 || library_failed(d);
 }

@@ -42,7 +42,7 @@ int distributed_evaluate(distributed *dist, tg_model *model, const tg_dataset *d
                          tg_loss_kind loss, tg_epoch_stats *stats);
 
 /* Where the batches stand (epochs done, batches into the next; the same on
- * every rank), and a move there, for --state and --resume. */
+ * every rank), and a move there, for --state and --resume. Local. */
 bool distributed_position(const distributed *dist, int64_t *epoch, int64_t *batch, diag *d);
 bool distributed_seek(distributed *dist, int64_t epoch, int64_t batch, diag *d);
 /* This process's rank and the job's size: 0 and 1 for one process. */
