@@ -83,10 +83,15 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
  * of it in the calling thread when n is small, one share per thread
  * otherwise. Each element must be computed independently of the others, so
  * the results do not depend on the thread count. */
-#define TG_PARALLEL_RANGES(n, lo, hi, ...)                                            \
+#define TG_PARALLEL_RANGES(n, lo, hi, ...) TG_PARALLEL_RANGES_W(n, n, lo, hi, __VA_ARGS__)
+
+/* The same over n items that together touch about work elements (blocks
+ * of a norm, rows of a matrix): the threads are chosen by work, as for an
+ * elementwise op of work elements. */
+#define TG_PARALLEL_RANGES_W(n, work, lo, hi, ...)                                    \
     do {                                                                           \
         int64_t n_par_ = (n);                                                      \
-        int threads_par_ = n_par_ < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();    \
+        int threads_par_ = (work) < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();    \
         if (threads_par_ <= 1) {                                                   \
             int64_t lo = 0, hi = n_par_;                                           \
             __VA_ARGS__                                                            \
@@ -117,9 +122,11 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
 }
 
 /* for (i = 0; i < n; i++) BODY, split across threads for large n. */
-#define TG_PARALLEL_FOR(n, i, ...)                                                    \
-    TG_PARALLEL_RANGES(n, lo_for_, hi_for_,                                          \
-                       for (int64_t i = lo_for_; i < hi_for_; i++) { __VA_ARGS__; })
+#define TG_PARALLEL_FOR(n, i, ...) TG_PARALLEL_FOR_W(n, n, i, __VA_ARGS__)
+/* ... for n items of work elements in all (TG_PARALLEL_RANGES_W) */
+#define TG_PARALLEL_FOR_W(n, work, i, ...)                                            \
+    TG_PARALLEL_RANGES_W(n, work, lo_for_, hi_for_,                                  \
+                         for (int64_t i = lo_for_; i < hi_for_; i++) { __VA_ARGS__; })
 
 /* Walks output elements [lo, hi) of a plan in row-major order: for each
  * output flat index o, P0 and P1 are the flat offsets of inputs 0 and 1 and

@@ -29,7 +29,7 @@ static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mea
     double n = (double)(A * D);
     TG_FOR_DTYPE(x->dtype, T, {
         const T *src = x->data;
-        TG_PARALLEL_FOR(B, b, {
+        TG_PARALLEL_FOR_W(B, x->numel, b, {
             double m = 0, ss = 0;
             for (int64_t a = 0; geo->center && a < A; a++)
                 for (int64_t d = 0; d < D; d++)
@@ -77,7 +77,7 @@ static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const tg_ten
     bool per_element = channel_per_element(geo);
     TG_FOR_DTYPE(x->dtype, T, {
         const T *wv = w ? w->data : NULL, *bv = bias ? bias->data : NULL;
-        TG_PARALLEL_FOR(geo->outer * B, k, {
+        TG_PARALLEL_FOR_W(geo->outer * B, x->numel, k, {
             const T *src = (const T *)x->data + k * D;
             T *dst = (T *)y->data + k * D;
             double m = mean[k % B], r = 1 / sqrt(var[k % B] + geo->eps);
@@ -190,7 +190,7 @@ static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const 
     bool per_element = channel_per_element(geo), group_is_channel = B == C && cs == D;
     TG_FOR_DTYPE(x->dtype, T, {
         const T *wv = w ? w->data : NULL;
-        TG_PARALLEL_FOR(B, b, {
+        TG_PARALLEL_FOR_W(B, x->numel, b, {
             double m = geo->stats[b], r = 1 / sqrt(geo->stats[B + b] + geo->eps);
             double sh = 0, shx = 0, sg = 0, sgx = 0;
             for (int64_t a = 0; a < A; a++) {
@@ -233,7 +233,7 @@ static void fused_dx(const tg_norm_geom *geo, const tg_tensor *x, const tg_tenso
     bool per_element = channel_per_element(geo);
     TG_FOR_DTYPE(x->dtype, T, {
         const T *wv = w ? w->data : NULL;
-        TG_PARALLEL_FOR(geo->outer * B, k, {
+        TG_PARALLEL_FOR_W(geo->outer * B, x->numel, k, {
             int64_t b = k % B;
             const T *xv = (const T *)x->data + k * D, *gv = (const T *)g->data + k * D;
             T *out = (T *)dx->data + k * D;

@@ -1,5 +1,5 @@
-/* test_parallel.c -- elementwise ops split across threads: results identical
- * to one thread's, and the thread count API. */
+/* test_parallel.c -- elementwise ops and the norms split across threads:
+ * results identical to one thread's, and the thread count API. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +102,32 @@ START_TEST(mul_is_independent_of_threads)
 }
 END_TEST
 
+/* The norms split their blocks across threads by the elements they touch;
+ * each block and each group's sums are one thread's, in one order. */
+static tg_tensor *batch_norm_nchw(tg_tensor *a, tg_tensor *w)
+{
+    tg_tensor *x = tg_reshape(a, 3, (int64_t[]){ROWS, 3, COLS / 3});
+    return tg_reshape(tg_batch_norm(x, NULL, NULL, w, NULL, true, 0.1, 1e-5), 2,
+                      (int64_t[]){ROWS, COLS});
+}
+static tg_tensor *layer_norm_rows(tg_tensor *a, tg_tensor *w)
+{
+    return tg_layer_norm(a, 1, (int64_t[]){COLS}, w, NULL, 1e-5);
+}
+static tg_tensor *group_norm_3(tg_tensor *a, tg_tensor *w)
+{
+    tg_tensor *x = tg_reshape(a, 3, (int64_t[]){ROWS, 9, COLS / 9});
+    return tg_reshape(tg_group_norm(x, 3, w, NULL, 1e-5), 2, (int64_t[]){ROWS, COLS});
+}
+
+START_TEST(norms_are_independent_of_threads)
+{
+    check_thread_counts_agree(batch_norm_nchw, TU_SHAPE(3));
+    check_thread_counts_agree(layer_norm_rows, TU_SHAPE(COLS));
+    check_thread_counts_agree(group_norm_3, TU_SHAPE(9));
+}
+END_TEST
+
 START_TEST(thread_count_must_be_positive)
 {
     int saved = tg_get_num_threads();
@@ -125,6 +151,7 @@ TCase *tg_test_parallel(void)
     tcase_add_test(tc, relu_is_independent_of_threads);
     tcase_add_test(tc, add_broadcast_is_independent_of_threads);
     tcase_add_test(tc, mul_is_independent_of_threads);
+    tcase_add_test(tc, norms_are_independent_of_threads);
     tcase_add_test(tc, thread_count_must_be_positive);
     return tc;
 }

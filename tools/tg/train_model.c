@@ -256,7 +256,8 @@ static bool write_with_metadata(const tg_params *tensors, const char *path,
         return false;
     }
     memcpy(all, base, nb * sizeof *all);
-    memcpy(all + nb, extra, ne * sizeof *all);
+    if (ne) /* extra may be NULL, which memcpy may not take even for 0 bytes */
+        memcpy(all + nb, extra, ne * sizeof *all);
     all[nb + ne] = NULL;
     bool ok = tg_checkpoint_save(tensors, path, all) == 0 || library_failed(d);
     free(all);
