@@ -962,8 +962,38 @@ START_TEST(explain_writes_a_gradient_rule_as_a_gradient)
     run_result r = RUN("explain", "(w @ x) * 2", "w=[1,2]", "x=[-0.5,-1]");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_null(strstr(r.out, "d/dw (w @ x)"));
-    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dw = dy/dv1 @ x^T\n        = [-1, -2]\n"));
-    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dx = w^T @ dy/dv1\n        = [2, 4]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dw = dy/dv1 @ x^T\n"
+                                        "        shapes [] * [2] -> [2]  (a dot product: the "
+                                        "scalar times x)\n        = [-1, -2]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dx = w^T @ dy/dv1\n"
+                                        "        shapes [] * [2] -> [2]  (a dot product: the "
+                                        "scalar times w)\n        = [2, 4]\n"));
+    free_result(&r);
+}
+END_TEST
+
+/* Issue 14: a matrix step shows the shapes it multiplies and the
+ * transposed operand, so that dW = g @ x^T's shape can be followed: W @ x's
+ * x is a column, its x^T a row, and two vectors make an outer product. */
+START_TEST(explain_shows_a_matmuls_shapes_and_transposed_operand)
+{
+    run_result r = RUN("explain", "sum(W @ x)", "W=[[1,2],[3,4]]", "x=[5,6]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dW = dy/dv1 @ x^T\n"
+                                        "        shapes [2,1] @ [1,2] -> [2,2]  (an outer "
+                                        "product: a column times a row)\n"
+                                        "        x^T = [[5, 6]]\n"
+                                        "        = [[5, 6], [5, 6]]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "      dy/dx = W^T @ dy/dv1\n"
+                                        "        shapes [2,2] @ [2] -> [2]\n"
+                                        "        W^T = [[1, 3], [2, 4]]\n        = [4, 6]\n"));
+    free_result(&r);
+    r = RUN("explain", "sum(A @ B)", "A=[[1,2,3],[4,5,6]]", "B=[[1],[2],[3]]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "        shapes [2,1] @ [1,3] -> [2,3]\n"
+                                        "        B^T = [[1, 2, 3]]\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "        shapes [3,2] @ [2,1] -> [3,1]\n"
+                                        "        A^T = [[1, 4], [2, 5], [3, 6]]\n"));
     free_result(&r);
 }
 END_TEST
@@ -1356,6 +1386,7 @@ int main(void)
     tcase_add_test(language, several_results_are_bound_or_picked);
     tcase_add_test(language, explain_says_where_indexing_gradients_go);
     tcase_add_test(language, explain_writes_a_gradient_rule_as_a_gradient);
+    tcase_add_test(language, explain_shows_a_matmuls_shapes_and_transposed_operand);
     tcase_add_test(language, explain_shows_a_vector_power_and_its_product_apart);
     tcase_add_test(language, grad_names_the_result_as_explain_does);
     tcase_add_test(language, lint_names_hazards);
