@@ -60,3 +60,33 @@ if "$mpirun" --oversubscribe --bind-to none -np 3 "$tg" train --resume "$dir/sta
 fi
 grep -q "saved by 2 ranks; resume it with as many" "$dir/three" || fail "3 ranks: $(cat "$dir/three")"
 echo "dist_train: a 2-rank run resumed from --state is the uninterrupted run, byte for byte"
+
+# A rank killed mid-run (SIGKILL, after epoch 2's line: epoch 1's --state is
+# written by then): the job fails, and the same job resumed from the state
+# file ends with the bytes of a run that was never killed.
+killable() { # LOG ARGS...
+    log=$1
+    shift
+    "$mpirun" --oversubscribe --bind-to none -np 2 "$tg" train --data fashion-mnist --limit 2000 \
+        --layers 784,16,10 --batch 2 --epochs 5 "$@" >"$dir/$log" 2>&1
+}
+killable never --save "$dir/never.safetensors" || fail "never: $(cat "$dir/never")"
+killable killed --state "$dir/killed.safetensors" &
+job=$!
+tries=0
+until grep -q "^epoch 2/5" "$dir/killed" 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -le 600 ] || fail "killed: no epoch 2 after 60 s: $(cat "$dir/killed")"
+    sleep 0.1
+done
+# the newest rank: a command line that starts with tg (mpirun's starts with mpirun)
+pkill -9 -n -f "^$tg train --data fashion-mnist --limit 2000" || fail "no rank to kill"
+if wait "$job"; then
+    fail "the job with a killed rank exited with 0"
+fi
+"$mpirun" --oversubscribe --bind-to none -np 2 "$tg" train --resume "$dir/killed.safetensors" \
+    --save "$dir/revived.safetensors" >"$dir/revived" 2>&1 || fail "revived: $(cat "$dir/revived")"
+cmp "$dir/never.safetensors" "$dir/revived.safetensors" \
+    || fail "resumed after a killed rank differs: $(cat "$dir/revived")"
+echo "dist_train: after a rank was killed, --resume $(sed -n 's/.*\(at epoch [0-9]*, batch [0-9]*\).*/\1/p' \
+    "$dir/revived") ended where the unkilled run did"
