@@ -10,6 +10,7 @@
 #error "ops/kernel.h is private to ops/: use the <tapegrad/...> headers"
 #endif
 
+#include <omp.h>
 #include <tgmath.h>
 
 #include "../autograd/internal.h"
@@ -105,10 +106,11 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         }                                                                          \
     } while (0)
 
-/* fn(ctx, i) for i in [0, n): a plain loop when threads is 1, an OpenMP
- * loop otherwise. Why not always the pragma: libgomp allocates a team even
- * for num_threads(1), two mallocs per call, and steady-state steps must not
- * allocate (bench_cnn counts them). */
+/* fn(ctx, i) for i in [0, n): a plain loop when threads is 1, else one
+ * contiguous share of the items per thread. Why not `omp parallel for`:
+ * libgomp allocates a team even for num_threads(1), and LLVM's libomp (a
+ * clang build) allocates in every worksharing loop's set-up; steady-state
+ * steps must not allocate (bench_cnn counts them). */
 static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64_t), void *ctx)
 {
     if (threads <= 1) {
@@ -116,9 +118,12 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
             fn(ctx, i);
         return;
     }
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        fn(ctx, i);
+#pragma omp parallel num_threads(threads)
+    {
+        int64_t team = omp_get_num_threads(), t = omp_get_thread_num();
+        for (int64_t i = t * n / team; i < (t + 1) * n / team; i++)
+            fn(ctx, i);
+    }
 }
 
 /* for (i = 0; i < n; i++) BODY, split across threads for large n. */

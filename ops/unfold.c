@@ -209,28 +209,32 @@ void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout
         TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, layout, N, C, cols, lo, hi););
 }
 
+/* What one plane of a fold reads and writes. */
+typedef struct {
+    const tg_conv_geom *g;
+    const void *cols;
+    tg_cols_layout layout;
+    tg_tensor *y;
+} fold_job;
+
+static void fold_one_plane(void *ctx, int64_t p)
+{
+    const fold_job *j = ctx;
+    int64_t N = j->y->shape[0], C = j->y->shape[1];
+    if (j->y->dtype == TG_F32)
+        fold_planes_f32(j->g, j->cols, j->layout, N, C, j->y->data, p, p + 1);
+    else
+        fold_planes_f64(j->g, j->cols, j->layout, N, C, j->y->data, p, p + 1);
+}
+
 /* One image plane per iteration; threads only for images of
  * TG_PARALLEL_MIN elements or more, like the elementwise ops. */
 void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y)
 {
     int64_t planes = y->numel ? y->numel / (g->in[0] * g->in[1]) : 0;
-    int64_t N = y->shape[0], C = y->shape[1];
     int threads = y->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    bool f32 = y->dtype == TG_F32;
-    if (threads <= 1) { /* no team of one: libgomp allocates one per region */
-        if (f32)
-            fold_planes_f32(g, cols, layout, N, C, y->data, 0, planes);
-        else
-            fold_planes_f64(g, cols, layout, N, C, y->data, 0, planes);
-        return;
-    }
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        if (f32)
-            fold_planes_f32(g, cols, layout, N, C, y->data, p, p + 1);
-        else
-            fold_planes_f64(g, cols, layout, N, C, y->data, p, p + 1);
-    }
+    fold_job job = {g, cols, layout, y};
+    tg__for_each(planes, threads, fold_one_plane, &job);
 }
 
 static int unfold_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
