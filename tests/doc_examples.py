@@ -3,7 +3,7 @@
 
 Runs, with the tg binary of the build:
   - each command of the example blocks of docs/tg/{tg,grad,explain,dot,lint,
-    gradcheck}.md: a line `$ tg ...` anywhere in a fenced block, and each
+    gradcheck,descend}.md: a line `$ tg ...` anywhere in a fenced block, and each
     `tg ...` line of a block under an EXAMPLES heading (a trailing backslash
     continues the line; a pipe or a redirection ends the command, so
     `tg dot ... | dot -Tsvg` runs tg's part). When the doc shows output under
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 
-PAGES = ["tg.md", "grad.md", "explain.md", "dot.md", "lint.md", "gradcheck.md"]
+PAGES = ["tg.md", "grad.md", "explain.md", "dot.md", "lint.md", "gradcheck.md", "descend.md"]
 
 
 

@@ -998,6 +998,40 @@ START_TEST(explain_shows_a_matmuls_shapes_and_transposed_operand)
 }
 END_TEST
 
+/* Issue 14: tg descend prints the notes' update rule with its numbers, and
+ * y = x^2 - 10 descends to its minimum at 0 (x halves each step at lr 1/4). */
+START_TEST(descend_shows_each_update_and_converges)
+{
+    run_result r = RUN("descend", "x^2 - 10", "x=3", "--lr", "0.25", "--steps", "30");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "step 0: y = -1\n  x = 3, dy/dx = 6\n"
+                                        "  x <- x - 0.25 * dy/dx = 3 - 0.25 * 6 = 1.5\n"));
+    const char *last = strstr(r.out, "step 30: y = ");
+    ck_assert_ptr_nonnull(last);
+    ck_assert(fabs(strtod(last + 13, NULL) + 10) < 1e-15); /* x = 3 / 2^30 */
+    ck_assert_ptr_null(strstr(last, " <- ")); /* no update after the last step */
+    free_result(&r);
+    r = RUN("descend", "sum((w*x - t)^2)", "w=[1,2]", "x=[1,2]", "t=[3,3]", "--wrt", "w", "--lr",
+            "0.1", "--steps", "1");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "[1, 2] - 0.1 * [-4, 4] = [1.4, 1.6]\nstep 1: y = 2.6\n"));
+    ck_assert_ptr_null(strstr(r.out, "x <- ")); /* the data stays */
+    free_result(&r);
+    r = RUN("descend", "x^2", "x=1");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--lr wants a positive learning rate (it is required)"));
+    free_result(&r);
+    r = RUN("descend", "x^2", "x=1", "--lr", "0.1", "--steps", "0");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--steps wants a whole number from 1 to 100000, not '0'"));
+    free_result(&r);
+    r = RUN("descend", "x", "x=[1,2]", "--lr", "0.1");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "gradients need a single number"));
+    free_result(&r);
+}
+END_TEST
+
 /* Issue 14: a vector power's local derivative line shows the derivative,
  * and the product with the upstream gradient is a line of its own. */
 START_TEST(explain_shows_a_vector_power_and_its_product_apart)
@@ -1387,6 +1421,7 @@ int main(void)
     tcase_add_test(language, explain_says_where_indexing_gradients_go);
     tcase_add_test(language, explain_writes_a_gradient_rule_as_a_gradient);
     tcase_add_test(language, explain_shows_a_matmuls_shapes_and_transposed_operand);
+    tcase_add_test(language, descend_shows_each_update_and_converges);
     tcase_add_test(language, explain_shows_a_vector_power_and_its_product_apart);
     tcase_add_test(language, grad_names_the_result_as_explain_does);
     tcase_add_test(language, lint_names_hazards);

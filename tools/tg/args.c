@@ -28,6 +28,10 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->mode = val;
     else if (strcmp(name, "--order") == 0)
         a->order = val;
+    else if (strcmp(name, "--lr") == 0)
+        a->lr = val;
+    else if (strcmp(name, "--steps") == 0)
+        a->steps = val;
     else
         return false;
     return true;

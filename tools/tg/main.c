@@ -93,6 +93,20 @@ static const command commands[] = {
      "  --wrt a,b       only these variables want gradients\n"
      "\n"
      "example: tg lint 'log(1 + exp(x))' x=1000\n"},
+    {"descend", "gradient descent on an expression, each update with its numbers", cmd_descend,
+     "usage: tg descend EXPR NAME=VALUE... --lr X [--steps N] [--wrt a,b]\n"
+     "\n"
+     "Gradient descent as the lecture notes write it: at each step the value of\n"
+     "EXPR, and for every variable that learns its value, its gradient and the\n"
+     "update  w <- w - lr * dL/dw  with the numbers, then the next step from the new\n"
+     "values. EXPR must be one number (a loss); tensors update elementwise.\n"
+     "\n"
+     "  --lr X          the learning rate (required)\n"
+     "  --steps N       updates to make (default 10); the value after the last is\n"
+     "                  printed too\n"
+     "  --wrt a,b       only these variables learn; the others stay as given\n"
+     "\n"
+     "example: tg descend 'x^2 - 10' x=3 --lr 0.25 --steps 4\n"},
     {"gradcheck", "every op's gradient against finite differences, as a table", cmd_gradcheck,
      "usage: tg gradcheck [--seed N]\n"
      "\n"

@@ -203,6 +203,8 @@ typedef struct {
     const char *png;      /* --png FILE */
     const char *mode;     /* --mode (jacobian: auto|forward|reverse; explain: reverse|forward) */
     const char *order;    /* --order N (explain) */
+    const char *lr;       /* --lr X (descend) */
+    const char *steps;    /* --steps N (descend) */
     bool json;
     bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
@@ -232,6 +234,7 @@ int cmd_grad(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
+int cmd_descend(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
