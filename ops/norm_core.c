@@ -59,6 +59,13 @@ static bool channel_per_element(const tg_norm_geom *geo)
     return geo->channel_stride == 1 && geo->inner == geo->channels;
 }
 
+/* Each group one channel, its runs the whole block (batch_norm): a
+ * group's sums are then its channel's affine gradients. */
+static bool group_is_channel(const tg_norm_geom *geo)
+{
+    return geo->groups == geo->channels && geo->channel_stride == geo->inner;
+}
+
 static int64_t first_channel(const tg_norm_geom *geo, int64_t block)
 {
     return block * geo->inner / geo->channel_stride % geo->channels;
@@ -187,7 +194,7 @@ static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const 
 {
     int64_t A = geo->outer, B = geo->groups, D = geo->inner, C = geo->channels;
     int64_t cs = geo->channel_stride;
-    bool per_element = channel_per_element(geo), group_is_channel = B == C && cs == D;
+    bool per_element = channel_per_element(geo), one_channel = group_is_channel(geo);
     TG_FOR_DTYPE(x->dtype, T, {
         const T *wv = w ? w->data : NULL;
         TG_PARALLEL_FOR_W(B, x->numel, b, {
@@ -216,7 +223,7 @@ static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const 
             }
             sums[2 * b] = sh;
             sums[2 * b + 1] = shx;
-            if (group_is_channel) {
+            if (one_channel) {
                 affine[b] = sgx;
                 affine[C + b] = sg;
             }
@@ -298,8 +305,8 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     double *affine = tg__tape_bytes(fn, 2 * (size_t)geo->channels * sizeof *affine);
     if (!sums || !affine)
         return tg__latest_code();
-    bool group_is_channel = geo->groups == geo->channels && geo->channel_stride == geo->inner;
-    if (needs(x) || group_is_channel)
+    bool one_channel = group_is_channel(geo);
+    if (needs(x) || one_channel)
         fused_group_sums(geo, x, g, w, sums, affine);
     if (needs(x)) {
         if (!(grad_in[0] = tg__tape_tensor(fn, (tg_dtype)x->dtype, x->ndim, x->shape)))
@@ -307,7 +314,7 @@ static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         fused_dx(geo, x, g, w, sums, grad_in[0]);
     }
     if (needs(w) || needs(b)) {
-        if (!group_is_channel)
+        if (!one_channel)
             fused_affine(geo, x, g, affine, affine + geo->channels);
         if (needs(w) && !(grad_in[1] = from_doubles(fn, w, affine)))
             return tg__latest_code();

@@ -105,6 +105,7 @@ typedef struct {
     const tg_tensor *x;
     tg_tensor *y;
     double *pos;
+    bool plain_2x2; /* the geometry of max_pool_2x2's kernel */
 } max_pool_job;
 
 static void max_pool_one_plane(void *ctx, int64_t p)
@@ -112,10 +113,10 @@ static void max_pool_one_plane(void *ctx, int64_t p)
     const max_pool_job *j = ctx;
     int64_t plane = j->g->in[0] * j->g->in[1], out = j->g->out[0] * j->g->out[1];
     bool f32 = j->x->dtype == TG_F32;
-    if (plain_2x2(j->g) && f32)
+    if (j->plain_2x2 && f32)
         max_pool_2x2_f32(j->g, (const float *)j->x->data + p * plane,
                          (float *)j->y->data + p * out, j->pos + p * out);
-    else if (plain_2x2(j->g))
+    else if (j->plain_2x2)
         max_pool_2x2_f64(j->g, (const double *)j->x->data + p * plane,
                          (double *)j->y->data + p * out, j->pos + p * out);
     else if (f32)
@@ -131,7 +132,7 @@ static void max_pool_one_plane(void *ctx, int64_t p)
 static void max_pool_kernel(const tg_conv_geom *g, const tg_pool_taps *t, const tg_tensor *x,
                             tg_tensor *y, tg_tensor *pos)
 {
-    max_pool_job job = {g, t, x, y, pos->data};
+    max_pool_job job = {g, t, x, y, pos->data, plain_2x2(g)};
     int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
     tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, max_pool_one_plane, &job);
 }

@@ -21,7 +21,6 @@ the test needs python3-torch and numpy only.
     /usr/bin/python3 tests/torch_checkpoint.py --tg build/tools/tg [--limit N] [--keep DIR]
 """
 import argparse
-import gzip
 import json
 import os
 import re
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "bench"))
-from torch_sequential import build  # noqa: E402  (the Sequential of a description)
+from torch_sequential import build, read_idx  # noqa: E402  (the Sequential of a description)
 
 DATA = "/usr/share/datasets/fashion-mnist"
 MODEL = ("conv2d(8,3,pad=1) batchnorm relu maxpool(2) conv2d(16,3,pad=1,bias=0) batchnorm2d "
@@ -55,14 +54,6 @@ def read_safetensors(path):
         values = np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=DTYPES[info["dtype"]])
         tensors[name] = values.reshape(info["shape"]).copy()
     return tensors, metadata
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def test_images(limit, metadata):

@@ -18,11 +18,9 @@ and the ratio PyTorch / tapegrad (above 1: tapegrad is faster).
 The defaults are the documented CNN run of docs/tg/train.md.
 """
 import argparse
-import gzip
 import os
 import re
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -31,19 +29,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_sequential import build  # noqa: E402
+from torch_sequential import build, read_idx  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 DOCUMENTED = ("conv2d(32,3,pad=1) batchnorm relu maxpool(2) conv2d(64,3,pad=1) batchnorm relu "
               "maxpool(2) flatten dense(128) relu dropout(0.3) dense(10)")
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def training_images(limit):

@@ -7,8 +7,13 @@ checkpoint loads into it strictly) and tools/bench/bench_train.py (PyTorch
 trains the same model).
 
     model = build("conv2d(8,3) relu flatten dense(10)", [1, 28, 28])
+
+and read_idx, the arrays of Fashion-MNIST's idx files, for the data both
+feed PyTorch.
 """
+import gzip
 import re
+import struct
 import sys
 
 import numpy as np
@@ -91,3 +96,12 @@ def build(description, shape):
             sys.exit(f"torch_sequential: no PyTorch module for layer '{word}'")
         modules.append(module)
     return torch.nn.Sequential(*modules)
+
+
+def read_idx(path):
+    """The uint8 array of a gzipped idx file (Fashion-MNIST's images and labels)."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)

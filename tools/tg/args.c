@@ -182,3 +182,19 @@ void session_close(session *s)
     symtab_free(&s->syms);
     tg_tape_reset();
 }
+
+bool session_backward(const session *s, diag *d)
+{
+    if (!tg_requires_grad(s->prog.result))
+        return true; /* a constant: every gradient is zero */
+    if (tg_backward(s->prog.result) == 0)
+        return true;
+    diag_plain(d, "%s", tg_last_error());
+    return false;
+}
+
+tg_tensor *session_gradient(tg_tensor *v)
+{
+    tg_tensor *g = tg_grad_tensor(v);
+    return g ? g : tg_full(tg_dtype_of(v), tg_ndim(v), tg_shape(v), 0.0, false);
+}

@@ -69,27 +69,12 @@ static char *assignment(const char *name, const tg_tensor *value)
     return arg;
 }
 
-/* The gradient a variable received, zeros if none reached it. */
-static tg_tensor *gradient_of(tg_tensor *v)
-{
-    tg_tensor *g = tg_grad_tensor(v);
-    return g ? g : tg_full(tg_dtype_of(v), tg_ndim(v), tg_shape(v), 0.0, false);
-}
-
-static void print_tensor(const tg_tensor *t)
-{
-    if (tg_ndim(t) == 0)
-        printf("%.10g", tg_item(t));
-    else
-        text_tensor(stdout, t);
-}
-
 /* Prints one variable's update and replaces its argument in vars[k]. */
 static bool step_variable(const session *s, int i, double lr, const char **vars, char **owned,
                           diag *d)
 {
     const char *name = symtab_input_name(&s->syms, i), *y = s->result_label;
-    tg_tensor *v = symtab_input_value(&s->syms, i), *g = gradient_of(v);
+    tg_tensor *v = symtab_input_value(&s->syms, i), *g = session_gradient(v);
     tg_tensor *next = tg_sub(v, tg_mul(g, tg_scalar_of(tg_dtype_of(v), lr)));
     char *arg = next ? assignment(name, next) : NULL;
     if (!arg) {
@@ -97,15 +82,15 @@ static bool step_variable(const session *s, int i, double lr, const char **vars,
         return false;
     }
     printf("  %s = ", name);
-    print_tensor(v);
+    text_tensor(stdout, v);
     printf(", d%s/d%s = ", y, name);
-    print_tensor(g);
+    text_tensor(stdout, g);
     printf("\n  %s <- %s - %g * d%s/d%s = ", name, name, lr, y, name);
-    print_tensor(v);
+    text_tensor(stdout, v);
     printf(" - %g * ", lr);
-    print_tensor(g);
+    text_tensor(stdout, g);
     printf(" = ");
-    print_tensor(next);
+    text_tensor(stdout, next);
     putchar('\n');
     free(owned[i]);
     owned[i] = arg;
@@ -118,11 +103,7 @@ static bool step_variable(const session *s, int i, double lr, const char **vars,
 static bool descend_step(cli_args *a, long k, const descent *ds, char **owned, diag *d)
 {
     session s = {0};
-    bool ok = session_open(&s, a, d);
-    if (ok && tg_requires_grad(s.prog.result) && tg_backward(s.prog.result) < 0) {
-        diag_plain(d, "%s", tg_last_error());
-        ok = false;
-    }
+    bool ok = session_open(&s, a, d) && session_backward(&s, d);
     if (ok) {
         printf("step %ld: %s = %.10g\n", k, s.result_label, tg_item(s.prog.result));
         for (int i = 0; i < s.syms.n_inputs && ok && k < ds->steps; i++)

@@ -4,13 +4,6 @@
 
 #include "tg.h"
 
-/* The gradient a variable received, zeros if none reached it. */
-static tg_tensor *gradient_of(tg_tensor *v)
-{
-    tg_tensor *g = tg_grad_tensor(v);
-    return g ? g : tg_full(TG_F64, tg_ndim(v), tg_shape(v), 0.0, false);
-}
-
 static void print_json(const session *s, const hessian_table *h)
 {
     printf("{\"value\": ");
@@ -22,7 +15,7 @@ static void print_json(const session *s, const hessian_table *h)
         if (!tg_requires_grad(v))
             continue;
         printf("%s\"%s\": ", first ? "" : ", ", symtab_input_name(&s->syms, i));
-        json_tensor(stdout, gradient_of(v));
+        json_tensor(stdout, session_gradient(v));
         first = false;
     }
     putchar('}');
@@ -40,21 +33,11 @@ static void print_text(const session *s, const hessian_table *h)
         if (!tg_requires_grad(v))
             continue;
         printf("d%s/d%s = ", y, symtab_input_name(&s->syms, i));
-        text_tensor(stdout, gradient_of(v));
+        text_tensor(stdout, session_gradient(v));
         putchar('\n');
     }
     if (h)
         hessian_print_text(s, h);
-}
-
-static bool backward(const session *s, diag *d)
-{
-    if (!tg_requires_grad(s->prog.result))
-        return true; /* a constant: every gradient is zero */
-    if (tg_backward(s->prog.result) == 0)
-        return true;
-    diag_plain(d, "%s", tg_last_error());
-    return false;
 }
 
 int cmd_grad(int argc, char **argv)
@@ -65,7 +48,7 @@ int cmd_grad(int argc, char **argv)
     diag d = {0};
     hessian_table h = {0};
     bool ok = parse_cli_args(argc, argv, "grad", options, &a, &d) &&
-              session_open(&s, &a, &d) && backward(&s, &d) &&
+              session_open(&s, &a, &d) && session_backward(&s, &d) &&
               (!a.hessian || hessian_compute(&s, a.expr, &h, &d));
     if (!ok)
         diag_print(&d);

@@ -388,16 +388,10 @@ static bool resume_run(run *r, const train_options *o, diag *d)
     return distributed_seek(r->dist, st.epoch, st.batch, d);
 }
 
-/* --state and --resume need to know where the batches stand: checked
- * before any training. */
+/* --state's folder is checked before any training; --resume continues. */
 static bool prepare_state(run *r, const train_options *o, diag *d)
 {
-    int64_t epoch, batch;
-    if (!o->state && !o->resume)
-        return true;
-    if (o->state && !check_writable(o->state, "--state", d))
-        return false;
-    return distributed_position(r->dist, &epoch, &batch, d) && (!o->resume || resume_run(r, o, d));
+    return (!o->state || check_writable(o->state, "--state", d)) && (!o->resume || resume_run(r, o, d));
 }
 
 static run_facts facts_of(const run *r, const train_options *o, char *epochs, size_t size)

@@ -139,66 +139,38 @@ static void note_reads(explainer *e, tg_tensor *node, int k, char *buf, size_t s
                  tensor_brief(counts, values, sizeof values));
 }
 
-/* "[2,3]", or with the last two sizes swapped; a vector as a column
- * ([n,1]) or a row ([1,n]) when it takes part in an outer product */
-static char *dims_of(const tg_tensor *t, bool transposed, int as_vector, char *buf, size_t size)
-{
-    int nd = tg_ndim(t);
-    int64_t d[TG_MAX_DIMS + 1];
-    memcpy(d, tg_shape(t), (size_t)nd * sizeof *d);
-    if (nd == 1 && as_vector) { /* 1: a column [n,1], 2: a row [1,n] */
-        d[as_vector == 1 ? 0 : 1] = tg_shape(t)[0];
-        d[as_vector == 1 ? 1 : 0] = 1;
-        nd = 2;
-    }
-    if (transposed && nd >= 2) {
-        int64_t last = d[nd - 1];
-        d[nd - 1] = d[nd - 2];
-        d[nd - 2] = last;
-    }
-    size_t len = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < nd && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, i ? ",%lld" : "%lld", (long long)d[i]);
-    if (len < size)
-        snprintf(buf + len, size - len, "]");
-    return buf;
-}
-
 /* For the gradient of W @ x with respect to operand k: the shapes of the
  * product it takes (the upstream gradient g and the other operand,
  * transposed) and that operand's transposed values, so that a student sees
  * why dW = g @ x^T has W's shape. Two vectors with a vector result make an
  * outer product: W @ x's x is a column, so x^T is a row; x @ W's x is a
  * row, so x^T is a column. A dot product's gradient is the scalar times the
- * other vector. */
+ * other vector. The shapes are those of the views the rule multiplies. */
 static void matmul_shapes(explainer *e, tg_tensor *node, int k, const tg_tensor *contribution,
                           step *st)
 {
     tg_tensor *other = tg_op_input(node, 1 - k), *g = e->upstream;
     char a[48], b[48], c[48], value[TEXT];
-    dims_of(contribution, false, 0, c, 48);
+    tg_shape_str(contribution, c, sizeof c);
     if (tg_ndim(g) == 0) {
         snprintf(st->shapes, TEXT, "[] * %s -> %s  (a dot product: the scalar times %s)",
-                 dims_of(other, false, 0, a, 48), c, label(e, other));
+                 tg_shape_str(other, a, sizeof a), c, label(e, other));
         return;
     }
     bool outer = tg_ndim(g) == 1 && tg_ndim(other) == 1;
-    if (k == 0) /* g @ other^T */
-        snprintf(st->shapes, TEXT, "%s @ %s -> %s", dims_of(g, false, outer ? 1 : 0, a, 48),
-                 dims_of(other, !outer, outer ? 2 : 0, b, 48), c);
-    else /* other^T @ g */
-        snprintf(st->shapes, TEXT, "%s @ %s -> %s", dims_of(other, !outer, outer ? 1 : 0, a, 48),
-                 dims_of(g, false, outer ? 2 : 0, b, 48), c);
-    if (outer)
-        strncat(st->shapes, "  (an outer product: a column times a row)",
-                TEXT - strlen(st->shapes) - 1);
-    int64_t n = tg_ndim(other) == 1 ? tg_shape(other)[0] : 0;
-    tg_tensor *t = tg_ndim(other) == 1 ? tg_reshape(other, 2, k == 0 ? (int64_t[]){1, n}
-                                                                  : (int64_t[]){n, 1})
-                                       : tg_transpose(other);
-    if (t)
-        snprintf(st->transposed, TEXT, "%s^T = %s", label(e, other),
-                 tensor_brief(t, value, TEXT));
+    if (!outer && tg_ndim(other) < 2)
+        return; /* a batch of matrices times a vector: no transposed operand to show */
+    int64_t n = tg_shape(other)[0], m = tg_shape(g)[0];
+    tg_tensor *ot = outer ? tg_reshape(other, 2, k == 0 ? (int64_t[]){1, n} : (int64_t[]){n, 1})
+                          : tg_transpose(other);
+    tg_tensor *gv = outer ? tg_reshape(g, 2, k == 0 ? (int64_t[]){m, 1} : (int64_t[]){1, m}) : g;
+    if (!ot || !gv)
+        return;
+    tg_shape_str(k == 0 ? gv : ot, a, sizeof a);
+    tg_shape_str(k == 0 ? ot : gv, b, sizeof b);
+    snprintf(st->shapes, TEXT, "%s @ %s -> %s%s", a, b, c,
+             outer ? "  (an outer product: a column times a row)" : "");
+    snprintf(st->transposed, TEXT, "%s^T = %s", label(e, other), tensor_brief(ot, value, TEXT));
 }
 
 static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,

@@ -229,6 +229,12 @@ bool session_open(session *s, const cli_args *a, diag *d);
 /* session_open for a result of any shape (tg jacobian). */
 bool session_open_any(session *s, const cli_args *a, diag *d);
 void session_close(session *s);
+/* The sweep from the result to every variable that wants a gradient (none
+ * for a constant result). */
+bool session_backward(const session *s, diag *d);
+/* The gradient variable v received after session_backward, zeros if none
+ * reached it. */
+tg_tensor *session_gradient(tg_tensor *v);
 
 int cmd_grad(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

@@ -216,10 +216,11 @@ typedef struct {
     const uint64_t *rng_words;
 } train_state;
 
-/* The generators of s's model (dropout layers, in order), 4 words each, into
- * words (4 tg_model_rng_layers entries); returns how many layers. */
-int model_rng_words(tg_model *model, uint64_t *words);
+/* How many of model's layers draw from a generator (dropout), and their
+ * generators' states, 4 words each in layer order, into words (4 per
+ * layer); returns the layer count. */
 int model_rng_layers(tg_model *model);
+int model_rng_words(tg_model *model, uint64_t *words);
 
 /* argv as "<length>:<text>" per argument (malloc'd), and back (free_args). */
 char *encode_args(int argc, char *const *argv);
