@@ -2,9 +2,10 @@
  * norm_core.c -- the forward kernel and the rules that layer_norm,
  * rms_norm, group_norm and batch_norm share (norm_core.h).
  *
- *   forward   per group, in double: the mean (0 for rms_norm), then the
- *             biased variance about it (two passes, so a large common offset
- *             cancels), rstd = 1 / sqrt(var + eps); then
+ *   forward   per group, in double over a fixed number of lanes (below):
+ *             the mean (0 for rms_norm), then the biased variance about it
+ *             (two passes, so a large common offset cancels),
+ *             rstd = 1 / sqrt(var + eps); then
  *             y = (x - mean) rstd weight + bias in one pass
  *   backward  with ops, the statistics recomputed from x:
  *               xhat = (x - mean) rstd,  h = g weight
@@ -22,6 +23,21 @@
 #include "norm_core.h"
 #include "jvp.h"
 
+/* Sums run in NORM_LANES partial sums, each element into lane j % LANES of
+ * its run (the tail into lane 0), added up in lane order at the end: one
+ * double accumulator waits on every add's latency (the compiler may not
+ * reassociate), lanes pipeline and vectorize. Their number is fixed, so the
+ * result is the same bits on every machine and thread count. */
+#define NORM_LANES 8
+
+static double lanes_total(const double *lane)
+{
+    double total = 0;
+    for (int l = 0; l < NORM_LANES; l++)
+        total += lane[l];
+    return total;
+}
+
 /* The mean and biased variance of every group, in double. */
 static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mean, double *var)
 {
@@ -30,18 +46,32 @@ static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mea
     TG_FOR_DTYPE(x->dtype, T, {
         const T *src = x->data;
         TG_PARALLEL_FOR_W(B, x->numel, b, {
-            double m = 0, ss = 0;
-            for (int64_t a = 0; geo->center && a < A; a++)
-                for (int64_t d = 0; d < D; d++)
-                    m += (double)src[(a * B + b) * D + d];
-            m = geo->center ? m / n : 0;
-            for (int64_t a = 0; a < A; a++)
-                for (int64_t d = 0; d < D; d++) {
-                    double dev = (double)src[(a * B + b) * D + d] - m;
-                    ss += dev * dev;
+            double sum[NORM_LANES] = {0}, ss[NORM_LANES] = {0};
+            for (int64_t a = 0; geo->center && a < A; a++) {
+                const T *v = src + (a * B + b) * D;
+                int64_t d = 0;
+                for (; d + NORM_LANES <= D; d += NORM_LANES)
+                    for (int l = 0; l < NORM_LANES; l++)
+                        sum[l] += (double)v[d + l];
+                for (; d < D; d++)
+                    sum[0] += (double)v[d];
+            }
+            double m = geo->center ? lanes_total(sum) / n : 0;
+            for (int64_t a = 0; a < A; a++) {
+                const T *v = src + (a * B + b) * D;
+                int64_t d = 0;
+                for (; d + NORM_LANES <= D; d += NORM_LANES)
+                    for (int l = 0; l < NORM_LANES; l++) {
+                        double dev = (double)v[d + l] - m;
+                        ss[l] += dev * dev;
+                    }
+                for (; d < D; d++) {
+                    double dev = (double)v[d] - m;
+                    ss[0] += dev * dev;
                 }
+            }
             mean[b] = m;
-            var[b] = ss / n;
+            var[b] = lanes_total(ss) / n;
         });
     });
 }
@@ -185,10 +215,36 @@ static bool needs(const tg_tensor *t) { return t && (t->flags & TG_REQUIRES_GRAD
 
 /* ---- the fused first-order rule ---- */
 
+/* The four sums of the fused rule over a group's elements: of g, g xhat,
+ * h = g weight and h xhat, in SUM_LANES lanes each (as NORM_LANES above).
+ * Where a run shares one weight, only g and g xhat are summed per element
+ * and the run's lanes times the weight give h's. */
+#define SUM_LANES 4
+#define RUN_LANES 8
+enum { SUM_G, SUM_GX, SUM_H, SUM_HX, SUM_KINDS };
+
+static inline void add_terms(double acc[SUM_KINDS][SUM_LANES], int lane, double g, double xhat,
+                             double weight)
+{
+    acc[SUM_G][lane] += g;
+    acc[SUM_GX][lane] += g * xhat;
+    acc[SUM_H][lane] += g * weight;
+    acc[SUM_HX][lane] += g * weight * xhat;
+}
+
+static inline void add_run(double acc[SUM_KINDS][SUM_LANES], double g, double gx, double weight)
+{
+    acc[SUM_G][0] += g;
+    acc[SUM_GX][0] += gx;
+    acc[SUM_H][0] += weight * g;
+    acc[SUM_HX][0] += weight * gx;
+}
+
 /* Per group b, the sums over its elements of h = g weight and of h xhat
  * into sums[2 b] and sums[2 b + 1]; and, where each group is one channel
  * (batch_norm), the sums of g and of g xhat, which are dbias and dweight,
- * into affine[C + b] and affine[b]. In double, in element order. */
+ * into affine[C + b] and affine[b]. In double, over fixed lanes, so the
+ * result does not depend on the machine or the thread count. */
 static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
                              const tg_tensor *w, double *sums, double *affine)
 {
@@ -196,36 +252,57 @@ static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const 
     int64_t cs = geo->channel_stride;
     bool per_element = channel_per_element(geo), one_channel = group_is_channel(geo);
     TG_FOR_DTYPE(x->dtype, T, {
-        const T *wv = w ? w->data : NULL;
+        const T *wv = w ? w->data : NULL, *element_w = per_element ? wv : NULL;
         TG_PARALLEL_FOR_W(B, x->numel, b, {
             double m = geo->stats[b], r = 1 / sqrt(geo->stats[B + b] + geo->eps);
-            double sh = 0, shx = 0, sg = 0, sgx = 0;
+            double acc[SUM_KINDS][SUM_LANES] = {{0}};
             for (int64_t a = 0; a < A; a++) {
                 int64_t k = a * B + b;
                 const T *xv = (const T *)x->data + k * D, *gv = (const T *)g->data + k * D;
+                if (element_w) { /* layer_norm, rms_norm: a weight per element */
+                    int64_t j = 0;
+                    for (; j + SUM_LANES <= D; j += SUM_LANES)
+                        for (int l = 0; l < SUM_LANES; l++)
+                            add_terms(acc, l, (double)gv[j + l], ((double)xv[j + l] - m) * r,
+                                      (double)element_w[j + l]);
+                    for (; j < D; j++)
+                        add_terms(acc, 0, (double)gv[j], ((double)xv[j] - m) * r,
+                                  (double)element_w[j]);
+                    continue;
+                }
                 for (int64_t d = 0, c = first_channel(geo, k); d < D;
                      d += per_element ? D : cs, c = (c + 1) % C) {
-                    int64_t end = per_element ? D : d + cs;
-                    double run_g = 0, run_gx = 0, run_h = 0, run_hx = 0;
-                    for (int64_t j = d; j < end; j++) {
-                        double gj = (double)gv[j], xhat = ((double)xv[j] - m) * r;
-                        double wj = AFFINE_W(wv, per_element ? j : c);
-                        run_g += gj;
-                        run_gx += gj * xhat;
-                        run_h += gj * wj;
-                        run_hx += gj * wj * xhat;
+                    int64_t end = per_element ? D : d + cs, j = d;
+                    /* a run's sums in x's type, so that f32 runs 4 or 8
+                     * wide; they are short (a row, a plane), and added in
+                     * double */
+                    T run[2][RUN_LANES] = {{0}}, mt = (T)m, rt = (T)r;
+                    for (; j + RUN_LANES <= end; j += RUN_LANES)
+                        for (int l = 0; l < RUN_LANES; l++) {
+                            run[0][l] += gv[j + l];
+                            run[1][l] += gv[j + l] * ((xv[j + l] - mt) * rt);
+                        }
+                    for (; j < end; j++) {
+                        run[0][0] += gv[j];
+                        run[1][0] += gv[j] * ((xv[j] - mt) * rt);
                     }
-                    sg += run_g;
-                    sgx += run_gx;
-                    sh += run_h;
-                    shx += run_hx;
+                    double run_g = 0, run_gx = 0;
+                    for (int l = 0; l < RUN_LANES; l++) {
+                        run_g += (double)run[0][l];
+                        run_gx += (double)run[1][l];
+                    }
+                    add_run(acc, run_g, run_gx, per_element ? 1.0 : AFFINE_W(wv, c));
                 }
             }
-            sums[2 * b] = sh;
-            sums[2 * b + 1] = shx;
+            double total[SUM_KINDS] = {0};
+            for (int q = 0; q < SUM_KINDS; q++)
+                for (int l = 0; l < SUM_LANES; l++)
+                    total[q] += acc[q][l];
+            sums[2 * b] = total[SUM_H];
+            sums[2 * b + 1] = total[SUM_HX];
             if (one_channel) {
-                affine[b] = sgx;
-                affine[C + b] = sg;
+                affine[b] = total[SUM_GX];
+                affine[C + b] = total[SUM_G];
             }
         });
     });

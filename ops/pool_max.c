@@ -11,12 +11,16 @@
  *             recorded as a second input (the gathers' whole-number index)
  *   backward  with ops, so every order works: g is scattered to the saved
  *             positions, dx = scatter_add(0, plane axis, pos, g) over x read
- *             as [N, C, H W]; overlapping windows that pick one element add
+ *             as [N, C, H W]; overlapping windows that pick one element add.
+ *             A first-order sweep does the same in one fused pass
+ *             (TG_OP_FUSED)
  *   tangent   gather(dx, plane axis, pos): the tangent of each window's
  *             chosen element
  *
  * max_pool1d is max_pool2d of height 1 (pool.h).
  */
+#include <string.h>
+
 #include "jvp.h"
 #include "pool.h"
 
@@ -144,7 +148,8 @@ static tg_tensor *as_planes(tg_tensor *t, const tg_tensor *like, int64_t plane)
     return tg_reshape(t, 3, shape);
 }
 
-static int max_pool_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+/* The rule with ops, for recorded sweeps */
+static int composed_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     const tg_conv_geom *geo = out->attr.params;
     tg_tensor *x = out->in[0];
@@ -154,6 +159,53 @@ static int max_pool_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
                                    as_planes(g, out, places));
     grad_in[0] = tg_reshape(dx, x->ndim, x->shape);
     return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+/* One plane of the fused rule: dx's plane zeroed, then g added at the
+ * saved positions, in output order (the positions are the forward's own,
+ * so the scatter_add's index checks are skipped). */
+typedef struct {
+    int64_t plane, places;
+    const tg_tensor *g;
+    const double *pos;
+    tg_tensor *dx;
+} scatter_job;
+
+static void scatter_one_plane(void *ctx, int64_t p)
+{
+    const scatter_job *j = ctx;
+    const double *pos = j->pos + p * j->places;
+    TG_FOR_DTYPE(j->dx->dtype, T, {
+        T *dx = (T *)j->dx->data + p * j->plane;
+        const T *g = (const T *)j->g->data + p * j->places;
+        memset(dx, 0, (size_t)j->plane * sizeof *dx);
+        for (int64_t o = 0; o < j->places; o++)
+            dx[(int64_t)pos[o]] += g[o];
+    });
+}
+
+/* The first-order rule in one pass over dx; planes run on threads for
+ * images of TG_PARALLEL_MIN elements or more, like the forward. */
+static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    const tg_conv_geom *geo = out->attr.params;
+    tg_tensor *x = out->in[0];
+    tg_tensor *dx = tg__tape_tensor(out->op->info.name, (tg_dtype)x->dtype, x->ndim, x->shape);
+    if (!dx)
+        return tg__latest_code();
+    scatter_job job = {geo->in[0] * geo->in[1], geo->out[0] * geo->out[1], g,
+                       out->in[1]->data, dx};
+    int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
+    tg__for_each(job.plane ? x->numel / job.plane : 0, threads, scatter_one_plane, &job);
+    grad_in[0] = dx;
+    return TG_OK;
+}
+
+static int max_pool_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
+{
+    /* the fused kernel reads g in x's dtype */
+    bool fuse = tg__may_fuse() && g->dtype == out->in[0]->dtype;
+    return fuse ? fused_backward(out, g, grad_in) : composed_backward(out, g, grad_in);
 }
 
 static tg_tensor *chosen(tg_tensor *t, const tg_tensor *out)
@@ -180,14 +232,14 @@ TG_SAMPLE_FN(sample_max_pool2d,
                            &(tg_pool_opts){.stride = {1, 1}, .padding = {1, 1}}))
 
 const tg_op tg__op_max_pool1d = {
-    .info = {TG_OP_MAX_POOL1D, "tg_max_pool1d", 1, TG_OP_HELPER_INPUT,
+    .info = {TG_OP_MAX_POOL1D, "tg_max_pool1d", 1, TG_OP_HELPER_INPUT | TG_OP_FUSED,
              {sample_max_pool1d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = max_pool_backward,
     .jvp = max_pool_jvp,
 };
 
 const tg_op tg__op_max_pool2d = {
-    .info = {TG_OP_MAX_POOL2D, "tg_max_pool2d", 1, TG_OP_HELPER_INPUT,
+    .info = {TG_OP_MAX_POOL2D, "tg_max_pool2d", 1, TG_OP_HELPER_INPUT | TG_OP_FUSED,
              {sample_max_pool2d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = max_pool_backward,
     .jvp = max_pool_jvp,
