@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <tapegrad/ops.h>
 #include <tapegrad/optim.h>
 
 #include "hash.h"
@@ -190,98 +191,95 @@ static int prepare_states(tg_optim *o)
 }
 
 /* ---- the update rules --------------------------------------------------------
- * Arithmetic is in double; every value is stored in the parameter's dtype,
- * and a stored state value is read back rounded before it is used again. The
- * loops take the dtype as a constant argument and are always inlined, so the
- * compiler emits one loop per dtype with no per-element branch. */
+ * Arithmetic is in the parameter's dtype, as PyTorch's: an f32 model's update
+ * runs in float, 8 or 16 lanes wide, with the coefficients computed in double
+ * and rounded once. Each rule is written once, as a macro instantiated per
+ * dtype, and runs over shares of the elements on the library's threads.
+ * TG_HOT compiles it for several x86-64 levels, the running CPU's chosen
+ * when the library loads (CMakeLists.txt says why). */
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE static inline
-#endif
-
-ALWAYS_INLINE double load(tg_dtype dt, const void *a, int64_t i)
-{
-    return dt == TG_F32 ? (double)((const float *)a)[i] : ((const double *)a)[i];
-}
-
-/* Stores v and returns the value as stored. */
-ALWAYS_INLINE double store(tg_dtype dt, void *a, int64_t i, double v)
-{
-    if (dt == TG_F64)
-        return ((double *)a)[i] = v;
-    return ((float *)a)[i] = (float)v;
-}
+/* Tensors of at most this many elements are updated on the calling thread:
+ * waking the team costs a few microseconds, about what SGD takes on 2^15
+ * floats and Adam (a division and a square root per element) on 2^13
+ * (tools/bench/bench_optim.c). */
+enum { SGD_GRAIN = 1 << 15, ADAM_GRAIN = 1 << 13 };
 
 typedef struct {
     double lr, weight_decay, momentum, dampening;
     bool nesterov;
     bool first; /* the momentum buffer starts as the gradient itself */
-} sgd_coef;
+    void *p, *buf;
+    const void *g;
+} sgd_job;
 
-ALWAYS_INLINE void sgd_loop(tg_dtype dt, const sgd_coef *c, int64_t n, void *p, const void *g,
-                            void *buf)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double w = load(dt, p, i);
-        double d = load(dt, g, i) + c->weight_decay * w;
-        if (buf) {
-            double b = c->first ? d : c->momentum * load(dt, buf, i) + (1 - c->dampening) * d;
-            b = store(dt, buf, i, b);
-            d = c->nesterov ? d + c->momentum * b : b;
-        }
-        store(dt, p, i, w - c->lr * d);
+#define DEFINE_SGD_SHARE(NAME, T)                                                      \
+    TG_HOT static void NAME(void *ctx, int64_t lo, int64_t hi)                         \
+    {                                                                                  \
+        const sgd_job *j = ctx;                                                        \
+        T *restrict p = j->p, *restrict buf = j->buf;                                  \
+        const T *restrict g = j->g;                                                    \
+        T lr = (T)j->lr, wd = (T)j->weight_decay, mom = (T)j->momentum;                \
+        T keep = (T)(1 - j->dampening);                                                \
+        if (!buf) { /* the notes' rule, alone so that nothing keeps it scalar */       \
+            for (int64_t i = lo; i < hi; i++)                                          \
+                p[i] -= lr * (g[i] + wd * p[i]);                                       \
+            return;                                                                    \
+        }                                                                              \
+        for (int64_t i = lo; i < hi; i++) {                                            \
+            T d = g[i] + wd * p[i];                                                    \
+            T b = buf[i] = j->first ? d : mom * buf[i] + keep * d;                     \
+            p[i] -= lr * (j->nesterov ? d + mom * b : b);                              \
+        }                                                                              \
     }
-}
+DEFINE_SGD_SHARE(sgd_share_f32, float)
+DEFINE_SGD_SHARE(sgd_share_f64, double)
 
-/* Plain SGD, the notes' rule, branch-free so that it vectorises: it is the
- * optimizer of most small-batch runs and its loop is all the step costs. */
-ALWAYS_INLINE void plain_sgd_loop(tg_dtype dt, double lr, double weight_decay, int64_t n, void *p,
-                                  const void *g)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double w = load(dt, p, i);
-        store(dt, p, i, w - lr * (load(dt, g, i) + weight_decay * w));
+typedef struct {
+    double step_size; /* lr / (1 - beta1^t): bias-corrected rate for m */
+    double sqrt_bc2;  /* sqrt(1 - beta2^t): bias correction of v */
+    double beta1, beta2, eps;
+    double l2;        /* Adam's L2 coefficient, 0 for AdamW */
+    double shrink;    /* AdamW's decoupled decay 1 - lr wd, 1 for Adam */
+    void *p, *m, *v;
+    const void *g;
+} adam_job;
+
+#define DEFINE_ADAM_SHARE(NAME, T, SQRT)                                               \
+    TG_HOT static void NAME(void *ctx, int64_t lo, int64_t hi)                         \
+    {                                                                                  \
+        const adam_job *j = ctx;                                                       \
+        T *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;                  \
+        const T *restrict g = j->g;                                                    \
+        T step = (T)j->step_size, bc2 = (T)j->sqrt_bc2, eps = (T)j->eps;               \
+        T b1 = (T)j->beta1, b2 = (T)j->beta2;                                          \
+        T rest1 = (T)(1 - j->beta1), rest2 = (T)(1 - j->beta2);                        \
+        T l2 = (T)j->l2, shrink = (T)j->shrink;                                        \
+        for (int64_t i = lo; i < hi; i++) {                                            \
+            T w = p[i] * shrink, d = g[i] + l2 * w;                                    \
+            T mi = m[i] = b1 * m[i] + rest1 * d;                                       \
+            T vi = v[i] = b2 * v[i] + rest2 * (d * d);                                 \
+            p[i] = w - step * (mi / (SQRT(vi) / bc2 + eps));                           \
+        }                                                                              \
     }
-}
+DEFINE_ADAM_SHARE(adam_share_f32, float, sqrtf)
+DEFINE_ADAM_SHARE(adam_share_f64, double, sqrt)
 
 static void sgd_update(const tg_optim *o, tg_tensor *p, const param_state *s)
 {
     const tg_optim_config *cfg = &o->cfg;
-    sgd_coef c = {cfg->lr, cfg->weight_decay, cfg->momentum, cfg->dampening, cfg->nesterov,
-                  s->steps == 1};
-    void *buf = s->slot[0] ? tg_data(s->slot[0]) : NULL, *w = tg_data(p);
-    const void *g = tg_data(tg_grad_tensor(p));
-    int64_t n = tg_numel(p);
-    if (!buf && tg_dtype_of(p) == TG_F32)
-        plain_sgd_loop(TG_F32, c.lr, c.weight_decay, n, w, g);
-    else if (!buf)
-        plain_sgd_loop(TG_F64, c.lr, c.weight_decay, n, w, g);
-    else if (tg_dtype_of(p) == TG_F32)
-        sgd_loop(TG_F32, &c, n, w, g, buf);
-    else
-        sgd_loop(TG_F64, &c, n, w, g, buf);
-}
-
-typedef struct {
-    double step_size;   /* lr / (1 - beta1^t): bias-corrected rate for m */
-    double sqrt_bc2;    /* sqrt(1 - beta2^t): bias correction of v */
-    double beta1, beta2, eps;
-    double l2;          /* Adam's L2 coefficient, 0 for AdamW */
-    double shrink;      /* AdamW's decoupled decay 1 - lr wd, 1 for Adam */
-} adam_coef;
-
-ALWAYS_INLINE void adam_loop(tg_dtype dt, const adam_coef *c, int64_t n, void *p, const void *g,
-                             void *m, void *v)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double w = load(dt, p, i) * c->shrink;
-        double d = load(dt, g, i) + c->l2 * w;
-        double mi = store(dt, m, i, c->beta1 * load(dt, m, i) + (1 - c->beta1) * d);
-        double vi = store(dt, v, i, c->beta2 * load(dt, v, i) + (1 - c->beta2) * d * d);
-        store(dt, p, i, w - c->step_size * mi / (sqrt(vi) / c->sqrt_bc2 + c->eps));
-    }
+    sgd_job j = {
+        .lr = cfg->lr,
+        .weight_decay = cfg->weight_decay,
+        .momentum = cfg->momentum,
+        .dampening = cfg->dampening,
+        .nesterov = cfg->nesterov,
+        .first = s->steps == 1,
+        .p = tg_data(p),
+        .buf = s->slot[0] ? tg_data(s->slot[0]) : NULL,
+        .g = tg_data(tg_grad_tensor(p)),
+    };
+    bool f32 = tg_dtype_of(p) == TG_F32;
+    tg_parallel_for(0, tg_numel(p), SGD_GRAIN, f32 ? sgd_share_f32 : sgd_share_f64, &j);
 }
 
 static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)
@@ -289,7 +287,7 @@ static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)
     const tg_optim_config *cfg = &o->cfg;
     bool decoupled = cfg->kind == TG_OPTIM_ADAMW;
     double t = (double)s->steps;
-    adam_coef c = {
+    adam_job j = {
         .step_size = cfg->lr / (1 - pow(cfg->beta1, t)),
         .sqrt_bc2 = sqrt(1 - pow(cfg->beta2, t)),
         .beta1 = cfg->beta1,
@@ -297,13 +295,13 @@ static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)
         .eps = cfg->eps,
         .l2 = decoupled ? 0 : cfg->weight_decay,
         .shrink = decoupled ? 1 - cfg->lr * cfg->weight_decay : 1,
+        .p = tg_data(p),
+        .m = tg_data(s->slot[0]),
+        .v = tg_data(s->slot[1]),
+        .g = tg_data(tg_grad_tensor(p)),
     };
-    void *m = tg_data(s->slot[0]), *v = tg_data(s->slot[1]), *w = tg_data(p);
-    const void *g = tg_data(tg_grad_tensor(p));
-    if (tg_dtype_of(p) == TG_F32)
-        adam_loop(TG_F32, &c, tg_numel(p), w, g, m, v);
-    else
-        adam_loop(TG_F64, &c, tg_numel(p), w, g, m, v);
+    bool f32 = tg_dtype_of(p) == TG_F32;
+    tg_parallel_for(0, tg_numel(p), ADAM_GRAIN, f32 ? adam_share_f32 : adam_share_f64, &j);
 }
 
 int tg_optim_step(tg_optim *o)

@@ -35,11 +35,36 @@ int tg_get_num_threads(void)
     return n;
 }
 
-void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi)
+/* Thread t's share of n elements among threads. */
+static void share_of(int64_t n, int64_t threads, int64_t t, int64_t *lo, int64_t *hi)
 {
     enum { ALIGN = 16 }; /* elements per 64-byte line for float: double's two lines stay apart too */
-    int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
     int64_t share = ((n + threads - 1) / threads + ALIGN - 1) / ALIGN * ALIGN;
     *lo = t * share < n ? t * share : n;
     *hi = *lo + share < n ? *lo + share : n;
+}
+
+void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi)
+{
+    share_of(n, omp_get_num_threads(), omp_get_thread_num(), lo, hi);
+}
+
+void tg_parallel_for(int64_t begin, int64_t end, int64_t grain_size,
+                     void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx)
+{
+    int64_t n = end - begin, grain = grain_size > 0 ? grain_size : 1;
+    int64_t threads = tg_get_num_threads(), useful = (n + grain - 1) / grain;
+    threads = useful < threads ? useful : threads;
+    if (n <= grain || threads <= 1) {
+        if (n > 0)
+            fn(ctx, begin, end);
+        return;
+    }
+#pragma omp parallel num_threads((int)threads)
+    {
+        int64_t lo, hi;
+        share_of(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (lo < hi)
+            fn(ctx, begin + lo, begin + hi);
+    }
 }

@@ -1,5 +1,6 @@
 /* test_parallel.c -- elementwise ops and the norms split across threads:
  * results identical to one thread's, and the thread count API. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,64 @@ START_TEST(thread_count_must_be_positive)
 }
 END_TEST
 
+/* tg_parallel_for's calls: which thread made each, and each call's range. */
+enum { FOR_ITEMS = 1000, FOR_BEGIN = 37 };
+typedef struct {
+    atomic_int calls;
+    int64_t lo[8], hi[8];
+    int thread_of[FOR_BEGIN + FOR_ITEMS];
+    int visits[FOR_BEGIN + FOR_ITEMS];
+} for_record;
+
+static void record_share(void *ctx, int64_t lo, int64_t hi)
+{
+    for_record *r = ctx;
+    int call = atomic_fetch_add(&r->calls, 1);
+    if (call < 8) {
+        r->lo[call] = lo;
+        r->hi[call] = hi;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        r->visits[i]++;
+        r->thread_of[i] = call;
+    }
+}
+
+/* Every item of [begin, end) once, in as many contiguous shares as there
+ * are threads (at most ceil(n / grain)); one call when n <= grain. */
+static void check_parallel_for(int threads, int64_t grain, int want_calls)
+{
+    static for_record r;
+    memset(&r, 0, sizeof r);
+    tg_set_num_threads(threads);
+    tg_parallel_for(FOR_BEGIN, FOR_BEGIN + FOR_ITEMS, grain, record_share, &r);
+    ck_assert_int_eq(r.calls, want_calls);
+    for (int i = 0; i < FOR_BEGIN + FOR_ITEMS; i++)
+        ck_assert_int_eq(r.visits[i], i >= FOR_BEGIN);
+    for (int c = 0; c < r.calls; c++) { /* contiguous: a share is one call's run */
+        ck_assert_int_lt(r.lo[c], r.hi[c]);
+        for (int64_t i = r.lo[c]; i < r.hi[c]; i++)
+            ck_assert_int_eq(r.thread_of[i], c);
+        ck_assert(r.lo[c] == FOR_BEGIN || (r.lo[c] - FOR_BEGIN) % 16 == 0);
+    }
+}
+
+START_TEST(parallel_for_covers_each_item_once)
+{
+    int saved = tg_get_num_threads();
+    check_parallel_for(1, 1, 1);           /* one thread: one call */
+    check_parallel_for(3, 1, 3);           /* a share per thread */
+    check_parallel_for(3, FOR_ITEMS, 1);   /* n <= grain: inline */
+    check_parallel_for(4, 400, 3);         /* ceil(1000 / 400) threads at most */
+    check_parallel_for(2, 0, 2);           /* grain < 1 counts as 1 */
+    static for_record r;
+    memset(&r, 0, sizeof r);
+    tg_parallel_for(5, 5, 1, record_share, &r); /* an empty range: no call */
+    ck_assert_int_eq(r.calls, 0);
+    tg_set_num_threads(saved);
+}
+END_TEST
+
 TCase *tg_test_parallel(void)
 {
     TCase *tc = tu_tcase("parallel");
@@ -153,5 +212,6 @@ TCase *tg_test_parallel(void)
     tcase_add_test(tc, mul_is_independent_of_threads);
     tcase_add_test(tc, norms_are_independent_of_threads);
     tcase_add_test(tc, thread_count_must_be_positive);
+    tcase_add_test(tc, parallel_for_covers_each_item_once);
     return tc;
 }

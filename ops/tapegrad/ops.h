@@ -183,6 +183,16 @@ TG_API tg_tensor *tg_log_softmax(tg_tensor *x, int axis); /* y_i = x_i - log sum
  * tg_set_num_threads(1) runs everything, matmul too, on one thread. */
 TG_API int tg_set_num_threads(int n);                     /* n >= 1, else TG_EVALUE */
 TG_API int tg_get_num_threads(void);
+/* fn(ctx, lo, hi) over [begin, end) on the threads ops use, as PyTorch's
+ * at::parallel_for: split into contiguous shares, one per thread, when the
+ * range holds more than grain_size items and more than one thread is set
+ * (at most ceil(n / grain_size) threads); else one call fn(ctx, begin, end)
+ * in the calling thread. Shares start 16 items apart at least, so threads
+ * writing floats or doubles never share a cache line. Each item must be
+ * computed independently of the others; fn must not fail or record ops.
+ * It allocates nothing (a steady-state step may call it). */
+TG_API void tg_parallel_for(int64_t begin, int64_t end, int64_t grain_size,
+                            void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
 
 /* ---- reductions ---- */
 TG_API tg_tensor *tg_sum(tg_tensor *x);                   /* sum of all elements, 0-d */
