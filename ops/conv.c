@@ -2,17 +2,20 @@
  * conv.c -- conv2d(x, weight, bias, opts) and conv1d: F.conv2d and F.conv1d,
  * NCHW, cross-correlation as in PyTorch.
  *
- *   forward   im2col + gemm over the whole batch: x's windows are unfolded
- *             into columns [C KH KW, N L] in the tape arena (rows (c, ki,
- *             kj), the batch's windows side by side), then one gemm per
- *             group, Y_g [OC/G, N L] = W_g [OC/G, C/G KH KW] @ cols_g, and
- *             y[n, oc, l] = Y[oc, n L + l] + bias[oc]. The columns stay on
- *             the tape for the backward rule.
- *   backward  a first-order sweep runs fused on the kept columns, with g
- *             laid out as G [OC, N L] like Y:
- *               dW_g = G_g @ cols_g^T          (one gemm over the batch)
- *               dx   = fold(W_g^T @ G_g)       (conv_transpose's core)
- *               db   = the row sums of G
+ *   forward   im2col + gemm image by image: x[n]'s windows are unfolded
+ *             into columns [C KH KW, L] (rows (c, ki, kj); all images' kept
+ *             as [N, C KH KW, L] in the tape arena for the backward rule),
+ *             then one gemm per group, y[n]_g [OC/G, L] = W_g [OC/G, C/G KH
+ *             KW] @ cols[n]_g, written in place, + bias[oc]. An image's
+ *             columns are still in cache when its gemm packs them, and y
+ *             needs no reordering; the images are shared out over threads
+ *             (with fewer images than threads, each gemm is split instead)
+ *   backward  a first-order sweep runs fused on the kept columns, image by
+ *             image (g[n] is already a gemm operand [OC, L]):
+ *               dx[n] = fold(W_g^T @ g[n]_g)        (conv_transpose's core)
+ *               dW    = sum_n g[n]_g @ cols[n]_g^T  (gemms accumulating into
+ *                                                    a sum per thread)
+ *               db    = the row sums of g
  *             a recorded sweep composes ops, so every order works (the
  *             columns are made again, as a recorded unfold):
  *               dx = fold(W_g^T @ g_g), dW = sum_n g_g @ unfold(x)_g^T,
@@ -30,87 +33,159 @@
 #include "jvp.h"
 
 /* What a convolution's result keeps (tg_attr.params, in the tape arena):
- * its geometry and the forward's columns of x, [C KH KW, N L]. */
+ * its geometry and the forward's columns of x, [N, C KH KW, L]. */
 typedef struct {
     const tg_conv_geom *geom;
     const tg_tensor *cols;
 } conv_saved;
 
-/* The sides of one convolution's gemms. */
+/* The sides of one image's gemms. */
 typedef struct {
-    int64_t N, C, OC, G, L, NL; /* L windows per sample, NL in the batch */
-    int64_t OCg, CgK;           /* a group's output channels, its column rows */
+    int64_t N, C, OC, G, L; /* L windows per image */
+    int64_t OCg, CgK, CK;   /* a group's output channels and column rows; an image's rows */
+    int64_t image;          /* an input image's elements, C H W */
+    tg_dtype dtype;
+    size_t size;            /* bytes per element */
 } conv_sides;
 
 static conv_sides sides_of(const tg_conv_geom *g, const tg_tensor *x, const tg_tensor *w)
 {
     conv_sides s = {.N = x->shape[0], .C = x->shape[1], .OC = w->shape[0], .G = g->groups};
     s.L = g->out[0] * g->out[1];
-    s.NL = s.N * s.L;
     s.OCg = s.OC / s.G;
     s.CgK = s.C / s.G * g->kernel[0] * g->kernel[1];
+    s.CK = s.G * s.CgK;
+    s.image = s.C * g->in[0] * g->in[1];
+    s.dtype = (tg_dtype)x->dtype;
+    s.size = tg__dtype_size(s.dtype);
     return s;
 }
 
-/* One pass over the rows of Y or G: t is y (scatter) or g (gather), vec
- * the bias or db (may be NULL). */
-typedef struct {
-    const conv_sides *s;
-    tg_tensor *t, *vec;
-    void *rows;
-} row_job;
-
-/* y[n, oc, l] = Y[oc, n L + l] + bias[oc] */
-static void scatter_row(void *ctx, int64_t oc)
+/* Element i of an array of s's dtype at base. */
+static char *at(const conv_sides *s, const void *base, int64_t i)
 {
-    const row_job *job = ctx;
-    const conv_sides *s = job->s;
-    TG_FOR_DTYPE(job->t->dtype, T, {
-        T v = job->vec ? ((const T *)job->vec->data)[oc] : 0;
-        for (int64_t n = 0; n < s->N; n++) {
-            T *dst = (T *)job->t->data + (n * s->OC + oc) * s->L;
-            const T *src = (const T *)job->rows + oc * s->NL + n * s->L;
+    return (char *)base + i * (int64_t)s->size;
+}
+
+/* How the per-image work runs: the images shared out over threads, each
+ * image's gemms on its thread; or, with fewer images than threads, image
+ * after image with every gemm split over the threads (split). */
+typedef struct {
+    int threads;
+    bool split;
+} conv_plan;
+
+static conv_plan plan_of(const conv_sides *s)
+{
+    int threads = s->N * s->OC * s->L * s->CgK < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
+    if (threads > 1 && s->N < threads)
+        return (conv_plan){1, true};
+    return (conv_plan){threads, false};
+}
+
+/* c = op(a) op(b) (+ c when accumulate) on the plan's threads */
+static void gemm(const conv_plan *p, const conv_sides *s, bool ta, bool tb, int64_t m, int64_t n,
+                 int64_t k, const void *a, int64_t lda, const void *b, int64_t ldb, bool accumulate,
+                 void *c, int64_t ldc)
+{
+    (p->split ? tg__gemm : tg__gemm_one)(s->dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate,
+                                         c, ldc);
+}
+
+/* A workspace of n elements in the tape arena, recorded nowhere */
+static tg_tensor *workspace(const char *fn, const conv_sides *s, int64_t n)
+{
+    return tg__tape_tensor(fn, s->dtype, 1, &n);
+}
+
+/* rows [OC, L] += bias[oc] along each row */
+TG_HOT static void add_bias(const conv_sides *s, const tg_tensor *bias, void *rows)
+{
+    TG_FOR_DTYPE(s->dtype, T, {
+        for (int64_t oc = 0; oc < s->OC; oc++) {
+            T v = ((const T *)bias->data)[oc], *row = (T *)rows + oc * s->L;
             for (int64_t l = 0; l < s->L; l++)
-                dst[l] = src[l] + v;
+                row[l] += v;
         }
     });
 }
 
-/* G[oc, n L + l] = g[n, oc, l], and db[oc] = the sum of that row, in 16
- * lanes so that the sum vectorizes */
-static void gather_row(void *ctx, int64_t oc)
+/* db[oc] += the sum of row oc of g [OC, L], in 16 lanes so that it
+ * vectorizes */
+TG_HOT static void add_row_sums(const conv_sides *s, const void *g, double *db)
 {
-    const row_job *job = ctx;
-    const conv_sides *s = job->s;
-    TG_FOR_DTYPE(job->t->dtype, T, {
-        T *row = (T *)job->rows + oc * s->NL, lanes[16] = {0};
-        for (int64_t n = 0; n < s->N; n++)
-            memcpy(row + n * s->L, (const T *)job->t->data + (n * s->OC + oc) * s->L,
-                   (size_t)s->L * sizeof(T));
-        int64_t l = 0;
-        for (; job->vec && l + 16 <= s->NL; l += 16)
-            for (int j = 0; j < 16; j++)
-                lanes[j] += row[l + j];
-        for (int j = 1; j < 16; j++)
-            lanes[0] += lanes[j];
-        for (; job->vec && l < s->NL; l++)
-            lanes[0] += row[l];
-        if (job->vec)
-            ((T *)job->vec->data)[oc] = lanes[0];
+    TG_FOR_DTYPE(s->dtype, T, {
+        for (int64_t oc = 0; oc < s->OC; oc++) {
+            const T *row = (const T *)g + oc * s->L;
+            T lanes[16] = {0};
+            int64_t l = 0;
+            for (; l + 16 <= s->L; l += 16)
+                for (int j = 0; j < 16; j++)
+                    lanes[j] += row[l + j];
+            for (; l < s->L; l++)
+                lanes[0] += row[l];
+            for (int j = 1; j < 16; j++)
+                lanes[0] += lanes[j];
+            db[oc] += (double)lanes[0];
+        }
     });
 }
 
-/* fn on every row oc, one row per thread at a time for a large t */
-static void for_rows(void (*fn)(void *, int64_t), const row_job *job)
+/* What the forward and the rules need to work on one image n. */
+typedef struct {
+    const conv_sides *s;
+    conv_plan plan;
+    const tg_conv_geom *g;
+    const tg_tensor *x, *w, *b; /* forward: the input; rules: g, the upstream gradient */
+    tg_tensor *y;               /* forward: the output; rules: dx or NULL */
+    void *cols;                 /* [N, CK, L]: the forward writes, the rules read */
+    void *dcols;                /* rules, dx: [threads, CK, L] */
+    void *dw;                   /* rules: [threads, OC, CgK], thread 0's is dW */
+    double *db;                 /* rules: [threads, OC] */
+} image_job;
+
+/* y[n]_g = W_g @ cols[n]_g + bias, cols[n] the columns of x[n] */
+static void forward_image(void *ctx, int thread, int64_t n)
 {
-    int threads = job->t->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    tg__for_each(job->s->OC, threads, fn, (void *)job);
+    (void)thread;
+    const image_job *j = ctx;
+    const conv_sides *s = j->s;
+    char *cols = at(s, j->cols, n * s->CK * s->L), *y = at(s, j->y->data, n * s->OC * s->L);
+    tg__unfold_image(j->g, s->dtype, s->C, at(s, j->x->data, n * s->image), cols);
+    for (int64_t grp = 0; grp < s->G; grp++)
+        gemm(&j->plan, s, false, false, s->OCg, s->L, s->CgK,
+             at(s, j->w->data, grp * s->OCg * s->CgK), s->CgK, at(s, cols, grp * s->CgK * s->L),
+             s->L, false, at(s, y, grp * s->OCg * s->L), s->L);
+    if (j->b)
+        add_bias(s, j->b, y);
 }
 
-/* A [rows, cols] workspace in the tape arena, recorded nowhere */
-static tg_tensor *workspace(const char *fn, const tg_tensor *like, int64_t rows, int64_t cols)
+/* For g[n] [OC, L]: dx[n] = fold(W_g^T @ g[n]_g), and into the thread's
+ * partial sums dW += g[n]_g @ cols[n]_g^T and db += g[n]'s row sums */
+static void backward_image(void *ctx, int thread, int64_t n)
 {
-    return tg__tape_tensor(fn, (tg_dtype)like->dtype, 2, (int64_t[]){rows, cols});
+    const image_job *j = ctx;
+    const conv_sides *s = j->s;
+    const char *g = at(s, j->x->data, n * s->OC * s->L);
+    if (j->y) {
+        char *dcols = at(s, j->dcols, thread * s->CK * s->L);
+        for (int64_t grp = 0; grp < s->G; grp++)
+            gemm(&j->plan, s, true, false, s->CgK, s->L, s->OCg,
+                 at(s, j->w->data, grp * s->OCg * s->CgK), s->CgK,
+                 at(s, g, grp * s->OCg * s->L), s->L, false, at(s, dcols, grp * s->CgK * s->L),
+                 s->L);
+        tg__fold_image(j->g, s->dtype, s->C, dcols, at(s, j->y->data, n * s->image));
+    }
+    if (j->dw) {
+        char *dw = at(s, j->dw, thread * s->OC * s->CgK);
+        const char *cols = at(s, j->cols, n * s->CK * s->L);
+        for (int64_t grp = 0; grp < s->G; grp++)
+            gemm(&j->plan, s, false, true, s->OCg, s->CgK, s->L, at(s, g, grp * s->OCg * s->L),
+                 s->L, at(s, cols, grp * s->CgK * s->L), s->L, true,
+                 at(s, dw, grp * s->OCg * s->CgK), s->CgK);
+    }
+    if (j->db)
+        add_row_sums(s, g, j->db + thread * s->OC);
 }
 
 /* The convolution by a kept geometry; the shapes are already checked. */
@@ -122,46 +197,64 @@ static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tens
     int64_t shape[4] = {s.N, s.OC, g->out[0], g->out[1]};
     if (g->spatial == 1)
         shape[2] = g->out[1];
-    tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, 2 + g->spatial, shape);
+    tg_tensor *y = tg__tape_tensor(fn, s.dtype, 2 + g->spatial, shape);
     conv_saved *saved = y ? tg__tape_bytes(fn, sizeof *saved) : NULL;
-    tg_tensor *cols = saved ? workspace(fn, x, s.G * s.CgK, s.NL) : NULL;
-    tg_tensor *rows = cols ? workspace(fn, x, s.OC, s.NL) : NULL;
-    if (!rows)
+    tg_tensor *cols = saved ? workspace(fn, &s, s.N * s.CK * s.L) : NULL;
+    if (!cols)
         return NULL;
-    tg__unfold_kernel(g, x, TG_COLS_BATCHED, cols->data, cols->numel);
-    size_t size = tg__dtype_size((tg_dtype)x->dtype);
-    for (int64_t grp = 0; grp < s.G; grp++)
-        tg__gemm((tg_dtype)x->dtype, false, false, s.OCg, s.NL, s.CgK,
-             (const char *)w->data + grp * s.OCg * s.CgK * size, s.CgK,
-             (const char *)cols->data + grp * s.CgK * s.NL * size, s.NL,
-             (char *)rows->data + grp * s.OCg * s.NL * size, s.NL);
-    for_rows(scatter_row, &(row_job){&s, y, b, rows->data});
+    image_job job = {.s = &s, .plan = plan_of(&s), .g = g, .x = x, .w = w, .b = b, .y = y,
+                     .cols = cols->data};
+    tg__for_each_thread(s.N, job.plan.threads, forward_image, &job);
     *saved = (conv_saved){g, cols};
     y->attr.params = saved;
     tg_tensor *in[3] = {x, w, b};
     return tg__record(y, op, b ? 3 : 2, in);
 }
 
+/* Runs the rules' image loop for job (dx when job->y, dW when dw, db when
+ * db_out), with per-thread workspaces; then dW and db are the sums of the
+ * threads' parts in thread order (one thread sums into dW itself). */
+static int run_rules(const char *fn, image_job *job, tg_tensor *dw, tg_tensor *db_out)
+{
+    const conv_sides *s = job->s;
+    int threads = job->plan.threads;
+    int64_t wn = s->OC * s->CgK;
+    tg_tensor *dcols = job->y ? workspace(fn, s, threads * s->CK * s->L) : NULL;
+    tg_tensor *parts = dw && threads > 1 ? workspace(fn, s, threads * wn) : dw;
+    double *db = db_out ? tg__tape_bytes(fn, (size_t)(threads * s->OC) * sizeof *db) : NULL;
+    if ((job->y && !dcols) || (dw && !parts) || (db_out && !db))
+        return tg__latest_code();
+    job->dcols = dcols ? dcols->data : NULL;
+    job->dw = parts ? parts->data : NULL;
+    job->db = db;
+    if (parts)
+        memset(parts->data, 0, (size_t)parts->numel * s->size);
+    if (db)
+        memset(db, 0, (size_t)(threads * s->OC) * sizeof *db);
+    tg__for_each_thread(s->N, threads, backward_image, job);
+    TG_FOR_DTYPE(s->dtype, T, {
+        const T *part = parts ? parts->data : NULL;
+        for (int64_t i = 0; parts != dw && i < wn; i++) {
+            T sum = part[i];
+            for (int t = 1; t < threads; t++)
+                sum += part[t * wn + i];
+            ((T *)dw->data)[i] = sum;
+        }
+        for (int64_t oc = 0; db && oc < s->OC; oc++) {
+            for (int t = 1; t < threads; t++)
+                db[oc] += db[t * s->OC + oc];
+            ((T *)db_out->data)[oc] = (T)db[oc];
+        }
+    });
+    return TG_OK;
+}
+
 int tg__conv_transposed_kernel(const char *fn, const tg_conv_geom *geo, const tg_tensor *t,
-                               const void *rows, const tg_tensor *w, tg_tensor *y)
+                               const tg_tensor *w, tg_tensor *y)
 {
     conv_sides s = sides_of(geo, y, w);
-    tg_tensor *laid = rows ? NULL : workspace(fn, t, s.OC, s.NL);
-    tg_tensor *dcols = rows || laid ? workspace(fn, t, s.G * s.CgK, s.NL) : NULL;
-    if (!dcols)
-        return tg__latest_code();
-    if (laid)
-        for_rows(gather_row, &(row_job){&s, (tg_tensor *)t, NULL, laid->data});
-    const char *T_rows = rows ? rows : laid->data;
-    tg_dtype dt = (tg_dtype)t->dtype;
-    size_t size = tg__dtype_size(dt);
-    for (int64_t grp = 0; grp < s.G; grp++)
-        tg__gemm(dt, true, false, s.CgK, s.NL, s.OCg,
-                 (const char *)w->data + grp * s.OCg * s.CgK * size, s.CgK,
-                 T_rows + grp * s.OCg * s.NL * size, s.NL,
-                 (char *)dcols->data + grp * s.CgK * s.NL * size, s.NL);
-    tg__fold_kernel(geo, dcols->data, TG_COLS_BATCHED, y);
-    return TG_OK;
+    image_job job = {.s = &s, .plan = plan_of(&s), .g = geo, .x = t, .w = w, .y = y};
+    return run_rules(fn, &job, NULL, NULL);
 }
 
 tg_tensor *tg__conv2d_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_conv_geom *g)
@@ -226,36 +319,22 @@ static int composed_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
-/* The fused rule on the forward's columns, g laid out as G [OC, N L]:
- * dW_g = G_g @ cols_g^T, dx = fold(W_g^T @ G_g), db = G's row sums */
+/* The fused rule on the forward's columns, image by image:
+ * dx[n] = fold(W_g^T @ g[n]_g), dW = sum_n g[n]_g @ cols[n]_g^T,
+ * db = the sum of g's rows */
 static int fused_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     const char *fn = out->op->info.name;
     const conv_saved *saved = out->attr.params;
     tg_tensor *x = out->in[0], *w = out->in[1], *b = out->n_inputs > 2 ? out->in[2] : NULL;
     conv_sides s = sides_of(saved->geom, x, w);
-    tg_dtype dt = (tg_dtype)x->dtype;
-    size_t size = tg__dtype_size(dt);
-    tg_tensor *rows = workspace(fn, x, s.OC, s.NL);
-    tg_tensor *db = rows && b && needs(b) ? tg__tape_tensor(fn, dt, 1, b->shape) : NULL;
-    if (!rows || (b && needs(b) && !db))
+    if ((needs(x) && !(grad_in[0] = tg__tape_tensor(fn, s.dtype, x->ndim, x->shape))) ||
+        (needs(w) && !(grad_in[1] = tg__tape_tensor(fn, s.dtype, w->ndim, w->shape))) ||
+        (b && needs(b) && !(grad_in[2] = tg__tape_tensor(fn, s.dtype, 1, b->shape))))
         return tg__latest_code();
-    for_rows(gather_row, &(row_job){&s, g, db, rows->data});
-    if (db)
-        grad_in[2] = db;
-    const char *G_rows = rows->data, *cols = saved->cols->data;
-    if (needs(w)) {
-        if (!(grad_in[1] = tg__tape_tensor(fn, dt, w->ndim, w->shape)))
-            return tg__latest_code();
-        for (int64_t grp = 0; grp < s.G; grp++)
-            tg__gemm(dt, false, true, s.OCg, s.CgK, s.NL, G_rows + grp * s.OCg * s.NL * size, s.NL,
-                 cols + grp * s.CgK * s.NL * size, s.NL,
-                 (char *)grad_in[1]->data + grp * s.OCg * s.CgK * size, s.CgK);
-    }
-    if (needs(x) && (!(grad_in[0] = tg__tape_tensor(fn, dt, x->ndim, x->shape)) ||
-                     tg__conv_transposed_kernel(fn, saved->geom, g, rows->data, w, grad_in[0]) < 0))
-        return tg__latest_code();
-    return TG_OK;
+    image_job job = {.s = &s, .plan = plan_of(&s), .g = saved->geom, .x = g, .w = w,
+                     .y = needs(x) ? grad_in[0] : NULL, .cols = saved->cols->data};
+    return run_rules(fn, &job, needs(w) ? grad_in[1] : NULL, b && needs(b) ? grad_in[2] : NULL);
 }
 
 static int conv_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
@@ -386,7 +465,7 @@ static tg_tensor *conv(const tg_op *op, int spatial, tg_tensor *x, tg_tensor *w,
     if (rc == 0)
         rc = check_channels(fn, x, w, b, g.groups);
     if (rc == 0)
-        rc = tg__conv_check_blas(fn, x->shape[0] * g.out[0] * g.out[1], w);
+        rc = tg__conv_check_blas(fn, g.out[0] * g.out[1], w);
     const tg_conv_geom *kept = rc == 0 ? tg__conv_geom_keep(fn, &g) : NULL;
     return kept ? conv_geom(op, x, w, b, kept) : NULL;
 }

@@ -33,18 +33,19 @@ const tg_conv_geom *tg__conv_geom_keep(const char *fn, const tg_conv_geom *g);
  * the argument checks of the public functions (the rules call these). */
 tg_tensor *tg__unfold_geom(tg_tensor *x, const tg_conv_geom *g);
 tg_tensor *tg__fold_geom(tg_tensor *cols, int64_t channels, const tg_conv_geom *g);
-/* How columns are laid out: F.unfold's [N, C KH KW, L], rows (n, c, ki,
- * kj); or the convolution's workspace [C KH KW, N L], rows (c, ki, kj, n),
- * which makes the whole batch one gemm operand. */
-typedef enum { TG_COLS_PER_SAMPLE, TG_COLS_BATCHED } tg_cols_layout;
-
-/* Writes the first n elements of x's columns in layout to cols: the
- * convolution's workspace, filled without a tensor of its own. */
-void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout layout,
-                       void *cols, int64_t n);
-/* y [N, C, in0, in1] = the fold of columns in layout: each image element
- * the sum of the entries unfold would have copied from it. */
-void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y);
+/* Columns are F.unfold's [N, C KH KW, L]: row (n, c, ki, kj), column l the
+ * window at (l / OW, l % OW); one image's are [C KH KW, L], a gemm operand.
+ * tg__unfold_kernel writes the first n elements of x's columns to cols (a
+ * workspace, filled without a tensor of its own), on threads for large n. */
+void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, void *cols, int64_t n);
+/* y [N, C, in0, in1] = the fold of columns: each image element the sum of
+ * the entries unfold would have copied from it. */
+void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_tensor *y);
+/* The same for one image of C channels, x [C, in0, in1] and cols [C K, L],
+ * on the calling thread (the convolutions share images out themselves). */
+void tg__unfold_image(const tg_conv_geom *g, tg_dtype dtype, int64_t C, const void *x,
+                      void *cols);
+void tg__fold_image(const tg_conv_geom *g, tg_dtype dtype, int64_t C, const void *cols, void *y);
 
 /* ---- shared by the convolutions and the transposed convolution (conv.c) ---- */
 
@@ -53,8 +54,8 @@ void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout lay
  * of one dtype. */
 int tg__conv_check_args(const char *fn, const tg_tensor *x, const tg_tensor *w,
                         const tg_tensor *b, int ndim, const char *xform, const char *wform);
-/* The gemms take int sides: windows (N L, the whole batch's) and the
- * weight's rows and columns must fit. */
+/* The gemms take int sides: windows (an image's L) and the weight's rows
+ * and columns must fit. */
 int tg__conv_check_blas(const char *fn, int64_t windows, const tg_tensor *w);
 /* conv2d of x by w (+ b, may be NULL) by a kept geometry, recorded as a
  * conv2d; shapes already checked. */
@@ -64,10 +65,9 @@ tg_tensor *tg__conv2d_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_co
 tg_tensor *tg__conv_weight_grad(const tg_conv_geom *g, tg_tensor *x, tg_tensor *w,
                                 tg_tensor *grad);
 /* y [N, C, in0, in1] = fold(W_g^T @ t_g), the input gradient of a
- * convolution by w for t [N, OC, out0, out1]; rows, when not NULL, is t
- * already laid out as [OC, N L]. Workspaces in the tape arena; returns 0
- * or a negative code. */
+ * convolution by w for t [N, OC, out0, out1], image by image. Workspaces in
+ * the tape arena; returns 0 or a negative code. */
 int tg__conv_transposed_kernel(const char *fn, const tg_conv_geom *g, const tg_tensor *t,
-                               const void *rows, const tg_tensor *w, tg_tensor *y);
+                               const tg_tensor *w, tg_tensor *y);
 
 #endif

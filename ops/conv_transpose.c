@@ -10,7 +10,7 @@
  *             a window grid of x's sides H x W (output_padding only widens
  *             the image that the windows leave uncovered)
  *   forward   y = fold(W_g^T @ x_g) + b: conv2d's input-gradient kernel,
- *             x laid out as [C, N H W] so that each group is one gemm
+ *             image by image
  *   backward  with ops, so every order works:
  *               dx = conv2d(g, W)                  (its adjoint)
  *               dW = sum_n x_g @ unfold(g)_g^T     (conv2d's weight gradient
@@ -29,7 +29,7 @@ static tg_tensor *transpose_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const
     const char *fn = tg__op_conv_transpose2d.info.name;
     int64_t shape[4] = {x->shape[0], w->shape[1] * g->groups, g->in[0], g->in[1]};
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, 4, shape);
-    if (!y || tg__conv_transposed_kernel(fn, g, x, NULL, w, y) < 0)
+    if (!y || tg__conv_transposed_kernel(fn, g, x, w, y) < 0)
         return NULL;
     int64_t plane = g->in[0] * g->in[1], OC = shape[1];
     TG_FOR_DTYPE(y->dtype, T, {
@@ -156,7 +156,7 @@ static int transpose_geometry(const char *fn, const tg_tensor *x, const tg_tenso
         return rc;
     g->out[0] = x->shape[2]; /* output_padding's rows and columns get no window */
     g->out[1] = x->shape[3];
-    return tg__conv_check_blas(fn, x->shape[0] * x->shape[2] * x->shape[3], w);
+    return tg__conv_check_blas(fn, x->shape[2] * x->shape[3], w);
 }
 
 tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,

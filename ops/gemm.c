@@ -5,30 +5,27 @@
 
 #include "gemm.h"
 
-/* Work below this many multiply-adds runs as one call: a team would cost
- * about what it saves. */
-#define SPLIT_MIN ((int64_t)1 << 22)
-
 static int ld(int64_t v) { return v > 1 ? (int)v : 1; }
 
-static void blas(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const char *a,
-                 int64_t lda, const char *b, int64_t ldb, char *c, int64_t ldc)
+void tg__gemm_one(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t lda, const void *b, int64_t ldb, bool accumulate, void *c, int64_t ldc)
 {
     enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+    double beta = accumulate ? 1 : 0;
     if (dtype == TG_F32)
         cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0f, (const float *)a,
-                    ld(lda), (const float *)b, ld(ldb), 0.0f, (float *)c, ld(ldc));
+                    ld(lda), (const float *)b, ld(ldb), (float)beta, (float *)c, ld(ldc));
     else
         cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0, (const double *)a,
-                    ld(lda), (const double *)b, ld(ldb), 0.0, (double *)c, ld(ldc));
+                    ld(lda), (const double *)b, ld(ldb), beta, (double *)c, ld(ldc));
 }
 
 void tg__gemm(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
-              int64_t lda, const void *b, int64_t ldb, void *c, int64_t ldc)
+              int64_t lda, const void *b, int64_t ldb, bool accumulate, void *c, int64_t ldc)
 {
-    int threads = m * n * k < SPLIT_MIN ? 1 : tg_get_num_threads();
+    int threads = m * n * k < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
     if (threads <= 1) {
-        blas(dtype, ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+        tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }
     int64_t size = (int64_t)tg__dtype_size(dtype);
@@ -38,10 +35,12 @@ void tg__gemm(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
         int64_t lo, hi;
         tg__thread_range(by_rows ? m : n, &lo, &hi);
         if (by_rows && lo < hi)
-            blas(dtype, ta, tb, hi - lo, n, k, (const char *)a + (ta ? lo : lo * lda) * size,
-                 lda, b, ldb, (char *)c + lo * ldc * size, ldc);
+            tg__gemm_one(dtype, ta, tb, hi - lo, n, k,
+                         (const char *)a + (ta ? lo : lo * lda) * size, lda, b, ldb, accumulate,
+                         (char *)c + lo * ldc * size, ldc);
         else if (lo < hi)
-            blas(dtype, ta, tb, m, hi - lo, k, a, lda,
-                 (const char *)b + (tb ? lo * ldb : lo) * size, ldb, (char *)c + lo * size, ldc);
+            tg__gemm_one(dtype, ta, tb, m, hi - lo, k, a, lda,
+                         (const char *)b + (tb ? lo * ldb : lo) * size, ldb, accumulate,
+                         (char *)c + lo * size, ldc);
     }
 }

@@ -106,24 +106,46 @@ void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
         }                                                                          \
     } while (0)
 
-/* fn(ctx, i) for i in [0, n): a plain loop when threads is 1, else one
- * contiguous share of the items per thread. Why not `omp parallel for`:
- * libgomp allocates a team even for num_threads(1), and LLVM's libomp (a
- * clang build) allocates in every worksharing loop's set-up; steady-state
- * steps must not allocate (bench_cnn counts them). */
-static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64_t), void *ctx)
+/* fn(ctx, t, i) for i in [0, n): a plain loop with t = 0 when threads is
+ * 1, else one contiguous share of the items per thread, t numbering the
+ * threads from 0 (below threads), so that fn can index per-thread scratch.
+ * Why not `omp parallel for`: libgomp allocates a team even for
+ * num_threads(1), and LLVM's libomp (a clang build) allocates in every
+ * worksharing loop's set-up; steady-state steps must not allocate
+ * (bench_cnn counts them). */
+static inline void tg__for_each_thread(int64_t n, int threads, void (*fn)(void *, int, int64_t),
+                                       void *ctx)
 {
     if (threads <= 1) {
         for (int64_t i = 0; i < n; i++)
-            fn(ctx, i);
+            fn(ctx, 0, i);
         return;
     }
 #pragma omp parallel num_threads(threads)
     {
         int64_t team = omp_get_num_threads(), t = omp_get_thread_num();
         for (int64_t i = t * n / team; i < (t + 1) * n / team; i++)
-            fn(ctx, i);
+            fn(ctx, (int)t, i);
     }
+}
+
+typedef struct {
+    void (*fn)(void *, int64_t);
+    void *ctx;
+} tg__item_fn;
+
+static inline void tg__call_item(void *item, int thread, int64_t i)
+{
+    (void)thread;
+    const tg__item_fn *f = item;
+    f->fn(f->ctx, i);
+}
+
+/* fn(ctx, i) for i in [0, n), shared out as tg__for_each_thread's items. */
+static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64_t), void *ctx)
+{
+    tg__item_fn item = {fn, ctx};
+    tg__for_each_thread(n, threads, tg__call_item, &item);
 }
 
 /* for (i = 0; i < n; i++) BODY, split across threads for large n. */

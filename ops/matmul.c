@@ -122,7 +122,7 @@ static void gemm(const gemm_plan *p, int64_t m, tg_dtype dtype, const void *a, c
                  void *c)
 {
     int64_t lda = p->trans_a ? m : p->k, ldb = p->trans_b ? p->k : p->n; /* stored row lengths */
-    tg__gemm(dtype, p->trans_a, p->trans_b, m, p->n, p->k, a, lda, b, ldb, c, p->n);
+    tg__gemm(dtype, p->trans_a, p->trans_b, m, p->n, p->k, a, lda, b, ldb, false, c, p->n);
 }
 
 /* One gemm per output matrix; the batch index advances like an odometer,

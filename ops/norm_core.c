@@ -39,7 +39,8 @@ static double lanes_total(const double *lane)
 }
 
 /* The mean and biased variance of every group, in double. */
-static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mean, double *var)
+TG_HOT static void group_stats(const tg_norm_geom *geo, const tg_tensor *x, double *mean,
+                               double *var)
 {
     int64_t A = geo->outer, B = geo->groups, D = geo->inner;
     double n = (double)(A * D);
@@ -106,9 +107,9 @@ static int64_t first_channel(const tg_norm_geom *geo, int64_t block)
 #define AFFINE_B(bv, c) ((bv) ? (double)(bv)[c] : 0.0)
 
 /* y = (x - mean) rstd weight + bias, block by block. */
-static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const tg_tensor *x,
-                             const tg_tensor *w, const tg_tensor *bias, const double *mean,
-                             const double *var)
+TG_HOT static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const tg_tensor *x,
+                                    const tg_tensor *w, const tg_tensor *bias, const double *mean,
+                                    const double *var)
 {
     int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
     bool per_element = channel_per_element(geo);
@@ -245,8 +246,9 @@ static inline void add_run(double acc[SUM_KINDS][SUM_LANES], double g, double gx
  * (batch_norm), the sums of g and of g xhat, which are dbias and dweight,
  * into affine[C + b] and affine[b]. In double, over fixed lanes, so the
  * result does not depend on the machine or the thread count. */
-static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
-                             const tg_tensor *w, double *sums, double *affine)
+TG_HOT static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x,
+                                    const tg_tensor *g, const tg_tensor *w, double *sums,
+                                    double *affine)
 {
     int64_t A = geo->outer, B = geo->groups, D = geo->inner, C = geo->channels;
     int64_t cs = geo->channel_stride;
@@ -309,8 +311,8 @@ static void fused_group_sums(const tg_norm_geom *geo, const tg_tensor *x, const 
 }
 
 /* dx = rstd (h - mean(h) - xhat mean(h xhat)), mean(h) left out for rms_norm */
-static void fused_dx(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
-                     const tg_tensor *w, const double *sums, tg_tensor *dx)
+TG_HOT static void fused_dx(const tg_norm_geom *geo, const tg_tensor *x, const tg_tensor *g,
+                            const tg_tensor *w, const double *sums, tg_tensor *dx)
 {
     int64_t B = geo->groups, D = geo->inner, C = geo->channels, cs = geo->channel_stride;
     double n = (double)(geo->outer * D);

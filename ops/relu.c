@@ -8,7 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
+TG_HOT static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
     (void)attr;
     TG_FOR_DTYPE(x->dtype, T, {
@@ -28,8 +28,8 @@ static void positive_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     });
 }
 
-static void relu_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
-                             const tg_tensor *x)
+TG_HOT static void relu_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                                    const tg_tensor *x)
 {
     TG_FOR_DTYPE(dx->dtype, T, {
         T *d = dx->data;

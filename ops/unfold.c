@@ -108,46 +108,22 @@ static void valid_run(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t *lo
     *lo = *lo < *hi ? *lo : *hi;
 }
 
-/* Where a row of columns reads from: the image plane n C + c and the tap
- * kk = ki KW + kj, for rows ordered (n, c, kk) or (c, kk, n). */
-static void row_source(int64_t row, tg_cols_layout layout, int64_t N, int64_t C, int64_t K,
-                       int64_t *plane, int64_t *kk)
-{
-    if (layout == TG_COLS_PER_SAMPLE) {
-        *kk = row % K;
-        *plane = row / K;
-    } else {
-        int64_t ck = row / N;
-        *kk = ck % K;
-        *plane = row % N * C + ck / K;
-    }
-}
-
-static int64_t row_of(int64_t plane, int64_t kk, tg_cols_layout layout, int64_t N, int64_t C,
-                      int64_t K)
-{
-    if (layout == TG_COLS_PER_SAMPLE)
-        return plane * K + kk;
-    return (plane % C * K + kk) * N + plane / C;
-}
-
-/* The two kernels for element type T, named by sfx, for columns in layout
- * of an image batch of N x C planes. A range [lo, hi) of cols' elements may
- * start and end inside a row. fold scatters plane by plane: each image plane
- * (n, c) is summed by one thread in a fixed order. */
+/* The two kernels for element type T, named by sfx, for the columns
+ * [N, C KH KW, L] of a batch of N x C planes: row (n C + c) K + kk reads
+ * plane n C + c at tap kk = ki KW + kj. A range [lo, hi) of cols' elements
+ * may start and end inside a row. fold scatters plane by plane: each image
+ * plane is summed by one thread in a fixed order. */
 #define TG_UNFOLD_KERNELS(T, sfx)                                                     \
-    static void unfold_range_##sfx(const tg_conv_geom *g, const T *x, tg_cols_layout layout, \
-                                   int64_t N, int64_t C, T *cols, int64_t lo, int64_t hi) \
+    static void unfold_range_##sfx(const tg_conv_geom *g, const T *x, T *cols, int64_t lo, \
+                                   int64_t hi)                                     \
     {                                                                              \
         int64_t KW = g->kernel[1], K = g->kernel[0] * KW, s = g->stride[1];       \
         int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
         for (int64_t row = lo / L; row * L < hi; row++) {                          \
-            int64_t kk, c_all; /* the tap and the plane n C + c */                 \
-            row_source(row, layout, N, C, K, &c_all, &kk);                         \
-            int64_t ki = kk / KW, off = kk % KW * g->dilation[1] - g->pad_lo[1];   \
-            int64_t ow_lo, ow_hi;                                                  \
+            int64_t kk = row % K, ki = kk / KW;                                    \
+            int64_t off = kk % KW * g->dilation[1] - g->pad_lo[1], ow_lo, ow_hi;   \
             valid_run(off, s, W, OW, &ow_lo, &ow_hi);                              \
-            const T *plane = x + c_all * H * W;                                    \
+            const T *plane = x + row / K * H * W;                                  \
             T *dst = cols + row * L;                                               \
             int64_t l = lo > row * L ? lo - row * L : 0;                           \
             int64_t l_end = hi - row * L < L ? hi - row * L : L;                   \
@@ -171,8 +147,8 @@ static int64_t row_of(int64_t plane, int64_t kk, tg_cols_layout layout, int64_t 
             }                                                                      \
         }                                                                          \
     }                                                                              \
-    static void fold_planes_##sfx(const tg_conv_geom *g, const T *cols, tg_cols_layout layout, \
-                                  int64_t N, int64_t C, T *y, int64_t lo, int64_t hi) \
+    static void fold_planes_##sfx(const tg_conv_geom *g, const T *cols, T *y, int64_t lo,  \
+                                  int64_t hi)                                      \
     {                                                                              \
         int64_t KH = g->kernel[0], KW = g->kernel[1], s = g->stride[1];            \
         int64_t OW = g->out[1], L = g->out[0] * OW, H = g->in[0], W = g->in[1];    \
@@ -181,7 +157,7 @@ static int64_t row_of(int64_t plane, int64_t kk, tg_cols_layout layout, int64_t 
             for (int64_t i = 0; i < H * W; i++)                                    \
                 dst[i] = 0;                                                        \
             for (int64_t kk = 0; kk < KH * KW; kk++) {                             \
-                const T *row = cols + row_of(p, kk, layout, N, C, KH * KW) * L;    \
+                const T *row = cols + (p * KH * KW + kk) * L;                      \
                 int64_t off = kk % KW * g->dilation[1] - g->pad_lo[1], ow_lo, ow_hi; \
                 valid_run(off, s, W, OW, &ow_lo, &ow_hi);                          \
                 for (int64_t oh = 0; oh < g->out[0]; oh++) {                       \
@@ -199,41 +175,55 @@ static int64_t row_of(int64_t plane, int64_t kk, tg_cols_layout layout, int64_t 
 TG_UNFOLD_KERNELS(float, f32)
 TG_UNFOLD_KERNELS(double, f64)
 
-void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_cols_layout layout,
-                       void *cols, int64_t n)
+void tg__unfold_kernel(const tg_conv_geom *g, const tg_tensor *x, void *cols, int64_t n)
 {
-    int64_t N = x->shape[0], C = x->shape[1];
     if (x->dtype == TG_F32)
-        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f32(g, x->data, layout, N, C, cols, lo, hi););
+        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f32(g, x->data, cols, lo, hi););
     else
-        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, layout, N, C, cols, lo, hi););
+        TG_PARALLEL_RANGES(n, lo, hi, unfold_range_f64(g, x->data, cols, lo, hi););
+}
+
+void tg__unfold_image(const tg_conv_geom *g, tg_dtype dtype, int64_t C, const void *x,
+                      void *cols)
+{
+    int64_t n = C * g->kernel[0] * g->kernel[1] * g->out[0] * g->out[1];
+    if (dtype == TG_F32)
+        unfold_range_f32(g, x, cols, 0, n);
+    else
+        unfold_range_f64(g, x, cols, 0, n);
+}
+
+void tg__fold_image(const tg_conv_geom *g, tg_dtype dtype, int64_t C, const void *cols, void *y)
+{
+    if (dtype == TG_F32)
+        fold_planes_f32(g, cols, y, 0, C);
+    else
+        fold_planes_f64(g, cols, y, 0, C);
 }
 
 /* What one plane of a fold reads and writes. */
 typedef struct {
     const tg_conv_geom *g;
     const void *cols;
-    tg_cols_layout layout;
     tg_tensor *y;
 } fold_job;
 
 static void fold_one_plane(void *ctx, int64_t p)
 {
     const fold_job *j = ctx;
-    int64_t N = j->y->shape[0], C = j->y->shape[1];
     if (j->y->dtype == TG_F32)
-        fold_planes_f32(j->g, j->cols, j->layout, N, C, j->y->data, p, p + 1);
+        fold_planes_f32(j->g, j->cols, j->y->data, p, p + 1);
     else
-        fold_planes_f64(j->g, j->cols, j->layout, N, C, j->y->data, p, p + 1);
+        fold_planes_f64(j->g, j->cols, j->y->data, p, p + 1);
 }
 
 /* One image plane per iteration; threads only for images of
  * TG_PARALLEL_MIN elements or more, like the elementwise ops. */
-void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_cols_layout layout, tg_tensor *y)
+void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_tensor *y)
 {
     int64_t planes = y->numel ? y->numel / (g->in[0] * g->in[1]) : 0;
     int threads = y->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    fold_job job = {g, cols, layout, y};
+    fold_job job = {g, cols, y};
     tg__for_each(planes, threads, fold_one_plane, &job);
 }
 
@@ -287,7 +277,7 @@ tg_tensor *tg__unfold_geom(tg_tensor *x, const tg_conv_geom *g)
     if (!cols)
         return NULL;
     cols->attr.params = g;
-    tg__unfold_kernel(g, x, TG_COLS_PER_SAMPLE, cols->data, cols->numel);
+    tg__unfold_kernel(g, x, cols->data, cols->numel);
     return tg__record(cols, &tg__op_unfold, 1, &x);
 }
 
@@ -299,7 +289,7 @@ tg_tensor *tg__fold_geom(tg_tensor *cols, int64_t channels, const tg_conv_geom *
     if (!y)
         return NULL;
     y->attr.params = g;
-    tg__fold_kernel(g, cols->data, TG_COLS_PER_SAMPLE, y);
+    tg__fold_kernel(g, cols->data, y);
     return tg__record(y, &tg__op_fold, 1, &cols);
 }
 
