@@ -10,6 +10,7 @@
  * others (matmul, softmax, broadcast inputs) the rule is printed with the
  * upstream gradient in it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <tapegrad/forward.h>
@@ -17,7 +18,9 @@
 
 #include "explain.h"
 
-#define TEXT 192 /* a formula or an abbreviated tensor */
+/* a formula or a tensor as text: room for the tensors --elide shows whole
+ * (longer texts end in "...") */
+#define TEXT 4096
 
 typedef enum { STEP_LOCAL, STEP_BROADCAST, STEP_VJP } step_kind;
 
@@ -33,7 +36,12 @@ typedef struct {
     /* a matmul's rule: the shapes it multiplies, and the transposed
      * operand's values ("" for other ops) */
     char shapes[TEXT], transposed[TEXT];
+    /* log_softmax under a cross entropy: the softmax values and the
+     * gradient named p - t ("" for other steps) */
+    char probs[TEXT], named[TEXT];
     bool accumulated, scalars;
+    tg_tensor *node; /* the step's node and input */
+    int k;
     int twin; /* 1 or 2 when both inputs are the same tensor (x * x), else 0 */
 } step;
 
@@ -58,6 +66,8 @@ struct explainer {
     tensor_map *grads;
     tg_tensor *upstream; /* of the node being swept */
     tg_tensor *target;   /* what the sweep starts from: the result, or (--order 2) a gradient */
+    const char *expand;  /* --expand: the label whose gradient's entries are written as sums */
+    int64_t expand_only; /* the one entry --expand NAME[i,j] asks for, or -1: all */
     int rc;
 };
 
@@ -179,7 +189,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
     step st = {.kind = kind_of(node, k), .input = label(e, input),
-               .accumulated = previous != NULL};
+               .accumulated = previous != NULL, .node = node, .k = k};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
     formula_names n = names_of(e, node);
@@ -203,6 +213,8 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     st.scalars = tg_ndim(e->upstream) == 0 && tg_ndim(contribution) == 0;
     if (tg_op_kind_of(node) == TG_OP_MATMUL && !st.scalars)
         matmul_shapes(e, node, k, contribution, &st);
+    if (st.kind == STEP_VJP)
+        explain_softmax_ce(e->names, node, e->upstream, contribution, st.probs, st.named, TEXT);
     e->em->step(e, &st);
 }
 
@@ -333,6 +345,11 @@ static const char *factor(const char *v, char *buf, size_t size)
     return buf;
 }
 
+/* A broadcast input's gradient is written as the terms it sums where the
+ * node has at most this many elements (the terms of one entry, one a node
+ * element). */
+#define BROADCAST_TERMS 64
+
 static void text_step(explainer *e, const step *st)
 {
     (void)e;
@@ -344,6 +361,9 @@ static void text_step(explainer *e, const step *st)
         if (st->transposed[0])
             printf("        %s\n", st->transposed);
         printf("        = %s\n", st->contribution);
+    } else if (st->kind == STEP_VJP && st->named[0]) {
+        printf("      %s\n      %s %s %s\n        %s\n        = %s\n", st->probs, st->wrt_name,
+               op, st->symbolic, st->named, st->contribution);
     } else if (st->kind == STEP_VJP) {
         printf("      %s %s %s%s= %s\n", st->wrt_name, op, st->symbolic,
                st->scalars ? " " : "\n        ", st->contribution);
@@ -366,6 +386,9 @@ static void text_step(explainer *e, const step *st)
                    st->contribution);
         else
             printf("\n      %s %s %s\n", st->wrt_name, op, st->contribution);
+        if (st->kind == STEP_BROADCAST && tg_numel(st->node) <= BROADCAST_TERMS)
+            explain_element_sums(stdout, e->names, st->node, st->k, e->upstream,
+                                 result_label(e), -1, false);
     }
     if (st->reads[0])
         printf("      (%s)\n", st->reads);
@@ -377,6 +400,9 @@ static void text_step(explainer *e, const step *st)
         printf("      %s is used more than once, so its gradients add up:\n"
                "      %s = %s\n        + %s\n        = %s\n",
                st->input, st->wrt_name, st->previous, st->contribution, st->total);
+    if (e->expand && strcmp(e->expand, st->input) == 0)
+        explain_element_sums(stdout, e->names, st->node, st->k, e->upstream, result_label(e),
+                             e->expand_only, true);
 }
 
 static void gradients(explainer *e, int width, const char *row_start, const char *sep,
@@ -705,6 +731,62 @@ static int explain(explainer *e)
     return rc;
 }
 
+/* A whole number in lo..hi for option name, or -1 after reporting. */
+static long long option_count(const char *name, const char *text, long long lo, long long hi,
+                              diag *d)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end != text && *end == '\0' && v >= lo && v <= hi)
+        return v;
+    diag_plain(d, "%s must be a whole number in %lld..%lld, not '%s'", name, lo, hi, text);
+    return -1;
+}
+
+/* --digits N: significant digits of every number; --elide N: tensors of
+ * at most N elements are shown whole. */
+static bool check_brief(const cli_args *a, diag *d)
+{
+    long long digits = a->digits ? option_count("--digits", a->digits, 1, 17, d) : 0;
+    long long whole = a->elide ? option_count("--elide", a->elide, 0, 1000000, d) : 0;
+    if (digits < 0 || whole < 0)
+        return false;
+    brief_settings((int)digits, whole);
+    return true;
+}
+
+/* --expand NAME or NAME[i,j]: NAME must be an operand of some node of the
+ * tape (a variable, a constant or a node), [i,j] one of its elements. */
+static bool check_expand(explainer *e, diag *d)
+{
+    const char *spec = e->args->expand;
+    e->expand_only = -1;
+    if (!spec)
+        return true;
+    size_t len = strcspn(spec, "[");
+    for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        for (int k = 0; k < tg_op_num_inputs(node); k++) {
+            tg_tensor *in = tg_op_input(node, k);
+            const char *name = label(e, in);
+            if (strlen(name) != len || strncmp(name, spec, len) != 0)
+                continue;
+            e->expand = name;
+            if (!spec[len])
+                return true;
+            char why[160];
+            e->expand_only = parse_element(in, spec + len + 1, why, sizeof why);
+            if (e->expand_only >= 0)
+                return true;
+            diag_plain(d, "--expand %.*s%s", (int)len, spec, why);
+            return false;
+        }
+    }
+    diag_plain(d, "--expand names '%.*s', which no node of the tape takes as an input",
+               (int)len, spec);
+    return false;
+}
+
 /* --mode forward and --order 2 print text; the default is the reverse sweep. */
 static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
 {
@@ -733,7 +815,8 @@ static int run_explain(explainer *e, bool forward, int order, diag *d)
 
 int cmd_explain(int argc, char **argv)
 {
-    static const char *const options[] = {"--format", "--wrt", "--mode", "--order", NULL};
+    static const char *const options[] = {"--format", "--wrt",    "--mode",   "--order",
+                                          "--digits", "--elide", "--expand", NULL};
     cli_args a;
     session s = {0};
     diag d = {0};
@@ -741,11 +824,11 @@ int cmd_explain(int argc, char **argv)
     bool forward = false;
     int order = 1;
     bool ok = parse_cli_args(argc, argv, "explain", options, &a, &d) &&
-              check_mode(&a, &forward, &order, &d) &&
+              check_mode(&a, &forward, &order, &d) && check_brief(&a, &d) &&
               (e.em = pick_emitter(a.format, &d)) && session_open(&s, &a, &d);
     if (ok) {
         e.names = labeler_new(&s.syms, &s.prog);
-        ok = e.names && run_explain(&e, forward, order, &d) == 0;
+        ok = e.names && check_expand(&e, &d) && run_explain(&e, forward, order, &d) == 0;
         if (!ok && !d.message[0])
             diag_plain(&d, "%s", *tg_last_error() ? tg_last_error() : "out of memory");
     }
