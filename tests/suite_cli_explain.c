@@ -7,21 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
 typedef struct {
     int status;
-    char out[1 << 17];
+    char out[4 << 20]; /* a page with KaTeX inlined is under 1 MB */
 } run_result;
 
 static run_result result;
 
-/* Runs tg with args (a shell fragment), stdout and stderr together. */
-static run_result *run_tg(const char *args)
+/* Runs the shell command, stdout and stderr together. */
+static run_result *run_shell(const char *cmd)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TG_BINARY, args);
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
     size_t n = fread(result.out, 1, sizeof result.out - 1, p);
@@ -29,6 +28,14 @@ static run_result *run_tg(const char *args)
     int status = pclose(p);
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return &result;
+}
+
+/* Runs tg with args (a shell fragment). */
+static run_result *run_tg(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TG_BINARY, args);
+    return run_shell(cmd);
 }
 
 #define assert_has(r, text)                                                                  \
@@ -146,6 +153,32 @@ START_TEST(softmax_with_cross_entropy_is_p_minus_the_target)
 }
 END_TEST
 
+/* The page loads nothing: no script or stylesheet by address, KaTeX's
+ * fonts as data: URLs; the graph is inline SVG with the tensors' ids, and
+ * the steps are the forward pass then the sweep, with their numbers. */
+START_TEST(html_page_is_self_contained)
+{
+    run_result *r = run_tg("explain '(x+y)*z' x=-2 y=5 z=-4 --format html");
+    ck_assert_int_eq(r->status, 0);
+    assert_has(r, "<!DOCTYPE html>");
+    assert_lacks(r, "<script src");
+    assert_lacks(r, "<link");
+    assert_lacks(r, "url(fonts/");
+    assert_lacks(r, "url(http");
+    if (access("/usr/share/javascript/katex/katex.min.js", R_OK) == 0)
+        assert_has(r, "url(data:font/woff2;base64,");
+    assert_has(r, "<svg");
+    assert_has(r, "<g id=\"t3\" class=\"node\">");
+    assert_has(r, "{\"phase\": \"forward\", \"node\": \"t0\", \"title\": \"v_{1} = x + y\", "
+                  "\"items\": [{\"tex\": \"v_{1} = x + y = 3\"}]}");
+    assert_has(r, "{\"grad\": \"t4\", \"brief\": \"3\", \"value\": 3}");
+    /* without Graphviz there is no graph to draw: a clear error */
+    r = run_shell("PATH=/nonexistent '" TG_BINARY "' explain x x=1 --format html 2>&1");
+    ck_assert_int_eq(r->status, 2);
+    assert_has(r, "--format html needs Graphviz's dot program");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_explain");
@@ -155,6 +188,7 @@ int main(void)
     tcase_add_test(tc, expand_writes_a_matrix_products_sum);
     tcase_add_test(tc, a_broadcast_gradient_shows_the_terms_it_sums);
     tcase_add_test(tc, softmax_with_cross_entropy_is_p_minus_the_target);
+    tcase_add_test(tc, html_page_is_self_contained);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

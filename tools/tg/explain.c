@@ -40,6 +40,7 @@ typedef struct {
      * gradient named p - t ("" for other steps) */
     char probs[TEXT], named[TEXT];
     bool accumulated, scalars;
+    tg_tensor *total_value; /* the input's gradient so far */
     tg_tensor *node; /* the step's node and input */
     int k;
     int twin; /* 1 or 2 when both inputs are the same tensor (x * x), else 0 */
@@ -65,6 +66,9 @@ struct explainer {
     const emitter *em;
     tensor_map *grads;
     tg_tensor *upstream; /* of the node being swept */
+    tg_tensor *current;  /* the node being swept */
+    html_page *page;     /* --format html: the page being built */
+    diag *d;
     tg_tensor *target;   /* what the sweep starts from: the result, or (--order 2) a gradient */
     const char *expand;  /* --expand: the label whose gradient's entries are written as sums */
     int64_t expand_only; /* the one entry --expand NAME[i,j] asks for, or -1: all */
@@ -100,6 +104,7 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
     char formula[TEXT], up_name[TEXT], up[TEXT];
     formula_names n = names_of(e, node);
     e->upstream = upstream;
+    e->current = node;
     e->em->node(e, label(e, node), op_formula(node, &n, e->em->how, formula, TEXT),
                 grad_name(e, label(e, node), up_name, TEXT), tensor_brief(upstream, up, TEXT));
 }
@@ -189,7 +194,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
     step st = {.kind = kind_of(node, k), .input = label(e, input),
-               .accumulated = previous != NULL, .node = node, .k = k};
+               .accumulated = previous != NULL, .total_value = total, .node = node, .k = k};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
     formula_names n = names_of(e, node);
@@ -552,6 +557,136 @@ static void latex_end(explainer *e)
 static const emitter latex_emitter = {NOTATION_LATEX, latex_begin, latex_forward,
                                       latex_sweep_begin, latex_node, latex_step, latex_end};
 
+/* ---- html: one page, a cursor stepping through the sweep (explain_html.c) ---- */
+
+static int id_of(explainer *e, const tg_tensor *t) { return label_id(e->names, t); }
+
+static void html_add_tensor(explainer *e, tensor_map *added, tg_tensor *t)
+{
+    if (tensor_map_get(added, t) || tensor_map_put(added, t, t) < 0)
+        return;
+    const symtab *syms = &e->s->syms;
+    const char *kind = tg_tape_position(t) >= 0 ? "node" : "constant";
+    for (int i = 0; i < syms->n_inputs; i++)
+        if (symtab_input_value(syms, i) == t)
+            kind = "input";
+    char formula[TEXT], op[64];
+    formula_names n = names_of(e, t);
+    const char *name = tg_op_name(t);
+    if (name)
+        snprintf(op, sizeof op, "%s", strncmp(name, "tg_", 3) == 0 ? name + 3 : name);
+    html_tensor(e->page, id_of(e, t), label(e, t), name ? op : NULL, kind,
+                name ? op_formula(t, &n, NOTATION_LATEX, formula, TEXT) : NULL, t);
+}
+
+/* Every variable, then the tape's nodes in order, each after the operands
+ * it is the first to use; an edge from each operand to its node. */
+static void html_begin(explainer *e)
+{
+    tensor_map *added = tensor_map_new();
+    if (!(e->page = html_page_new()) || !added) {
+        tensor_map_free(added);
+        e->rc = TG_ENOMEM;
+        return;
+    }
+    label_operands(e);
+    const symtab *syms = &e->s->syms;
+    for (int i = 0; i < syms->n_inputs; i++)
+        html_add_tensor(e, added, symtab_input_value(syms, i));
+    for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        for (int k = 0; k < tg_op_num_inputs(node); k++)
+            if (is_argument(node, k)) {
+                html_add_tensor(e, added, tg_op_input(node, k));
+                html_edge(e->page, id_of(e, tg_op_input(node, k)), id_of(e, node));
+            }
+        html_add_tensor(e, added, node);
+    }
+    html_add_tensor(e, added, target(e));
+    tensor_map_free(added);
+}
+
+static void html_forward(explainer *e)
+{
+    int64_t last = tg_tape_position(target(e));
+    char name[TEXT], formula[TEXT], value[TEXT], eq[3 * TEXT + 16];
+    if (!e->page)
+        return;
+    if (last < 0) {
+        html_step(e->page, false, id_of(e, target(e)), "\\text{no ops: the result is an input}");
+        return;
+    }
+    for (int64_t pos = 0; pos <= last; pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        formula_names n = names_of(e, node);
+        latex_name(label(e, node), name, TEXT);
+        op_formula(node, &n, NOTATION_LATEX, formula, TEXT);
+        snprintf(eq, sizeof eq, "%s = %s", name, formula);
+        html_step(e->page, false, id_of(e, node), eq);
+        snprintf(eq, sizeof eq, "%s = %s = %s", name, formula, tensor_brief(node, value, TEXT));
+        html_equation(e->page, eq);
+    }
+}
+
+static void html_sweep_begin(explainer *e)
+{
+    char y[TEXT], eq[TEXT + 64];
+    tg_tensor *t = target(e);
+    tg_tensor *one = tg_full(tg_dtype_of(t), tg_ndim(t), tg_shape(t), 1.0, false);
+    if (!e->page || !one)
+        return;
+    html_step(e->page, true, id_of(e, t), "\\text{the seed}");
+    snprintf(eq, sizeof eq, "%s = 1", grad_name(e, result_label(e), y, TEXT));
+    html_equation(e->page, eq);
+    html_gradient(e->page, id_of(e, t), one);
+}
+
+static void html_node(explainer *e, const char *lbl, const char *formula, const char *up_name,
+                      const char *up)
+{
+    char name[TEXT], eq[3 * TEXT + 32];
+    if (!e->page)
+        return;
+    snprintf(eq, sizeof eq, "%s = %s", latex_name(lbl, name, TEXT), formula);
+    html_step(e->page, true, id_of(e, e->current), eq);
+    snprintf(eq, sizeof eq, "\\text{upstream } %s = %s", up_name, up);
+    html_equation(e->page, eq);
+}
+
+static void html_step_equations(explainer *e, const step *st)
+{
+    char local[TEXT + 2], eq[6 * TEXT + 64];
+    const char *op = st->accumulated ? "\\mathrel{+}=" : "=";
+    if (!e->page)
+        return;
+    if (st->kind == STEP_LOCAL)
+        snprintf(eq, sizeof eq, "%s %s %s \\cdot %s = %s \\cdot %s = %s", st->wrt_name, op,
+                 st->up_name, st->symbolic, st->up, factor(st->local, local, sizeof local),
+                 st->contribution);
+    else
+        snprintf(eq, sizeof eq, "%s %s %s = %s", st->wrt_name, op, st->symbolic,
+                 st->contribution);
+    html_equation(e->page, eq);
+    if (st->accumulated) {
+        snprintf(eq, sizeof eq, "%s = %s + %s = %s", st->wrt_name, st->previous,
+                 factor(st->contribution, local, sizeof local), st->total);
+        html_equation(e->page, eq);
+    }
+    html_gradient(e->page, id_of(e, tg_op_input(st->node, st->k)), st->total_value);
+}
+
+static void html_end(explainer *e)
+{
+    if (e->page && e->rc == 0)
+        e->rc = html_finish(e->page, stdout, e->args->expr, e->d);
+    html_page_free(e->page);
+    e->page = NULL;
+}
+
+static const emitter html_emitter = {NOTATION_LATEX, html_begin, html_forward,
+                                     html_sweep_begin, html_node, html_step_equations,
+                                     html_end};
+
 /* ---- --mode forward: dual numbers, one sweep per input ---------------------- */
 
 /* The local derivatives times the input tangents, "0.5403 * 1 + ...", for a
@@ -715,7 +850,9 @@ static const emitter *pick_emitter(const char *format, diag *d)
         return &markdown_emitter;
     if (strcmp(format, "latex") == 0)
         return &latex_emitter;
-    diag_plain(d, "--format must be text, markdown or latex, not '%s'", format);
+    if (strcmp(format, "html") == 0)
+        return &html_emitter;
+    diag_plain(d, "--format must be text, markdown, latex or html, not '%s'", format);
     return NULL;
 }
 
@@ -728,7 +865,7 @@ static int explain(explainer *e)
     e->em->sweep_begin(e);
     int rc = tg_requires_grad(result) ? replay_sweep(result, &obs, &e->grads) : TG_OK;
     e->em->end(e);
-    return rc;
+    return rc ? rc : e->rc;
 }
 
 /* A whole number in lo..hi for option name, or -1 after reporting. */
@@ -820,7 +957,7 @@ int cmd_explain(int argc, char **argv)
     cli_args a;
     session s = {0};
     diag d = {0};
-    explainer e = {.args = &a, .s = &s};
+    explainer e = {.args = &a, .s = &s, .d = &d};
     bool forward = false;
     int order = 1;
     bool ok = parse_cli_args(argc, argv, "explain", options, &a, &d) &&

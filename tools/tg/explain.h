@@ -85,6 +85,22 @@ int64_t parse_element(const tg_tensor *t, const char *text, char *why, size_t si
  * "= p - t: ...", into named; false for any other node. */
 bool explain_softmax_ce(labeler *l, const tg_tensor *node, const tg_tensor *upstream,
                         const tg_tensor *gradient, char *probs, char *named, size_t size);
+/* explain_html.c: the page of --format html, built up as the explanation
+ * runs: the tensors (the graph's boxes: label, op, value) and edges, then
+ * the steps, each with its equations (LaTeX) and the gradients it sets. */
+typedef struct html_page html_page;
+html_page *html_page_new(void);
+void html_page_free(html_page *p);
+/* kind: "input", "constant" or "node"; op: a node's op name, else NULL */
+void html_tensor(html_page *p, int id, const char *label, const char *op, const char *kind,
+                 const char *formula_tex, const tg_tensor *t);
+void html_edge(html_page *p, int from, int to);
+void html_step(html_page *p, bool reverse, int id, const char *title_tex);
+void html_equation(html_page *p, const char *tex);
+void html_gradient(html_page *p, int id, const tg_tensor *g);
+/* Draws the graph (Graphviz's dot) and writes the page to out; TG_EVALUE
+ * with d set when dot is missing or fails. */
+int html_finish(html_page *p, FILE *out, const char *expr, diag *d);
 /* A label as LaTeX: w1 -> w_{1}, x_hat -> \mathit{x\_hat}. */
 char *latex_name(const char *label, char *buf, size_t size);
 

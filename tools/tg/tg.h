@@ -250,6 +250,11 @@ bool session_backward(const session *s, diag *d);
  * reached it. */
 tg_tensor *session_gradient(tg_tensor *v);
 
+/* Whether input k of node is one of its op's arguments: ops that keep a
+ * helper input (the position of a max) record it after them, and graphs
+ * draw only the arguments (tg dot, tg explain --format html). */
+bool is_argument(const tg_tensor *node, int k);
+
 int cmd_grad(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
