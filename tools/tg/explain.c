@@ -900,6 +900,13 @@ static bool check_expand(explainer *e, diag *d)
     e->expand_only = -1;
     if (!spec)
         return true;
+    const char *format = e->args->format;
+    if ((format && strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) ||
+        (e->args->mode && strcmp(e->args->mode, "reverse") != 0)) {
+        diag_plain(d, "--expand writes the reverse sweep's text: leave out --mode forward, and use "
+                      "--format text or markdown");
+        return false;
+    }
     size_t len = strcspn(spec, "[");
     for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++) {
         tg_tensor *node = tg_tape_node(pos);

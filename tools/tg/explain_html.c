@@ -203,12 +203,15 @@ static int run_dot(const char *in, const char *out, diag *d)
     int rc = posix_spawnp(&pid, "dot", &actions, NULL, args, environ);
     posix_spawn_file_actions_destroy(&actions);
     int status = 0;
-    if (rc == ENOENT)
+    if (rc == 0 && waitpid(pid, &status, 0) != pid)
+        rc = errno;
+    /* a spawn that reports a missing program as the child's exit 127 */
+    if (rc == ENOENT || (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127))
         diag_plain(d, "--format html needs Graphviz's dot program, which is not installed "
                       "(apt-get install graphviz)");
     else if (rc != 0)
         diag_plain(d, "--format html: cannot run dot: %s", strerror(rc));
-    else if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         diag_plain(d, "--format html: dot could not draw the graph");
     else
         return 0;
@@ -247,9 +250,10 @@ static char *graph_svg(html_page *p, diag *d)
     if (fin < 0 || fout < 0) {
         diag_plain(d, "--format html: cannot make a temporary file in %s: %s", tmp,
                    strerror(errno));
-    } else if (write(fin, p->dot_text, p->dot_len) == (ssize_t)p->dot_len &&
-               run_dot(in, out, d) == 0) {
-        svg = slurp(out, NULL);
+    } else if (write(fin, p->dot_text, p->dot_len) != (ssize_t)p->dot_len) {
+        diag_plain(d, "--format html: cannot write %s: %s", in, strerror(errno));
+    } else if (run_dot(in, out, d) == 0 && !(svg = slurp(out, NULL))) {
+        diag_plain(d, "--format html: cannot read the graph dot drew");
     }
     if (fin >= 0) {
         close(fin);

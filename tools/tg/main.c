@@ -51,15 +51,18 @@ static const command commands[] = {
      "example: tg jacobian 'softmax(x)' x=[1,2,3]\n"},
     {"explain", "the chain rule step by step: the forward tape and the reverse sweep",
      cmd_explain,
-     "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex] [--wrt NAME,...]\n"
-     "                  [--mode reverse|forward] [--order 1|2] [--digits N] [--elide N]\n"
+     "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex|html]\n"
+     "                  [--wrt NAME,...] [--mode reverse|forward] [--order 1|2]\n"
+     "                  [--digits N] [--elide N]\n"
      "                  [--expand NAME|'NAME[i,j]']\n"
      "\n"
      "Prints the forward tape (each node: its op, inputs and value), then the reverse\n"
      "sweep node by node -- upstream gradient x local derivative = contribution, with the\n"
      "local derivative written out -- and the final gradients.\n"
      "\n"
-     "  --format F      text (default, fits 100 columns), markdown or latex\n"
+     "  --format F      text (default, fits 100 columns), markdown, latex, or html: one\n"
+     "                  self-contained page with the tape, the graph and the equations,\n"
+     "                  a cursor stepping through the sweep (arrow keys)\n"
      "  --wrt a,b       follow the gradients of these variables only\n"
      "  --mode forward  the forward sweep instead: one per variable, each node's value and\n"
      "                  tangent (dual numbers) with its tangent rule (text only)\n"
