@@ -655,14 +655,14 @@ static void html_node(explainer *e, const char *lbl, const char *formula, const 
 
 static void html_step_equations(explainer *e, const step *st)
 {
-    char local[TEXT + 2], eq[6 * TEXT + 64];
+    char local[TEXT + 2], symbolic[TEXT + 2], eq[6 * TEXT + 64];
     const char *op = st->accumulated ? "\\mathrel{+}=" : "=";
     if (!e->page)
         return;
     if (st->kind == STEP_LOCAL)
         snprintf(eq, sizeof eq, "%s %s %s \\cdot %s = %s \\cdot %s = %s", st->wrt_name, op,
-                 st->up_name, st->symbolic, st->up, factor(st->local, local, sizeof local),
-                 st->contribution);
+                 st->up_name, factor(st->symbolic, symbolic, sizeof symbolic), st->up,
+                 factor(st->local, local, sizeof local), st->contribution);
     else
         snprintf(eq, sizeof eq, "%s %s %s = %s", st->wrt_name, op, st->symbolic,
                  st->contribution);

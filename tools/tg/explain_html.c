@@ -25,8 +25,17 @@
 
 #define KATEX_DIR "/usr/share/javascript/katex"
 
+/* A box of the graph: its label's first lines (name = op, value) and the
+ * longest gradient text a step gives it, which the box is sized for. */
+typedef struct {
+    int id;
+    char *head, *grad;
+} box;
+
 struct html_page {
     FILE *tensors, *steps, *dot; /* JSON arrays' items and the DOT graph, built up */
+    box *boxes;
+    int n_boxes, cap_boxes;
     char *tensors_text, *steps_text, *dot_text;
     size_t tensors_len, steps_len, dot_len;
     int n_tensors, n_steps, n_items; /* n_items: of the open step */
@@ -44,7 +53,9 @@ html_page *html_page_new(void)
         html_page_free(p);
         return NULL;
     }
-    fputs("digraph tapegrad {\n  rankdir=LR;\n  bgcolor=\"transparent\";\n"
+    /* ranked top to bottom: the inputs above, the result below, so that a
+     * network's long chain stays as wide as the page */
+    fputs("digraph tapegrad {\n  rankdir=TB;\n  bgcolor=\"transparent\";\n"
           "  node [shape=box, style=\"rounded,filled\", fillcolor=\"white\", "
           "fontname=\"monospace\", fontsize=10];\n",
           p->dot);
@@ -68,6 +79,11 @@ void html_page_free(html_page *p)
     free(p->tensors_text);
     free(p->steps_text);
     free(p->dot_text);
+    for (int i = 0; i < p->n_boxes; i++) {
+        free(p->boxes[i].head);
+        free(p->boxes[i].grad);
+    }
+    free(p->boxes);
     free(p);
 }
 
@@ -125,7 +141,7 @@ static void shape_json(FILE *f, const tg_tensor *t)
 void html_tensor(html_page *p, int id, const char *label, const char *op, const char *kind,
                  const char *formula_tex, const tg_tensor *t)
 {
-    char brief[4096], grad_line[8];
+    char brief[4096];
     fprintf(p->tensors, "%s\n{\"id\": \"t%d\", \"label\": ", p->n_tensors++ ? "," : "", id);
     json_string(p->tensors, label);
     fprintf(p->tensors, ", \"kind\": \"%s\", \"formula\": ", kind);
@@ -137,17 +153,62 @@ void html_tensor(html_page *p, int id, const char *label, const char *op, const 
     fputs(", \"value\": ", p->tensors);
     json_tensor(p->tensors, t);
     fputc('}', p->tensors);
-    /* three label lines, the script's to show: what it is, value, gradient */
-    snprintf(grad_line, sizeof grad_line, "%s", tg_requires_grad(t) ? "\\ngrad" : "");
-    fprintf(p->dot, "  t%d [id=\"t%d\", label=\"", id, id);
-    dot_text(p->dot, label);
+    /* the label's lines, the script's to show: what it is, its value, and
+     * (written at the end, see write_boxes) its gradient */
+    char *head = NULL;
+    size_t head_len = 0;
+    FILE *h = open_memstream(&head, &head_len);
+    if (!h)
+        return;
+    dot_text(h, label);
     if (op) {
-        fputs(" = ", p->dot);
-        dot_text(p->dot, op);
+        fputs(" = ", h);
+        dot_text(h, op);
     }
-    fputs("\\n", p->dot);
-    dot_text(p->dot, brief);
-    fprintf(p->dot, "%s\"%s];\n", grad_line, strcmp(kind, "node") == 0 ? "" : ", style=\"dashed,filled\"");
+    fputs("\\n", h);
+    dot_text(h, brief);
+    fclose(h);
+    fprintf(p->dot, "  t%d [id=\"t%d\"%s];\n", id, id,
+            strcmp(kind, "node") == 0 ? "" : ", style=\"dashed,filled\"");
+    if (p->n_boxes == p->cap_boxes) {
+        int cap = p->cap_boxes ? 2 * p->cap_boxes : 16;
+        box *grown = realloc(p->boxes, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            free(head);
+            return;
+        }
+        p->boxes = grown;
+        p->cap_boxes = cap;
+    }
+    p->boxes[p->n_boxes++] = (box){id, head, NULL};
+}
+
+/* Each box's label: its head and, for a tensor the sweep reached, a line
+ * as long as its longest gradient (DOT takes a node's later attributes). */
+static void write_boxes(html_page *p)
+{
+    for (int i = 0; i < p->n_boxes; i++) {
+        fprintf(p->dot, "  t%d [label=\"%s", p->boxes[i].id, p->boxes[i].head);
+        if (p->boxes[i].grad) {
+            fputs("\\ngrad ", p->dot);
+            dot_text(p->dot, p->boxes[i].grad);
+        }
+        fputs("\"];\n", p->dot);
+    }
+}
+
+static void note_gradient_text(html_page *p, int id, const char *brief)
+{
+    for (int i = 0; i < p->n_boxes; i++) {
+        box *b = &p->boxes[i];
+        if (b->id != id || (b->grad && strlen(b->grad) >= strlen(brief)))
+            continue;
+        char *copy = strdup(brief);
+        if (copy) {
+            free(b->grad);
+            b->grad = copy;
+        }
+    }
 }
 
 void html_edge(html_page *p, int from, int to)
@@ -183,6 +244,7 @@ void html_gradient(html_page *p, int id, const tg_tensor *g)
     char brief[4096];
     fprintf(p->steps, "%s{\"grad\": \"t%d\", \"brief\": ", p->n_items++ ? ", " : "", id);
     json_string(p->steps, tensor_brief(g, brief, sizeof brief));
+    note_gradient_text(p, id, brief);
     fputs(", \"value\": ", p->steps);
     json_tensor(p->steps, g);
     fputc('}', p->steps);
@@ -348,6 +410,7 @@ static void katex(FILE *out)
 int html_finish(html_page *p, FILE *out, const char *expr, diag *d)
 {
     close_step(p);
+    write_boxes(p);
     fputs("}\n", p->dot);
     close_stream(&p->tensors);
     close_stream(&p->steps);

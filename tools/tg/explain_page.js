@@ -14,10 +14,31 @@
   });
   let cursor = 0;
 
+  // A long chain a = b = c shown one "= ..." a line, as the text output
+  // does: split at the top-level " = " (outside braces).
+  function aligned(tex) {
+    const parts = [];
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i < tex.length; i++) {
+      if (tex[i] === '{') depth++;
+      else if (tex[i] === '}') depth--;
+      else if (depth === 0 && tex.startsWith(' = ', i)) {
+        parts.push(tex.slice(start, i));
+        start = i + 3;
+      }
+    }
+    parts.push(tex.slice(start));
+    if (parts.length < 3 || tex.length < 60) return tex;
+    return '\\begin{aligned}' + parts[0] + ' &= ' + parts.slice(1).join(' \\\\ &= ') +
+      '\\end{aligned}';
+  }
+
   function math(tex, el, display) {
     el.dataset.tex = tex;
     if (window.katex) {
-      window.katex.render(tex, el, { throwOnError: false, displayMode: display });
+      window.katex.render(display ? aligned(tex) : tex, el,
+        { throwOnError: false, displayMode: display });
     } else {
       el.textContent = tex;
       el.classList.add('tex-source');
@@ -149,6 +170,8 @@
       }
     });
     for (const e of edges) e.g.classList.toggle('active', e.to === step.node);
+    if (svgNodes.has(step.node))
+      svgNodes.get(step.node).scrollIntoView({ block: 'nearest', inline: 'nearest' });
     rows.forEach((row, id) => {
       row.classList.toggle('current', id === step.node);
       row.classList.toggle('pending', !computedAt(id, cursor));
