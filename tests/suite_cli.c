@@ -1127,7 +1127,7 @@ START_TEST(usage_errors_exit_with_two)
     r = RUN("grad", "x", "x=1", "--wrt", "q");
     ck_assert_int_eq(r.status, 2);
     free_result(&r);
-    r = RUN("explain", "x", "x=1", "--format", "html");
+    r = RUN("explain", "x", "x=1", "--format", "rtf");
     ck_assert_int_eq(r.status, 2);
     free_result(&r);
 }

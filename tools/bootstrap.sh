@@ -1,6 +1,7 @@
 #!/bin/sh
 # bootstrap.sh -- installs, through apt-get, the Debian packages tapegrad needs
-# to build and test. Idempotent: when everything is present it only checks
+# to build and test, node where it is missing, and (npm ci) the playwright-core
+# of the browser test. Idempotent: when everything is present it only checks
 # (dpkg-query) and returns in well under a second. Run as root (or via sudo).
 set -eu
 
@@ -8,6 +9,7 @@ PACKAGES="build-essential clang cmake pkg-config uthash-dev check libsubunit-dev
 libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist graphviz
 go-md2man man-db
 python3-torch
+libjs-katex chromium
 libopenmpi-dev openmpi-bin"
 
 missing=""
@@ -17,17 +19,33 @@ for pkg in $PACKAGES; do
     fi
 done
 
-if [ -z "$missing" ]; then
-    echo "bootstrap: all packages present"
-    exit 0
-fi
-
-echo "bootstrap: installing$missing"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086 -- the list is meant to split into words
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+
+if [ -z "$missing" ]; then
+    echo "bootstrap: all packages present"
+else
+    echo "bootstrap: installing$missing"
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086 -- the list is meant to split into words
+    $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# node and npm for the browser test (tests/browser), only where missing: a
+# nodesource nodejs brings its own npm, which Debian's npm package conflicts with.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: installing nodejs npm"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+# playwright-core, which drives chromium in the browser test, at the version
+# tests/browser/package-lock.json pins.
+browser="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ ! -d "$browser/node_modules/playwright-core" ]; then
+    echo "bootstrap: npm ci in tests/browser"
+    (cd "$browser" && npm ci --no-audit --no-fund --silent)
+fi

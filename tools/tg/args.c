@@ -32,6 +32,12 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->lr = val;
     else if (strcmp(name, "--steps") == 0)
         a->steps = val;
+    else if (strcmp(name, "--digits") == 0)
+        a->digits = val;
+    else if (strcmp(name, "--elide") == 0)
+        a->elide = val;
+    else if (strcmp(name, "--expand") == 0)
+        a->expand = val;
     else
         return false;
     return true;

@@ -57,9 +57,7 @@ static void put_node(dot_graph *g, const tg_tensor *t)
     fprintf(g->out, "\"%s];\n", op ? "" : tg_requires_grad(t) ? ", style=bold" : ", style=dashed");
 }
 
-/* Ops that keep a helper input (the position of a max) record it after
- * their arguments; only the arguments are drawn. */
-static bool is_argument(const tg_tensor *node, int k)
+bool is_argument(const tg_tensor *node, int k)
 {
     const tg_op_info *row = tg_op_info_of(tg_op_kind_of(node));
     return row && (row->arity == TG_OP_VARIADIC || k < row->arity);

@@ -10,6 +10,7 @@
  * others (matmul, softmax, broadcast inputs) the rule is printed with the
  * upstream gradient in it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <tapegrad/forward.h>
@@ -17,7 +18,9 @@
 
 #include "explain.h"
 
-#define TEXT 192 /* a formula or an abbreviated tensor */
+/* a formula or a tensor as text: room for the tensors --elide shows whole
+ * (longer texts end in "...") */
+#define TEXT 4096
 
 typedef enum { STEP_LOCAL, STEP_BROADCAST, STEP_VJP } step_kind;
 
@@ -33,7 +36,13 @@ typedef struct {
     /* a matmul's rule: the shapes it multiplies, and the transposed
      * operand's values ("" for other ops) */
     char shapes[TEXT], transposed[TEXT];
+    /* log_softmax under a cross entropy: the softmax values and the
+     * gradient named p - t ("" for other steps) */
+    char probs[TEXT], named[TEXT];
     bool accumulated, scalars;
+    tg_tensor *total_value; /* the input's gradient so far */
+    tg_tensor *node; /* the step's node and input */
+    int k;
     int twin; /* 1 or 2 when both inputs are the same tensor (x * x), else 0 */
 } step;
 
@@ -57,7 +66,12 @@ struct explainer {
     const emitter *em;
     tensor_map *grads;
     tg_tensor *upstream; /* of the node being swept */
+    tg_tensor *current;  /* the node being swept */
+    html_page *page;     /* --format html: the page being built */
+    diag *d;
     tg_tensor *target;   /* what the sweep starts from: the result, or (--order 2) a gradient */
+    const char *expand;  /* --expand: the label whose gradient's entries are written as sums */
+    int64_t expand_only; /* the one entry --expand NAME[i,j] asks for, or -1: all */
     int rc;
 };
 
@@ -90,6 +104,7 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
     char formula[TEXT], up_name[TEXT], up[TEXT];
     formula_names n = names_of(e, node);
     e->upstream = upstream;
+    e->current = node;
     e->em->node(e, label(e, node), op_formula(node, &n, e->em->how, formula, TEXT),
                 grad_name(e, label(e, node), up_name, TEXT), tensor_brief(upstream, up, TEXT));
 }
@@ -179,7 +194,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
     step st = {.kind = kind_of(node, k), .input = label(e, input),
-               .accumulated = previous != NULL};
+               .accumulated = previous != NULL, .total_value = total, .node = node, .k = k};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
     formula_names n = names_of(e, node);
@@ -203,6 +218,8 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     st.scalars = tg_ndim(e->upstream) == 0 && tg_ndim(contribution) == 0;
     if (tg_op_kind_of(node) == TG_OP_MATMUL && !st.scalars)
         matmul_shapes(e, node, k, contribution, &st);
+    if (st.kind == STEP_VJP)
+        explain_softmax_ce(e->names, node, e->upstream, contribution, st.probs, st.named, TEXT);
     e->em->step(e, &st);
 }
 
@@ -333,6 +350,11 @@ static const char *factor(const char *v, char *buf, size_t size)
     return buf;
 }
 
+/* A broadcast input's gradient is written as the terms it sums where the
+ * node has at most this many elements (the terms of one entry, one a node
+ * element). */
+#define BROADCAST_TERMS 64
+
 static void text_step(explainer *e, const step *st)
 {
     (void)e;
@@ -344,6 +366,9 @@ static void text_step(explainer *e, const step *st)
         if (st->transposed[0])
             printf("        %s\n", st->transposed);
         printf("        = %s\n", st->contribution);
+    } else if (st->kind == STEP_VJP && st->named[0]) {
+        printf("      %s\n      %s %s %s\n        %s\n        = %s\n", st->probs, st->wrt_name,
+               op, st->symbolic, st->named, st->contribution);
     } else if (st->kind == STEP_VJP) {
         printf("      %s %s %s%s= %s\n", st->wrt_name, op, st->symbolic,
                st->scalars ? " " : "\n        ", st->contribution);
@@ -366,6 +391,9 @@ static void text_step(explainer *e, const step *st)
                    st->contribution);
         else
             printf("\n      %s %s %s\n", st->wrt_name, op, st->contribution);
+        if (st->kind == STEP_BROADCAST && tg_numel(st->node) <= BROADCAST_TERMS)
+            explain_element_sums(stdout, e->names, st->node, st->k, e->upstream,
+                                 result_label(e), -1, false);
     }
     if (st->reads[0])
         printf("      (%s)\n", st->reads);
@@ -377,6 +405,9 @@ static void text_step(explainer *e, const step *st)
         printf("      %s is used more than once, so its gradients add up:\n"
                "      %s = %s\n        + %s\n        = %s\n",
                st->input, st->wrt_name, st->previous, st->contribution, st->total);
+    if (e->expand && strcmp(e->expand, st->input) == 0)
+        explain_element_sums(stdout, e->names, st->node, st->k, e->upstream, result_label(e),
+                             e->expand_only, true);
 }
 
 static void gradients(explainer *e, int width, const char *row_start, const char *sep,
@@ -525,6 +556,136 @@ static void latex_end(explainer *e)
 
 static const emitter latex_emitter = {NOTATION_LATEX, latex_begin, latex_forward,
                                       latex_sweep_begin, latex_node, latex_step, latex_end};
+
+/* ---- html: one page, a cursor stepping through the sweep (explain_html.c) ---- */
+
+static int id_of(explainer *e, const tg_tensor *t) { return label_id(e->names, t); }
+
+static void html_add_tensor(explainer *e, tensor_map *added, tg_tensor *t)
+{
+    if (tensor_map_get(added, t) || tensor_map_put(added, t, t) < 0)
+        return;
+    const symtab *syms = &e->s->syms;
+    const char *kind = tg_tape_position(t) >= 0 ? "node" : "constant";
+    for (int i = 0; i < syms->n_inputs; i++)
+        if (symtab_input_value(syms, i) == t)
+            kind = "input";
+    char formula[TEXT], op[64];
+    formula_names n = names_of(e, t);
+    const char *name = tg_op_name(t);
+    if (name)
+        snprintf(op, sizeof op, "%s", strncmp(name, "tg_", 3) == 0 ? name + 3 : name);
+    html_tensor(e->page, id_of(e, t), label(e, t), name ? op : NULL, kind,
+                name ? op_formula(t, &n, NOTATION_LATEX, formula, TEXT) : NULL, t);
+}
+
+/* Every variable, then the tape's nodes in order, each after the operands
+ * it is the first to use; an edge from each operand to its node. */
+static void html_begin(explainer *e)
+{
+    tensor_map *added = tensor_map_new();
+    if (!(e->page = html_page_new()) || !added) {
+        tensor_map_free(added);
+        e->rc = TG_ENOMEM;
+        return;
+    }
+    label_operands(e);
+    const symtab *syms = &e->s->syms;
+    for (int i = 0; i < syms->n_inputs; i++)
+        html_add_tensor(e, added, symtab_input_value(syms, i));
+    for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        for (int k = 0; k < tg_op_num_inputs(node); k++)
+            if (is_argument(node, k)) {
+                html_add_tensor(e, added, tg_op_input(node, k));
+                html_edge(e->page, id_of(e, tg_op_input(node, k)), id_of(e, node));
+            }
+        html_add_tensor(e, added, node);
+    }
+    html_add_tensor(e, added, target(e));
+    tensor_map_free(added);
+}
+
+static void html_forward(explainer *e)
+{
+    int64_t last = tg_tape_position(target(e));
+    char name[TEXT], formula[TEXT], value[TEXT], eq[3 * TEXT + 16];
+    if (!e->page)
+        return;
+    if (last < 0) {
+        html_step(e->page, false, id_of(e, target(e)), "\\text{no ops: the result is an input}");
+        return;
+    }
+    for (int64_t pos = 0; pos <= last; pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        formula_names n = names_of(e, node);
+        latex_name(label(e, node), name, TEXT);
+        op_formula(node, &n, NOTATION_LATEX, formula, TEXT);
+        snprintf(eq, sizeof eq, "%s = %s", name, formula);
+        html_step(e->page, false, id_of(e, node), eq);
+        snprintf(eq, sizeof eq, "%s = %s = %s", name, formula, tensor_brief(node, value, TEXT));
+        html_equation(e->page, eq);
+    }
+}
+
+static void html_sweep_begin(explainer *e)
+{
+    char y[TEXT], eq[TEXT + 64];
+    tg_tensor *t = target(e);
+    tg_tensor *one = tg_full(tg_dtype_of(t), tg_ndim(t), tg_shape(t), 1.0, false);
+    if (!e->page || !one)
+        return;
+    html_step(e->page, true, id_of(e, t), "\\text{the seed}");
+    snprintf(eq, sizeof eq, "%s = 1", grad_name(e, result_label(e), y, TEXT));
+    html_equation(e->page, eq);
+    html_gradient(e->page, id_of(e, t), one);
+}
+
+static void html_node(explainer *e, const char *lbl, const char *formula, const char *up_name,
+                      const char *up)
+{
+    char name[TEXT], eq[3 * TEXT + 32];
+    if (!e->page)
+        return;
+    snprintf(eq, sizeof eq, "%s = %s", latex_name(lbl, name, TEXT), formula);
+    html_step(e->page, true, id_of(e, e->current), eq);
+    snprintf(eq, sizeof eq, "\\text{upstream } %s = %s", up_name, up);
+    html_equation(e->page, eq);
+}
+
+static void html_step_equations(explainer *e, const step *st)
+{
+    char local[TEXT + 2], symbolic[TEXT + 2], eq[6 * TEXT + 64];
+    const char *op = st->accumulated ? "\\mathrel{+}=" : "=";
+    if (!e->page)
+        return;
+    if (st->kind == STEP_LOCAL)
+        snprintf(eq, sizeof eq, "%s %s %s \\cdot %s = %s \\cdot %s = %s", st->wrt_name, op,
+                 st->up_name, factor(st->symbolic, symbolic, sizeof symbolic), st->up,
+                 factor(st->local, local, sizeof local), st->contribution);
+    else
+        snprintf(eq, sizeof eq, "%s %s %s = %s", st->wrt_name, op, st->symbolic,
+                 st->contribution);
+    html_equation(e->page, eq);
+    if (st->accumulated) {
+        snprintf(eq, sizeof eq, "%s = %s + %s = %s", st->wrt_name, st->previous,
+                 factor(st->contribution, local, sizeof local), st->total);
+        html_equation(e->page, eq);
+    }
+    html_gradient(e->page, id_of(e, tg_op_input(st->node, st->k)), st->total_value);
+}
+
+static void html_end(explainer *e)
+{
+    if (e->page && e->rc == 0)
+        e->rc = html_finish(e->page, stdout, e->args->expr, e->d);
+    html_page_free(e->page);
+    e->page = NULL;
+}
+
+static const emitter html_emitter = {NOTATION_LATEX, html_begin, html_forward,
+                                     html_sweep_begin, html_node, html_step_equations,
+                                     html_end};
 
 /* ---- --mode forward: dual numbers, one sweep per input ---------------------- */
 
@@ -689,7 +850,9 @@ static const emitter *pick_emitter(const char *format, diag *d)
         return &markdown_emitter;
     if (strcmp(format, "latex") == 0)
         return &latex_emitter;
-    diag_plain(d, "--format must be text, markdown or latex, not '%s'", format);
+    if (strcmp(format, "html") == 0)
+        return &html_emitter;
+    diag_plain(d, "--format must be text, markdown, latex or html, not '%s'", format);
     return NULL;
 }
 
@@ -702,7 +865,70 @@ static int explain(explainer *e)
     e->em->sweep_begin(e);
     int rc = tg_requires_grad(result) ? replay_sweep(result, &obs, &e->grads) : TG_OK;
     e->em->end(e);
-    return rc;
+    return rc ? rc : e->rc;
+}
+
+/* A whole number in lo..hi for option name, or -1 after reporting. */
+static long long option_count(const char *name, const char *text, long long lo, long long hi,
+                              diag *d)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end != text && *end == '\0' && v >= lo && v <= hi)
+        return v;
+    diag_plain(d, "%s must be a whole number in %lld..%lld, not '%s'", name, lo, hi, text);
+    return -1;
+}
+
+/* --digits N: significant digits of every number; --elide N: tensors of
+ * at most N elements are shown whole. */
+static bool check_brief(const cli_args *a, diag *d)
+{
+    long long digits = a->digits ? option_count("--digits", a->digits, 1, 17, d) : 0;
+    long long whole = a->elide ? option_count("--elide", a->elide, 0, 1000000, d) : 0;
+    if (digits < 0 || whole < 0)
+        return false;
+    brief_settings((int)digits, whole);
+    return true;
+}
+
+/* --expand NAME or NAME[i,j]: NAME must be an operand of some node of the
+ * tape (a variable, a constant or a node), [i,j] one of its elements. */
+static bool check_expand(explainer *e, diag *d)
+{
+    const char *spec = e->args->expand;
+    e->expand_only = -1;
+    if (!spec)
+        return true;
+    const char *format = e->args->format;
+    if ((format && strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) ||
+        (e->args->mode && strcmp(e->args->mode, "reverse") != 0)) {
+        diag_plain(d, "--expand writes the reverse sweep's text: leave out --mode forward, and use "
+                      "--format text or markdown");
+        return false;
+    }
+    size_t len = strcspn(spec, "[");
+    for (int64_t pos = 0; pos <= tg_tape_position(target(e)); pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        for (int k = 0; k < tg_op_num_inputs(node); k++) {
+            tg_tensor *in = tg_op_input(node, k);
+            const char *name = label(e, in);
+            if (strlen(name) != len || strncmp(name, spec, len) != 0)
+                continue;
+            e->expand = name;
+            if (!spec[len])
+                return true;
+            char why[160];
+            e->expand_only = parse_element(in, spec + len + 1, why, sizeof why);
+            if (e->expand_only >= 0)
+                return true;
+            diag_plain(d, "--expand %.*s%s", (int)len, spec, why);
+            return false;
+        }
+    }
+    diag_plain(d, "--expand names '%.*s', which no node of the tape takes as an input",
+               (int)len, spec);
+    return false;
 }
 
 /* --mode forward and --order 2 print text; the default is the reverse sweep. */
@@ -733,19 +959,20 @@ static int run_explain(explainer *e, bool forward, int order, diag *d)
 
 int cmd_explain(int argc, char **argv)
 {
-    static const char *const options[] = {"--format", "--wrt", "--mode", "--order", NULL};
+    static const char *const options[] = {"--format", "--wrt",    "--mode",   "--order",
+                                          "--digits", "--elide", "--expand", NULL};
     cli_args a;
     session s = {0};
     diag d = {0};
-    explainer e = {.args = &a, .s = &s};
+    explainer e = {.args = &a, .s = &s, .d = &d};
     bool forward = false;
     int order = 1;
     bool ok = parse_cli_args(argc, argv, "explain", options, &a, &d) &&
-              check_mode(&a, &forward, &order, &d) &&
+              check_mode(&a, &forward, &order, &d) && check_brief(&a, &d) &&
               (e.em = pick_emitter(a.format, &d)) && session_open(&s, &a, &d);
     if (ok) {
         e.names = labeler_new(&s.syms, &s.prog);
-        ok = e.names && run_explain(&e, forward, order, &d) == 0;
+        ok = e.names && check_expand(&e, &d) && run_explain(&e, forward, order, &d) == 0;
         if (!ok && !d.message[0])
             diag_plain(&d, "%s", *tg_last_error() ? tg_last_error() : "out of memory");
     }

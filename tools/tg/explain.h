@@ -67,6 +67,40 @@ char *op_tangent(const tg_tensor *node, const formula_names *n, const bool *movi
 /* Whether `tg explain --mode forward` can write kind's tangent: the
  * catalogue test asks this of every kind. */
 bool explain_has_tangent(tg_op_kind kind);
+/* explain_terms.c: each entry i of the gradient node passes to input k
+ * (or only entry `only`, when it is not negative) as the sum over node's
+ * elements j of upstream[j] * d node[j] / d input[i], the terms in numbers
+ * (and first in names, dy/dv1[0] * h[0], when with_names is set): for
+ * --expand and the terms a broadcast input's gradient adds up. y is the
+ * result's label. */
+int explain_element_sums(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
+                         const char *y, int64_t only, bool with_names);
+/* The flat index of the element "[i,j]" of t names (text after the '['),
+ * or -1 with the reason in why. */
+int64_t parse_element(const tg_tensor *t, const char *text, char *why, size_t size);
+/* For log_softmax(z) read only by a cross entropy's t * log_softmax(z) (t a
+ * constant whose rows sum to 1, the upstream gradient -s t, the gradient
+ * checked to be s (p - t) element by element): the softmax
+ * values, "p = softmax(z) = [...]", into probs and the gradient named,
+ * "= p - t: ...", into named; false for any other node. */
+bool explain_softmax_ce(labeler *l, const tg_tensor *node, const tg_tensor *upstream,
+                        const tg_tensor *gradient, char *probs, char *named, size_t size);
+/* explain_html.c: the page of --format html, built up as the explanation
+ * runs: the tensors (the graph's boxes: label, op, value) and edges, then
+ * the steps, each with its equations (LaTeX) and the gradients it sets. */
+typedef struct html_page html_page;
+html_page *html_page_new(void);
+void html_page_free(html_page *p);
+/* kind: "input", "constant" or "node"; op: a node's op name, else NULL */
+void html_tensor(html_page *p, int id, const char *label, const char *op, const char *kind,
+                 const char *formula_tex, const tg_tensor *t);
+void html_edge(html_page *p, int from, int to);
+void html_step(html_page *p, bool reverse, int id, const char *title_tex);
+void html_equation(html_page *p, const char *tex);
+void html_gradient(html_page *p, int id, const tg_tensor *g);
+/* Draws the graph (Graphviz's dot) and writes the page to out; TG_EVALUE
+ * with d set when dot is missing or fails. */
+int html_finish(html_page *p, FILE *out, const char *expr, diag *d);
 /* A label as LaTeX: w1 -> w_{1}, x_hat -> \mathit{x\_hat}. */
 char *latex_name(const char *label, char *buf, size_t size);
 

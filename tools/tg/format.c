@@ -38,9 +38,24 @@ static void nested_block(FILE *f, const tg_tensor *t, int axis, int64_t base, in
 void json_tensor(FILE *f, const tg_tensor *t) { nested_block(f, t, 0, 0, tg_numel(t), true); }
 void text_tensor(FILE *f, const tg_tensor *t) { nested_block(f, t, 0, 0, tg_numel(t), false); }
 
+/* How many significant digits a brief number shows (scalars, elements of a
+ * tensor) and up to how many elements a tensor is shown whole: set once by
+ * a command's options (tg explain --digits, --elide) before it prints. */
+static int scalar_digits = 6, element_digits = 4;
+static int64_t whole_up_to = 0;
+
+void brief_settings(int digits, int64_t whole)
+{
+    if (digits > 0)
+        scalar_digits = element_digits = digits;
+    whole_up_to = whole;
+}
+
+bool brief_elides(int64_t n) { return n > 4 && n > whole_up_to; }
+
 char *number_brief(double v, char *buf, size_t size)
 {
-    snprintf(buf, size, "%.6g", v == 0 ? 0.0 : v); /* no "-0" */
+    snprintf(buf, size, "%.*g", scalar_digits, v == 0 ? 0.0 : v); /* no "-0" */
     return buf;
 }
 
@@ -68,19 +83,21 @@ static void put(text_out *o, const char *s)
     o->buf[o->len] = '\0';
 }
 
-/* Long axes show their first two and last entries around "...". */
+/* Long axes show their first two and last entries around "...", unless
+ * the whole tensor is short enough to be shown whole. */
 static void brief_block(text_out *o, const tg_tensor *t, int axis, int64_t base, int64_t stride)
 {
     if (axis == tg_ndim(t)) {
         char num[32];
-        snprintf(num, sizeof num, "%.4g", tg_get(t, base) == 0 ? 0.0 : tg_get(t, base));
+        snprintf(num, sizeof num, "%.*g", element_digits,
+                 tg_get(t, base) == 0 ? 0.0 : tg_get(t, base));
         put(o, num);
         return;
     }
     int64_t n = tg_shape(t)[axis], inner = stride / (n ? n : 1);
     put(o, "[");
     for (int64_t i = 0; i < n; i++) {
-        if (n > 4 && i == 2) {
+        if (n > 4 && i == 2 && tg_numel(t) > whole_up_to) {
             put(o, ", ...");
             i = n - 1;
         }

@@ -75,8 +75,9 @@ static void name_node(labeler *l, const tg_tensor *t, char *out, size_t size)
     unique(l, out, size);
 }
 
-/* A short vector constant written out, "[0, 2, 2]": the index arrays of
- * gathers and the positions a slice read, so that explain shows them.
+/* A short vector literal written out, "[0, 2, 2]": the index arrays of
+ * gathers, so that explain shows them where the expression wrote them (a
+ * constant a function made, as ce's one-hot target, is named and listed).
  * False when it does not fit out. */
 static bool values_label(const tg_tensor *t, char *out, size_t size)
 {
@@ -110,7 +111,7 @@ static bool name_tensor(labeler *l, const tg_tensor *t, char *out, size_t size)
     const char *assigned = symtab_name_of(l->syms, t);
     if (assigned) {
         snprintf(out, size, "%s", assigned);
-    } else if (values_label(t, out, size)) {
+    } else if (program_wrote(l->prog, t) && values_label(t, out, size)) {
         return false;
     } else {
         snprintf(out, size, "c%d", ++l->constants);

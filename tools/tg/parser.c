@@ -349,8 +349,15 @@ static bool add_call_span(parser *p, const char *name, int64_t first, int64_t en
     return true;
 }
 
+bool program_wrote(const program *p, const tg_tensor *t)
+{
+    return p->literals && tensor_map_get(p->literals, t) != NULL;
+}
+
 void program_free(program *p)
 {
+    tensor_map_free(p->literals);
+    p->literals = NULL;
     free(p->calls);
     p->calls = NULL;
     p->n_calls = p->cap_calls = 0;
@@ -601,6 +608,10 @@ static bool parse_array_literal(parser *p, operand *out)
     tg_tensor *t = parse_array(p->src, &pos, NULL, false, p->d);
     if (!t)
         return false;
+    if (!p->prog->literals && !(p->prog->literals = tensor_map_new()))
+        return fail_at(p, p->tok.start, "out of memory");
+    if (tensor_map_put(p->prog->literals, t, t) < 0)
+        return fail_at(p, p->tok.start, "out of memory");
     p->pos = pos;
     *out = (operand){.t = t};
     return next(p);

@@ -73,12 +73,15 @@ typedef struct {
     int64_t first, end; /* tape positions [first, end) */
 } call_span;
 
+typedef struct tensor_map tensor_map;
+
 typedef struct {
     tg_tensor *result;
     int result_offset;       /* where the last statement starts */
     const char *result_name; /* its assigned name, or NULL */
     call_span *calls;        /* in the order the calls ended */
     int n_calls, cap_calls;
+    tensor_map *literals; /* the array literals the expression wrote, as a set */
 } program;
 
 /* Parses and evaluates src with the variables in syms. */
@@ -87,6 +90,9 @@ void program_free(program *p);
 /* The innermost user-defined function whose call recorded the tape node at
  * pos, or NULL. */
 const char *program_caller_of(const program *p, int64_t pos);
+/* Whether t is an array literal of the expression ([1, 2]), not a constant
+ * a function made (the one-hot target of ce). */
+bool program_wrote(const program *p, const tg_tensor *t);
 /* let and def: words that cannot name a variable. */
 bool is_keyword(const char *name, size_t len);
 
@@ -146,6 +152,12 @@ void text_tensor(FILE *f, const tg_tensor *t);
 /* A short readable form: "0.25", "3 [1, 2, 3]", "4x5 [[...], ...]". */
 char *tensor_brief(const tg_tensor *t, char *buf, size_t size);
 char *number_brief(double v, char *buf, size_t size);
+/* digits > 0: significant digits of every brief number (default 6 for a
+ * scalar, 4 inside a tensor); tensors of at most whole elements are shown
+ * without "..." (default 0: axes longer than 4 are abbreviated). */
+void brief_settings(int digits, int64_t whole);
+/* Whether a list of n numbers is abbreviated to its first two and last. */
+bool brief_elides(int64_t n);
 /* v in the fewest digits that read back as v (15, else 17): for messages
  * that quote a number the user typed. */
 char *number_exact(double v, char *buf, size_t size);
@@ -153,7 +165,6 @@ char *shape_text(const tg_tensor *t, char *buf, size_t size); /* "2x3", "scalar"
 
 /* ---- maps from tensors to tensors (uthash, keyed by address) ------------- */
 
-typedef struct tensor_map tensor_map;
 tensor_map *tensor_map_new(void);
 tg_tensor *tensor_map_get(const tensor_map *m, const tg_tensor *t);
 int tensor_map_put(tensor_map *m, const tg_tensor *t, tg_tensor *value); /* TG_ENOMEM */
@@ -205,6 +216,9 @@ typedef struct {
     const char *order;    /* --order N (explain) */
     const char *lr;       /* --lr X (descend) */
     const char *steps;    /* --steps N (descend) */
+    const char *digits;   /* --digits N (explain) */
+    const char *elide;    /* --elide N (explain) */
+    const char *expand;   /* --expand NAME or NAME[i,j] (explain) */
     bool json;
     bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
@@ -235,6 +249,11 @@ bool session_backward(const session *s, diag *d);
 /* The gradient variable v received after session_backward, zeros if none
  * reached it. */
 tg_tensor *session_gradient(tg_tensor *v);
+
+/* Whether input k of node is one of its op's arguments: ops that keep a
+ * helper input (the position of a max) record it after them, and graphs
+ * draw only the arguments (tg dot, tg explain --format html). */
+bool is_argument(const tg_tensor *node, int k);
 
 int cmd_grad(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
