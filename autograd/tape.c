@@ -13,7 +13,9 @@
  * with one at 406 MB). Arena
  * chunks are kept across resets and reused in the same order, so a loop that
  * rebuilds the same graph stops calling the allocator after its first
- * iteration.
+ * iteration. Every arena counts its chunks' bytes, so a reset reads no chunk
+ * whatever came before; what it keeps follows the graphs of the last
+ * TAPE_WINDOW resets (the shrink policy, at tg_tape_reset below).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,17 +27,36 @@
 #define DATA_ALIGN 64
 #define HEADER_ALIGN 16
 #define INLINE_DATA_MAX 64 /* small data sits right after its header */
+#define NODES_MIN 1024      /* the node list's first capacity */
 
 typedef struct chunk {
     struct chunk *next;
-    size_t cap, used;
+    size_t cap;
     unsigned char *base;
 } chunk;
 
+/* The chunk in use is described here, not read from the chunk, so that
+ * neither an allocation nor a reset reads chunk memory. */
 typedef struct {
     chunk *head, *tail, *cur;
-    size_t retired; /* bytes used in the chunks left behind this generation */
+    uintptr_t base, free, end; /* cur's start, next free byte and end; 0 without cur */
+    size_t capacity;           /* bytes of all its chunks */
+    size_t retired;            /* bytes used in the chunks left behind this generation */
+    size_t passed;             /* capacity of the chunks left behind this generation */
 } arena;
+
+/* What one generation needed: the span of each arena it reached (the chunks
+ * it left behind, whole, and the used part of the last) and its node count.
+ * One chunk of a span's size holds the same sequence of requests. */
+typedef struct {
+    size_t headers, data;
+    int64_t nodes;
+} footprint;
+
+/* Graphs the shrink policy remembers, and how far the arenas may exceed the
+ * largest of them before a reset gives the rest back. */
+#define TAPE_WINDOW 16
+#define SHRINK_FACTOR 2
 
 typedef struct {
     arena arenas[2];
@@ -44,6 +65,9 @@ typedef struct {
     uint64_t generation;
     tg_tape_lists lists;   /* recorded op results; leaves waiting for hooks */
     int no_grad_depth;
+    footprint recent[TAPE_WINDOW]; /* of the last resets, a ring */
+    int recent_next;               /* the ring's oldest entry, replaced next */
+    footprint keep;                /* the largest of recent, field by field */
 } tape;
 
 static atomic_uint_fast64_t next_generation = 1;
@@ -53,15 +77,38 @@ _Thread_local uint64_t tg__live_generation;
 static pthread_key_t tape_key;
 static pthread_once_t tape_key_once = PTHREAD_ONCE_INIT;
 
-static void arena_free(arena *a)
+/* Frees the chunks after keep (all of them for keep NULL); keep becomes the
+ * tail. */
+static void arena_free_after(arena *a, chunk *keep)
 {
-    chunk *c = a->head;
+    chunk *c = keep ? keep->next : a->head;
     while (c) {
         chunk *next = c->next;
+        a->capacity -= c->cap;
         tg__free(c, sizeof *c + c->cap + DATA_ALIGN);
         c = next;
     }
-    a->head = a->tail = a->cur = NULL;
+    if (keep)
+        keep->next = NULL;
+    else
+        a->head = NULL;
+    a->tail = keep;
+}
+
+static size_t arena_in_use(const arena *a) { return a->retired + (a->free - a->base); }
+
+/* Starts the arena's next generation at its first chunk. */
+static void arena_rewind(arena *a)
+{
+    a->cur = NULL;
+    a->base = a->free = a->end = 0;
+    a->retired = a->passed = 0;
+}
+
+static void arena_free(arena *a)
+{
+    arena_free_after(a, NULL);
+    arena_rewind(a);
 }
 
 static void tape_free(tape *t)
@@ -101,45 +148,53 @@ static chunk *chunk_new(size_t cap)
         return NULL;
     c->next = NULL;
     c->cap = cap;
-    c->used = 0;
     uintptr_t start = (uintptr_t)(c + 1);
     c->base = (unsigned char *)align_up(start, DATA_ALIGN);
     return c;
+}
+
+static void arena_append(arena *a, chunk *c)
+{
+    if (a->tail)
+        a->tail->next = c;
+    else
+        a->head = c;
+    a->tail = c;
+    a->capacity += c->cap;
 }
 
 /* Walks to the next kept chunk that is big enough, so the same sequence of
  * requests lands in the same chunks every generation. */
 static void *arena_alloc_next_chunk(arena *a, size_t size)
 {
+    size_t passed = a->cur ? a->cur->cap : 0;
     chunk *c = a->cur ? a->cur->next : a->head;
-    while (c && c->cap < size)
+    while (c && c->cap < size) {
+        passed += c->cap;
         c = c->next;
+    }
     if (!c) {
         c = chunk_new(size > CHUNK_BYTES ? align_up(size, DATA_ALIGN) : CHUNK_BYTES);
         if (!c)
             return NULL;
-        if (a->tail)
-            a->tail->next = c;
-        else
-            a->head = c;
-        a->tail = c;
+        arena_append(a, c);
     }
-    a->retired += a->cur ? a->cur->used : 0;
+    a->retired += a->free - a->base;
+    a->passed += passed;
     a->cur = c;
-    c->used = size;
+    a->base = (uintptr_t)c->base;
+    a->free = a->base + size;
+    a->end = a->base + c->cap;
     return c->base;
 }
 
 /* Bump allocation in the current chunk: the path every tensor takes. */
 static inline void *arena_alloc(arena *a, size_t size, size_t align)
 {
-    chunk *c = a->cur;
-    if (c) {
-        size_t off = align_up(c->used, align);
-        if (off + size <= c->cap) {
-            c->used = off + size;
-            return c->base + off;
-        }
+    uintptr_t p = align_up(a->free, align); /* chunk bases are DATA_ALIGN-aligned */
+    if (p + size <= a->end) {
+        a->free = p + size;
+        return (void *)p;
     }
     return arena_alloc_next_chunk(a, size);
 }
@@ -252,12 +307,11 @@ size_t tg_memory_limit(void) { return memory_limit; }
 static int check_memory_limit(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape,
                               size_t bytes)
 {
-    size_t in_use = 0;
-    for (int k = 0; thread_tape && k < 2; k++) {
-        const arena *a = k ? &thread_tape->data : &thread_tape->arenas[thread_tape->active];
-        in_use += a->retired + (a->cur ? a->cur->used : 0);
-    }
-    if (!memory_limit || (bytes <= memory_limit && in_use <= memory_limit - bytes))
+    if (!memory_limit)
+        return TG_OK;
+    const tape *tp = thread_tape;
+    size_t in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
+    if (bytes <= memory_limit && in_use <= memory_limit - bytes)
         return TG_OK;
     char dims[160];
     return tg__fail(TG_ENOMEM, "%s: a %s result of shape %s needs %zu bytes; with the %zu the "
@@ -307,7 +361,8 @@ tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t
 void *tg__tape_bytes(const char *fn, size_t size)
 {
     tape *tp = get_tape();
-    void *p = tp ? arena_alloc(&tp->arenas[tp->active], size, HEADER_ALIGN) : NULL;
+    /* at least a byte: an empty chunk's free space is [0, 0) */
+    void *p = tp ? arena_alloc(&tp->arenas[tp->active], size ? size : 1, HEADER_ALIGN) : NULL;
     if (!p)
         tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes on the tape", fn, size);
     return p;
@@ -326,7 +381,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
     tape *tp = thread_tape;
     if (tp->lists.len == tp->lists.cap) {
-        int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : 1024;
+        int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
         tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
                                         (size_t)cap * sizeof *nodes);
         if (!nodes) {
@@ -383,32 +438,78 @@ int tg__defer_push(tg_tape_lists *l, tg_tensor *leaf)
 
 tg_tape_lists *tg__tape_lists(void) { return thread_tape ? &thread_tape->lists : NULL; }
 
-static size_t arena_capacity(const arena *a)
+static size_t arena_span(const arena *a) { return a->passed + (a->free - a->base); }
+
+static void footprint_max(footprint *k, const footprint *f)
 {
-    size_t total = 0;
-    for (const chunk *c = a->head; c; c = c->next)
-        total += c->cap;
-    return total;
+    k->headers = f->headers > k->headers ? f->headers : k->headers;
+    k->data = f->data > k->data ? f->data : k->data;
+    k->nodes = f->nodes > k->nodes ? f->nodes : k->nodes;
 }
 
-/* Grows the arena about to be used to the capacity of the one just filled.
- * One chunk that large holds the same sequence of requests (the filled arena
- * lost space at its chunk ends; a single chunk loses none), so a loop that
- * rebuilds one graph stops allocating after its first iteration even though
- * the arenas alternate. Failure is harmless: allocation then happens lazily. */
-static void arena_mirror(arena *a, const arena *model)
+/* Puts the graph just finished into the window and keeps tp->keep its
+ * largest, field by field. The window is scanned only when its largest
+ * entry leaves it for a smaller one, never while graphs stay the same. */
+static void remember_footprint(tape *tp, footprint f)
 {
-    size_t have = arena_capacity(a), want = arena_capacity(model);
-    if (have >= want)
+    footprint old = tp->recent[tp->recent_next], *k = &tp->keep;
+    tp->recent[tp->recent_next] = f;
+    tp->recent_next = (tp->recent_next + 1) % TAPE_WINDOW;
+    bool largest_left = (f.headers < k->headers && old.headers == k->headers) ||
+                        (f.data < k->data && old.data == k->data) ||
+                        (f.nodes < k->nodes && old.nodes == k->nodes);
+    if (!largest_left) {
+        footprint_max(k, &f);
         return;
-    chunk *c = chunk_new(align_up(want - have, DATA_ALIGN));
-    if (!c)
+    }
+    *k = (footprint){0};
+    for (int i = 0; i < TAPE_WINDOW; i++)
+        footprint_max(k, &tp->recent[i]);
+}
+
+/* Readies an arena for a new generation. It grows to need, the span of the
+ * graph just built, so that building that graph again allocates nothing
+ * even though the header arenas alternate (the filled arena lost space at
+ * its chunk ends; a single chunk loses none). It shrinks when it holds more
+ * than SHRINK_FACTOR times keep, the largest span of the last TAPE_WINDOW
+ * graphs, plus a chunk: its chunks are replaced by one of keep bytes (at
+ * least a chunk's). Neither reads a chunk unless it frees it. Failure to
+ * allocate is harmless: allocation then happens lazily. */
+static void arena_fit(arena *a, size_t need, size_t keep)
+{
+    size_t grow = 0;
+    if (a->capacity < need) {
+        grow = need - a->capacity;
+    } else if (a->capacity > SHRINK_FACTOR * keep + CHUNK_BYTES) {
+        arena_free_after(a, NULL);
+        grow = keep ? (keep > CHUNK_BYTES ? keep : CHUNK_BYTES) : 0;
+    }
+    chunk *c = grow ? chunk_new(align_up(grow, DATA_ALIGN)) : NULL;
+    if (c)
+        arena_append(a, c);
+    arena_rewind(a);
+}
+
+/* Reallocates the node list to the smallest capacity the growth in
+ * tg__record would give for len nodes (freed for none). Failure is harmless:
+ * the old list stays. */
+static void nodes_shrink_to(tg_tape_lists *l, int64_t len)
+{
+    int64_t cap = 0;
+    while (len > 0 && cap < len)
+        cap = cap ? 2 * cap : NODES_MIN;
+    if (cap == 0) {
+        tg__free(l->nodes, (size_t)l->cap * sizeof *l->nodes);
+        l->nodes = NULL;
+        l->cap = 0;
         return;
-    if (a->tail)
-        a->tail->next = c;
-    else
-        a->head = c;
-    a->tail = c;
+    }
+    tg_tensor **nodes = tg__realloc(l->nodes, (size_t)l->cap * sizeof *nodes,
+                                    (size_t)cap * sizeof *nodes);
+    if (nodes) {
+        l->nodes = nodes;
+        l->cap = cap;
+    }
 }
 
 void tg_tape_reset(void)
@@ -417,14 +518,27 @@ void tg_tape_reset(void)
     tape *tp = thread_tape;
     if (!tp)
         return;
+    const arena *filled = &tp->arenas[tp->active];
+    remember_footprint(tp, (footprint){arena_span(filled), arena_span(&tp->data), tp->lists.len});
     tp->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
     tp->active ^= 1;
-    arena_mirror(&tp->arenas[tp->active], &tp->arenas[tp->active ^ 1]);
-    tp->arenas[tp->active].cur = NULL;
-    tp->arenas[tp->active].retired = 0;
-    tp->data.cur = NULL;
-    tp->data.retired = 0;
+    arena_fit(&tp->arenas[tp->active], arena_span(filled), tp->keep.headers);
+    arena_fit(&tp->data, 0, tp->keep.data);
+    if (tp->lists.cap > SHRINK_FACTOR * tp->keep.nodes + NODES_MIN)
+        nodes_shrink_to(&tp->lists, tp->keep.nodes);
     tp->lists.len = 0;
+}
+
+void tg_tape_trim(void)
+{
+    tape *tp = thread_tape;
+    if (!tp)
+        return;
+    arena *live = &tp->arenas[tp->active];
+    arena_free(&tp->arenas[tp->active ^ 1]);
+    arena_free_after(live, live->cur);
+    arena_free_after(&tp->data, tp->data.cur);
+    nodes_shrink_to(&tp->lists, tp->lists.len);
 }
 
 void tg_tape_destroy(void)
@@ -443,22 +557,11 @@ int64_t tg_tape_length(void) { return thread_tape ? thread_tape->lists.len : 0; 
 
 void tg_tape_memory(size_t *in_use, size_t *reserved)
 {
-    size_t used = 0, total = 0;
-    for (int i = 0; thread_tape && i < 3; i++) {
-        const arena *a = i < 2 ? &thread_tape->arenas[i] : &thread_tape->data;
-        bool before_cur = a->cur != NULL;
-        for (const chunk *c = a->head; c; c = c->next) {
-            total += c->cap;
-            if ((i == thread_tape->active || i == 2) && before_cur)
-                used += c->used;
-            if (c == a->cur)
-                before_cur = false;
-        }
-    }
+    const tape *tp = thread_tape;
     if (in_use)
-        *in_use = used;
+        *in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
     if (reserved)
-        *reserved = total;
+        *reserved = tp ? tp->arenas[0].capacity + tp->arenas[1].capacity + tp->data.capacity : 0;
 }
 
 void tg_no_grad_begin(void)

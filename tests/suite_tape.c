@@ -1,8 +1,11 @@
 /* suite_tape.c -- the tape: recording, the reverse sweep, resets, threads and
  * allocation behaviour. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -214,6 +217,225 @@ START_TEST(rebuilt_graph_allocates_nothing_after_first_iteration)
 }
 END_TEST
 
+/* ---- the tape's memory after a large graph ---- */
+
+/* An allocator that maps every block of BIG_BLOCK bytes or more (the arena's
+ * chunks, a long node list) on pages of its own, so that a test can make all
+ * of them unreadable at once, and counts allocations and outstanding bytes. */
+enum { BIG_BLOCK = 1 << 16, MAX_MAPPED = 4096 };
+static struct {
+    void *p;
+    size_t len;
+} mapped[MAX_MAPPED];
+static int n_mapped;
+static long mapping_allocations;
+static size_t mapping_bytes;
+
+static size_t whole_pages(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (n + page - 1) / page * page;
+}
+
+static void *map_block(size_t size)
+{
+    void *p = mmap(NULL, whole_pages(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED || n_mapped == MAX_MAPPED)
+        return NULL;
+    mapped[n_mapped].p = p;
+    mapped[n_mapped++].len = whole_pages(size);
+    return p;
+}
+
+static void unmap_block(void *p)
+{
+    for (int i = 0; i < n_mapped; i++) {
+        if (mapped[i].p == p) {
+            munmap(p, mapped[i].len);
+            mapped[i] = mapped[--n_mapped];
+            return;
+        }
+    }
+    ck_abort_msg("freeing a block that was never mapped");
+}
+
+static void *mapping_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    void *q = NULL;
+    if (ptr && nsize && osize < BIG_BLOCK && nsize < BIG_BLOCK) {
+        q = realloc(ptr, nsize);
+    } else {
+        if (nsize && !(q = nsize >= BIG_BLOCK ? map_block(nsize) : malloc(nsize)))
+            return NULL;
+        if (q && ptr)
+            memcpy(q, ptr, osize < nsize ? osize : nsize);
+        if (ptr && osize >= BIG_BLOCK)
+            unmap_block(ptr);
+        else
+            free(ptr);
+    }
+    if (!q && nsize)
+        return NULL;
+    mapping_allocations += nsize > 0;
+    mapping_bytes = mapping_bytes - (ptr ? osize : 0) + nsize;
+    return q;
+}
+
+static void mapping_allocator_install(void)
+{
+    tg_tape_destroy();
+    tg_set_allocator(mapping_alloc, NULL);
+}
+
+/* Destroys the tape first (it was made with this allocator) and checks it
+ * gave every big block back. */
+static void mapping_allocator_remove(void)
+{
+    tg_tape_destroy();
+    tg_set_allocator(NULL, NULL);
+    ck_assert_int_eq(n_mapped, 0);
+}
+
+static void protect_big_blocks(int prot)
+{
+    for (int i = 0; i < n_mapped; i++)
+        ck_assert_int_eq(mprotect(mapped[i].p, mapped[i].len, prot), 0);
+}
+
+static size_t tape_reserved(void)
+{
+    size_t reserved;
+    tg_tape_memory(NULL, &reserved);
+    return reserved;
+}
+
+/* The chain y = y a + c of issue 15, steps long and swept: dy/da and dy/dc
+ * are checked against their closed forms. The graph stays on the tape. */
+static void swept_chain(int steps)
+{
+    const double a0 = 0.9999, c0 = 0.001;
+    tg_tensor *a = tg_var(a0), *c = tg_var(c0), *y = tg_var(1);
+    for (int i = 0; i < steps; i++)
+        y = tg_add(tg_mul(y, a), c);
+    ck_assert_int_eq(tg_backward(y), 0);
+    /* y_n = a^n + c (a^n - 1)/(a - 1) */
+    double an = pow(a0, steps), dan = steps * pow(a0, steps - 1);
+    tu_assert_close(tg_grad_get(c, 0), (an - 1) / (a0 - 1), 1e-9);
+    tu_assert_close(tg_grad_get(a, 0),
+                    dan + c0 * (dan * (a0 - 1) - (an - 1)) / ((a0 - 1) * (a0 - 1)), 1e-9);
+}
+
+/* d (x w1 + w2 x^2) / dx, checked, then the tape reset. */
+static void small_step(void)
+{
+    tg_tensor *x = tg_var(0.5);
+    ck_assert_int_eq(tg_backward(tg_add(tg_mul(x, tg_scalar(3)), tg_mul(tg_scalar(2), tg_mul(x, x)))), 0);
+    tu_assert_close(tg_grad_get(x, 0), 3 + 4 * 0.5, 1e-15);
+    tg_tape_reset();
+}
+
+START_TEST(reset_after_a_large_graph_reads_no_chunk)
+{
+    /* A reset keeps counts instead of walking the chunks, so it costs the
+     * same after a graph of thousands of chunks: with every chunk and the
+     * node list made unreadable, it must not fault. */
+    mapping_allocator_install();
+    swept_chain(20000);
+    tg_tape_reset();
+    small_step();
+    tg_tensor *x = tg_var(2);
+    ck_assert_int_eq(tg_backward(tg_mul(x, x)), 0);
+    ck_assert_int_gt(n_mapped, 20);
+    protect_big_blocks(PROT_NONE);
+    tg_tape_reset();
+    protect_big_blocks(PROT_READ | PROT_WRITE);
+    small_step();
+    mapping_allocator_remove();
+}
+END_TEST
+
+START_TEST(arenas_shrink_back_after_a_large_graph)
+{
+    mapping_allocator_install();
+    for (int i = 0; i < 20; i++)
+        small_step();
+    size_t small_reserved = tape_reserved();
+    swept_chain(20000);
+    tg_tape_reset();
+    size_t large_reserved = tape_reserved(), large_bytes = mapping_bytes;
+    ck_assert_uint_gt(large_reserved, 20u << 20);
+    /* kept while the chain is one of the last 16 graphs ... */
+    for (int i = 0; i < 15; i++)
+        small_step();
+    ck_assert_uint_ge(tape_reserved(), large_reserved);
+    /* ... and given back, both header arenas, within the two resets after */
+    small_step();
+    small_step();
+    ck_assert_msg(tape_reserved() <= small_reserved + (2u << 20),
+                  "%zu bytes reserved after the shrink, %zu before the chain", tape_reserved(),
+                  small_reserved);
+    ck_assert_msg(mapping_bytes < large_bytes / 8, "%zu bytes still allocated (%zu after the chain)",
+                  mapping_bytes, large_bytes);
+    /* and the small graph is back to allocating nothing */
+    long before = mapping_allocations;
+    for (int i = 0; i < 100; i++)
+        small_step();
+    ck_assert_int_eq(mapping_allocations - before, 0);
+    mapping_allocator_remove();
+}
+END_TEST
+
+START_TEST(large_graph_every_few_steps_is_kept)
+{
+    /* A large graph that comes back within the window keeps its memory: the
+     * policy must not free and allocate again every time. 9 steps a cycle,
+     * so the chain lands in either header arena in turn. */
+    mapping_allocator_install();
+    long after_first_two = 0;
+    for (int cycle = 0; cycle < 6; cycle++) {
+        if (cycle == 2)
+            after_first_two = mapping_allocations;
+        swept_chain(5000);
+        tg_tape_reset();
+        for (int i = 0; i < 8; i++)
+            small_step();
+    }
+    ck_assert_int_eq(mapping_allocations - after_first_two, 0);
+    mapping_allocator_remove();
+}
+END_TEST
+
+START_TEST(trim_gives_back_what_the_live_graph_does_not_use)
+{
+    mapping_allocator_install();
+    swept_chain(20000);
+    tg_tape_reset();
+    /* a live graph, in the arena the reset readied */
+    tg_tensor *x = tg_var(1.5), *y = tg_mul(tg_mul(x, x), x);
+    size_t in_use, in_use_trimmed, reserved = tape_reserved(), bytes = mapping_bytes;
+    tg_tape_memory(&in_use, NULL);
+    tg_tape_trim();
+    tg_tape_memory(&in_use_trimmed, NULL);
+    ck_assert_uint_eq(in_use_trimmed, in_use);
+    /* the chain's own chunks went back */
+    ck_assert_uint_le(tape_reserved(), reserved / 2 + (1u << 20));
+    ck_assert_uint_le(mapping_bytes + (20u << 20), bytes);
+    ck_assert_int_eq(tg_backward(y), 0);
+    tu_assert_close(tg_grad_get(x, 0), 3 * 1.5 * 1.5, 1e-15);
+    tu_assert_close(tg_item(y), 1.5 * 1.5 * 1.5, 1e-15);
+    /* after a reset nothing is live: everything goes back */
+    tg_tape_reset();
+    tg_tape_trim();
+    ck_assert_uint_eq(tape_reserved(), 0);
+    ck_assert_int_eq(n_mapped, 0);
+    ck_assert_uint_lt(mapping_bytes, 16u << 10);
+    small_step();
+    mapping_allocator_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tape");
@@ -228,6 +450,10 @@ int main(void)
     tcase_add_test(tc, threads_have_separate_tapes);
     tcase_add_test(tc, tensor_of_another_thread_is_rejected);
     tcase_add_test(tc, rebuilt_graph_allocates_nothing_after_first_iteration);
+    tcase_add_test(tc, reset_after_a_large_graph_reads_no_chunk);
+    tcase_add_test(tc, arenas_shrink_back_after_a_large_graph);
+    tcase_add_test(tc, large_graph_every_few_steps_is_kept);
+    tcase_add_test(tc, trim_gives_back_what_the_live_graph_does_not_use);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -162,9 +162,18 @@ TG_API int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_
 /* Frees every tensor of the calling thread's tape at once and starts a new
  * generation. Tensors of the old generation are detected if used again.
  * The memory is kept for the next graph, so a loop that builds the same graph
- * allocates nothing after its first iteration. A pending error is about the
- * old graph, so it is cleared too. */
+ * allocates nothing after its first iteration; what is kept follows the last
+ * 16 graphs: memory beyond twice the largest of them (plus 1 MiB) is given
+ * back (docs/tape.md). A reset takes constant time whatever came before. A
+ * pending error is about the old graph, so it is cleared too. */
 TG_API void tg_tape_reset(void);
+
+/* Gives back to the allocator, now, every chunk of the calling thread's tape
+ * that holds no tensor of the current generation, and shrinks the list of
+ * recorded nodes to its length. Tensors of the current graph stay valid;
+ * those of the generation before the last reset lose their memory, so using
+ * one is no longer detected (keep none across a reset). */
+TG_API void tg_tape_trim(void);
 
 /* Returns all of the calling thread's tape memory to the allocator. Threads
  * other than the main one do this automatically when they exit. */
