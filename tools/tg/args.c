@@ -32,6 +32,20 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->lr = val;
     else if (strcmp(name, "--steps") == 0)
         a->steps = val;
+    else if (strcmp(name, "--plot") == 0)
+        a->plot = val;
+    else if (strcmp(name, "--batch") == 0)
+        a->batch = val;
+    else if (strcmp(name, "--data") == 0)
+        a->data = val;
+    else if (strcmp(name, "--params") == 0)
+        a->params = val;
+    else if (strcmp(name, "--target") == 0)
+        a->target = val;
+    else if (strcmp(name, "--loss") == 0)
+        a->loss = val;
+    else if (strcmp(name, "--opt") == 0)
+        a->opt = val;
     else
         return false;
     return true;

@@ -194,6 +194,56 @@ int label_id(labeler *l, const tg_tensor *t);
 int labeler_constants(const labeler *l, const tg_tensor **out, int max);
 void labeler_free(labeler *l);
 
+/* ---- CSV data: named float64 columns (csv_columns.c) ---------------------- */
+
+typedef struct {
+    char **names;    /* the header's, n_columns of them */
+    int n_columns;
+    int64_t n_rows;
+    double *values;  /* n_rows * n_columns, row-major */
+} csv_columns;
+
+/* Reads a CSV file whose first line names the columns; false with d set on
+ * any fault (the line and column named). */
+bool csv_columns_read(const char *path, csv_columns *out, diag *d);
+void csv_columns_free(csv_columns *c);
+/* Column k's n_rows values, copied into scratch (n_rows long). */
+const double *csv_column(const csv_columns *c, int k, double *scratch);
+
+/* ---- plots: two panels of curves over a common x axis, as SVG (plot.c) ---- */
+
+#define PLOT_MAX_CURVES 10 /* per panel: the palette's colours */
+
+/* The values of a curve or axis: n doubles, stride bytes apart (the field
+ * of an array of records, or sizeof(double) for a plain array). */
+typedef struct {
+    const char *label;
+    const double *y;
+    size_t stride;
+    double factor; /* each value is shown times this (100 for a percentage) */
+} plot_curve;
+
+typedef struct {
+    const char *label;
+    const double *values;
+    size_t stride;
+} plot_axis;
+
+/* A loss axis starts at 0 (or the lowest value, when below 0); a percentage
+ * axis fits the values within 0..100; a value axis fits the values. */
+typedef enum { PLOT_LOSS, PLOT_PERCENT, PLOT_VALUES } plot_kind;
+
+typedef struct {
+    const char *y_label;
+    plot_kind kind;
+    const plot_curve *curves;
+    int n_curves; /* at most PLOT_MAX_CURVES */
+} plot_panel;
+
+/* Writes the two panels, their curves n points long over x, to path. */
+bool write_plot_panels(const char *path, const char *title, const plot_axis *x, int n,
+                       const plot_panel panels[2], diag *d);
+
 /* ---- the command line ----------------------------------------------------- */
 
 typedef struct {
@@ -204,7 +254,14 @@ typedef struct {
     const char *mode;     /* --mode (jacobian: auto|forward|reverse; explain: reverse|forward) */
     const char *order;    /* --order N (explain) */
     const char *lr;       /* --lr X (descend) */
-    const char *steps;    /* --steps N (descend) */
+    const char *steps;    /* --steps N (descend, fit) */
+    const char *plot;     /* --plot FILE.svg (descend, fit) */
+    const char *batch;    /* --batch B (descend) */
+    const char *data;     /* --data FILE.csv (descend, fit) */
+    const char *params;   /* --params a=1,b=2 (fit) */
+    const char *target;   /* --target NAME (fit) */
+    const char *loss;     /* --loss NAME (fit) */
+    const char *opt;      /* --opt NAME (fit) */
     bool json;
     bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
