@@ -116,77 +116,6 @@ static bool replace_arg(char **vars, int i, char *arg, diag *d)
     return true;
 }
 
-/* ---- the record of a run, for --plot ---------------------------------------- */
-
-/* The loss at every step and the values of the first PLOT_MAX_CURVES
- * elements of the variables that learn (in their order). */
-typedef struct {
-    long n;
-    double *step, *loss;
-    double *track[PLOT_MAX_CURVES];
-    char label[PLOT_MAX_CURVES][48];
-    int n_tracks;
-} history;
-
-static bool history_init(history *h, long points, diag *d)
-{
-    *h = (history){0};
-    h->step = calloc((size_t)points, sizeof *h->step);
-    h->loss = calloc((size_t)points, sizeof *h->loss);
-    for (int k = 0; k < PLOT_MAX_CURVES; k++)
-        h->track[k] = calloc((size_t)points, sizeof *h->track[k]);
-    bool ok = h->step && h->loss;
-    for (int k = 0; k < PLOT_MAX_CURVES; k++)
-        ok = ok && h->track[k];
-    if (!ok)
-        diag_plain(d, "out of memory");
-    return ok;
-}
-
-static void history_free(history *h)
-{
-    free(h->step);
-    free(h->loss);
-    for (int k = 0; k < PLOT_MAX_CURVES; k++)
-        free(h->track[k]);
-}
-
-/* Step k's values of the variables that learn; the labels are made at the
- * first step ("w", or "W[3]" for element 3 of a tensor, counted flat). */
-static void history_values(history *h, long k, const symtab *syms)
-{
-    int t = 0;
-    for (int i = 0; i < syms->n_inputs && t < PLOT_MAX_CURVES; i++) {
-        tg_tensor *v = symtab_input_value(syms, i);
-        if (!tg_requires_grad(v))
-            continue;
-        for (int64_t e = 0; e < tg_numel(v) && t < PLOT_MAX_CURVES; e++, t++) {
-            if (k == 0 && tg_ndim(v) == 0)
-                snprintf(h->label[t], sizeof h->label[t], "%s", symtab_input_name(syms, i));
-            else if (k == 0)
-                snprintf(h->label[t], sizeof h->label[t], "%s[%lld]", symtab_input_name(syms, i),
-                         (long long)e);
-            h->track[t][k] = tg_get(v, e);
-        }
-    }
-    h->n_tracks = t;
-    h->step[k] = (double)k;
-    h->n = k + 1;
-}
-
-static bool history_plot(const history *h, const char *path, const char *expr, diag *d)
-{
-    plot_curve loss = {"loss", h->loss, sizeof(double), 1}, tracks[PLOT_MAX_CURVES];
-    for (int t = 0; t < h->n_tracks; t++)
-        tracks[t] = (plot_curve){h->label[t], h->track[t], sizeof(double), 1};
-    const plot_panel panels[2] = {{"loss", PLOT_LOSS, &loss, 1},
-                                  {"value", PLOT_VALUES, tracks, h->n_tracks}};
-    const plot_axis steps = {"step", h->step, sizeof(double)};
-    char title[160];
-    snprintf(title, sizeof title, "tg descend %.120s%s", expr, strlen(expr) > 120 ? "..." : "");
-    return write_plot_panels(path, title, &steps, (int)h->n, panels, d);
-}
-
 /* ---- whole-expression steps ------------------------------------------------- */
 
 /* Prints one variable's update and replaces its argument in vars[i]. */
@@ -209,7 +138,7 @@ static bool step_variable(const session *s, int i, double lr, char **vars, diag 
 
 /* One step: evaluate, sweep, print the value and every update (none after
  * the last step, whose value is the result). */
-static bool descend_step(cli_args *a, long k, const descent *ds, char **vars, history *h,
+static bool descend_step(cli_args *a, long k, const descent *ds, char **vars, plot_history *h,
                          diag *d)
 {
     session s = {0};
@@ -217,7 +146,7 @@ static bool descend_step(cli_args *a, long k, const descent *ds, char **vars, hi
     if (ok) {
         printf("step %ld: %s = %.10g\n", k, s.result_label, tg_item(s.prog.result));
         if (h) {
-            history_values(h, k, &s.syms);
+            plot_history_values(h, k, &s.syms);
             h->loss[k] = tg_item(s.prog.result);
         }
         for (int i = 0; i < s.syms.n_inputs && ok && k < ds->steps; i++)
@@ -382,13 +311,13 @@ static bool take_learners(const session *s, batch_data *b, diag *d)
 /* Evaluates sample i's loss l_i and sweeps it; prints its line when
  * show is set and adds its gradients to the learners' sums. */
 static bool run_sample(cli_args *a, char **vars, batch_data *b, int64_t i, bool first, bool show,
-                       double *loss, history *h, long k, diag *d)
+                       double *loss, plot_history *h, long k, diag *d)
 {
     session s = {0};
     bool ok = bind_sample(b, i, vars, d) && session_open(&s, a, d) && session_backward(&s, d) &&
               (!first || take_learners(&s, b, d));
     if (ok && first && h)
-        history_values(h, k, &s.syms);
+        plot_history_values(h, k, &s.syms);
     if (ok) {
         *loss = tg_item(s.prog.result);
         if (show) {
@@ -441,7 +370,7 @@ static bool batch_update(learner *l, long batch, double lr, char **vars, diag *d
 /* One step over the next ds->batch samples (wrapping round the data); the
  * step after the last update measures the loss over every sample. */
 static bool batch_step(cli_args *a, long k, const descent *ds, char **vars, batch_data *b,
-                       history *h, diag *d)
+                       plot_history *h, diag *d)
 {
     bool last = k == ds->steps;
     int64_t n = last ? b->n_samples : ds->batch, first = last ? 0 : (k * ds->batch) % b->n_samples;
@@ -567,7 +496,7 @@ static bool make_run_args(cli_args *a, const descent *ds, run_args *r, diag *d)
     return ok;
 }
 
-static bool run_descent(cli_args *a, const descent *ds, run_args *r, history *h, diag *d)
+static bool run_descent(cli_args *a, const descent *ds, run_args *r, plot_history *h, diag *d)
 {
     bool ok = true;
     if (!ds->batch) {
@@ -606,16 +535,16 @@ int cmd_descend(int argc, char **argv)
     diag d = {0};
     descent ds;
     run_args r = {0};
-    history h = {0};
+    plot_history h = {0};
     bool ok = parse_cli_args(argc, argv, "descend", options, &a, &d);
     const char **command_line = a.vars; /* make_run_args points a.vars at r's copies */
     ok = ok && parse_descent(&a, &ds, &d) && make_run_args(&a, &ds, &r, &d) &&
-              (!a.plot || history_init(&h, ds.steps + 1, &d)) &&
+              (!a.plot || plot_history_init(&h, ds.steps + 1, &d)) &&
               run_descent(&a, &ds, &r, a.plot ? &h : NULL, &d) &&
-              (!a.plot || history_plot(&h, a.plot, a.expr, &d));
+              (!a.plot || plot_history_write(&h, a.plot, "tg descend", a.expr, &d));
     if (!ok)
         diag_print(&d);
-    history_free(&h);
+    plot_history_free(&h);
     run_args_free(&r);
     a.vars = command_line;
     cli_args_free(&a);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trainer.h"
@@ -255,4 +256,67 @@ bool write_plot(const char *path, const char *title, const char *loss_label,
                                   {score_label, PLOT_PERCENT, accuracy, 2}};
     const plot_axis epochs = {"epoch", RECORD_FIELD(epoch)};
     return write_plot_panels(path, title, &epochs, n, panels, d);
+}
+
+/* ---- the record of a descent ---------------------------------------------- */
+
+
+bool plot_history_init(plot_history *h, long points, diag *d)
+{
+    *h = (plot_history){0};
+    h->step = calloc((size_t)points, sizeof *h->step);
+    h->loss = calloc((size_t)points, sizeof *h->loss);
+    for (int k = 0; k < PLOT_MAX_CURVES; k++)
+        h->track[k] = calloc((size_t)points, sizeof *h->track[k]);
+    bool ok = h->step && h->loss;
+    for (int k = 0; k < PLOT_MAX_CURVES; k++)
+        ok = ok && h->track[k];
+    if (!ok)
+        diag_plain(d, "out of memory");
+    return ok;
+}
+
+void plot_history_free(plot_history *h)
+{
+    free(h->step);
+    free(h->loss);
+    for (int k = 0; k < PLOT_MAX_CURVES; k++)
+        free(h->track[k]);
+}
+
+/* The labels are made at the first step: "w", or "W[3]" for element 3 of
+ * a tensor, counted flat. */
+void plot_history_values(plot_history *h, long k, const symtab *syms)
+{
+    int t = 0;
+    for (int i = 0; i < syms->n_inputs && t < PLOT_MAX_CURVES; i++) {
+        tg_tensor *v = symtab_input_value(syms, i);
+        if (!tg_requires_grad(v))
+            continue;
+        for (int64_t e = 0; e < tg_numel(v) && t < PLOT_MAX_CURVES; e++, t++) {
+            if (k == 0 && tg_ndim(v) == 0)
+                snprintf(h->label[t], sizeof h->label[t], "%s", symtab_input_name(syms, i));
+            else if (k == 0)
+                snprintf(h->label[t], sizeof h->label[t], "%s[%lld]", symtab_input_name(syms, i),
+                         (long long)e);
+            h->track[t][k] = tg_get(v, e);
+        }
+    }
+    h->n_tracks = t;
+    h->step[k] = (double)k;
+    h->n = k + 1;
+}
+
+bool plot_history_write(const plot_history *h, const char *path, const char *command,
+                        const char *expr, diag *d)
+{
+    plot_curve loss = {"loss", h->loss, sizeof(double), 1}, tracks[PLOT_MAX_CURVES];
+    for (int t = 0; t < h->n_tracks; t++)
+        tracks[t] = (plot_curve){h->label[t], h->track[t], sizeof(double), 1};
+    const plot_panel panels[2] = {{"loss", PLOT_LOSS, &loss, 1},
+                                  {"value", PLOT_VALUES, tracks, h->n_tracks}};
+    const plot_axis steps = {"step", h->step, sizeof(double)};
+    char title[160];
+    snprintf(title, sizeof title, "%s %.120s%s", command, expr, strlen(expr) > 120 ? "..." : "");
+    return write_plot_panels(path, title, &steps, (int)h->n, panels, d);
 }

@@ -244,6 +244,25 @@ typedef struct {
 bool write_plot_panels(const char *path, const char *title, const plot_axis *x, int n,
                        const plot_panel panels[2], diag *d);
 
+/* The loss at every step of a descent (tg descend, tg fit) and the values
+ * of the first PLOT_MAX_CURVES elements of the variables that learn (the
+ * inputs that require grad, in their order), plotted as loss and trajectory. */
+typedef struct {
+    long n;
+    double *step, *loss;
+    double *track[PLOT_MAX_CURVES];
+    char label[PLOT_MAX_CURVES][48];
+    int n_tracks;
+} plot_history;
+
+bool plot_history_init(plot_history *h, long points, diag *d); /* room for points steps */
+void plot_history_free(plot_history *h);
+/* Records the values of step k from syms (the caller sets h->loss[k]). */
+void plot_history_values(plot_history *h, long k, const symtab *syms);
+/* Titled "COMMAND EXPR". */
+bool plot_history_write(const plot_history *h, const char *path, const char *command,
+                        const char *expr, diag *d);
+
 /* ---- the command line ----------------------------------------------------- */
 
 typedef struct {
