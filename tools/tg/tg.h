@@ -115,6 +115,8 @@ typedef struct {
 
 tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
 bool is_function_name(const char *name, size_t len);
+/* Whether name is one of the language's losses, LOSS(prediction, target). */
+bool is_loss_name(const char *name);
 /* The edit distance (insertions, deletions, substitutions, swaps of two
  * neighbours) between a[0..len) and b. */
 int name_distance(const char *a, size_t len, const char *b);
@@ -317,6 +319,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_descend(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
