@@ -144,13 +144,25 @@ static const command commands[] = {
      "\n"
      "example: tg fit 'a*x + b' 'x=[0,1,2]' 'y=[1,3,5]' --params a=0,b=0 --target y \\\n"
      "             --opt sgd --steps 500\n"},
-    {"gradcheck", "every op's gradient against finite differences, as a table", cmd_gradcheck,
-     "usage: tg gradcheck [--seed N]\n"
+    {"gradcheck", "gradients against central differences: an expression's, or every op's",
+     cmd_gradcheck,
+     "usage: tg gradcheck EXPR NAME=VALUE... [--wrt NAME,...]\n"
+     "       tg gradcheck [--seed N]\n"
      "\n"
-     "Runs tg_gradcheck on every op in float32 and float64 on shapes drawn at random\n"
-     "(from the seed, 1 unless given) and prints op, dtype, shape, the largest\n"
-     "difference between the analytic and the numeric gradient, and whether it passed.\n"
-     "Exits with 1 when any check fails.\n"},
+     "With EXPR (one number), checks its gradient with respect to each element of\n"
+     "every variable against central differences, by tg_gradcheck on that element,\n"
+     "and prints variable, element, analytic, numeric, absolute and relative error\n"
+     "and ok or FAIL (|analytic - numeric| <= 1e-5 + 1e-3 |numeric|, eps 1e-6).\n"
+     "\n"
+     "Without EXPR, runs tg_gradcheck on every op in float32 and float64 on shapes\n"
+     "drawn at random (from the seed, 1 unless given) and prints op, dtype, shape, the\n"
+     "largest difference between the analytic and the numeric gradient, and whether\n"
+     "it passed. Exits with 1 when any check fails.\n"
+     "\n"
+     "  --wrt a,b       check these variables only\n"
+     "  --seed N        the seed of the op checks' inputs\n"
+     "\n"
+     "example: tg gradcheck 'relu(x) + y^2' x=0 y=2\n"},
     {"train", "train a model (an MLP, a CNN, ...) on Fashion-MNIST or a CSV file", cmd_train,
      "usage: tg train --data SOURCE (--layers N,N,... | --model DESCRIPTION) [OPTIONS]\n"
      "       tg train --resume FILE [--save FILE] [--plot FILE] [--state FILE]\n"
