@@ -143,8 +143,9 @@ static bool check_wrt(const symtab *s, const char *wrt, diag *d)
     return true;
 }
 
-static bool make_inputs(session *s, const cli_args *a, diag *d)
+bool session_inputs(session *s, const cli_args *a, diag *d)
 {
+    *s = (session){0};
     for (int i = 0; i < a->n_vars; i++) {
         const char *arg = a->vars[i];
         size_t len = strcspn(arg, "=");
@@ -170,8 +171,7 @@ static bool name_result(session *s, diag *d)
 
 bool session_open_any(session *s, const cli_args *a, diag *d)
 {
-    *s = (session){0};
-    return make_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d) &&
+    return session_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d) &&
            name_result(s, d);
 }
 

@@ -205,7 +205,7 @@ static void batch_data_free(batch_data *b)
 static bool samples_from_arrays(cli_args *a, batch_data *b, diag *d)
 {
     session s = {0};
-    bool ok = session_open_any(&s, a, d);
+    bool ok = session_inputs(&s, a, d);
     b->samples = ok ? calloc((size_t)s.syms.n_inputs + 1, sizeof *b->samples) : NULL;
     if (ok && !b->samples)
         diag_plain(d, "out of memory");
@@ -404,7 +404,7 @@ static bool batch_step(cli_args *a, long k, const descent *ds, char **vars, batc
 static bool find_learners(cli_args *a, batch_data *b, diag *d)
 {
     session s = {0};
-    bool ok = session_open_any(&s, a, d);
+    bool ok = session_inputs(&s, a, d);
     b->learners = ok ? calloc((size_t)s.syms.n_inputs + 1, sizeof *b->learners) : NULL;
     if (ok && !b->learners) {
         diag_plain(d, "out of memory");

@@ -304,6 +304,9 @@ typedef struct {
 } session;
 
 bool session_open(session *s, const cli_args *a, diag *d);
+/* Only the variables of the command line, the expression not evaluated
+ * (close with session_close). */
+bool session_inputs(session *s, const cli_args *a, diag *d);
 /* session_open for a result of any shape (tg jacobian). */
 bool session_open_any(session *s, const cli_args *a, diag *d);
 void session_close(session *s);
