@@ -230,8 +230,9 @@ static void print_params(const fit *f)
 static bool run_fit(fit *f, plot_history *h, diag *d)
 {
     const char *opt = f->a.opt ? f->a.opt : "adam";
-    printf("fitting %d parameter%s with %s, lr %g, %ld steps", tg_params_count(f->params),
-           tg_params_count(f->params) == 1 ? "" : "s", opt, f->cfg.lr, f->steps);
+    printf("fitting %d parameter%s with %s, lr %g, %ld step%s", tg_params_count(f->params),
+           tg_params_count(f->params) == 1 ? "" : "s", opt, f->cfg.lr, f->steps,
+           f->steps == 1 ? "" : "s");
     if (f->a.data)
         printf(", on %lld rows of %s", (long long)f->csv.n_rows, f->a.data);
     if (f->loss)

@@ -162,7 +162,7 @@ static const command commands[] = {
      "  --wrt a,b       check these variables only\n"
      "  --seed N        the seed of the op checks' inputs\n"
      "\n"
-     "example: tg gradcheck 'relu(x) + y^2' x=0 y=2\n"},
+     "example: tg gradcheck 'sum(x^2 * w)' 'x=[1,2]' 'w=[3,4]'\n"},
     {"train", "train a model (an MLP, a CNN, ...) on Fashion-MNIST or a CSV file", cmd_train,
      "usage: tg train --data SOURCE (--layers N,N,... | --model DESCRIPTION) [OPTIONS]\n"
      "       tg train --resume FILE [--save FILE] [--plot FILE] [--state FILE]\n"

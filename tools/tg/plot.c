@@ -159,7 +159,8 @@ static void draw_series(const panel *p, const plot_axis *x, int n, const plot_cu
 }
 
 /* In the corner the curves leave empty: loss falls, so the top right;
- * accuracy rises, so the bottom right. */
+ * accuracy rises, so the bottom right; a descent's values mostly settle
+ * from where they started, so the top right too. */
 static void draw_legend(const panel *p, const plot_curve *s, int n, bool at_bottom)
 {
     double x = p->left + p->width - 130;
@@ -193,7 +194,7 @@ static void draw_panel(panel *p, const plot_axis *x, int n, const plot_panel *pp
     draw_axes(p, x->label, pp->y_label);
     for (int k = 0; k < pp->n_curves; k++)
         draw_series(p, x, n, &pp->curves[k], palette[k]);
-    draw_legend(p, pp->curves, pp->n_curves, pp->kind != PLOT_LOSS);
+    draw_legend(p, pp->curves, pp->n_curves, pp->kind == PLOT_PERCENT);
 }
 
 static void write_svg(FILE *f, const char *title, const plot_axis *x, int n,
