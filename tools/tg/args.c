@@ -38,6 +38,20 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->elide = val;
     else if (strcmp(name, "--expand") == 0)
         a->expand = val;
+    else if (strcmp(name, "--plot") == 0)
+        a->plot = val;
+    else if (strcmp(name, "--batch") == 0)
+        a->batch = val;
+    else if (strcmp(name, "--data") == 0)
+        a->data = val;
+    else if (strcmp(name, "--params") == 0)
+        a->params = val;
+    else if (strcmp(name, "--target") == 0)
+        a->target = val;
+    else if (strcmp(name, "--loss") == 0)
+        a->loss = val;
+    else if (strcmp(name, "--opt") == 0)
+        a->opt = val;
     else
         return false;
     return true;
@@ -135,8 +149,9 @@ static bool check_wrt(const symtab *s, const char *wrt, diag *d)
     return true;
 }
 
-static bool make_inputs(session *s, const cli_args *a, diag *d)
+bool session_inputs(session *s, const cli_args *a, diag *d)
 {
+    *s = (session){0};
     for (int i = 0; i < a->n_vars; i++) {
         const char *arg = a->vars[i];
         size_t len = strcspn(arg, "=");
@@ -162,8 +177,7 @@ static bool name_result(session *s, diag *d)
 
 bool session_open_any(session *s, const cli_args *a, diag *d)
 {
-    *s = (session){0};
-    return make_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d) &&
+    return session_inputs(s, a, d) && eval_program(a->expr, &s->syms, &s->prog, d) &&
            name_result(s, d);
 }
 

@@ -212,28 +212,6 @@ static void free_train_options(train_options *o)
     free(o->encoded_args);
 }
 
-/* sgd and momentum get a larger default rate than Adam, whose steps are
- * normalized; these reach Fashion-MNIST's usual accuracy in a few epochs. */
-static bool optimizer_config(const train_options *o, tg_optim_config *cfg, diag *d)
-{
-    if (strcmp(o->opt, "adam") == 0) {
-        *cfg = tg_optim_defaults(TG_OPTIM_ADAM);
-    } else if (strcmp(o->opt, "sgd") == 0) {
-        *cfg = tg_optim_defaults(TG_OPTIM_SGD);
-        cfg->lr = 0.1;
-    } else if (strcmp(o->opt, "momentum") == 0) {
-        *cfg = tg_optim_defaults(TG_OPTIM_SGD);
-        cfg->momentum = 0.9;
-        cfg->lr = 0.01;
-    } else {
-        diag_plain(d, "tg train: --opt wants sgd, momentum or adam, not '%s'", o->opt);
-        return false;
-    }
-    if (o->lr > 0)
-        cfg->lr = o->lr;
-    return true;
-}
-
 /* ---- Ctrl-C --------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -352,7 +330,8 @@ static bool set_up(run *r, train_options *o, diag *d)
 {
     tg_optim_config cfg;
     if ((o->save && !check_writable(o->save, "--save", d)) ||
-        (o->plot && !check_writable(o->plot, "--plot", d)) || !optimizer_config(o, &cfg, d) ||
+        (o->plot && !check_writable(o->plot, "--plot", d)) ||
+        !optimizer_named("train", o->opt, o->lr, &cfg, d) ||
         !load_training_data(&o->data, &r->train, &r->test, &r->norm, d) ||
         !set_input_shape(&o->arch, r->train.dim, is_fashion_mnist(o->data.spec), "train", d) ||
         !(r->model = build_model(&o->arch, o->data.seed, d)) ||

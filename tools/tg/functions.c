@@ -1430,6 +1430,14 @@ static const function_def losses[] = {
 
 #define N_LOSSES (sizeof losses / sizeof *losses)
 
+bool is_loss_name(const char *name)
+{
+    for (size_t i = 0; i < N_LOSSES; i++)
+        if (strcmp(losses[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 /* Functions composed of ops in the library, as PyTorch composes them. */
 static const function_def composed[] = {
     {.name = "normalize", .min_args = 1, .max_args = 4, .params = {NULL, "p", "axis", "eps"},

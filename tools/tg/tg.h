@@ -121,6 +121,8 @@ typedef struct {
 
 tg_tensor *operand_tensor(operand *v); /* makes a number into a 0-d constant */
 bool is_function_name(const char *name, size_t len);
+/* Whether name is one of the language's losses, LOSS(prediction, target). */
+bool is_loss_name(const char *name);
 /* The edit distance (insertions, deletions, substitutions, swaps of two
  * neighbours) between a[0..len) and b. */
 int name_distance(const char *a, size_t len, const char *b);
@@ -205,6 +207,75 @@ int label_id(labeler *l, const tg_tensor *t);
 int labeler_constants(const labeler *l, const tg_tensor **out, int max);
 void labeler_free(labeler *l);
 
+/* ---- CSV data: named float64 columns (csv_columns.c) ---------------------- */
+
+typedef struct {
+    char **names;    /* the header's, n_columns of them */
+    int n_columns;
+    int64_t n_rows;
+    double *values;  /* n_rows * n_columns, row-major */
+} csv_columns;
+
+/* Reads a CSV file whose first line names the columns; false with d set on
+ * any fault (the line and column named). */
+bool csv_columns_read(const char *path, csv_columns *out, diag *d);
+void csv_columns_free(csv_columns *c);
+/* Column k's n_rows values, copied into scratch (n_rows long). */
+const double *csv_column(const csv_columns *c, int k, double *scratch);
+
+/* ---- plots: two panels of curves over a common x axis, as SVG (plot.c) ---- */
+
+#define PLOT_MAX_CURVES 10 /* per panel: the palette's colours */
+
+/* The values of a curve or axis: n doubles, stride bytes apart (the field
+ * of an array of records, or sizeof(double) for a plain array). */
+typedef struct {
+    const char *label;
+    const double *y;
+    size_t stride;
+    double factor; /* each value is shown times this (100 for a percentage) */
+} plot_curve;
+
+typedef struct {
+    const char *label;
+    const double *values;
+    size_t stride;
+} plot_axis;
+
+/* A loss axis starts at 0 (or the lowest value, when below 0); a percentage
+ * axis fits the values within 0..100; a value axis fits the values. */
+typedef enum { PLOT_LOSS, PLOT_PERCENT, PLOT_VALUES } plot_kind;
+
+typedef struct {
+    const char *y_label;
+    plot_kind kind;
+    const plot_curve *curves;
+    int n_curves; /* at most PLOT_MAX_CURVES */
+} plot_panel;
+
+/* Writes the two panels, their curves n points long over x, to path. */
+bool write_plot_panels(const char *path, const char *title, const plot_axis *x, int n,
+                       const plot_panel panels[2], diag *d);
+
+/* The loss at every step of a descent (tg descend, tg fit) and the values
+ * of the first PLOT_MAX_CURVES elements of the variables that learn (the
+ * inputs that require grad, in their order), plotted as loss and trajectory. */
+typedef struct {
+    long n;
+    double *step, *loss;
+    double *track[PLOT_MAX_CURVES];
+    char label[PLOT_MAX_CURVES][48];
+    int n_tracks;
+} plot_history;
+
+bool plot_history_init(plot_history *h, long points, diag *d); /* room for points steps */
+void plot_history_free(plot_history *h);
+/* Records the values of step k from syms (the caller sets h->loss[k]). */
+void plot_history_values(plot_history *h, long k, const symtab *syms);
+/* Titled "COMMAND EXPR". */
+bool plot_history_write(const plot_history *h, const char *path, const char *command,
+                        const char *expr, diag *d);
+
 /* ---- the command line ----------------------------------------------------- */
 
 typedef struct {
@@ -215,10 +286,17 @@ typedef struct {
     const char *mode;     /* --mode (jacobian: auto|forward|reverse; explain: reverse|forward) */
     const char *order;    /* --order N (explain) */
     const char *lr;       /* --lr X (descend) */
-    const char *steps;    /* --steps N (descend) */
     const char *digits;   /* --digits N (explain) */
     const char *elide;    /* --elide N (explain) */
     const char *expand;   /* --expand NAME or NAME[i,j] (explain) */
+    const char *steps;    /* --steps N (descend, fit) */
+    const char *plot;     /* --plot FILE.svg (descend, fit) */
+    const char *batch;    /* --batch B (descend) */
+    const char *data;     /* --data FILE.csv (descend, fit) */
+    const char *params;   /* --params a=1,b=2 (fit) */
+    const char *target;   /* --target NAME (fit) */
+    const char *loss;     /* --loss NAME (fit) */
+    const char *opt;      /* --opt NAME (fit) */
     bool json;
     bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
@@ -240,6 +318,9 @@ typedef struct {
 } session;
 
 bool session_open(session *s, const cli_args *a, diag *d);
+/* Only the variables of the command line, the expression not evaluated
+ * (close with session_close). */
+bool session_inputs(session *s, const cli_args *a, diag *d);
 /* session_open for a result of any shape (tg jacobian). */
 bool session_open_any(session *s, const cli_args *a, diag *d);
 void session_close(session *s);
@@ -260,6 +341,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_descend(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);

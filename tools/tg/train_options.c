@@ -113,3 +113,25 @@ bool parse_options(int argc, char **argv, const char *cmd, const option_spec *sp
     }
     return true;
 }
+
+/* sgd and momentum get a larger default rate than Adam, whose steps are
+ * normalized; these reach Fashion-MNIST's usual accuracy in a few epochs. */
+bool optimizer_named(const char *cmd, const char *name, double lr, tg_optim_config *cfg, diag *d)
+{
+    if (strcmp(name, "adam") == 0) {
+        *cfg = tg_optim_defaults(TG_OPTIM_ADAM);
+    } else if (strcmp(name, "sgd") == 0) {
+        *cfg = tg_optim_defaults(TG_OPTIM_SGD);
+        cfg->lr = 0.1;
+    } else if (strcmp(name, "momentum") == 0) {
+        *cfg = tg_optim_defaults(TG_OPTIM_SGD);
+        cfg->momentum = 0.9;
+        cfg->lr = 0.01;
+    } else {
+        diag_plain(d, "tg %s: --opt wants sgd, momentum or adam, not '%s'", cmd, name);
+        return false;
+    }
+    if (lr > 0)
+        cfg->lr = lr;
+    return true;
+}

@@ -42,6 +42,11 @@ bool parse_positive_number(const option_spec *o, const char *text, const char *c
 bool parse_fraction(const option_spec *o, const char *text, const char *cmd, diag *d);
 bool parse_text(const option_spec *o, const char *text, const char *cmd, diag *d);
 
+/* The optimizer --opt names (sgd, momentum: SGD with momentum 0.9, adam)
+ * with PyTorch's settings and lr, or when lr is 0 the default rate of
+ * tg train (0.1, 0.01, 0.001). */
+bool optimizer_named(const char *cmd, const char *name, double lr, tg_optim_config *cfg, diag *d);
+
 /* Fills the options' fields from argv; every argument must be an option of
  * specs (n of them) with its value. */
 bool parse_options(int argc, char **argv, const char *cmd, const option_spec *specs, int n,
