@@ -229,7 +229,7 @@ def main():
         if name in ("train", "eval", "help", ""):
             continue
         usage = run(tg, ["tg", "help", name]).stdout
-        for m in re.finditer(r"^example: (.*(?:\\\n.*)*)", usage, re.M):
+        for m in re.finditer(r"^example: ((?:[^\n]*\\\n)*[^\n]*)", usage, re.M):
             text = m.group(1).replace("\\\n", " ")
             record("tg help %s: %s" % (name, text), check_command(tg, command_of(text), None))
     help_text = run(tg, ["tg", "help", "expressions"]).stdout
