@@ -72,15 +72,7 @@ static tg_tensor *evaluate_element(tg_tensor *const *in, void *ctx)
     if (!v)
         return NULL;
     symtab_set_input_value(&e->s->syms, e->index, v);
-    program p = {0};
-    bool ok = eval_program(e->expr, &e->s->syms, &p, e->d);
-    tg_tensor *r = p.result;
-    program_free(&p);
-    if (!ok) {
-        tg_set_error(TG_EVALUE, "%s", e->d->message);
-        return NULL;
-    }
-    return r;
+    return eval_value(e->expr, &e->s->syms, e->d);
 }
 
 /* "[1, 0]" for flat element 2 of a 2x2 tensor; "-" for a scalar. */

@@ -21,15 +21,7 @@ static tg_tensor *evaluate(tg_tensor *const *in, void *ctx)
     expr_fn *e = ctx;
     for (int k = 0; k < e->n; k++)
         symtab_set_input_value(&e->s->syms, e->index[k], in[k]);
-    program p = {0};
-    bool ok = eval_program(e->expr, &e->s->syms, &p, e->d);
-    tg_tensor *r = p.result;
-    program_free(&p);
-    if (!ok) {
-        tg_set_error(TG_EVALUE, "%s", e->d->message);
-        return NULL;
-    }
-    return r;
+    return eval_value(e->expr, &e->s->syms, e->d);
 }
 
 /* The input indices of the variables that want derivatives (made requiring

@@ -1103,3 +1103,16 @@ bool eval_program(const char *src, symtab *syms, program *out, diag *d)
     free(p.pieces.items);
     return ok;
 }
+
+tg_tensor *eval_value(const char *src, symtab *syms, diag *d)
+{
+    program p = {0};
+    bool ok = eval_program(src, syms, &p, d);
+    tg_tensor *r = p.result;
+    program_free(&p);
+    if (!ok) {
+        tg_set_error(TG_EVALUE, "%s", d->message);
+        return NULL;
+    }
+    return r;
+}

@@ -87,6 +87,10 @@ typedef struct {
 /* Parses and evaluates src with the variables in syms. */
 bool eval_program(const char *src, symtab *syms, program *out, diag *d);
 void program_free(program *p);
+/* The value of src alone (the program freed), for a function that
+ * tg_gradcheck or tg_jacobian calls: NULL with d's message as the library's
+ * error when it fails. */
+tg_tensor *eval_value(const char *src, symtab *syms, diag *d);
 /* The innermost user-defined function whose call recorded the tape node at
  * pos, or NULL. */
 const char *program_caller_of(const program *p, int64_t pos);
