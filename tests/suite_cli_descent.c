@@ -7,42 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
-typedef struct {
-    int status;
-    char *out; /* stdout and stderr together */
-} run_result;
+typedef tu_output run_result;
 
-/* Runs tg with args (a shell fragment). */
+/* Runs tg with args (a shell fragment), stdout and stderr together. */
 static run_result run_tg(const char *args)
 {
-    run_result r = {0};
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TG_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t len = 0, cap = 1 << 16;
-    r.out = malloc(cap);
-    ck_assert_ptr_nonnull(r.out);
-    for (size_t n; (n = fread(r.out + len, 1, cap - len - 1, p)) > 0;) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            r.out = realloc(r.out, cap *= 2);
-            ck_assert_ptr_nonnull(r.out);
-        }
-    }
-    r.out[len] = '\0';
-    int status = pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return tu_run_shell(cmd);
 }
 
-#define assert_has(r, text)                                                                  \
-    ck_assert_msg(strstr((r).out, (text)) != NULL, "expected \"%s\" in:\n%s", (text), (r).out)
+#define assert_has tu_assert_has
 
 /* A scratch file of this test process: /tmp/tg-descent-PID-NAME. */
 static const char *scratch(const char *name)

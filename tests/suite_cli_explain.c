@@ -6,43 +6,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
-typedef struct {
-    int status;
-    char out[4 << 20]; /* a page with KaTeX inlined is under 1 MB */
-} run_result;
+/* The last command's output, freed when the next one runs. */
+static tu_output result;
 
-static run_result result;
-
-/* Runs the shell command, stdout and stderr together. */
-static run_result *run_shell(const char *cmd)
+static tu_output *run_shell(const char *cmd)
 {
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(result.out, 1, sizeof result.out - 1, p);
-    result.out[n] = '\0';
-    int status = pclose(p);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    free(result.out);
+    result = tu_run_shell(cmd);
     return &result;
 }
 
-/* Runs tg with args (a shell fragment). */
-static run_result *run_tg(const char *args)
+/* Runs tg with args (a shell fragment), stdout and stderr together. */
+static tu_output *run_tg(const char *args)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TG_BINARY, args);
     return run_shell(cmd);
 }
 
-#define assert_has(r, text)                                                                  \
-    ck_assert_msg(strstr((r)->out, (text)) != NULL, "expected \"%s\" in:\n%s", (text), (r)->out)
-#define assert_lacks(r, text)                                                                \
-    ck_assert_msg(strstr((r)->out, (text)) == NULL, "did not expect \"%s\" in:\n%s", (text),   \
-                  (r)->out)
+#define assert_has(r, text) tu_assert_has(*(r), text)
+#define assert_lacks(r, text) tu_assert_lacks(*(r), text)
 
 #define MAZUR                                                                              \
     "explain 'h = sigmoid(W1 @ x + b1); o = sigmoid(W2 @ h + b2); E = sum(0.5 * (t - o)^2)' " \
@@ -51,7 +38,7 @@ static run_result *run_tg(const char *args)
 
 START_TEST(digits_and_elide_set_how_numbers_show)
 {
-    run_result *r = run_tg("explain 'sum(x / 3)' 'x=[1,2,3,4,5,6]'");
+    tu_output *r = run_tg("explain 'sum(x / 3)' 'x=[1,2,3,4,5,6]'");
     ck_assert_int_eq(r->status, 0);
     assert_has(r, "  x          6        [1, 2, ..., 6]\n");
     assert_has(r, "[0.3333, 0.6667, ..., 2]");
@@ -76,7 +63,7 @@ END_TEST
  * = 0.138498562 * 0.593269992 = 0.082167041 is entry [0,0] of dE/dW2. */
 START_TEST(expand_reads_mazurs_dw5_off_the_matrix_form)
 {
-    run_result *r = run_tg(MAZUR "--expand 'W2[0,0]' --digits 9");
+    tu_output *r = run_tg(MAZUR "--expand 'W2[0,0]' --digits 9");
     ck_assert_int_eq(r->status, 0);
     assert_has(r, "        dE/dW2[0,0] = dE/dv4[0] * h[0]\n"
                   "          = 0.138498562 * 0.593269992 = 0.0821670406\n");
@@ -96,7 +83,7 @@ END_TEST
  * upstream gradient times row 0 of X; X's entries sum a column of W. */
 START_TEST(expand_writes_a_matrix_products_sum)
 {
-    run_result *r = run_tg("explain 'sum((W @ X) * C)' 'W=[[1,2],[3,4]]' 'X=[[1,2,3],[4,5,6]]' "
+    tu_output *r = run_tg("explain 'sum((W @ X) * C)' 'W=[[1,2],[3,4]]' 'X=[[1,2,3],[4,5,6]]' "
                            "'C=[[1,2,3],[4,5,6]]' --wrt W,X --expand 'W[1, 0]'");
     ck_assert_int_eq(r->status, 0);
     assert_has(r, "        dy/dW[1,0] = dy/dv1[1,0] * X[0,0] + dy/dv1[1,1] * X[0,1] + dy/dv1[1,2] "
@@ -119,7 +106,7 @@ END_TEST
 
 START_TEST(a_broadcast_gradient_shows_the_terms_it_sums)
 {
-    run_result *r = run_tg("explain 'sum((x + b) * [1, 2, -3])' 'x=[1,2,3]' b=0.5");
+    tu_output *r = run_tg("explain 'sum((x + b) * [1, 2, -3])' 'x=[1,2,3]' b=0.5");
     ck_assert_int_eq(r->status, 0);
     assert_has(r, "      dy/db = 0\n        dy/db = 1 * 1 + 2 * 1 + (-3) * 1 = 0\n");
     r = run_tg("explain 'sum(M * v)' 'M=[[1,2],[3,4],[5,6]]' 'v=[1,-1]'");
@@ -130,7 +117,7 @@ END_TEST
 
 START_TEST(softmax_with_cross_entropy_is_p_minus_the_target)
 {
-    run_result *r = run_tg("explain 'ce(z, 1)' 'z=[1,2,0.5]'");
+    tu_output *r = run_tg("explain 'ce(z, 1)' 'z=[1,2,0.5]'");
     ck_assert_int_eq(r->status, 0);
     /* the one-hot target ce made is listed under Inputs */
     assert_has(r, "  c1         3        [0, 1, 0]   (constant)\n");
@@ -158,7 +145,7 @@ END_TEST
  * the steps are the forward pass then the sweep, with their numbers. */
 START_TEST(html_page_is_self_contained)
 {
-    run_result *r = run_tg("explain '(x+y)*z' x=-2 y=5 z=-4 --format html");
+    tu_output *r = run_tg("explain '(x+y)*z' x=-2 y=5 z=-4 --format html");
     ck_assert_int_eq(r->status, 0);
     assert_has(r, "<!DOCTYPE html>");
     assert_lacks(r, "<script src");

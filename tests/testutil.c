@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 const tu_shape tu_broadcast_pairs[TU_BROADCAST_PAIRS][2] = {
     {TU_SCALAR, TU_SCALAR},              {TU_SHAPE(2, 3), TU_SHAPE(2, 3)},
@@ -175,4 +176,25 @@ void tu_write_file(const char *path, const void *bytes, size_t len)
     ck_assert_msg(f != NULL, "cannot create %s", path);
     ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
     ck_assert_int_eq(fclose(f), 0);
+}
+
+tu_output tu_run_shell(const char *cmd)
+{
+    tu_output o = {0};
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t len = 0, cap = 1 << 16;
+    o.out = malloc(cap);
+    ck_assert_ptr_nonnull(o.out);
+    for (size_t n; (n = fread(o.out + len, 1, cap - len - 1, p)) > 0;) {
+        len += n;
+        if (len + 1 == cap) {
+            o.out = realloc(o.out, cap *= 2);
+            ck_assert_ptr_nonnull(o.out);
+        }
+    }
+    o.out[len] = '\0';
+    int status = pclose(p);
+    o.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return o;
 }

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <string.h>
 #include <tapegrad/tapegrad.h>
 
 typedef struct {
@@ -56,6 +57,20 @@ void tu_allocation_budget(long n);     /* n more succeed, then NULL; -1: no limi
  * written whole; either fails the test when the file cannot be used. */
 unsigned char *tu_read_file(const char *path, size_t *len);
 void tu_write_file(const char *path, const void *bytes, size_t len);
+
+/* What a shell command printed (stdout and stderr, as the command routes
+ * them) and its exit status (-1 when it did not exit); out is malloc'd,
+ * grown to fit, and freed by the caller. */
+typedef struct {
+    int status;
+    char *out;
+} tu_output;
+tu_output tu_run_shell(const char *cmd);
+#define tu_assert_has(o, text)                                                               \
+    ck_assert_msg(strstr((o).out, (text)) != NULL, "expected \"%s\" in:\n%s", (text), (o).out)
+#define tu_assert_lacks(o, text)                                                             \
+    ck_assert_msg(strstr((o).out, (text)) == NULL, "did not expect \"%s\" in:\n%s", (text),  \
+                  (o).out)
 
 /* A TCase whose tests each end with the tape destroyed (valgrind-clean). */
 TCase *tu_tcase(const char *name);

@@ -43,7 +43,8 @@ static double ns_per_element(const rule *r, int64_t n, int reps)
 {
     tg_params *params = tg_params_new();
     tg_tensor *p = param_with_grad(n);
-    tg_optim *o = params && tg_params_add(params, "w", p) == 0 ? tg_optim_new(params, &r->cfg) : NULL;
+    bool added = params && tg_params_add(params, "w", p) == 0;
+    tg_optim *o = added ? tg_optim_new(params, &r->cfg) : NULL;
     double best = -1;
     if (o && tg_optim_step(o) == 0) { /* the first step makes the state */
         best = 1e30;

@@ -75,22 +75,6 @@ static tg_tensor *evaluate_element(tg_tensor *const *in, void *ctx)
     return eval_value(e->expr, &e->s->syms, e->d);
 }
 
-/* "[1, 0]" for flat element 2 of a 2x2 tensor; "-" for a scalar. */
-static char *element_text(const tg_tensor *t, int64_t flat, char *buf, size_t size)
-{
-    int nd = tg_ndim(t);
-    int64_t index[TG_MAX_DIMS];
-    for (int i = nd - 1; i >= 0; i--) {
-        index[i] = flat % tg_shape(t)[i];
-        flat /= tg_shape(t)[i];
-    }
-    size_t len = (size_t)snprintf(buf, size, nd ? "[" : "-");
-    for (int i = 0; i < nd && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%lld%s", i ? ", " : "",
-                                (long long)index[i], i == nd - 1 ? "]" : "");
-    return buf;
-}
-
 /* One row: the gradcheck of element flat of variable index, in a session
  * of its own. Returns 1 when it passed, 0 when it did not, -1 on an error. */
 static int check_element(const cli_args *a, int index, int64_t flat, diag *d)
@@ -118,9 +102,9 @@ static int check_element(const cli_args *a, int index, int64_t flat, diag *d)
             snprintf(rel, sizeof rel, "%.3g", err / fabs(r.numeric));
         else
             snprintf(rel, sizeof rel, "-"); /* relative to nothing */
+        const char *element = tg_ndim(v) ? index_text(v, flat, ", ", where, sizeof where) : "-";
         printf("%-10s %-9s %15.10g %15.10g %10.3g %10s  %s\n", symtab_input_name(&s.syms, index),
-               element_text(v, flat, where, sizeof where), r.analytic, r.numeric, err, rel,
-               rc == 0 ? "ok" : "FAIL");
+               element, r.analytic, r.numeric, err, rel, rc == 0 ? "ok" : "FAIL");
     } else
         diag_plain(d, "tg gradcheck: %s", tg_last_error());
     session_close(&s);

@@ -18,23 +18,6 @@
 /* The largest Jacobian (output elements x input elements) expanded. */
 #define MAX_JACOBIAN (1 << 18)
 
-/* "[1,0]" for flat index i of a tensor of shape t's; "" for a scalar. */
-static char *index_text(const tg_tensor *t, int64_t i, char *buf, size_t size)
-{
-    int nd = tg_ndim(t);
-    int64_t idx[TG_MAX_DIMS];
-    for (int a = nd - 1; a >= 0; a--) {
-        idx[a] = i % tg_shape(t)[a];
-        i /= tg_shape(t)[a];
-    }
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int a = 0; a < nd && len < size; a++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%lld%s", a ? "," : "[",
-                                (long long)idx[a], a == nd - 1 ? "]" : "");
-    return buf;
-}
-
 /* Row j of the Jacobian of node by input k into row (numel of the input):
  * dv[j]/dx[i] for every i. False when the backward rule fails. */
 static bool jacobian_row(tg_tensor *node, int k, int64_t j, double *row)
@@ -90,7 +73,7 @@ static bool matmul_factor(labeler *l, const tg_tensor *node, int k, int64_t j, i
         flat = tg_ndim(a) == 2 ? (j / (tg_ndim(b) == 2 ? tg_shape(b)[1] : 1)) * tg_shape(a)[1] + q
                                : q;
     char idx[64];
-    snprintf(buf, size, "%s%s", label_of(l, other), index_text(other, flat, idx, sizeof idx));
+    snprintf(buf, size, "%s%s", label_of(l, other), index_text(other, flat, ",", idx, sizeof idx));
     return true;
 }
 
@@ -131,11 +114,11 @@ static void print_terms(const expansion *x, int64_t i, bool names)
         }
         char a[256], b[256], jdx[64], idx[64];
         if (names) {
-            index_text(x->node, j, jdx, sizeof jdx);
+            index_text(x->node, j, ",", jdx, sizeof jdx);
             snprintf(a, sizeof a, "d%s/d%s%s", x->y, label_of(x->l, x->node), jdx);
             if (!matmul_factor(x->l, x->node, x->k, j, i, b, sizeof b))
                 snprintf(b, sizeof b, "d%s%s/d%s%s", label_of(x->l, x->node), jdx,
-                         label_of(x->l, in), index_text(in, i, idx, sizeof idx));
+                         label_of(x->l, in), index_text(in, i, ",", idx, sizeof idx));
         } else {
             signed_factor(tg_get(x->upstream, j), shown > 1, a, sizeof a);
             signed_factor(factor, true, b, sizeof b);
@@ -187,7 +170,7 @@ int explain_element_sums(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor 
                 fprintf(f, "        ...\n");
             continue;
         }
-        index_text(in, i, idx, sizeof idx);
+        index_text(in, i, ",", idx, sizeof idx);
         fprintf(f, "        d%s/d%s%s = ", y, name, idx);
         if (with_names) {
             print_terms(&x, i, true);

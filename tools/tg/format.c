@@ -120,6 +120,22 @@ char *tensor_brief(const tg_tensor *t, char *buf, size_t size)
     return buf;
 }
 
+char *index_text(const tg_tensor *t, int64_t flat, const char *sep, char *buf, size_t size)
+{
+    int nd = tg_ndim(t);
+    int64_t idx[TG_MAX_DIMS];
+    for (int a = nd - 1; a >= 0; a--) {
+        idx[a] = flat % tg_shape(t)[a];
+        flat /= tg_shape(t)[a];
+    }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < nd && len < size; a++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld%s", a ? sep : "[",
+                                (long long)idx[a], a == nd - 1 ? "]" : "");
+    return buf;
+}
+
 char *shape_text(const tg_tensor *t, char *buf, size_t size)
 {
     if (tg_ndim(t) == 0) {

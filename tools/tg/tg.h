@@ -168,6 +168,9 @@ bool brief_elides(int64_t n);
  * that quote a number the user typed. */
 char *number_exact(double v, char *buf, size_t size);
 char *shape_text(const tg_tensor *t, char *buf, size_t size); /* "2x3", "scalar" */
+/* The index of flat element flat of t, its axes joined by sep: "[1,0]" with
+ * ","; "" for a scalar. */
+char *index_text(const tg_tensor *t, int64_t flat, const char *sep, char *buf, size_t size);
 
 /* ---- maps from tensors to tensors (uthash, keyed by address) ------------- */
 
