@@ -52,6 +52,8 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->loss = val;
     else if (strcmp(name, "--opt") == 0)
         a->opt = val;
+    else if (strcmp(name, "--edges") == 0)
+        a->edges = val;
     else
         return false;
     return true;

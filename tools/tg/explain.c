@@ -109,9 +109,7 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
                 grad_name(e, label(e, node), up_name, TEXT), tensor_brief(upstream, up, TEXT));
 }
 
-/* d node / d input k as a value, from the node's VJP with a gradient of
- * ones; NULL when the ones are not a valid upstream (an error is pending). */
-static tg_tensor *local_derivative(tg_tensor *node, int k)
+tg_tensor *local_derivative(tg_tensor *node, int k)
 {
     tg_tensor *grads[REPLAY_MAX_INPUTS];
     if (tg_op_num_inputs(node) > REPLAY_MAX_INPUTS)

@@ -52,6 +52,10 @@ char *op_formula(const tg_tensor *node, const formula_names *n, notation how, ch
  * not elementwise, the gradient input k receives, written with upstream. */
 char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notation how,
                     char *buf, size_t size);
+/* d node / d input k as a value, from the node's VJP with a gradient of
+ * ones (explain.c; tg dot labels edges with it); NULL when the ones are not
+ * a valid upstream (an error is pending). */
+tg_tensor *local_derivative(tg_tensor *node, int k);
 /* Whether `tg explain` has templates for kind: the catalogue test asks this
  * of every kind. */
 bool explain_has_rule(tg_op_kind kind);

@@ -304,6 +304,7 @@ typedef struct {
     const char *target;   /* --target NAME (fit) */
     const char *loss;     /* --loss NAME (fit) */
     const char *opt;      /* --opt NAME (fit) */
+    const char *edges;    /* --edges derivative|none (dot) */
     bool json;
     bool hessian;         /* --hessian (grad) */
     const char **vars;    /* NAME=VALUE arguments */
