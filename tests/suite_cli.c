@@ -1162,7 +1162,7 @@ START_TEST(dot_labels_op_value_and_gradient)
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "digraph tapegrad {"));
     ck_assert_ptr_nonnull(strstr(r.out, "[label=\"x\\nvalue 3\\ngrad 6.04518\""));
-    ck_assert_ptr_nonnull(strstr(r.out, "[label=\"v2 = sigmoid\\nvalue 0.952574\\ngrad 1\"]"));
+    ck_assert_ptr_nonnull(strstr(r.out, "[label=\"v2 = sigmoid(x)\\nvalue 0.952574\\ngrad 1\"]"));
     free_result(&r);
     char png[] = "/tmp/tg_dot_XXXXXX";
     int fd = mkstemp(png);

@@ -76,13 +76,18 @@ static const command commands[] = {
      "\n"
      "example: tg explain 'x^2 - 10' x=0\n"},
     {"dot", "the computation graph in Graphviz DOT, with values and gradients", cmd_dot,
-     "usage: tg dot EXPR NAME=VALUE... [--png FILE] [--wrt NAME,...]\n"
+     "usage: tg dot EXPR NAME=VALUE... [--png FILE] [--wrt NAME,...] [--edges derivative]\n"
      "\n"
-     "Prints the graph of EXPR in Graphviz's DOT language: one box per variable,\n"
-     "constant and op, labelled with the op, the value and the gradient.\n"
+     "Prints the graph of EXPR in Graphviz's DOT language, ranked top to bottom: one\n"
+     "box per variable, constant and op, labelled with what the op computes\n"
+     "(v3 = 0.5 * v2), the shape, the value and the gradient.\n"
      "\n"
      "  --png FILE      render the graph to FILE with Graphviz's dot program instead\n"
      "  --wrt a,b       gradients with respect to these variables only\n"
+     "  --edges derivative\n"
+     "                  label each edge with the local derivative of the op's result\n"
+     "                  with respect to that input: a number between one-element\n"
+     "                  tensors, the formula otherwise\n"
      "\n"
      "example: tg dot 'tanh(w*x + b)' w=0.5 x=2 b=0.1 | dot -Tsvg > graph.svg\n"},
     {"lint", "gradient hazards on the tape: patterns whose gradients turn inf or NaN",
