@@ -43,6 +43,15 @@ FILES = {
                  "4,0.4520\n5,0.3755\n6,0.3375\n8,0.3092\n",
 }
 
+# docs/tutorial.md, a page of its own (commands shown with their output, as
+# on the docs/tg pages): it reads line.csv, the notes' regression points in
+# regression.csv, and forty points of y = 2x + 1 in line40.csv, which it
+# makes with awk's %.6g numbers, written here the same way.
+PAGES += ["../tutorial.md"]
+FILES["regression.csv"] = "x,y\n-10,6\n12,30\n-5,19\n6,0\n"
+FILES["line40.csv"] = "x,y\n" + "".join("%g,%g\n" % (i / 4 - 5, 2 * (i / 4 - 5) + 1)
+                                       for i in range(40))
+
 
 
 def shaped(axis, n=20, nd=6):
