@@ -9,8 +9,11 @@
  * full-batch step), takes the loss against the target column, sweeps back
  * and lets the optimizer update the parameters. Parameters, constants and
  * columns are persistent tensors bound to the expression's names once; a
- * step records only the expression's ops. Without --target the expression
- * is itself the loss (Mazur's network, written out with its targets). */
+ * step records only the expression's ops. The expression is parsed once:
+ * the first step records the ops it makes (parser.c's recording), and
+ * every later step runs them again, so a step neither parses nor allocates.
+ * Without --target the expression is itself the loss (Mazur's network,
+ * written out with its targets). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@ typedef struct {
     double lr;
     tg_optim_config cfg;
     const char *loss; /* the loss function's name; NULL: the expression is the loss */
+    const function_def *loss_fn;
     csv_columns csv;
     symtab syms;
     tg_params *params;       /* owns the parameters */
@@ -35,6 +39,8 @@ typedef struct {
     int n_constants;
     tg_tensor *target;
     tg_optim *optim;
+    recording *expr;   /* the expression's ops, recorded by the first step */
+    int result_offset; /* where its last statement starts, for messages */
 } fit;
 
 static bool parse_numbers(fit *f, diag *d)
@@ -79,6 +85,7 @@ static bool parse_loss(fit *f, diag *d)
                    f->loss);
         return false;
     }
+    f->loss_fn = f->loss ? function_named(f->loss) : NULL;
     return true;
 }
 
@@ -177,21 +184,32 @@ static bool bind_inputs(fit *f, diag *d)
     return f->optim ? true : library_failed(d);
 }
 
-/* The loss at the parameters' current values, recorded on the tape. */
-static tg_tensor *loss_now(fit *f, program *prog, diag *d)
+/* The expression's value at the parameters' current values: parsed and
+ * recorded the first time, the recording run again after that. */
+static tg_tensor *expression_now(fit *f, diag *d)
 {
-    if (!eval_program(f->a.expr, &f->syms, prog, d))
-        return NULL;
-    tg_tensor *loss = prog->result;
-    if (f->loss) {
-        operand args[2] = {{.t = prog->result}, {.t = f->target}}, out = {0};
+    if (f->expr)
+        return recording_run(f->expr, &f->syms, d);
+    program prog = {0};
+    bool ok = eval_program_recorded(f->a.expr, &f->syms, &prog, &f->expr, d);
+    f->result_offset = prog.result_offset;
+    program_free(&prog);
+    return ok ? prog.result : NULL;
+}
+
+/* The loss at the parameters' current values, recorded on the tape. */
+static tg_tensor *loss_now(fit *f, diag *d)
+{
+    tg_tensor *loss = expression_now(f, d);
+    if (loss && f->loss) {
+        operand args[2] = {{.t = loss}, {.t = f->target}}, out = {0};
         result_list none = {0};
-        loss = call_function(f->loss, args, 2, f->a.expr, prog->result_offset, &none, &out, d)
-                   ? out.t : NULL;
+        loss = call_function_def(f->loss_fn, f->loss, args, 2, f->a.expr, f->result_offset,
+                                 &none, &out, d) ? out.t : NULL;
     }
     if (loss && tg_numel(loss) != 1) {
         char shape[64];
-        diag_at(d, f->a.expr, NULL, prog->result_offset,
+        diag_at(d, f->a.expr, NULL, f->result_offset,
                 "the loss has shape %s; fitting needs a single number: give --target, or wrap "
                 "the expression in sum() or mean()", shape_text(loss, shape, sizeof shape));
         return NULL;
@@ -202,8 +220,7 @@ static tg_tensor *loss_now(fit *f, program *prog, diag *d)
 /* One step (an update unless update is false); *value is the loss before it. */
 static bool fit_step(fit *f, bool update, double *value, diag *d)
 {
-    program prog = {0};
-    tg_tensor *loss = loss_now(f, &prog, d);
+    tg_tensor *loss = loss_now(f, d);
     bool ok = loss != NULL;
     if (ok) {
         *value = tg_item(loss);
@@ -211,7 +228,6 @@ static bool fit_step(fit *f, bool update, double *value, diag *d)
             ok = library_failed(d);
         tg_optim_zero_grad(f->optim);
     }
-    program_free(&prog);
     tg_tape_reset();
     return ok;
 }
@@ -261,6 +277,7 @@ static bool run_fit(fit *f, plot_history *h, diag *d)
 
 static void fit_free(fit *f)
 {
+    recording_free(f->expr);
     tg_optim_free(f->optim);
     tg_params_free(f->params);
     for (int i = 0; i < f->n_constants; i++)

@@ -48,7 +48,7 @@ typedef int (*multi_fn)(operand *args, int nargs, const call_site *site, result_
 /* A function of the language. An op kind the language reaches otherwise
  * (an operator, broadcasting) or not at all has no name but says so in
  * spelled, for the help text and the catalogue test. */
-typedef struct {
+struct function_def {
     const char *name;
     int min_args, max_args;
     const char *params[MAX_PARAMS]; /* keyword names of the arguments, NULL for
@@ -61,7 +61,7 @@ typedef struct {
     const char *usage;  /* for the help when it takes more than x: "softmax(x[, axis=-1])" */
     const char *alias;  /* a second name: the notes' "step" for heaviside */
     const char *spelled;
-} function_def;
+};
 
 static tg_tensor *site_error(const call_site *site, const char *message)
 {
@@ -1641,10 +1641,18 @@ static bool call_multi(const function_def *f, operand *args, int nargs, const ca
     return true;
 }
 
+const function_def *function_named(const char *name) { return lookup(name, strlen(name)); }
+
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
                    result_list *pieces, operand *out, diag *d)
 {
-    const function_def *f = lookup(name, strlen(name));
+    return call_function_def(lookup(name, strlen(name)), name, args, nargs, src, offset, pieces,
+                             out, d);
+}
+
+bool call_function_def(const function_def *f, const char *name, operand *args, int nargs,
+                       const char *src, int offset, result_list *pieces, operand *out, diag *d)
+{
     call_site site = {src, offset, d};
     if (!check_arity(f, name, nargs, &site))
         return false;

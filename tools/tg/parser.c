@@ -35,12 +35,20 @@
  * counted, recursion is refused, and the grammar recurses only through
  * unary(), which counts the nesting and refuses more than TG_MAX_NESTING
  * levels, so no input can exhaust the stack.
+ *
+ * A program evaluated once can be recorded (eval_program_recorded): each
+ * op the evaluation made, with its operands as variables, earlier results
+ * or numbers, in the order it ran. recording_run runs those ops again on
+ * the variables' current values without parsing, so a loop that evaluates
+ * one expression many times (tg fit's steps) neither lexes nor looks up a
+ * name again, and allocates nothing after its first run.
  */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "number.h"
 #include "tg.h"
 
@@ -85,7 +93,18 @@ typedef struct {
     const frame *frame; /* NULL outside a user function's body */
     result_list pieces; /* the results of every list */
     bool bound_list;    /* the last statement was a destructuring */
+    recording *rec;     /* where the ops are recorded, or NULL */
 } parser;
+
+/* ---- recording hooks (defined with the recording, at the end) ------------- */
+
+typedef enum { REC_LITERAL, REC_NUMBER, REC_BINARY, REC_COMPARE, REC_NEG, REC_ITEM, REC_CALL } rec_kind;
+
+/* Notes that the op of kind made out (a tensor or a list) from the
+ * operands in: op is REC_BINARY's operator or REC_COMPARE's row, name
+ * REC_CALL's function. True when not recording. */
+static bool record(parser *p, rec_kind kind, int offset, int op, const char *name,
+                   const operand *in, int n_in, const operand *out);
 
 static bool fail_at(parser *p, int offset, const char *message)
 {
@@ -268,7 +287,9 @@ static bool apply_binary(parser *p, char op, int offset, operand *a, operand *b,
         *out = (operand){.is_number = true, .number = fold(op, a->number, b->number)};
         return true;
     }
-    return op_result(p, binary_tensor(op, a, b), offset, out);
+    operand in[2] = {*a, *b};
+    return op_result(p, binary_tensor(op, a, b), offset, out) &&
+           record(p, REC_BINARY, offset, op, NULL, in, 2, out);
 }
 
 /* ---- comparisons ---------------------------------------------------------- */
@@ -525,7 +546,8 @@ static bool parse_call(parser *p, operand *out)
     call_args c = {0};
     if (!parse_args(p, fname, NULL, &c))
         return false;
-    return call_function(fname, c.args, c.nargs, p->src, name_tok.start, &p->pieces, out, p->d);
+    return call_function(fname, c.args, c.nargs, p->src, name_tok.start, &p->pieces, out, p->d) &&
+           record(p, REC_CALL, name_tok.start, 0, fname, c.args, c.nargs, out);
 }
 
 /* Parses the body of f again with its parameters bound to args. The tape
@@ -614,7 +636,7 @@ static bool parse_array_literal(parser *p, operand *out)
         return fail_at(p, p->tok.start, "out of memory");
     p->pos = pos;
     *out = (operand){.t = t};
-    return next(p);
+    return record(p, REC_LITERAL, p->tok.start, 0, NULL, NULL, 0, out) && next(p);
 }
 
 static bool parse_atom(parser *p, operand *out)
@@ -696,6 +718,8 @@ static bool selects(const subscript_item *it)
     return !it->is_slice && (it->index.is_number || tg_ndim(it->index.t) == 0);
 }
 
+static bool record_item(parser *p, tg_tensor *t, const subscript_item *it, int k, tg_tensor *r);
+
 /* Applies item k at axis k of t: a slice or an index array keeps the axis,
  * a select removes it. */
 static tg_tensor *apply_item(parser *p, tg_tensor *t, subscript_item *it, int k)
@@ -730,6 +754,8 @@ static bool apply_items(parser *p, operand *out, subscript_item *items, int n)
             tg_tensor *r = apply_item(p, t, &items[k], k);
             if (!r)
                 return p->d->set ? false : fail_at(p, items[k].offset, tg_last_error());
+            if (!record_item(p, t, &items[k], k, r))
+                return false;
             t = r;
         }
     *out = (operand){.t = t};
@@ -825,8 +851,11 @@ static bool parse_unary(parser *p, operand *out)
         ok = next(p) && parse_unary(p, out) && single(p, out);
         if (ok && out->is_number)
             out->number = -out->number;
-        else if (ok)
-            ok = op_result(p, tg_neg(out->t), offset, out);
+        else if (ok) {
+            operand in = *out;
+            ok = op_result(p, tg_neg(out->t), offset, out) &&
+                 record(p, REC_NEG, offset, 0, NULL, &in, 1, out);
+        }
     } else {
         ok = parse_power(p, out);
     }
@@ -873,7 +902,9 @@ static bool parse_expr(parser *p, operand *out)
         *out = (operand){.is_number = true, .number = fold_comparison(k, out->number, rhs.number)};
         return true;
     }
-    return op_result(p, comparisons[k].fn(operand_tensor(out), operand_tensor(&rhs)), offset, out);
+    operand in[2] = {*out, rhs};
+    return op_result(p, comparisons[k].fn(operand_tensor(out), operand_tensor(&rhs)), offset, out) &&
+           record(p, REC_COMPARE, offset, k, NULL, in, 2, out);
 }
 
 /* Skips to the ';' or the end that closes a def's body, outside brackets. */
@@ -976,8 +1007,11 @@ static bool assignable_name(parser *p, token t, char *name, size_t size)
 /* Binds name (at token t) to the value v. */
 static bool bind(parser *p, token t, const char *name, operand *v, const char **name_out)
 {
+    operand number = *v;
     if (!operand_tensor(v))
         return op_result(p, NULL, t.start, v);
+    if (number.is_number && !record(p, REC_NUMBER, t.start, 0, NULL, &number, 1, v))
+        return false;
     if (!symtab_assign(p->syms, name, v->t, t.start, p->src, p->d))
         return false;
     *name_out = symtab_name_of(p->syms, v->t);
@@ -1090,18 +1124,286 @@ static bool run_program(parser *p, program *out)
                                               "expression of them, as in a, b = chunk(x, 2); a * b");
     if (!single(p, &v))
         return false;
+    operand number = v;
     out->result = operand_tensor(&v);
-    return out->result ? true : fail_at(p, out->result_offset, tg_last_error());
+    if (!out->result)
+        return fail_at(p, out->result_offset, tg_last_error());
+    return !number.is_number || record(p, REC_NUMBER, out->result_offset, 0, NULL, &number, 1, &v);
+}
+
+/* ---- recording: the ops of one evaluation, to be run again ------------------ */
+
+/* An operand as recorded: a number, a skipped optional argument, or the
+ * tensor in a slot (the variables first, then the results in order). */
+typedef struct {
+    bool is_number, absent;
+    double number;
+    int slot;
+} rec_operand;
+
+typedef struct {
+    rec_kind kind;
+    int offset;            /* in the source, for a message */
+    int result, n_results; /* the slots it fills: one, or a call's list */
+    int op;                /* REC_BINARY's operator, REC_COMPARE's row, REC_ITEM's axis */
+    char name[32];         /* REC_CALL's function, as the call named it */
+    const function_def *fn; /* and as found */
+    rec_operand in[MAX_ARGS];
+    int n_in;
+    subscript_item item;   /* REC_ITEM's, its index in in[1] */
+    double *values;        /* REC_LITERAL's, row-major */
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+} rec_step;
+
+/* The slot a tensor of the evaluation being recorded is in. */
+typedef struct {
+    const tg_tensor *key;
+    int slot;
+    UT_hash_handle hh;
+} slot_entry;
+
+struct recording {
+    const char *src;
+    rec_step *steps;
+    int n_steps, cap_steps;
+    tg_tensor **slots; /* at run time, this run's tensors */
+    int n_slots, cap_slots, n_inputs;
+    slot_entry *index; /* while recording: tensor -> slot */
+    int result;        /* the result's slot */
+    result_list pieces; /* at run time, the lists the calls return; kept between runs */
+};
+
+static bool add_slot(parser *p, const tg_tensor *t, int offset)
+{
+    recording *r = p->rec;
+    if (r->n_slots == r->cap_slots) {
+        int cap = r->cap_slots ? 2 * r->cap_slots : 16;
+        tg_tensor **grown = realloc(r->slots, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return fail_at(p, offset, "out of memory");
+        r->slots = grown;
+        r->cap_slots = cap;
+    }
+    slot_entry *e = NULL;
+    HASH_FIND_PTR(r->index, &t, e);
+    if (!e) {
+        tool_hash_oom = false;
+        if (!(e = malloc(sizeof *e)))
+            return fail_at(p, offset, "out of memory");
+        e->key = t;
+        HASH_ADD_PTR(r->index, key, e);
+        if (tool_hash_oom) {
+            free(e);
+            return fail_at(p, offset, "out of memory");
+        }
+    }
+    e->slot = r->n_slots; /* a result that is an earlier tensor is read from here on */
+    r->slots[r->n_slots++] = (tg_tensor *)t;
+    return true;
+}
+
+static bool encode(parser *p, const operand *v, int offset, rec_operand *out)
+{
+    *out = (rec_operand){.is_number = v->is_number, .absent = v->absent, .number = v->number};
+    if (v->is_number || v->absent)
+        return true;
+    slot_entry *e = NULL;
+    HASH_FIND_PTR(p->rec->index, &v->t, e);
+    if (!e) /* every tensor the parser sees comes from a variable or a recorded op */
+        return fail_at(p, offset, "internal error: an operand that was not recorded");
+    out->slot = e->slot;
+    return true;
+}
+
+static rec_step *new_step(parser *p, rec_kind kind, int offset)
+{
+    recording *r = p->rec;
+    if (r->n_steps == r->cap_steps) {
+        int cap = r->cap_steps ? 2 * r->cap_steps : 16;
+        rec_step *grown = realloc(r->steps, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            fail_at(p, offset, "out of memory");
+            return NULL;
+        }
+        r->steps = grown;
+        r->cap_steps = cap;
+    }
+    rec_step *st = &r->steps[r->n_steps++];
+    *st = (rec_step){.kind = kind, .offset = offset, .result = r->n_slots, .n_results = 1};
+    return st;
+}
+
+static bool record(parser *p, rec_kind kind, int offset, int op, const char *name,
+                   const operand *in, int n_in, const operand *out)
+{
+    if (!p->rec)
+        return true;
+    rec_step *st = new_step(p, kind, offset);
+    if (!st)
+        return false;
+    st->op = op;
+    st->n_in = n_in;
+    if (name) {
+        snprintf(st->name, sizeof st->name, "%s", name);
+        st->fn = function_named(name);
+    }
+    for (int k = 0; k < n_in; k++)
+        if (!encode(p, &in[k], offset, &st->in[k]))
+            return false;
+    if (kind == REC_LITERAL) {
+        const tg_tensor *t = out->t;
+        st->ndim = tg_ndim(t);
+        memcpy(st->shape, tg_shape(t), sizeof(int64_t) * (size_t)st->ndim);
+        if (!(st->values = malloc((size_t)tg_numel(t) * sizeof(double) + 1)))
+            return fail_at(p, offset, "out of memory");
+        memcpy(st->values, tg_data(out->t), (size_t)tg_numel(t) * sizeof(double));
+    }
+    if (!out->is_list)
+        return add_slot(p, out->t, offset);
+    st->n_results = out->count;
+    for (int k = 0; k < out->count; k++)
+        if (!add_slot(p, piece(p, out, k), offset))
+            return false;
+    return true;
+}
+
+static bool record_item(parser *p, tg_tensor *t, const subscript_item *it, int k, tg_tensor *r)
+{
+    if (!p->rec)
+        return true;
+    operand in[2] = {{.t = t}, it->index};
+    bool index = !it->is_slice;
+    operand out = {.t = r};
+    if (!record(p, REC_ITEM, it->offset, k, NULL, in, index ? 2 : 1, &out))
+        return false;
+    p->rec->steps[p->rec->n_steps - 1].item = *it;
+    return true;
+}
+
+void recording_free(recording *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n_steps; i++)
+        free(r->steps[i].values);
+    slot_entry *e, *tmp;
+    HASH_ITER(hh, r->index, e, tmp) {
+        HASH_DEL(r->index, e);
+        free(e);
+    }
+    free(r->steps);
+    free(r->slots);
+    free(r->pieces.items);
+    free(r);
+}
+
+static bool run_program_in(parser *p, program *out)
+{
+    *out = (program){0};
+    bool ok = run_program(p, out);
+    free(p->fns);
+    free(p->pieces.items);
+    return ok;
 }
 
 bool eval_program(const char *src, symtab *syms, program *out, diag *d)
 {
     parser p = {.src = src, .syms = syms, .d = d, .prog = out};
-    *out = (program){0};
-    bool ok = run_program(&p, out);
-    free(p.fns);
-    free(p.pieces.items);
+    return run_program_in(&p, out);
+}
+
+bool eval_program_recorded(const char *src, symtab *syms, program *out, recording **rec,
+                           diag *d)
+{
+    parser p = {.src = src, .syms = syms, .d = d, .prog = out, .rec = calloc(1, sizeof(recording))};
+    bool ok = p.rec != NULL;
+    if (!ok)
+        diag_plain(d, "out of memory");
+    for (int i = 0; ok && i < syms->n_inputs; i++)
+        ok = add_slot(&p, symtab_input_value(syms, i), 0);
+    if (ok) {
+        p.rec->src = src;
+        p.rec->n_inputs = syms->n_inputs;
+        ok = run_program_in(&p, out);
+    }
+    slot_entry *e = NULL;
+    if (ok)
+        HASH_FIND_PTR(p.rec->index, &out->result, e);
+    if (ok && !e)
+        ok = fail_at(&p, out->result_offset, "internal error: a result that was not recorded");
+    if (ok)
+        p.rec->result = e->slot;
+    else
+        recording_free(p.rec);
+    *rec = ok ? p.rec : NULL;
     return ok;
+}
+
+static operand decode(const recording *r, const rec_operand *v)
+{
+    if (v->is_number || v->absent)
+        return (operand){.is_number = v->is_number, .absent = v->absent, .number = v->number};
+    return (operand){.t = r->slots[v->slot]};
+}
+
+/* Step st run again: its result tensors into their slots. */
+static bool run_step(parser *p, recording *r, const rec_step *st)
+{
+    operand in[MAX_ARGS], out = {0};
+    for (int k = 0; k < st->n_in; k++)
+        in[k] = decode(r, &st->in[k]);
+    tg_tensor *t = NULL;
+    subscript_item item;
+    switch (st->kind) {
+    case REC_LITERAL:
+        t = tg_tensor_new(TG_F64, st->ndim, st->shape, st->values, false);
+        break;
+    case REC_NUMBER:
+        t = operand_tensor(&in[0]);
+        break;
+    case REC_BINARY:
+        t = binary_tensor((char)st->op, &in[0], &in[1]);
+        break;
+    case REC_COMPARE:
+        t = comparisons[st->op].fn(operand_tensor(&in[0]), operand_tensor(&in[1]));
+        break;
+    case REC_NEG:
+        t = tg_neg(in[0].t);
+        break;
+    case REC_ITEM:
+        item = st->item;
+        if (st->n_in > 1)
+            item.index = in[1];
+        t = apply_item(p, in[0].t, &item, st->op);
+        break;
+    case REC_CALL:
+        if (!call_function_def(st->fn, st->name, in, st->n_in, r->src, st->offset, &r->pieces,
+                               &out, p->d))
+            return false;
+        if (out.is_list && out.count != st->n_results)
+            return fail_at(p, st->offset, "internal error: a list of another length than recorded");
+        for (int k = 0; out.is_list && k < out.count; k++)
+            r->slots[st->result + k] = r->pieces.items[out.first + k];
+        t = out.is_list ? r->slots[st->result] : out.t;
+        break;
+    }
+    if (!t)
+        return p->d->set ? false : fail_at(p, st->offset, tg_last_error());
+    r->slots[st->result] = t;
+    return true;
+}
+
+tg_tensor *recording_run(recording *r, const symtab *syms, diag *d)
+{
+    parser p = {.src = r->src, .d = d};
+    for (int i = 0; i < r->n_inputs; i++)
+        r->slots[i] = symtab_input_value(syms, i);
+    r->pieces.n = 0;
+    for (int i = 0; i < r->n_steps; i++)
+        if (!run_step(&p, r, &r->steps[i]))
+            return NULL;
+    return r->slots[r->result];
 }
 
 tg_tensor *eval_value(const char *src, symtab *syms, diag *d)

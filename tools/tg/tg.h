@@ -86,6 +86,18 @@ typedef struct {
 
 /* Parses and evaluates src with the variables in syms. */
 bool eval_program(const char *src, symtab *syms, program *out, diag *d);
+/* The ops of one evaluation, recorded to be run again without parsing. */
+typedef struct recording recording;
+/* eval_program, recording the ops it makes into *rec (free it with
+ * recording_free; NULL when the evaluation fails). */
+bool eval_program_recorded(const char *src, symtab *syms, program *out, recording **rec,
+                           diag *d);
+/* The recorded ops run again on the current values of syms's variables (the
+ * ones it was recorded with, in order; each of the same shape as then),
+ * the result returned, or NULL with d set. Names the program assigns are
+ * not bound again. Allocates nothing after its first run. */
+tg_tensor *recording_run(recording *r, const symtab *syms, diag *d);
+void recording_free(recording *r);
 void program_free(program *p);
 /* The value of src alone (the program freed), for a function that
  * tg_gradcheck or tg_jacobian calls: NULL with d's message as the library's
@@ -136,6 +148,13 @@ const char *closest_function(const char *name, size_t len, int *distance);
  * of several results appends them to pieces and makes out a list. */
 bool call_function(const char *name, operand *args, int nargs, const char *src, int offset,
                    result_list *pieces, operand *out, diag *d);
+/* A function of the language found once by its name (NULL when none has
+ * it), to be called many times without the search: tg fit's steps. */
+typedef struct function_def function_def;
+const function_def *function_named(const char *name);
+/* call_function of f, which the call names name (an alias, say). */
+bool call_function_def(const function_def *f, const char *name, operand *args, int nargs,
+                       const char *src, int offset, result_list *pieces, operand *out, diag *d);
 /* How many leading arguments of function name a list may fill, its
  * results spread one to an argument (concat and stack: their tensors). */
 int function_list_slots(const char *name);
