@@ -228,6 +228,33 @@ END_TEST
 
 /* ---- tg fit ------------------------------------------------------------------- */
 
+/* Only fit's first step parses the expression; the later ones run the ops
+ * it recorded. Every kind of recorded op is here (a def's body, a literal,
+ * a list and its picks, a slice, a bound number, unary minus, a
+ * comparison, a matmul and a select), and plain SGD takes the update tg
+ * descend takes after parsing at every step, so both end at the same w
+ * with the same loss. */
+START_TEST(fit_steps_run_the_recorded_ops_as_parsed)
+{
+    const char *expr = "'def sq(u) = u * u; p, q = chunk(w * x, 2); c = 2; sum(sq(p - [1, 2])) + "
+                       "c * sum(q[0:1]) - -sum(where(x > 2, w * x, 0 * x)) + "
+                       "(w @ [[1], [2], [0], [1]])[0]' 'x=[1,2,3,4]'";
+    char args[1024];
+    snprintf(args, sizeof args, "fit %s --params 'w=[0.5,-0.5,1,0.25]' --opt sgd --lr 0.01 "
+                                "--steps 3", expr);
+    run_result r = run_tg(args);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    assert_has(r, "step 3: loss = 13.35971876\nw = [0.5, -0.22336, 0.73, 0.1]\n");
+    free(r.out);
+    snprintf(args, sizeof args, "descend %s 'w=[0.5,-0.5,1,0.25]' --wrt w --lr 0.01 --steps 3",
+             expr);
+    r = run_tg(args);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    assert_has(r, "= [0.5, -0.22336, 0.73, 0.1]\nstep 3: y = 13.35971876\n");
+    free(r.out);
+}
+END_TEST
+
 /* Writes t,y rows of a exp(-b t) + c, plus noise of the given size drawn
  * from a fixed seed (a 64-bit LCG, uniform in [-noise, noise]). */
 static void write_decay(const char *path, double a, double b, double c, double noise)
@@ -420,6 +447,7 @@ int main(void)
     tcase_add_test(tc, fit_recovers_a_decay_curve);
     tcase_add_test(tc, fit_reproduces_mazur_after_one_step);
     tcase_add_test(tc, fit_usage_errors);
+    tcase_add_test(tc, fit_steps_run_the_recorded_ops_as_parsed);
     tcase_add_test(tc, gradcheck_of_an_expression_passes_elementwise);
     tcase_add_test(tc, gradcheck_of_an_expression_flags_a_kink);
     suite_add_tcase(s, tc);
