@@ -1255,7 +1255,7 @@ static bool record(parser *p, rec_kind kind, int offset, int op, const char *nam
         const tg_tensor *t = out->t;
         st->ndim = tg_ndim(t);
         memcpy(st->shape, tg_shape(t), sizeof(int64_t) * (size_t)st->ndim);
-        if (!(st->values = malloc((size_t)tg_numel(t) * sizeof(double) + 1)))
+        if (!(st->values = malloc((size_t)tg_numel(t) * sizeof(double))))
             return fail_at(p, offset, "out of memory");
         memcpy(st->values, tg_data(out->t), (size_t)tg_numel(t) * sizeof(double));
     }
@@ -1381,12 +1381,15 @@ static bool run_step(parser *p, recording *r, const rec_step *st)
         if (!call_function_def(st->fn, st->name, in, st->n_in, r->src, st->offset, &r->pieces,
                                &out, p->d))
             return false;
-        if (out.is_list && out.count != st->n_results)
+        if (!out.is_list) {
+            t = out.t;
+            break;
+        }
+        if (out.count != st->n_results)
             return fail_at(p, st->offset, "internal error: a list of another length than recorded");
-        for (int k = 0; out.is_list && k < out.count; k++)
+        for (int k = 0; k < out.count; k++)
             r->slots[st->result + k] = r->pieces.items[out.first + k];
-        t = out.is_list ? r->slots[st->result] : out.t;
-        break;
+        return true;
     }
     if (!t)
         return p->d->set ? false : fail_at(p, st->offset, tg_last_error());
