@@ -3,7 +3,8 @@
  * makes it, Mazur's dE/dw5 read off the matrix form), the terms a broadcast
  * input's gradient sums, softmax with cross entropy named p - t with its
  * one-hot target listed under Inputs, and --format html; notations explained
- * once where first used, and a loss's square read as a square. */
+ * once where first used, a loss's square read as a square, and a rebound
+ * name's earlier values shown as c', c''. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,21 @@ START_TEST(a_losses_square_reads_as_a_square)
 }
 END_TEST
 
+START_TEST(a_rebound_name_keeps_its_name_with_a_prime)
+{
+    tu_output *r = run_tg("explain 'c = x * 2; c = c + 1; c = c * c; c - 3' x=1");
+    ck_assert_int_eq(r->status, 0);
+    assert_has(r, "  c''   2 * x     scalar    2\n  c'    c'' + 1   scalar    3\n"
+                  "  c     c' * c'   scalar    9\n");
+    assert_has(r, "      dy/dc' = 1 * 3 = 3\n");
+    r = run_tg("explain 'c = x * 2; c = c + 1; c' x=1 --format latex");
+    assert_has(r, "c' &= 2 \\cdot x = 2 \\\\\n");
+    /* each evaluation starts afresh: descend's later steps name them alike */
+    r = run_tg("descend 'c = x * 2; c = c + 1; c^2' x=1 --wrt x --lr 0.01 --steps 3");
+    ck_assert_int_eq(r->status, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_explain");
@@ -210,6 +226,7 @@ int main(void)
     tcase_add_test(tc, html_page_is_self_contained);
     tcase_add_test(tc, notations_are_explained_once_where_first_used);
     tcase_add_test(tc, a_losses_square_reads_as_a_square);
+    tcase_add_test(tc, a_rebound_name_keeps_its_name_with_a_prime);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -1098,6 +1098,7 @@ bool eval_program(const char *src, symtab *syms, program *out, diag *d)
 {
     parser p = {.src = src, .syms = syms, .d = d, .prog = out};
     *out = (program){0};
+    symtab_begin_evaluation(syms);
     bool ok = run_program(&p, out);
     free(p.fns);
     free(p.pieces.items);
