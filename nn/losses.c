@@ -54,10 +54,12 @@ static tg_tensor *constant_like(const tg_tensor *x, double v)
 
 /* ---- squared errors ---- */
 
+/* (pred - target)^2 as tg_square, not d * d: the same values and gradients
+ * bit for bit, and `tg explain` shows one square with its 2d instead of a
+ * product whose operand is used twice. */
 static tg_tensor *squared_errors(tg_tensor *pred, tg_tensor *target)
 {
-    tg_tensor *d = tg_sub(pred, target);
-    return tg_mul(d, d);
+    return tg_square(tg_sub(pred, target));
 }
 
 tg_tensor *tg_mse_loss(tg_tensor *pred, tg_tensor *target, tg_reduction reduction)
@@ -223,7 +225,7 @@ tg_tensor *tg_huber_loss(tg_tensor *pred, tg_tensor *target, double delta, tg_re
     tg_tensor *d = tg_sub(pred, target), *abs_d = tg_abs(d);
     tg_tensor *inside = NULL; /* 1 where |d| <= delta: a branch selector, not differentiated */
     TG_NO_GRAD { inside = tg_step(tg_add_scalar(tg_neg(abs_d), delta)); }
-    tg_tensor *quadratic = tg_mul_scalar(tg_mul(d, d), 0.5);
+    tg_tensor *quadratic = tg_mul_scalar(tg_square(d), 0.5);
     tg_tensor *linear = tg_mul_scalar(tg_add_scalar(abs_d, -0.5 * delta), delta);
     return reduce(tg_where(inside, quadratic, linear), reduction);
 }

@@ -88,7 +88,11 @@ START_TEST(dot_edges_carry_the_formulas_of_tensors)
     tu_assert_has(r, "t19 -> t17 [label=\"dL/dW1 = dL/dv1 @ x^T\"];");
     tu_assert_has(r, "t15 -> t12 [label=\"dL/dh1 = W2^T @ dL/dv4\"];");
     tu_assert_has(r, "t20 -> t17;");
-    tu_assert_has(r, "t3 -> t2 [label=\"-0.393783\"];"); /* v10 * v10, each operand */
+    tu_assert_has(r, "t3 -> t2 [label=\"-0.787566\"];"); /* l2's square(v10): 2 v10 */
+    free(r.out);
+    r = run_tg("dot 'x*x' x=3 --edges derivative", "");
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    tu_assert_has(r, "t1 -> t0 [label=\"3\"];\n  t1 -> t0 [label=\"3\"];"); /* each operand */
     free(r.out);
     r = run_tg("dot 'sum(x + b)' 'x=[1,2]' b=3 --edges derivative", "");
     ck_assert_msg(r.status == 0, "%s", r.out);

@@ -2,7 +2,9 @@
  * --digits and --elide, --expand (one entry of a gradient as the sum that
  * makes it, Mazur's dE/dw5 read off the matrix form), the terms a broadcast
  * input's gradient sums, softmax with cross entropy named p - t with its
- * one-hot target listed under Inputs, and --format html. */
+ * one-hot target listed under Inputs, and --format html; notations explained
+ * once where first used, a loss's square read as a square, and a rebound
+ * name's earlier values shown as c', c''. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +168,52 @@ START_TEST(html_page_is_self_contained)
 }
 END_TEST
 
+/* How often text occurs in r's output. */
+static int occurrences(const tu_output *r, const char *text)
+{
+    int n = 0;
+    for (const char *p = r->out; (p = strstr(p, text)); p += strlen(text))
+        n++;
+    return n;
+}
+
+START_TEST(notations_are_explained_once_where_first_used)
+{
+    tu_output *r = run_tg("explain 'relu(-x) + relu(x) + relu(-(x * 3))' x=2");
+    ck_assert_int_eq(r->status, 0);
+    assert_has(r, "  dy/dy = 1 (the seed: y changes one for one with itself)\n");
+    /* the first relu swept is v7 = relu(v6), v6 = -(x * 3) */
+    assert_has(r, "      d/dv6 relu(v6) = [v6 > 0] = 0\n      dy/dv6 = 1 * 0 = 0\n"
+                  "      ([v6 > 0] is 1 where v6 > 0 and 0 elsewhere)\n");
+    ck_assert_int_eq(occurrences(r, "is 1 where"), 1);
+    ck_assert_int_eq(occurrences(r, "is unary minus, -1 * "), 1);
+}
+END_TEST
+
+START_TEST(a_losses_square_reads_as_a_square)
+{
+    tu_output *r = run_tg("explain 'mse(yhat, y)' 'yhat=[1.5,-2,0.25]' 'y=[1,-1,0]' --wrt yhat");
+    ck_assert_int_eq(r->status, 0);
+    assert_has(r, "      d/dv1 square(v1) = 2 v1 = [1, -2, 0.5]\n");
+    assert_lacks(r, "used more than once");
+}
+END_TEST
+
+START_TEST(a_rebound_name_keeps_its_name_with_a_prime)
+{
+    tu_output *r = run_tg("explain 'c = x * 2; c = c + 1; c = c * c; c - 3' x=1");
+    ck_assert_int_eq(r->status, 0);
+    assert_has(r, "  c''   2 * x     scalar    2\n  c'    c'' + 1   scalar    3\n"
+                  "  c     c' * c'   scalar    9\n");
+    assert_has(r, "      dy/dc' = 1 * 3 = 3\n");
+    r = run_tg("explain 'c = x * 2; c = c + 1; c' x=1 --format latex");
+    assert_has(r, "c' &= 2 \\cdot x = 2 \\\\\n");
+    /* each evaluation starts afresh: descend's later steps name them alike */
+    r = run_tg("descend 'c = x * 2; c = c + 1; c^2' x=1 --wrt x --lr 0.01 --steps 3");
+    ck_assert_int_eq(r->status, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_explain");
@@ -176,6 +224,9 @@ int main(void)
     tcase_add_test(tc, a_broadcast_gradient_shows_the_terms_it_sums);
     tcase_add_test(tc, softmax_with_cross_entropy_is_p_minus_the_target);
     tcase_add_test(tc, html_page_is_self_contained);
+    tcase_add_test(tc, notations_are_explained_once_where_first_used);
+    tcase_add_test(tc, a_losses_square_reads_as_a_square);
+    tcase_add_test(tc, a_rebound_name_keeps_its_name_with_a_prime);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

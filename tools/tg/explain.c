@@ -72,6 +72,8 @@ struct explainer {
     tg_tensor *target;   /* what the sweep starts from: the result, or (--order 2) a gradient */
     const char *expand;  /* --expand: the label whose gradient's entries are written as sums */
     int64_t expand_only; /* the one entry --expand NAME[i,j] asks for, or -1: all */
+    /* notations explained where first used, once per explanation */
+    bool told_bracket, told_minus;
     int rc;
 };
 
@@ -315,8 +317,8 @@ static void text_sweep_begin(explainer *e)
     char y[TEXT];
     printf("\nReverse sweep: from %s back to the inputs, node by node;\n"
            "each step is  upstream gradient * local derivative = contribution\n\n"
-           "  %s = 1 (the seed)\n",
-           result_label(e), grad_name(e, result_label(e), y, TEXT));
+           "  %s = 1 (the seed: %s changes one for one with itself)\n",
+           result_label(e), grad_name(e, result_label(e), y, TEXT), result_label(e));
 }
 
 static void text_node(explainer *e, const char *lbl, const char *formula, const char *up_name,
@@ -353,9 +355,23 @@ static const char *factor(const char *v, char *buf, size_t size)
  * element). */
 #define BROADCAST_TERMS 64
 
+/* The notations a student may not know, explained the first time a step
+ * uses them: the Iverson bracket of relu-like derivatives, and unary minus. */
+static void text_notations(explainer *e, const step *st)
+{
+    if (!e->told_bracket && strstr(st->symbolic, " > 0]")) {
+        printf("      ([%s > 0] is 1 where %s > 0 and 0 elsewhere)\n", st->input, st->input);
+        e->told_bracket = true;
+    }
+    if (!e->told_minus && tg_op_kind_of(st->node) == TG_OP_NEG) {
+        printf("      (-%s is unary minus, -1 * %s: its local derivative is -1)\n", st->input,
+               st->input);
+        e->told_minus = true;
+    }
+}
+
 static void text_step(explainer *e, const step *st)
 {
-    (void)e;
     char local[TEXT + 2];
     const char *op = st->accumulated ? "+=" : "=";
     if (st->kind == STEP_VJP && st->shapes[0]) {
@@ -392,6 +408,7 @@ static void text_step(explainer *e, const step *st)
         if (st->kind == STEP_BROADCAST && tg_numel(st->node) <= BROADCAST_TERMS)
             explain_element_sums(stdout, e->names, st->node, st->k, e->upstream,
                                  result_label(e), -1, false);
+        text_notations(e, st);
     }
     if (st->reads[0])
         printf("      (%s)\n", st->reads);
@@ -454,8 +471,9 @@ static void markdown_sweep_begin(explainer *e)
 {
     char y[TEXT];
     printf("\n### Reverse sweep\n\nFrom `%s` back to the inputs, node by node; each step is "
-           "upstream gradient × local derivative = contribution.\n\n```text\n%s = 1 (the seed)\n",
-           result_label(e), grad_name(e, result_label(e), y, TEXT));
+           "upstream gradient × local derivative = contribution.\n\n```text\n"
+           "%s = 1 (the seed: %s changes one for one with itself)\n",
+           result_label(e), grad_name(e, result_label(e), y, TEXT), result_label(e));
 }
 
 static void markdown_end(explainer *e)

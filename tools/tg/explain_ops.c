@@ -424,8 +424,25 @@ bool op_is_elementwise(const tg_tensor *node)
     return row && (row->flags & TG_OP_ELEMENTWISE);
 }
 
+/* A label with the primes of a rebound name (c', labels.c) written after
+ * its LaTeX form: c' -> c', w1' -> w_{1}'. */
+static char *latex_primed(const char *label, size_t primes, char *buf, size_t size)
+{
+    char base[256];
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(label) - primes), label);
+    latex_name(base, buf, size);
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s", label + strlen(label) - primes);
+    return buf;
+}
+
 char *latex_name(const char *label, char *buf, size_t size)
 {
+    size_t primes = 0, n = strlen(label);
+    while (primes < n && label[n - 1 - primes] == '\'')
+        primes++;
+    if (primes && primes < n)
+        return latex_primed(label, primes, buf, size);
     size_t letters = 0;
     while (isalpha((unsigned char)label[letters]))
         letters++;

@@ -59,6 +59,13 @@ static void name_node(labeler *l, const tg_tensor *t, char *out, size_t size)
         snprintf(out, size, "%s", assigned);
         return;
     }
+    int rebinds = 0;
+    if ((assigned = symtab_earlier_name_of(l->syms, t, &rebinds))) {
+        /* c' is what c held before `c = c + 1` rebound it */
+        snprintf(out, size, "%s%.*s", assigned, rebinds, "''''''''''''''''");
+        unique(l, out, size);
+        return;
+    }
     if (t != l->prog->result) { /* a node of a user function's body: huber.v3 */
         const char *caller = program_caller_of(l->prog, tg_tape_position(t));
         snprintf(out, size, "%s%sv%lld", caller ? caller : "", caller ? "." : "",

@@ -1301,6 +1301,7 @@ void recording_free(recording *r)
 static bool run_program_in(parser *p, program *out)
 {
     *out = (program){0};
+    symtab_begin_evaluation(p->syms);
     bool ok = run_program(p, out);
     free(p->fns);
     free(p->pieces.items);

@@ -16,6 +16,11 @@ struct symbol {
     char *name;
     tg_tensor *value;
     bool is_input;
+    /* the values a rebound name held earlier in this evaluation, oldest
+     * first: `c = x * 2; c = c + 1` shows the first as c' (labels.c) */
+    tg_tensor **earlier;
+    int n_earlier, cap_earlier;
+    bool bound; /* assigned in this evaluation */
     UT_hash_handle hh;
 };
 
@@ -68,6 +73,7 @@ void symtab_free(symtab *s)
     HASH_ITER(hh, s->table, sym, tmp) {
         HASH_DEL(s->table, sym);
         free(sym->name);
+        free(sym->earlier);
         free(sym);
     }
     free(s->inputs);
@@ -92,6 +98,43 @@ const char *symtab_name_of(const symtab *s, const tg_tensor *t)
     return NULL;
 }
 
+const char *symtab_earlier_name_of(const symtab *s, const tg_tensor *t, int *rebinds)
+{
+    for (symbol *sym = s->table; sym; sym = sym->hh.next)
+        for (int i = sym->n_earlier - 1; i >= 0; i--)
+            if (sym->earlier[i] == t) {
+                *rebinds = sym->n_earlier - i;
+                return sym->name;
+            }
+    return NULL;
+}
+
+void symtab_begin_evaluation(symtab *s)
+{
+    for (symbol *sym = s->table; sym; sym = sym->hh.next) {
+        sym->n_earlier = 0;
+        sym->bound = false;
+    }
+}
+
+/* Keeps sym's value of this evaluation as an earlier one before it is
+ * rebound; false when memory runs out. */
+static bool keep_earlier(symbol *sym)
+{
+    if (!sym->bound)
+        return true;
+    if (sym->n_earlier == sym->cap_earlier) {
+        int cap = sym->cap_earlier ? 2 * sym->cap_earlier : 4;
+        tg_tensor **grown = realloc(sym->earlier, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return false;
+        sym->earlier = grown;
+        sym->cap_earlier = cap;
+    }
+    sym->earlier[sym->n_earlier++] = sym->value;
+    return true;
+}
+
 bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, const char *src,
                    diag *d)
 {
@@ -105,7 +148,12 @@ bool symtab_assign(symtab *s, const char *name, tg_tensor *value, int offset, co
             return false;
         warn_if_constant(name);
     }
+    if (sym->value != value && !keep_earlier(sym)) {
+        diag_plain(d, "out of memory");
+        return false;
+    }
     sym->value = value;
+    sym->bound = true;
     return true;
 }
 

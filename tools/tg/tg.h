@@ -62,6 +62,13 @@ tg_tensor *symtab_input_value(const symtab *s, int i);
 void symtab_set_input_value(symtab *s, int i, tg_tensor *t);
 /* The name that was assigned the tensor t last, or NULL. */
 const char *symtab_name_of(const symtab *s, const tg_tensor *t);
+/* The name t was bound to before that name was rebound in this evaluation,
+ * with how many rebinds ago in *rebinds (1: the value just before the
+ * current one), or NULL. */
+const char *symtab_earlier_name_of(const symtab *s, const tg_tensor *t, int *rebinds);
+/* Forgets which names the last evaluation bound, and what they held before
+ * they were rebound: run as each evaluation starts. */
+void symtab_begin_evaluation(symtab *s);
 
 /* ---- expressions ---------------------------------------------------------- */
 
