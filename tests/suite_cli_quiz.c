@@ -151,14 +151,14 @@ START_TEST(a_wrong_local_derivative_is_pointed_at)
     assert_has(r, "      local dv3/dv2            = [0.3775, 0.2689] wrong (the key: "
                   "[0.235, 0.1966]) at [0], [1]\n");
     assert_has(r, "Score  5/10 (50%)");
-    assert_has(r, "First wrong node: v3 = sigmoid(v2). Its local derivative d/dv2 (sigmoid(v2)) "
-                  "is wrong ([0.3775, 0.2689]; the key: [0.235, 0.1966]); its upstream gradient "
-                  "dy/dv3 was right.\n");
+    assert_has(r, "\nFirst wrong node: v3 = sigmoid(v2)\n"
+                  "  its local derivative d/dv2 (sigmoid(v2)) is wrong: [0.3775, 0.2689], the key "
+                  "[0.235, 0.1966]\n  its upstream gradient dy/dv3 was right\n");
     /* dy/dW = dy/dv1 @ x^T follows from the wrong dy/dv1; dy/dx does not
      * (the student's own dy/dv1 gives W^T @ [0.3775, 0.2689]) */
-    assert_has(r, "Wrong because an earlier node was wrong (your numbers carry the error down the "
-                  "sweep): upstream dy/dv2, upstream dy/dv1, gradient dy/dW.\n");
-    assert_has(r, "Wrong on their own: gradient dy/dx.\n");
+    assert_has(r, "\nWrong because an earlier node was wrong (your own numbers carry the error "
+                  "down):\n  upstream dy/dv2\n  upstream dy/dv1\n  gradient dy/dW\n"
+                  "Wrong on their own:\n  gradient dy/dx\n");
     free(r.out);
     unlink(key);
     unlink(answers);
@@ -176,10 +176,10 @@ START_TEST(a_wrong_upstream_gradient_is_pointed_at)
     ck_assert_int_eq(r.status, 1);
     assert_has(r, "      upstream df/dv1          = 4              wrong (the key: -4)\n");
     assert_has(r, "Score  7/8 (88%)");
-    assert_has(r, "First wrong node: v1 = x + y. Its upstream gradient (upstream df/dv1) is "
-                  "wrong (4; the key: -4), while everything before it in the sweep was right: it "
-                  "is what v1 received from f, so the product upstream gradient * local "
-                  "derivative went wrong there.\n");
+    assert_has(r, "\nFirst wrong node: v1 = x + y\n  its upstream gradient df/dv1 is wrong: 4, "
+                  "the key -4\n  everything before it in the sweep was right: it is what v1 "
+                  "received from f,\n  so the product upstream gradient * local derivative went "
+                  "wrong\n");
     /* the key's gradients of x and y are right, whatever the student's
      * upstream: nothing later is wrong */
     assert_lacks(r, "Wrong on their own");
@@ -189,6 +189,16 @@ START_TEST(a_wrong_upstream_gradient_is_pointed_at)
     ck_assert_int_eq(r.status, 1);
     assert_has(r, "      gradient df/dx           = 4              wrong (the key: -4): carried "
                   "from an earlier error\n");
+    free(r.out);
+    /* a variable's gradient, the first wrong blank, of the wrong shape */
+    replace_answer(key, "gradient df/dz", "[3, 3]", answers);
+    r = run_tg("check %s %s", CIRCUIT, answers);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r, "      gradient df/dz           = [3, 3]         wrong: shape 2, the key's is "
+                  "scalar\n");
+    assert_has(r, "\nFirst wrong node: the variable z\n  its gradient df/dz is wrong: [3, 3], the "
+                  "key 3\n  everything before it in the sweep was right: it is what z received "
+                  "from f,\n");
     free(r.out);
     unlink(key);
     unlink(answers);

@@ -293,7 +293,7 @@ static void print_node_header(const grader *g, const quiz_entry *e)
            quiz_formula(g->q, e->node, NOTATION_TEXT, formula, TEXT));
 }
 
-/* How the upstream gradient of the node of entry j stood: right, given,
+/* How the upstream gradient at the node of entry up stood: right, given,
  * the seed. */
 static void print_upstream_state(const grader *g, int up)
 {
@@ -301,11 +301,12 @@ static void print_upstream_state(const grader *g, int up)
     char name[TEXT], value[TEXT];
     quiz_grad_name(g->q, label_of(g->q->names, e->node), NOTATION_TEXT, name, TEXT);
     if (!e->blank)
-        printf("its upstream gradient %s = 1 is the seed", name);
+        printf("  its upstream gradient %s = 1 is the seed\n", name);
     else if (!quiz_is_blank(e, g->set))
-        printf("its upstream gradient %s = %s was given", name, tensor_brief(e->value, value, TEXT));
+        printf("  its upstream gradient %s = %s was given\n", name,
+               tensor_brief(e->value, value, TEXT));
     else
-        printf("its upstream gradient %s was %s", name,
+        printf("  its upstream gradient %s was %s\n", name,
                g->grades[up] == GRADE_OK ? "right" : "wrong too");
 }
 
@@ -317,51 +318,47 @@ static void print_first_wrong(const grader *g, int i)
     char formula[TEXT], sources[TEXT], got[TEXT], key[TEXT];
     const char *label = label_of(q->names, e->node);
     snprintf(got, sizeof got, "%s", g->answer[i] ? tensor_brief(g->answer[i], key, TEXT)
-                                                 : "no answer");
+                                                 : "not answered");
     tensor_brief(e->value, key, sizeof key);
-    quiz_formula(q, e->node, NOTATION_TEXT, formula, TEXT);
+    if (e->kind == ENTRY_GRADIENT)
+        printf("\nFirst wrong node: the variable %s\n  its gradient %s is wrong: %s, the key %s\n",
+               label, e->key + strlen("gradient "), got, key);
+    else
+        printf("\nFirst wrong node: %s = %s\n", label,
+               quiz_formula(q, e->node, NOTATION_TEXT, formula, TEXT));
     if (e->kind == ENTRY_STEP) {
-        printf("\nFirst wrong node: %s = %s. Its local derivative d/d%s (%s) is wrong (%s; "
-               "the key: %s); ", label, formula, label_of(q->names, tg_op_input(e->node, e->k)),
-               formula, got, key);
+        printf("  its local derivative d/d%s (%s) is wrong: %s, the key %s\n",
+               label_of(q->names, tg_op_input(e->node, e->k)), formula, got, key);
         print_upstream_state(g, node_entry(q, i));
-        printf(".\n");
         return;
     }
-    quiz_sources(q, e->node, i, sources, sizeof sources);
     if (e->kind == ENTRY_NODE)
-        printf("\nFirst wrong node: %s = %s. Its upstream gradient (%s) is wrong (%s; the key: "
-               "%s)", label, formula, e->key, got, key);
-    else
-        printf("\nFirst wrong node: the variable %s. Its gradient (%s) is wrong (%s; the key: "
-               "%s)", label, e->key, got, key);
-    printf(", while everything before it in the sweep was right: it is what %s received from "
-           "%s, so the product upstream gradient * local derivative%s went wrong there.\n", label,
-           sources, strchr(sources, ',') ? ", or their sum," : "");
+        printf("  its upstream gradient %s is wrong: %s, the key %s\n", e->key + strlen("upstream "),
+               got, key);
+    quiz_sources(q, e->node, i, sources, sizeof sources);
+    printf("  everything before it in the sweep was right: it is what %s received from %s,\n"
+           "  so the product upstream gradient * local derivative%s went wrong\n", label, sources,
+           strchr(sources, ',') ? ", or their sum," : "");
 }
 
 /* The wrong blanks after the first: those the first error explains (the
  * student's own numbers give them), and those wrong on their own. */
 static void print_later(const grader *g, int first)
 {
-    char carried[TEXT] = "", fresh[TEXT] = "";
-    size_t lc = 0, lf = 0;
-    for (int i = first + 1; i < g->q->n; i++) {
-        grade r = g->grades[i];
-        if (!quiz_is_blank(&g->q->entries[i], g->set) || r == GRADE_OK)
-            continue;
-        if (r == GRADE_CARRIED && lc < sizeof carried)
-            lc += (size_t)snprintf(carried + lc, sizeof carried - lc, "%s%s", lc ? ", " : "",
-                                   g->q->entries[i].key);
-        else if (r != GRADE_CARRIED && lf < sizeof fresh)
-            lf += (size_t)snprintf(fresh + lf, sizeof fresh - lf, "%s%s", lf ? ", " : "",
-                                   g->q->entries[i].key);
-    }
-    if (lc)
-        printf("Wrong because an earlier node was wrong (your numbers carry the error down "
-               "the sweep): %s.\n", carried);
-    if (lf)
-        printf("Wrong on their own: %s.\n", fresh);
+    bool any[2] = {false, false};
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = first + 1; i < g->q->n; i++) {
+            grade r = g->grades[i];
+            if (!quiz_is_blank(&g->q->entries[i], g->set) || r == GRADE_OK ||
+                (r == GRADE_CARRIED) != (pass == 0))
+                continue;
+            if (!any[pass])
+                printf(pass == 0 ? "Wrong because an earlier node was wrong (your own numbers "
+                                   "carry the error down):\n"
+                                 : "Wrong on their own:\n");
+            any[pass] = true;
+            printf("  %s\n", g->q->entries[i].key);
+        }
 }
 
 /* Grades every blank of the set; returns how many were right of *total. */

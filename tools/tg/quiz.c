@@ -251,9 +251,11 @@ void quiz_write_key(FILE *f, const quiz_sweep *q, const cli_args *a, blank_set s
         const quiz_entry *e = &q->entries[i];
         if (!quiz_is_blank(e, set))
             continue;
-        fprintf(f, "%s = ", e->key);
-        if (with_values)
+        fprintf(f, "%s =", e->key); /* the student's form ends there */
+        if (with_values) {
+            fputc(' ', f);
             text_tensor(f, e->value);
+        }
         if (with_values && e->kind == ENTRY_STEP) {
             char rule[TEXT], formula[TEXT];
             fprintf(f, "    # d/d%s (%s) = %s", label_of(q->names, tg_op_input(e->node, e->k)),
