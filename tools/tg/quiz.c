@@ -246,7 +246,9 @@ void quiz_write_key(FILE *f, const quiz_sweep *q, const cli_args *a, blank_set s
 {
     fputs("# tg check ", f);
     quiz_print_command(f, a);
-    fputs(" FILE\n", f);
+    fprintf(f, " FILE%s\n", set == BLANK_LOCAL      ? " --blank local"
+                            : set == BLANK_UPSTREAM ? " --blank upstream"
+                                                    : "");
     for (int i = 0; i < q->n; i++) {
         const quiz_entry *e = &q->entries[i];
         if (!quiz_is_blank(e, set))
