@@ -148,12 +148,12 @@ START_TEST(a_wrong_local_derivative_is_pointed_at)
     replace_answer(answers, "gradient dy/dx", "[0.3775, 0.2689]", answers);
     r = run_tg("check %s %s", NET, answers);
     ck_assert_int_eq(r.status, 1);
-    assert_has(r, "      local dv3/dv2            = [0.3775, 0.2689] wrong (the key: "
-                  "[0.235, 0.1966]) at [0], [1]\n");
+    assert_has(r, "      local dv3/dv2 = [0.3775, 0.2689]\n"
+                  "          wrong at every element (the key: [0.235004, 0.196612])\n");
     assert_has(r, "Score  5/10 (50%)");
     assert_has(r, "\nFirst wrong node: v3 = sigmoid(v2)\n"
                   "  its local derivative d/dv2 (sigmoid(v2)) is wrong: [0.3775, 0.2689], the key "
-                  "[0.235, 0.1966]\n  its upstream gradient dy/dv3 was right\n");
+                  "[0.235004, 0.196612]\n  its upstream gradient dy/dv3 was right\n");
     /* dy/dW = dy/dv1 @ x^T follows from the wrong dy/dv1; dy/dx does not
      * (the student's own dy/dv1 gives W^T @ [0.3775, 0.2689]) */
     assert_has(r, "\nWrong because an earlier node was wrong (your own numbers carry the error "
@@ -214,7 +214,7 @@ START_TEST(blank_sets_spacing_and_tolerance)
     const char *key = scratch("key.txt"), *answers = scratch("answers.txt");
     tu_output r = run_tg("quiz %s --blank local --answers %s", NET, key);
     ck_assert_int_eq(r.status, 0);
-    assert_has(r, "      upstream dy/dv2 = [0.235, 0.1966]   (what v2 received from v3)\n");
+    assert_has(r, "      upstream dy/dv2 = [0.235004, 0.196612]   (what v2 received from v3)\n");
     assert_has(r, "      local dv3/dv2 = d/dv2 (sigmoid(v2)) = ____  (shape 2)\n");
     free(r.out);
     char *text = read_text(key);
@@ -241,9 +241,18 @@ START_TEST(blank_sets_spacing_and_tolerance)
     r = run_tg("check %s %s --blank local", NET, answers);
     ck_assert_int_eq(r.status, 0);
     free(r.out);
+    write_text(scratch("one.txt"), "local dv3/dv2 = [0.2350, 0.19]\nlocal dy/dv3 = [1, 1]\n"
+                                   "local dv2/dv1 = [1, 1]\nlocal dv2/db = [1, 1]\n");
+    r = run_tg("check %s %s --blank local", NET, scratch("one.txt"));
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r, "      local dv3/dv2 = [0.235, 0.19]\n"
+                  "          wrong at [1] (the key: [0.235004, 0.196612])\n");
+    free(r.out);
+    unlink(scratch("one.txt"));
     r = run_tg("check %s %s --blank local --tol 1e-5", NET, answers);
     ck_assert_int_eq(r.status, 1);
-    assert_has(r, "wrong (the key: [0.235, 0.1966]) at [0], [1]");
+    assert_has(r, "      local dv3/dv2 = [0.235, 0.1966]\n"
+                  "          wrong at every element (the key: [0.235004, 0.196612])\n");
     free(r.out);
     unlink(key);
     unlink(answers);

@@ -159,13 +159,16 @@ static bool same_shape(const tg_tensor *a, const tg_tensor *b)
 
 /* Within tol of the key, relative; 1e-9 absolute so that 0 matches what
  * rounding left of a zero (1e-17). */
+static bool element_close(const grader *g, double answer, double key)
+{
+    return fabs(answer - key) <= g->tol * fabs(key) + 1e-9;
+}
+
 static bool close_to(const grader *g, const tg_tensor *answer, const tg_tensor *key)
 {
-    for (int64_t i = 0; i < tg_numel(key); i++) {
-        double a = tg_get(answer, i), e = tg_get(key, i);
-        if (!(fabs(a - e) <= g->tol * fabs(e) + 1e-9))
+    for (int64_t i = 0; i < tg_numel(key); i++)
+        if (!element_close(g, tg_get(answer, i), tg_get(key, i)))
             return false;
-    }
     return true;
 }
 
@@ -229,23 +232,27 @@ static grade grade_entry(const grader *g, int i)
                                                                       : GRADE_WRONG;
 }
 
-/* "[1], [0,2]": the elements of a wrong answer off the key, the first few. */
+/* " at [1], [0,2]": the elements of a wrong tensor off the key, the first
+ * few; " at every element" when none is right; "" for a number. */
 static char *wrong_elements(const grader *g, const tg_tensor *a, const tg_tensor *key, char *buf,
                             size_t size)
 {
     size_t len = 0;
-    int shown = 0;
+    int64_t wrong = 0;
     buf[0] = '\0';
-    for (int64_t i = 0; i < tg_numel(key) && len < size; i++) {
-        double x = tg_get(a, i), e = tg_get(key, i);
-        if (fabs(x - e) <= g->tol * fabs(e) + 1e-9)
+    for (int64_t i = 0; i < tg_numel(key) && tg_ndim(key) > 0; i++) {
+        if (element_close(g, tg_get(a, i), tg_get(key, i)))
             continue;
         char index[64];
-        len += (size_t)snprintf(buf + len, size - len, "%s%s", shown ? ", " : "",
-                                shown < 4 ? index_text(key, i, ",", index, sizeof index) : "...");
-        if (++shown > 4)
-            break;
+        if (wrong < 4 && len < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", wrong ? ", " : " at ",
+                                    index_text(key, i, ",", index, sizeof index));
+        else if (wrong == 4 && len < size)
+            len += (size_t)snprintf(buf + len, size - len, ", ...");
+        wrong++;
     }
+    if (wrong == tg_numel(key) && wrong > 1)
+        snprintf(buf, size, " at every element");
     return buf;
 }
 
@@ -269,20 +276,24 @@ static void print_verdict(const grader *g, int i)
         break;
     case GRADE_WRONG:
     case GRADE_CARRIED:
-        printf("wrong (the key: %s)", key);
-        if (tg_ndim(e->value) > 0)
-            printf(" at %s", wrong_elements(g, a, e->value, where, sizeof where));
-        printf(g->grades[i] == GRADE_CARRIED ? ": carried from an earlier error\n" : "\n");
+        printf("wrong%s (the key: %s)%s\n", wrong_elements(g, a, e->value, where, sizeof where),
+               key, g->grades[i] == GRADE_CARRIED ? ": carried from an earlier error" : "");
         break;
     }
 }
 
+/* A number and its verdict on one line; a tensor's verdict, unless ok, on
+ * the next, so that the two tensors can be read one above the other. */
 static void print_grade(const grader *g, int i)
 {
     char value[TEXT];
     const quiz_entry *e = &g->q->entries[i];
-    printf("      %-24s = %-14s ", e->key, g->answer[i] ? tensor_brief(g->answer[i], value, TEXT)
-                                                      : "");
+    tg_tensor *a = g->answer[i];
+    const char *text = a ? tensor_brief(a, value, TEXT) : "";
+    if (tg_ndim(e->value) > 0 && g->grades[i] != GRADE_OK && g->grades[i] != GRADE_MISSING)
+        printf("      %s = %s\n          ", e->key, text);
+    else
+        printf("      %-24s = %-14s ", e->key, text);
     print_verdict(g, i);
 }
 
@@ -474,6 +485,7 @@ int cmd_check(int argc, char **argv)
               (g.set = quiz_blank_set(a.blank, &d)) && session_open(&s, &a, &d) &&
               quiz_sweep_build(&q, &s, &d);
     int status = TG_EXIT_USAGE;
+    brief_settings(QUIZ_DIGITS, QUIZ_WHOLE);
     if (ok)
         status = grade_file(&g, path, &d);
     else

@@ -122,8 +122,8 @@ static void text_step(const sheet *sh, const quiz_entry *e)
         fprintf(sh->out, "      %s = d/d%s (%s) = %s\n        %s receives %s * d/d%s\n", e->key,
                 input, formula, text_value(sh, e, value, TEXT), input, up, input);
     } else if (e->step == STEP_BROADCAST) {
-        fprintf(sh->out, "      %s receives %s * d/d%s (%s), d/d%s = %s, summed over the axes "
-                "%s was broadcast along\n", input, up, input, formula, input,
+        fprintf(sh->out, "      %s receives %s * d/d%s (%s) = %s * %s,\n        summed over the "
+                "axes %s was broadcast along\n", input, up, input, formula, up,
                 quiz_rule(q, e, NOTATION_TEXT, rule, TEXT), input);
     } else {
         fprintf(sh->out, "      %s receives %s\n", input, quiz_rule(q, e, NOTATION_TEXT, rule, TEXT));
@@ -360,6 +360,7 @@ int cmd_quiz(int argc, char **argv)
               (!a.answers || write_key_file(&q, &a, set, &d));
     if (ok) {
         sheet sh = {&q, &a, set, stdout};
+        brief_settings(QUIZ_DIGITS, QUIZ_WHOLE);
         if (latex) {
             tex_sheet(&sh, !a.answers);
         } else {

@@ -22,6 +22,12 @@ typedef enum { BLANK_LOCAL = 1, BLANK_UPSTREAM = 2, BLANK_ALL = 3 } blank_set;
  * "local dv1/dx (operand 2)" (x * x), "gradient dy/dx". */
 #define QUIZ_KEY 192
 
+/* The numbers a sheet gives and tg check quotes: 6 significant digits,
+ * every element of a tensor (the student computes with them: a rounded or
+ * elided number would make a right method miss tg check's 1e-3). */
+#define QUIZ_DIGITS 6
+#define QUIZ_WHOLE ((int64_t)1 << 40)
+
 typedef struct {
     entry_kind kind;
     tg_tensor *node;         /* NODE, STEP: the tape node; GRADIENT: the variable */
