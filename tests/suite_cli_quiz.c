@@ -287,6 +287,7 @@ START_TEST(bad_input_exits_2_with_a_message)
     } commands[] = {
         {"check " CIRCUIT " /nonexistent/answers", "cannot read the answers '/nonexistent/answers'"},
         {"check " CIRCUIT, "tg check: missing ANSWERS"},
+        {"check " CIRCUIT " /tmp", "cannot read the answers '/tmp': Is a directory"},
         {"check " CIRCUIT " KEY --tol 0", "--tol must be a relative tolerance between 0 and 1"},
         {"check " CIRCUIT " KEY --blank some", "--blank must be local, upstream or all, not 'some'"},
         {"check " CIRCUIT " KEY --blank local", "'upstream df/dv1' is given on this --blank's "

@@ -54,7 +54,13 @@ static char *read_text(const char *path, diag *d)
             free(text);
         text = grown;
     }
+    int failed = ferror(f) ? errno : 0; /* a directory: EISDIR */
     fclose(f);
+    if (text && failed) {
+        diag_plain(d, "cannot read the answers '%s': %s", path, strerror(failed));
+        free(text);
+        return NULL;
+    }
     if (!text)
         diag_plain(d, "out of memory");
     else
