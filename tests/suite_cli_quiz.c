@@ -293,7 +293,8 @@ START_TEST(bad_input_exits_2_with_a_message)
         {"check " CIRCUIT " KEY --blank local", "'upstream df/dv1' is given on this --blank's "
                                                  "sheet, not a blank"},
         {"check 'x+' x=1 KEY", "tg: error at column 3"},
-        {"quiz " CIRCUIT " --format html", "--format must be text or latex, not 'html'"},
+        {"quiz " CIRCUIT " --format markdown", "--format must be text, latex or html, not "
+                                               "'markdown'"},
         {"quiz " CIRCUIT " --blank none", "--blank must be local, upstream or all"},
         {"quiz " CIRCUIT " --answers /nonexistent/key", "--answers: cannot write '/nonexistent/key'"},
         {"quiz 'x' 'x=[1,2]'", "gradients need a single number"},
@@ -350,6 +351,34 @@ START_TEST(the_latex_worksheet_compiles)
 }
 END_TEST
 
+/* The HTML worksheet is one page with nothing to fetch: a box per blank
+ * in sweep order, the key embedded for its Check button (the browser test,
+ * tests/browser/quiz_page.mjs, presses it). */
+START_TEST(the_html_worksheet_holds_a_box_per_blank_and_the_key)
+{
+    tu_output r = run_tg("quiz %s --format html", NET);
+    ck_assert_int_eq(r.status, 0);
+    int boxes = 0;
+    for (const char *p = r.out; (p = strstr(p, "<input class=\"blank\"")); p++)
+        boxes++;
+    ck_assert_int_eq(boxes, 10);
+    /* the page is longer than Check's messages: assert without quoting it */
+    static const char *const parts[] = {
+        "      local dv3/dv2 = d/dv2 (sigmoid(v2)) = <input class=\"blank\" id=\"blank2\"",
+        "{\"key\": \"local dv3/dv2\", \"node\": \"v3 = sigmoid(v2)\", \"kind\": \"local\", "
+        "\"value\": [0.23500371220159449, 0.19661193324148185]}",
+        "{\"key\": \"gradient dy/dx\", \"node\": \"the variable x\", \"kind\": \"gradient\", "
+        "\"value\": [0.8248395119260401, 1.2564551573691163]},\n",
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        ck_assert_msg(strstr(r.out, parts[i]) != NULL, "the page lacks %s", parts[i]);
+    ck_assert_msg(strstr(r.out, "http") == NULL && strstr(r.out, "src=") == NULL,
+                  "the page fetches something");
+    ck_assert_ptr_null(strstr(r.out, "Answer key"));
+    free(r.out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_quiz");
@@ -362,6 +391,7 @@ int main(void)
     tcase_add_test(tc, blank_sets_spacing_and_tolerance);
     tcase_add_test(tc, bad_input_exits_2_with_a_message);
     tcase_add_test(tc, the_latex_worksheet_compiles);
+    tcase_add_test(tc, the_html_worksheet_holds_a_box_per_blank_and_the_key);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

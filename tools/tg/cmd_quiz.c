@@ -25,7 +25,12 @@ typedef struct {
     const cli_args *a;
     blank_set set;
     FILE *out;
+    const char *mark; /* a blank in the text: "____", or HTML_MARK */
 } sheet;
+
+/* The blanks of the text the HTML page is made from: a byte no label,
+ * number or formula contains (a variable may be named ____). */
+#define HTML_MARK "\x01"
 
 /* "(shape 2x3)" after a tensor's blank, so that the student knows its
  * shape; "" for a number. */
@@ -46,7 +51,7 @@ static const char *text_value(const sheet *sh, const quiz_entry *e, char *buf, s
 {
     char hint[64];
     if (quiz_is_blank(e, sh->set))
-        snprintf(buf, size, "____%s", shape_hint(e->value, hint, sizeof hint));
+        snprintf(buf, size, "%s%s", sh->mark, shape_hint(e->value, hint, sizeof hint));
     else
         tensor_brief(e->value, buf, size);
     return buf;
@@ -147,12 +152,11 @@ static const char *blank_words(blank_set set)
                                    : "the local derivatives and the upstream gradients";
 }
 
-static void text_sheet(const sheet *sh)
+/* The inputs, the forward pass and the sweep with its blanks. */
+static void text_body(const sheet *sh)
 {
     const quiz_sweep *q = sh->q;
     FILE *f = sh->out;
-    fprintf(f, "Worksheet  %s\n\nFill in each ____: %s, node by node.\n",
-            sh->a->expr, blank_words(sh->set));
     text_inputs(sh);
     text_forward(sh);
     fprintf(f, "\nReverse sweep: from %s back to the inputs, node by node;\n"
@@ -172,9 +176,17 @@ static void text_sheet(const sheet *sh)
             text_gradient(sh, e, i);
         }
     }
+}
+
+static void text_sheet(const sheet *sh)
+{
+    FILE *f = sh->out;
+    fprintf(f, "Worksheet  %s\n\nFill in each ____: %s, node by node.\n",
+            sh->a->expr, blank_words(sh->set));
+    text_body(sh);
     fprintf(f, "\nYour answers: these lines in a FILE, each blank's number after its '=' (a\n"
                "tensor as [1, 2] or [[1, 2], [3, 4]]), graded by the command on the first line\n\n");
-    quiz_write_key(f, q, sh->a, sh->set, false);
+    quiz_write_key(f, sh->q, sh->a, sh->set, false);
 }
 
 /* ---- LaTeX: a document of its own (amsmath) ------------------------------ */
@@ -319,6 +331,177 @@ static void tex_sheet(const sheet *sh, bool with_key)
     fprintf(f, "\\end{document}\n");
 }
 
+/* ---- HTML: the text sheet with boxes to type in, graded in the page ------- */
+
+/* The page's script: "Check" compares every box with the key embedded in
+ * the page, element by element, by tg check's test (|answer - key| <=
+ * 1e-3 |key| + 1e-9), marks each box, and names the first wrong node and
+ * whether its upstream gradient or its local derivative was wrong; the
+ * key's values are not shown. The answers also appear as the lines tg
+ * check reads, for its report of carried errors. */
+static const char quiz_page_js[] =
+    "const key = JSON.parse(document.getElementById('key').textContent);\n"
+    "const boxes = [...document.querySelectorAll('input.blank')];\n"
+    "function flat(v, shape, depth) {\n"
+    "  if (!Array.isArray(v)) { if (typeof v !== 'number') throw 0; shape.length = depth; return [v]; }\n"
+    "  if (shape[depth] !== undefined && shape[depth] !== v.length) throw 0;\n"
+    "  shape[depth] = v.length;\n"
+    "  return v.flatMap((x) => flat(x, shape, depth + 1));\n"
+    "}\n"
+    "function read(text) {\n"
+    "  const shape = [];\n"
+    "  try { return { values: flat(JSON.parse(text), shape, 0), shape }; } catch (e) { return null; }\n"
+    "}\n"
+    "function grade(box, blank) {\n"
+    "  const text = box.value.trim();\n"
+    "  if (text === '') return 'not answered';\n"
+    "  const a = read(text), k = read(JSON.stringify(blank.value));\n"
+    "  if (!a) return 'not a number or [..] array';\n"
+    "  if (a.shape.join('x') !== k.shape.join('x')) return 'wrong shape';\n"
+    "  const off = a.values.some((x, i) => !(Math.abs(x - k.values[i]) <= 1e-3 * Math.abs(k.values[i]) + 1e-9));\n"
+    "  return off ? 'wrong' : 'ok';\n"
+    "}\n"
+    "document.getElementById('check').addEventListener('click', () => {\n"
+    "  let right = 0, first = -1;\n"
+    "  boxes.forEach((box, i) => {\n"
+    "    const verdict = grade(box, key[i]);\n"
+    "    box.className = 'blank ' + (verdict === 'ok' ? 'ok' : 'wrong');\n"
+    "    box.title = verdict;\n"
+    "    if (verdict === 'ok') right++; else if (first < 0) first = i;\n"
+    "  });\n"
+    "  const b = key[first];\n"
+    "  document.getElementById('score').textContent = 'Score ' + right + '/' + boxes.length +\n"
+    "    (first < 0 ? ': every blank is right.' : '. First wrong node: ' + b.node + ': its ' +\n"
+    "     (b.kind === 'local' ? 'local derivative' : b.kind === 'upstream' ? 'upstream gradient' : 'gradient') +\n"
+    "     ' (' + b.key + ') is ' + grade(boxes[first], b) + '.');\n"
+    "  document.getElementById('lines').value = boxes.map((box, i) => key[i].key + ' = ' + box.value.trim()).join('\\n') + '\\n';\n"
+    "});\n";
+
+static const char quiz_page_css[] =
+    "body { font-family: sans-serif; margin: 2em; }\n"
+    "pre { font-size: 14px; line-height: 1.7; }\n"
+    "input.blank { font: inherit; width: 12em; }\n"
+    "input.ok { background: #d8f5d8; } input.wrong { background: #f8d8d8; }\n"
+    "#score { font-weight: bold; } textarea { width: 100%; height: 12em; }\n";
+
+static void html_escaped(FILE *f, const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if (*p == '<')
+            fputs("&lt;", f);
+        else if (*p == '>')
+            fputs("&gt;", f);
+        else if (*p == '&')
+            fputs("&amp;", f);
+        else if (*p == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*p, f);
+}
+
+/* A JSON string, safe inside <script>: '<' as \u003c. */
+static void json_string(FILE *f, const char *text)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<')
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    fputc('"', f);
+}
+
+/* The text sheet's body, its blanks made boxes, the nth for the nth blank. */
+static void html_body(sheet *sh)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    sheet body = *sh;
+    body.out = mem;
+    body.mark = HTML_MARK;
+    text_body(&body);
+    fclose(mem);
+    int n = 0;
+    for (char *part = text, *mark; part; part = mark ? mark + 1 : NULL) {
+        mark = strchr(part, HTML_MARK[0]);
+        if (mark)
+            *mark = '\0';
+        html_escaped(sh->out, part);
+        if (mark)
+            fprintf(sh->out, "<input class=\"blank\" id=\"blank%d\" autocomplete=\"off\">", n++);
+    }
+    free(text);
+}
+
+/* Every blank's key, node and value, in the order of the boxes. */
+static void html_key(const sheet *sh)
+{
+    const quiz_sweep *q = sh->q;
+    char node[TEXT], formula[TEXT];
+    const char *now = "";
+    fputs("<script type=\"application/json\" id=\"key\">[", sh->out);
+    int n = 0;
+    for (int i = 0; i < q->n; i++) {
+        const quiz_entry *e = &q->entries[i];
+        const char *label = label_of(q->names, e->node);
+        if (e->kind == ENTRY_NODE) {
+            snprintf(node, sizeof node, "%s = %s", label,
+                     quiz_formula(q, e->node, NOTATION_TEXT, formula, TEXT));
+            now = node;
+        } else if (e->kind == ENTRY_GRADIENT) {
+            snprintf(node, sizeof node, "the variable %s", label);
+            now = node;
+        }
+        if (!quiz_is_blank(e, sh->set))
+            continue;
+        fputs(n++ ? ",\n{\"key\": " : "\n{\"key\": ", sh->out);
+        json_string(sh->out, e->key);
+        fputs(", \"node\": ", sh->out);
+        json_string(sh->out, now);
+        fprintf(sh->out, ", \"kind\": \"%s\", \"value\": ", e->kind == ENTRY_STEP ? "local"
+                                                           : e->kind == ENTRY_NODE ? "upstream"
+                                                                                   : "gradient");
+        json_tensor(sh->out, e->value);
+        fputc('}', sh->out);
+    }
+    fputs("]</script>\n", sh->out);
+}
+
+static void html_sheet(sheet *sh)
+{
+    FILE *f = sh->out;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tg quiz ",
+          f);
+    html_escaped(f, sh->a->expr);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>Worksheet <code>",
+            quiz_page_css);
+    html_escaped(f, sh->a->expr);
+    fprintf(f, "</code></h1>\n<p>Fill in each box: %s, node by node (a tensor as [1, 2] or "
+               "[[1, 2], [3, 4]]), then press Check.</p>\n<pre>", blank_words(sh->set));
+    html_body(sh);
+    fputs("</pre>\n<p><button id=\"check\">Check</button> <span id=\"score\"></span></p>\n"
+          "<p>Your answers as <code>tg check ", f);
+    char *command = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&command, &len);
+    if (mem) {
+        quiz_print_command(mem, sh->a);
+        fclose(mem);
+        html_escaped(f, command);
+    }
+    free(command);
+    fprintf(f, " FILE%s</code> reads them (it also says which wrong answers follow from an "
+               "earlier one):</p>\n<textarea id=\"lines\" readonly></textarea>\n",
+            sh->set == BLANK_LOCAL ? " --blank local" : sh->set == BLANK_UPSTREAM ? " --blank upstream" : "");
+    html_key(sh);
+    fprintf(f, "<script>\n%s</script>\n</body>\n</html>\n", quiz_page_js);
+}
+
 /* ---- the command ---------------------------------------------------------- */
 
 static bool write_key_file(const quiz_sweep *q, const cli_args *a, blank_set set, diag *d)
@@ -336,13 +519,18 @@ static bool write_key_file(const quiz_sweep *q, const cli_args *a, blank_set set
     return true;
 }
 
-static bool check_format(const char *format, bool *latex, diag *d)
+typedef enum { FORMAT_TEXT = 1, FORMAT_LATEX, FORMAT_HTML } sheet_format;
+
+static sheet_format pick_format(const char *format, diag *d)
 {
-    *latex = format && strcmp(format, "latex") == 0;
-    if (!format || *latex || strcmp(format, "text") == 0)
-        return true;
-    diag_plain(d, "--format must be text or latex, not '%s'", format);
-    return false;
+    if (!format || strcmp(format, "text") == 0)
+        return FORMAT_TEXT;
+    if (strcmp(format, "latex") == 0)
+        return FORMAT_LATEX;
+    if (strcmp(format, "html") == 0)
+        return FORMAT_HTML;
+    diag_plain(d, "--format must be text, latex or html, not '%s'", format);
+    return 0;
 }
 
 int cmd_quiz(int argc, char **argv)
@@ -352,17 +540,19 @@ int cmd_quiz(int argc, char **argv)
     session s = {0};
     quiz_sweep q = {0};
     diag d = {0};
-    bool latex = false;
+    sheet_format format = 0;
     blank_set set = 0;
     bool ok = parse_cli_args(argc, argv, "quiz", options, &a, &d) &&
-              check_format(a.format, &latex, &d) && (set = quiz_blank_set(a.blank, &d)) &&
+              (format = pick_format(a.format, &d)) && (set = quiz_blank_set(a.blank, &d)) &&
               session_open(&s, &a, &d) && quiz_sweep_build(&q, &s, &d) &&
               (!a.answers || write_key_file(&q, &a, set, &d));
     if (ok) {
-        sheet sh = {&q, &a, set, stdout};
+        sheet sh = {&q, &a, set, stdout, "____"};
         brief_settings(QUIZ_DIGITS, QUIZ_WHOLE);
-        if (latex) {
+        if (format == FORMAT_LATEX) {
             tex_sheet(&sh, !a.answers);
+        } else if (format == FORMAT_HTML) {
+            html_sheet(&sh); /* the key is in the page; --answers writes it for tg check */
         } else {
             text_sheet(&sh);
             if (!a.answers) {

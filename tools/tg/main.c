@@ -174,8 +174,8 @@ static const command commands[] = {
      "example: tg gradcheck 'sum(x^2 * w)' 'x=[1,2]' 'w=[3,4]'\n"},
     {"quiz", "a worksheet of the reverse sweep, its blanks from the real tape, and its key",
      cmd_quiz,
-     "usage: tg quiz EXPR NAME=VALUE... [--blank local|upstream|all] [--format text|latex]\n"
-     "               [--answers FILE] [--wrt NAME,...]\n"
+     "usage: tg quiz EXPR NAME=VALUE... [--blank local|upstream|all]\n"
+     "               [--format text|latex|html] [--answers FILE] [--wrt NAME,...]\n"
      "\n"
      "Writes a worksheet of the reverse sweep tg explain prints for EXPR: the inputs and\n"
      "the forward pass with their values, then the sweep node by node with blanks (____)\n"
@@ -186,10 +186,13 @@ static const command commands[] = {
      "                  gradients given); upstream: the upstream gradient of every\n"
      "                  node and every variable's gradient (the local derivatives\n"
      "                  given); all (default): both\n"
-     "  --format F      text (default) or latex: a document of its own (amsmath),\n"
-     "                  the blanks as boxes, for pdflatex\n"
+     "  --format F      text (default); latex: a document of its own (amsmath), the\n"
+     "                  blanks as boxes, for pdflatex; html: one self-contained page, a\n"
+     "                  box to type in per blank and a Check button that grades them\n"
+     "                  against the key in the page\n"
      "  --answers FILE  write the answer key to FILE; without it the key follows the\n"
-     "                  sheet on standard output (latex: on a page of its own)\n"
+     "                  sheet on standard output (latex: on a page of its own; html:\n"
+     "                  only in the page, for its Check button)\n"
      "  --wrt a,b       only these variables want gradients\n"
      "\n"
      "example: tg quiz '(x+y)*z' x=-2 y=5 z=-4 --answers key.txt\n"},
