@@ -227,7 +227,8 @@ START_TEST(blank_sets_spacing_and_tolerance)
     free(r.out);
     r = run_tg("check %s %s", NET, key); /* --blank all wants the upstream gradients too */
     ck_assert_int_eq(r.status, 1);
-    assert_has(r, "      upstream dy/dv3          =                not answered (the key: [1, 1])\n");
+    assert_has(r, "      upstream dy/dv3          =                not answered (the key: "
+                  "[1, 1])\n");
     free(r.out);
 
     r = run_tg("quiz %s --blank upstream", CIRCUIT);
@@ -285,18 +286,21 @@ START_TEST(bad_input_exits_2_with_a_message)
     static const struct {
         const char *args, *message;
     } commands[] = {
-        {"check " CIRCUIT " /nonexistent/answers", "cannot read the answers '/nonexistent/answers'"},
+        {"check " CIRCUIT " /nonexistent/answers",
+         "cannot read the answers '/nonexistent/answers'"},
         {"check " CIRCUIT, "tg check: missing ANSWERS"},
         {"check " CIRCUIT " /tmp", "cannot read the answers '/tmp': Is a directory"},
         {"check " CIRCUIT " KEY --tol 0", "--tol must be a relative tolerance between 0 and 1"},
-        {"check " CIRCUIT " KEY --blank some", "--blank must be local, upstream or all, not 'some'"},
+        {"check " CIRCUIT " KEY --blank some",
+         "--blank must be local, upstream or all, not 'some'"},
         {"check " CIRCUIT " KEY --blank local", "'upstream df/dv1' is given on this --blank's "
                                                  "sheet, not a blank"},
         {"check 'x+' x=1 KEY", "tg: error at column 3"},
         {"quiz " CIRCUIT " --format markdown", "--format must be text, latex or html, not "
                                                "'markdown'"},
         {"quiz " CIRCUIT " --blank none", "--blank must be local, upstream or all"},
-        {"quiz " CIRCUIT " --answers /nonexistent/key", "--answers: cannot write '/nonexistent/key'"},
+        {"quiz " CIRCUIT " --answers /nonexistent/key",
+         "--answers: cannot write '/nonexistent/key'"},
         {"quiz 'x' 'x=[1,2]'", "gradients need a single number"},
         {"quiz " CIRCUIT " --tol 1e-3", "tg quiz: unknown option '--tol'"},
     };

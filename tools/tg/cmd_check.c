@@ -350,8 +350,8 @@ static void print_first_wrong(const grader *g, int i)
         return;
     }
     if (e->kind == ENTRY_NODE)
-        printf("  its upstream gradient %s is wrong: %s, the key %s\n", e->key + strlen("upstream "),
-               got, key);
+        printf("  its upstream gradient %s is wrong: %s, the key %s\n",
+               e->key + strlen("upstream "), got, key);
     quiz_sources(q, e->node, i, sources, sizeof sources);
     printf("  everything before it in the sweep was right: it is what %s received from %s,\n"
            "  so the product upstream gradient * local derivative%s went wrong\n", label, sources,

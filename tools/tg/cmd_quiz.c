@@ -96,8 +96,8 @@ static void text_received(const sheet *sh, const tg_tensor *t, int before)
 {
     char sources[TEXT];
     quiz_sources(sh->q, t, before, sources, TEXT);
-    fprintf(sh->out, "   (%s %s received from %s)\n", strchr(sources, ',') ? "the sum of what" : "what",
-            label_of(sh->q->names, t), sources);
+    fprintf(sh->out, "   (%s %s received from %s)\n",
+            strchr(sources, ',') ? "the sum of what" : "what", label_of(sh->q->names, t), sources);
 }
 
 static void text_node(const sheet *sh, const quiz_entry *e, int i)
@@ -131,7 +131,8 @@ static void text_step(const sheet *sh, const quiz_entry *e)
                 "axes %s was broadcast along\n", input, up, input, formula, up,
                 quiz_rule(q, e, NOTATION_TEXT, rule, TEXT), input);
     } else {
-        fprintf(sh->out, "      %s receives %s\n", input, quiz_rule(q, e, NOTATION_TEXT, rule, TEXT));
+        fprintf(sh->out, "      %s receives %s\n", input,
+                quiz_rule(q, e, NOTATION_TEXT, rule, TEXT));
     }
 }
 
@@ -185,7 +186,8 @@ static void text_sheet(const sheet *sh)
             sh->a->expr, blank_words(sh->set));
     text_body(sh);
     fprintf(f, "\nYour answers: these lines in a FILE, each blank's number after its '=' (a\n"
-               "tensor as [1, 2] or [[1, 2], [3, 4]]), graded by the command on the first line\n\n");
+               "tensor as [1, 2] or [[1, 2], [3, 4]]), graded by the command on the first "
+               "line\n\n");
     quiz_write_key(f, sh->q, sh->a, sh->set, false);
 }
 
@@ -343,14 +345,19 @@ static const char quiz_page_js[] =
     "const key = JSON.parse(document.getElementById('key').textContent);\n"
     "const boxes = [...document.querySelectorAll('input.blank')];\n"
     "function flat(v, shape, depth) {\n"
-    "  if (!Array.isArray(v)) { if (typeof v !== 'number') throw 0; shape.length = depth; return [v]; }\n"
+    "  if (!Array.isArray(v)) {\n"
+    "    if (typeof v !== 'number') throw 0;\n"
+    "    shape.length = depth;\n"
+    "    return [v];\n"
+    "  }\n"
     "  if (shape[depth] !== undefined && shape[depth] !== v.length) throw 0;\n"
     "  shape[depth] = v.length;\n"
     "  return v.flatMap((x) => flat(x, shape, depth + 1));\n"
     "}\n"
     "function read(text) {\n"
     "  const shape = [];\n"
-    "  try { return { values: flat(JSON.parse(text), shape, 0), shape }; } catch (e) { return null; }\n"
+    "  try { return { values: flat(JSON.parse(text), shape, 0), shape }; }\n"
+    "  catch (e) { return null; }\n"
     "}\n"
     "function grade(box, blank) {\n"
     "  const text = box.value.trim();\n"
@@ -358,7 +365,8 @@ static const char quiz_page_js[] =
     "  const a = read(text), k = read(JSON.stringify(blank.value));\n"
     "  if (!a) return 'not a number or [..] array';\n"
     "  if (a.shape.join('x') !== k.shape.join('x')) return 'wrong shape';\n"
-    "  const off = a.values.some((x, i) => !(Math.abs(x - k.values[i]) <= 1e-3 * Math.abs(k.values[i]) + 1e-9));\n"
+    "  const off = a.values.some((x, i) =>\n"
+    "    !(Math.abs(x - k.values[i]) <= 1e-3 * Math.abs(k.values[i]) + 1e-9));\n"
     "  return off ? 'wrong' : 'ok';\n"
     "}\n"
     "document.getElementById('check').addEventListener('click', () => {\n"
@@ -372,9 +380,11 @@ static const char quiz_page_js[] =
     "  const b = key[first];\n"
     "  document.getElementById('score').textContent = 'Score ' + right + '/' + boxes.length +\n"
     "    (first < 0 ? ': every blank is right.' : '. First wrong node: ' + b.node + ': its ' +\n"
-    "     (b.kind === 'local' ? 'local derivative' : b.kind === 'upstream' ? 'upstream gradient' : 'gradient') +\n"
+    "     (b.kind === 'local' ? 'local derivative'\n"
+    "      : b.kind === 'upstream' ? 'upstream gradient' : 'gradient') +\n"
     "     ' (' + b.key + ') is ' + grade(boxes[first], b) + '.');\n"
-    "  document.getElementById('lines').value = boxes.map((box, i) => key[i].key + ' = ' + box.value.trim()).join('\\n') + '\\n';\n"
+    "  document.getElementById('lines').value =\n"
+    "    boxes.map((box, i) => key[i].key + ' = ' + box.value.trim()).join('\\n') + '\\n';\n"
     "});\n";
 
 static const char quiz_page_css[] =
@@ -497,7 +507,7 @@ static void html_sheet(sheet *sh)
     free(command);
     fprintf(f, " FILE%s</code> reads them (it also says which wrong answers follow from an "
                "earlier one):</p>\n<textarea id=\"lines\" readonly></textarea>\n",
-            sh->set == BLANK_LOCAL ? " --blank local" : sh->set == BLANK_UPSTREAM ? " --blank upstream" : "");
+            quiz_blank_option(sh->set));
     html_key(sh);
     fprintf(f, "<script>\n%s</script>\n</body>\n</html>\n", quiz_page_js);
 }

@@ -38,8 +38,8 @@ char *quiz_grad_name(const quiz_sweep *q, const char *name, notation how, char *
 {
     char y[QUIZ_KEY], x[QUIZ_KEY];
     if (how == NOTATION_LATEX)
-        snprintf(buf, size, "\\frac{\\partial %s}{\\partial %s}", latex_name(q->result, y, sizeof y),
-                 latex_name(name, x, sizeof x));
+        snprintf(buf, size, "\\frac{\\partial %s}{\\partial %s}",
+                 latex_name(q->result, y, sizeof y), latex_name(name, x, sizeof x));
     else
         snprintf(buf, size, "d%s/d%s", q->result, name);
     return buf;
@@ -165,6 +165,11 @@ blank_set quiz_blank_set(const char *text, diag *d)
 
 bool quiz_is_blank(const quiz_entry *e, blank_set set) { return (e->blank & set) != 0; }
 
+const char *quiz_blank_option(blank_set set)
+{
+    return set == BLANK_LOCAL ? " --blank local" : set == BLANK_UPSTREAM ? " --blank upstream" : "";
+}
+
 /* ---- the formulas, as tg explain writes them ------------------------------ */
 
 char *quiz_formula(const quiz_sweep *q, const tg_tensor *node, notation how, char *buf,
@@ -246,9 +251,7 @@ void quiz_write_key(FILE *f, const quiz_sweep *q, const cli_args *a, blank_set s
 {
     fputs("# tg check ", f);
     quiz_print_command(f, a);
-    fprintf(f, " FILE%s\n", set == BLANK_LOCAL      ? " --blank local"
-                            : set == BLANK_UPSTREAM ? " --blank upstream"
-                                                    : "");
+    fprintf(f, " FILE%s\n", quiz_blank_option(set));
     for (int i = 0; i < q->n; i++) {
         const quiz_entry *e = &q->entries[i];
         if (!quiz_is_blank(e, set))

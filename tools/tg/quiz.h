@@ -59,6 +59,9 @@ void quiz_sweep_close(quiz_sweep *q);
 blank_set quiz_blank_set(const char *text, diag *d);
 /* Whether e is a blank of set. */
 bool quiz_is_blank(const quiz_entry *e, blank_set set);
+/* " --blank local" or " --blank upstream", for the command that grades
+ * the blanks of set; "" for all, the default. */
+const char *quiz_blank_option(blank_set set);
 
 /* "dy/dv3" (text) or \frac{\partial y}{\partial v_{3}} (LaTeX): the
  * gradient of the result by name. */
