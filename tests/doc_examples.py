@@ -33,6 +33,7 @@ import tempfile
 
 PAGES = ["tg.md", "grad.md", "explain.md", "dot.md", "lint.md", "gradcheck.md", "descend.md",
          "fit.md"]
+PAGES += ["quiz.md", "check.md"]  # tg quiz and tg check, the same way
 
 # The CSV files the pages' examples read (--data), as the pages show them:
 # line.csv, three samples of t = 2x; decay.csv, 2.5 exp(-0.7 t) + 0.3 to
@@ -42,6 +43,16 @@ FILES = {
     "decay.csv": "t,y\n0,2.8000\n0.5,2.0617\n1,1.5415\n1.5,1.1748\n2,0.9165\n3,0.6061\n"
                  "4,0.4520\n5,0.3755\n6,0.3375\n8,0.3092\n",
 }
+# A student's answers to tg quiz '(x+y)*z' x=-2 y=5 z=-4, for tg check:
+# mistake.txt as check.md shows it (d/dz of v1 * z taken to be z), and
+# answers.txt all right (the example of tg help check).
+FILES["mistake.txt"] = ("# tg check '(x+y)*z' x=-2 y=5 z=-4 FILE\nlocal df/dv1 = -4\n"
+                        "local df/dz = -4       # d/dz (v1 * z): I wrote z\nupstream df/dv1 = -4\n"
+                        "local dv1/dx = 1\nlocal dv1/dy = 1\ngradient df/dx = -4\n"
+                        "gradient df/dy = -4\ngradient df/dz = -4\n")
+FILES["answers.txt"] = ("local df/dv1 = -4\nlocal df/dz = 3\nupstream df/dv1 = -4\n"
+                        "local dv1/dx = 1\nlocal dv1/dy = 1\ngradient df/dx = -4\n"
+                        "gradient df/dy = -4\ngradient df/dz = 3\n")
 
 # docs/tutorial.md, a page of its own (commands shown with their output, as
 # on the docs/tg pages): it reads line.csv, the notes' regression points in
@@ -183,6 +194,8 @@ def check_command(tg, argv, output):
         return None
     # lint exits 1 on a hazard, gradcheck on a mismatch the doc shows
     ok = {0, 1} if "lint" in argv[1:3] or (output and "FAIL" in output) else {0}
+    if "check" in argv[1:3] and output and "wrong" in output:
+        ok = {0, 1}  # tg check exits 1 on the wrong answers the doc grades
     if r.returncode not in ok:
         if "dot" in argv and "--png" in argv and "Graphviz" in r.stderr:
             return None  # no Graphviz here: dot --png says so, as documented

@@ -52,6 +52,12 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->loss = val;
     else if (strcmp(name, "--opt") == 0)
         a->opt = val;
+    else if (strcmp(name, "--blank") == 0)
+        a->blank = val;
+    else if (strcmp(name, "--answers") == 0)
+        a->answers = val;
+    else if (strcmp(name, "--tol") == 0)
+        a->tol = val;
     else if (strcmp(name, "--edges") == 0)
         a->edges = val;
     else

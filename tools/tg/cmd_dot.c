@@ -87,7 +87,7 @@ static char *edge_derivative(dot_graph *g, tg_tensor *node, int k, char *buf, si
     buf[0] = '\0';
     if (!tg_requires_grad(input))
         return buf;
-    if (tg_numel(node) == 1 && tg_numel(input) == 1 && (local = local_derivative(node, k)))
+    if (tg_numel(node) == 1 && tg_numel(input) == 1 && (local = explain_local_derivative(node, k)))
         return number_brief(tg_item(local), buf, size);
     const char *y = label_of(g->names, g->result);
     char up[160], rule[800];

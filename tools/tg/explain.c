@@ -22,8 +22,6 @@
  * (longer texts end in "...") */
 #define TEXT 4096
 
-typedef enum { STEP_LOCAL, STEP_BROADCAST, STEP_VJP } step_kind;
-
 typedef struct {
     step_kind kind;
     const char *input;              /* label of the input */
@@ -111,7 +109,9 @@ static void on_node(void *ctx, tg_tensor *node, tg_tensor *upstream)
                 grad_name(e, label(e, node), up_name, TEXT), tensor_brief(upstream, up, TEXT));
 }
 
-tg_tensor *local_derivative(tg_tensor *node, int k)
+/* d node / d input k as a value, from the node's VJP with a gradient of
+ * ones; NULL when the ones are not a valid upstream (an error is pending). */
+tg_tensor *explain_local_derivative(tg_tensor *node, int k)
 {
     tg_tensor *grads[REPLAY_MAX_INPUTS];
     if (tg_op_num_inputs(node) > REPLAY_MAX_INPUTS)
@@ -125,7 +125,7 @@ tg_tensor *local_derivative(tg_tensor *node, int k)
 /* A local derivative is printed as one when the rule is one (not written
  * with the upstream gradient) and its value is exact: a scalar result, or
  * an elementwise op whose input has the result's shape. */
-static step_kind kind_of(const tg_tensor *node, int k)
+step_kind explain_step_kind(const tg_tensor *node, int k)
 {
     const tg_tensor *input = tg_op_input(node, k);
     bool same = tg_ndim(node) == tg_ndim(input) &&
@@ -143,7 +143,7 @@ static step_kind kind_of(const tg_tensor *node, int k)
 static void note_reads(explainer *e, tg_tensor *node, int k, char *buf, size_t size)
 {
     buf[0] = '\0';
-    tg_tensor *counts = op_scatters_back(node, k) ? local_derivative(node, k) : NULL;
+    tg_tensor *counts = op_scatters_back(node, k) ? explain_local_derivative(node, k) : NULL;
     bool repeats = false;
     for (int64_t i = 0; counts && i < tg_numel(counts) && !repeats; i++)
         repeats = tg_get(counts, i) > 1;
@@ -193,7 +193,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
 {
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
-    step st = {.kind = kind_of(node, k), .input = label(e, input),
+    step st = {.kind = explain_step_kind(node, k), .input = label(e, input),
                .accumulated = previous != NULL, .total_value = total, .node = node, .k = k};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
@@ -210,7 +210,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     tensor_brief(total, st.total, TEXT);
     if (previous)
         tensor_brief(previous, st.previous, TEXT);
-    tg_tensor *local = st.kind == STEP_LOCAL ? local_derivative(node, k) : NULL;
+    tg_tensor *local = st.kind == STEP_LOCAL ? explain_local_derivative(node, k) : NULL;
     if (local)
         tensor_brief(local, st.local, TEXT);
     else if (st.kind == STEP_LOCAL)
@@ -715,7 +715,7 @@ static const char *tangent_numbers(tg_tensor *node, tg_tensor *const *tin, char 
     size_t len = 0;
     buf[0] = '\0';
     for (int k = 0; k < tg_op_num_inputs(node) && k < REPLAY_MAX_INPUTS; k++) {
-        tg_tensor *local = tin[k] ? local_derivative(node, k) : NULL;
+        tg_tensor *local = tin[k] ? explain_local_derivative(node, k) : NULL;
         if (!tin[k] || !local || tg_numel(local) != 1)
             continue;
         char a[TEXT], b[TEXT], fa[TEXT + 2], fb[TEXT + 2];

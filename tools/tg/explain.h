@@ -42,6 +42,19 @@ bool derivative_uses_upstream(const tg_tensor *node, int k);
  * element was read more than once. */
 bool op_scatters_back(const tg_tensor *node, int k);
 
+/* How `tg explain` (and the worksheet of `tg quiz`) writes the step that
+ * passes node's gradient to input k: as upstream * local derivative
+ * (STEP_LOCAL: a scalar result, or an elementwise op whose input has the
+ * result's shape, where that product is exact), as an elementwise rule
+ * summed over the axes a broadcast input was stretched along
+ * (STEP_BROADCAST), or as the gradient rule written with the upstream
+ * gradient (STEP_VJP: matmul, softmax, ...). */
+typedef enum { STEP_LOCAL, STEP_BROADCAST, STEP_VJP } step_kind;
+step_kind explain_step_kind(const tg_tensor *node, int k);
+/* d node / d input k as a value, from the node's VJP with a gradient of
+ * ones (exact for a STEP_LOCAL step); NULL with an error pending when the
+ * ones are not a valid upstream. */
+tg_tensor *explain_local_derivative(tg_tensor *node, int k);
 /* Whether the node's op has a diagonal Jacobian when input and output shapes
  * agree, so that upstream * local derivative is an elementwise product. */
 bool op_is_elementwise(const tg_tensor *node);
@@ -52,10 +65,6 @@ char *op_formula(const tg_tensor *node, const formula_names *n, notation how, ch
  * not elementwise, the gradient input k receives, written with upstream. */
 char *op_derivative(const tg_tensor *node, int k, const formula_names *n, notation how,
                     char *buf, size_t size);
-/* d node / d input k as a value, from the node's VJP with a gradient of
- * ones (explain.c; tg dot labels edges with it); NULL when the ones are not
- * a valid upstream (an error is pending). */
-tg_tensor *local_derivative(tg_tensor *node, int k);
 /* Whether `tg explain` has templates for kind: the catalogue test asks this
  * of every kind. */
 bool explain_has_rule(tg_op_kind kind);

@@ -330,6 +330,9 @@ typedef struct {
     const char *target;   /* --target NAME (fit) */
     const char *loss;     /* --loss NAME (fit) */
     const char *opt;      /* --opt NAME (fit) */
+    const char *blank;    /* --blank local|upstream|all (quiz, check) */
+    const char *answers;  /* --answers FILE (quiz) */
+    const char *tol;      /* --tol X (check) */
     const char *edges;    /* --edges derivative|none (dot) */
     bool json;
     bool hessian;         /* --hessian (grad) */
@@ -380,6 +383,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_jacobian(int argc, char **argv);
+int cmd_quiz(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* The Hessian of an open session's result with respect to its variables
  * that want gradients (cmd_jacobian.c), for tg grad --hessian. */
