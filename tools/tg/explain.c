@@ -1068,6 +1068,27 @@ static void html_node(explainer *e, const char *lbl, const char *formula, const 
     html_equation(e->page, eq);
 }
 
+/* --expand: the sums of the entries, an equation each. */
+static void html_sums(explainer *e, const step *st)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    explain_element_sums_as(f, e->names, st->node, st->k, e->upstream, result_label(e),
+                            e->expand_only, true, SUMS_LINES);
+    fclose(f);
+    for (char *line = text, *end; line && *line; line = end + 1) {
+        end = strchr(line, '\n');
+        if (!end)
+            break;
+        *end = '\0';
+        html_equation(e->page, line);
+    }
+    free(text);
+}
+
 static void html_step_equations(explainer *e, const step *st)
 {
     char local[TEXT + 2], symbolic[TEXT + 2], eq[6 * TEXT + 64];
@@ -1087,6 +1108,8 @@ static void html_step_equations(explainer *e, const step *st)
                  factor(st->contribution, local, sizeof local), st->total);
         html_equation(e->page, eq);
     }
+    if (e->expand && strcmp(e->expand, st->input) == 0)
+        html_sums(e, st);
     html_gradient(e->page, id_of(e, tg_op_input(st->node, st->k)), st->total_value);
 }
 
