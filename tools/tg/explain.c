@@ -912,6 +912,10 @@ static void beamer_begin(explainer *e)
     printf("%% tg explain --format beamer: %s\n"
            "\\documentclass[10pt]{beamer}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
            "\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\setbeamertemplate{navigation symbols}{}\n"
+           "%% small skips around displays: a frame holds three overlays' equations\n"
+           "\\makeatletter\n\\g@addto@macro\\normalsize{\\setlength{\\abovedisplayskip}{4pt}"
+           "\\setlength{\\belowdisplayskip}{4pt}\\setlength{\\abovedisplayshortskip}{2pt}"
+           "\\setlength{\\belowdisplayshortskip}{4pt}}\n\\makeatother\n"
            "\\title{The chain rule, step by step}\n\\subtitle{", e->args->expr);
     tex_expression(e);
     printf("}\n\\begin{document}\n\\begin{frame}\n\\titlepage\n\\end{frame}\n");
