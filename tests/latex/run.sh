@@ -62,7 +62,7 @@ NEURON='sigmoid(w1*x1 + w2*x2 + w3*x3 + b)'
 NESTED='h1 = sigmoid(W1 @ x + b1); h2 = sigmoid(W2 @ h1 + b2); yhat = sigmoid(W3 @ h2 + b3); L = l2(yhat, y)'
 MAZUR='h = sigmoid(W1 @ x + b1); o = sigmoid(W2 @ h + b2); E = sum(0.5 * (t - o)^2)'
 for format in latex beamer; do
-    case $format in latex) p="3 7 6 9" ;; beamer) p="48 87 64 31" ;; esac
+    case $format in latex) p="3 7 5 9" ;; beamer) p="48 87 64 31" ;; esac
     set -- $p
     neuron=$1 nested=$2 mazur=$3 long=$4
     check "neuron-$format" "$neuron" "$format" "$NEURON" w1=0.4 x1=1 w2=0.3 x2=-2 w3=-0.6 \

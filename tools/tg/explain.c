@@ -497,7 +497,7 @@ static const emitter markdown_emitter = {NOTATION_TEXT, markdown_begin, markdown
  * goes to the left side of the equations and to the note a split matrix
  * has; a slide elides what does not fit its frame, and writes a vector of
  * more than 2 entries as a row, transposed, to save the frame's height. */
-static const latex_fit article_fit = {30, 12, 8, false}, slide_fit = {28, 6, 2, true};
+static const latex_fit article_fit = {40, 12, 8, false}, slide_fit = {28, 6, 2, true};
 /* room for a line of LaTeX with its matrices */
 #define TEX (4 * TEXT)
 
@@ -664,7 +664,7 @@ static void latex_node(explainer *e, const char *lbl, const char *formula, const
 }
 
 /* "(v_{1} + b)" where the formula has an operator outside parentheses, so
- * that d/dx applies to all of it (print_of's rule). */
+ * that d/dx applies to all of it (print_of's rule), and "(-1)". */
 static const char *tex_of(const char *formula, char *buf)
 {
     int depth = 0;
@@ -673,7 +673,7 @@ static const char *tex_of(const char *formula, char *buf)
         depth += (*p == '(' || *p == '{') - (*p == ')' || *p == '}');
         infix |= depth == 0 && *p == ' ';
     }
-    snprintf(buf, TEX, infix ? "\\left(%s\\right)" : "%s", formula);
+    snprintf(buf, TEX, infix || formula[0] == '-' ? "\\left(%s\\right)" : "%s", formula);
     return buf;
 }
 

@@ -13,6 +13,8 @@
 
 /* A block shows at most amsmath's default of columns (MaxMatrixCols). */
 #define BLOCK_COLS 10
+/* The characters of the note a block of a split matrix has, "(columns 10--19)". */
+#define NOTE_WIDTH 14
 /* Past this many shown entries along an axis a tensor is elided whatever
  * --elide says: the LaTeX must fit its buffer whole, or it does not compile. */
 #define MAX_SHOWN 256
@@ -116,7 +118,7 @@ static void put_cell(tex_out *o, const matrix_view *m, int r, int c)
 }
 
 /* "(rows 0--11, columns 8--15)": the entries a block of a split matrix
- * shows, the first and last it names. */
+ * shows, the first and last it names ("column 3" when they are one). */
 static void put_range(tex_out *o, const char *what, const int64_t *idx, int from, int to)
 {
     char text[64];
@@ -124,8 +126,12 @@ static void put_range(tex_out *o, const char *what, const int64_t *idx, int from
         from++;
     while (idx[to - 1] < 0)
         to--;
-    snprintf(text, sizeof text, "%s %lld--%lld", what, (long long)idx[from],
-             (long long)idx[to - 1]);
+    if (idx[from] == idx[to - 1])
+        snprintf(text, sizeof text, "%.*s %lld", (int)strlen(what) - 1, what,
+                 (long long)idx[from]);
+    else
+        snprintf(text, sizeof text, "%s %lld--%lld", what, (long long)idx[from],
+                 (long long)idx[to - 1]);
     put(o, text);
 }
 
@@ -163,17 +169,20 @@ static size_t matrix_width(const matrix_view *m)
 }
 
 /* The matrix in blocks of at most fit->rows rows and as many columns as
- * fit fit->width characters (BLOCK_COLS at most), a line of the align each. */
+ * fit fit->width characters with the block's note (BLOCK_COLS at most), a
+ * line of the align each. */
 static void put_matrix(tex_out *o, const matrix_view *m, const latex_fit *fit, bool transposed)
 {
     bool first = true;
+    size_t width = matrix_width(m) <= (size_t)fit->width ? (size_t)fit->width
+                                                         : (size_t)(fit->width - NOTE_WIDTH);
     for (int r0 = 0; r0 < m->n_rows; r0 += fit->rows) {
         int r1 = r0 + fit->rows < m->n_rows ? r0 + fit->rows : m->n_rows;
         for (int c0 = 0; c0 < m->n_cols;) {
             int c1 = c0;
             size_t used = 0;
             while (c1 < m->n_cols && c1 - c0 < BLOCK_COLS &&
-                   (c1 == c0 || used + cell_width(m, c1) + 2 <= (size_t)fit->width))
+                   (c1 == c0 || used + cell_width(m, c1) + 2 <= width))
                 used += cell_width(m, c1++) + 2;
             if (!first)
                 put(o, LATEX_LINE_BREAK);
