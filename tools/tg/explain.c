@@ -1372,7 +1372,8 @@ static bool check_expand(explainer *e, diag *d)
     return false;
 }
 
-/* --mode forward and --order 2 print text; the default is the reverse sweep. */
+/* --mode forward and --order 2 print text; the default is the reverse sweep;
+ * --standalone belongs to --format latex. */
 static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
 {
     *forward = a->mode && strcmp(a->mode, "forward") == 0;
@@ -1385,6 +1386,9 @@ static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
         diag_plain(d, "--mode forward and --order 2 print text only");
     else if (*forward && *order == 2)
         diag_plain(d, "--order 2 walks the reverse sweep: leave out --mode forward");
+    else if (a->standalone && (!a->format || strcmp(a->format, "latex") != 0))
+        diag_plain(d, "--standalone makes --format latex a whole document: give --format latex "
+                      "(beamer's is always one)");
     else
         return true;
     return false;
