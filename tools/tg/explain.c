@@ -515,7 +515,11 @@ static void tex_align_open(explainer *e)
     e->tex_noted = false;
 }
 
-static void tex_align_close(void) { printf("\n\\end{align*}\n"); }
+/* An align* without rows would not compile: it says so. */
+static void tex_align_close(explainer *e)
+{
+    printf("%s\n\\end{align*}\n", e->tex_rows ? "" : "&\\text{(none)}");
+}
 
 static void tex_row(explainer *e, const char *fmt, ...)
 {
@@ -560,7 +564,7 @@ static void tex_pause(explainer *e)
 {
     if (e->em != &beamer_emitter)
         return;
-    tex_align_close();
+    tex_align_close(e);
     printf("}\n\\uncover<%d->{", ++e->overlay);
     tex_align_open(e);
 }
@@ -618,7 +622,7 @@ static void latex_begin(explainer *e)
     printf("\\paragraph{Inputs}\n");
     tex_align_open(e);
     tex_inputs(e);
-    tex_align_close();
+    tex_align_close(e);
 }
 
 static void latex_forward(explainer *e)
@@ -638,7 +642,7 @@ static void latex_forward(explainer *e)
                 op_formula(node, &n, NOTATION_LATEX, formula, TEXT));
         tex_continue(e, "= ", tex_value(e, node, value));
     }
-    tex_align_close();
+    tex_align_close(e);
 }
 
 static void latex_sweep_begin(explainer *e)
@@ -657,7 +661,7 @@ static void latex_node(explainer *e, const char *lbl, const char *formula, const
 {
     (void)up;
     char name[TEXT], value[TEX];
-    tex_align_close();
+    tex_align_close(e);
     printf("\\noindent At $%s = %s$:\n", latex_name(lbl, name, TEXT), formula);
     tex_align_open(e);
     tex_row(e, "\\text{upstream } %s &= %s", up_name, tex_value(e, e->upstream, value));
@@ -871,11 +875,11 @@ static void tex_gradients(explainer *e)
 
 static void latex_end(explainer *e)
 {
-    tex_align_close();
+    tex_align_close(e);
     printf("\\paragraph{Gradients}\n");
     tex_align_open(e);
     tex_gradients(e);
-    tex_align_close();
+    tex_align_close(e);
     if (e->args->standalone)
         printf("\\end{document}\n");
 }
@@ -902,7 +906,7 @@ static void frame_close(explainer *e)
 {
     if (!e->in_frame)
         return;
-    tex_align_close();
+    tex_align_close(e);
     printf(e->frame_breaks ? "\\end{frame}\n" : "}\n\\end{frame}\n");
     e->in_frame = false;
 }

@@ -5,7 +5,7 @@
  * Jacobian, read off tg_vjp with a one-hot upstream gradient per element j:
  * the backward rule tg_backward runs, so the terms add up to the gradient
  * the sweep printed. Used for --expand and for the terms a broadcast input's
- * gradient sums.
+ * gradient sums, in text or in LaTeX.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -77,9 +77,9 @@ static bool matmul_factor(labeler *l, const tg_tensor *node, int k, int64_t j, i
     return true;
 }
 
-/* How the sums are written: the text of --format text and markdown, the
- * lines of a LaTeX align environment, or one LaTeX equation a line (the
- * html page's). */
+/* The sums being written: the node, its input k and upstream gradient, the
+ * Jacobian, and how (layout: text, the rows of a LaTeX align, or one LaTeX
+ * equation a line). */
 typedef struct {
     FILE *f;
     labeler *l;
