@@ -76,7 +76,8 @@ START_TEST(latex_writes_matrices_and_elementwise_products)
 END_TEST
 
 /* Long axes are elided as in the text (first two, the last); a label with
- * an underscore is subscripted; an exponent is a power of ten. */
+ * an underscore is subscripted; an exponent is a power of ten, in a value
+ * and in a formula's constant. */
 START_TEST(latex_elides_and_subscripts)
 {
     tu_output *r = run_tg("explain 'sum(X)' "
@@ -91,6 +92,10 @@ START_TEST(latex_elides_and_subscripts)
     assert_has(r, "\\mathit{net}_{h1} &= w_{1} \\cdot x_{\\mathit{hat}}");
     assert_has(r, "x_{\\mathit{hat}} &= 1 \\times 10^{-7}");
     assert_has(r, "\\texttt{net\\_h1 = w1 * x\\_hat};\\\\");
+    /* a constant of a formula too: bce's clamp at the smallest double */
+    r = run_tg("explain 'bce(sigmoid(z), y)' z=0.5 y=1 --wrt z --format latex");
+    assert_has(r, "v_{2} &= \\max(v_{1}, 4.94066 \\times 10^{-324})");
+    assert_lacks(r, "e-324");
 }
 END_TEST
 
@@ -155,8 +160,8 @@ START_TEST(beamer_has_a_frame_per_step_with_overlays)
                   "{\\partial f} &= 1\n\\end{align*}\n}\n\\uncover<2->{\\begin{align*}\n"
                   "\\frac{\\partial}{\\partial v_{1}} \\left(v_{1} \\cdot z\\right) &= z = -4\n"
                   "\\end{align*}\n}\n\\uncover<3->{\\begin{align*}\n\\frac{\\partial f}"
-                  "{\\partial v_{1}} &= \\frac{\\partial f}{\\partial f} \\cdot z = 1 \\cdot (-4) "
-                  "= -4\n\\end{align*}\n}\n\\end{frame}");
+                  "{\\partial v_{1}} &= \\frac{\\partial f}{\\partial f} \\cdot z \\\\\n"
+                  "&= 1 \\cdot (-4) = -4\n\\end{align*}\n}\n\\end{frame}");
     ck_assert_int_eq(count_of(r, "\\uncover<3->"), 4);
     ck_assert_int_eq(count_of(r, "\\uncover<4->"), 0);
     assert_has(r, "\\begin{frame}[t,allowframebreaks]{Gradients}");

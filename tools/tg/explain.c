@@ -711,9 +711,10 @@ static void tex_product(explainer *e, const step *st, const char *op)
     tex_value(e, e->upstream, up);
     tex_value(e, st->local_value, local);
     tex_value(e, st->contribution_value, c);
-    if (st->scalars) {
-        tex_row(e, "%s &%s %s \\cdot %s = %s \\cdot %s = %s", st->wrt_name, op, st->up_name,
-                tex_factor(st->symbolic, sym), up, tex_factor(local, factor), c);
+    if (st->scalars) { /* the rule, then the numbers on a line of their own */
+        tex_row(e, "%s &%s %s \\cdot %s", st->wrt_name, op, st->up_name,
+                tex_factor(st->symbolic, sym));
+        tex_row(e, "&= %s \\cdot %s = %s", up, tex_factor(local, factor), c);
         return;
     }
     const char *times = tg_ndim(e->upstream) == 0 ? "\\cdot" : "\\odot";
@@ -917,9 +918,9 @@ static void beamer_begin(explainer *e)
            "\\documentclass[10pt]{beamer}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
            "\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\setbeamertemplate{navigation symbols}{}\n"
            "%% small skips around displays: a frame holds three overlays' equations\n"
-           "\\makeatletter\n\\g@addto@macro\\normalsize{\\setlength{\\abovedisplayskip}{4pt}"
-           "\\setlength{\\belowdisplayskip}{4pt}\\setlength{\\abovedisplayshortskip}{2pt}"
-           "\\setlength{\\belowdisplayshortskip}{4pt}}\n\\makeatother\n"
+           "\\makeatletter\n\\g@addto@macro\\normalsize{\\setlength{\\abovedisplayskip}{2pt}"
+           "\\setlength{\\belowdisplayskip}{2pt}\\setlength{\\abovedisplayshortskip}{0pt}"
+           "\\setlength{\\belowdisplayshortskip}{2pt}}\n\\makeatother\n"
            "\\title{The chain rule, step by step}\n\\subtitle{", e->args->expr);
     tex_expression(e);
     printf("}\n\\begin{document}\n\\begin{frame}\n\\titlepage\n\\end{frame}\n");

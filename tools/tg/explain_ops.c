@@ -424,9 +424,9 @@ bool op_is_elementwise(const tg_tensor *node)
     return row && (row->flags & TG_OP_ELEMENTWISE);
 }
 
-/* A name without an underscore as LaTeX: numbers and one letter as they
- * are, a letter and digits subscripted (w1 -> w_{1}), longer names upright
- * in \mathit (so that "net" is not n times e times t). */
+/* A name without an underscore as LaTeX: numbers as latex_number writes
+ * them, one letter as it is, a letter and digits subscripted (w1 -> w_{1}),
+ * longer names upright in \mathit (so that "net" is not n times e times t). */
 static char *latex_word(const char *label, size_t n, char *buf, size_t size)
 {
     size_t letters = 0;
@@ -434,7 +434,9 @@ static char *latex_word(const char *label, size_t n, char *buf, size_t size)
         letters++;
     bool digits_only = letters < n && strspn(label + letters, "0123456789") >= n - letters;
     if (!isalpha((unsigned char)label[0]) || (letters == n && letters == 1)) {
-        snprintf(buf, size, "%.*s", (int)n, label); /* numbers and one-letter names */
+        char text[64]; /* numbers (1e-05 as a power of ten) and one-letter names */
+        snprintf(text, sizeof text, "%.*s", (int)n, label);
+        latex_number(text, buf, size);
     } else if (letters == 1 && digits_only) {
         snprintf(buf, size, "%c_{%.*s}", label[0], (int)(n - 1), label + 1);
     } else {
