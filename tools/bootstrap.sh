@@ -42,6 +42,15 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
+# texlive for the LaTeX and beamer test (tests/latex), only where pdflatex or
+# beamer's pgf is missing: texlive-pictures brings pgf, which beamer needs.
+if ! command -v pdflatex >/dev/null 2>&1 || [ -z "$(kpsewhich pgfcore.sty 2>/dev/null)" ]; then
+    echo "bootstrap: installing texlive"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends texlive-latex-base \
+        texlive-latex-recommended texlive-pictures lmodern
+fi
+
 # playwright-core, which drives chromium in the browser test, at the version
 # tests/browser/package-lock.json pins.
 browser="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"

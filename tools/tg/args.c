@@ -14,8 +14,8 @@ static bool allowed_option(const char *const *allowed, const char *name, size_t 
     return false;
 }
 
-/* Stores the value of --NAME into a; --json and --hessian are the flags
- * without one. */
+/* Stores the value of --NAME into a; --json, --hessian and --standalone are
+ * the flags without one. */
 static bool store_option(cli_args *a, const char *name, const char *val)
 {
     if (strcmp(name, "--wrt") == 0)
@@ -80,6 +80,10 @@ static bool parse_option(int argc, char **argv, int *i, const char *cmd,
     }
     if (len == 9 && memcmp(arg, "--hessian", 9) == 0 && !eq) {
         a->hessian = true;
+        return true;
+    }
+    if (len == 12 && memcmp(arg, "--standalone", 12) == 0 && !eq) {
+        a->standalone = true;
         return true;
     }
     const char *val = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);

@@ -10,6 +10,8 @@
  * others (matmul, softmax, broadcast inputs) the rule is printed with the
  * upstream gradient in it.
  */
+#include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,10 @@ typedef struct {
     char probs[TEXT], named[TEXT];
     bool accumulated, scalars;
     tg_tensor *total_value; /* the input's gradient so far */
+    /* the same values as tensors, for the LaTeX matrices (NULL where the
+     * step has none) */
+    tg_tensor *local_value, *contribution_value, *previous_value, *transposed_value;
+    const char *transposed_of; /* the label of the transposed operand */
     tg_tensor *node; /* the step's node and input */
     int k;
     int twin; /* 1 or 2 when both inputs are the same tensor (x * x), else 0 */
@@ -72,8 +78,17 @@ struct explainer {
     int64_t expand_only; /* the one entry --expand NAME[i,j] asks for, or -1: all */
     /* notations explained where first used, once per explanation */
     bool told_bracket, told_minus;
+    int tex_rows;        /* LaTeX: the rows of the open align* so far */
+    bool tex_noted;      /* LaTeX: the last of them an \intertext, which needs no \\ after it */
+    int overlay;         /* beamer: the open frame's overlay */
+    bool in_frame;       /* beamer: a frame is open */
+    bool frame_breaks;   /* beamer: the open frame breaks into as many as it takes */
+    char node_title[2 * TEXT]; /* beamer: the node being swept, "$v_{1} = W x$" */
+    char node_upstream[4 * TEXT]; /* beamer: its upstream gradient, a row of an align* */
     int rc;
 };
+
+static const emitter beamer_emitter; /* defined with the LaTeX emitters */
 
 static const char *label(explainer *e, const tg_tensor *t) { return label_of(e->names, t); }
 static tg_tensor *target(explainer *e) { return e->target ? e->target : e->s->prog.result; }
@@ -186,6 +201,8 @@ static void matmul_shapes(explainer *e, tg_tensor *node, int k, const tg_tensor 
     snprintf(st->shapes, TEXT, "%s @ %s -> %s%s", a, b, c,
              outer ? "  (an outer product: a column times a row)" : "");
     snprintf(st->transposed, TEXT, "%s^T = %s", label(e, other), tensor_brief(ot, value, TEXT));
+    st->transposed_value = ot;
+    st->transposed_of = label(e, other);
 }
 
 static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
@@ -194,7 +211,8 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     explainer *e = ctx;
     tg_tensor *input = tg_op_input(node, k);
     step st = {.kind = explain_step_kind(node, k), .input = label(e, input),
-               .accumulated = previous != NULL, .total_value = total, .node = node, .k = k};
+               .accumulated = previous != NULL, .total_value = total, .node = node, .k = k,
+               .contribution_value = contribution, .previous_value = previous};
     if (tg_op_num_inputs(node) >= 2 && tg_op_input(node, 0) == tg_op_input(node, 1))
         st.twin = k + 1;
     formula_names n = names_of(e, node);
@@ -211,6 +229,7 @@ static void on_input(void *ctx, tg_tensor *node, int k, tg_tensor *contribution,
     if (previous)
         tensor_brief(previous, st.previous, TEXT);
     tg_tensor *local = st.kind == STEP_LOCAL ? explain_local_derivative(node, k) : NULL;
+    st.local_value = local;
     if (local)
         tensor_brief(local, st.local, TEXT);
     else if (st.kind == STEP_LOCAL)
@@ -488,26 +507,138 @@ static const emitter markdown_emitter = {NOTATION_TEXT, markdown_begin, markdown
                                          markdown_sweep_begin, text_node, text_step,
                                          markdown_end};
 
-/* ---- LaTeX: align* blocks for lecture notes (needs amsmath) --------------- */
+/* ---- LaTeX: align* blocks for lecture notes, and beamer slides ------------- */
+
+/* The room of a tensor: on a page of the article a third of the text width
+ * goes to the left side of the equations and to the note a split matrix
+ * has; a slide elides what does not fit its frame, and writes a vector of
+ * more than 2 entries as a row, transposed, to save the frame's height. */
+static const latex_fit article_fit = {40, 12, 8, false}, slide_fit = {28, 6, 2, true};
+/* room for a line of LaTeX with its matrices */
+#define TEX (4 * TEXT)
+
+static const char *tex_value(explainer *e, const tg_tensor *t, char *buf)
+{
+    return latex_tensor(t, e->em == &beamer_emitter ? &slide_fit : &article_fit, buf, TEX);
+}
+
+/* The rows of an align* go through tex_row, which puts the \\ between them
+ * (none after the last, which would add an empty line). */
+static void tex_align_open(explainer *e)
+{
+    printf("\\begin{align*}\n");
+    e->tex_rows = 0;
+    e->tex_noted = false;
+}
+
+/* An align* without rows would not compile: it says so. */
+static void tex_align_close(explainer *e)
+{
+    printf("%s\n\\end{align*}\n", e->tex_rows ? "" : "&\\text{(none)}");
+}
+
+static void tex_row(explainer *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf(!e->tex_rows++ ? "" : e->tex_noted ? "\n" : " \\\\\n");
+    e->tex_noted = false;
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* Whether latex_tensor cut the value into lines. */
+static bool tex_split(const char *value) { return strstr(value, LATEX_LINE_BREAK) != NULL; }
+
+/* "= value" after the open row, or on a row of its own where the value
+ * takes lines of its own. */
+static void tex_continue(explainer *e, const char *rel, const char *value)
+{
+    if (tex_split(value))
+        tex_row(e, "&%s%s", rel, value);
+    else
+        printf(" %s%s", rel, value);
+}
+
+/* A remark between the rows of an align* (\intertext: text across the
+ * line, math in $...$). */
+static void tex_note(explainer *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool between = e->tex_rows++ > 0;
+    printf(between ? e->tex_noted ? "\n\\intertext{" : " \\\\\n\\intertext{" : "&\\text{");
+    vprintf(fmt, ap);
+    printf("}");
+    e->tex_noted = between;
+    va_end(ap);
+}
+
+/* Beamer: the next overlay, which reveals what follows one slide later
+ * (an align* of its own); the article has nothing to reveal. */
+static void tex_pause(explainer *e)
+{
+    if (e->em != &beamer_emitter)
+        return;
+    tex_align_close(e);
+    printf("}\n\\uncover<%d->{", ++e->overlay);
+    tex_align_open(e);
+}
+
+/* The statements of the expression, one a line, in typewriter type. */
+static void tex_expression(explainer *e)
+{
+    char escaped[TEXT * 2], statement[TEXT];
+    const char *p = e->args->expr;
+    while (*p) {
+        size_t n = strcspn(p, ";");
+        snprintf(statement, sizeof statement, "%.*s", (int)n, p);
+        printf("\\texttt{%s}%s\n", latex_text(statement, escaped, sizeof escaped),
+               p[n] ? ";\\\\" : "");
+        p += n + (p[n] == ';');
+        while (*p == ' ')
+            p++;
+    }
+}
+
+/* name = value for the variables and constants, a row each. */
+static void tex_inputs(explainer *e)
+{
+    const symtab *syms = &e->s->syms;
+    char name[TEXT], value[TEX], line[TEX + TEXT];
+    label_operands(e);
+    for (int v = 0; v < syms->n_inputs; v++) {
+        tg_tensor *t = symtab_input_value(syms, v);
+        snprintf(line, sizeof line, "%s%s &= %s",
+                 tg_requires_grad(t) ? "" : "\\text{(constant: no gradient wanted) } ",
+                 latex_name(symtab_input_name(syms, v), name, TEXT), tex_value(e, t, value));
+        tex_row(e, "%s", line);
+    }
+    const tg_tensor *consts[64];
+    int n = labeler_constants(e->names, consts, 64);
+    for (int c = 0; c < n; c++) {
+        snprintf(line, sizeof line, "\\text{(constant) } %s &= %s",
+                 latex_name(label(e, consts[c]), name, TEXT), tex_value(e, consts[c], value));
+        tex_row(e, "%s", line);
+    }
+}
 
 static void latex_begin(explainer *e)
 {
-    printf("%% tg explain --format latex: %s\n%% needs \\usepackage{amsmath}\n"
-           "\\paragraph{Inputs}\n\\begin{align*}\n", e->args->expr);
-    const symtab *syms = &e->s->syms;
-    char name[TEXT], value[TEXT];
-    for (int i = 0; i < syms->n_inputs; i++) {
-        tg_tensor *v = symtab_input_value(syms, i);
-        printf("%s &= %s \\\\\n", latex_name(symtab_input_name(syms, i), name, TEXT),
-               tensor_brief(v, value, TEXT));
-    }
-    label_operands(e);
-    const tg_tensor *consts[64];
-    int n = labeler_constants(e->names, consts, 64);
-    for (int i = 0; i < n; i++)
-        printf("%s &= %s \\quad\\text{(constant)} \\\\\n",
-               latex_name(label(e, consts[i]), name, TEXT), tensor_brief(consts[i], value, TEXT));
-    printf("\\end{align*}\n");
+    printf("%% tg explain --format latex: %s\n", e->args->expr);
+    if (e->args->standalone)
+        printf("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+               "\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n");
+    else
+        printf("%% needs \\usepackage{amsmath}, and \\allowdisplaybreaks for a sweep longer "
+               "than a page\n");
+    printf("\\paragraph{Expression}\n\\begin{flushleft}\n");
+    tex_expression(e);
+    printf("\\end{flushleft}\n");
+    printf("\\paragraph{Inputs}\n");
+    tex_align_open(e);
+    tex_inputs(e);
+    tex_align_close(e);
 }
 
 static void latex_forward(explainer *e)
@@ -518,60 +649,353 @@ static void latex_forward(explainer *e)
         printf("No ops: the result is an input.\n");
         return;
     }
-    printf("\\begin{align*}\n");
-    char name[TEXT], formula[TEXT], value[TEXT];
+    tex_align_open(e);
+    char name[TEXT], formula[TEXT], value[TEX];
     for (int64_t pos = 0; pos <= last; pos++) {
         tg_tensor *node = tg_tape_node(pos);
         formula_names n = names_of(e, node);
-        printf("%s &= %s = %s \\\\\n", latex_name(label(e, node), name, TEXT),
-               op_formula(node, &n, NOTATION_LATEX, formula, TEXT),
-               tensor_brief(node, value, TEXT));
+        tex_row(e, "%s &= %s", latex_name(label(e, node), name, TEXT),
+                op_formula(node, &n, NOTATION_LATEX, formula, TEXT));
+        tex_continue(e, "= ", tex_value(e, node, value));
     }
-    printf("\\end{align*}\n");
+    tex_align_close(e);
 }
 
 static void latex_sweep_begin(explainer *e)
 {
     char y[TEXT];
     printf("\\paragraph{Reverse sweep} Each step: upstream gradient $\\times$ local derivative "
-           "$=$ contribution.\n\\begin{align*}\n%s &= 1 \\\\\n",
-           grad_name(e, result_label(e), y, TEXT));
+           "$=$ contribution; $\\odot$ multiplies element by element.\n");
+    tex_align_open(e);
+    tex_row(e, "%s &= 1 \\quad\\text{(the seed)}", grad_name(e, result_label(e), y, TEXT));
 }
 
+/* Each node's steps in an align* of their own, after a line naming it, so
+ * that a wide row of one node does not widen the others'. */
 static void latex_node(explainer *e, const char *lbl, const char *formula, const char *up_name,
                        const char *up)
 {
-    (void)up_name;
     (void)up;
-    char name[TEXT];
-    printf("&\\text{at } %s = %s: \\\\\n", latex_name(lbl, name, TEXT), formula);
-    (void)e;
+    char name[TEXT], value[TEX];
+    tex_align_close(e);
+    printf("\\noindent At $%s = %s$:\n", latex_name(lbl, name, TEXT), formula);
+    tex_align_open(e);
+    tex_row(e, "\\text{upstream } %s &= %s", up_name, tex_value(e, e->upstream, value));
+}
+
+/* "(v_{1} + b)" where the formula has an operator outside parentheses, so
+ * that d/dx applies to all of it (print_of's rule), and "(-1)". */
+static const char *tex_of(const char *formula, char *buf)
+{
+    int depth = 0;
+    bool infix = false;
+    for (const char *p = formula; *p; p++) {
+        depth += (*p == '(' || *p == '{') - (*p == ')' || *p == '}');
+        infix |= depth == 0 && *p == ' ';
+    }
+    snprintf(buf, TEX, infix || formula[0] == '-' ? "\\left(%s\\right)" : "%s", formula);
+    return buf;
+}
+
+/* d/dx f = symbolic = value: a local derivative, or (broadcast) its rule. */
+static void tex_local(explainer *e, const step *st)
+{
+    char x[TEXT], of[TEX], value[TEX], twin[32] = "";
+    if (st->twin)
+        snprintf(twin, sizeof twin, "\\text{ as operand %d}", st->twin);
+    latex_name(st->input, x, TEXT);
+    tex_of(st->formula, of);
+    tex_row(e, "\\frac{\\partial}{\\partial %s} %s%s &= %s", x, of, twin, st->symbolic);
+    if (st->kind == STEP_LOCAL && strcmp(st->symbolic, st->local) != 0)
+        tex_continue(e, "= ", tex_value(e, st->local_value, value));
+    if (st->kind == STEP_BROADCAST)
+        tex_note(e, "summed over the axes $%s$ was broadcast along", x);
+}
+
+/* A negative factor of a product in parentheses: 0.25 \cdot (-2). */
+static const char *tex_factor(const char *v, char *buf)
+{
+    snprintf(buf, TEX + 2, v[0] == '-' ? "(%s)" : "%s", v);
+    return buf;
+}
+
+/* upstream x local derivative = contribution: \cdot for numbers, \odot
+ * element by element for tensors. */
+static void tex_product(explainer *e, const step *st, const char *op)
+{
+    char up[TEX], local[TEX], c[TEX], sym[TEX + 2], factor[TEX + 2];
+    tex_value(e, e->upstream, up);
+    tex_value(e, st->local_value, local);
+    tex_value(e, st->contribution_value, c);
+    if (st->scalars) { /* the rule, then the numbers on a line of their own */
+        tex_row(e, "%s &%s %s \\cdot %s", st->wrt_name, op, st->up_name,
+                tex_factor(st->symbolic, sym));
+        tex_row(e, "&= %s \\cdot %s = %s", up, tex_factor(local, factor), c);
+        return;
+    }
+    const char *times = tg_ndim(e->upstream) == 0 ? "\\cdot" : "\\odot";
+    tex_row(e, "%s &%s %s %s %s", st->wrt_name, op, st->up_name, times,
+            tex_of(st->symbolic, sym));
+    if (tex_split(up) || tex_split(local)) { /* each on lines of its own */
+        tex_row(e, "&= %s", up);
+        tex_row(e, "&\\phantom{=} %s %s", times, local);
+    } else {
+        tex_row(e, "&= %s %s %s", up, times, local);
+    }
+    tex_row(e, "&= %s", c);
+}
+
+/* A matmul's shapes line as the text of a tex_note: the shapes in math,
+ * "->" as \to. */
+static const char *tex_shapes(const char *shapes, char *buf)
+{
+    const char *note = strstr(shapes, "  (");
+    const char *arrow = strstr(shapes, "->");
+    char text[TEXT];
+    int n = (int)(note ? (size_t)(note - shapes) : strlen(shapes));
+    int before = arrow && arrow < shapes + n ? (int)(arrow - shapes) : n;
+    snprintf(buf, TEX, "shapes $%.*s%s%.*s$%s%s", before, shapes, before < n ? "\\to" : "",
+             before < n ? n - before - 2 : 0, before < n ? arrow + 2 : "", note ? " " : "",
+             note ? latex_text(note + 2, text, sizeof text) : "");
+    return buf;
+}
+
+/* The softmax p = exp(log_softmax(z)) of a log_softmax node, as a tensor
+ * off the tape. */
+static tg_tensor *softmax_of(const tg_tensor *log_softmax)
+{
+    tg_tensor *p = tg_full(tg_dtype_of(log_softmax), tg_ndim(log_softmax),
+                           tg_shape(log_softmax), 0.0, false);
+    for (int64_t i = 0; p && i < tg_numel(p); i++)
+        tg_set(p, i, exp(tg_get(log_softmax, i)));
+    return p;
+}
+
+/* The sums --expand (and a broadcast input) writes, as a row of the align. */
+static void tex_sums(explainer *e, const step *st, int64_t only, bool with_names)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    explain_element_sums_as(f, e->names, st->node, st->k, e->upstream, result_label(e), only,
+                            with_names, SUMS_ALIGN);
+    fclose(f);
+    static const char end[] = " \\\\\n"; /* the last row's \\, which tex_row puts itself */
+    if (len >= strlen(end) && strcmp(text + len - strlen(end), end) == 0)
+        text[len - strlen(end)] = '\0';
+    tex_row(e, "%s", text);
+    free(text);
+}
+
+/* A gradient rule written with the upstream gradient: for a matrix product
+ * the shapes and the transposed operand, for a cross entropy the softmax
+ * values; the value after the next pause. */
+static void tex_rule(explainer *e, const step *st, const char *op)
+{
+    char value[TEX], text[TEX], name[TEXT], math[TEX];
+    tex_row(e, "%s &%s %s", st->wrt_name, op, st->symbolic);
+    if (st->shapes[0]) /* "[2,1] @ [1,2] -> [2,2]  (an outer product: ...)" */
+        tex_note(e, "%s%s", tex_shapes(st->shapes, math), st->transposed_value ? ", with" : "");
+    if (st->transposed_value)
+        tex_row(e, "%s^{\\top} &= %s", latex_name(st->transposed_of, name, TEXT),
+                tex_value(e, st->transposed_value, value));
+    if (st->probs[0]) {
+        tg_tensor *p = softmax_of(st->node);
+        char z[TEXT];
+        if (p)
+            tex_row(e, "p = \\operatorname{softmax}(%s) &= %s",
+                    latex_name(label(e, tg_op_input(st->node, 0)), z, TEXT), tex_value(e, p, value));
+        tex_note(e, "%s", latex_text(st->named + 2, text, TEX)); /* "p - t: the softmax ..." */
+    }
+    tex_pause(e);
+    tex_row(e, "%s &= %s", st->wrt_name, tex_value(e, st->contribution_value, value));
+}
+
+static void frame_open(explainer *e, const char *title, bool breaks);
+static void frame_close(explainer *e);
+
+/* Beamer: a frame for each input of a node, its upstream gradient first;
+ * and (more) a frame after it for the sums of --expand, which do not fit
+ * under the step. */
+static void tex_step_frame(explainer *e, const step *st, bool more)
+{
+    char title[3 * TEXT], x[TEXT];
+    if (e->em != &beamer_emitter)
+        return;
+    frame_close(e);
+    snprintf(title, sizeof title, "Reverse sweep: %s, to $%s$%s", e->node_title,
+             latex_name(st->input, x, TEXT), more ? ", each entry" : "");
+    frame_open(e, title, more);
+    if (!more)
+        tex_row(e, "%s", e->node_upstream);
 }
 
 static void latex_step(explainer *e, const step *st)
 {
-    (void)e;
-    char local[TEXT + 2];
+    char text[TEX], a[TEX], b[TEX], c[TEX];
     const char *op = st->accumulated ? "\\mathrel{+}=" : "=";
-    if (st->kind == STEP_LOCAL)
-        printf("%s &%s %s \\cdot %s = %s \\cdot %s = %s \\\\\n", st->wrt_name, op, st->up_name,
-               st->symbolic, st->up, factor(st->local, local, sizeof local), st->contribution);
-    else
-        printf("%s &%s %s = %s \\\\\n", st->wrt_name, op, st->symbolic, st->contribution);
-    if (st->accumulated)
-        printf("%s &= %s + %s = %s \\\\\n", st->wrt_name, st->previous,
-               factor(st->contribution, local, sizeof local), st->total);
+    tex_step_frame(e, st, false);
+    tex_pause(e);
+    if (st->kind == STEP_VJP) {
+        tex_rule(e, st, op);
+    } else {
+        tex_local(e, st);
+        tex_pause(e);
+        if (st->kind == STEP_LOCAL)
+            tex_product(e, st, op);
+        else
+            tex_row(e, "%s &%s %s", st->wrt_name, op, tex_value(e, st->contribution_value, a));
+        if (st->kind == STEP_BROADCAST && tg_numel(st->node) <= BROADCAST_TERMS)
+            tex_sums(e, st, -1, false);
+    }
+    if (st->reads[0]) {
+        snprintf(a, sizeof a, "(%s)", st->reads);
+        tex_note(e, "%s", latex_text(a, text, TEX));
+    }
+    if (st->accumulated) {
+        char x[TEXT];
+        tex_note(e, "$%s$ is used more than once, so its gradients add up:",
+                 latex_name(st->input, x, TEXT));
+        tex_value(e, st->previous_value, a);
+        tex_value(e, st->contribution_value, b);
+        tex_value(e, st->total_value, c);
+        if (st->scalars)
+            tex_row(e, "%s &= %s + %s%s%s = %s", st->wrt_name, a, b[0] == '-' ? "(" : "", b,
+                    b[0] == '-' ? ")" : "", c);
+        else {
+            tex_row(e, "%s &= %s" LATEX_LINE_BREAK "+ %s", st->wrt_name, a, b);
+            tex_row(e, "&= %s", c);
+        }
+    }
+    if (e->expand && strcmp(e->expand, st->input) == 0) {
+        tex_step_frame(e, st, true);
+        tex_sums(e, st, e->expand_only, true);
+    }
+}
+
+/* The final gradients, name = value, a row each. */
+static void tex_gradients(explainer *e)
+{
+    const symtab *syms = &e->s->syms;
+    char name[TEXT], value[TEX], line[TEX + TEXT];
+    for (int i = 0; i < syms->n_inputs; i++) {
+        tg_tensor *v = symtab_input_value(syms, i), *g = tensor_map_get(e->grads, v);
+        if (!tg_requires_grad(v))
+            continue;
+        snprintf(line, sizeof line, "%s &= %s", grad_name(e, symtab_input_name(syms, i), name, TEXT),
+                 g ? tex_value(e, g, value) : "0");
+        tex_row(e, "%s", line);
+    }
 }
 
 static void latex_end(explainer *e)
 {
-    printf("\\end{align*}\n\\paragraph{Gradients}\n\\begin{align*}\n");
-    gradients(e, 0, "", " &= ", " \\\\");
-    printf("\\end{align*}\n");
+    tex_align_close(e);
+    printf("\\paragraph{Gradients}\n");
+    tex_align_open(e);
+    tex_gradients(e);
+    tex_align_close(e);
+    if (e->args->standalone)
+        printf("\\end{document}\n");
 }
 
 static const emitter latex_emitter = {NOTATION_LATEX, latex_begin, latex_forward,
                                       latex_sweep_begin, latex_node, latex_step, latex_end};
+
+/* ---- beamer: a frame per node, its steps revealed one overlay at a time ----- */
+
+/* A frame, what follows in an align*: in its first overlay, or (breaks) in
+ * as many frames as it takes, without overlays (beamer's allowframebreaks:
+ * the inputs, the gradients, the sums of --expand). */
+static void frame_open(explainer *e, const char *title, bool breaks)
+{
+    printf(breaks ? "\\begin{frame}[t,allowframebreaks]{%s}\n" : "\\begin{frame}[t]{%s}\n\\uncover<1->{",
+           title);
+    e->overlay = 1;
+    e->in_frame = true;
+    e->frame_breaks = breaks;
+    tex_align_open(e);
+}
+
+static void frame_close(explainer *e)
+{
+    if (!e->in_frame)
+        return;
+    tex_align_close(e);
+    printf(e->frame_breaks ? "\\end{frame}\n" : "}\n\\end{frame}\n");
+    e->in_frame = false;
+}
+
+static void beamer_begin(explainer *e)
+{
+    printf("%% tg explain --format beamer: %s\n"
+           "\\documentclass[10pt]{beamer}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+           "\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\setbeamertemplate{navigation symbols}{}\n"
+           "%% small skips around displays: a frame holds three overlays' equations\n"
+           "\\makeatletter\n\\g@addto@macro\\normalsize{\\setlength{\\abovedisplayskip}{2pt}"
+           "\\setlength{\\belowdisplayskip}{2pt}\\setlength{\\abovedisplayshortskip}{0pt}"
+           "\\setlength{\\belowdisplayshortskip}{2pt}}\n\\makeatother\n"
+           "\\title{The chain rule, step by step}\n\\subtitle{", e->args->expr);
+    tex_expression(e);
+    printf("}\n\\begin{document}\n\\begin{frame}\n\\titlepage\n\\end{frame}\n");
+    frame_open(e, "Inputs", true);
+    tex_inputs(e);
+    frame_close(e);
+}
+
+/* A frame per node: what it computes, then (next overlay) its value. */
+static void beamer_forward(explainer *e)
+{
+    int64_t last = tg_tape_position(target(e));
+    char name[TEXT], formula[TEXT], value[TEX], title[2 * TEXT];
+    for (int64_t pos = 0; pos <= last; pos++) {
+        tg_tensor *node = tg_tape_node(pos);
+        formula_names n = names_of(e, node);
+        latex_name(label(e, node), name, TEXT);
+        snprintf(title, sizeof title, "Forward pass: $%s$", name);
+        frame_open(e, title, false);
+        tex_row(e, "%s &= %s", name, op_formula(node, &n, NOTATION_LATEX, formula, TEXT));
+        tex_pause(e);
+        tex_row(e, "%s &= %s", name, tex_value(e, node, value));
+        frame_close(e);
+    }
+}
+
+static void beamer_sweep_begin(explainer *e)
+{
+    char y[TEXT];
+    frame_open(e, "Reverse sweep: the seed", false);
+    tex_row(e, "%s &= 1", grad_name(e, result_label(e), y, TEXT));
+    frame_close(e);
+}
+
+/* The node whose steps follow, a frame each (tex_step_frame): their upstream
+ * gradient first, then the input's local derivative, then the product, an
+ * overlay each. */
+static void beamer_node(explainer *e, const char *lbl, const char *formula, const char *up_name,
+                        const char *up)
+{
+    (void)up;
+    char name[TEXT], value[TEX];
+    snprintf(e->node_title, sizeof e->node_title, "$%s = %s$", latex_name(lbl, name, TEXT),
+             formula);
+    snprintf(e->node_upstream, sizeof e->node_upstream, "\\text{upstream } %s &= %s",
+             up_name, tex_value(e, e->upstream, value));
+}
+
+static void beamer_end(explainer *e)
+{
+    frame_close(e);
+    frame_open(e, "Gradients", true);
+    tex_gradients(e);
+    frame_close(e);
+    printf("\\end{document}\n");
+}
+
+static const emitter beamer_emitter = {NOTATION_LATEX, beamer_begin, beamer_forward,
+                                       beamer_sweep_begin, beamer_node, latex_step, beamer_end};
 
 /* ---- html: one page, a cursor stepping through the sweep (explain_html.c) ---- */
 
@@ -669,6 +1093,27 @@ static void html_node(explainer *e, const char *lbl, const char *formula, const 
     html_equation(e->page, eq);
 }
 
+/* --expand: the sums of the entries, an equation each. */
+static void html_sums(explainer *e, const step *st)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    explain_element_sums_as(f, e->names, st->node, st->k, e->upstream, result_label(e),
+                            e->expand_only, true, SUMS_LINES);
+    fclose(f);
+    for (char *line = text, *end; line && *line; line = end + 1) {
+        end = strchr(line, '\n');
+        if (!end)
+            break;
+        *end = '\0';
+        html_equation(e->page, line);
+    }
+    free(text);
+}
+
 static void html_step_equations(explainer *e, const step *st)
 {
     char local[TEXT + 2], symbolic[TEXT + 2], eq[6 * TEXT + 64];
@@ -688,6 +1133,8 @@ static void html_step_equations(explainer *e, const step *st)
                  factor(st->contribution, local, sizeof local), st->total);
         html_equation(e->page, eq);
     }
+    if (e->expand && strcmp(e->expand, st->input) == 0)
+        html_sums(e, st);
     html_gradient(e->page, id_of(e, tg_op_input(st->node, st->k)), st->total_value);
 }
 
@@ -868,7 +1315,9 @@ static const emitter *pick_emitter(const char *format, diag *d)
         return &latex_emitter;
     if (strcmp(format, "html") == 0)
         return &html_emitter;
-    diag_plain(d, "--format must be text, markdown, latex or html, not '%s'", format);
+    if (strcmp(format, "beamer") == 0)
+        return &beamer_emitter;
+    diag_plain(d, "--format must be text, markdown, latex, beamer or html, not '%s'", format);
     return NULL;
 }
 
@@ -916,11 +1365,8 @@ static bool check_expand(explainer *e, diag *d)
     e->expand_only = -1;
     if (!spec)
         return true;
-    const char *format = e->args->format;
-    if ((format && strcmp(format, "text") != 0 && strcmp(format, "markdown") != 0) ||
-        (e->args->mode && strcmp(e->args->mode, "reverse") != 0)) {
-        diag_plain(d, "--expand writes the reverse sweep's text: leave out --mode forward, and use "
-                      "--format text or markdown");
+    if (e->args->mode && strcmp(e->args->mode, "reverse") != 0) {
+        diag_plain(d, "--expand writes the reverse sweep's sums: leave out --mode forward");
         return false;
     }
     size_t len = strcspn(spec, "[");
@@ -947,7 +1393,8 @@ static bool check_expand(explainer *e, diag *d)
     return false;
 }
 
-/* --mode forward and --order 2 print text; the default is the reverse sweep. */
+/* --mode forward and --order 2 print text; the default is the reverse sweep;
+ * --standalone belongs to --format latex. */
 static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
 {
     *forward = a->mode && strcmp(a->mode, "forward") == 0;
@@ -960,6 +1407,9 @@ static bool check_mode(const cli_args *a, bool *forward, int *order, diag *d)
         diag_plain(d, "--mode forward and --order 2 print text only");
     else if (*forward && *order == 2)
         diag_plain(d, "--order 2 walks the reverse sweep: leave out --mode forward");
+    else if (a->standalone && (!a->format || strcmp(a->format, "latex") != 0))
+        diag_plain(d, "--standalone makes --format latex a whole document: give --format latex "
+                      "(beamer's is always one)");
     else
         return true;
     return false;
@@ -976,7 +1426,8 @@ static int run_explain(explainer *e, bool forward, int order, diag *d)
 int cmd_explain(int argc, char **argv)
 {
     static const char *const options[] = {"--format", "--wrt",    "--mode",   "--order",
-                                          "--digits", "--elide", "--expand", NULL};
+                                          "--digits", "--elide", "--expand", "--standalone",
+                                          NULL};
     cli_args a;
     session s = {0};
     diag d = {0};

@@ -88,6 +88,12 @@ bool explain_has_tangent(tg_op_kind kind);
  * result's label. */
 int explain_element_sums(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
                          const char *y, int64_t only, bool with_names);
+/* How explain_element_sums_as writes the sums: as explain_element_sums
+ * does (text), as lines of a LaTeX align environment, or one LaTeX
+ * equation a line (for html_equation). */
+typedef enum { SUMS_TEXT, SUMS_ALIGN, SUMS_LINES } sums_layout;
+int explain_element_sums_as(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
+                            const char *y, int64_t only, bool with_names, sums_layout layout);
 /* The flat index of the element "[i,j]" of t names (text after the '['),
  * or -1 with the reason in why. */
 int64_t parse_element(const tg_tensor *t, const char *text, char *why, size_t size);
@@ -114,7 +120,32 @@ void html_gradient(html_page *p, int id, const tg_tensor *g);
 /* Draws the graph (Graphviz's dot) and writes the page to out; TG_EVALUE
  * with d set when dot is missing or fails. */
 int html_finish(html_page *p, FILE *out, const char *expr, diag *d);
-/* A label as LaTeX: w1 -> w_{1}, x_hat -> \mathit{x\_hat}. */
+/* A label as LaTeX: w1 -> w_{1}, net_h1 -> \mathit{net}_{h1}, x_hat ->
+ * x_{\mathit{hat}}. */
 char *latex_name(const char *label, char *buf, size_t size);
+
+/* explain_latex.c: LaTeX for --format latex and beamer. LATEX_LINE_BREAK
+ * ends a line of an align environment and starts the next, indented: it
+ * goes between the blocks a long tensor or sum is cut into. */
+#define LATEX_LINE_BREAK " \\\\\n&\\quad "
+/* The room a tensor has: width characters of a line, rows rows of a
+ * block; a vector of more than column entries is written as a row,
+ * transposed; elide: what does not fit is elided (a slide) rather than cut
+ * into blocks, one a line (a page, whose lines break across pages). */
+typedef struct {
+    int width, rows, column;
+    bool elide;
+} latex_fit;
+/* t as LaTeX: a number; a vector as a column bmatrix (a row, transposed,
+ * past fit->column entries); a matrix as a bmatrix; a tensor of more axes as its
+ * matrices along the last two, one a line. Long axes are elided as
+ * tensor_brief elides them; a matrix that does not fit is elided or cut
+ * into blocks (fit), one a line (LATEX_LINE_BREAK), so it belongs after an &
+ * of an align environment. */
+char *latex_tensor(const tg_tensor *t, const latex_fit *fit, char *buf, size_t size);
+/* A number as tensor_brief writes it, as LaTeX: 1e-05 -> 1 \times 10^{-5}. */
+char *latex_number(const char *number, char *buf, size_t size);
+/* text for \text{...}: TeX's special characters escaped. */
+char *latex_text(const char *text, char *buf, size_t size);
 
 #endif

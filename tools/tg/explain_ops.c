@@ -424,6 +424,31 @@ bool op_is_elementwise(const tg_tensor *node)
     return row && (row->flags & TG_OP_ELEMENTWISE);
 }
 
+/* A name without an underscore as LaTeX: numbers as latex_number writes
+ * them, one letter as it is, a letter and digits subscripted (w1 -> w_{1}),
+ * longer names upright in \mathit (so that "net" is not n times e times t). */
+static char *latex_word(const char *label, size_t n, char *buf, size_t size)
+{
+    size_t letters = 0;
+    while (letters < n && isalpha((unsigned char)label[letters]))
+        letters++;
+    bool digits_only = letters < n && strspn(label + letters, "0123456789") >= n - letters;
+    if (!isalpha((unsigned char)label[0]) || (letters == n && letters == 1)) {
+        char text[64]; /* numbers (1e-05 as a power of ten) and one-letter names */
+        snprintf(text, sizeof text, "%.*s", (int)n, label);
+        latex_number(text, buf, size);
+    } else if (letters == 1 && digits_only) {
+        snprintf(buf, size, "%c_{%.*s}", label[0], (int)(n - 1), label + 1);
+    } else {
+        size_t len = (size_t)snprintf(buf, size, "\\mathit{");
+        for (size_t i = 0; i < n && len + 3 < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, label[i] == '_' ? "\\_" : "%c",
+                                    label[i]);
+        snprintf(buf + len, size - len, "}");
+    }
+    return buf;
+}
+
 /* A label with the primes of a rebound name (c', labels.c) written after
  * its LaTeX form: c' -> c', w1' -> w_{1}'. */
 static char *latex_primed(const char *label, size_t primes, char *buf, size_t size)
@@ -443,21 +468,21 @@ char *latex_name(const char *label, char *buf, size_t size)
         primes++;
     if (primes && primes < n)
         return latex_primed(label, primes, buf, size);
+    const char *under = strchr(label, '_');
+    if (!under || under == label || !under[1]) /* "x", "w1", "_x" */
+        return latex_word(label, strlen(label), buf, size);
+    /* a subscript of one letter and digits as it is (net_h1 -> \mathit{net}_{h1}),
+     * a longer word in \mathit (x_hat -> x_{\mathit{hat}}) */
+    char base[128], sub[128];
     size_t letters = 0;
-    while (isalpha((unsigned char)label[letters]))
-        letters++;
-    bool digits_only = label[letters] && strspn(label + letters, "0123456789") ==
-                                             strlen(label + letters);
-    if (!isalpha((unsigned char)label[0]) || (letters == strlen(label) && letters == 1)) {
-        snprintf(buf, size, "%s", label); /* numbers and one-letter names */
-    } else if (letters == 1 && digits_only) {
-        snprintf(buf, size, "%c_{%s}", label[0], label + 1);
-    } else {
-        size_t len = (size_t)snprintf(buf, size, "\\mathit{");
-        for (const char *p = label; *p && len + 3 < size; p++)
-            len += (size_t)snprintf(buf + len, size - len, *p == '_' ? "\\_" : "%c", *p);
-        snprintf(buf + len, size - len, "}");
-    }
+    for (const char *p = under + 1; *p; p++)
+        letters += isalpha((unsigned char)*p) != 0;
+    latex_word(label, (size_t)(under - label), base, sizeof base);
+    if (letters >= 2 || strchr(under + 1, '_'))
+        latex_word(under + 1, strlen(under + 1), sub, sizeof sub);
+    else
+        snprintf(sub, sizeof sub, "%s", under + 1);
+    snprintf(buf, size, "%s_{%s}", base, sub);
     return buf;
 }
 

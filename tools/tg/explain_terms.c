@@ -5,7 +5,7 @@
  * Jacobian, read off tg_vjp with a one-hot upstream gradient per element j:
  * the backward rule tg_backward runs, so the terms add up to the gradient
  * the sweep printed. Used for --expand and for the terms a broadcast input's
- * gradient sums.
+ * gradient sums, in text or in LaTeX.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -77,6 +77,9 @@ static bool matmul_factor(labeler *l, const tg_tensor *node, int k, int64_t j, i
     return true;
 }
 
+/* The sums being written: the node, its input k and upstream gradient, the
+ * Jacobian, and how (layout: text, the rows of a LaTeX align, or one LaTeX
+ * equation a line). */
 typedef struct {
     FILE *f;
     labeler *l;
@@ -84,22 +87,71 @@ typedef struct {
     int k;
     const char *y; /* the result's label */
     const double *jac;
+    sums_layout layout;
 } expansion;
 
-/* v as a factor: "(-0.25)" when negative, unless it leads the product. */
-static void signed_factor(double v, bool inside, char *buf, size_t size)
+/* A label as the layout writes it: itself in text, else LaTeX. */
+static const char *name_in(const expansion *x, const tg_tensor *t, char *buf, size_t size)
 {
-    char num[64];
+    const char *label = label_of(x->l, t);
+    return x->layout == SUMS_TEXT ? label : latex_name(label, buf, size);
+}
+
+/* dy/dv[j] as the layout writes it: "dy/dv[j]" or \frac{\partial y}{\partial v}[j]. */
+static void gradient_entry(const expansion *x, const tg_tensor *of, const char *idx, char *buf,
+                           size_t size)
+{
+    char y[128], v[128];
+    if (x->layout == SUMS_TEXT)
+        snprintf(buf, size, "d%s/d%s%s", x->y, label_of(x->l, of), idx);
+    else
+        snprintf(buf, size, "\\frac{\\partial %s}{\\partial %s}%s", latex_name(x->y, y, sizeof y),
+                 latex_name(label_of(x->l, of), v, sizeof v), idx);
+}
+
+/* v as a factor: "(-0.25)" when negative, unless it leads the product. */
+static void signed_factor(const expansion *x, double v, bool inside, char *buf, size_t size)
+{
+    char num[64], tex[96];
     number_brief(v, num, sizeof num);
-    snprintf(buf, size, inside && num[0] == '-' ? "(%s)" : "%s", num);
+    const char *shown = x->layout == SUMS_TEXT ? num : latex_number(num, tex, sizeof tex);
+    snprintf(buf, size, inside && num[0] == '-' ? "(%s)" : "%s", shown);
+}
+
+/* The factor dv[j]/dx[i] by its name: the other operand's element for a
+ * matrix product, else the derivative. */
+static void factor_name(const expansion *x, int64_t j, int64_t i, char *buf, size_t size)
+{
+    const tg_tensor *in = tg_op_input(x->node, x->k);
+    char jdx[64], idx[64], v[128], u[128], element[160];
+    if (matmul_factor(x->l, x->node, x->k, j, i, element, sizeof element)) {
+        if (x->layout == SUMS_TEXT) {
+            snprintf(buf, size, "%s", element);
+        } else { /* W2[0,1] -> W_{2}[0,1] */
+            size_t len = strcspn(element, "[");
+            char label[128];
+            snprintf(label, sizeof label, "%.*s", (int)len, element);
+            snprintf(buf, size, "%s%s", latex_name(label, v, sizeof v), element + len);
+        }
+        return;
+    }
+    index_text(x->node, j, ",", jdx, sizeof jdx);
+    index_text(in, i, ",", idx, sizeof idx);
+    if (x->layout == SUMS_TEXT)
+        snprintf(buf, size, "d%s%s/d%s%s", label_of(x->l, x->node), jdx, label_of(x->l, in), idx);
+    else
+        snprintf(buf, size, "\\frac{\\partial %s%s}{\\partial %s%s}",
+                 name_in(x, x->node, v, sizeof v), jdx, name_in(x, in, u, sizeof u), idx);
 }
 
 /* The terms of dy/dx[i] (those whose factor is not 0): written as names
- * (dy/dv[j] * h[0]) when names is set, else as numbers (0.1385 * 0.5933). */
+ * (dy/dv[j] * h[0]) when names is set, else as numbers (0.1385 * 0.5933).
+ * In an align environment a long sum goes on over lines of 4 terms. */
 static void print_terms(const expansion *x, int64_t i, bool names)
 {
     const tg_tensor *in = tg_op_input(x->node, x->k);
     int64_t out = tg_numel(x->node), n_in = tg_numel(in), shown = 0, count = 0;
+    bool text = x->layout == SUMS_TEXT;
     for (int64_t j = 0; j < out; j++)
         count += x->jac[j * n_in + i] != 0;
     for (int64_t j = 0; j < out; j++) {
@@ -109,21 +161,20 @@ static void print_terms(const expansion *x, int64_t i, bool names)
         shown++;
         if (brief_elides(count) && shown > 2 && shown < count) {
             if (shown == 3)
-                fprintf(x->f, " + ...");
+                fprintf(x->f, text ? " + ..." : " + \\cdots");
             continue;
         }
-        char a[256], b[256], jdx[64], idx[64];
+        char a[256], b[256], jdx[64];
         if (names) {
-            index_text(x->node, j, ",", jdx, sizeof jdx);
-            snprintf(a, sizeof a, "d%s/d%s%s", x->y, label_of(x->l, x->node), jdx);
-            if (!matmul_factor(x->l, x->node, x->k, j, i, b, sizeof b))
-                snprintf(b, sizeof b, "d%s%s/d%s%s", label_of(x->l, x->node), jdx,
-                         label_of(x->l, in), index_text(in, i, ",", idx, sizeof idx));
+            gradient_entry(x, x->node, index_text(x->node, j, ",", jdx, sizeof jdx), a, sizeof a);
+            factor_name(x, j, i, b, sizeof b);
         } else {
-            signed_factor(tg_get(x->upstream, j), shown > 1, a, sizeof a);
-            signed_factor(factor, true, b, sizeof b);
+            signed_factor(x, tg_get(x->upstream, j), shown > 1, a, sizeof a);
+            signed_factor(x, factor, true, b, sizeof b);
         }
-        fprintf(x->f, "%s%s * %s", shown > 1 ? " + " : "", a, b);
+        if (x->layout == SUMS_ALIGN && shown > 1 && (shown - 1) % 4 == 0)
+            fprintf(x->f, LATEX_LINE_BREAK);
+        fprintf(x->f, "%s%s%s%s", shown > 1 ? " + " : "", a, text ? " * " : " \\cdot ", b);
     }
     if (!count)
         fprintf(x->f, "0");
@@ -147,40 +198,93 @@ static bool shown_element(int64_t i, int64_t n, int64_t only)
     return !brief_elides(n) || i < 2 || i == n - 1;
 }
 
-int explain_element_sums(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
-                         const char *y, int64_t only, bool with_names)
+/* "each entry, as the sum over the elements j of v: dy/dx[i] = sum_j
+ * dy/dv[j] * dv[j]/dx[i]" */
+static void print_heading(const expansion *x)
 {
-    char why[160], idx[64], value[64];
+    const tg_tensor *in = tg_op_input(x->node, x->k);
+    const char *v = label_of(x->l, x->node), *name = label_of(x->l, in);
+    if (x->layout == SUMS_TEXT) {
+        fprintf(x->f, "      each entry, as the sum over the elements j of %s: d%s/d%s[i] = sum_j "
+                "d%s/d%s[j] * d%s[j]/d%s[i]\n", v, x->y, name, x->y, v, v, name);
+        return;
+    }
+    char vt[128], nt[128], gx[320], gv[320];
+    gradient_entry(x, in, "[i]", gx, sizeof gx);
+    gradient_entry(x, x->node, "[j]", gv, sizeof gv);
+    name_in(x, x->node, vt, sizeof vt);
+    name_in(x, in, nt, sizeof nt);
+    fprintf(x->f, x->layout == SUMS_ALIGN ? "\\intertext{each entry, as the sum over the elements "
+                                            "$j$ of $%s$:}\n%s &= "
+                                          : "\\text{each entry, as the sum over the elements } j"
+                                            "\\text{ of } %s\\text{: } %s = ",
+            vt, gx);
+    fprintf(x->f, "\\sum_j %s \\, \\frac{\\partial %s[j]}{\\partial %s[i]}%s\n", gv, vt, nt,
+            x->layout == SUMS_ALIGN ? " \\\\" : "");
+}
+
+/* dy/dx[i] = names = numbers = sum, as the layout lays it out. */
+static void print_entry(const expansion *x, int64_t i, bool with_names)
+{
+    const tg_tensor *in = tg_op_input(x->node, x->k);
+    char idx[64], lhs[320], value[64], tex[96];
+    gradient_entry(x, in, index_text(in, i, ",", idx, sizeof idx), lhs, sizeof lhs);
+    const char *sum = number_brief(entry_sum(x, i), value, sizeof value);
+    if (x->layout != SUMS_TEXT)
+        sum = latex_number(value, tex, sizeof tex);
+    const char *const *w = x->layout == SUMS_TEXT    ? (const char *const[]){"        ", " = ",
+                                                           "\n          = ", "\n"}
+                           : x->layout == SUMS_ALIGN ? (const char *const[]){"", " &= ",
+                                                           " \\\\\n&= ", " \\\\\n"}
+                                                     : (const char *const[]){"", " = ", " = ",
+                                                           "\n"};
+    fprintf(x->f, "%s%s%s", w[0], lhs, w[1]);
+    if (with_names) {
+        print_terms(x, i, true);
+        fprintf(x->f, "%s", w[2]);
+    }
+    print_terms(x, i, false);
+    fprintf(x->f, " = %s%s", sum, w[3]);
+}
+
+int explain_element_sums_as(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
+                            const char *y, int64_t only, bool with_names, sums_layout layout)
+{
+    char why[160], text[400];
     double *jac = jacobian(node, k, why, sizeof why);
     const tg_tensor *in = tg_op_input(node, k);
     const char *name = label_of(l, in);
     if (!jac) {
-        fprintf(f, "        (%s's entries not expanded: %s)\n", name, why);
+        if (layout == SUMS_TEXT) {
+            fprintf(f, "        (%s's entries not expanded: %s)\n", name, why);
+        } else {
+            char line[240];
+            snprintf(line, sizeof line, "(%s's entries not expanded: %s)", name, why);
+            fprintf(f, layout == SUMS_ALIGN ? "&\\text{%s} \\\\\n" : "\\text{%s}\n",
+                    latex_text(line, text, sizeof text));
+        }
         return 0;
     }
-    expansion x = {f, l, node, upstream, k, y, jac};
+    expansion x = {f, l, node, upstream, k, y, jac, layout};
     int64_t n = tg_numel(in);
     if (with_names)
-        fprintf(f, "      each entry, as the sum over the elements j of %s: d%s/d%s[i] = sum_j "
-                "d%s/d%s[j] * d%s[j]/d%s[i]\n", label_of(l, node), y, name, y,
-                label_of(l, node), label_of(l, node), name);
+        print_heading(&x);
     for (int64_t i = 0; i < n; i++) {
-        if (!shown_element(i, n, only)) {
-            if (i == 2 && only < 0)
-                fprintf(f, "        ...\n");
-            continue;
-        }
-        index_text(in, i, ",", idx, sizeof idx);
-        fprintf(f, "        d%s/d%s%s = ", y, name, idx);
-        if (with_names) {
-            print_terms(&x, i, true);
-            fprintf(f, "\n          = ");
-        }
-        print_terms(&x, i, false);
-        fprintf(f, " = %s\n", number_brief(entry_sum(&x, i), value, sizeof value));
+        if (shown_element(i, n, only))
+            print_entry(&x, i, with_names);
+        else if (i == 2 && only < 0)
+            fprintf(f, layout == SUMS_TEXT    ? "        ...\n"
+                       : layout == SUMS_ALIGN ? "&\\vdots \\\\\n"
+                                              : "\\vdots\n");
     }
     free(jac);
     return 0;
+}
+
+int explain_element_sums(FILE *f, labeler *l, tg_tensor *node, int k, tg_tensor *upstream,
+                         const char *y, int64_t only, bool with_names)
+{
+    return explain_element_sums_as(f, l, node, k, upstream, y, only, with_names, SUMS_TEXT);
 }
 
 int64_t parse_element(const tg_tensor *t, const char *text, char *why, size_t size)

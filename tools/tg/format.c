@@ -59,6 +59,12 @@ char *number_brief(double v, char *buf, size_t size)
     return buf;
 }
 
+char *element_brief(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*g", element_digits, v == 0 ? 0.0 : v);
+    return buf;
+}
+
 char *number_exact(double v, char *buf, size_t size)
 {
     snprintf(buf, size, "%.15g", v);
@@ -89,9 +95,7 @@ static void brief_block(text_out *o, const tg_tensor *t, int axis, int64_t base,
 {
     if (axis == tg_ndim(t)) {
         char num[32];
-        snprintf(num, sizeof num, "%.*g", element_digits,
-                 tg_get(t, base) == 0 ? 0.0 : tg_get(t, base));
-        put(o, num);
+        put(o, element_brief(tg_get(t, base), num, sizeof num));
         return;
     }
     int64_t n = tg_shape(t)[axis], inner = stride / (n ? n : 1);

@@ -51,8 +51,8 @@ static const command commands[] = {
      "example: tg jacobian 'softmax(x)' x=[1,2,3]\n"},
     {"explain", "the chain rule step by step: the forward tape and the reverse sweep",
      cmd_explain,
-     "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex|html]\n"
-     "                  [--wrt NAME,...] [--mode reverse|forward] [--order 1|2]\n"
+     "usage: tg explain EXPR NAME=VALUE... [--format text|markdown|latex|beamer|html]\n"
+     "                  [--standalone] [--wrt NAME,...] [--mode reverse|forward] [--order 1|2]\n"
      "                  [--digits N] [--elide N]\n"
      "                  [--expand NAME|'NAME[i,j]']\n"
      "\n"
@@ -60,9 +60,12 @@ static const command commands[] = {
      "sweep node by node -- upstream gradient x local derivative = contribution, with the\n"
      "local derivative written out -- and the final gradients.\n"
      "\n"
-     "  --format F      text (default, fits 100 columns), markdown, latex, or html: one\n"
-     "                  self-contained page with the tape, the graph and the equations,\n"
-     "                  a cursor stepping through the sweep (arrow keys)\n"
+     "  --format F      text (default, fits 100 columns), markdown, latex (matrices,\n"
+     "                  a fragment for amsmath), beamer (a deck: a frame per node and\n"
+     "                  input, overlays revealing upstream, local derivative, product),\n"
+     "                  or html: one self-contained page with the tape, the graph and the\n"
+     "                  equations, a cursor stepping through the sweep (arrow keys)\n"
+     "  --standalone    with --format latex: a whole document for pdflatex\n"
      "  --wrt a,b       follow the gradients of these variables only\n"
      "  --mode forward  the forward sweep instead: one per variable, each node's value and\n"
      "                  tangent (dual numbers) with its tangent rule (text only)\n"
@@ -72,7 +75,7 @@ static const command commands[] = {
      "  --elide N       show tensors of at most N elements whole (default: axes longer\n"
      "                  than 4 show their first two and last entries)\n"
      "  --expand W      each entry of the gradient W receives as the sum that makes it,\n"
-     "                  with the numbers; 'W[i,j]' for one entry (text and markdown)\n"
+     "                  with the numbers; 'W[i,j]' for one entry (every format)\n"
      "\n"
      "example: tg explain 'x^2 - 10' x=0\n"},
     {"dot", "the computation graph in Graphviz DOT, with values and gradients", cmd_dot,

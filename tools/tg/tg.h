@@ -188,6 +188,8 @@ char *number_brief(double v, char *buf, size_t size);
  * scalar, 4 inside a tensor); tensors of at most whole elements are shown
  * without "..." (default 0: axes longer than 4 are abbreviated). */
 void brief_settings(int digits, int64_t whole);
+/* One element of a tensor as tensor_brief writes it (4 digits by default). */
+char *element_brief(double v, char *buf, size_t size);
 /* Whether a list of n numbers is abbreviated to its first two and last. */
 bool brief_elides(int64_t n);
 /* v in the fewest digits that read back as v (15, else 17): for messages
@@ -336,6 +338,7 @@ typedef struct {
     const char *edges;    /* --edges derivative|none (dot) */
     bool json;
     bool hessian;         /* --hessian (grad) */
+    bool standalone;      /* --standalone (explain --format latex): a whole document */
     const char **vars;    /* NAME=VALUE arguments */
     int n_vars;
 } cli_args;
