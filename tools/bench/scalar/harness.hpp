@@ -4,6 +4,8 @@
 #ifndef BENCH_SCALAR_HARNESS_HPP
 #define BENCH_SCALAR_HARNESS_HPP
 
+#include <cmath>
+
 #include "workloads.h"
 
 // sigmoid(b + w0 c0 + w1 c1 + w2 c2); Sigmoid is the tool's own (Stan's
