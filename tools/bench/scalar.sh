@@ -121,7 +121,7 @@ for round in $(seq "$rounds"); do
     done
     order=$(echo "$order" | tr ' ' '\n' | sed '/^$/d' | tac | paste -sd' ')
 done
-"$python" "$root/tools/bench/scalar/table.py" "$out" --tools "$(echo $tools | tr ' ' ,)" \
+"$python" "$root/tools/bench/scalar/table.py" "$out" --tools "$(echo "$tools" | tr ' ' ,)" \
     --chain-steps "$(size chain)" --label "stan=Stan Math ${stan_version:-?}" \
     --label "adolc=ADOL-C ${adolc_version:-?}" --label "adolc-replay=ADOL-C ${adolc_version:-?}, one tape replayed"
 

@@ -1,9 +1,9 @@
 /*
- * workloads.h -- the three scalar reverse-mode workloads of tools/bench/scalar.sh,
- * shared by every driver (tapegrad.c in C; stan.cpp and adolc.cpp through
- * harness.hpp): their inputs, their sizes, the clock, the timing loop and
- * the lines a driver prints. docs/performance.md ("Scalar reverse mode against Stan Math
- * and ADOL-C") defines the workloads in words:
+ * workloads.h -- the three scalar reverse-mode workloads of
+ * tools/bench/scalar.sh, shared by every driver (tapegrad.c in C; stan.cpp
+ * and adolc.cpp through harness.hpp): their inputs, their sizes, the clock,
+ * the timing loop and the lines a driver prints. docs/performance.md
+ * ("Scalar reverse mode against Stan Math and ADOL-C") defines them in words:
  *
  *   neuron  the notes' neuron sigmoid(b + w0 c0 + w1 c1 + w2 c2) of
  *           tools/bench/bench.c, with fresh leaves b = 0.1, w_i = 0.3 i and
