@@ -14,9 +14,10 @@
 # (Release, tapegrad as run.sh builds it), then runs R rounds (default 9,
 # --quick 3 at a tenth of the sizes); each round runs every workload for
 # every tool, one process each, the tools' order reversed every other round.
-# The table shows each tool's minimum over the rounds and its ratio to
-# tapegrad's; scalar/table.py first checks that every run's value and
-# gradients agree with tapegrad's to 1e-12 and fails otherwise.
+# The table shows each tool's minimum over the rounds (process CPU time,
+# workloads.h says why) and its ratio to tapegrad's; scalar/table.py first
+# checks that every run's value and gradients agree with tapegrad's to
+# 1e-12 and fails otherwise.
 # --callgrind adds instructions per iteration of the neuron and the MLP
 # (the difference of runs of N and 2N iterations, divided by N).
 # --smoke runs the drivers already built in DIR once, at tiny sizes, for
@@ -107,7 +108,7 @@ adolc_version=$(dpkg-query -W -f='${Version}' libadolc-dev 2>/dev/null | cut -d-
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
     "load:$(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "rounds: $rounds, sizes: $sizes; each cell the minimum over the rounds"
+echo "rounds: $rounds, sizes: $sizes; each cell the minimum over the rounds of the process CPU time"
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
