@@ -40,3 +40,4 @@ for threads in 1 2; do
         "$python" "$root/tools/bench/bench_torch.py" --threads "$threads" "$@" >>"$out/torch.tsv"
 done
 "$python" "$root/tools/bench/table.py" "$out/tapegrad.tsv" "$out/torch.tsv"
+sh "$root/tools/bench/scalar.sh" "$@"
