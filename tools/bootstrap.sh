@@ -1,8 +1,10 @@
 #!/bin/sh
 # bootstrap.sh -- installs, through apt-get, the Debian packages tapegrad needs
 # to build and test, node where it is missing, and (npm ci) the playwright-core
-# of the browser test. Idempotent: when everything is present it only checks
-# (dpkg-query) and returns in well under a second. Run as root (or via sudo).
+# of the browser test. Stan Math's headers and ADOL-C are the scalar
+# benchmark's peers, built so that the bench_scalar_agree test compares them.
+# Idempotent: when everything is present it only checks (dpkg-query) and
+# returns in well under a second. Run as root (or via sudo).
 set -eu
 
 PACKAGES="build-essential clang cmake pkg-config uthash-dev check libsubunit-dev
@@ -10,7 +12,8 @@ libopenblas-openmp-dev zlib1g-dev libcjson-dev valgrind dataset-fashion-mnist gr
 go-md2man man-db
 python3-torch
 libjs-katex chromium
-libopenmpi-dev openmpi-bin"
+libopenmpi-dev openmpi-bin
+libadolc-dev r-cran-stanheaders libeigen3-dev libboost-dev"
 
 missing=""
 for pkg in $PACKAGES; do
