@@ -147,13 +147,16 @@ def command_of(text):
 def doc_examples(path):
     """(command, shown output or None) for each example of a page."""
     lines = open(path, encoding="utf-8").read().split("\n")
-    out, in_block, examples_heading, i = [], False, False, 0
+    out, in_fence, in_block, examples_heading, i = [], False, False, False, 0
     while i < len(lines):
         line = lines[i]
         if line.startswith("## "):
             examples_heading = line.strip() == "## EXAMPLES"
         if line.startswith("```"):
-            in_block = not in_block and line.strip() == "```"
+            # a fence opens or closes a block; only an untagged one holds
+            # examples (```text, ```c ... are shown, not run)
+            in_fence = not in_fence
+            in_block = in_fence and line.strip() == "```"
             i += 1
             continue
         shown = line.startswith("$ tg ")
