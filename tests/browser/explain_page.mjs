@@ -8,25 +8,13 @@
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { openOffline } from './offline_page.mjs';
 
 const [executablePath, out] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 let failed = false;
 
-async function open(name) {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-  const errors = [];
-  const requests = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (!url.startsWith('file:') && !url.startsWith('data:')) requests.push(url);
-    return url.startsWith('file:') || url.startsWith('data:') ? route.continue() : route.abort();
-  });
-  await page.goto('file://' + path.resolve(out, name));
-  return { page, errors, requests };
-}
+const open = (name) => openOffline(browser, out, name, { width: 1500, height: 900 });
 
 // What the page shows now: the step line, the highlighted graph node's
 // first label line, each graph node's value and gradient lines by name,

@@ -10,20 +10,12 @@
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { openOffline } from './offline_page.mjs';
 
 const [executablePath, out] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-const errors = [];
-const requests = [];
-page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-await page.route('**/*', (route) => {
-  const url = route.request().url();
-  if (!url.startsWith('file:') && !url.startsWith('data:')) requests.push(url);
-  return url.startsWith('file:') || url.startsWith('data:') ? route.continue() : route.abort();
-});
-await page.goto('file://' + path.resolve(out, 'circuit-quiz.html'));
+const { page, errors, requests } = await openOffline(browser, out, 'circuit-quiz.html',
+                                                     { width: 1000, height: 900 });
 
 // the blanks in sweep order: local df/dv1, local df/dz, upstream df/dv1,
 // local dv1/dx, local dv1/dy, gradient df/dx, df/dy, df/dz
