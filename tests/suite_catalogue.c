@@ -60,7 +60,8 @@ START_TEST(every_elementwise_op_stores_the_partials_of_its_rule)
     int checked = 0;
     for (int k = 0; k < TG_OP_COUNT; k++) {
         const tg_op_info *row = row_of(k);
-        if (!callable(row) || !(row->flags & TG_OP_ELEMENTWISE) || row->sample.n_inputs > 2)
+        if (!callable(row) || !(row->flags & TG_OP_ELEMENTWISE) || row->sample.n_inputs > 2 ||
+            k == TG_OP_WHERE || k == TG_OP_MASKED_FILL)
             continue;
         tg_tensor *drawn[TG_MAX_INPUTS], *x[TG_MAX_INPUTS];
         ck_assert_int_eq(tg_op_sample_inputs(row, TG_F64, &seed, drawn), 0);
@@ -68,12 +69,7 @@ START_TEST(every_elementwise_op_stores_the_partials_of_its_rule)
             x[i] = tg_var(tg_get(drawn[i], 0));
         tg_tensor *y = row->sample.call(x, NULL);
         tu_assert_ok(y);
-        if (tg_op_num_inputs(y) != row->sample.n_inputs) {
-            ck_assert_msg(k == TG_OP_WHERE || k == TG_OP_MASKED_FILL, "%s records %d inputs",
-                          row->name, tg_op_num_inputs(y));
-            tg_tape_reset();
-            continue;
-        }
+        ck_assert_int_eq(tg_op_num_inputs(y), row->sample.n_inputs);
         double p[TG_MAX_INPUTS];
         int n = tg_op_partials(y, p, TG_MAX_INPUTS);
         tg_tensor *rule[TG_MAX_INPUTS];
