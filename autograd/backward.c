@@ -52,6 +52,8 @@ typedef struct {
     bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
     bool retain;       /* the graph may be swept again */
     bool uses_known;   /* the hooked leaves' last_use are this sweep's */
+    bool scalar;       /* nodes with partials are swept by them (scalar_sweep.c) */
+    tg_scalar_sink sink;
     tg_tape_lists *lists;
     int64_t pos;       /* the walk's position; the outputs' before it starts */
 } sweep;
@@ -301,15 +303,54 @@ static int propagate(sweep *sw, tg_tensor *node, tg_tensor *g)
     return rc;
 }
 
+/* Shows node's complete gradient *g to its hooks (which may replace it), to
+ * tg_grad or to its retained grad. */
+static int show_gradient(sweep *sw, tg_tensor *node, tg_tensor **g)
+{
+    int rc = node->hooks ? run_hooks(sw, node, g) : TG_OK;
+    if (rc == 0 && (node->flags & TG_GRAD_TARGET))
+        node->pending = *g; /* tg_grad's result; the walk goes on past it */
+    else if (rc == 0 && (node->flags & TG_RETAIN_GRAD) && !sw->collect)
+        rc = sum_into(&node->grad, *g);
+    return rc;
+}
+
+/* The fast path's way to a gradient it cannot add as a double: a 0-d
+ * tensor through accumulate. */
+static int accumulate_value(void *ctx, tg_tensor *x, double c, const char *from)
+{
+    tg_tensor *g = tg__scalar_like(x, c);
+    return g ? accumulate(ctx, x, g, from) : tg__latest_code();
+}
+
+/* A node with stored partials in a first-order sweep: its gradient stays a
+ * double unless someone is shown it. */
+static int visit_scalar(sweep *sw, tg_tensor *node)
+{
+    double adjoint = tg__scalar_take(node);
+    int rc = TG_OK;
+    if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD))) {
+        tg_tensor *g = tg__scalar_like(node, adjoint);
+        rc = g ? show_gradient(sw, node, &g) : tg__latest_code();
+        if (rc == 0)
+            adjoint = tg__load(g, 0);
+    }
+    if (rc == 0)
+        rc = tg__scalar_propagate(&sw->sink, node, adjoint);
+    if (rc == 0 && sw->uses_known)
+        rc = flush_finished_leaves(sw, node);
+    if (!sw->retain)
+        node->flags |= TG_RELEASED;
+    return rc;
+}
+
 static int visit(sweep *sw, tg_tensor *node)
 {
+    if (sw->scalar && (node->flags & TG_PARTIALS))
+        return visit_scalar(sw, node);
     tg_tensor *g = node->pending;
     node->pending = NULL;
-    int rc = node->hooks ? run_hooks(sw, node, &g) : TG_OK;
-    if (rc == 0 && (node->flags & TG_GRAD_TARGET))
-        node->pending = g; /* tg_grad's result; the walk goes on past it */
-    else if (rc == 0 && (node->flags & TG_RETAIN_GRAD) && !sw->collect)
-        rc = sum_into(&node->grad, g);
+    int rc = show_gradient(sw, node, &g);
     return rc < 0 ? rc : propagate(sw, node, g);
 }
 
@@ -321,6 +362,12 @@ static int released_error(const sweep *sw, const tg_tensor *node)
                     sw->fn, node->op->info.name, (long long)node->tape_pos);
 }
 
+static void drop_gradient(tg_tensor *node)
+{
+    node->pending = NULL;
+    node->flags &= (uint16_t)~TG_ADJOINT;
+}
+
 /* Walks positions start..0; once rc is negative it only drops the partial
  * gradients, so that none is left behind. */
 static int walk(sweep *sw, int64_t start, int rc)
@@ -328,12 +375,12 @@ static int walk(sweep *sw, int64_t start, int rc)
     for (int64_t pos = start; pos >= 0; pos--) {
         sw->pos = pos;
         tg_tensor *node = sw->lists->nodes[pos];
-        if (!node->pending)
+        if (!node->pending && !(node->flags & TG_ADJOINT))
             continue;
         if (rc < 0)
-            node->pending = NULL;
+            drop_gradient(node);
         else if (node->flags & TG_RELEASED) {
-            node->pending = NULL;
+            drop_gradient(node);
             rc = released_error(sw, node);
         } else
             rc = visit(sw, node);
@@ -419,6 +466,13 @@ static int seed_outputs(sweep *sw, tg_tensor *const *outs, tg_tensor *const *see
     for (int k = 0; k < n_out; k++) {
         if (!(outs[k]->flags & TG_REQUIRES_GRAD))
             continue;
+        if (sw->scalar && (outs[k]->flags & TG_PARTIALS) && !(seeds && seeds[k])) {
+            /* the seed of a scalar output, as a double; an output listed twice gets two */
+            bool seeded = (outs[k]->flags & TG_ADJOINT) != 0;
+            outs[k]->scalar.adjoint = seeded ? outs[k]->scalar.adjoint + 1 : 1;
+            outs[k]->flags |= TG_ADJOINT;
+            continue;
+        }
         tg_tensor *seed = seeds && seeds[k] ? seeds[k] : ones_like(sw->fn, outs[k]);
         int rc = seed ? accumulate(sw, outs[k], seed, "the seed") : tg__latest_code();
         if (rc < 0)
@@ -438,6 +492,7 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
             start = outs[k]->tape_pos;
     }
     int saved_mode = tg__grad_mode_set(sw->create_graph);
+    sw->sink.sweep = sw;
     sw->lists = tg__tape_lists(); /* NULL only if this thread's tape could not be made */
     if (!sw->lists) {
         tg__grad_mode_restore(saved_mode);
@@ -454,7 +509,10 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
 static sweep sweep_for(const char *fn, bool collect, unsigned flags)
 {
     bool create = (flags & TG_CREATE_GRAPH) != 0;
-    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, false, NULL, -1};
+    /* anomaly mode checks the tensors each rule returns: the rules run */
+    bool scalar = !create && !tg__anomaly();
+    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, false, scalar,
+                {scalar ? tg__scalar_mark() : 0, collect, accumulate_value, NULL}, NULL, -1};
     return sw;
 }
 

@@ -87,6 +87,21 @@ int tg_op_constants(const tg_tensor *t, double *out, int max)
     return n;
 }
 
+int tg_op_partials(const tg_tensor *t, double *out, int max)
+{
+    int rc = tg__check("tg_op_partials", t, 1);
+    if (rc < 0)
+        return rc;
+    if (max < 0 || (max > 0 && !out))
+        return tg__fail(max < 0 ? TG_EVALUE : TG_ENULL,
+                        "tg_op_partials: out must hold max >= 0 values (out %s, max %d)",
+                        out ? "given" : "NULL", max);
+    int n = (t->flags & TG_PARTIALS) ? t->n_inputs : 0;
+    for (int k = 0; k < n && k < max; k++)
+        out[k] = t->scalar.partial[k];
+    return n;
+}
+
 int tg_op_axis(const tg_tensor *t)
 {
     int rc = tg__check("tg_op_axis", t, 1);

@@ -45,8 +45,13 @@
 #define TG_RELEASED 0x4u /* swept without TG_RETAIN_GRAPH: backward refused */
 #define TG_RETAIN_GRAD 0x8u /* a recorded result that keeps its gradient in grad */
 #define TG_GRAD_TARGET 0x10u /* an input of the running tg_grad: collects in pending */
+/* a 0-d F64 result whose local partials were stored when it was recorded
+ * (scalar.partial): a first-order sweep needs no rule for it (scalar_sweep.c) */
+#define TG_PARTIALS 0x20u
+#define TG_ADJOINT 0x40u /* a TG_PARTIALS node whose scalar.adjoint holds a gradient */
 
 typedef struct tg_op tg_op;
+typedef union tg_attr tg_attr;
 
 /* An op's vector-Jacobian product: given out = op(inputs) and g = dL/dout,
  * stores dL/dinput_i in grad_in[i] for each input that requires grad (NULL
@@ -62,6 +67,14 @@ typedef int (*tg_backward_fn)(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
  * reverse-over-forward compose. Returns 0 or a negative TG_E* code. */
 typedef int (*tg_jvp_fn)(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tangent_out);
 
+/* An elementwise op's local partials at one point, for the scalar fast path:
+ * given the F64 values x[0..arity-1] of its inputs, its result y and attr,
+ * stores d y / d x[i] in partial[i]. Called when a 0-d F64 result is
+ * recorded; a first-order sweep then adds partial[i] * adjoint to input i's
+ * adjoint in a flat loop (scalar_sweep.c). It must agree with the op's VJP
+ * (suite_catalogue checks every elementwise op against it). */
+typedef void (*tg_partials_fn)(const double *x, double y, tg_attr attr, double *partial);
+
 /* An op: its catalogue row and its rule. Built-in ops are the constant
  * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
  * user-defined op's lives on the tape beside its result. */
@@ -69,6 +82,7 @@ struct tg_op {
     tg_op_info info;
     tg_backward_fn backward;
     tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
+    tg_partials_fn partials; /* every elementwise op of one or two inputs */
 };
 
 /* The built-in rows, declared from the catalogue's list so that an op
@@ -78,7 +92,7 @@ TG_OP_KINDS(TG_OP_DECLARE_)
 #undef TG_OP_DECLARE_
 
 /* Op parameters kept on the result for its backward rule. */
-typedef union {
+union tg_attr {
     /* first because it spans the whole union: (tg_attr){0} initializes only
      * the first member, and clang leaves the bytes past a shorter one as
      * they were (a mask kernel read flag_a from them) */
@@ -87,7 +101,7 @@ typedef union {
     struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
     const void *params; /* a block in the tape arena: conv and pool sizes */
-} tg_attr;
+};
 
 /* A gradient hook; tape tensors keep theirs in the arena, persistent ones on
  * the heap (released by tg_free). */
@@ -106,7 +120,18 @@ struct tg_tensor {
     uint64_t generation;
     int64_t numel;
     int64_t tape_pos;                 /* index on the tape, -1 if not recorded */
-    int64_t shape[TG_MAX_DIMS];
+    /* A 0-d tensor has no axes, so the scalar fast path keeps its state in
+     * their place (scalar_sweep.c): a TG_PARTIALS node's local partials and
+     * the adjoint summed so far in a sweep; a 0-d leaf's sum of
+     * contributions, valid while mark is that sweep's number. */
+    union {
+        int64_t shape[TG_MAX_DIMS];
+        struct {
+            double partial[TG_MAX_INPUTS];
+            double adjoint;
+            uint64_t mark;
+        } scalar;
+    };
     void *data;
     tg_tensor *grad;
     /* the gradient summed so far during a sweep; NULL outside one, except
@@ -223,6 +248,9 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
 tg_tensor **tg__tape_nodes(int64_t *len);
 /* A new tape tensor with uninitialised data (NULL on failure, error set). */
 tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape);
+/* tg__tape_tensor of a 0-d F64 tensor, the scalar fast path's: no shape to
+ * check, its value right after its header. */
+tg_tensor *tg__tape_scalar(const char *fn);
 /* A new tape tensor sharing src's data under another shape (a view). */
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape);
 /* Makes out the result of op over inputs: links them, and records out on the
@@ -243,6 +271,41 @@ static inline tg_tensor **tg__input_slots(const char *fn, int n, tg_tensor **loc
         local[i] = NULL;
     return local;
 }
+/* ---- the scalar fast path (scalar_sweep.c) ---- */
+/* Whether n operands are all live 0-d F64 tensors: the elementwise ops then
+ * take the fast path (ops/elementwise.c) and record their partials. */
+static inline bool tg__scalar_operands(int n, tg_tensor *const *ts)
+{
+    for (int k = 0; k < n; k++)
+        if (!tg__valid(ts[k]) || ts[k]->ndim != 0 || ts[k]->dtype != TG_F64)
+            return false;
+    return true;
+}
+/* Records out = op(inputs), a 0-d F64 result whose value is computed, and
+ * stores op's local partials in it when it is recorded (tg__record). */
+tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* A contribution the fast path cannot add to x's gradient as a double (x is
+ * a node without partials, a tg_grad input, a leaf with hooks or of a
+ * tensor shape): the sweep's general accumulation takes it as a tensor. */
+typedef int (*tg_scalar_fallback)(void *sweep, tg_tensor *x, double c, const char *from);
+typedef struct {
+    uint64_t mark;   /* this sweep's number (tg__scalar_mark) */
+    bool collect;    /* tg_grad: leaves that are not its inputs get nothing */
+    tg_scalar_fallback fallback;
+    void *sweep;
+} tg_scalar_sink;
+/* The partials of an op that passes no gradient (a step, a comparison): its
+ * results are swept by its rule, which returns none and builds nothing. */
+void tg__partials_none(const double *x, double y, tg_attr attr, double *partial);
+/* A new sweep's number, never 0 (the mark of an untouched leaf). */
+uint64_t tg__scalar_mark(void);
+/* A TG_PARTIALS node's complete gradient as a double (its adjoint plus any
+ * tensor the general path delivered to pending); clears both. */
+double tg__scalar_take(tg_tensor *node);
+/* Adds adjoint * partial[i] to the gradient of each input i that requires
+ * grad. Returns 0 or a negative code. */
+int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint);
+
 /* ---- forward mode (forward.c) ---- */
 /* True while tg_jvp runs f on this thread: every op result then gets its
  * tangent from its op's jvp rule. */

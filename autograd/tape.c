@@ -262,6 +262,8 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
     t->tape_pos = -1;
     for (int i = 0; i < ndim; i++)
         t->shape[i] = shape[i];
+    if (ndim == 0)
+        t->scalar.mark = 0; /* no sweep has touched it (scalar_sweep.c) */
     t->data = NULL;
     t->grad = t->pending = NULL;
     t->hooks = NULL;
@@ -343,6 +345,22 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
         tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes of tensor data", fn, bytes);
         return NULL;
     }
+    return t;
+}
+
+tg_tensor *tg__tape_scalar(const char *fn)
+{
+    tape *tp = thread_tape;
+    if (!tp || memory_limit)
+        return tg__tape_tensor(fn, TG_F64, 0, NULL);
+    tg_tensor *t = arena_alloc(&tp->arenas[tp->active], sizeof *t + sizeof(double), HEADER_ALIGN);
+    if (!t) {
+        tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
+        return NULL;
+    }
+    tg__init_header(t, TG_F64, 0, NULL, 1);
+    t->generation = tp->generation;
+    t->data = t + 1;
     return t;
 }
 

@@ -34,12 +34,21 @@ static int abs_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void abs_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = x[0] > 0 ? 1 : x[0] < 0 ? -1 : 0;
+}
+
 TG_SAMPLE_FN(sample_abs, tg_abs(in[0]))
 
 const tg_op tg__op_abs = {
     .info = {TG_OP_ABS, "tg_abs", 1, TG_OP_ELEMENTWISE,
              {sample_abs, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = abs_backward,
+    .partials = abs_partials,
     .jvp = tg__jvp_symmetric,
 };
 

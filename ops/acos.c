@@ -34,10 +34,19 @@ static int acos_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 TG_SAMPLE_FN(sample_acos, tg_acos(in[0]))
 
 /* [-0.8, 0.8]: away from the poles of the derivative at +-1 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void acos_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = -1 / sqrt((1 - x[0]) * (1 + x[0]));
+}
+
 const tg_op tg__op_acos = {
     .info = {TG_OP_ACOS, "tg_acos", 1, TG_OP_ELEMENTWISE,
              {sample_acos, 1, TG_SAMPLE_SAME, {{-0.8, 0.8, false}}}},
     .backward = acos_backward,
+    .partials = acos_partials,
     .jvp = tg__jvp_symmetric,
 };
 

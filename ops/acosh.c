@@ -29,10 +29,19 @@ static int acosh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 TG_SAMPLE_FN(sample_acosh, tg_acosh(in[0]))
 
 /* [1.5, 3]: away from the pole of the derivative at 1 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void acosh_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = 1 / sinh(y);
+}
+
 const tg_op tg__op_acosh = {
     .info = {TG_OP_ACOSH, "tg_acosh", 1, TG_OP_ELEMENTWISE,
              {sample_acosh, 1, TG_SAMPLE_SAME, {{1.5, 3.0, false}}}},
     .backward = acosh_backward,
+    .partials = acosh_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -38,12 +38,22 @@ static int add_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void add_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)y;
+    (void)attr;
+    p[0] = p[1] = 1;
+}
+
 TG_SAMPLE_FN(sample_add, tg_add(in[0], in[1]))
 
 const tg_op tg__op_add = {
     .info = {TG_OP_ADD, "tg_add", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_add, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = add_backward,
+    .partials = add_partials,
     .jvp = add_jvp,
 };
 

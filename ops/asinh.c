@@ -25,12 +25,21 @@ static int asinh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void asinh_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = 1 / cosh(y);
+}
+
 TG_SAMPLE_FN(sample_asinh, tg_asinh(in[0]))
 
 const tg_op tg__op_asinh = {
     .info = {TG_OP_ASINH, "tg_asinh", 1, TG_OP_ELEMENTWISE,
              {sample_asinh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = asinh_backward,
+    .partials = asinh_partials,
     .jvp = tg__jvp_symmetric,
 };
 

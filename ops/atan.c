@@ -24,12 +24,21 @@ static int atan_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void atan_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = 1 / (1 + x[0] * x[0]);
+}
+
 TG_SAMPLE_FN(sample_atan, tg_atan(in[0]))
 
 const tg_op tg__op_atan = {
     .info = {TG_OP_ATAN, "tg_atan", 1, TG_OP_ELEMENTWISE,
              {sample_atan, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = atan_backward,
+    .partials = atan_partials,
     .jvp = tg__jvp_symmetric,
 };
 

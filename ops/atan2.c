@@ -98,12 +98,28 @@ static int atan2_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **t
 }
 
 /* y keeps one sign per element: no sample crosses the cut along y = 0, x < 0 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void atan2_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y, (void)attr;
+    /* the rule's scaling by c = max(|y|, |x|): no square overflows */
+    double c = fmax(fabs(x[0]), fabs(x[1]));
+    if (c == 0) {
+        p[0] = p[1] = 0;
+        return;
+    }
+    double ys = x[0] / c, xs = x[1] / c, d = c * (xs * xs + ys * ys);
+    p[0] = xs / d;
+    p[1] = -ys / d;
+}
+
 TG_SAMPLE_FN(sample_atan2, tg_atan2(in[0], in[1]))
 
 const tg_op tg__op_atan2 = {
     .info = {TG_OP_ATAN2, "tg_atan2", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_atan2, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_NONZERO, TG_SAMPLE_ANY}}},
     .backward = atan2_backward,
+    .partials = atan2_partials,
     .jvp = atan2_jvp,
 };
 

@@ -33,6 +33,7 @@ const tg_op tg__op_ceil = {
     .info = {TG_OP_CEIL, "tg_ceil", 1, TG_OP_ELEMENTWISE,
              {sample_ceil, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = ceil_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

@@ -21,12 +21,19 @@ static int celu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return tg__elu_backward(out, g, grad_in, celu_coefs(out->attr.f));
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void celu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    p[0] = tg__elu_partial(x[0], y, celu_coefs(attr.f));
+}
+
 TG_SAMPLE_FN(sample_celu, tg_celu(in[0], 1.5))
 
 const tg_op tg__op_celu = {
     .info = {TG_OP_CELU, "tg_celu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_celu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = celu_backward,
+    .partials = celu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -146,10 +146,18 @@ static int clamp_tensor_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_ten
 TG_SAMPLE_FN(sample_clamp, tg_clamp(in[0], -0.25, 4))
 TG_SAMPLE_FN(sample_clamp_tensor, tg_clamp_tensor(in[0], in[1], in[2]))
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void clamp_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    p[0] = attr.f2.a <= x[0] && x[0] <= attr.f2.b;
+}
+
 const tg_op tg__op_clamp = {
     .info = {TG_OP_CLAMP, "tg_clamp", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_clamp, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = clamp_backward,
+    .partials = clamp_partials,
     .jvp = tg__jvp_symmetric,
 };
 

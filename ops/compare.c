@@ -66,6 +66,7 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
                  {sample_##name, 2, TG_SAMPLE_BROADCAST, ranges}},                        \
         .backward = no_gradient,                                                          \
         .jvp = tg__jvp_zero,                                                              \
+        .partials = tg__partials_none,                                                    \
     };                                                                                    \
     tg_tensor *tg_##name(tg_tensor *a, tg_tensor *b)                                      \
     {                                                                                     \
@@ -88,6 +89,7 @@ const tg_op tg__op_logical_not = {
              {sample_logical_not, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
+    .partials = tg__partials_none,
 };
 
 tg_tensor *tg_logical_not(tg_tensor *x)

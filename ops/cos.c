@@ -23,12 +23,21 @@ static int cos_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void cos_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = -sin(x[0]);
+}
+
 TG_SAMPLE_FN(sample_cos, tg_cos(in[0]))
 
 const tg_op tg__op_cos = {
     .info = {TG_OP_COS, "tg_cos", 1, TG_OP_ELEMENTWISE,
              {sample_cos, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cos_backward,
+    .partials = cos_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -47,12 +47,21 @@ static int div_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void div_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)attr;
+    p[0] = 1 / x[1];
+    p[1] = -y / x[1];
+}
+
 TG_SAMPLE_FN(sample_div, tg_div(in[0], in[1]))
 
 const tg_op tg__op_div = {
     .info = {TG_OP_DIV, "tg_div", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_div, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_NONZERO}}},
     .backward = div_backward,
+    .partials = div_partials,
     .jvp = div_jvp,
 };
 

@@ -129,8 +129,19 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
     return out;
 }
 
+/* The plan of 0-d operands: one element, no axes. */
+static const tg_bcast scalar_plan = {.ndim = 0};
+
 tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
 {
+    tg_tensor *operands[2] = {a, b};
+    if (op->partials && tg__scalar_operands(2, operands)) { /* the fast path: scalar_sweep.c */
+        tg_tensor *out = tg__tape_scalar(op->info.name);
+        if (!out)
+            return NULL;
+        kernel(&scalar_plan, out, a, b);
+        return tg__record_scalar(out, op, 2, operands);
+    }
     tg_tensor *out = tg__constant_binary(op->info.name, a, b, kernel);
     if (!out)
         return NULL;
@@ -153,6 +164,14 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
 
 tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
 {
+    if (op->partials && tg__scalar_operands(1, &x)) { /* the fast path: scalar_sweep.c */
+        tg_tensor *y = tg__tape_scalar(op->info.name);
+        if (!y)
+            return NULL;
+        y->attr = attr;
+        kernel(y, x, attr);
+        return tg__record_scalar(y, op, 1, &x);
+    }
     tg_tensor *y = tg__constant_unary(op->info.name, x, attr, kernel);
     if (!y)
         return NULL;

@@ -30,6 +30,11 @@ static void negative_branch_kernel(tg_tensor *y, const tg_tensor *x, tg_attr att
     });
 }
 
+double tg__elu_partial(double x, double y, tg_elu_coefs c)
+{
+    return x <= 0 ? c.k * (y + c.scale * c.alpha) : c.scale;
+}
+
 int tg__elu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, tg_elu_coefs c)
 {
     tg_tensor *x = out->in[0];
@@ -53,12 +58,19 @@ static int elu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return tg__elu_backward(out, g, grad_in, elu_coefs(out->attr.f));
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void elu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    p[0] = tg__elu_partial(x[0], y, elu_coefs(attr.f));
+}
+
 TG_SAMPLE_FN(sample_elu, tg_elu(in[0], 0.7))
 
 const tg_op tg__op_elu = {
     .info = {TG_OP_ELU, "tg_elu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_elu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = elu_backward,
+    .partials = elu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

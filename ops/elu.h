@@ -23,4 +23,7 @@ void tg__elu_forward(tg_tensor *y, const tg_tensor *x, tg_elu_coefs c);
 /* The backward rule of an op of the family, written with ops. */
 int tg__elu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, tg_elu_coefs c);
 
+/* The local derivative at x, y = the op's value there (scalar fast path). */
+double tg__elu_partial(double x, double y, tg_elu_coefs c);
+
 #endif

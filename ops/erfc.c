@@ -8,6 +8,8 @@
 #include "kernel.h"
 #include "jvp.h"
 
+#define TWO_OVER_SQRT_PI 1.12837916709551257390 /* 2 / sqrt(pi) */
+
 static void erfc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
     (void)attr;
@@ -21,8 +23,16 @@ static void erfc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 static int erfc_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *x = out->in[0];
-    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_exp(tg_neg(tg_mul(x, x))), -1.12837916709551257390));
+    grad_in[0] = tg_mul(g, tg_mul_scalar(tg_exp(tg_neg(tg_mul(x, x))), -TWO_OVER_SQRT_PI));
     return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void erfc_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = -TWO_OVER_SQRT_PI * exp(-x[0] * x[0]);
 }
 
 TG_SAMPLE_FN(sample_erfc, tg_erfc(in[0]))
@@ -31,6 +41,7 @@ const tg_op tg__op_erfc = {
     .info = {TG_OP_ERFC, "tg_erfc", 1, TG_OP_ELEMENTWISE,
              {sample_erfc, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = erfc_backward,
+    .partials = erfc_partials,
     .jvp = tg__jvp_symmetric,
 };
 

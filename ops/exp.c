@@ -29,12 +29,21 @@ static int exp_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void exp_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = y;
+}
+
 TG_SAMPLE_FN(sample_exp, tg_exp(in[0]))
 
 const tg_op tg__op_exp = {
     .info = {TG_OP_EXP, "tg_exp", 1, TG_OP_ELEMENTWISE,
              {sample_exp, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = exp_backward,
+    .partials = exp_partials,
     .jvp = exp_jvp,
 };
 

@@ -24,12 +24,21 @@ static int expm1_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void expm1_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = exp(x[0]);
+}
+
 TG_SAMPLE_FN(sample_expm1, tg_expm1(in[0]))
 
 const tg_op tg__op_expm1 = {
     .info = {TG_OP_EXPM1, "tg_expm1", 1, TG_OP_ELEMENTWISE,
              {sample_expm1, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = expm1_backward,
+    .partials = expm1_partials,
     .jvp = tg__jvp_symmetric,
 };
 

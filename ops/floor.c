@@ -33,6 +33,7 @@ const tg_op tg__op_floor = {
     .info = {TG_OP_FLOOR, "tg_floor", 1, TG_OP_ELEMENTWISE,
              {sample_floor, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = floor_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

@@ -114,12 +114,28 @@ static int gelu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void gelu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    if (attr.f == TG_GELU_NONE) {
+        p[0] = erfc(-x[0] * SQRT1_2) / 2 + x[0] * exp(-x[0] * x[0] / 2) * INV_SQRT_2PI;
+        return;
+    }
+    double xc = fmin(fmax(x[0], -TANH_FORM_CLAMP), TANH_FORM_CLAMP);
+    double u = SQRT_2_OVER_PI * (xc + KAPPA * xc * xc * xc);
+    double du = SQRT_2_OVER_PI * (1 + 3 * KAPPA * xc * xc);
+    double s = tg__sigmoid_value(2 * u);
+    p[0] = s + 2 * xc * s * (1 - s) * du;
+}
+
 TG_SAMPLE_FN(sample_gelu, tg_gelu(in[0], TG_GELU_NONE))
 
 const tg_op tg__op_gelu = {
     .info = {TG_OP_GELU, "tg_gelu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_FUSED,
              {sample_gelu, 1, TG_SAMPLE_SAME, {{-3.0, 3.0, false}}}},
     .backward = gelu_backward,
+    .partials = gelu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

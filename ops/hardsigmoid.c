@@ -42,12 +42,21 @@ static int hardsigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
 }
 
 /* 2x + 3 lies on the slope and above it, at least 0.5 from the kink 3 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void hardsigmoid_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = -3 < x[0] && x[0] < 3 ? 1.0 / 6 : 0;
+}
+
 TG_SAMPLE_FN(sample_hardsigmoid, tg_hardsigmoid(tg_add_scalar(tg_mul_scalar(in[0], 2), 3)))
 
 const tg_op tg__op_hardsigmoid = {
     .info = {TG_OP_HARDSIGMOID, "tg_hardsigmoid", 1, TG_OP_ELEMENTWISE,
              {sample_hardsigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = hardsigmoid_backward,
+    .partials = hardsigmoid_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -41,6 +41,13 @@ static int hardtanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 }
 
 /* the sample's values lie 0.25 or more from either bound */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void hardtanh_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    p[0] = attr.f2.a < x[0] && x[0] < attr.f2.b;
+}
+
 TG_SAMPLE_FN(sample_hardtanh, tg_hardtanh(in[0], -0.25, 4))
 
 const tg_op tg__op_hardtanh = {
@@ -48,6 +55,7 @@ const tg_op tg__op_hardtanh = {
              TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_hardtanh, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = hardtanh_backward,
+    .partials = hardtanh_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -33,6 +33,7 @@ const tg_op tg__op_heaviside = {
     .info = {TG_OP_HEAVISIDE, "tg_heaviside", 1, TG_OP_ELEMENTWISE,
              {sample_heaviside, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = heaviside_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

@@ -24,12 +24,22 @@ static int identity_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void identity_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)y;
+    (void)attr;
+    p[0] = 1;
+}
+
 TG_SAMPLE_FN(sample_identity, tg_identity(in[0]))
 
 const tg_op tg__op_identity = {
     .info = {TG_OP_IDENTITY, "tg_identity", 1, TG_OP_ELEMENTWISE,
              {sample_identity, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = identity_backward,
+    .partials = identity_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -256,6 +256,14 @@ static inline bool tg__may_fuse(void) { return !tg__recording() && !tg__forward_
         return expr;                                                               \
     }
 
+/* sigmoid(x) for one double, in sigmoid.c's overflow-free form, for the
+ * partials of the ops whose derivative is a sigmoid (scalar fast path). */
+static inline double tg__sigmoid_value(double x)
+{
+    double e = exp(-fabs(x));
+    return (x >= 0 ? 1 : e) / (1 + e);
+}
+
 /* Reduces g to the shape of x by summing over the axes x was broadcast
  * along; returns g itself when the shapes already agree. */
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x);

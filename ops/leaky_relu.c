@@ -37,12 +37,20 @@ static int leaky_relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void leaky_relu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    p[0] = x[0] > 0 ? 1 : attr.f;
+}
+
 TG_SAMPLE_FN(sample_leaky_relu, tg_leaky_relu(in[0], 0.1))
 
 const tg_op tg__op_leaky_relu = {
     .info = {TG_OP_LEAKY_RELU, "tg_leaky_relu", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_leaky_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = leaky_relu_backward,
+    .partials = leaky_relu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

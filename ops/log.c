@@ -25,12 +25,21 @@ static int log_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void log_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = 1 / x[0];
+}
+
 TG_SAMPLE_FN(sample_log, tg_log(in[0]))
 
 const tg_op tg__op_log = {
     .info = {TG_OP_LOG, "tg_log", 1, TG_OP_ELEMENTWISE,
              {sample_log, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = log_backward,
+    .partials = log_partials,
     .jvp = tg__jvp_symmetric,
 };
 

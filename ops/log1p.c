@@ -27,10 +27,19 @@ static int log1p_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 TG_SAMPLE_FN(sample_log1p, tg_log1p(in[0]))
 
 /* [-0.5, 2]: negative x too, away from the pole at -1 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void log1p_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = 1 / (1 + x[0]);
+}
+
 const tg_op tg__op_log1p = {
     .info = {TG_OP_LOG1P, "tg_log1p", 1, TG_OP_ELEMENTWISE,
              {sample_log1p, 1, TG_SAMPLE_SAME, {{-0.5, 2.0, false}}}},
     .backward = log1p_backward,
+    .partials = log1p_partials,
     .jvp = tg__jvp_symmetric,
 };
 

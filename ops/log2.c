@@ -7,6 +7,8 @@
 #include "kernel.h"
 #include "jvp.h"
 
+#define LN_2 0.69314718055994530942 /* ln 2 */
+
 static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
     (void)attr;
@@ -19,8 +21,16 @@ static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 
 static int log2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
-    grad_in[0] = tg_div(g, tg_mul_scalar(out->in[0], 0.69314718055994530942));
+    grad_in[0] = tg_div(g, tg_mul_scalar(out->in[0], LN_2));
     return grad_in[0] ? TG_OK : tg__latest_code();
+}
+
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void log2_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = 1 / (x[0] * LN_2);
 }
 
 TG_SAMPLE_FN(sample_log2, tg_log2(in[0]))
@@ -29,6 +39,7 @@ const tg_op tg__op_log2 = {
     .info = {TG_OP_LOG2, "tg_log2", 1, TG_OP_ELEMENTWISE,
              {sample_log2, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = log2_backward,
+    .partials = log2_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -25,12 +25,21 @@ static int log_sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void log_sigmoid_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = tg__sigmoid_value(-x[0]);
+}
+
 TG_SAMPLE_FN(sample_log_sigmoid, tg_log_sigmoid(in[0]))
 
 const tg_op tg__op_log_sigmoid = {
     .info = {TG_OP_LOG_SIGMOID, "tg_log_sigmoid", 1, TG_OP_ELEMENTWISE,
              {sample_log_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = log_sigmoid_backward,
+    .partials = log_sigmoid_partials,
     .jvp = tg__jvp_symmetric,
 };
 

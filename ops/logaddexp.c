@@ -46,12 +46,22 @@ static int logaddexp_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor
     return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void logaddexp_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = tg__sigmoid_value(x[0] - x[1]);
+    p[1] = tg__sigmoid_value(x[1] - x[0]);
+}
+
 TG_SAMPLE_FN(sample_logaddexp, tg_logaddexp(in[0], in[1]))
 
 const tg_op tg__op_logaddexp = {
     .info = {TG_OP_LOGADDEXP, "tg_logaddexp", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_logaddexp, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = logaddexp_backward,
+    .partials = logaddexp_partials,
     .jvp = logaddexp_jvp,
 };
 

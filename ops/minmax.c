@@ -98,20 +98,41 @@ static int minimum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return minmax_backward(out, g, grad_in, false);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void maximum_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    /* the larger operand's, halves on a tie */
+    p[0] = x[0] > x[1] ? 1 : x[0] < x[1] ? 0 : 0.5;
+    p[1] = 1 - p[0];
+}
+
 TG_SAMPLE_FN(sample_maximum, tg_maximum(in[0], in[1]))
 
 const tg_op tg__op_maximum = {
     .info = {TG_OP_MAXIMUM, "tg_maximum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_maximum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = maximum_backward,
+    .partials = maximum_partials,
     .jvp = maximum_jvp,
 };
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void minimum_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = x[0] < x[1] ? 1 : x[0] > x[1] ? 0 : 0.5;
+    p[1] = 1 - p[0];
+}
+
 TG_SAMPLE_FN(sample_minimum, tg_minimum(in[0], in[1]))
 
 const tg_op tg__op_minimum = {
     .info = {TG_OP_MINIMUM, "tg_minimum", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_minimum, 2, TG_SAMPLE_BROADCAST, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = minimum_backward,
+    .partials = minimum_partials,
     .jvp = minimum_jvp,
 };
 

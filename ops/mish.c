@@ -33,12 +33,22 @@ static int mish_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void mish_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    double sp = fmax(x[0], 0) + log1p(exp(-fabs(x[0]))), t = tanh(sp);
+    p[0] = t + x[0] * tg__sigmoid_value(x[0]) * (1 - t * t);
+}
+
 TG_SAMPLE_FN(sample_mish, tg_mish(in[0]))
 
 const tg_op tg__op_mish = {
     .info = {TG_OP_MISH, "tg_mish", 1, TG_OP_ELEMENTWISE,
              {sample_mish, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mish_backward,
+    .partials = mish_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -44,12 +44,22 @@ static int mul_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void mul_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = x[1];
+    p[1] = x[0];
+}
+
 TG_SAMPLE_FN(sample_mul, tg_mul(in[0], in[1]))
 
 const tg_op tg__op_mul = {
     .info = {TG_OP_MUL, "tg_mul", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_mul, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = mul_backward,
+    .partials = mul_partials,
     .jvp = mul_jvp,
 };
 

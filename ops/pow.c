@@ -94,12 +94,22 @@ static int pow_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void pow_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)attr;
+    /* the rule's limits at a zero base */
+    p[0] = x[1] * pow(x[0], x[0] == 0 && x[1] == 0 ? 0 : x[1] - 1);
+    p[1] = y * log(x[0] == 0 && x[1] >= 0 ? 1 : x[0]);
+}
+
 TG_SAMPLE_FN(sample_pow, tg_pow(in[0], in[1]))
 
 const tg_op tg__op_pow = {
     .info = {TG_OP_POW, "tg_pow", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_pow, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_POSITIVE, TG_SAMPLE_ANY}}},
     .backward = pow_backward,
+    .partials = pow_partials,
     .jvp = pow_jvp,
 };
 
@@ -124,12 +134,20 @@ static int pow_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void pow_scalar_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    p[0] = attr.f == 0 ? 0 : attr.f * pow(x[0], attr.f - 1);
+}
+
 TG_SAMPLE_FN(sample_pow_scalar, tg_pow_scalar(in[0], 2.5))
 
 const tg_op tg__op_pow_scalar = {
     .info = {TG_OP_POW_SCALAR, "tg_pow_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_pow_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = pow_scalar_backward,
+    .partials = pow_scalar_partials,
     .jvp = tg__jvp_symmetric,
 };
 

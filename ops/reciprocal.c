@@ -26,10 +26,19 @@ static int reciprocal_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
 TG_SAMPLE_FN(sample_reciprocal, tg_reciprocal(in[0]))
 
 /* +-[0.5, 2]: away from the pole at 0 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void reciprocal_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = -y * y;
+}
+
 const tg_op tg__op_reciprocal = {
     .info = {TG_OP_RECIPROCAL, "tg_reciprocal", 1, TG_OP_ELEMENTWISE,
              {sample_reciprocal, 1, TG_SAMPLE_SAME, {{0.5, 2.0, true}}}},
     .backward = reciprocal_backward,
+    .partials = reciprocal_partials,
     .jvp = tg__jvp_symmetric,
 };
 

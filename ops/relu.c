@@ -56,12 +56,21 @@ static int relu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void relu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = x[0] > 0;
+}
+
 TG_SAMPLE_FN(sample_relu, tg_relu(in[0]))
 
 const tg_op tg__op_relu = {
     .info = {TG_OP_RELU, "tg_relu", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_relu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = relu_backward,
+    .partials = relu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -37,6 +37,7 @@ const tg_op tg__op_round = {
     .info = {TG_OP_ROUND, "tg_round", 1, TG_OP_ELEMENTWISE,
              {sample_round, 1, TG_SAMPLE_SAME, {{0.6, 1.4, true}}}},
     .backward = round_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

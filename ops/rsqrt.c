@@ -25,12 +25,21 @@ static int rsqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void rsqrt_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = -y * y * y / 2;
+}
+
 TG_SAMPLE_FN(sample_rsqrt, tg_rsqrt(in[0]))
 
 const tg_op tg__op_rsqrt = {
     .info = {TG_OP_RSQRT, "tg_rsqrt", 1, TG_OP_ELEMENTWISE,
              {sample_rsqrt, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = rsqrt_backward,
+    .partials = rsqrt_partials,
     .jvp = tg__jvp_symmetric,
 };
 

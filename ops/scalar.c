@@ -25,12 +25,22 @@ static int add_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return TG_OK;
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void add_scalar_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)y;
+    (void)attr;
+    p[0] = 1;
+}
+
 TG_SAMPLE_FN(sample_add_scalar, tg_add_scalar(in[0], 0.75))
 
 const tg_op tg__op_add_scalar = {
     .info = {TG_OP_ADD_SCALAR, "tg_add_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_add_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = add_scalar_backward,
+    .partials = add_scalar_partials,
     .jvp = tg__jvp_symmetric,
 };
 
@@ -55,12 +65,21 @@ static int mul_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void mul_scalar_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)y;
+    p[0] = attr.f;
+}
+
 TG_SAMPLE_FN(sample_mul_scalar, tg_mul_scalar(in[0], -1.5))
 
 const tg_op tg__op_mul_scalar = {
     .info = {TG_OP_MUL_SCALAR, "tg_mul_scalar", 1, TG_OP_ELEMENTWISE | TG_OP_CONSTANT,
              {sample_mul_scalar, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mul_scalar_backward,
+    .partials = mul_scalar_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -22,12 +22,20 @@ static int selu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return tg__elu_backward(out, g, grad_in, selu_coefs);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void selu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)attr;
+    p[0] = tg__elu_partial(x[0], y, selu_coefs);
+}
+
 TG_SAMPLE_FN(sample_selu, tg_selu(in[0]))
 
 const tg_op tg__op_selu = {
     .info = {TG_OP_SELU, "tg_selu", 1, TG_OP_ELEMENTWISE,
              {sample_selu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = selu_backward,
+    .partials = selu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -45,12 +45,21 @@ static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void sigmoid_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = y - y * y;
+}
+
 TG_SAMPLE_FN(sample_sigmoid, tg_sigmoid(in[0]))
 
 const tg_op tg__op_sigmoid = {
     .info = {TG_OP_SIGMOID, "tg_sigmoid", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_sigmoid, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sigmoid_backward,
+    .partials = sigmoid_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -37,6 +37,7 @@ const tg_op tg__op_sign = {
     .info = {TG_OP_SIGN, "tg_sign", 1, TG_OP_ELEMENTWISE,
              {sample_sign, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = sign_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

@@ -52,12 +52,22 @@ static int silu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void silu_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    double s = tg__sigmoid_value(x[0]);
+    p[0] = s * (1 + x[0] * (1 - s));
+}
+
 TG_SAMPLE_FN(sample_silu, tg_silu(in[0]))
 
 const tg_op tg__op_silu = {
     .info = {TG_OP_SILU, "tg_silu", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_silu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = silu_backward,
+    .partials = silu_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -51,6 +51,14 @@ static int softplus_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 }
 
 /* beta x = 2 (x + 1) lies on both sides of the threshold 2, at least 0.5 from it */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void softplus_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    double bx = attr.f2.a * x[0];
+    p[0] = bx > attr.f2.b ? 1 : tg__sigmoid_value(bx);
+}
+
 TG_SAMPLE_FN(sample_softplus, tg_softplus(tg_add_scalar(in[0], 1), 2, 2))
 
 const tg_op tg__op_softplus = {
@@ -58,6 +66,7 @@ const tg_op tg__op_softplus = {
              TG_OP_ELEMENTWISE | TG_OP_CONSTANT | TG_OP_CONSTANT2,
              {sample_softplus, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = softplus_backward,
+    .partials = softplus_partials,
     .jvp = tg__jvp_symmetric,
 };
 

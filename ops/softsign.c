@@ -25,12 +25,22 @@ static int softsign_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void softsign_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    double d = 1 + fabs(x[0]);
+    p[0] = 1 / (d * d);
+}
+
 TG_SAMPLE_FN(sample_softsign, tg_softsign(in[0]))
 
 const tg_op tg__op_softsign = {
     .info = {TG_OP_SOFTSIGN, "tg_softsign", 1, TG_OP_ELEMENTWISE,
              {sample_softsign, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = softsign_backward,
+    .partials = softsign_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -24,12 +24,21 @@ static int sqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void sqrt_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = 1 / (2 * y);
+}
+
 TG_SAMPLE_FN(sample_sqrt, tg_sqrt(in[0]))
 
 const tg_op tg__op_sqrt = {
     .info = {TG_OP_SQRT, "tg_sqrt", 1, TG_OP_ELEMENTWISE,
              {sample_sqrt, 1, TG_SAMPLE_SAME, {TG_SAMPLE_POSITIVE}}},
     .backward = sqrt_backward,
+    .partials = sqrt_partials,
     .jvp = tg__jvp_symmetric,
 };
 

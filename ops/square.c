@@ -23,12 +23,21 @@ static int square_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void square_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)y;
+    (void)attr;
+    p[0] = 2 * x[0];
+}
+
 TG_SAMPLE_FN(sample_square, tg_square(in[0]))
 
 const tg_op tg__op_square = {
     .info = {TG_OP_SQUARE, "tg_square", 1, TG_OP_ELEMENTWISE,
              {sample_square, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = square_backward,
+    .partials = square_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -36,12 +36,23 @@ static int sub_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **tan
     return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void sub_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)y;
+    (void)attr;
+    p[0] = 1;
+    p[1] = -1;
+}
+
 TG_SAMPLE_FN(sample_sub, tg_sub(in[0], in[1]))
 
 const tg_op tg__op_sub = {
     .info = {TG_OP_SUB, "tg_sub", 2, TG_OP_ELEMENTWISE | TG_OP_BROADCASTS,
              {sample_sub, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = sub_backward,
+    .partials = sub_partials,
     .jvp = sub_jvp,
 };
 

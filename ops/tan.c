@@ -27,10 +27,19 @@ static int tan_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 TG_SAMPLE_FN(sample_tan, tg_tan(in[0]))
 
 /* [-1, 1]: well inside the poles at +-pi/2 */
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void tan_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = 1 + y * y;
+}
+
 const tg_op tg__op_tan = {
     .info = {TG_OP_TAN, "tg_tan", 1, TG_OP_ELEMENTWISE,
              {sample_tan, 1, TG_SAMPLE_SAME, {{-1.0, 1.0, false}}}},
     .backward = tan_backward,
+    .partials = tan_partials,
     .jvp = tg__jvp_symmetric,
 };
 

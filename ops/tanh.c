@@ -39,12 +39,21 @@ static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+/* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
+static void tanh_partials(const double *x, double y, tg_attr attr, double *p)
+{
+    (void)x;
+    (void)attr;
+    p[0] = 1 - y * y;
+}
+
 TG_SAMPLE_FN(sample_tanh, tg_tanh(in[0]))
 
 const tg_op tg__op_tanh = {
     .info = {TG_OP_TANH, "tg_tanh", 1, TG_OP_ELEMENTWISE | TG_OP_FUSED,
              {sample_tanh, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tanh_backward,
+    .partials = tanh_partials,
     .jvp = tg__jvp_symmetric,
 };
 

@@ -33,6 +33,7 @@ const tg_op tg__op_trunc = {
     .info = {TG_OP_TRUNC, "tg_trunc", 1, TG_OP_ELEMENTWISE,
              {sample_trunc, 1, TG_SAMPLE_SAME, {{0.1, 0.9, true}}}},
     .backward = trunc_backward,
+    .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
 };
 

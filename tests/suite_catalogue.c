@@ -3,6 +3,7 @@
  * Each test walks every op kind, so a table that lacks a row for one (the
  * library's rows, `tg explain`'s templates, the `tg` language's functions,
  * the docs' lists) fails here, naming the kind. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,47 @@ START_TEST(every_kind_has_its_own_row)
     ck_assert_int_eq(tg_last_error_code(), TG_EVALUE);
     ck_assert_int_eq(tg_op_kind_named("sigmoid"), TG_OP_SIGMOID);
     ck_assert_int_eq(tg_op_kind_named("no_such_op"), TG_OP_NONE);
+}
+END_TEST
+
+/* Every elementwise op of one or two tensor arguments stores its local
+ * partials when it records a 0-d F64 result (the scalar fast path,
+ * docs/tape.md), and they agree with its op-written rule, run by tg_vjp: a
+ * row that forgets them, or gets them wrong, fails here. Ops that pass no
+ * gradient store none, and their rule must give none. where and masked_fill
+ * record a mask beside their arguments and keep the general path. */
+START_TEST(every_elementwise_op_stores_the_partials_of_its_rule)
+{
+    uint64_t seed = 11;
+    int checked = 0;
+    for (int k = 0; k < TG_OP_COUNT; k++) {
+        const tg_op_info *row = row_of(k);
+        if (!callable(row) || !(row->flags & TG_OP_ELEMENTWISE) || row->sample.n_inputs > 2 ||
+            k == TG_OP_WHERE || k == TG_OP_MASKED_FILL)
+            continue;
+        tg_tensor *drawn[TG_MAX_INPUTS], *x[TG_MAX_INPUTS];
+        ck_assert_int_eq(tg_op_sample_inputs(row, TG_F64, &seed, drawn), 0);
+        for (int i = 0; i < row->sample.n_inputs; i++)
+            x[i] = tg_var(tg_get(drawn[i], 0));
+        tg_tensor *y = row->sample.call(x, NULL);
+        tu_assert_ok(y);
+        ck_assert_int_eq(tg_op_num_inputs(y), row->sample.n_inputs);
+        double p[TG_MAX_INPUTS];
+        int n = tg_op_partials(y, p, TG_MAX_INPUTS);
+        tg_tensor *rule[TG_MAX_INPUTS];
+        ck_assert_int_eq(tg_vjp(y, tg_scalar(1), rule), 0);
+        ck_assert_msg(n == 0 || n == row->sample.n_inputs, "%s: %d partials", row->name, n);
+        for (int i = 0; i < row->sample.n_inputs; i++) {
+            ck_assert_msg(n > 0 || !rule[i], "%s stores no partials, but its rule passes %g to "
+                          "input %d", row->name, tg_item(rule[i]), i);
+            double want = rule[i] ? tg_item(rule[i]) : 0;
+            ck_assert_msg(n == 0 || fabs(p[i] - want) <= 1e-12 * (1 + fabs(want)),
+                          "%s at input %d: partial %.17g, rule %.17g", row->name, i, p[i], want);
+        }
+        checked += n > 0;
+        tg_tape_reset();
+    }
+    ck_assert_int_ge(checked, 50);
 }
 END_TEST
 
@@ -194,6 +236,7 @@ int main(void)
     tcase_add_test(tc, every_sample_calls_its_own_op);
     tcase_add_test(tc, samples_are_reproducible_and_in_range);
     tcase_add_test(tc, kind_of_leaves_and_user_ops);
+    tcase_add_test(tc, every_elementwise_op_stores_the_partials_of_its_rule);
     tcase_add_test(tc, explain_has_a_rule_for_every_kind);
     tcase_add_test(tc, explain_has_a_tangent_for_every_kind);
     tcase_add_test(tc, language_spells_every_kind);

@@ -342,7 +342,7 @@ START_TEST(reset_after_a_large_graph_reads_no_chunk)
      * same after a graph of thousands of chunks: with every chunk and the
      * node list made unreadable, it must not fault. */
     mapping_allocator_install();
-    swept_chain(20000);
+    swept_chain(60000);
     tg_tape_reset();
     small_step();
     tg_tensor *x = tg_var(2);
@@ -362,7 +362,7 @@ START_TEST(arenas_shrink_back_after_a_large_graph)
     for (int i = 0; i < 20; i++)
         small_step();
     size_t small_reserved = tape_reserved();
-    swept_chain(20000);
+    swept_chain(60000);
     tg_tape_reset();
     size_t large_reserved = tape_reserved(), large_bytes = mapping_bytes;
     ck_assert_uint_gt(large_reserved, 20u << 20);
@@ -410,7 +410,7 @@ END_TEST
 START_TEST(trim_gives_back_what_the_live_graph_does_not_use)
 {
     mapping_allocator_install();
-    swept_chain(20000);
+    swept_chain(60000);
     tg_tape_reset();
     /* a live graph, in the arena the reset readied */
     tg_tensor *x = tg_var(1.5), *y = tg_mul(tg_mul(x, x), x);

@@ -70,6 +70,15 @@ TG_API int tg_op_axis(const tg_tensor *t);
  * other tensor. */
 TG_API int tg_op_axes(const tg_tensor *t, int *out, int max);
 
+/* The local partials d t / d input_k that the scalar fast path stored when
+ * t was recorded (docs/tape.md): t is the 0-d F64 result of an elementwise
+ * op on 0-d F64 operands. Stores the first max of them in out and returns
+ * how many there are (the op's inputs), or 0 for a tensor that has none (a
+ * leaf, an unrecorded or a tensor-shaped result, an op that passes no
+ * gradient). A bad tensor, a negative max or a NULL out gives a negative
+ * TG_E* code. */
+TG_API int tg_op_partials(const tg_tensor *t, double *out, int max);
+
 /* Runs the backward rule of node, a recorded op result, on the gradient
  * upstream (node's shape and dtype) and stores in grads_out[k], for each of
  * the tg_op_num_inputs(node) inputs, the gradient that input receives, or

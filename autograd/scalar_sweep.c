@@ -1,0 +1,135 @@
+/*
+ * scalar_sweep.c -- the scalar fast path: 0-d F64 nodes that carry their
+ * local partials, and the part of a first-order sweep that uses them.
+ *
+ * An elementwise op whose operands are all 0-d F64 tensors computes its
+ * partials d y / d x_i when its result is recorded (as Stan and CoDiPack do)
+ * and keeps them in the node, where a 0-d tensor's axes would be
+ * (internal.h). A first-order sweep (no TG_CREATE_GRAPH, no anomaly mode)
+ * then reaches such a node with its gradient as a double and adds
+ * partial_i * gradient straight into each operand's gradient: no rule is
+ * called and no gradient tensor is built. Tensors are made only where a user
+ * sees a gradient: a leaf's grad (one per leaf and sweep), a tg_grad result,
+ * a retained grad, a hook's argument (backward.c makes those).
+ *
+ * The choice between the fast path and the op-written rule is per node: a
+ * node without partials (a reduction's 0-d result, an F32 scalar) is swept
+ * by its rule, and a fast node's contribution to it goes through the general
+ * accumulation as a 0-d tensor (tg_scalar_sink.fallback). Per node rather
+ * than per sweep, so that a scalar loss computed from tensors still sweeps
+ * its scalar tail quickly and a graph is never scanned ahead of its sweep.
+ * A TG_CREATE_GRAPH sweep always runs the rules: their results must be
+ * recorded to be differentiated again.
+ *
+ * A node whose partials are not all finite (a pole, an overflow) keeps its
+ * rule, whose arithmetic then decides.
+ *
+ * Gradients agree with the rules' to rounding: a contribution is
+ * gradient * partial, the same product the rules of add, sub, neg, mul,
+ * mul_scalar, tanh, sigmoid, exp, relu and most unary ops compute (so bitwise
+ * the same), while ops whose rule orders its factors differently (div:
+ * g / b against g * (1 / b)) differ in the last bit per node.
+ */
+#include <math.h>
+
+#include "internal.h"
+
+static _Thread_local uint64_t last_mark;
+
+uint64_t tg__scalar_mark(void) { return ++last_mark; }
+
+static double value(const tg_tensor *t) { return *(const double *)t->data; }
+
+void tg__partials_none(const double *x, double y, tg_attr attr, double *partial)
+{
+    (void)x, (void)y, (void)attr, (void)partial;
+}
+
+tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+{
+    out = tg__record(out, op, n, inputs);
+    /* failed, not recorded (nothing will sweep it), or no gradient to pass */
+    if (!out || !out->op || op->partials == tg__partials_none)
+        return out;
+    double x[TG_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+        x[k] = value(inputs[k]);
+    op->partials(x, value(out), out->attr, out->scalar.partial);
+    /* At a pole or an overflow the rule's own arithmetic decides: g / x is
+     * 0 for g = 0 where x is so small that 1 / x is inf, and 0 * inf would
+     * be NaN (bce's clamped log of 0 meets exactly this). */
+    for (int k = 0; k < n; k++)
+        if (!isfinite(out->scalar.partial[k]))
+            return out;
+    out->flags |= TG_PARTIALS;
+    return out;
+}
+
+double tg__scalar_take(tg_tensor *node)
+{
+    /* without a sum, so that a lone gradient of -0 stays -0 as in the rules */
+    double g = (node->flags & TG_ADJOINT) ? node->scalar.adjoint : 0;
+    if (node->pending)
+        g = (node->flags & TG_ADJOINT) ? g + tg__load(node->pending, 0)
+                                       : tg__load(node->pending, 0);
+    node->flags &= (uint16_t)~TG_ADJOINT;
+    node->pending = NULL;
+    return g;
+}
+
+/* Adds c to a leaf's grad the way the general path's deliver does: in place
+ * for a persistent tensor; for a tape tensor a new 0-d tensor of grad + c at
+ * its first contribution in this sweep, which later ones add to in place
+ * (the sweep made it, no one else holds it yet), so the sums are the same
+ * in the same order. */
+static int deliver_leaf(const tg_scalar_sink *sink, tg_tensor *leaf, double c)
+{
+    if (leaf->flags & TG_PERSISTENT) {
+        tg_tensor *buf = tg__persistent_grad(leaf);
+        if (!buf)
+            return tg__latest_code();
+        *(double *)buf->data += c;
+        return TG_OK;
+    }
+    if (leaf->scalar.mark == sink->mark && leaf->grad) {
+        *(double *)leaf->grad->data += c;
+        return TG_OK;
+    }
+    tg_tensor *g = tg__scalar_like(leaf, leaf->grad ? tg__load(leaf->grad, 0) + c : c);
+    if (!g)
+        return tg__latest_code();
+    leaf->grad = g;
+    leaf->scalar.mark = sink->mark;
+    return TG_OK;
+}
+
+/* A leaf whose gradient the fast path delivers: 0-d F64 (as a persistent
+ * grad buffer or a fresh 0-d grad of its dtype must be), no hooks to see the
+ * total first, not collected by tg_grad. */
+static bool plain_leaf(const tg_tensor *x)
+{
+    return !x->op && !x->hooks && x->ndim == 0 && x->dtype == TG_F64 &&
+           !(x->flags & TG_GRAD_TARGET);
+}
+
+int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint)
+{
+    for (int i = 0; i < node->n_inputs; i++) {
+        tg_tensor *x = node->in[i];
+        if (!(x->flags & TG_REQUIRES_GRAD))
+            continue;
+        double c = adjoint * node->scalar.partial[i];
+        int rc = TG_OK;
+        if (x->flags & TG_PARTIALS) {
+            x->scalar.adjoint = (x->flags & TG_ADJOINT) ? x->scalar.adjoint + c : c;
+            x->flags |= TG_ADJOINT;
+        } else if (plain_leaf(x)) {
+            rc = sink->collect ? TG_OK : deliver_leaf(sink, x, c);
+        } else {
+            rc = sink->fallback(sink->sweep, x, c, node->op->info.name);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return TG_OK;
+}
