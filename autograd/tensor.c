@@ -268,7 +268,7 @@ double tg_grad_get(const tg_tensor *t, int64_t i)
 
 /* Gradients of more than this many elements are zeroed on tg_parallel_for's
  * threads, in shares of at least this many (tools/bench/bench_accumulate.c). */
-#define ZERO_GRAIN ((int64_t)1 << 16)
+#define ZERO_GRAIN ((int64_t)1 << 15)
 
 static void zero_range(void *ctx, int64_t lo, int64_t hi)
 {
