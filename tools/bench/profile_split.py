@@ -3,7 +3,7 @@
 optimizer / copies / bookkeeping / sync, for docs/performance.md:
 
     perf record -F 999 -o P.data -- COMMAND
-    perf script -F comm,tid,ip,sym,dso -i P.data | profile_split.py
+    perf script -G [--time 60%-100%] -F comm,tid,ip,sym,dso -i P.data | profile_split.py
 
 Each sample is put in the category of the first rule its leaf frame (the
 symbol and the library it is in) matches, in the order of RULES; a sample
@@ -12,7 +12,10 @@ left out. Percentages are of the samples kept, all threads together, and
 per thread. PyTorch's SGD is `param.add_(grad, alpha=-lr)`, an add kernel;
 its backward steals the gradient buffers (no accumulation pass) and its
 forward adds the bias inside addmm, so in its profile the add kernels are
-the optimizer."""
+the optimizer. Debian's libtorch_cpu has no symbols: its samples that
+perf cannot name (its kernels and its dispatcher alike) are a category of
+their own. --time 60%-100% keeps the last 40% of the run, the timed epoch,
+where the setup before it (importing torch) would swamp the split."""
 import re
 import sys
 from collections import Counter, defaultdict
@@ -36,6 +39,8 @@ RULES = [
 
 
 def category(sym, dso):
+    if "libtorch_cpu" in dso and re.fullmatch(r"0x[0-9a-f]+|\[unknown\]", sym):
+        return "libtorch_cpu, no symbols"
     text = sym + " " + dso
     for name, rule in RULES:
         if rule.search(text):
@@ -62,6 +67,7 @@ def main():
         per_thread[tid][cat] += 1
     n = sum(total.values())
     order = ["gemm", "elementwise", "optimizer", "copies", "bookkeeping", "sync"]
+    order += [c for c in total if c not in order]
     print(f"samples kept {n}, left out as loading {skipped}")
     print("| category | all threads | " + " | ".join(f"thread {t}" for t in per_thread) + " |")
     print("|---|---|" + "---|" * len(per_thread))
