@@ -107,20 +107,36 @@ static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
     return tg__record(out, &tg__op_accumulate, 2, in);
 }
 
-static void add_in_place(tg_tensor *dst, const tg_tensor *src)
+/* Gradients of more than this many elements are added on tg_parallel_for's
+ * threads, in shares of at least this many; below it, waking the team costs
+ * about what a second thread saves (tools/bench/bench_accumulate.c). */
+#define ACCUMULATE_GRAIN ((int64_t)1 << 15)
+
+typedef struct {
+    tg_tensor *dst;
+    const tg_tensor *src;
+} add_job;
+
+static void add_range(void *ctx, int64_t lo, int64_t hi)
 {
-    int64_t n = dst->numel;
-    if (dst->dtype == TG_F32) {
-        float *d = dst->data;
-        const float *s = src->data;
-        for (int64_t i = 0; i < n; i++)
+    const add_job *job = ctx;
+    if (job->dst->dtype == TG_F32) {
+        float *d = job->dst->data;
+        const float *s = job->src->data;
+        for (int64_t i = lo; i < hi; i++)
             d[i] += s[i];
     } else {
-        double *d = dst->data;
-        const double *s = src->data;
-        for (int64_t i = 0; i < n; i++)
+        double *d = job->dst->data;
+        const double *s = job->src->data;
+        for (int64_t i = lo; i < hi; i++)
             d[i] += s[i];
     }
+}
+
+static void add_in_place(tg_tensor *dst, const tg_tensor *src)
+{
+    add_job job = {dst, src};
+    tg_parallel_for(0, dst->numel, ACCUMULATE_GRAIN, add_range, &job);
 }
 
 /* *slot = *slot + g, out of place so that a recorded sweep can
@@ -162,6 +178,21 @@ static int check_fits(const char *fn, const tg_tensor *x, const tg_tensor *g, co
     if (tg__same_shape(x, g) && x->dtype == g->dtype)
         return TG_OK;
     return fits_error(fn, x, g, from);
+}
+
+/* Set while an unrecorded tg_backward sweep runs on this thread: the one
+ * kind of sweep in which every leaf's gradient goes to its .grad as it
+ * arrives (tg_grad collects, a recorded sweep adds out of place, a hooked
+ * leaf waits for its hooks). */
+static _Thread_local bool plain_backward;
+
+tg_tensor *tg__grad_sink(tg_tensor *leaf)
+{
+    const unsigned needed = TG_PERSISTENT | TG_REQUIRES_GRAD;
+    if (!plain_backward || leaf->op || (leaf->flags & needed) != needed || leaf->hooks ||
+        tg__anomaly())
+        return NULL;
+    return tg__persistent_grad(leaf);
 }
 
 /* Adds a leaf's gradient to its grad. A persistent tensor's buffer outlives
@@ -522,7 +553,9 @@ int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
     int rc = enter_sweep(sw.fn);
     if (rc < 0)
         return rc;
+    plain_backward = !sw.create_graph;
     rc = run_sweep(&sw, &out, &seed, 1);
+    plain_backward = false;
     tg__sweeping = false;
     return rc;
 }

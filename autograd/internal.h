@@ -331,6 +331,12 @@ tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like);
 
 /* The gradient buffer of a persistent tensor, allocated on first use. */
 tg_tensor *tg__persistent_grad(tg_tensor *t);
+/* Where a rule may add leaf's gradient itself (gemm with beta = 1), instead
+ * of returning it for the sweep to add: leaf's .grad during an unrecorded
+ * tg_backward, when leaf is a persistent leaf that requires grad and has no
+ * hooks, and anomaly mode is off. NULL otherwise, and the rule returns the
+ * gradient as usual. */
+tg_tensor *tg__grad_sink(tg_tensor *leaf);
 /* Zero tensor / constant of t's dtype; a tape tensor. */
 tg_tensor *tg__zeros_like(const tg_tensor *t);
 tg_tensor *tg__scalar_like(const tg_tensor *t, double v);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <tapegrad/ops.h>
+
 #include "internal.h"
 
 #define PERSISTENT_ALIGN 64
@@ -266,12 +268,23 @@ double tg_grad_get(const tg_tensor *t, int64_t i)
     return t->grad ? tg__load(t->grad, i) : 0.0;
 }
 
+/* Gradients of more than this many elements are zeroed on tg_parallel_for's
+ * threads, in shares of at least this many (tools/bench/bench_accumulate.c). */
+#define ZERO_GRAIN ((int64_t)1 << 15)
+
+static void zero_range(void *ctx, int64_t lo, int64_t hi)
+{
+    tg_tensor *grad = ctx;
+    size_t size = tg__dtype_size((tg_dtype)grad->dtype);
+    memset((char *)grad->data + (size_t)lo * size, 0, (size_t)(hi - lo) * size);
+}
+
 void tg_zero_grad(tg_tensor *t)
 {
     if (tg__check("tg_zero_grad", t, 1) < 0 || !t->grad)
         return;
     if (t->flags & TG_PERSISTENT)
-        memset(t->grad->data, 0, (size_t)t->numel * tg__dtype_size((tg_dtype)t->dtype));
+        tg_parallel_for(0, t->numel, ZERO_GRAIN, zero_range, t->grad);
     else
         t->grad = NULL;
 }

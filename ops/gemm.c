@@ -25,7 +25,15 @@ void tg__gemm(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
 {
     int threads = m * n * k < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
     if (threads <= 1) {
+        /* OpenBLAS's OpenMP build sizes its team by omp_get_max_threads()
+         * at every call, and from about 2^18 multiply-adds a threaded gemm
+         * mallocs its 512 KB job list (2 per step of a 784-64-32-10 MLP at
+         * batch 32, tests/mlp_allocations.c): one thread here is one thread
+         * there too */
+        int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
         tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        omp_set_num_threads(saved);
         return;
     }
     int64_t size = (int64_t)tg__dtype_size(dtype);

@@ -116,13 +116,14 @@ static int result_shape(const gemm_plan *p, const tg_tensor *a, const tg_tensor 
     return ndim;
 }
 
-/* One row-major gemm c = op(a) @ op(b) with m rows (m > 0, k > 0, n > 0),
- * through tg__gemm: tapegrad's threads, no allocation (gemm.h). */
+/* One row-major gemm c = op(a) @ op(b) (plus c when accumulate) with m rows
+ * (m > 0, k > 0, n > 0), through tg__gemm: tapegrad's threads, no
+ * allocation (gemm.h). */
 static void gemm(const gemm_plan *p, int64_t m, tg_dtype dtype, const void *a, const void *b,
-                 void *c)
+                 bool accumulate, void *c)
 {
     int64_t lda = p->trans_a ? m : p->k, ldb = p->trans_b ? p->k : p->n; /* stored row lengths */
-    tg__gemm(dtype, p->trans_a, p->trans_b, m, p->n, p->k, a, lda, b, ldb, false, c, p->n);
+    tg__gemm(dtype, p->trans_a, p->trans_b, m, p->n, p->k, a, lda, b, ldb, accumulate, c, p->n);
 }
 
 /* One gemm per output matrix; the batch index advances like an odometer,
@@ -138,7 +139,7 @@ static void batched_gemm(const gemm_plan *p, int64_t count, tg_tensor *c, const 
     int64_t idx[TG_MAX_DIMS] = {0}, mat[2] = {0, 0};
     for (int64_t t = 0; t < count; t++) {
         gemm(p, p->m, (tg_dtype)c->dtype, a_data + (size_t)mat[0] * a_bytes,
-             b_data + (size_t)mat[1] * b_bytes, c_data + (size_t)t * c_bytes);
+             b_data + (size_t)mat[1] * b_bytes, false, c_data + (size_t)t * c_bytes);
         tg__odometer_next(p->batch_ndim, p->batch, 2, p->step, idx, mat);
     }
 }
@@ -156,7 +157,7 @@ static void matmul_kernel(const gemm_plan *p, tg_tensor *c, const tg_tensor *a,
     /* with one shared b, a's untransposed matrices are the consecutive rows
      * of a single [count * m, k] matrix, and c's likewise */
     if (b->ndim <= 2 && !p->trans_a && count * p->m <= INT_MAX) {
-        gemm(p, count * p->m, (tg_dtype)c->dtype, a->data, b->data, c->data);
+        gemm(p, count * p->m, (tg_dtype)c->dtype, a->data, b->data, false, c->data);
         return;
     }
     batched_gemm(p, count, c, a, b);
@@ -225,27 +226,51 @@ static tg_tensor *fit_operand(tg_tensor *d, const tg_tensor *t2, const tg_tensor
     return t2 == t ? d : tg_reshape(d, t->ndim, t->shape);
 }
 
+/* operand's gradient x @ y (with transpose flags tx, ty) added straight
+ * into its .grad by one gemm with beta = 1 -- no temporary, no separate add
+ * pass, as KANN and PyTorch's addmm into an existing gradient do -- where
+ * the sweep allows it (tg__grad_sink) and the product has operand's own
+ * shape: x, y and operand plain matrices. Returns whether it did. */
+static bool product_into_grad(tg_tensor *operand, tg_tensor *x, tg_tensor *y, bool tx, bool ty)
+{
+    if (operand->ndim != 2 || x->ndim != 2 || y->ndim != 2)
+        return false;
+    gemm_plan plan;
+    if (make_plan("tg_backward", x, y, tx, ty, &plan) < 0) /* cannot fail: the forward passed */
+        return false;
+    tg_tensor *grad = tg__grad_sink(operand);
+    if (!grad || grad->data == x->data || grad->data == y->data) /* a .grad in the product */
+        return false;
+    if (plan.k > 0 && grad->numel > 0)
+        gemm(&plan, plan.m, (tg_dtype)grad->dtype, x->data, y->data, true, grad->data);
+    return true;
+}
+
+/* One operand's gradient x @ y: added into its .grad (NULL left in *slot)
+ * or returned in *slot, summed over broadcast batch axes and in its shape. */
+static int operand_grad(tg_tensor *operand, tg_tensor *operand2, tg_tensor *x, tg_tensor *y,
+                        bool tx, bool ty, tg_tensor **slot)
+{
+    if (product_into_grad(operand, x, y, tx, ty))
+        return TG_OK;
+    *slot = fit_operand(tg_matmul_t(x, y, tx, ty), operand2, operand);
+    return *slot ? TG_OK : tg__latest_code();
+}
+
 static int matmul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     tg_tensor *a = out->in[0], *b = out->in[1];
     bool trans_a = out->attr.i.flag_a, trans_b = out->attr.i.flag_b;
     tg_tensor *a2 = as_matrices(a, true), *b2 = as_matrices(b, false);
     tg_tensor *g2 = grad_as_matrices(g, out);
-    if (a->flags & TG_REQUIRES_GRAD) {
-        tg_tensor *da = trans_a ? tg_matmul_t(b2, g2, trans_b, true)
-                                : tg_matmul_t(g2, b2, false, !trans_b);
-        grad_in[0] = fit_operand(da, a2, a);
-        if (!grad_in[0])
-            return tg__latest_code();
-    }
-    if (b->flags & TG_REQUIRES_GRAD) {
-        tg_tensor *db = trans_b ? tg_matmul_t(g2, a2, true, trans_a)
-                                : tg_matmul_t(a2, g2, !trans_a, false);
-        grad_in[1] = fit_operand(db, b2, b);
-        if (!grad_in[1])
-            return tg__latest_code();
-    }
-    return TG_OK;
+    int rc = TG_OK;
+    if (a->flags & TG_REQUIRES_GRAD)
+        rc = trans_a ? operand_grad(a, a2, b2, g2, trans_b, true, &grad_in[0])
+                     : operand_grad(a, a2, g2, b2, false, !trans_b, &grad_in[0]);
+    if (rc == 0 && (b->flags & TG_REQUIRES_GRAD))
+        rc = trans_b ? operand_grad(b, b2, g2, a2, true, trans_a, &grad_in[1])
+                     : operand_grad(b, b2, a2, g2, !trans_a, false, &grad_in[1]);
+    return rc;
 }
 
 /* a @ b with out's transpose flags: the product out was made by */

@@ -193,6 +193,39 @@ START_TEST(mem_functions_use_the_allocator)
 }
 END_TEST
 
+/* Gradients above the sweep's and tg_zero_grad's grains (2^15 elements) are
+ * added and zeroed on two threads: every element, the tail share included,
+ * gets its sum over two sweeps and then exactly zero. */
+START_TEST(large_gradients_accumulate_and_zero_on_threads)
+{
+    int saved = tg_get_num_threads();
+    ck_assert_int_eq(tg_set_num_threads(2), 0);
+    int64_t n = 3 * ((int64_t)1 << 15) + 5;
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *w = tg_param((tg_dtype)dt, 1, &n, NULL);
+        ck_assert_ptr_nonnull(w);
+        for (int sweep = 1; sweep <= 2; sweep++) {
+            tg_tensor *seed = tg_full((tg_dtype)dt, 1, &n, 1.0, false);
+            /* the rule's result is a tape tensor: deliver adds it in place */
+            tg_tensor *y = tg_mul(w, tg_scalar_of((tg_dtype)dt, 0.25 * sweep));
+            ck_assert_int_eq(tg_backward_ex(y, seed, 0), 0);
+            tg_tape_reset();
+        }
+        for (int64_t i = 0; i < n; i++)
+            if (tg_grad_get(w, i) != 0.75)
+                ck_abort_msg("grad[%lld] = %g after two sweeps, want 0.75", (long long)i,
+                             tg_grad_get(w, i));
+        tg_zero_grad(w);
+        for (int64_t i = 0; i < n; i++)
+            if (tg_grad_get(w, i) != 0)
+                ck_abort_msg("grad[%lld] = %g after tg_zero_grad", (long long)i,
+                             tg_grad_get(w, i));
+        tg_free(w);
+    }
+    tg_set_num_threads(saved);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tensor");
@@ -210,6 +243,7 @@ int main(void)
     tcase_add_test(tc, empty_is_uninitialised_but_shaped);
     tcase_add_test(tc, check_tensor_names_the_caller);
     tcase_add_test(tc, mem_functions_use_the_allocator);
+    tcase_add_test(tc, large_gradients_accumulate_and_zero_on_threads);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

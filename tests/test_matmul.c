@@ -278,6 +278,73 @@ START_TEST(errors)
 }
 END_TEST
 
+/* A persistent parameter's gradient is added into its .grad by the gemm
+ * itself (beta = 1, ops/matmul.c): over two sweeps .grad holds twice the
+ * naive dW = g^T x (or x^T g), in every transpose form, for both operands;
+ * a hooked parameter (returned gradient, then added) gets the same. */
+static tg_tensor *identity_hook(tg_tensor *t, tg_tensor *g, void *ud)
+{
+    (void)t;
+    (void)ud;
+    return g;
+}
+
+/* Entry (r, c) of op(x) @ op(y) for stored row-major x [xr, xc], y [yr, yc]. */
+static double naive_op_entry(const tg_tensor *x, bool tx, const tg_tensor *y, bool ty, int64_t r,
+                             int64_t c)
+{
+    int64_t xc = tg_shape(x)[1], yc = tg_shape(y)[1], k = tx ? tg_shape(x)[0] : xc;
+    double acc = 0;
+    for (int64_t t = 0; t < k; t++)
+        acc += tg_get(x, tx ? t * xc + r : r * xc + t) * tg_get(y, ty ? c * yc + t : t * yc + c);
+    return acc;
+}
+
+START_TEST(parameter_gradients_accumulate_in_place)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++)
+        for (int form = 0; form < 4; form++) {
+            bool ta = form & 1, tb = form & 2, hooked = form == 3;
+            tg_dtype dtype = (tg_dtype)dt;
+            /* op(a) [5, 4] @ op(b) [4, 3] */
+            int64_t as[2] = {ta ? 4 : 5, ta ? 5 : 4}, bs[2] = {tb ? 3 : 4, tb ? 4 : 3};
+            double av[20], bv[12], gv[15];
+            for (int i = 0; i < 20; i++)
+                av[i] = 0.25 * (i % 7) - 0.5;
+            for (int i = 0; i < 12; i++)
+                bv[i] = 0.5 * (i % 5) - 1;
+            for (int i = 0; i < 15; i++)
+                gv[i] = 0.125 * i - 0.75;
+            tg_tensor *a = tg_param(dtype, 2, as, av), *b = tg_param(dtype, 2, bs, bv);
+            tg_tensor *g = tg_persistent(dtype, 2, (int64_t[]){5, 3}, gv, false);
+            ck_assert_ptr_nonnull(g);
+            if (hooked)
+                ck_assert_int_eq(tg_register_hook(b, identity_hook, NULL), 0);
+            for (int sweep = 0; sweep < 2; sweep++) {
+                ck_assert_int_eq(tg_backward_ex(tg_matmul_t(a, b, ta, tb), g, 0), 0);
+                tg_tape_reset();
+            }
+            /* da = g op(b)^T, stored transposed when ta; db = op(a)^T g, likewise */
+            double tol = dt == TG_F32 ? 1e-5 : 1e-12;
+            for (int64_t r = 0; r < as[0]; r++)
+                for (int64_t c = 0; c < as[1]; c++)
+                    tu_assert_close(tg_grad_get(a, r * as[1] + c),
+                                    2 * (ta ? naive_op_entry(b, tb, g, true, r, c)
+                                            : naive_op_entry(g, false, b, !tb, r, c)),
+                                    tol);
+            for (int64_t r = 0; r < bs[0]; r++)
+                for (int64_t c = 0; c < bs[1]; c++)
+                    tu_assert_close(tg_grad_get(b, r * bs[1] + c),
+                                    2 * (tb ? naive_op_entry(g, true, a, ta, r, c)
+                                            : naive_op_entry(a, !ta, g, false, r, c)),
+                                    tol);
+            tg_free(a);
+            tg_free(b);
+            tg_free(g);
+        }
+}
+END_TEST
+
 TCase *tg_test_matmul(void)
 {
     TCase *tc = tu_tcase("matmul");
@@ -290,6 +357,7 @@ TCase *tg_test_matmul(void)
     tcase_add_test(tc, matmul_gradcheck);
     tcase_add_test(tc, matmul_t_gradcheck);
     tcase_add_test(tc, gradients_are_g_bT_and_aT_g);
+    tcase_add_test(tc, parameter_gradients_accumulate_in_place);
     tcase_add_test(tc, empty_products);
     tcase_add_test(tc, errors);
     return tc;

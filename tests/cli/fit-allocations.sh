@@ -11,6 +11,12 @@ if ! command -v valgrind >/dev/null 2>&1; then
     echo "SKIP: no valgrind (apt-get install valgrind, or sh tools/bootstrap.sh)"
     exit 77
 fi
+# valgrind 3.19 cannot read the DWARF 5 that clang writes: skip that build,
+# saying so (the gcc builds run the check)
+if valgrind "$tg" --version 2>&1 | grep -q "debuginfo reader: Possibly corrupted"; then
+    echo "SKIP: this valgrind cannot read $tg's debug information (a clang build)"
+    exit 77
+fi
 allocations() {
     valgrind --leak-check=no "$tg" fit \
         'def sq(u) = u * u; p, q = chunk(w * x, 2); c = 2; sum(sq(p - [1, 2])) + c * sum(q[0:1])' \

@@ -4,13 +4,18 @@
  *
  *     workload<TAB>threads<TAB>median<TAB>spread<TAB>unit
  *
- * spread is (max - min) / median over the repetitions. The thread count is
- * only reported here: OpenBLAS takes it from OPENBLAS_NUM_THREADS, which
- * run.sh sets for every side of a comparison alike.
+ * spread is (max - min) / median over the repetitions. --threads sets
+ * tg_set_num_threads (which bounds OpenBLAS's OpenMP team too); run.sh also
+ * sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS for every side alike.
  *
- *   bench [--threads N] [--reps R] [--quick] [--data DIR]
+ *   bench [--threads N] [--reps R] [--quick] [--data DIR] [--only NAME]
+ *
+ * --only runs the workloads whose name starts with NAME: run.sh starts one
+ * process per workload on every side, so that no workload runs in the
+ * allocator and cache state another one left. Inputs are made before the
+ * timed region, the same way as in bench_torch.py and bench_libtorch.cpp,
+ * and one untimed repetition runs first on every side.
  */
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +28,13 @@ typedef struct {
     int threads, reps;
     bool quick;
     const char *data_dir;
+    const char *only; /* a workload name prefix; "" for all */
 } options;
+
+static bool selected(const options *o, const char *name)
+{
+    return !strncmp(name, o->only, strlen(o->only));
+}
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -59,6 +70,8 @@ static tg_tensor *neuron(void)
 
 static void bench_neuron(const options *o)
 {
+    if (!selected(o, "neuron_"))
+        return;
     int iters = o->quick ? 20000 : 200000;
     double samples[16];
     for (int r = 0; r < o->reps; r++) {
@@ -82,6 +95,10 @@ static void bench_neuron(const options *o)
 static void bench_chain(const options *o)
 {
     int n = o->quick ? 100000 : 1000000;
+    char name[64];
+    snprintf(name, sizeof name, "chain_%d_s", n);
+    if (!selected(o, name))
+        return;
     double samples[16];
     for (int r = 0; r < o->reps + 1; r++) {
         double t0 = tg_perf_counter();
@@ -94,8 +111,6 @@ static void bench_chain(const options *o)
             samples[r - 1] = tg_perf_counter() - t0;
         tg_tape_reset();
     }
-    char name[64];
-    snprintf(name, sizeof name, "chain_%d_s", n);
     report(name, o, samples, o->reps, "s");
 }
 
@@ -124,33 +139,54 @@ static double mlp_samples_per_second(const tg_dataset *d, const int64_t *sizes, 
     return (double)s.samples / s.seconds;
 }
 
-static void bench_mlp(const options *o, tg_dataset *train)
+static void mlp_name(const int64_t *sizes, int n, int64_t batch, char *name, size_t size)
+{
+    int len = snprintf(name, size, "mlp_");
+    for (int i = 0; i < n; i++)
+        len += snprintf(name + len, size - (size_t)len, "%s%lld", i ? "-" : "", (long long)sizes[i]);
+    snprintf(name + len, size - (size_t)len, "_b%lld_samples_per_s", (long long)batch);
+}
+
+/* The data set is loaded when a selected case needs it. The peak RSS is
+ * reported after the large MLP, in that workload's own process under run.sh:
+ * the training run with the data set, nothing else. */
+static void bench_mlp(const options *o)
 {
     static const struct {
         int64_t sizes[4];
         int n;
         int64_t batch;
     } cases[] = {{{784, 128, 10}, 3, 32}, {{784, 128, 10}, 3, 128}, {{784, 512, 512, 10}, 4, 128}};
-    int64_t full = train->n;
-    train->n = o->quick ? 6000 : full;
+    tg_dataset train = {0};
+    bool loaded = false;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char name[96];
+        mlp_name(cases[c].sizes, cases[c].n, cases[c].batch, name, sizeof name);
+        if (!selected(o, name))
+            continue;
+        if (!loaded && tg_fashion_mnist_load(o->data_dir, true, &train) < 0)
+            die("loading Fashion-MNIST");
+        loaded = true;
+        int64_t full = train.n;
+        train.n = o->quick ? 6000 : full;
         double samples[16];
         int reps = o->quick ? 2 : 1;
         for (int r = 0; r < reps; r++)
-            samples[r] = mlp_samples_per_second(train, cases[c].sizes, cases[c].n, cases[c].batch);
-        char name[96];
-        int len = snprintf(name, sizeof name, "mlp_");
-        for (int i = 0; i < cases[c].n; i++)
-            len += snprintf(name + len, sizeof name - (size_t)len, "%s%lld", i ? "-" : "",
-                            (long long)cases[c].sizes[i]);
-        snprintf(name + len, sizeof name - (size_t)len, "_b%lld_samples_per_s",
-                 (long long)cases[c].batch);
+            samples[r] = mlp_samples_per_second(&train, cases[c].sizes, cases[c].n, cases[c].batch);
+        train.n = full;
         report(name, o, samples, reps, "samples/s");
+        if (cases[c].n == 4) {
+            struct rusage usage;
+            getrusage(RUSAGE_SELF, &usage);
+            double rss_mb = (double)usage.ru_maxrss / 1024;
+            report("mlp_peak_rss_MB", o, &rss_mb, 1, "MB");
+        }
     }
-    train->n = full;
+    if (loaded)
+        tg_dataset_free(&train);
 }
 
-/* ---- 3. elementwise ops and the memory bandwidth they are bounded by ---- */
+/* ---- 3. elementwise ops, forward + backward ---- */
 
 static tg_tensor *add_broadcast(tg_tensor *x)
 {
@@ -160,89 +196,96 @@ static tg_tensor *add_broadcast(tg_tensor *x)
     return tg_reshape(tg_add(rows, bias), 1, (int64_t[]){n});
 }
 
+/* The input every side uses: x[i] = (i mod 4001) / 1000 - 2, in [-2, 2],
+ * half of it negative (relu's mask is not all ones). A parameter: made once,
+ * its gradient zeroed outside the timed region and accumulated into, as
+ * bench_torch.py does with x.grad.zero_(). */
+static tg_tensor *elementwise_input(int64_t n)
+{
+    tg_tensor *x = tg_param(TG_F32, 1, &n, NULL);
+    float *v = x ? tg_data(x) : NULL;
+    for (int64_t i = 0; v && i < n; i++)
+        v[i] = (float)(i % 4001) / 1000 - 2;
+    return x;
+}
+
 static void bench_elementwise(const options *o)
 {
     int64_t n = o->quick ? 1000000 : 10000000;
+    /* bytes per element that the work itself moves, the same on every side:
+     * the forward reads x and writes y (8); the backward reads the seed, y
+     * (or x) and x's gradient and writes the gradient (16), or for add,
+     * where dx is the seed, reads the seed and the gradient and writes the
+     * gradient, the bias's sum reading the same seed (12) */
     static const struct {
         const char *name;
         tg_tensor *(*fn)(tg_tensor *);
-    } ops[] = {{"sigmoid", tg_sigmoid}, {"tanh", tg_tanh}, {"relu", tg_relu},
-               {"add_bcast", add_broadcast}};
+        double bytes;
+    } ops[] = {{"sigmoid", tg_sigmoid, 24}, {"tanh", tg_tanh, 24}, {"relu", tg_relu, 24},
+               {"add_bcast", add_broadcast, 20}};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "elementwise_%s_GBps", ops[k].name);
+        if (!selected(o, name))
+            continue;
+        tg_tensor *x = elementwise_input(n), *seed = tg_persistent(TG_F32, 1, &n, NULL, false);
+        if (!x || !seed)
+            die(ops[k].name);
+        for (int64_t i = 0; i < n; i++)
+            ((float *)tg_data(seed))[i] = 1;
         double samples[16];
         for (int r = 0; r < o->reps + 1; r++) {
-            tg_tensor *x = tg_full(TG_F32, 1, &n, 0.25, true);
-            tg_tensor *seed = tg_full(TG_F32, 1, &n, 1.0, false);
+            tg_zero_grad(x);
             double t0 = tg_perf_counter();
             if (tg_backward_ex(ops[k].fn(x), seed, 0) < 0)
                 die(ops[k].name);
-            if (r > 0) /* the first run faults the arena's pages in */
-                samples[r - 1] = 5.0 * 4 * (double)n / (tg_perf_counter() - t0) / 1e9;
             tg_tape_reset();
+            if (r > 0) /* the first run makes the gradient and faults the pages in */
+                samples[r - 1] = ops[k].bytes * (double)n / (tg_perf_counter() - t0) / 1e9;
         }
-        char name[64];
-        snprintf(name, sizeof name, "elementwise_%s_GBps", ops[k].name);
+        tg_free(seed);
+        tg_free(x);
         report(name, o, samples, o->reps, "GB/s");
     }
-    float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b),
-          *c = malloc((size_t)n * sizeof *c);
-    for (int64_t i = 0; i < n; i++)
-        a[i] = 0, b[i] = 1, c[i] = 2;
-    double samples[16];
-    for (int r = 0; r < o->reps + 1; r++) {
-        double t0 = tg_perf_counter();
-        for (int64_t i = 0; i < n; i++)
-            a[i] = b[i] + 0.5f * c[i];
-        if (r > 0) /* the first pass faults the pages in */
-            samples[r - 1] = 3.0 * 4 * (double)n / (tg_perf_counter() - t0) / 1e9;
-    }
-    report("memory_triad_GBps", o, samples, o->reps, "GB/s");
-    free(a);
-    free(b);
-    free(c);
 }
 
-/* ---- 4. a 1024x1024 layer at batch 256, next to plain sgemm ---- */
+/* ---- 4. a 1024x1024 layer at batch 256 (bench_bound.c times plain sgemm
+ * at the same shapes) ---- */
 
 static void bench_matmul(const options *o)
 {
+    if (!selected(o, "matmul_1024x1024_b256_GFLOPs"))
+        return;
     const int64_t batch = 256, width = 1024;
     const double flops = 2.0 * 2 * batch * width * width; /* forward and dW */
     double samples[16];
     tg_tensor *w = tg_param(TG_F32, 2, (int64_t[]){width, width}, NULL);
+    tg_tensor *x = tg_persistent(TG_F32, 2, (int64_t[]){batch, width}, NULL, false);
+    tg_tensor *seed = tg_persistent(TG_F32, 2, (int64_t[]){batch, width}, NULL, false);
+    if (!w || !x || !seed)
+        die("matmul setup");
+    for (int64_t i = 0; i < width * width; i++)
+        ((float *)tg_data(w))[i] = 0.001f;
+    for (int64_t i = 0; i < batch * width; i++)
+        ((float *)tg_data(x))[i] = 0.01f, ((float *)tg_data(seed))[i] = 1;
     for (int r = 0; r < o->reps + 1; r++) {
-        tg_tensor *x = tg_full(TG_F32, 2, (int64_t[]){batch, width}, 0.01, false);
-        tg_tensor *seed = tg_full(TG_F32, 2, (int64_t[]){batch, width}, 1.0, false);
+        tg_zero_grad(w);
         double t0 = tg_perf_counter();
         if (tg_backward_ex(tg_matmul_t(x, w, false, true), seed, 0) < 0)
             die("matmul");
+        tg_tape_reset();
         if (r > 0)
             samples[r - 1] = flops / (tg_perf_counter() - t0) / 1e9;
-        tg_zero_grad(w);
-        tg_tape_reset();
     }
+    tg_free(seed);
+    tg_free(x);
     tg_free(w);
     report("matmul_1024x1024_b256_GFLOPs", o, samples, o->reps, "GFLOP/s");
-    float *x = calloc((size_t)(batch * width), sizeof *x), *wm = calloc((size_t)(width * width), 4),
-          *y = calloc((size_t)(batch * width), sizeof *y), *dw = calloc((size_t)(width * width), 4);
-    for (int r = 0; r < o->reps; r++) {
-        double t0 = tg_perf_counter();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, width, width, 1, x, width, wm,
-                    width, 0, y, width);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, width, width, batch, 1, y, width, x,
-                    width, 0, dw, width);
-        samples[r] = flops / (tg_perf_counter() - t0) / 1e9;
-    }
-    report("sgemm_same_sizes_GFLOPs", o, samples, o->reps, "GFLOP/s");
-    free(x);
-    free(wm);
-    free(y);
-    free(dw);
 }
 
 static void parse(int argc, char **argv, options *o)
 {
-    *o = (options){.threads = 1, .reps = 5};
+    *o = (options){.threads = 1, .reps = 5, .only = ""};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             o->threads = atoi(argv[++i]);
@@ -252,8 +295,11 @@ static void parse(int argc, char **argv, options *o)
             o->quick = true;
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             o->data_dir = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            o->only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench [--threads N] [--reps R] [--quick] [--data DIR]\n");
+            fprintf(stderr, "usage: bench [--threads N] [--reps R] [--quick] [--data DIR] "
+                            "[--only NAME]\n");
             exit(2);
         }
     }
@@ -265,21 +311,13 @@ int main(int argc, char **argv)
 {
     options o;
     parse(argc, argv, &o);
-    /* the MLP runs first, so that the peak RSS is that of the training run
-     * (data set included) and not of the million-node chain */
-    tg_dataset train;
-    if (tg_fashion_mnist_load(o.data_dir, true, &train) < 0)
-        die("loading Fashion-MNIST");
-    bench_mlp(&o, &train);
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    double rss_mb = (double)usage.ru_maxrss / 1024;
-    tg_dataset_free(&train);
+    if (tg_set_num_threads(o.threads) < 0)
+        die("--threads");
+    bench_mlp(&o);
     bench_neuron(&o);
     bench_chain(&o);
     bench_elementwise(&o);
     bench_matmul(&o);
-    report("mlp_peak_rss_MB", &o, &rss_mb, 1, "MB");
     tg_tape_destroy();
     return 0;
 }

@@ -20,62 +20,13 @@
  *                       included
  *   loss                the mean training loss of the last step
  */
-#include <malloc.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <tapegrad/tapegrad.h>
 
-/* ---- counting every allocation of the process (glibc) ---- */
-
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void __libc_free(void *p);
-
-static atomic_long allocations;
-
-void *malloc(size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    return __libc_realloc(p, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    return __libc_memalign(align, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    *out = __libc_memalign(align, size);
-    return *out || !size ? 0 : 12; /* ENOMEM */
-}
-
-void free(void *p) { __libc_free(p); }
+#include "malloc_count.h"
 
 /* VmHWM of /proc/self/status in MB: getrusage's ru_maxrss would include
  * the resident set of a parent that forked this process (Linux keeps it
@@ -210,12 +161,12 @@ int main(int argc, char **argv)
         die("setup");
     for (int i = 0; i < warmup; i++)
         train_step(&m, optim, batches);
-    long allocated = atomic_load(&allocations);
+    long allocated = malloc_count();
     double t0 = tg_perf_counter(), loss = 0;
     for (int i = 0; i < steps; i++)
         loss = train_step(&m, optim, batches);
     double seconds = tg_perf_counter() - t0;
-    allocated = atomic_load(&allocations) - allocated;
+    allocated = malloc_count() - allocated;
     printf("seconds_per_step\t%.6f\n", seconds / steps);
     printf("mallocs_per_step\t%.3f\n", (double)allocated / steps);
     printf("peak_rss_MB\t%.1f\n", peak_rss_mb());

@@ -7,7 +7,10 @@ where one applies, float32 on the CPU -- and prints one line per result:
     workload<TAB>threads<TAB>median<TAB>spread<TAB>unit
 
 where spread is (max - min) / median over the repetitions. Usage:
-    bench_torch.py --threads N [--reps R] [--quick] [--data DIR]
+    bench_torch.py --threads N [--reps R] [--quick] [--data DIR] [--only NAME]
+
+--only runs the workloads whose name starts with NAME; run.sh starts one
+process per workload on every side (see bench.c).
 """
 import argparse
 import gzip
@@ -103,37 +106,52 @@ def mlp_samples_per_second(sizes, batch, x, y, n_samples):
     return (n_samples // batch * batch) / (time.perf_counter() - t0)
 
 
-def elementwise_gbs(op, n):
-    torch.manual_seed(0)
-    x = (torch.rand(n) * 4 - 2).requires_grad_()
-    bias = torch.rand(1000)
-    fns = {
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "add_bcast": lambda t: (t.view(-1, 1000) + bias).view(-1),
-    }
-    f = fns[op]
-    g = torch.ones(n)
+def elementwise_input(n):
+    """bench.c's input: x[i] = (i mod 4001) / 1000 - 2, a leaf made once."""
+    return ((torch.arange(n) % 4001).float() / 1000 - 2).requires_grad_()
 
-    def run():
-        x.grad = None
+
+# bytes per element the work moves, counted as bench.c counts them
+ELEMENTWISE = {
+    "sigmoid": (torch.sigmoid, 24),
+    "tanh": (torch.tanh, 24),
+    "relu": (torch.relu, 24),
+    "add_bcast": (None, 20),
+}
+
+
+def elementwise_gbs(op, n, reps):
+    x = elementwise_input(n)
+    bias = torch.full((1000,), 0.5)
+    f, nbytes = ELEMENTWISE[op]
+    if f is None:
+        f = lambda t: (t.view(-1, 1000) + bias).view(-1)
+    g = torch.ones(n)
+    out = []
+    for r in range(reps + 1):  # the first run makes .grad and faults the pages in
+        if x.grad is not None:
+            x.grad.zero_()  # outside the timed region, like tg_zero_grad
+        t0 = time.perf_counter()
         f(x).backward(g)
-    # bytes: forward reads x writes y; backward reads g and y (or x), writes dx
-    return run, 5 * 4 * n
+        if r > 0:
+            out.append(nbytes * n / (time.perf_counter() - t0) / 1e9)
+    return out
 
 
 def matmul_layer_gflops(reps):
-    torch.manual_seed(0)
-    x = torch.rand(256, 1024)
-    w = torch.rand(1024, 1024).requires_grad_()
+    x = torch.full((256, 1024), 0.01)
+    w = torch.full((1024, 1024), 0.001).requires_grad_()
     g = torch.ones(256, 1024)
-
-    def run():
-        w.grad = None
-        (x @ w.t()).backward(g)
     flops = 2 * 256 * 1024 * 1024 * 2  # forward, and dW (x is constant)
-    return [flops / t / 1e9 for t in timed(run, reps)]
+    out = []
+    for r in range(reps + 1):
+        if w.grad is not None:
+            w.grad.zero_()
+        t0 = time.perf_counter()
+        (x @ w.t()).backward(g)
+        if r > 0:
+            out.append(flops / (time.perf_counter() - t0) / 1e9)
+    return out
 
 
 def main():
@@ -142,37 +160,44 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--only", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     t = a.threads
     quick = a.quick
+    wanted = lambda name: name.startswith(a.only)
 
-    # the MLP runs first, so that the peak RSS is that of the training run
-    x, y = fashion_mnist(a.data)
+    x = y = None
     n = 6000 if quick else 60000
     for sizes, batch in (((784, 128, 10), 32), ((784, 128, 10), 128), ((784, 512, 512, 10), 128)):
         name = "mlp_" + "-".join(map(str, sizes)) + f"_b{batch}_samples_per_s"
+        if not wanted(name):
+            continue
+        if x is None:
+            x, y = fashion_mnist(a.data)
         reps = 1 if not quick else 2
         report(name, t, [mlp_samples_per_second(sizes, batch, x, y, n) for _ in range(reps)], "samples/s")
-    mlp_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if len(sizes) == 4:  # as bench.c: the large MLP's process, data set included
+            report("mlp_peak_rss_MB", t, [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024], "MB")
     del x, y
 
-    run, nodes = neuron_ns_per_node(2000 if quick else 20000)
-    report("neuron_ns_per_node", t, [s / nodes * 1e9 for s in timed(run, a.reps)], "ns")
+    if wanted("neuron_ns_per_node"):
+        run, nodes = neuron_ns_per_node(2000 if quick else 20000)
+        report("neuron_ns_per_node", t, [s / nodes * 1e9 for s in timed(run, a.reps)], "ns")
     chain_n = 100000 if quick else 1000000
-    try:
-        report(f"chain_{chain_n}_s", t, timed(chain_seconds(chain_n), 1 if not quick else a.reps), "s")
-    except RecursionError as e:  # PyTorch 1.x recurses on long chains in some builds
-        print(f"chain_{chain_n}_s\t{t}\tnan\t0\ts\t# {e}", flush=True)
+    if wanted(f"chain_{chain_n}_s"):
+        try:
+            report(f"chain_{chain_n}_s", t, timed(chain_seconds(chain_n), 1 if not quick else a.reps), "s")
+        except RecursionError as e:  # PyTorch 1.x recurses on long chains in some builds
+            print(f"chain_{chain_n}_s\t{t}\tnan\t0\ts\t# {e}", flush=True)
 
     n = 10**6 if quick else 10**7
-    for op in ("sigmoid", "tanh", "relu", "add_bcast"):
-        run, nbytes = elementwise_gbs(op, n)
-        run()
-        report(f"elementwise_{op}_GBps", t, [nbytes / s / 1e9 for s in timed(run, a.reps)], "GB/s")
+    for op in ELEMENTWISE:
+        if wanted(f"elementwise_{op}_GBps"):
+            report(f"elementwise_{op}_GBps", t, elementwise_gbs(op, n, a.reps), "GB/s")
 
-    report("matmul_1024x1024_b256_GFLOPs", t, matmul_layer_gflops(a.reps), "GFLOP/s")
-    report("mlp_peak_rss_MB", t, [mlp_rss], "MB")
+    if wanted("matmul_1024x1024_b256_GFLOPs"):
+        report("matmul_1024x1024_b256_GFLOPs", t, matmul_layer_gflops(a.reps), "GFLOP/s")
 
 
 if __name__ == "__main__":

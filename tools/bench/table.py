@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
-"""Joins the tapegrad and PyTorch result files of tools/bench/run.sh into one
-table. Each input line: workload, threads, median, spread, unit (tabs).
+"""Joins the result files of tools/bench/run.sh into one table:
 
-The ratio column compares tapegrad's best thread setting with PyTorch's best
-and is oriented so that above 1 means tapegrad is better: for times and sizes
-(ns, s, B, MB) it is torch / tapegrad, for rates it is tapegrad / torch."""
+    table.py TAPEGRAD.tsv TORCH.tsv LIBTORCH.tsv BOUND.tsv
+
+Each side's line: workload, threads, median, spread, unit (tabs); a bound's
+line: workload, bound, unit, how it was made (bench_bound.c). A side with no
+line for a workload shows n/a (libtorch without libtorch-dev, or a workload
+it does not run).
+
+tg/best sets tapegrad's best thread setting against the best peer (PyTorch
+or libtorch at its best thread setting), tg/bound against the machine's
+bound; both are oriented so that above 1 means tapegrad is better: for
+times and sizes (ns, s, B, MB) other / tapegrad, for rates tapegrad /
+other."""
 import sys
 
 LOWER_IS_BETTER = {"ns", "s", "B", "MB"}
@@ -25,6 +33,16 @@ def load(path):
     return rows, order
 
 
+def load_bounds(path):
+    bounds = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3:
+                bounds[parts[0]] = float(parts[1])
+    return bounds
+
+
 def best(by_threads, unit):
     values = [m for m, _, _ in by_threads.values() if m == m]  # drop NaN
     if not values:
@@ -33,26 +51,40 @@ def best(by_threads, unit):
 
 
 def cell(by_threads, t):
+    if not by_threads:
+        return "n/a"
     if t not in by_threads:
         return "-"
     m, s, _ = by_threads[t]
     return f"{m:.4g} ±{100 * s:.0f}%"
 
 
+def ratio(ours, other, unit):
+    if not (ours == ours and other == other and ours > 0 and other > 0):
+        return "-"
+    return f"{(other / ours if unit in LOWER_IS_BETTER else ours / other):.2f}"
+
+
 def main():
     ours, order = load(sys.argv[1])
-    theirs, _ = load(sys.argv[2])
-    head = ["workload", "unit", "tapegrad 1t", "tapegrad 2t", "torch 1t", "torch 2t", "ratio"]
+    peers = [load(sys.argv[2])[0], load(sys.argv[3])[0]]
+    bounds = load_bounds(sys.argv[4])
+    head = ["workload", "unit", "tapegrad 1t", "tapegrad 2t", "PyTorch 1t", "PyTorch 2t",
+            "libtorch 1t", "libtorch 2t", "bound", "tg/best", "tg/bound"]
     lines = [head]
     for name in order:
         unit = next(iter(ours[name].values()))[2]
-        ratio = "-"
-        if name in theirs:
-            a, b = best(ours[name], unit), best(theirs[name], unit)
-            if a == a and b == b and a > 0 and b > 0:
-                ratio = f"{(b / a if unit in LOWER_IS_BETTER else a / b):.2f}x"
-        lines.append([name, unit, cell(ours[name], 1), cell(ours[name], 2),
-                      cell(theirs.get(name, {}), 1), cell(theirs.get(name, {}), 2), ratio])
+        mine = best(ours[name], unit)
+        peer_bests = [best(p[name], unit) for p in peers if name in p]
+        peer_bests = [b for b in peer_bests if b == b]
+        top = (min if unit in LOWER_IS_BETTER else max)(peer_bests) if peer_bests else float("nan")
+        bound = bounds.get(name, float("nan"))
+        row = [name, unit, cell(ours[name], 1), cell(ours[name], 2)]
+        for p in peers:
+            row += [cell(p.get(name, {}), 1), cell(p.get(name, {}), 2)]
+        row += [f"{bound:.4g}" if bound == bound else "-", ratio(mine, top, unit),
+                ratio(mine, bound, unit)]
+        lines.append(row)
     widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
     for i, r in enumerate(lines):
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
