@@ -20,20 +20,42 @@ void tg__gemm_one(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_
                     ld(lda), (const double *)b, ld(ldb), beta, (double *)c, ld(ldc));
 }
 
+/* The whole gemm on the calling thread, with OpenBLAS on one thread too.
+ * OpenBLAS's OpenMP build sizes its team by omp_get_max_threads() at every
+ * call and runs one thread inside a parallel region; from about 2^18
+ * multiply-adds a threaded gemm mallocs its 512 KB job list (2 per step of
+ * a 784-64-32-10 MLP at batch 32, tests/mlp_allocations.c). */
+static void gemm_alone(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                       const void *a, int64_t lda, const void *b, int64_t ldb, bool accumulate,
+                       void *c, int64_t ldc)
+{
+    int saved = omp_get_max_threads();
+    if (saved <= 1 || omp_in_parallel()) {
+        tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        return;
+    }
+#ifdef KMP_VERSION_MAJOR
+    /* LLVM's libomp (a clang build) frees its idle threads when the count
+     * drops and mallocs them again at the next fork: there the gemm runs in
+     * a region of the usual team, on its first thread, instead */
+#pragma omp parallel num_threads(saved)
+    if (omp_get_thread_num() == 0)
+        tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+#else
+    /* GCC's libgomp keeps its threads: one thread for this call costs two
+     * stores, where a region would wake the team */
+    omp_set_num_threads(1);
+    tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+    omp_set_num_threads(saved);
+#endif
+}
+
 void tg__gemm(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
               int64_t lda, const void *b, int64_t ldb, bool accumulate, void *c, int64_t ldc)
 {
     int threads = m * n * k < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
     if (threads <= 1) {
-        /* OpenBLAS's OpenMP build sizes its team by omp_get_max_threads()
-         * at every call, and from about 2^18 multiply-adds a threaded gemm
-         * mallocs its 512 KB job list (2 per step of a 784-64-32-10 MLP at
-         * batch 32, tests/mlp_allocations.c): one thread here is one thread
-         * there too */
-        int saved = omp_get_max_threads();
-        omp_set_num_threads(1);
-        tg__gemm_one(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
-        omp_set_num_threads(saved);
+        gemm_alone(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }
     int64_t size = (int64_t)tg__dtype_size(dtype);
