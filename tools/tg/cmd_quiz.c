@@ -394,35 +394,6 @@ static const char quiz_page_css[] =
     "input.ok { background: #d8f5d8; } input.wrong { background: #f8d8d8; }\n"
     "#score { font-weight: bold; } textarea { width: 100%; height: 12em; }\n";
 
-static void html_escaped(FILE *f, const char *text)
-{
-    for (const char *p = text; *p; p++)
-        if (*p == '<')
-            fputs("&lt;", f);
-        else if (*p == '>')
-            fputs("&gt;", f);
-        else if (*p == '&')
-            fputs("&amp;", f);
-        else if (*p == '"')
-            fputs("&quot;", f);
-        else
-            fputc(*p, f);
-}
-
-/* A JSON string, safe inside <script>: '<' as \u003c. */
-static void json_string(FILE *f, const char *text)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == '<')
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    fputc('"', f);
-}
-
 /* The text sheet's body, its blanks made boxes, the nth for the nth blank. */
 static void html_body(sheet *sh)
 {
@@ -441,7 +412,7 @@ static void html_body(sheet *sh)
         mark = strchr(part, HTML_MARK[0]);
         if (mark)
             *mark = '\0';
-        html_escaped(sh->out, part);
+        html_text(sh->out, part);
         if (mark)
             fprintf(sh->out, "<input class=\"blank\" id=\"blank%d\" autocomplete=\"off\">", n++);
     }
@@ -487,10 +458,10 @@ static void html_sheet(sheet *sh)
     FILE *f = sh->out;
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tg quiz ",
           f);
-    html_escaped(f, sh->a->expr);
+    html_text(f, sh->a->expr);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>Worksheet <code>",
             quiz_page_css);
-    html_escaped(f, sh->a->expr);
+    html_text(f, sh->a->expr);
     fprintf(f, "</code></h1>\n<p>Fill in each box: %s, node by node (a tensor as [1, 2] or "
                "[[1, 2], [3, 4]]), then press Check.</p>\n<pre>", blank_words(sh->set));
     html_body(sh);
@@ -502,7 +473,7 @@ static void html_sheet(sheet *sh)
     if (mem) {
         quiz_print_command(mem, sh->a);
         fclose(mem);
-        html_escaped(f, command);
+        html_text(f, command);
     }
     free(command);
     fprintf(f, " FILE%s</code> reads them (it also says which wrong answers follow from an "

@@ -120,6 +120,12 @@ void html_gradient(html_page *p, int id, const tg_tensor *g);
 /* Draws the graph (Graphviz's dot) and writes the page to out; TG_EVALUE
  * with d set when dot is missing or fails. */
 int html_finish(html_page *p, FILE *out, const char *expr, diag *d);
+/* Text written into HTML, its element content or an attribute value: <, >,
+ * & and " escaped. */
+void html_text(FILE *f, const char *s);
+/* A JSON string, safe inside a <script> element: '<' written \u003c, so
+ * that the data can neither end the element nor open a comment. */
+void json_string(FILE *f, const char *s);
 /* A label as LaTeX: w1 -> w_{1}, net_h1 -> \mathit{net}_{h1}, x_hat ->
  * x_{\mathit{hat}}. */
 char *latex_name(const char *label, char *buf, size_t size);

@@ -87,27 +87,20 @@ void html_page_free(html_page *p)
     free(p);
 }
 
-/* A JSON string; "</" is written "<\/" so that the data cannot end the
- * <script> element holding it. */
-static void json_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const char *c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
         if (*c == '"' || *c == '\\')
             fprintf(f, "\\%c", *c);
-        else if (*c == '/' && c > s && c[-1] == '<')
-            fputs("\\/", f);
-        else if (u < 0x20)
-            fprintf(f, "\\u%04x", u);
+        else if (*c < 0x20 || *c == '<')
+            fprintf(f, "\\u%04x", *c);
         else
             fputc(*c, f);
-    }
     fputc('"', f);
 }
 
-/* Text in HTML, and in a DOT string. */
-static void html_text(FILE *f, const char *s)
+void html_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '<')
@@ -116,6 +109,8 @@ static void html_text(FILE *f, const char *s)
             fputs("&gt;", f);
         else if (*s == '&')
             fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
         else
             fputc(*s, f);
     }
