@@ -350,17 +350,13 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
 
 tg_tensor *tg__tape_scalar(const char *fn)
 {
-    tape *tp = thread_tape;
-    if (!tp || memory_limit)
+    /* one double inline, no shape to check; the memory limit's accounting
+     * is tg__tape_tensor's */
+    if (memory_limit)
         return tg__tape_tensor(fn, TG_F64, 0, NULL);
-    tg_tensor *t = arena_alloc(&tp->arenas[tp->active], sizeof *t + sizeof(double), HEADER_ALIGN);
-    if (!t) {
-        tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
-        return NULL;
-    }
-    tg__init_header(t, TG_F64, 0, NULL, 1);
-    t->generation = tp->generation;
-    t->data = t + 1;
+    tg_tensor *t = tape_header(fn, TG_F64, 0, NULL, 1, sizeof(double));
+    if (t)
+        t->data = t + 1;
     return t;
 }
 
