@@ -75,6 +75,19 @@ typedef int (*tg_jvp_fn)(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor
  * (suite_catalogue checks every elementwise op against it). */
 typedef void (*tg_partials_fn)(const double *x, double y, tg_attr attr, double *partial);
 
+/* An op's forward again, for tg_program replay (autograd/program.c):
+ * recomputes out->data in place from the current data of its inputs
+ * out->in[0 .. n_inputs-1] and from out->attr, with the shapes of the
+ * capture, and refreshes whatever its backward rule reads besides (saved
+ * indices, masks, statistics). Scratch memory, if it needs any, comes from
+ * the tape arena (tg__tape_bytes), which replay rewinds after each run, so
+ * a steady-state run allocates nothing. The local partials of a
+ * TG_PARTIALS node are the program's to refresh, not the rerun's. Returns 0
+ * or a negative TG_E* code with the error set. NULL only where replay
+ * cannot be faithful (a result whose shape depends on its inputs' values):
+ * tg_capture refuses a graph that uses such an op, naming it. */
+typedef int (*tg_rerun_fn)(tg_tensor *out);
+
 /* An op: its catalogue row and its rule. Built-in ops are the constant
  * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
  * user-defined op's lives on the tape beside its result. */
@@ -83,6 +96,7 @@ struct tg_op {
     tg_backward_fn backward;
     tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
     tg_partials_fn partials; /* every elementwise op of one or two inputs */
+    tg_rerun_fn rerun;
 };
 
 /* The built-in rows, declared from the catalogue's list so that an op
