@@ -2,7 +2,7 @@
 # plot-check.sh TG CHECK_PLOT OUTDIR descend|fit -- writes the SVG plot of
 # `tg descend --plot` (the notes' x^2 - 10) or `tg fit --plot` (a decay curve
 # from a CSV file) into OUTDIR and checks with tools/tg/check-plot.sh that
-# headless Chromium renders it as a drawing with the curves' colours; the
+# headless Chromium renders it as a drawing whose curves show as lines; the
 # PNG it rendered stays in OUTDIR. Exits 77 (CTest's skip) when Chromium is
 # missing: tools/bootstrap.sh installs it.
 set -eu
