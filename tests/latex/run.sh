@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh TG OUTDIR -- `tg explain --format latex --standalone` and `--format
 # beamer` on the lecture notes' examples (the neuron, the nested network,
-# Mazur's network with --expand), compiled with pdflatex in OUTDIR: each
+# Mazur's network with --expand) and on tensors (a long vector, a matrix read
+# twice, a tensor of 3 axes), compiled with pdflatex in OUTDIR: each
 # must compile without an error, give the pages listed below, and leave no
 # Overfull \hbox (a line past the margin) nor Overfull \vbox (a frame or
 # page taller than its room) in the log. pdflatex is required, not skipped:
@@ -62,9 +63,9 @@ NEURON='sigmoid(w1*x1 + w2*x2 + w3*x3 + b)'
 NESTED='h1 = sigmoid(W1 @ x + b1); h2 = sigmoid(W2 @ h1 + b2); yhat = sigmoid(W3 @ h2 + b3); L = l2(yhat, y)'
 MAZUR='h = sigmoid(W1 @ x + b1); o = sigmoid(W2 @ h + b2); E = sum(0.5 * (t - o)^2)'
 for format in latex beamer; do
-    case $format in latex) p="3 6 5 9" ;; beamer) p="48 84 64 31" ;; esac
+    case $format in latex) p="3 6 5 9 2 5" ;; beamer) p="48 84 64 32 18 18" ;; esac
     set -- $p
-    neuron=$1 nested=$2 mazur=$3 long=$4
+    neuron=$1 nested=$2 mazur=$3 long=$4 reused=$5 axes3=$6
     check "neuron-$format" "$neuron" "$format" "$NEURON" w1=0.4 x1=1 w2=0.3 x2=-2 w3=-0.6 \
         x3=0.5 b=0.1 --wrt w1,w2,w3,b
     check "nested-network-$format" "$nested" "$format" "$NESTED" 'x=[0.5,-1,2]' \
@@ -77,6 +78,11 @@ for format in latex beamer; do
     check "long-vector-$format" "$long" "$format" 'sum(x * x)' \
         'x=[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30]' \
         --elide 1000 --expand x
+    # a matrix read twice: its two gradients and their sum
+    check "reused-matrix-$format" "$reused" "$format" 'sum(x * x)' 'x=[[1,2],[3,4],[5,6]]'
+    # a tensor of 3 axes: its 4 matrices, on a slide the first of them
+    check "three-axes-$format" "$axes3" "$format" 'sum(x * x)' \
+        'x=[[[1,2],[3,4]],[[5,6],[7,8]],[[9,10],[11,12]],[[13,14],[15,16]]]'
 done
 if [ "$failures" -ne 0 ]; then
     echo "$failures document(s) failed"

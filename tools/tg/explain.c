@@ -817,17 +817,17 @@ static void frame_open(explainer *e, const char *title, bool breaks);
 static void frame_close(explainer *e);
 
 /* Beamer: a frame for each input of a node, its upstream gradient first;
- * and (more) a frame after it for the sums of --expand, which do not fit
- * under the step. */
-static void tex_step_frame(explainer *e, const step *st, bool more)
+ * and (more, its title's end) a frame after it for what does not fit under
+ * the step: the sums of --expand, a tensor gradient added to an earlier one. */
+static void tex_step_frame(explainer *e, const step *st, const char *more)
 {
     char title[3 * TEXT], x[TEXT];
     if (e->em != &beamer_emitter)
         return;
     frame_close(e);
     snprintf(title, sizeof title, "Reverse sweep: %s, to $%s$%s", e->node_title,
-             latex_name(st->input, x, TEXT), more ? ", each entry" : "");
-    frame_open(e, title, more);
+             latex_name(st->input, x, TEXT), more ? more : "");
+    frame_open(e, title, more != NULL);
     if (!more)
         tex_row(e, "%s", e->node_upstream);
 }
@@ -836,7 +836,7 @@ static void latex_step(explainer *e, const step *st)
 {
     char text[TEX], a[TEX], b[TEX], c[TEX];
     const char *op = st->accumulated ? "\\mathrel{+}=" : "=";
-    tex_step_frame(e, st, false);
+    tex_step_frame(e, st, NULL);
     tex_pause(e);
     if (st->kind == STEP_VJP) {
         tex_rule(e, st, op);
@@ -856,6 +856,8 @@ static void latex_step(explainer *e, const step *st)
     }
     if (st->accumulated) {
         char x[TEXT];
+        if (!st->scalars)
+            tex_step_frame(e, st, ", the sum");
         tex_note(e, "$%s$ is used more than once, so its gradients add up:",
                  latex_name(st->input, x, TEXT));
         tex_value(e, st->previous_value, a);
@@ -870,7 +872,7 @@ static void latex_step(explainer *e, const step *st)
         }
     }
     if (e->expand && strcmp(e->expand, st->input) == 0) {
-        tex_step_frame(e, st, true);
+        tex_step_frame(e, st, ", each entry");
         tex_sums(e, st, e->expand_only, true);
     }
 }

@@ -211,6 +211,17 @@ static void put_leading_index(tex_out *o, const tg_tensor *t, int64_t base)
     put(o, ": }");
 }
 
+/* The leading matrices a slide shows of a tensor of 3 or more axes that has
+ * too many for the frame: the first, a \dots and the last on one line
+ * (a frame holds up to six tensors), or the first and a \dots where the
+ * two do not fit its width (each matrix is as wide as width characters, with
+ * its index in front). */
+static int slide_lead_indices(int64_t lead, size_t width, const latex_fit *fit, int64_t *idx)
+{
+    idx[0] = 0, idx[1] = -1, idx[2] = lead - 1;
+    return 2 * (width + 6) + 5 <= (size_t)fit->width ? 3 : 2;
+}
+
 static void put_tensor(tex_out *o, const tg_tensor *t, const latex_fit *fit, bool elide_all)
 {
     int nd = tg_ndim(t);
@@ -238,9 +249,12 @@ static void put_tensor(tex_out *o, const tg_tensor *t, const latex_fit *fit, boo
     }
     int64_t lead = nd > 2 ? numel / (rows * cols) : 1, lead_idx[MAX_SHOWN];
     int n_lead = shown_indices(lead, lead > 4 && (elides || lead > MAX_SHOWN), lead_idx);
+    bool one_line = fit->elide && n_lead > 1; /* too tall for a slide otherwise */
+    if (one_line)
+        n_lead = slide_lead_indices(lead, matrix_width(m), fit, lead_idx);
     for (int i = 0; i < n_lead; i++) {
         if (i)
-            put(o, LATEX_LINE_BREAK);
+            put(o, one_line ? "\\;" : LATEX_LINE_BREAK);
         if (lead_idx[i] < 0) {
             put(o, "\\dots");
             continue;
