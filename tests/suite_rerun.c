@@ -244,6 +244,25 @@ START_TEST(batch_norm_reruns_update_the_running_statistics)
 }
 END_TEST
 
+/* The samples' indices are constants; an index is data too, and a rerun
+ * reads its new values. */
+START_TEST(reruns_read_the_indices_again)
+{
+    tg_tensor *x = tu_rand(TG_F64, TU_SHAPE(3, 3), -2, 2, true);
+    tg_tensor *idx = tg_index_tensor(1, (int64_t[]){2}, (int64_t[]){0, 2});
+    tg_tensor *picked = tg_index_select(x, 1, idx);
+    tg_tensor *rows = tg_embedding(x, idx, TG_NO_PADDING);
+    tu_assert_ok(picked);
+    tu_assert_ok(rows);
+    tg_set(idx, 0, 1);
+    tg_set(idx, 1, -1);
+    ck_assert_int_eq(tg_op_rerun(picked), 0);
+    ck_assert_int_eq(tg_op_rerun(rows), 0);
+    assert_same("tg_index_select", "result", picked, tg_index_select(x, 1, idx));
+    assert_same("tg_embedding", "result", rows, tg_embedding(x, idx, TG_NO_PADDING));
+}
+END_TEST
+
 /* sum(cumprod(x) * x): its recorded sweep holds the internal kinds, the
  * scan and shift of cumprod's rule and the accumulation where x's two
  * gradients meet. */
@@ -354,6 +373,7 @@ int main(void)
     tcase_add_test(tc, every_rerun_is_the_op_afresh);
     tcase_add_test(tc, scalar_reruns_refresh_the_partials);
     tcase_add_test(tc, constant_padding_keeps_its_value);
+    tcase_add_test(tc, reruns_read_the_indices_again);
     tcase_add_test(tc, internal_kinds_rerun_inside_a_recorded_sweep);
     tcase_add_test(tc, batch_norm_reruns_update_the_running_statistics);
     tcase_add_test(tc, user_ops_run_their_forward_again);
