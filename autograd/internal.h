@@ -24,6 +24,7 @@
 #include <tapegrad/catalogue.h>
 #include <tapegrad/function.h>
 #include <tapegrad/hooks.h>
+#include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
 
 /* The library is built with -fvisibility=hidden, which hides definitions
@@ -88,6 +89,15 @@ typedef void (*tg_partials_fn)(const double *x, double y, tg_attr attr, double *
  * tg_capture refuses a graph that uses such an op, naming it. */
 typedef int (*tg_rerun_fn)(tg_tensor *out);
 
+/* The forward kernels of the elementwise skeleton (ops/elementwise.c): an
+ * op of one input computes y = f(x) from x and attr; an op of two computes
+ * out = a (op) b walking a broadcast plan (ops/kernel.h). Kept in the op's
+ * row so that the op's forward and its rerun call the same one. */
+struct tg_bcast;
+typedef void (*tg_unary_kernel)(tg_tensor *y, const tg_tensor *x, tg_attr attr);
+typedef void (*tg_binary_kernel)(const struct tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                                 const tg_tensor *b);
+
 /* An op: its catalogue row and its rule. Built-in ops are the constant
  * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
  * user-defined op's lives on the tape beside its result. */
@@ -97,6 +107,11 @@ struct tg_op {
     tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
     tg_partials_fn partials; /* every elementwise op of one or two inputs */
     tg_rerun_fn rerun;
+    /* the kernel of an op made by tg__unary (unary) or tg__binary (binary) */
+    union {
+        tg_unary_kernel unary;
+        tg_binary_kernel binary;
+    } kernel;
 };
 
 /* The built-in rows, declared from the catalogue's list so that an op
@@ -115,6 +130,8 @@ union tg_attr {
     struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
     const void *params; /* a block in the tape arena: conv and pool sizes */
+    /* tg_dropout's probability and generator, which its rerun draws from */
+    struct { double p; tg_rng *rng; } dropout;
 };
 
 /* A gradient hook; tape tensors keep theirs in the arena, persistent ones on
@@ -298,6 +315,11 @@ static inline bool tg__scalar_operands(int n, tg_tensor *const *ts)
 /* Records out = op(inputs), a 0-d F64 result whose value is computed, and
  * stores op's local partials in it when it is recorded (tg__record). */
 tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* Recomputes the partials of node, a recorded result, from its inputs'
+ * and its own current values when it is a fast-path node (a 0-d F64 result
+ * of an op with partials over 0-d F64 operands); anything else is left
+ * alone. What tg_op_rerun does after the op's rerun. */
+void tg__scalar_refresh(tg_tensor *node);
 /* A contribution the fast path cannot add to x's gradient as a double (x is
  * a node without partials, a tg_grad input, a leaf with hooks or of a
  * tensor shape): the sweep's general accumulation takes it as a tensor. */
