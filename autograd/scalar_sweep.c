@@ -51,18 +51,26 @@ tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *
     /* failed, not recorded (nothing will sweep it), or no gradient to pass */
     if (!out || !out->op || op->partials == tg__partials_none)
         return out;
-    double x[TG_MAX_INPUTS];
+    tg__scalar_partials(out);
+    return out;
+}
+
+bool tg__scalar_partials(tg_tensor *node)
+{
+    double x[TG_MAX_INPUTS] = {0};
+    int n = node->n_inputs;
     for (int k = 0; k < n; k++)
-        x[k] = value(inputs[k]);
-    op->partials(x, value(out), out->attr, out->scalar.partial);
+        x[k] = value(node->in[k]);
+    node->op->partials(x, value(node), node->attr, node->scalar.partial);
     /* At a pole or an overflow the rule's own arithmetic decides: g / x is
      * 0 for g = 0 where x is so small that 1 / x is inf, and 0 * inf would
      * be NaN (bce's clamped log of 0 meets exactly this). */
+    node->flags &= (uint16_t)~TG_PARTIALS;
     for (int k = 0; k < n; k++)
-        if (!isfinite(out->scalar.partial[k]))
-            return out;
-    out->flags |= TG_PARTIALS;
-    return out;
+        if (!isfinite(node->scalar.partial[k]))
+            return false;
+    node->flags |= TG_PARTIALS;
+    return true;
 }
 
 double tg__scalar_take(tg_tensor *node)

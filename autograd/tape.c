@@ -58,7 +58,7 @@ typedef struct {
 #define TAPE_WINDOW 16
 #define SHRINK_FACTOR 2
 
-typedef struct {
+typedef struct tape {
     arena arenas[2];
     int active;            /* arena of the current generation's headers */
     arena data;            /* every generation's tensor data */
@@ -68,6 +68,12 @@ typedef struct {
     footprint recent[TAPE_WINDOW]; /* of the last resets, a ring */
     int recent_next;               /* the ring's oldest entry, replaced next */
     footprint keep;                /* the largest of recent, field by field */
+    /* tg_capture: every op result is recorded, even one no input of which
+     * requires grad, since replay must recompute what data flows into */
+    bool capture_all;
+    /* a program's tape: where its captured graph ends (tg__tape_rewind) */
+    arena marks[2];
+    int64_t mark_len;
 } tape;
 
 static atomic_uint_fast64_t next_generation = 1;
@@ -387,7 +393,8 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
     bool requires = false;
     for (int i = 0; i < n; i++)
         requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    bool record = requires && tg__recording();
+    /* requires first: the capture flag costs the usual path nothing */
+    bool record = (requires || thread_tape->capture_all) && tg__recording();
     if (tg__anomaly() &&
         tg__anomaly_forward(op->info.name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
         return NULL;
@@ -592,3 +599,73 @@ void tg_no_grad_end(void)
 }
 
 bool tg_is_grad_enabled(void) { return tg__recording(); }
+
+/* ---- tapes held by programs (program.c) ---- */
+
+int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved)
+{
+    tape *t = tg__alloc(sizeof *t);
+    if (!t)
+        return tg__fail(TG_ENOMEM, "%s: out of memory for the program's tape", fn);
+    memset(t, 0, sizeof *t);
+    t->generation = atomic_fetch_add(&next_generation, 1);
+    t->capture_all = true;
+    tg__tape_attach(t, saved);
+    return TG_OK;
+}
+
+tg_tape *tg__tape_capture_end(const tg_tape_swap *saved)
+{
+    tape *t = thread_tape;
+    t->capture_all = false;
+    t->marks[0] = t->arenas[t->active];
+    t->marks[1] = t->data;
+    t->mark_len = t->lists.len;
+    tg__tape_detach(saved);
+    return t;
+}
+
+void tg__tape_attach(tg_tape *t, tg_tape_swap *saved)
+{
+    saved->tape = thread_tape;
+    saved->generation = tg__live_generation;
+    thread_tape = t;
+    tg__live_generation = t->generation;
+}
+
+void tg__tape_detach(const tg_tape_swap *saved)
+{
+    thread_tape = saved->tape;
+    tg__live_generation = saved->generation;
+}
+
+uint64_t tg__tape_generation(const tg_tape *t) { return t->generation; }
+
+/* Only the chunk in use and the byte counts go back: the chunks after it
+ * are kept, so the next run's requests land where the last run's did. */
+static void arena_restore(arena *a, const arena *mark)
+{
+    a->cur = mark->cur;
+    a->base = mark->base;
+    a->free = mark->free;
+    a->end = mark->end;
+    a->retired = mark->retired;
+    a->passed = mark->passed;
+}
+
+void tg__tape_rewind(void)
+{
+    tape *t = thread_tape;
+    arena_restore(&t->arenas[t->active], &t->marks[0]);
+    arena_restore(&t->data, &t->marks[1]);
+    t->lists.len = t->mark_len;
+    t->lists.n_deferred = 0;
+}
+
+void tg__tape_set_capture(bool on) { thread_tape->capture_all = on; }
+
+void tg__tape_free(tg_tape *t)
+{
+    if (t)
+        tape_free(t);
+}
