@@ -90,6 +90,15 @@ typedef void (*tg_partials_fn)(const double *x, double y, tg_attr attr, double *
  * tg_capture refuses a graph that uses such an op, naming it. */
 typedef int (*tg_rerun_fn)(tg_tensor *out);
 
+/* The forward kernels of the elementwise skeleton (ops/elementwise.c): an
+ * op of one input computes y = f(x) from x and attr; an op of two computes
+ * out = a (op) b walking a broadcast plan (ops/kernel.h). Kept in the op's
+ * row so that the op's forward and its rerun call the same one. */
+struct tg_bcast;
+typedef void (*tg_unary_kernel)(tg_tensor *y, const tg_tensor *x, tg_attr attr);
+typedef void (*tg_binary_kernel)(const struct tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
+                                 const tg_tensor *b);
+
 /* An op: its catalogue row and its rule. Built-in ops are the constant
  * tg__op_<row> of ops/<op>.c (tapegrad/catalogue.h lists them); a
  * user-defined op's lives on the tape beside its result. */
@@ -99,6 +108,11 @@ struct tg_op {
     tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
     tg_partials_fn partials; /* every elementwise op of one or two inputs */
     tg_rerun_fn rerun;
+    /* the kernel of an op made by tg__unary (unary) or tg__binary (binary) */
+    union {
+        tg_unary_kernel unary;
+        tg_binary_kernel binary;
+    } kernel;
 };
 
 /* The built-in rows, declared from the catalogue's list so that an op

@@ -50,6 +50,8 @@ const tg_op tg__op_abs = {
     .backward = abs_backward,
     .partials = abs_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = abs_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_abs(tg_tensor *x) { return tg__unary(&tg__op_abs, x, (tg_attr){0}, abs_kernel); }
+tg_tensor *tg_abs(tg_tensor *x) { return tg__unary(&tg__op_abs, x, (tg_attr){0}); }

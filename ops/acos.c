@@ -48,6 +48,8 @@ const tg_op tg__op_acos = {
     .backward = acos_backward,
     .partials = acos_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = acos_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_acos(tg_tensor *x) { return tg__unary(&tg__op_acos, x, (tg_attr){0}, acos_kernel); }
+tg_tensor *tg_acos(tg_tensor *x) { return tg__unary(&tg__op_acos, x, (tg_attr){0}); }

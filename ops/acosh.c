@@ -43,9 +43,11 @@ const tg_op tg__op_acosh = {
     .backward = acosh_backward,
     .partials = acosh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = acosh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_acosh(tg_tensor *x)
 {
-    return tg__unary(&tg__op_acosh, x, (tg_attr){0}, acosh_kernel);
+    return tg__unary(&tg__op_acosh, x, (tg_attr){0});
 }

@@ -55,6 +55,8 @@ const tg_op tg__op_add = {
     .backward = add_backward,
     .partials = add_partials,
     .jvp = add_jvp,
+    .kernel.binary = add_kernel,
+    .rerun = tg__binary_rerun,
 };
 
-tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_add, a, b, add_kernel); }
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_add, a, b); }

@@ -48,6 +48,8 @@ const tg_op tg__op_asin = {
     .backward = asin_backward,
     .partials = asin_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = asin_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_asin(tg_tensor *x) { return tg__unary(&tg__op_asin, x, (tg_attr){0}, asin_kernel); }
+tg_tensor *tg_asin(tg_tensor *x) { return tg__unary(&tg__op_asin, x, (tg_attr){0}); }

@@ -41,9 +41,11 @@ const tg_op tg__op_asinh = {
     .backward = asinh_backward,
     .partials = asinh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = asinh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_asinh(tg_tensor *x)
 {
-    return tg__unary(&tg__op_asinh, x, (tg_attr){0}, asinh_kernel);
+    return tg__unary(&tg__op_asinh, x, (tg_attr){0});
 }

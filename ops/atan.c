@@ -40,6 +40,8 @@ const tg_op tg__op_atan = {
     .backward = atan_backward,
     .partials = atan_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = atan_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_atan(tg_tensor *x) { return tg__unary(&tg__op_atan, x, (tg_attr){0}, atan_kernel); }
+tg_tensor *tg_atan(tg_tensor *x) { return tg__unary(&tg__op_atan, x, (tg_attr){0}); }

@@ -121,9 +121,11 @@ const tg_op tg__op_atan2 = {
     .backward = atan2_backward,
     .partials = atan2_partials,
     .jvp = atan2_jvp,
+    .kernel.binary = atan2_kernel,
+    .rerun = tg__binary_rerun,
 };
 
 tg_tensor *tg_atan2(tg_tensor *y, tg_tensor *x)
 {
-    return tg__binary(&tg__op_atan2, y, x, atan2_kernel);
+    return tg__binary(&tg__op_atan2, y, x);
 }

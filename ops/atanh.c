@@ -48,9 +48,11 @@ const tg_op tg__op_atanh = {
     .backward = atanh_backward,
     .partials = atanh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = atanh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_atanh(tg_tensor *x)
 {
-    return tg__unary(&tg__op_atanh, x, (tg_attr){0}, atanh_kernel);
+    return tg__unary(&tg__op_atanh, x, (tg_attr){0});
 }

@@ -35,6 +35,8 @@ const tg_op tg__op_ceil = {
     .backward = ceil_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = ceil_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_ceil(tg_tensor *x) { return tg__unary(&tg__op_ceil, x, (tg_attr){0}, ceil_kernel); }
+tg_tensor *tg_ceil(tg_tensor *x) { return tg__unary(&tg__op_ceil, x, (tg_attr){0}); }

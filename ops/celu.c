@@ -35,6 +35,8 @@ const tg_op tg__op_celu = {
     .backward = celu_backward,
     .partials = celu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = celu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_celu(tg_tensor *x, double alpha)
@@ -43,5 +45,5 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha)
         tg__fail(TG_EVALUE, "tg_celu: alpha must be a nonzero number, not %g", alpha);
         return NULL;
     }
-    return tg__unary(&tg__op_celu, x, (tg_attr){.f = alpha}, celu_kernel);
+    return tg__unary(&tg__op_celu, x, (tg_attr){.f = alpha});
 }

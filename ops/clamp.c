@@ -159,6 +159,8 @@ const tg_op tg__op_clamp = {
     .backward = clamp_backward,
     .partials = clamp_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = clamp_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 const tg_op tg__op_clamp_tensor = {
@@ -177,7 +179,7 @@ tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi)
         return NULL;
     }
     tg_attr attr = {.f2 = {lo, hi}};
-    return tg__unary(&tg__op_clamp, x, attr, clamp_kernel);
+    return tg__unary(&tg__op_clamp, x, attr);
 }
 
 tg_tensor *tg_clamp_tensor(tg_tensor *x, tg_tensor *lo, tg_tensor *hi)

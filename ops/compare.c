@@ -67,10 +67,12 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         .backward = no_gradient,                                                          \
         .jvp = tg__jvp_zero,                                                              \
         .partials = tg__partials_none,                                                    \
+        .kernel.binary = name##_kernel,                                                   \
+        .rerun = tg__binary_rerun,                                                        \
     };                                                                                    \
     tg_tensor *tg_##name(tg_tensor *a, tg_tensor *b)                                      \
     {                                                                                     \
-        return tg__binary(&tg__op_##name, a, b, name##_kernel);                           \
+        return tg__binary(&tg__op_##name, a, b);                                          \
     }
 
 BINARY_MASK_OP(GT, gt, APART)
@@ -90,9 +92,11 @@ const tg_op tg__op_logical_not = {
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
     .partials = tg__partials_none,
+    .kernel.unary = logical_not_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_logical_not(tg_tensor *x)
 {
-    return tg__unary(&tg__op_logical_not, x, (tg_attr){0}, logical_not_kernel);
+    return tg__unary(&tg__op_logical_not, x, (tg_attr){0});
 }

@@ -39,6 +39,8 @@ const tg_op tg__op_cos = {
     .backward = cos_backward,
     .partials = cos_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = cos_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_cos(tg_tensor *x) { return tg__unary(&tg__op_cos, x, (tg_attr){0}, cos_kernel); }
+tg_tensor *tg_cos(tg_tensor *x) { return tg__unary(&tg__op_cos, x, (tg_attr){0}); }

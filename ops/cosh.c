@@ -39,6 +39,8 @@ const tg_op tg__op_cosh = {
     .backward = cosh_backward,
     .partials = cosh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = cosh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_cosh(tg_tensor *x) { return tg__unary(&tg__op_cosh, x, (tg_attr){0}, cosh_kernel); }
+tg_tensor *tg_cosh(tg_tensor *x) { return tg__unary(&tg__op_cosh, x, (tg_attr){0}); }

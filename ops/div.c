@@ -63,6 +63,8 @@ const tg_op tg__op_div = {
     .backward = div_backward,
     .partials = div_partials,
     .jvp = div_jvp,
+    .kernel.binary = div_kernel,
+    .rerun = tg__binary_rerun,
 };
 
-tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_div, a, b, div_kernel); }
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_div, a, b); }

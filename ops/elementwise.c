@@ -132,21 +132,38 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
 /* The plan of 0-d operands: one element, no axes. */
 static const tg_bcast scalar_plan = {.ndim = 0};
 
-tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel)
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b)
 {
     tg_tensor *operands[2] = {a, b};
     if (op->partials && tg__scalar_operands(2, operands)) { /* the fast path: scalar_sweep.c */
         tg_tensor *out = tg__tape_scalar(op->info.name);
         if (!out)
             return NULL;
-        kernel(&scalar_plan, out, a, b);
+        op->kernel.binary(&scalar_plan, out, a, b);
         return tg__record_scalar(out, op, 2, operands);
     }
-    tg_tensor *out = tg__constant_binary(op->info.name, a, b, kernel);
+    tg_tensor *out = tg__constant_binary(op->info.name, a, b, op->kernel.binary);
     if (!out)
         return NULL;
     tg_tensor *in[2] = {a, b};
     return tg__record(out, op, 2, in);
+}
+
+int tg__binary_rerun(tg_tensor *out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    if (out->ndim == 0) { /* 0-d operands: the fast path's plan */
+        out->op->kernel.binary(&scalar_plan, out, a, b);
+        return TG_OK;
+    }
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    int rc = tg__broadcast(out->op->info.name, 2, out->in, &ndim, shape, &plan);
+    if (rc < 0)
+        return rc;
+    out->op->kernel.binary(&plan, out, a, b);
+    return TG_OK;
 }
 
 tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
@@ -162,20 +179,26 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
     return y;
 }
 
-tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel)
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr)
 {
     if (op->partials && tg__scalar_operands(1, &x)) { /* the fast path: scalar_sweep.c */
         tg_tensor *y = tg__tape_scalar(op->info.name);
         if (!y)
             return NULL;
         y->attr = attr;
-        kernel(y, x, attr);
+        op->kernel.unary(y, x, attr);
         return tg__record_scalar(y, op, 1, &x);
     }
-    tg_tensor *y = tg__constant_unary(op->info.name, x, attr, kernel);
+    tg_tensor *y = tg__constant_unary(op->info.name, x, attr, op->kernel.unary);
     if (!y)
         return NULL;
     return tg__record(y, op, 1, &x);
+}
+
+int tg__unary_rerun(tg_tensor *out)
+{
+    out->op->kernel.unary(out, out->in[0], out->attr);
+    return TG_OK;
 }
 
 tg_tensor *tg__unbroadcast(tg_tensor *g, const tg_tensor *x)

@@ -72,9 +72,11 @@ const tg_op tg__op_elu = {
     .backward = elu_backward,
     .partials = elu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = elu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha)
 {
-    return tg__unary(&tg__op_elu, x, (tg_attr){.f = alpha}, elu_kernel);
+    return tg__unary(&tg__op_elu, x, (tg_attr){.f = alpha});
 }

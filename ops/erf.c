@@ -43,6 +43,8 @@ const tg_op tg__op_erf = {
     .backward = erf_backward,
     .partials = erf_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = erf_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_erf(tg_tensor *x) { return tg__unary(&tg__op_erf, x, (tg_attr){0}, erf_kernel); }
+tg_tensor *tg_erf(tg_tensor *x) { return tg__unary(&tg__op_erf, x, (tg_attr){0}); }

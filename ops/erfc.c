@@ -43,6 +43,8 @@ const tg_op tg__op_erfc = {
     .backward = erfc_backward,
     .partials = erfc_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = erfc_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_erfc(tg_tensor *x) { return tg__unary(&tg__op_erfc, x, (tg_attr){0}, erfc_kernel); }
+tg_tensor *tg_erfc(tg_tensor *x) { return tg__unary(&tg__op_erfc, x, (tg_attr){0}); }

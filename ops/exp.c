@@ -45,6 +45,8 @@ const tg_op tg__op_exp = {
     .backward = exp_backward,
     .partials = exp_partials,
     .jvp = exp_jvp,
+    .kernel.unary = exp_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_exp(tg_tensor *x) { return tg__unary(&tg__op_exp, x, (tg_attr){0}, exp_kernel); }
+tg_tensor *tg_exp(tg_tensor *x) { return tg__unary(&tg__op_exp, x, (tg_attr){0}); }

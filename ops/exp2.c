@@ -41,6 +41,8 @@ const tg_op tg__op_exp2 = {
     .backward = exp2_backward,
     .partials = exp2_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = exp2_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_exp2(tg_tensor *x) { return tg__unary(&tg__op_exp2, x, (tg_attr){0}, exp2_kernel); }
+tg_tensor *tg_exp2(tg_tensor *x) { return tg__unary(&tg__op_exp2, x, (tg_attr){0}); }

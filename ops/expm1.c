@@ -40,9 +40,11 @@ const tg_op tg__op_expm1 = {
     .backward = expm1_backward,
     .partials = expm1_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = expm1_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_expm1(tg_tensor *x)
 {
-    return tg__unary(&tg__op_expm1, x, (tg_attr){0}, expm1_kernel);
+    return tg__unary(&tg__op_expm1, x, (tg_attr){0});
 }

@@ -35,9 +35,11 @@ const tg_op tg__op_floor = {
     .backward = floor_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = floor_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_floor(tg_tensor *x)
 {
-    return tg__unary(&tg__op_floor, x, (tg_attr){0}, floor_kernel);
+    return tg__unary(&tg__op_floor, x, (tg_attr){0});
 }

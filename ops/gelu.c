@@ -137,6 +137,8 @@ const tg_op tg__op_gelu = {
     .backward = gelu_backward,
     .partials = gelu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = gelu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approximate approximate)
@@ -146,5 +148,5 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approximate approximate)
                             "not %d", (int)approximate);
         return NULL;
     }
-    return tg__unary(&tg__op_gelu, x, (tg_attr){.f = approximate}, gelu_kernel);
+    return tg__unary(&tg__op_gelu, x, (tg_attr){.f = approximate});
 }

@@ -58,9 +58,11 @@ const tg_op tg__op_hardsigmoid = {
     .backward = hardsigmoid_backward,
     .partials = hardsigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = hardsigmoid_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_hardsigmoid(tg_tensor *x)
 {
-    return tg__unary(&tg__op_hardsigmoid, x, (tg_attr){0}, hardsigmoid_kernel);
+    return tg__unary(&tg__op_hardsigmoid, x, (tg_attr){0});
 }

@@ -57,6 +57,8 @@ const tg_op tg__op_hardtanh = {
     .backward = hardtanh_backward,
     .partials = hardtanh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = hardtanh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val)
@@ -67,5 +69,5 @@ tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val)
         return NULL;
     }
     tg_attr attr = {.f2 = {min_val, max_val}};
-    return tg__unary(&tg__op_hardtanh, x, attr, hardtanh_kernel);
+    return tg__unary(&tg__op_hardtanh, x, attr);
 }

@@ -35,11 +35,13 @@ const tg_op tg__op_heaviside = {
     .backward = heaviside_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = heaviside_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_heaviside(tg_tensor *x)
 {
-    return tg__unary(&tg__op_heaviside, x, (tg_attr){0}, heaviside_kernel);
+    return tg__unary(&tg__op_heaviside, x, (tg_attr){0});
 }
 
 tg_tensor *tg_step(tg_tensor *x) { return tg_heaviside(x); }

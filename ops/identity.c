@@ -41,11 +41,13 @@ const tg_op tg__op_identity = {
     .backward = identity_backward,
     .partials = identity_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = copy_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_identity(tg_tensor *x)
 {
-    return tg__unary(&tg__op_identity, x, (tg_attr){0}, copy_kernel);
+    return tg__unary(&tg__op_identity, x, (tg_attr){0});
 }
 
 tg_tensor *tg_linear(tg_tensor *x) { return tg_identity(x); }

@@ -34,7 +34,7 @@
 /* How n inputs are read while walking an output shape in row-major order.
  * Axes are coalesced and size-1 axes dropped, so equal shapes become one flat
  * axis and a scalar operand becomes stride 0. */
-typedef struct {
+typedef struct tg_bcast {
     int ndim;
     int64_t shape[TG_MAX_DIMS];
     int64_t stride[TG_MAX_INPUTS][TG_MAX_DIMS]; /* 0 along broadcast axes */
@@ -220,14 +220,17 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
     TG_PARALLEL_RANGES(n_out, lo_walk_, hi_walk_,                                    \
                        TG_BCAST_RANGE2(plan, lo_walk_, hi_walk_, o, P0, P1, BODY);)
 
-/* Computes out = a (op) b elementwise after broadcasting. */
-typedef void (*tg_binary_kernel)(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                                 const tg_tensor *b);
-tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b, tg_binary_kernel kernel);
+/* out = a (op) b elementwise after broadcasting, by op->kernel.binary. */
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b);
 
-/* Computes y = f(x) elementwise; attr is stored on y for the backward rule. */
-typedef void (*tg_unary_kernel)(tg_tensor *y, const tg_tensor *x, tg_attr attr);
-tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr, tg_unary_kernel kernel);
+/* y = f(x) by op->kernel.unary; attr is stored on y for the backward rule. */
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr);
+
+/* The rerun (tg_op.rerun) of every op made by tg__binary / tg__unary: its
+ * kernel again into out, from its inputs' current data; a binary op's plan
+ * is rebuilt from the inputs' shapes. */
+int tg__binary_rerun(tg_tensor *out);
+int tg__unary_rerun(tg_tensor *out);
 
 /* tg__binary and tg__unary without recording: the result never requires grad
  * and errors name fn. Backward rules build their masks with these (which

@@ -52,9 +52,11 @@ const tg_op tg__op_leaky_relu = {
     .backward = leaky_relu_backward,
     .partials = leaky_relu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = leaky_relu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope)
 {
-    return tg__unary(&tg__op_leaky_relu, x, (tg_attr){.f = slope}, leaky_relu_kernel);
+    return tg__unary(&tg__op_leaky_relu, x, (tg_attr){.f = slope});
 }

@@ -41,6 +41,8 @@ const tg_op tg__op_log = {
     .backward = log_backward,
     .partials = log_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = log_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&tg__op_log, x, (tg_attr){0}, log_kernel); }
+tg_tensor *tg_log(tg_tensor *x) { return tg__unary(&tg__op_log, x, (tg_attr){0}); }

@@ -41,9 +41,11 @@ const tg_op tg__op_log10 = {
     .backward = log10_backward,
     .partials = log10_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = log10_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_log10(tg_tensor *x)
 {
-    return tg__unary(&tg__op_log10, x, (tg_attr){0}, log10_kernel);
+    return tg__unary(&tg__op_log10, x, (tg_attr){0});
 }

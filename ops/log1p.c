@@ -41,9 +41,11 @@ const tg_op tg__op_log1p = {
     .backward = log1p_backward,
     .partials = log1p_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = log1p_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_log1p(tg_tensor *x)
 {
-    return tg__unary(&tg__op_log1p, x, (tg_attr){0}, log1p_kernel);
+    return tg__unary(&tg__op_log1p, x, (tg_attr){0});
 }

@@ -41,6 +41,8 @@ const tg_op tg__op_log2 = {
     .backward = log2_backward,
     .partials = log2_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = log2_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_log2(tg_tensor *x) { return tg__unary(&tg__op_log2, x, (tg_attr){0}, log2_kernel); }
+tg_tensor *tg_log2(tg_tensor *x) { return tg__unary(&tg__op_log2, x, (tg_attr){0}); }

@@ -41,9 +41,11 @@ const tg_op tg__op_log_sigmoid = {
     .backward = log_sigmoid_backward,
     .partials = log_sigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = log_sigmoid_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_log_sigmoid(tg_tensor *x)
 {
-    return tg__unary(&tg__op_log_sigmoid, x, (tg_attr){0}, log_sigmoid_kernel);
+    return tg__unary(&tg__op_log_sigmoid, x, (tg_attr){0});
 }

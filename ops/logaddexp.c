@@ -63,9 +63,11 @@ const tg_op tg__op_logaddexp = {
     .backward = logaddexp_backward,
     .partials = logaddexp_partials,
     .jvp = logaddexp_jvp,
+    .kernel.binary = logaddexp_kernel,
+    .rerun = tg__binary_rerun,
 };
 
 tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b)
 {
-    return tg__binary(&tg__op_logaddexp, a, b, logaddexp_kernel);
+    return tg__binary(&tg__op_logaddexp, a, b);
 }

@@ -116,6 +116,8 @@ const tg_op tg__op_maximum = {
     .backward = maximum_backward,
     .partials = maximum_partials,
     .jvp = maximum_jvp,
+    .kernel.binary = maximum_kernel,
+    .rerun = tg__binary_rerun,
 };
 /* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
 static void minimum_partials(const double *x, double y, tg_attr attr, double *p)
@@ -134,14 +136,16 @@ const tg_op tg__op_minimum = {
     .backward = minimum_backward,
     .partials = minimum_partials,
     .jvp = minimum_jvp,
+    .kernel.binary = minimum_kernel,
+    .rerun = tg__binary_rerun,
 };
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)
 {
-    return tg__binary(&tg__op_maximum, a, b, maximum_kernel);
+    return tg__binary(&tg__op_maximum, a, b);
 }
 
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b)
 {
-    return tg__binary(&tg__op_minimum, a, b, minimum_kernel);
+    return tg__binary(&tg__op_minimum, a, b);
 }

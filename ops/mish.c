@@ -50,6 +50,8 @@ const tg_op tg__op_mish = {
     .backward = mish_backward,
     .partials = mish_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = mish_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_mish(tg_tensor *x) { return tg__unary(&tg__op_mish, x, (tg_attr){0}, mish_kernel); }
+tg_tensor *tg_mish(tg_tensor *x) { return tg__unary(&tg__op_mish, x, (tg_attr){0}); }

@@ -61,6 +61,8 @@ const tg_op tg__op_mul = {
     .backward = mul_backward,
     .partials = mul_partials,
     .jvp = mul_jvp,
+    .kernel.binary = mul_kernel,
+    .rerun = tg__binary_rerun,
 };
 
-tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_mul, a, b, mul_kernel); }
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_mul, a, b); }

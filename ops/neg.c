@@ -40,6 +40,8 @@ const tg_op tg__op_neg = {
     .backward = neg_backward,
     .partials = neg_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = neg_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_neg(tg_tensor *x) { return tg__unary(&tg__op_neg, x, (tg_attr){0}, neg_kernel); }
+tg_tensor *tg_neg(tg_tensor *x) { return tg__unary(&tg__op_neg, x, (tg_attr){0}); }

@@ -111,9 +111,11 @@ const tg_op tg__op_pow = {
     .backward = pow_backward,
     .partials = pow_partials,
     .jvp = pow_jvp,
+    .kernel.binary = pow_kernel,
+    .rerun = tg__binary_rerun,
 };
 
-tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_pow, a, b, pow_kernel); }
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_pow, a, b); }
 
 static void pow_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -149,9 +151,11 @@ const tg_op tg__op_pow_scalar = {
     .backward = pow_scalar_backward,
     .partials = pow_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = pow_scalar_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double p)
 {
-    return tg__unary(&tg__op_pow_scalar, x, (tg_attr){.f = p}, pow_scalar_kernel);
+    return tg__unary(&tg__op_pow_scalar, x, (tg_attr){.f = p});
 }

@@ -40,9 +40,11 @@ const tg_op tg__op_reciprocal = {
     .backward = reciprocal_backward,
     .partials = reciprocal_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = reciprocal_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_reciprocal(tg_tensor *x)
 {
-    return tg__unary(&tg__op_reciprocal, x, (tg_attr){0}, reciprocal_kernel);
+    return tg__unary(&tg__op_reciprocal, x, (tg_attr){0});
 }

@@ -72,6 +72,8 @@ const tg_op tg__op_relu = {
     .backward = relu_backward,
     .partials = relu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = relu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&tg__op_relu, x, (tg_attr){0}, relu_kernel); }
+tg_tensor *tg_relu(tg_tensor *x) { return tg__unary(&tg__op_relu, x, (tg_attr){0}); }

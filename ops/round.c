@@ -39,9 +39,11 @@ const tg_op tg__op_round = {
     .backward = round_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = round_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_round(tg_tensor *x)
 {
-    return tg__unary(&tg__op_round, x, (tg_attr){0}, round_kernel);
+    return tg__unary(&tg__op_round, x, (tg_attr){0});
 }

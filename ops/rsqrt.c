@@ -41,9 +41,11 @@ const tg_op tg__op_rsqrt = {
     .backward = rsqrt_backward,
     .partials = rsqrt_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = rsqrt_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_rsqrt(tg_tensor *x)
 {
-    return tg__unary(&tg__op_rsqrt, x, (tg_attr){0}, rsqrt_kernel);
+    return tg__unary(&tg__op_rsqrt, x, (tg_attr){0});
 }

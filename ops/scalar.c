@@ -42,11 +42,13 @@ const tg_op tg__op_add_scalar = {
     .backward = add_scalar_backward,
     .partials = add_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = add_scalar_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_add_scalar(tg_tensor *x, double c)
 {
-    return tg__unary(&tg__op_add_scalar, x, (tg_attr){.f = c}, add_scalar_kernel);
+    return tg__unary(&tg__op_add_scalar, x, (tg_attr){.f = c});
 }
 
 static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -81,9 +83,11 @@ const tg_op tg__op_mul_scalar = {
     .backward = mul_scalar_backward,
     .partials = mul_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = mul_scalar_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_mul_scalar(tg_tensor *x, double c)
 {
-    return tg__unary(&tg__op_mul_scalar, x, (tg_attr){.f = c}, mul_scalar_kernel);
+    return tg__unary(&tg__op_mul_scalar, x, (tg_attr){.f = c});
 }

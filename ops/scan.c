@@ -175,6 +175,8 @@ const tg_op tg__op_cumsum = {
     .info = {TG_OP_CUMSUM, "tg_cumsum", 1, TG_OP_AXIS,
              {sample_cumsum, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cumsum_backward,
+    .kernel.unary = cumsum_kernel,
+    .rerun = tg__unary_rerun,
     .jvp = cumsum_jvp,
 };
 TG_SAMPLE_FN(sample_cumprod, tg_cumprod(in[0], -1))
@@ -183,6 +185,8 @@ const tg_op tg__op_cumprod = {
     .info = {TG_OP_CUMPROD, "tg_cumprod", 1, TG_OP_AXIS,
              {sample_cumprod, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cumprod_backward,
+    .kernel.unary = cumprod_kernel,
+    .rerun = tg__unary_rerun,
     .jvp = cumprod_jvp,
 };
 
@@ -195,27 +199,28 @@ const tg_op tg__op_scan = {
 const tg_op tg__op_shift = {
     .info = {TG_OP_SHIFT, "tg__shift", 1, TG_OP_AXIS | TG_OP_INTERNAL},
     .backward = shift_backward,
+    .kernel.unary = shift_kernel,
+    .rerun = tg__unary_rerun,
     .jvp = shift_jvp,
 };
 
-static tg_tensor *along(const tg_op *op, tg_tensor *x, int axis, tg_attr attr,
-                        tg_unary_kernel kernel)
+static tg_tensor *along(const tg_op *op, tg_tensor *x, int axis, tg_attr attr)
 {
     int ax;
     if (tg__check(op->info.name, x, 1) < 0 || tg__normalize_axis(op->info.name, x, axis, &ax) < 0)
         return NULL;
     attr.i.axis = ax;
-    return tg__unary(op, x, attr, kernel);
+    return tg__unary(op, x, attr);
 }
 
 tg_tensor *tg__cumsum_dir(tg_tensor *x, int axis, bool reverse)
 {
-    return along(&tg__op_cumsum, x, axis, (tg_attr){.i = {.flag_a = reverse}}, cumsum_kernel);
+    return along(&tg__op_cumsum, x, axis, (tg_attr){.i = {.flag_a = reverse}});
 }
 
 tg_tensor *tg__cumprod_dir(tg_tensor *x, int axis, bool reverse)
 {
-    return along(&tg__op_cumprod, x, axis, (tg_attr){.i = {.flag_a = reverse}}, cumprod_kernel);
+    return along(&tg__op_cumprod, x, axis, (tg_attr){.i = {.flag_a = reverse}});
 }
 
 tg_tensor *tg_cumsum(tg_tensor *x, int axis) { return tg__cumsum_dir(x, axis, false); }
@@ -225,8 +230,7 @@ tg_tensor *tg_cumprod(tg_tensor *x, int axis) { return tg__cumprod_dir(x, axis, 
 /* flag_b = by * (fill + 1): one field for both. */
 tg_tensor *tg__shift(tg_tensor *x, int axis, int by, int fill)
 {
-    return along(&tg__op_shift, x, axis, (tg_attr){.i = {.flag_b = by * (fill + 1)}},
-                 shift_kernel);
+    return along(&tg__op_shift, x, axis, (tg_attr){.i = {.flag_b = by * (fill + 1)}});
 }
 
 tg_tensor *tg__scan(tg_tensor *a, tg_tensor *b, int axis, bool reverse)

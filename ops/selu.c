@@ -37,6 +37,8 @@ const tg_op tg__op_selu = {
     .backward = selu_backward,
     .partials = selu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = selu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_selu(tg_tensor *x) { return tg__unary(&tg__op_selu, x, (tg_attr){0}, selu_kernel); }
+tg_tensor *tg_selu(tg_tensor *x) { return tg__unary(&tg__op_selu, x, (tg_attr){0}); }

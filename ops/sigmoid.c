@@ -61,9 +61,11 @@ const tg_op tg__op_sigmoid = {
     .backward = sigmoid_backward,
     .partials = sigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = sigmoid_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_sigmoid(tg_tensor *x)
 {
-    return tg__unary(&tg__op_sigmoid, x, (tg_attr){0}, sigmoid_kernel);
+    return tg__unary(&tg__op_sigmoid, x, (tg_attr){0});
 }

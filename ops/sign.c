@@ -39,6 +39,8 @@ const tg_op tg__op_sign = {
     .backward = sign_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = sign_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_sign(tg_tensor *x) { return tg__unary(&tg__op_sign, x, (tg_attr){0}, sign_kernel); }
+tg_tensor *tg_sign(tg_tensor *x) { return tg__unary(&tg__op_sign, x, (tg_attr){0}); }

@@ -69,6 +69,8 @@ const tg_op tg__op_silu = {
     .backward = silu_backward,
     .partials = silu_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = silu_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_silu(tg_tensor *x) { return tg__unary(&tg__op_silu, x, (tg_attr){0}, silu_kernel); }
+tg_tensor *tg_silu(tg_tensor *x) { return tg__unary(&tg__op_silu, x, (tg_attr){0}); }

@@ -39,6 +39,8 @@ const tg_op tg__op_sin = {
     .backward = sin_backward,
     .partials = sin_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = sin_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_sin(tg_tensor *x) { return tg__unary(&tg__op_sin, x, (tg_attr){0}, sin_kernel); }
+tg_tensor *tg_sin(tg_tensor *x) { return tg__unary(&tg__op_sin, x, (tg_attr){0}); }

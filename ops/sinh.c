@@ -39,6 +39,8 @@ const tg_op tg__op_sinh = {
     .backward = sinh_backward,
     .partials = sinh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = sinh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_sinh(tg_tensor *x) { return tg__unary(&tg__op_sinh, x, (tg_attr){0}, sinh_kernel); }
+tg_tensor *tg_sinh(tg_tensor *x) { return tg__unary(&tg__op_sinh, x, (tg_attr){0}); }

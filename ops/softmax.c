@@ -69,6 +69,8 @@ const tg_op tg__op_softmax = {
     .info = {TG_OP_SOFTMAX, "tg_softmax", 1, TG_OP_AXIS,
              {sample_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = softmax_backward,
+    .kernel.unary = softmax_kernel,
+    .rerun = tg__unary_rerun,
     .jvp = tg__jvp_symmetric,
 };
 TG_SAMPLE_FN(sample_log_softmax, tg_log_softmax(in[0], -1))
@@ -77,6 +79,8 @@ const tg_op tg__op_log_softmax = {
     .info = {TG_OP_LOG_SOFTMAX, "tg_log_softmax", 1, TG_OP_AXIS,
              {sample_log_softmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = log_softmax_backward,
+    .kernel.unary = softmax_kernel,
+    .rerun = tg__unary_rerun,
     .jvp = log_softmax_jvp,
 };
 
@@ -86,7 +90,7 @@ static tg_tensor *along_axis(const tg_op *op, tg_tensor *x, int axis, bool log_f
     if (tg__check(op->info.name, x, 1) < 0 || tg__normalize_axis(op->info.name, x, axis, &ax) < 0)
         return NULL;
     tg_attr attr = {.i = {.axis = ax, .flag_a = log_form}};
-    return tg__unary(op, x, attr, softmax_kernel);
+    return tg__unary(op, x, attr);
 }
 
 tg_tensor *tg_softmax(tg_tensor *x, int axis) { return along_axis(&tg__op_softmax, x, axis, false); }

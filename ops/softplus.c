@@ -68,6 +68,8 @@ const tg_op tg__op_softplus = {
     .backward = softplus_backward,
     .partials = softplus_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = softplus_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold)
@@ -78,5 +80,5 @@ tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold)
         return NULL;
     }
     tg_attr attr = {.f2 = {beta, threshold}};
-    return tg__unary(&tg__op_softplus, x, attr, softplus_kernel);
+    return tg__unary(&tg__op_softplus, x, attr);
 }

@@ -42,9 +42,11 @@ const tg_op tg__op_softsign = {
     .backward = softsign_backward,
     .partials = softsign_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = softsign_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_softsign(tg_tensor *x)
 {
-    return tg__unary(&tg__op_softsign, x, (tg_attr){0}, softsign_kernel);
+    return tg__unary(&tg__op_softsign, x, (tg_attr){0});
 }

@@ -40,6 +40,8 @@ const tg_op tg__op_sqrt = {
     .backward = sqrt_backward,
     .partials = sqrt_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = sqrt_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&tg__op_sqrt, x, (tg_attr){0}, sqrt_kernel); }
+tg_tensor *tg_sqrt(tg_tensor *x) { return tg__unary(&tg__op_sqrt, x, (tg_attr){0}); }

@@ -39,9 +39,11 @@ const tg_op tg__op_square = {
     .backward = square_backward,
     .partials = square_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = square_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_square(tg_tensor *x)
 {
-    return tg__unary(&tg__op_square, x, (tg_attr){0}, square_kernel);
+    return tg__unary(&tg__op_square, x, (tg_attr){0});
 }

@@ -54,6 +54,8 @@ const tg_op tg__op_sub = {
     .backward = sub_backward,
     .partials = sub_partials,
     .jvp = sub_jvp,
+    .kernel.binary = sub_kernel,
+    .rerun = tg__binary_rerun,
 };
 
-tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_sub, a, b, sub_kernel); }
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_sub, a, b); }

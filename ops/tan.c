@@ -41,6 +41,8 @@ const tg_op tg__op_tan = {
     .backward = tan_backward,
     .partials = tan_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = tan_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_tan(tg_tensor *x) { return tg__unary(&tg__op_tan, x, (tg_attr){0}, tan_kernel); }
+tg_tensor *tg_tan(tg_tensor *x) { return tg__unary(&tg__op_tan, x, (tg_attr){0}); }

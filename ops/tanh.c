@@ -55,6 +55,8 @@ const tg_op tg__op_tanh = {
     .backward = tanh_backward,
     .partials = tanh_partials,
     .jvp = tg__jvp_symmetric,
+    .kernel.unary = tanh_kernel,
+    .rerun = tg__unary_rerun,
 };
 
-tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tg__op_tanh, x, (tg_attr){0}, tanh_kernel); }
+tg_tensor *tg_tanh(tg_tensor *x) { return tg__unary(&tg__op_tanh, x, (tg_attr){0}); }

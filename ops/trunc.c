@@ -35,9 +35,11 @@ const tg_op tg__op_trunc = {
     .backward = trunc_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .kernel.unary = trunc_kernel,
+    .rerun = tg__unary_rerun,
 };
 
 tg_tensor *tg_trunc(tg_tensor *x)
 {
-    return tg__unary(&tg__op_trunc, x, (tg_attr){0}, trunc_kernel);
+    return tg__unary(&tg__op_trunc, x, (tg_attr){0});
 }
