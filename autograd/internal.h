@@ -321,7 +321,6 @@ tg_tape *tg__tape_capture_end(const tg_tape_swap *saved);
 /* Makes t the thread's tape until tg__tape_detach(saved). */
 void tg__tape_attach(tg_tape *t, tg_tape_swap *saved);
 void tg__tape_detach(const tg_tape_swap *saved);
-uint64_t tg__tape_generation(const tg_tape *t);
 /* Drops everything the attached tape got since its capture ended (scratch
  * of a run, nodes of a check): O(1), and it keeps the chunks. */
 void tg__tape_rewind(void);

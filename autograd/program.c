@@ -140,7 +140,7 @@ static int check_capture_args(tg_fn f, int n_wrt, tg_tensor *const *wrt, unsigne
 static int run_f(tg_program *p, const char *fn, tg_tensor **out)
 {
     uint64_t mark = tg_error_mark();
-    uint64_t generation = tg__tape_generation(p->tape);
+    uint64_t generation = tg__live_generation; /* the program's tape's */
     *out = p->f(p->wrt, p->ud);
     tg_tape_lists *l = tg__tape_lists();
     if (tg__live_generation != generation)

@@ -421,7 +421,7 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
     out->n_inputs = n;
     for (int i = 0; i < n; i++)
         out->in[i] = inputs[i];
-    out->flags |= TG_REQUIRES_GRAD;
+    out->flags |= (uint16_t)(requires ? TG_REQUIRES_GRAD : 0); /* not while capturing data */
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
     return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
@@ -638,8 +638,6 @@ void tg__tape_detach(const tg_tape_swap *saved)
     thread_tape = saved->tape;
     tg__live_generation = saved->generation;
 }
-
-uint64_t tg__tape_generation(const tg_tape *t) { return t->generation; }
 
 /* Only the chunk in use and the byte counts go back: the chunks after it
  * are kept, so the next run's requests land where the last run's did. */
