@@ -433,10 +433,10 @@ static int check_inputs(const tg_program *p, bool *hooked)
     return TG_OK;
 }
 
-static int rerun(tg_tensor *node)
+static int rerun(tg_tensor *node, bool anomaly)
 {
     int rc = node->op->rerun(node);
-    if (rc == 0 && tg__anomaly())
+    if (rc == 0 && anomaly)
         rc = tg__anomaly_forward(node->op->info.name, node, node->n_inputs, node->in,
                                  node->tape_pos);
     return rc;
@@ -449,10 +449,10 @@ static int rerun(tg_tensor *node)
 static int flat_forward(const tg_program *p, tg_tensor *const *nodes, bool *finite)
 {
     const flat *fl = p->flat;
-    bool ok = true;
+    double check = 0; /* p - p is 0 for a finite p, NaN for an infinity or a NaN */
     for (int64_t k = 0; k < p->n_nodes; k++) {
         tg_tensor *node = nodes[k];
-        int rc = rerun(node);
+        int rc = rerun(node, false);
         if (rc < 0)
             return rc;
         int n = fl->arity[k];
@@ -463,9 +463,9 @@ static int flat_forward(const tg_program *p, tg_tensor *const *nodes, bool *fini
             x[i] = *fl->x[k * M + i];
         node->op->partials(x, *(const double *)node->data, node->attr, partial);
         for (int i = 0; i < n; i++)
-            ok &= isfinite(partial[i]) != 0;
+            check += partial[i] - partial[i];
     }
-    *finite = ok;
+    *finite = check == 0;
     return TG_OK;
 }
 
@@ -480,13 +480,16 @@ static void flat_sweep(tg_program *p)
     for (int i = 0; i < p->n_wrt; i++)
         fl->adjoint[fl->n + i] = -0.0;
     fl->adjoint[top] = 1.0;
+    const uint8_t *arity = fl->arity;
+    const double *partial = fl->partial;
+    double *const *target = fl->target;
+    double *adjoint = fl->adjoint;
     for (int64_t k = top; k >= 0; k--) {
-        double a = fl->adjoint[k];
-        const double *partial = fl->partial + k * M;
-        double *const *target = fl->target + k * M;
-        for (int i = 0; i < fl->arity[k]; i++) {
-            double c = a * partial[i];
-            *target[i] += c;
+        int n = arity[k]; /* read once: a store through a target may alias a byte */
+        double a = adjoint[k];
+        for (int i = 0; i < n; i++) {
+            double c = a * partial[k * M + i];
+            *target[k * M + i] += c;
         }
     }
     for (int i = 0; i < p->n_wrt; i++) {
@@ -499,8 +502,9 @@ static void flat_sweep(tg_program *p)
  * nodes, kept only where finite (tg__scalar_partials). */
 static int engine_forward(const tg_program *p, tg_tensor *const *nodes)
 {
+    bool anomaly = tg__anomaly();
     for (int64_t k = 0; k < p->n_nodes; k++) {
-        int rc = rerun(nodes[k]);
+        int rc = rerun(nodes[k], anomaly);
         if (rc < 0)
             return rc;
         if (nodes[k]->flags & TG_RETAIN_GRAD)
