@@ -140,12 +140,61 @@ static int function_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor 
     return rc != 0 ? prefix_error(mark, rc, out->op->info.name, "jvp", "failed") : TG_OK;
 }
 
+static tg_tensor *checked_result(const char *name, uint64_t mark, tg_tensor *r, int k, int n,
+                                 tg_tensor *const *inputs);
+
+TG_COLD static int rerun_shape_error(const char *name, const tg_tensor *r, const tg_tensor *out)
+{
+    char got[96], want[96];
+    return tg__fail(TG_ESHAPE,
+                    "%s (rerun): forward gave %s %s, the recorded result is %s %s: a result "
+                    "whose shape depends on the inputs' values cannot be replayed",
+                    name, r->dtype == TG_F32 ? "f32" : "f64",
+                    tg__dims_str(r->ndim, r->shape, got, sizeof got),
+                    out->dtype == TG_F32 ? "f32" : "f64",
+                    tg__dims_str(out->ndim, out->shape, want, sizeof want));
+}
+
+/* A user-defined result again: forward makes a new tensor (its ops' tensors
+ * are tape scratch, which replay rewinds), copied into the recorded one.
+ * The backward callback then sees the new out, inputs and whatever forward
+ * left in ud, as after a fresh tg_apply. A result of tg_apply_multi runs
+ * the whole forward and keeps its own output. */
+static int function_rerun(tg_tensor *out)
+{
+    const user_op *op = (const user_op *)out->op;
+    const char *name = out->op->info.name;
+    void *ud = out->attr.user.ud;
+    uint64_t mark = tg_error_mark();
+    tg_tensor *r = NULL;
+    int rc = 0;
+    tg_no_grad_begin();
+    if (op->multi) {
+        tg_tensor **outputs = tg__tape_input_slots(name, op->multi->fn->n_outputs);
+        rc = outputs ? op->multi->fn->forward(out->in, outputs, ud) : tg__latest_code();
+        r = rc == 0 ? outputs[op->k] : NULL;
+    } else {
+        r = out->attr.user.fn->forward(out->in, ud);
+    }
+    tg_no_grad_end();
+    if (rc != 0)
+        return prefix_error(mark, rc, name, "rerun", "forward failed");
+    r = checked_result(name, mark, r, op->multi ? op->k : -1, out->n_inputs, out->in);
+    if (!r)
+        return tg__latest_code();
+    if (r->dtype != out->dtype || !tg__same_shape(r, out))
+        return rerun_shape_error(name, r, out);
+    memcpy(out->data, r->data, (size_t)out->numel * tg__dtype_size((tg_dtype)out->dtype));
+    return TG_OK;
+}
+
 /* The row of the user-defined kind; each result's op is a copy that carries
  * the user's name. */
 const tg_op tg__op_user = {
     .info = {TG_OP_USER, "tg_apply", TG_OP_VARIADIC, 0, {0}},
     .backward = function_backward,
     .jvp = function_jvp,
+    .rerun = function_rerun,
 };
 
 /* What tg_apply and tg_apply_multi check alike: the name, the callbacks

@@ -26,6 +26,7 @@
 #include <tapegrad/catalogue.h>
 #include <tapegrad/function.h>
 #include <tapegrad/hooks.h>
+#include <tapegrad/random.h>
 #include <tapegrad/tensor.h>
 
 /* The library is built with -fvisibility=hidden, which hides definitions
@@ -131,6 +132,8 @@ union tg_attr {
     struct { double a, b; } f2; /* two constants (TG_OP_CONSTANT2); a is f */
     struct { const tg_function *fn; void *ud; } user; /* a user-defined op */
     const void *params; /* a block in the tape arena: conv and pool sizes */
+    /* tg_dropout's probability and generator, which its rerun draws from */
+    struct { double p; tg_rng *rng; } dropout;
 };
 
 /* A gradient hook; tape tensors keep theirs in the arena, persistent ones on
@@ -341,10 +344,11 @@ static inline bool tg__scalar_operands(int n, tg_tensor *const *ts)
 /* Records out = op(inputs), a 0-d F64 result whose value is computed, and
  * stores op's local partials in it when it is recorded (tg__record). */
 tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
-/* Computes a recorded scalar node's local partials from its inputs' values
- * and keeps it TG_PARTIALS only if they are all finite (then it returns
- * true); tg__record_scalar's, and tg_program_run's after each rerun. */
-bool tg__scalar_partials(tg_tensor *node);
+/* Recomputes the partials of node, a recorded result, from its inputs'
+ * and its own current values when it is a fast-path node (a 0-d F64 result
+ * of an op with partials over 0-d F64 operands); anything else is left
+ * alone. What tg_op_rerun does after the op's rerun. */
+void tg__scalar_refresh(tg_tensor *node);
 /* A contribution the fast path cannot add to x's gradient as a double (x is
  * a node without partials, a tg_grad input, a leaf with hooks or of a
  * tensor shape): the sweep's general accumulation takes it as a tensor. */

@@ -499,7 +499,7 @@ static void flat_sweep(tg_program *p)
 }
 
 /* The general forward: each node again, and the partials of the scalar
- * nodes, kept only where finite (tg__scalar_partials). */
+ * nodes, kept only where finite (tg__scalar_refresh). */
 static int engine_forward(const tg_program *p, tg_tensor *const *nodes)
 {
     bool anomaly = tg__anomaly();
@@ -511,7 +511,7 @@ static int engine_forward(const tg_program *p, tg_tensor *const *nodes)
             nodes[k]->grad = NULL; /* a fresh node's */
     }
     for (int64_t k = 0; k < p->n_scalars; k++)
-        tg__scalar_partials(p->scalars[k]);
+        tg__scalar_refresh(p->scalars[k]);
     return TG_OK;
 }
 
@@ -549,7 +549,7 @@ static int run_attached(tg_program *p, bool hooked)
     }
     if (use_flat) /* the flat forward left the scalar nodes' partials alone */
         for (int64_t k = 0; k < p->n_scalars; k++)
-            tg__scalar_partials(p->scalars[k]);
+            tg__scalar_refresh(p->scalars[k]);
     return engine_sweep(p);
 }
 

@@ -45,32 +45,44 @@ void tg__partials_none(const double *x, double y, tg_attr attr, double *partial)
     (void)x, (void)y, (void)attr, (void)partial;
 }
 
+/* Stores op's partials in out, a 0-d F64 result over 0-d F64 inputs, and
+ * marks it TG_PARTIALS. At a pole or an overflow the rule's own arithmetic
+ * decides: g / x is 0 for g = 0 where x is so small that 1 / x is inf, and
+ * 0 * inf would be NaN (bce's clamped log of 0 meets exactly this), so a
+ * node whose partials are not all finite is left (or made) one without. */
+static inline void store_partials(tg_tensor *out, const tg_op *op, int n,
+                                  tg_tensor *const *inputs)
+{
+    double x[TG_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+        x[k] = value(inputs[k]);
+    op->partials(x, value(out), out->attr, out->scalar.partial);
+    for (int k = 0; k < n; k++)
+        if (!isfinite(out->scalar.partial[k])) {
+            out->flags &= (uint16_t)~TG_PARTIALS;
+            return;
+        }
+    out->flags |= TG_PARTIALS;
+}
+
 tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
 {
     out = tg__record(out, op, n, inputs);
     /* failed, not recorded (nothing will sweep it), or no gradient to pass */
     if (!out || !out->op || op->partials == tg__partials_none)
         return out;
-    tg__scalar_partials(out);
+    store_partials(out, op, n, inputs);
     return out;
 }
 
-bool tg__scalar_partials(tg_tensor *node)
+void tg__scalar_refresh(tg_tensor *node)
 {
-    double x[TG_MAX_INPUTS] = {0};
+    const tg_op *op = node->op;
     int n = node->n_inputs;
-    for (int k = 0; k < n; k++)
-        x[k] = value(node->in[k]);
-    node->op->partials(x, value(node), node->attr, node->scalar.partial);
-    /* At a pole or an overflow the rule's own arithmetic decides: g / x is
-     * 0 for g = 0 where x is so small that 1 / x is inf, and 0 * inf would
-     * be NaN (bce's clamped log of 0 meets exactly this). */
-    node->flags &= (uint16_t)~TG_PARTIALS;
-    for (int k = 0; k < n; k++)
-        if (!isfinite(node->scalar.partial[k]))
-            return false;
-    node->flags |= TG_PARTIALS;
-    return true;
+    if (!op || !op->partials || op->partials == tg__partials_none || node->ndim != 0 ||
+        node->dtype != TG_F64 || n < 1 || n > TG_MAX_INPUTS || !tg__scalar_operands(n, node->in))
+        return;
+    store_partials(node, op, n, node->in);
 }
 
 double tg__scalar_take(tg_tensor *node)

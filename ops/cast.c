@@ -22,6 +22,12 @@ static void convert(tg_tensor *y, const tg_tensor *x)
     });
 }
 
+static int cast_rerun(tg_tensor *out)
+{
+    convert(out, out->in[0]);
+    return TG_OK;
+}
+
 static int cast_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg_cast(g, (tg_dtype)out->in[0]->dtype);
@@ -37,6 +43,7 @@ const tg_op tg__op_cast = {
              {sample_cast, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = cast_backward,
     .jvp = cast_jvp,
+    .rerun = cast_rerun,
 };
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype)

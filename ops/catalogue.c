@@ -24,6 +24,32 @@ const tg_op_info *tg_op_info_of(tg_op_kind kind)
     return &rows[kind]->info;
 }
 
+bool tg_op_replayable(tg_op_kind kind)
+{
+    if ((unsigned)kind >= TG_OP_COUNT) {
+        tg__fail(TG_EVALUE, "tg_op_replayable: kind %d out of range 0..%d", (int)kind,
+                 TG_OP_COUNT - 1);
+        return false;
+    }
+    return rows[kind]->rerun != NULL;
+}
+
+int tg_op_rerun(tg_tensor *t)
+{
+    int rc = tg__check("tg_op_rerun", t, 1);
+    if (rc < 0)
+        return rc;
+    if (!t->op)
+        return tg__fail(TG_EVALUE, "tg_op_rerun: the tensor is not a recorded op result");
+    if (!t->op->rerun)
+        return tg__fail(TG_EVALUE, "tg_op_rerun: %s cannot be replayed: the shape of its "
+                        "result depends on its inputs' values", t->op->info.name);
+    if ((rc = t->op->rerun(t)) < 0)
+        return rc;
+    tg__scalar_refresh(t);
+    return TG_OK;
+}
+
 tg_op_kind tg_op_kind_of(const tg_tensor *t)
 {
     if (tg__check("tg_op_kind_of", t, 1) < 0)

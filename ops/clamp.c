@@ -144,6 +144,25 @@ static int clamp_tensor_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_ten
 
 /* x lies 0.25 or more from lo, which is active below it; hi stays above x */
 TG_SAMPLE_FN(sample_clamp, tg_clamp(in[0], -0.25, 4))
+/* The forward's two passes again, the raised values in scratch from the
+ * tape arena (a missing bound is the infinite constant recorded for it). */
+static int clamp_tensor_rerun(tg_tensor *out)
+{
+    const char *fn = out->op->info.name;
+    tg_tensor *raised = tg__constant_binary(fn, out->in[0], out->in[1], raise_kernel);
+    if (!raised)
+        return tg__latest_code();
+    tg_tensor *pair[2] = {raised, out->in[2]};
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    int rc = tg__broadcast(fn, 2, pair, &ndim, shape, &plan);
+    if (rc < 0)
+        return rc;
+    lower_kernel(&plan, out, raised, out->in[2]);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_clamp_tensor, tg_clamp_tensor(in[0], in[1], in[2]))
 
 /* d y / d x_i at one point, for the scalar fast path (autograd/scalar_sweep.c) */
@@ -169,6 +188,7 @@ const tg_op tg__op_clamp_tensor = {
               {{0.5, 2.0, true}, {-0.25, 0.25, false}, {2.5, 3.0, false}}}},
     .backward = clamp_tensor_backward,
     .jvp = clamp_tensor_jvp,
+    .rerun = clamp_tensor_rerun,
 };
 
 tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi)

@@ -28,6 +28,7 @@ const tg_op tg__op_diagonal = {
              {sample_diagonal, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 const tg_op tg__op_diag_embed = {
@@ -35,6 +36,7 @@ const tg_op tg__op_diag_embed = {
              {sample_diag_embed, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }

@@ -40,6 +40,39 @@ static int outer_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **t
 }
 
 /* the samples' [m, n] inputs as vectors of m n elements */
+static void dot_kernel(tg_tensor *y, const tg_tensor *a, const tg_tensor *b)
+{
+    double sum = 0;
+    TG_FOR_DTYPE(a->dtype, T, {
+        const T *x = a->data, *z = b->data;
+        for (int64_t i = 0; i < a->numel; i++)
+            sum += (double)x[i] * (double)z[i];
+    });
+    tg__store(y, 0, sum);
+}
+
+static void outer_kernel(tg_tensor *y, const tg_tensor *a, const tg_tensor *b)
+{
+    int64_t n = b->numel;
+    TG_FOR_DTYPE(a->dtype, T, {
+        const T *x = a->data, *z = b->data;
+        T *dst = y->data;
+        TG_PARALLEL_FOR(y->numel, e, dst[e] = x[e / n] * z[e % n]);
+    });
+}
+
+static int dot_rerun(tg_tensor *out)
+{
+    dot_kernel(out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
+static int outer_rerun(tg_tensor *out)
+{
+    outer_kernel(out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
 static tg_tensor *flat(tg_tensor *t) { return tg_reshape(t, 1, (int64_t[]){-1}); }
 
 TG_SAMPLE_FN(sample_dot, tg_dot(flat(in[0]), flat(in[1])))
@@ -50,6 +83,7 @@ const tg_op tg__op_dot = {
              {sample_dot, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = dot_backward,
     .jvp = dot_jvp,
+    .rerun = dot_rerun,
 };
 
 const tg_op tg__op_outer = {
@@ -57,6 +91,7 @@ const tg_op tg__op_outer = {
              {sample_outer, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = outer_backward,
     .jvp = outer_jvp,
+    .rerun = outer_rerun,
 };
 
 static int check_vectors(const char *fn, tg_tensor *a, tg_tensor *b, bool same_length)
@@ -85,13 +120,7 @@ tg_tensor *tg_dot(tg_tensor *a, tg_tensor *b)
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)a->dtype, 0, NULL);
     if (!y)
         return NULL;
-    double sum = 0;
-    TG_FOR_DTYPE(a->dtype, T, {
-        const T *x = a->data, *z = b->data;
-        for (int64_t i = 0; i < a->numel; i++)
-            sum += (double)x[i] * (double)z[i];
-    });
-    tg__store(y, 0, sum);
+    dot_kernel(y, a, b);
     tg_tensor *in[2] = {a, b};
     return tg__record(y, &tg__op_dot, 2, in);
 }
@@ -105,11 +134,7 @@ tg_tensor *tg_outer(tg_tensor *a, tg_tensor *b)
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)a->dtype, 2, (int64_t[]){m, n});
     if (!y)
         return NULL;
-    TG_FOR_DTYPE(a->dtype, T, {
-        const T *x = a->data, *z = b->data;
-        T *dst = y->data;
-        TG_PARALLEL_FOR(y->numel, e, dst[e] = x[e / n] * z[e % n]);
-    });
+    outer_kernel(y, a, b);
     tg_tensor *in[2] = {a, b};
     return tg__record(y, &tg__op_outer, 2, in);
 }

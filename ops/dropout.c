@@ -10,6 +10,7 @@
  *   backward  dx = g * mask: the mask is a constant of the tape (recorded
  *             as a second input), so every order works
  *   tangent   dx * mask
+ *   rerun     draws a new mask from rng, as a fresh step would
  */
 #include "jvp.h"
 
@@ -21,22 +22,6 @@ static int dropout_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 
 TG_JVP_FN(dropout_jvp, tg_mul(t, out->in[1]))
 
-/* a fixed seed per call: gradcheck's repeated calls see one mask */
-static tg_tensor *sample_dropout(tg_tensor *const *in, void *ctx)
-{
-    (void)ctx;
-    tg_rng rng;
-    tg_rng_seed(&rng, 13);
-    return tg_dropout(in[0], 0.5, true, &rng);
-}
-
-const tg_op tg__op_dropout = {
-    .info = {TG_OP_DROPOUT, "tg_dropout", 1, TG_OP_HELPER_INPUT,
-             {sample_dropout, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
-    .backward = dropout_backward,
-    .jvp = dropout_jvp,
-};
-
 /* The mask's values in x's type: scale where kept, 0 where dropped. */
 static void draw_mask(tg_tensor *mask, double p, tg_rng *rng)
 {
@@ -46,6 +31,41 @@ static void draw_mask(tg_tensor *mask, double p, tg_rng *rng)
             m[i] = p < 1 && tg_rng_uniform(rng) >= p ? scale : 0;
     });
 }
+
+static void apply_mask(tg_tensor *y, const tg_tensor *x, const tg_tensor *mask)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *a = x->data, *m = mask->data;
+        T *out = y->data;
+        TG_PARALLEL_FOR(y->numel, i, out[i] = a[i] * m[i]);
+    });
+}
+
+/* A replayed step drops other elements, as a fresh one would: a new mask
+ * from the generator of the call, which must outlive the replay. */
+static int dropout_rerun(tg_tensor *out)
+{
+    draw_mask(out->in[1], out->attr.dropout.p, out->attr.dropout.rng);
+    apply_mask(out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
+/* a fixed seed per call, so that gradcheck's repeated calls see one mask,
+ * unless the caller passes a generator (tg_op_sample) */
+static tg_tensor *sample_dropout(tg_tensor *const *in, void *ctx)
+{
+    tg_rng seeded;
+    tg_rng_seed(&seeded, 13);
+    return tg_dropout(in[0], 0.5, true, ctx ? (tg_rng *)ctx : &seeded);
+}
+
+const tg_op tg__op_dropout = {
+    .info = {TG_OP_DROPOUT, "tg_dropout", 1, TG_OP_HELPER_INPUT,
+             {sample_dropout, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
+    .backward = dropout_backward,
+    .jvp = dropout_jvp,
+    .rerun = dropout_rerun,
+};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_rng *rng)
 {
@@ -64,11 +84,9 @@ tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_rng *rng)
     if (!y)
         return NULL;
     draw_mask(mask, p, rng);
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *a = x->data, *m = mask->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(y->numel, i, out[i] = a[i] * m[i]);
-    });
+    apply_mask(y, x, mask);
+    y->attr.dropout.p = p;
+    y->attr.dropout.rng = rng;
     tg_tensor *in[2] = {x, mask};
     return tg__record(y, &tg__op_dropout, 2, in);
 }

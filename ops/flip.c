@@ -22,6 +22,7 @@ const tg_op tg__op_flip = {
              {sample_flip, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 const tg_op tg__op_roll = {
@@ -29,6 +30,7 @@ const tg_op tg__op_roll = {
              {sample_roll, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 /* Normalises n axes into out, each at most once. */

@@ -80,6 +80,15 @@ tg_tensor *tg__map_finish(const tg_op *op, tg_tensor *y, tg_tensor *x, int n_ext
     return tg__record(y, op, 2 + n_extra, in);
 }
 
+int tg__map_rerun(tg_tensor *out)
+{
+    /* the map depends on shapes only, so the capture's still holds; the fill
+     * value is tg_pad's constant, 0 for every other map op */
+    double fill = (out->op->info.flags & TG_OP_CONSTANT) ? out->attr.f : 0;
+    gather_kernel(out, out->in[0], tg__map_of(out), fill);
+    return TG_OK;
+}
+
 /* A map without fill entries: the map itself. With them, a copy reading
  * element 0 there, and in *valid a constant that zeroes g at those places
  * (so nothing is added to element 0). */

@@ -39,6 +39,10 @@ int64_t *tg__map_table(const char *fn, int64_t n);
 tg_tensor *tg__map_finish(const tg_op *op, tg_tensor *y, tg_tensor *x, int n_extra,
                           tg_tensor *const *extra, tg_tensor *map, double fill);
 
+/* The rerun of every map op but masked_select (whose map depends on its
+ * mask's values): the gather again through the saved map. */
+int tg__map_rerun(tg_tensor *out);
+
 /* The backward rule of every map op: the gradient of in[0] only. */
 int tg__map_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in);
 /* Its tangent rule: a map op is linear in x, so the tangent is the same op

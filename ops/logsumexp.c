@@ -38,6 +38,12 @@ static int logsumexp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+static int logsumexp_rerun(tg_tensor *out)
+{
+    logsumexp_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_logsumexp, tg_logsumexp(in[0], 2, (const int[]){0, 1}, false))
 
 const tg_op tg__op_logsumexp = {
@@ -45,6 +51,7 @@ const tg_op tg__op_logsumexp = {
              {sample_logsumexp, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = logsumexp_backward,
     .jvp = tg__jvp_reduction,
+    .rerun = logsumexp_rerun,
 };
 
 tg_tensor *tg_logsumexp(tg_tensor *x, int n_axes, const int *axes, bool keepdim)

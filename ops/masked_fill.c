@@ -34,6 +34,19 @@ static int masked_fill_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
  * output's shape; the mask's tangent is ignored */
 TG_JVP_FN(masked_fill_jvp, tg__expand_like(tg_masked_fill(t, out->in[1], 0), out))
 
+/* the plan again from the inputs' shapes, which broadcast at the capture */
+static int masked_fill_rerun(tg_tensor *out)
+{
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    int rc = tg__broadcast(out->op->info.name, 2, out->in, &ndim, shape, &plan);
+    if (rc < 0)
+        return rc;
+    masked_fill_kernel(&plan, out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_masked_fill, tg_masked_fill(in[0], tg_heaviside(in[1]), 0.5))
 
 const tg_op tg__op_masked_fill = {
@@ -42,6 +55,7 @@ const tg_op tg__op_masked_fill = {
              {sample_masked_fill, 2, TG_SAMPLE_BROADCAST, {TG_SAMPLE_ANY, TG_SAMPLE_NONZERO}}},
     .backward = masked_fill_backward,
     .jvp = masked_fill_jvp,
+    .rerun = masked_fill_rerun,
 };
 
 tg_tensor *tg_masked_fill(tg_tensor *x, tg_tensor *mask, double value)

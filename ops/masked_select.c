@@ -22,7 +22,7 @@ static tg_tensor *sample_masked_select(tg_tensor *const *in, void *ctx)
 }
 
 const tg_op tg__op_masked_select = {
-    .info = {TG_OP_MASKED_SELECT, "tg_masked_select", 2, TG_OP_HELPER_INPUT,
+    .info = {TG_OP_MASKED_SELECT, "tg_masked_select", 2, TG_OP_HELPER_INPUT | TG_OP_VALUE_SHAPE,
              {sample_masked_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,

@@ -292,6 +292,18 @@ static int matmul_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **
     return tg__jvp_sum(out, 2, tangent_in, terms, tangent_out);
 }
 
+/* The plan again from the operands' shapes and the saved transposes. */
+static int matmul_rerun(tg_tensor *out)
+{
+    tg_tensor *a = out->in[0], *b = out->in[1];
+    gemm_plan plan;
+    int rc = make_plan(out->op->info.name, a, b, out->attr.i.flag_a, out->attr.i.flag_b, &plan);
+    if (rc < 0)
+        return rc;
+    matmul_kernel(&plan, out, a, b);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_matmul, tg_matmul(in[0], in[1]))
 
 const tg_op tg__op_matmul = {
@@ -299,6 +311,7 @@ const tg_op tg__op_matmul = {
              {sample_matmul, 2, TG_SAMPLE_MATMUL, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = matmul_backward,
     .jvp = matmul_jvp,
+    .rerun = matmul_rerun,
 };
 TG_SAMPLE_FN(sample_matmul_t, tg_matmul_t(in[0], in[1], false, true))
 
@@ -307,6 +320,7 @@ const tg_op tg__op_matmul_t = {
              {sample_matmul_t, 2, TG_SAMPLE_MATMUL_T, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = matmul_backward,
     .jvp = matmul_jvp,
+    .rerun = matmul_rerun,
 };
 
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b)

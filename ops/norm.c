@@ -109,6 +109,12 @@ static int norm_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+static int norm_rerun(tg_tensor *out)
+{
+    norm_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_norm, tg_norm(in[0], 3, 2, (const int[]){0, 1}, false))
 
 const tg_op tg__op_norm = {
@@ -116,6 +122,7 @@ const tg_op tg__op_norm = {
              {sample_norm, 1, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO}}},
     .backward = norm_backward,
     .jvp = tg__jvp_reduction,
+    .rerun = norm_rerun,
 };
 
 tg_tensor *tg_norm(tg_tensor *x, double p, int n_axes, const int *axes, bool keepdim)

@@ -30,6 +30,7 @@ const tg_op tg__op_pad = {
              {sample_pad, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 static const char *const mode_names[] = {"constant", "reflect", "replicate", "circular"};

@@ -19,6 +19,7 @@ const tg_op tg__op_permute = {
              {sample_permute, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 /* Normalises axes into perm and checks that it is a permutation of x's. */

@@ -52,6 +52,12 @@ static int prod_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+static int prod_rerun(tg_tensor *out)
+{
+    prod_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_prod, tg_prod_axis(in[0], -1, false))
 
 const tg_op tg__op_prod = {
@@ -59,6 +65,7 @@ const tg_op tg__op_prod = {
              {sample_prod, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = prod_backward,
     .jvp = tg__jvp_reduction,
+    .rerun = prod_rerun,
 };
 
 static tg_tensor *finish(tg_tensor *y, tg_tensor *x)

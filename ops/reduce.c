@@ -33,6 +33,18 @@ static void sum_kernel(tg_tensor *y, const tg_tensor *x, bool mean)
     });
 }
 
+static int sum_rerun(tg_tensor *out)
+{
+    sum_kernel(out, out->in[0], false);
+    return TG_OK;
+}
+
+static int mean_rerun(tg_tensor *out)
+{
+    sum_kernel(out, out->in[0], true);
+    return TG_OK;
+}
+
 /* Fills the result made by tg__reduction_new(_all, _mask) and records it. */
 static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool mean)
 {
@@ -73,6 +85,7 @@ const tg_op tg__op_sum = {
              {sample_sum, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
     .jvp = sum_jvp,
+    .rerun = sum_rerun,
 };
 TG_SAMPLE_FN(sample_mean, tg_mean(in[0]))
 
@@ -81,6 +94,7 @@ const tg_op tg__op_mean = {
              {sample_mean, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
     .jvp = mean_jvp,
+    .rerun = mean_rerun,
 };
 TG_SAMPLE_FN(sample_sum_axis, tg_sum_axis(in[0], 0, false))
 
@@ -89,6 +103,7 @@ const tg_op tg__op_sum_axis = {
              {sample_sum_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
     .jvp = sum_jvp,
+    .rerun = sum_rerun,
 };
 TG_SAMPLE_FN(sample_mean_axis, tg_mean_axis(in[0], -1, true))
 
@@ -97,6 +112,7 @@ const tg_op tg__op_mean_axis = {
              {sample_mean_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
     .jvp = mean_jvp,
+    .rerun = mean_rerun,
 };
 TG_SAMPLE_FN(sample_sum_dims, tg_sum_dims(in[0], 2, (const int[]){0, 1}, true))
 
@@ -105,6 +121,7 @@ const tg_op tg__op_sum_dims = {
              {sample_sum_dims, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_backward,
     .jvp = sum_jvp,
+    .rerun = sum_rerun,
 };
 TG_SAMPLE_FN(sample_mean_dims, tg_mean_dims(in[0], 2, (const int[]){-1, 0}, false))
 
@@ -113,6 +130,7 @@ const tg_op tg__op_mean_dims = {
              {sample_mean_dims, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = mean_backward,
     .jvp = mean_jvp,
+    .rerun = mean_rerun,
 };
 
 tg_tensor *tg_sum(tg_tensor *x)

@@ -166,6 +166,53 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+/* The reruns: the extreme again and, for max and min, the positions that
+ * their second input keeps for the backward rule. */
+static int saved_extreme_rerun(tg_tensor *out, bool want_max)
+{
+    extreme_kernel(out, out, out->in[1]->data, out->in[0], want_max);
+    return TG_OK;
+}
+
+static int max_rerun(tg_tensor *out) { return saved_extreme_rerun(out, true); }
+
+static int min_rerun(tg_tensor *out) { return saved_extreme_rerun(out, false); }
+
+static int amax_rerun(tg_tensor *out)
+{
+    extreme_kernel(out, out, NULL, out->in[0], true);
+    return TG_OK;
+}
+
+static int amin_rerun(tg_tensor *out)
+{
+    extreme_kernel(out, out, NULL, out->in[0], false);
+    return TG_OK;
+}
+
+/* Writes into y the position of the first extreme of each slice of x, via
+ * scratch from the tape arena. */
+static int store_positions(const char *fn, tg_tensor *y, const tg_tensor *x, bool want_max)
+{
+    double *pos = tg__tape_bytes(fn, (size_t)(y->numel ? y->numel : 1) * sizeof *pos);
+    if (!pos)
+        return tg__latest_code();
+    extreme_kernel(NULL, y, pos, x, want_max);
+    for (int64_t k = 0; k < y->numel; k++)
+        tg__store(y, k, pos[k]);
+    return TG_OK;
+}
+
+static int argmax_rerun(tg_tensor *out)
+{
+    return store_positions(out->op->info.name, out, out->in[0], true);
+}
+
+static int argmin_rerun(tg_tensor *out)
+{
+    return store_positions(out->op->info.name, out, out->in[0], false);
+}
+
 /* Fills the result made by tg__reduction_new(_all) and records it together
  * with the positions of the chosen elements. */
 static tg_tensor *finish(const tg_op *op, tg_tensor *y, tg_tensor *x, bool want_max)
@@ -187,6 +234,7 @@ const tg_op tg__op_max = {
              {sample_max, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
     .jvp = extreme_jvp,
+    .rerun = max_rerun,
 };
 TG_SAMPLE_FN(sample_min, tg_min(in[0]))
 
@@ -195,6 +243,7 @@ const tg_op tg__op_min = {
              {sample_min, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
     .jvp = extreme_jvp,
+    .rerun = min_rerun,
 };
 TG_SAMPLE_FN(sample_max_axis, tg_max_axis(in[0], 0, false))
 
@@ -203,6 +252,7 @@ const tg_op tg__op_max_axis = {
              {sample_max_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
     .jvp = extreme_jvp,
+    .rerun = max_rerun,
 };
 TG_SAMPLE_FN(sample_min_axis, tg_min_axis(in[0], -1, true))
 
@@ -211,6 +261,7 @@ const tg_op tg__op_min_axis = {
              {sample_min_axis, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = extreme_backward,
     .jvp = extreme_jvp,
+    .rerun = min_rerun,
 };
 TG_SAMPLE_FN(sample_amax, tg_amax(in[0], 2, (const int[]){0, 1}, false))
 
@@ -219,6 +270,7 @@ const tg_op tg__op_amax = {
              {sample_amax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = amax_backward,
     .jvp = amax_jvp,
+    .rerun = amax_rerun,
 };
 TG_SAMPLE_FN(sample_amin, tg_amin(in[0], 1, (const int[]){-1}, true))
 
@@ -227,6 +279,7 @@ const tg_op tg__op_amin = {
              {sample_amin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = amax_backward,
     .jvp = amax_jvp,
+    .rerun = amin_rerun,
 };
 TG_SAMPLE_FN(sample_argmax, tg_argmax_axis(in[0], -1, false))
 
@@ -235,6 +288,7 @@ const tg_op tg__op_argmax = {
              {sample_argmax, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
+    .rerun = argmax_rerun,
 };
 TG_SAMPLE_FN(sample_argmin, tg_argmin(in[0]))
 
@@ -243,6 +297,7 @@ const tg_op tg__op_argmin = {
              {sample_argmin, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
+    .rerun = argmin_rerun,
 };
 
 tg_tensor *tg_max(tg_tensor *x)
@@ -307,12 +362,8 @@ static tg_tensor *position_of(const tg_op *op, const char *fn, tg_tensor *y, tg_
 {
     if (!y || tg__check_not_empty(fn, x, y) < 0 || check_index_fits(fn, x, y) < 0)
         return NULL;
-    double *pos = tg__tape_bytes(fn, (size_t)(y->numel ? y->numel : 1) * sizeof *pos);
-    if (!pos)
+    if (store_positions(fn, y, x, want_max) < 0)
         return NULL;
-    extreme_kernel(NULL, y, pos, x, want_max);
-    for (int64_t k = 0; k < y->numel; k++)
-        tg__store(y, k, pos[k]);
     return tg__record(y, op, 1, &x);
 }
 

@@ -20,6 +20,7 @@ const tg_op tg__op_repeat = {
              {sample_repeat, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 /* tg_repeat's work for it and tg_tile, n >= x's axes: errors name fn, the

@@ -21,6 +21,13 @@ static int reshape_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 
 TG_JVP_FN(reshape_jvp, tg_reshape(t, out->ndim, out->shape))
 
+/* y is a view of x's data: the new values are already there. */
+static int reshape_rerun(tg_tensor *out)
+{
+    (void)out;
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_reshape, tg_reshape(in[0], 1, (int64_t[]){-1}))
 
 const tg_op tg__op_reshape = {
@@ -28,6 +35,7 @@ const tg_op tg__op_reshape = {
              {sample_reshape, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = reshape_backward,
     .jvp = reshape_jvp,
+    .rerun = reshape_rerun,
 };
 
 static int reshape_error(const tg_tensor *x, int ndim, const int64_t *shape)

@@ -47,6 +47,7 @@ const tg_op tg__op_select = {
              {sample_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 const tg_op tg__op_slice = {
@@ -54,6 +55,7 @@ const tg_op tg__op_slice = {
              {sample_slice, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tg__map_backward,
     .jvp = tg__map_jvp,
+    .rerun = tg__map_rerun,
 };
 
 tg_tensor *tg_select(tg_tensor *x, int axis, int64_t index)

@@ -34,6 +34,43 @@ static int check_shape_arg(const char *fn, int ndim, const int64_t *shape)
     return TG_OK;
 }
 
+static void broadcast_kernel(tg_tensor *y, const tg_tensor *x)
+{
+    tg_bcast plan;
+    tg__plan_from(y->ndim, y->shape, x->ndim, x->shape, &plan);
+    TG_FOR_DTYPE(x->dtype, T, {
+        T *dst = y->data;
+        const T *src = x->data;
+        TG_BCAST_WALK2(&plan, y->numel, o, i, unused, (void)unused; dst[o] = src[i]);
+    });
+}
+
+/* y = x summed down to y's shape. */
+static void sum_to_kernel(tg_tensor *y, const tg_tensor *x)
+{
+    memset(y->data, 0, (size_t)y->numel * tg__dtype_size((tg_dtype)y->dtype));
+    /* Walk x serially: threads would race on the elements of y they share. */
+    tg_bcast plan; /* input 0 of the plan is y read with broadcasting */
+    tg__plan_from(x->ndim, x->shape, y->ndim, y->shape, &plan);
+    TG_FOR_DTYPE(x->dtype, T, {
+        T *dst = y->data;
+        const T *src = x->data;
+        TG_BCAST_RANGE2(&plan, 0, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
+    });
+}
+
+static int broadcast_to_rerun(tg_tensor *out)
+{
+    broadcast_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
+static int sum_to_rerun(tg_tensor *out)
+{
+    sum_to_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
 static int broadcast_to_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
@@ -50,6 +87,7 @@ const tg_op tg__op_broadcast_to = {
              {sample_broadcast_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = broadcast_to_backward,
     .jvp = broadcast_to_jvp,
+    .rerun = broadcast_to_rerun,
 };
 
 tg_tensor *tg_broadcast_to(tg_tensor *x, int ndim, const int64_t *shape)
@@ -65,13 +103,7 @@ tg_tensor *tg__broadcast_to_as(const char *fn, tg_tensor *x, int ndim, const int
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, ndim, shape);
     if (!y)
         return NULL;
-    tg_bcast plan;
-    tg__plan_from(ndim, shape, x->ndim, x->shape, &plan);
-    TG_FOR_DTYPE(x->dtype, T, {
-        T *dst = y->data;
-        const T *src = x->data;
-        TG_BCAST_WALK2(&plan, y->numel, o, i, unused, (void)unused; dst[o] = src[i]);
-    });
+    broadcast_kernel(y, x);
     return tg__record(y, &tg__op_broadcast_to, 1, &x);
 }
 
@@ -90,6 +122,7 @@ const tg_op tg__op_sum_to = {
              {sample_sum_to, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = sum_to_backward,
     .jvp = sum_to_jvp,
+    .rerun = sum_to_rerun,
 };
 
 tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
@@ -101,14 +134,6 @@ tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, ndim, shape);
     if (!y)
         return NULL;
-    memset(y->data, 0, (size_t)y->numel * tg__dtype_size((tg_dtype)y->dtype));
-    /* Walk x serially: threads would race on the elements of y they share. */
-    tg_bcast plan; /* input 0 of the plan is y read with broadcasting */
-    tg__plan_from(x->ndim, x->shape, ndim, shape, &plan);
-    TG_FOR_DTYPE(x->dtype, T, {
-        T *dst = y->data;
-        const T *src = x->data;
-        TG_BCAST_RANGE2(&plan, 0, x->numel, o, i, unused, (void)unused; dst[i] += src[o]);
-    });
+    sum_to_kernel(y, x);
     return tg__record(y, &tg__op_sum_to, 1, &x);
 }

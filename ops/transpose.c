@@ -28,6 +28,21 @@ static void transpose_kernel(tg_tensor *y, const tg_tensor *x)
     });
 }
 
+/* y = x with its last two axes swapped; a copy of x below 2 axes. */
+static void transpose_into(tg_tensor *y, const tg_tensor *x)
+{
+    if (x->ndim >= 2)
+        transpose_kernel(y, x);
+    else
+        memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
+}
+
+static int transpose_rerun(tg_tensor *out)
+{
+    transpose_into(out, out->in[0]);
+    return TG_OK;
+}
+
 static int transpose_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     (void)out;
@@ -44,6 +59,7 @@ const tg_op tg__op_transpose = {
              {sample_transpose, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = transpose_backward,
     .jvp = transpose_jvp,
+    .rerun = transpose_rerun,
 };
 
 static tg_tensor *transposed(const tg_tensor *x)
@@ -57,10 +73,7 @@ static tg_tensor *transposed(const tg_tensor *x)
     tg_tensor *y = tg__tape_tensor(tg__op_transpose.info.name, (tg_dtype)x->dtype, x->ndim, shape);
     if (!y)
         return NULL;
-    if (x->ndim >= 2)
-        transpose_kernel(y, x);
-    else
-        memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
+    transpose_into(y, x);
     return y;
 }
 

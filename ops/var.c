@@ -89,6 +89,18 @@ static int std_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return grad_in[0] ? TG_OK : tg__latest_code();
 }
 
+static int variance_rerun(tg_tensor *out)
+{
+    var_kernel(out, out->in[0], false);
+    return TG_OK;
+}
+
+static int std_rerun(tg_tensor *out)
+{
+    var_kernel(out, out->in[0], true);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_variance, tg_variance(in[0], 2, (const int[]){0, 1}, 1, false))
 
 const tg_op tg__op_variance = {
@@ -96,6 +108,7 @@ const tg_op tg__op_variance = {
              {sample_variance, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = var_backward,
     .jvp = tg__jvp_reduction,
+    .rerun = variance_rerun,
 };
 TG_SAMPLE_FN(sample_std, tg_std(in[0], 1, (const int[]){-1}, 0, true))
 
@@ -104,6 +117,7 @@ const tg_op tg__op_std = {
              {sample_std, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = std_backward,
     .jvp = tg__jvp_reduction,
+    .rerun = std_rerun,
 };
 
 static tg_tensor *spread_of(const tg_op *op, tg_tensor *x, int n_axes, const int *axes,

@@ -59,6 +59,19 @@ static int where_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor **t
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
+/* the plan again from the inputs' shapes, which broadcast at the capture */
+static int where_rerun(tg_tensor *out)
+{
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    int rc = tg__broadcast(out->op->info.name, 3, out->in, &ndim, shape, &plan);
+    if (rc < 0)
+        return rc;
+    where_kernel(&plan, out, out->in);
+    return TG_OK;
+}
+
 TG_SAMPLE_FN(sample_where, tg_where(tg_heaviside(tg_sub(in[0], in[1])), in[0], in[1]))
 
 const tg_op tg__op_where = {
@@ -66,6 +79,7 @@ const tg_op tg__op_where = {
              {sample_where, 2, TG_SAMPLE_SAME, {{0.5, 2.0, true}, {-0.25, 0.25, false}}}},
     .backward = where_backward,
     .jvp = where_jvp,
+    .rerun = where_rerun,
 };
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b)

@@ -204,7 +204,10 @@ enum {
                                     a constant it computed (tg_max's position) */
     TG_OP_CONSTANT2 = 1u << 7,   /* keeps a second scalar constant too (with
                                     TG_OP_CONSTANT): tg_op_constants */
-    TG_OP_AXES = 1u << 8         /* reduces over a set of axes: tg_op_axes */
+    TG_OP_AXES = 1u << 8,        /* reduces over a set of axes: tg_op_axes */
+    TG_OP_VALUE_SHAPE = 1u << 9  /* the result's shape depends on the inputs'
+                                    values (tg_masked_select): no rerun, so a
+                                    graph that uses it cannot be replayed */
 };
 
 /* Where a gradient check draws an input's values: uniformly from [lo, hi],
@@ -232,7 +235,9 @@ typedef enum {
 /* How to exercise an op: call applies it, with representative constants, to
  * n_inputs tensors that require grad, drawn by shapes and range[k]. distinct
  * asks for values spaced far apart (an arg max that no finite-difference step
- * can move). call is NULL for the internal and user-defined kinds. */
+ * can move). call is NULL for the internal and user-defined kinds. Its ctx
+ * is NULL, or a tg_rng for an op that draws random numbers (tg_dropout) to
+ * draw from instead of its fixed seed. */
 typedef struct {
     tg_fn call;
     int n_inputs;
@@ -259,6 +264,25 @@ TG_API const tg_op_info *tg_op_info_of(tg_op_kind kind);
 TG_API tg_op_kind tg_op_kind_of(const tg_tensor *t);
 /* The kind named "tg_sigmoid" (or "sigmoid"); TG_OP_NONE if none is. */
 TG_API tg_op_kind tg_op_kind_named(const char *name);
+
+/* Whether a result of kind can be computed again into itself (the step
+ * tg_program_run replays, tg_op_rerun): true for every kind but those with
+ * TG_OP_VALUE_SHAPE; false with TG_EVALUE set for a kind out of range. */
+TG_API bool tg_op_replayable(tg_op_kind kind);
+
+/* Computes t, a recorded op result, again in place from the current data of
+ * its inputs (tg_op_input) and the constants of its call, and refreshes what
+ * its backward rule reads besides (a saved position, mask or statistic, and
+ * the local partials of a scalar node), so that t and its gradients are
+ * what the op applied afresh to those values would give, bit for bit. A
+ * tg_dropout result draws a new mask from the generator of its call, as a
+ * fresh step would; a user-defined result runs its forward again (which
+ * must give its first result's shape and dtype). Inputs that are op results
+ * themselves are not recomputed: rerun them first, in tape order. Returns 0,
+ * or a negative code: TG_EVALUE for a tensor no op recorded or a kind that
+ * is not tg_op_replayable, TG_ESHAPE for a user-defined forward that gave
+ * another shape. */
+TG_API int tg_op_rerun(tg_tensor *t);
 
 /* Draws the sample inputs of row: row->sample.n_inputs tape tensors of
  * dtype that require grad, shaped by sample.shapes from sizes m, k in 1..4
