@@ -354,6 +354,79 @@ START_TEST(non_finite_partials_take_the_rule)
 }
 END_TEST
 
+/* A 3-4-1 tanh MLP's mean squared error on a batch of 5: its parameters
+ * require grad, the batch (x, y) is data that does not. */
+typedef struct {
+    tg_tensor *w1, *b1, *w2, *b2, *x, *y;
+} mlp;
+
+static tg_tensor *mlp_loss(tg_tensor *const *unused, void *ctx)
+{
+    (void)unused;
+    const mlp *m = ctx;
+    tg_tensor *h = tg_tanh(tg_add(tg_matmul(m->x, m->w1), m->b1));
+    tg_tensor *out = tg_add(tg_matmul(h, m->w2), m->b2);
+    return tg_mean(tg_square(tg_sub(out, m->y)));
+}
+
+static mlp mlp_new(void)
+{
+    mlp m = {make_param(TU_SHAPE(3, 4)), make_param(TU_SHAPE(4)), make_param(TU_SHAPE(4, 1)),
+             make_param(TU_SHAPE(1)), NULL, NULL};
+    m.x = tg_persistent(TG_F64, 2, (int64_t[]){5, 3}, NULL, false);
+    m.y = tg_persistent(TG_F64, 2, (int64_t[]){5, 1}, NULL, false);
+    return m;
+}
+
+static void mlp_free(mlp *m)
+{
+    tg_tensor *all[] = {m->w1, m->b1, m->w2, m->b2, m->x, m->y};
+    for (int i = 0; i < 6; i++)
+        tg_free(all[i]);
+}
+
+static void sgd_step(tg_tensor *w)
+{
+    double *v = tg_data(w);
+    for (int64_t i = 0; i < tg_numel(w); i++)
+        v[i] -= 0.05 * tg_grad_get(w, i);
+    tg_zero_grad(w);
+}
+
+START_TEST(an_mlp_training_step_replays_bitwise)
+{
+    mlp m = mlp_new(), twin = mlp_new();
+    tg_tensor *params[] = {m.w1, m.b1, m.w2, m.b2}, *twins[] = {twin.w1, twin.b1, twin.w2, twin.b2};
+    for (int i = 0; i < 4; i++)
+        tg_copy_from(twins[i], tg_data(params[i]));
+    tg_program *p = tg_capture(mlp_loss, &m, 0, NULL, 0);
+    ck_assert_msg(p != NULL, "%s", tg_last_error());
+    ck_assert(!tg_program_is_flat(p));
+    for (int step = 0; step < 6; step++) {
+        randomize(m.x);
+        randomize(m.y);
+        tg_copy_from(twin.x, tg_data(m.x));
+        tg_copy_from(twin.y, tg_data(m.y));
+        ck_assert_msg(tg_program_run(p) == 0, "%s", tg_last_error());
+        tg_tensor *loss = mlp_loss(NULL, &twin);
+        ck_assert_msg(tg_backward(loss) == 0, "%s", tg_last_error());
+        double value = tg_program_value(p), fresh = tg_item(loss);
+        ck_assert_msg(memcmp(&value, &fresh, sizeof value) == 0, "loss %.17g, fresh %.17g", value,
+                      fresh);
+        tg_tape_reset();
+        for (int i = 0; i < 4; i++) {
+            assert_same_bits(tg_grad_tensor(params[i]), tg_grad_tensor(twins[i]), ".grad", i);
+            sgd_step(params[i]);
+            sgd_step(twins[i]);
+        }
+    }
+    ck_assert_int_eq(tg_program_check(p), 0);
+    tg_program_free(p);
+    mlp_free(&m);
+    mlp_free(&twin);
+}
+END_TEST
+
 static void runs_allocate_nothing(tu_shape shape, unsigned flags)
 {
     tu_allocator_install();
@@ -378,6 +451,22 @@ static void runs_allocate_nothing(tu_shape shape, unsigned flags)
 
 START_TEST(a_steady_run_allocates_nothing)
 {
+    tu_allocator_install();
+    mlp m = mlp_new();
+    tg_program *p = tg_capture(mlp_loss, &m, 0, NULL, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(tg_program_run(p), 0);
+    ck_assert_int_eq(tg_program_run(p), 0);
+    tu_allocations_reset();
+    for (int k = 0; k < 3000; k++) {
+        ck_assert_int_eq(tg_program_run(p), 0);
+        sgd_step(m.w1);
+    }
+    ck_assert_int_eq(tu_allocations(), 0);
+    tg_program_free(p);
+    mlp_free(&m);
+    tu_allocator_remove();
+
     runs_allocate_nothing(TU_SCALAR, 0);
     runs_allocate_nothing(TU_SCALAR, TG_PROGRAM_NO_FLAT);
     runs_allocate_nothing(TU_SHAPE(1), 0);
@@ -392,6 +481,7 @@ int main(void)
     tcase_add_test(tc, data_that_does_not_require_grad_is_recomputed);
     tcase_add_test(tc, tensor_replay_equals_a_fresh_recording_bitwise);
     tcase_add_test(tc, backward_mode_is_a_training_step);
+    tcase_add_test(tc, an_mlp_training_step_replays_bitwise);
     tcase_add_test(tc, a_wrt_tensor_the_output_does_not_reach_gets_zeros);
     tcase_add_test(tc, check_catches_a_structure_that_changed);
     tcase_add_test(tc, refusals_name_the_function_and_the_cause);

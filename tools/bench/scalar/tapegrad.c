@@ -96,7 +96,7 @@ static double iterate(int workload, long steps, const double *values, double *gr
     static const double *grad_data[MLP_PARAMS];
     int n = workload_leaves(workload);
     if (!program) {
-        tg_tensor *leaves[MLP_PARAMS];
+        tg_tensor *leaves[MLP_PARAMS] = {0};
         for (int k = 0; k < n; k++) {
             leaves[k] = tg_param(TG_F64, 0, NULL, &values[k]);
             leaf_data[k] = tg_data(leaves[k]);
