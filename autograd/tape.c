@@ -388,19 +388,11 @@ void *tg__tape_bytes(const char *fn, size_t size)
     return p;
 }
 
-tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+/* Puts out on the tape as op's result over inputs; NULL if the tape could
+ * not grow. */
+static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, int n,
+                                     tg_tensor *const *inputs)
 {
-    bool requires = false;
-    for (int i = 0; i < n; i++)
-        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    /* requires first: the capture flag costs the usual path nothing */
-    bool record = (requires || thread_tape->capture_all) && tg__recording();
-    if (tg__anomaly() &&
-        tg__anomaly_forward(op->info.name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
-        return NULL;
-    if (!record)
-        return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
-    tape *tp = thread_tape;
     if (tp->lists.len == tp->lists.cap) {
         int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
         tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
@@ -421,9 +413,42 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
     out->n_inputs = n;
     for (int i = 0; i < n; i++)
         out->in[i] = inputs[i];
-    out->flags |= (uint16_t)(requires ? TG_REQUIRES_GRAD : 0); /* not while capturing data */
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
+    return out;
+}
+
+/* A result that is not recorded as requiring grad (no input requires it,
+ * or recording is off): a constant, except that while a program is
+ * captured (tg_capture) one computed with recording on is recorded too,
+ * since replay must recompute what data flows into. Kept apart from
+ * tg__record's path, so that the capture costs that path nothing. */
+static tg_tensor *record_unrequired(tg_tensor *out, const tg_op *op, int n,
+                                    tg_tensor *const *inputs)
+{
+    tape *tp = thread_tape;
+    bool capture = tp && tp->capture_all && tg__recording();
+    if (tg__anomaly() &&
+        tg__anomaly_forward(op->info.name, out, n, inputs, capture ? tp->lists.len : -1) < 0)
+        return NULL;
+    if (capture && !append_node(tp, out, op, n, inputs))
+        return NULL;
+    return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
+}
+
+tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+{
+    bool requires = false;
+    for (int i = 0; i < n; i++)
+        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
+    if (!requires || !tg__recording())
+        return record_unrequired(out, op, n, inputs);
+    tape *tp = thread_tape;
+    if (tg__anomaly() && tg__anomaly_forward(op->info.name, out, n, inputs, tp->lists.len) < 0)
+        return NULL;
+    if (!append_node(tp, out, op, n, inputs))
+        return NULL;
+    out->flags |= TG_REQUIRES_GRAD;
     return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
 }
 
