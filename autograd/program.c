@@ -58,7 +58,6 @@ struct tg_program {
     tg_tensor **grads_out;    /* tg_grad_ex's results, on the program's tape */
     tg_tensor **inputs;       /* the persistent tensors the graph reads */
     int64_t n_inputs;
-    int64_t leaf_cap;         /* entries of inputs and tape_leaves, allocated */
     tg_tensor **tape_leaves;  /* leaves f made that require grad: a fresh .grad each run */
     int64_t n_tape_leaves;
     tg_tensor **scalars;      /* nodes whose partials each run refreshes */
@@ -99,9 +98,9 @@ void tg_program_free(tg_program *p)
     tg__free(p->wrt, nw * sizeof *p->wrt);
     tg__free(p->grads, nw * sizeof *p->grads);
     tg__free(p->grads_out, nw * sizeof *p->grads_out);
-    tg__free(p->inputs, (size_t)p->leaf_cap * sizeof *p->inputs);
-    tg__free(p->tape_leaves, (size_t)p->leaf_cap * sizeof *p->tape_leaves);
-    tg__free(p->scalars, (size_t)(p->n_scalars ? p->n_scalars : 1) * sizeof *p->scalars);
+    tg__free(p->inputs, (size_t)(p->n_inputs ? p->n_inputs : 1) * sizeof *p->inputs);
+    tg__free(p->tape_leaves, (size_t)(p->n_tape_leaves ? p->n_tape_leaves : 1) * sizeof(tg_tensor *));
+    tg__free(p->scalars, (size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *p->scalars);
     flat_free(p->flat, p->n_wrt);
     tg__tape_free(p->tape);
     tg__free(p, sizeof *p);
@@ -169,23 +168,58 @@ static int refuse_unreplayable(const tg_program *p, tg_tensor *const *nodes)
     return TG_OK;
 }
 
-static int by_address(const void *a, const void *b)
+/* The leaves a graph reads, each once: an open-addressing set of
+ * addresses, doubled when half full, so that a leaf read a million times
+ * (the chain's) costs a probe each time and the set stays its own size. */
+typedef struct {
+    tg_tensor **slots;
+    size_t cap, n; /* cap a power of two, or 0 */
+} leaf_set;
+
+static size_t slot_of(const leaf_set *s, const tg_tensor *t)
 {
-    uintptr_t x = (uintptr_t)*(tg_tensor *const *)a, y = (uintptr_t)*(tg_tensor *const *)b;
-    return x < y ? -1 : x > y;
+    size_t h = (size_t)((uintptr_t)t >> 4) * (size_t)0x9e3779b97f4a7c15u;
+    size_t i = h & (s->cap - 1);
+    while (s->slots[i] && s->slots[i] != t)
+        i = (i + 1) & (s->cap - 1);
+    return i;
 }
 
-/* Sorts and removes repeats; returns the new count. */
-static int64_t unique(tg_tensor **ts, int64_t n)
+static int set_grow(leaf_set *s)
 {
-    if (n == 0)
-        return 0;
-    qsort(ts, (size_t)n, sizeof *ts, by_address);
-    int64_t m = 1;
-    for (int64_t i = 1; i < n; i++)
-        if (ts[i] != ts[m - 1])
-            ts[m++] = ts[i];
-    return m;
+    leaf_set bigger = {zalloc((s->cap ? 2 * s->cap : 64) * sizeof(tg_tensor *)),
+                       s->cap ? 2 * s->cap : 64, s->n};
+    if (!bigger.slots)
+        return tg__fail(TG_ENOMEM, "tg_capture: out of memory listing the graph's leaves");
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i])
+            bigger.slots[slot_of(&bigger, s->slots[i])] = s->slots[i];
+    tg__free(s->slots, s->cap * sizeof *s->slots);
+    *s = bigger;
+    return TG_OK;
+}
+
+static int set_add(leaf_set *s, tg_tensor *t)
+{
+    if (2 * (s->n + 1) > s->cap && set_grow(s) < 0)
+        return tg__latest_code();
+    size_t i = slot_of(s, t);
+    s->n += !s->slots[i];
+    s->slots[i] = t;
+    return TG_OK;
+}
+
+/* The set's tensors that are persistent (want) or not, into a new array. */
+static tg_tensor **set_take(const leaf_set *s, bool persistent, int64_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < s->cap; i++)
+        *n += s->slots[i] && ((s->slots[i]->flags & TG_PERSISTENT) != 0) == persistent;
+    tg_tensor **out = zalloc((size_t)(*n ? *n : 1) * sizeof *out);
+    for (size_t i = 0, k = 0; out && i < s->cap; i++)
+        if (s->slots[i] && ((s->slots[i]->flags & TG_PERSISTENT) != 0) == persistent)
+            out[k++] = s->slots[i];
+    return out;
 }
 
 /* A node the fast path made (tg__binary's and tg__unary's condition for
@@ -210,32 +244,30 @@ static bool scalar_node(const tg_tensor *node)
  * require grad, and the scalar nodes. */
 static int list_leaves(tg_program *p, tg_tensor *const *nodes)
 {
-    int64_t cap = 0;
-    for (int64_t k = 0; k < p->n_nodes; k++)
-        cap += nodes[k]->n_inputs;
-    p->leaf_cap = cap ? cap : 1;
-    size_t bytes = (size_t)p->leaf_cap * sizeof(tg_tensor *);
-    p->inputs = zalloc(bytes);
-    p->tape_leaves = zalloc(bytes);
     p->scalars = zalloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *p->scalars);
-    if (!p->inputs || !p->tape_leaves || !p->scalars)
-        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for %lld nodes' inputs",
+    if (!p->scalars)
+        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for %lld nodes",
                         (long long)p->n_nodes);
-    for (int64_t k = 0; k < p->n_nodes; k++) {
+    leaf_set seen = {0};
+    int rc = TG_OK;
+    for (int64_t k = 0; rc == 0 && k < p->n_nodes; k++) {
         tg_tensor *node = nodes[k];
         if (scalar_node(node))
             p->scalars[p->n_scalars++] = node;
-        for (int i = 0; i < node->n_inputs; i++) {
+        for (int i = 0; rc == 0 && i < node->n_inputs; i++) {
             tg_tensor *x = node->in[i];
-            if (x->flags & TG_PERSISTENT)
-                p->inputs[p->n_inputs++] = x;
-            else if (!x->op && (x->flags & TG_REQUIRES_GRAD))
-                p->tape_leaves[p->n_tape_leaves++] = x;
+            if ((x->flags & TG_PERSISTENT) || (!x->op && (x->flags & TG_REQUIRES_GRAD)))
+                rc = set_add(&seen, x);
         }
     }
-    p->n_inputs = unique(p->inputs, p->n_inputs);
-    p->n_tape_leaves = unique(p->tape_leaves, p->n_tape_leaves);
-    return TG_OK;
+    if (rc == 0) {
+        p->inputs = set_take(&seen, true, &p->n_inputs);
+        p->tape_leaves = set_take(&seen, false, &p->n_tape_leaves);
+        if (!p->inputs || !p->tape_leaves)
+            rc = tg__fail(TG_ENOMEM, "tg_capture: out of memory listing the graph's leaves");
+    }
+    tg__free(seen.slots, seen.cap * sizeof *seen.slots);
+    return rc;
 }
 
 /* ---- the flat form of an all-scalar program ---- */
