@@ -427,6 +427,37 @@ START_TEST(an_mlp_training_step_replays_bitwise)
 }
 END_TEST
 
+/* In anomaly mode a run checks each rerun's result, as recording checks
+ * each op's: a NaN made by new values is caught and named, and values
+ * that make none replay as before. */
+static tg_tensor *log_of(tg_tensor *const *leaves, void *ctx)
+{
+    (void)ctx;
+    return tg_mul(tg_log(leaves[0]), leaves[1]);
+}
+
+START_TEST(anomaly_mode_checks_each_rerun)
+{
+    tg_tensor *w[2] = {tg_param(TG_F64, 0, NULL, (double[]){2}),
+                       tg_param(TG_F64, 0, NULL, (double[]){3})};
+    tg_program *p = tg_capture(log_of, NULL, 2, w, 0);
+    ck_assert_ptr_nonnull(p);
+    tg_set_anomaly_mode(true);
+    ck_assert_int_eq(tg_program_run(p), 0);
+    ck_assert_double_eq_tol(tg_get(tg_program_grad(p, 0), 0), 1.5, 1e-15);
+    tg_set(w[0], 0, -1);
+    ck_assert_int_eq(tg_program_run(p), TG_EANOMALY);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "tg_log"));
+    tg_clear_error();
+    tg_set_anomaly_mode(false);
+    ck_assert_int_eq(tg_program_run(p), 0); /* a NaN, unchecked, as a fresh recording's */
+    ck_assert(isnan(tg_program_value(p)));
+    tg_program_free(p);
+    tg_free(w[0]);
+    tg_free(w[1]);
+}
+END_TEST
+
 static void runs_allocate_nothing(tu_shape shape, unsigned flags)
 {
     tu_allocator_install();
@@ -486,6 +517,7 @@ int main(void)
     tcase_add_test(tc, check_catches_a_structure_that_changed);
     tcase_add_test(tc, refusals_name_the_function_and_the_cause);
     tcase_add_test(tc, non_finite_partials_take_the_rule);
+    tcase_add_test(tc, anomaly_mode_checks_each_rerun);
     tcase_add_test(tc, a_steady_run_allocates_nothing);
     suite_add_tcase(s, tc);
     return tu_run(s);
