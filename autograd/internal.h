@@ -319,7 +319,8 @@ typedef struct {
  * captured on it. Returns 0 or TG_ENOMEM, naming fn. */
 int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved);
 /* Ends the capture: marks where the captured graph ends, hands back its
- * tape and puts the user's in place again. */
+ * tape (NULL if the captured code destroyed it) and puts the user's in
+ * place again. */
 tg_tape *tg__tape_capture_end(const tg_tape_swap *saved);
 /* Makes t the thread's tape until tg__tape_detach(saved). */
 void tg__tape_attach(tg_tape *t, tg_tape_swap *saved);

@@ -140,7 +140,7 @@ static int run_f(tg_program *p, const char *fn, tg_tensor **out)
 {
     uint64_t mark = tg_error_mark();
     uint64_t generation = tg__live_generation; /* the program's tape's */
-    *out = p->f(p->wrt, p->ud);
+    *out = p->f(p->n_wrt ? p->wrt : NULL, p->ud);
     tg_tape_lists *l = tg__tape_lists();
     if (tg__live_generation != generation)
         return tg__fail(TG_ESTATE, "%s: f reset or destroyed the tape it was recorded on", fn);

@@ -642,6 +642,10 @@ int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved)
 tg_tape *tg__tape_capture_end(const tg_tape_swap *saved)
 {
     tape *t = thread_tape;
+    if (!t) { /* f destroyed it (tg_tape_destroy); the capture fails */
+        tg__tape_detach(saved);
+        return NULL;
+    }
     t->capture_all = false;
     t->marks[0] = t->arenas[t->active];
     t->marks[1] = t->data;

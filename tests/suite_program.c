@@ -288,6 +288,14 @@ static tg_tensor *resets(tg_tensor *const *leaves, void *ctx)
     return y;
 }
 
+static tg_tensor *destroys(tg_tensor *const *leaves, void *ctx)
+{
+    (void)ctx;
+    tg_tensor *y = tg_tanh(leaves[0]);
+    tg_tape_destroy();
+    return y;
+}
+
 static tg_tensor *no_grad(tg_tensor *const *leaves, void *ctx)
 {
     (void)leaves;
@@ -316,6 +324,7 @@ START_TEST(refusals_name_the_function_and_the_cause)
     assert_refused(tg_capture(returns_leaf, NULL, 1, &tape_x, 0), TG_EVALUE, "wrt[0] must be");
     assert_refused(tg_capture(uses_stale, tape_x, 1, &x, 0), TG_ESTALE, "tg_add");
     assert_refused(tg_capture(resets, NULL, 1, &x, 0), TG_ESTATE, "reset");
+    assert_refused(tg_capture(destroys, NULL, 1, &x, 0), TG_ESTATE, "destroyed");
     assert_refused(tg_capture(no_grad, data, 0, NULL, 0), TG_ESTATE, "does not require grad");
     ck_assert_int_eq(tg_program_run(NULL), TG_ENULL);
     tg_clear_error();
