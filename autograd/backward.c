@@ -77,20 +77,9 @@ static int accumulate_jvp(tg_tensor *out, tg_tensor *const *tangent_in, tg_tenso
     return *tangent_out ? TG_OK : tg__latest_code();
 }
 
-/* Internal: the library records it, no public function makes it, so the
- * catalogue row has no sample to check (its rule is tg_add's). */
-const tg_op tg__op_accumulate = {
-    .info = {TG_OP_ACCUMULATE, "tg_backward (accumulate)", 2,
-             TG_OP_ELEMENTWISE | TG_OP_INTERNAL, {0}},
-    .backward = accumulate_backward,
-    .jvp = accumulate_jvp,
-};
-
-static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
+/* out = a + b, all three of one shape */
+static void sum_kernel(tg_tensor *out, const tg_tensor *a, const tg_tensor *b)
 {
-    tg_tensor *out = tg__tape_tensor(tg__op_accumulate.info.name, (tg_dtype)a->dtype, a->ndim, a->shape);
-    if (!out)
-        return NULL;
     int64_t n = out->numel;
     if (a->dtype == TG_F32) {
         const float *x = a->data, *y = b->data;
@@ -103,6 +92,30 @@ static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
         for (int64_t i = 0; i < n; i++)
             z[i] = x[i] + y[i];
     }
+}
+
+static int accumulate_rerun(tg_tensor *out)
+{
+    sum_kernel(out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
+/* Internal: the library records it, no public function makes it, so the
+ * catalogue row has no sample to check (its rule is tg_add's). */
+const tg_op tg__op_accumulate = {
+    .info = {TG_OP_ACCUMULATE, "tg_backward (accumulate)", 2,
+             TG_OP_ELEMENTWISE | TG_OP_INTERNAL, {0}},
+    .backward = accumulate_backward,
+    .jvp = accumulate_jvp,
+    .rerun = accumulate_rerun,
+};
+
+static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
+{
+    tg_tensor *out = tg__tape_tensor(tg__op_accumulate.info.name, (tg_dtype)a->dtype, a->ndim, a->shape);
+    if (!out)
+        return NULL;
+    sum_kernel(out, a, b);
     tg_tensor *in[2] = {a, b};
     return tg__record(out, &tg__op_accumulate, 2, in);
 }

@@ -32,11 +32,14 @@ static tg_tensor *sample_batch_norm(tg_tensor *const *in, void *ctx)
                          tg_sum_axis(in[2], 1, false), true, 0.1, 1e-5);
 }
 
+static int batch_norm_rerun(tg_tensor *out);
+
 const tg_op tg__op_batch_norm = {
     .info = {TG_OP_BATCH_NORM, "tg_batch_norm", 3, 0,
              {sample_batch_norm, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = tg__norm_backward,
     .jvp = tg__norm_jvp,
+    .rerun = batch_norm_rerun,
 };
 
 static const char *const batch_norm_fn = "tg_batch_norm";
@@ -101,6 +104,26 @@ static void update_running(tg_tensor *running, const double *stat, double scale,
         tg__store(running, c, (1 - momentum) * tg__load(running, c) + momentum * scale * stat[c]);
 }
 
+/* The running statistics of a training step by the means and biased
+ * variances of y's forward (the variance made unbiased, as PyTorch does). */
+static void update_running_stats(const tg_tensor *y)
+{
+    const tg_norm_geom *geo = y->attr.params;
+    double n = (double)(geo->outer * geo->inner);
+    update_running(geo->running_mean, geo->stats, 1, geo->momentum);
+    update_running(geo->running_var, geo->stats + geo->groups, n / (n - 1), geo->momentum);
+}
+
+/* A replayed training step updates the running statistics again, as a
+ * fresh one would: they must outlive the replay. */
+static int batch_norm_rerun(tg_tensor *out)
+{
+    int rc = tg__norm_rerun(out);
+    if (rc == 0)
+        update_running_stats(out);
+    return rc;
+}
+
 tg_tensor *tg_batch_norm(tg_tensor *x, tg_tensor *running_mean, tg_tensor *running_var,
                          tg_tensor *weight, tg_tensor *bias, bool training, double momentum,
                          double eps)
@@ -111,20 +134,15 @@ tg_tensor *tg_batch_norm(tg_tensor *x, tg_tensor *running_mean, tg_tensor *runni
     int64_t N = x->shape[0], C = x->shape[1], spatial = N * C != 0 ? x->numel / (N * C) : 0;
     tg_norm_geom geo = {.outer = N, .groups = C, .inner = spatial, .channels = C ? C : 1,
                         .channel_stride = spatial ? spatial : 1, .affine_ndim = x->ndim - 1,
-                        .eps = eps, .center = true};
+                        .eps = eps, .center = true, .running_mean = running_mean,
+                        .running_var = running_var, .momentum = momentum};
     geo.affine_shape[0] = C;
     for (int k = 1; k < x->ndim - 1; k++)
         geo.affine_shape[k] = 1;
     if (!training)
         return eval_norm(&geo, x, running_mean, running_var, weight, bias);
-    double *stats = tg__tape_bytes(batch_norm_fn, 2 * (size_t)(C ? C : 1) * sizeof(double));
-    tg_tensor *y = stats ? tg__norm_forward(&tg__op_batch_norm, x, weight, bias, &geo, stats,
-                                            stats + C)
-                         : NULL;
-    if (!y)
-        return NULL;
-    double n = (double)(N * spatial);
-    update_running(running_mean, stats, 1, momentum);
-    update_running(running_var, stats + C, n / (n - 1), momentum);
+    tg_tensor *y = tg__norm_forward(&tg__op_batch_norm, x, weight, bias, &geo);
+    if (y)
+        update_running_stats(y);
     return y;
 }

@@ -49,11 +49,14 @@ static tg_tensor *sample_concat(tg_tensor *const *in, void *ctx)
     return tg_concat(3, in, -1);
 }
 
+static int concat_rerun(tg_tensor *out); /* below, beside its kernel */
+
 const tg_op tg__op_concat = {
     .info = {TG_OP_CONCAT, "tg_concat", TG_OP_VARIADIC, TG_OP_AXIS,
              {sample_concat, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = concat_backward,
     .jvp = concat_jvp,
+    .rerun = concat_rerun,
 };
 
 static int check_entry(const char *fn, tg_tensor *const *tensors, int k)
@@ -94,6 +97,13 @@ static void join_kernel(tg_tensor *y, int n, tg_tensor *const *ts, int ax)
             memcpy((char *)y->data + (size_t)o * row + at, src + (size_t)o * part, part);
         at += part;
     }
+}
+
+static int concat_rerun(tg_tensor *out)
+{
+    if (out->numel)
+        join_kernel(out, out->n_inputs, out->in, out->attr.i.axis);
+    return TG_OK;
 }
 
 tg_tensor *tg_concat(int n, tg_tensor *const *tensors, int axis)

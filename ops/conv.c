@@ -188,6 +188,25 @@ static void backward_image(void *ctx, int thread, int64_t n)
         add_row_sums(s, g, j->db + thread * s->OC);
 }
 
+/* y = the convolution of x by w (+ b), its columns written into cols */
+static void forward_images(const conv_sides *s, const tg_conv_geom *g, const tg_tensor *x,
+                           const tg_tensor *w, const tg_tensor *b, tg_tensor *y, void *cols)
+{
+    image_job job = {.s = s, .plan = plan_of(s), .g = g, .x = x, .w = w, .b = b, .y = y,
+                     .cols = cols};
+    tg__for_each_thread(s->N, job.plan.threads, forward_image, &job);
+}
+
+/* Into the saved columns too, which the fused rule reads. */
+static int conv_rerun(tg_tensor *out)
+{
+    const conv_saved *saved = out->attr.params;
+    tg_tensor *x = out->in[0], *w = out->in[1], *b = out->n_inputs > 2 ? out->in[2] : NULL;
+    conv_sides s = sides_of(saved->geom, x, w);
+    forward_images(&s, saved->geom, x, w, b, out, saved->cols->data);
+    return TG_OK;
+}
+
 /* The convolution by a kept geometry; the shapes are already checked. */
 static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tensor *b,
                             const tg_conv_geom *g)
@@ -202,9 +221,7 @@ static tg_tensor *conv_geom(const tg_op *op, tg_tensor *x, tg_tensor *w, tg_tens
     tg_tensor *cols = saved ? workspace(fn, &s, s.N * s.CK * s.L) : NULL;
     if (!cols)
         return NULL;
-    image_job job = {.s = &s, .plan = plan_of(&s), .g = g, .x = x, .w = w, .b = b, .y = y,
-                     .cols = cols->data};
-    tg__for_each_thread(s.N, job.plan.threads, forward_image, &job);
+    forward_images(&s, g, x, w, b, y, cols->data);
     *saved = (conv_saved){g, cols};
     y->attr.params = saved;
     tg_tensor *in[3] = {x, w, b};
@@ -387,6 +404,7 @@ const tg_op tg__op_conv1d = {
              {sample_conv1d, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = conv_backward,
     .jvp = conv_jvp,
+    .rerun = conv_rerun,
 };
 
 const tg_op tg__op_conv2d = {
@@ -394,6 +412,7 @@ const tg_op tg__op_conv2d = {
              {sample_conv2d, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = conv_backward,
     .jvp = conv_jvp,
+    .rerun = conv_rerun,
 };
 
 static int shape_fail(const char *fn, const char *what, const tg_tensor *t, const char *form)

@@ -23,22 +23,39 @@
 
 static bool needs(const tg_tensor *t) { return (t->flags & TG_REQUIRES_GRAD) != 0; }
 
+/* y = fold(W_g^T @ x_g) + b, by the kept geometry g; scratch from the
+ * tape arena. */
+static int transpose_kernel(const char *fn, const tg_conv_geom *g, const tg_tensor *x,
+                            const tg_tensor *w, const tg_tensor *b, tg_tensor *y)
+{
+    int rc = tg__conv_transposed_kernel(fn, g, x, w, y);
+    if (rc < 0)
+        return rc;
+    int64_t plane = g->in[0] * g->in[1], OC = y->shape[1];
+    TG_FOR_DTYPE(y->dtype, T, {
+        T *out = y->data;
+        const T *bias = b ? b->data : NULL;
+        for (int64_t p = 0; bias && p < y->shape[0] * OC; p++)
+            for (int64_t i = 0; i < plane; i++)
+                out[p * plane + i] += bias[p % OC];
+    });
+    return TG_OK;
+}
+
+static int transpose_rerun(tg_tensor *out)
+{
+    return transpose_kernel(out->op->info.name, out->attr.params, out->in[0], out->in[1],
+                            out->n_inputs > 2 ? out->in[2] : NULL, out);
+}
+
 /* The transposed convolution by a kept geometry; shapes already checked. */
 static tg_tensor *transpose_geom(tg_tensor *x, tg_tensor *w, tg_tensor *b, const tg_conv_geom *g)
 {
     const char *fn = tg__op_conv_transpose2d.info.name;
     int64_t shape[4] = {x->shape[0], w->shape[1] * g->groups, g->in[0], g->in[1]};
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, 4, shape);
-    if (!y || tg__conv_transposed_kernel(fn, g, x, w, y) < 0)
+    if (!y || transpose_kernel(fn, g, x, w, b, y) < 0)
         return NULL;
-    int64_t plane = g->in[0] * g->in[1], OC = shape[1];
-    TG_FOR_DTYPE(y->dtype, T, {
-        T *out = y->data;
-        const T *bias = b ? b->data : NULL;
-        for (int64_t p = 0; bias && p < shape[0] * OC; p++)
-            for (int64_t i = 0; i < plane; i++)
-                out[p * plane + i] += bias[p % OC];
-    });
     y->attr.params = g;
     tg_tensor *in[3] = {x, w, b};
     return tg__record(y, &tg__op_conv_transpose2d, b ? 3 : 2, in);
@@ -91,6 +108,7 @@ const tg_op tg__op_conv_transpose2d = {
               {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = transpose_backward,
     .jvp = transpose_jvp,
+    .rerun = transpose_rerun,
 };
 
 /* PyTorch's checks: x's channels are the weight's first side and a

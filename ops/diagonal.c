@@ -127,10 +127,26 @@ static int trace_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 
 TG_JVP_FN(trace_jvp, tg_trace(t))
 
+/* y = the sum of x's diagonal, in double as tg_sum does */
+static void trace_kernel(tg_tensor *y, const tg_tensor *x)
+{
+    double sum = 0;
+    for (int64_t i = 0; i < x->shape[0] && i < x->shape[1]; i++)
+        sum += tg__load(x, i * x->shape[1] + i);
+    tg__store(y, 0, sum);
+}
+
+static int trace_rerun(tg_tensor *out)
+{
+    trace_kernel(out, out->in[0]);
+    return TG_OK;
+}
+
 const tg_op tg__op_trace = {
     .info = {TG_OP_TRACE, "tg_trace", 1, 0, {sample_trace, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = trace_backward,
     .jvp = trace_jvp,
+    .rerun = trace_rerun,
 };
 
 tg_tensor *tg_trace(tg_tensor *x)
@@ -146,9 +162,6 @@ tg_tensor *tg_trace(tg_tensor *x)
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)x->dtype, 0, NULL);
     if (!y)
         return NULL;
-    double sum = 0; /* in double, as tg_sum does */
-    for (int64_t i = 0; i < x->shape[0] && i < x->shape[1]; i++)
-        sum += tg__load(x, i * x->shape[1] + i);
-    tg__store(y, 0, sum);
+    trace_kernel(y, x);
     return tg__record(y, &tg__op_trace, 1, &x);
 }

@@ -68,6 +68,58 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
     return TG_OK;
 }
 
+static void lookup_kernel(tg_tensor *y, const tg_tensor *weight, const int64_t *pos)
+{
+    int64_t dim = weight->shape[1];
+    TG_FOR_DTYPE(weight->dtype, T, {
+        const T *src = weight->data;
+        T *dst = y->data;
+        TG_PARALLEL_FOR(y->numel, e, dst[e] = src[pos[e / dim] * dim + e % dim]);
+    });
+}
+
+static void one_hot_kernel(tg_tensor *y, const tg_tensor *idx, int64_t classes)
+{
+    TG_FOR_DTYPE(idx->dtype, T, {
+        const T *src = idx->data;
+        T *dst = y->data;
+        TG_PARALLEL_FOR(y->numel, e, dst[e] = (T)(src[e / classes] == (T)(e % classes)));
+    });
+}
+
+/* The rows to look up are read again: idx is data too. */
+static int embedding_rerun(tg_tensor *out)
+{
+    int64_t *pos;
+    int rc = tg__read_indices(out->op->info.name, out->in[1], 0, out->in[0]->shape[0], &pos);
+    if (rc < 0)
+        return rc;
+    lookup_kernel(out, out->in[0], pos);
+    return TG_OK;
+}
+
+static int check_classes(const char *fn, const tg_tensor *idx, int64_t classes);
+static int64_t count_classes(const tg_tensor *idx);
+
+/* The classes of the capture stand; with num_classes -1 (attr.i.flag_a)
+ * they were max(idx) + 1, and new indices that count another number would
+ * change the result's shape: refused. */
+static int one_hot_rerun(tg_tensor *out)
+{
+    const char *fn = out->op->info.name;
+    const tg_tensor *idx = out->in[0];
+    int64_t classes = out->shape[out->ndim - 1];
+    if (out->attr.i.flag_a && count_classes(idx) != classes)
+        return tg__fail(TG_ESHAPE, "%s (rerun): num_classes -1 now counts %lld classes, not "
+                        "the %lld of the capture: the result's shape depends on idx's values",
+                        fn, (long long)count_classes(idx), (long long)classes);
+    int rc = check_classes(fn, idx, classes);
+    if (rc < 0)
+        return rc;
+    one_hot_kernel(out, idx, classes);
+    return TG_OK;
+}
+
 /* Rows looked up in a [m, n] weight: the last, the first, the last again,
  * so repeats accumulate. (A padding row's missing gradient is by design and
  * would fail a gradient check: tests/test_embedding.c checks it.) */
@@ -86,6 +138,7 @@ const tg_op tg__op_embedding = {
              {sample_embedding, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = embedding_backward,
     .jvp = embedding_jvp,
+    .rerun = embedding_rerun,
 };
 
 const tg_op tg__op_one_hot = {
@@ -93,6 +146,7 @@ const tg_op tg__op_one_hot = {
              {sample_one_hot, 1, TG_SAMPLE_SAME, {{1.1, 1.9, false}}}},
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
+    .rerun = one_hot_rerun,
 };
 
 tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx, int64_t padding_idx)
@@ -120,11 +174,7 @@ tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx, int64_t padding_idx)
         return NULL;
     y->attr.f = padding_idx == TG_NO_PADDING ? -1
                 : (double)(padding_idx < 0 ? padding_idx + n : padding_idx);
-    TG_FOR_DTYPE(weight->dtype, T, {
-        const T *src = weight->data;
-        T *dst = y->data;
-        TG_PARALLEL_FOR(y->numel, e, dst[e] = src[pos[e / dim] * dim + e % dim]);
-    });
+    lookup_kernel(y, weight, pos);
     tg_tensor *in[2] = {weight, idx};
     return tg__record(y, &tg__op_embedding, 2, in);
 }
@@ -169,10 +219,7 @@ tg_tensor *tg_one_hot(tg_tensor *idx, int64_t num_classes)
     tg_tensor *y = tg__tape_tensor(fn, (tg_dtype)idx->dtype, idx->ndim + 1, shape);
     if (!y)
         return NULL;
-    TG_FOR_DTYPE(idx->dtype, T, {
-        const T *src = idx->data;
-        T *dst = y->data;
-        TG_PARALLEL_FOR(y->numel, e, dst[e] = (T)(src[e / classes] == (T)(e % classes)));
-    });
+    y->attr.i.flag_a = num_classes == -1;
+    one_hot_kernel(y, idx, classes);
     return tg__record(y, &tg__op_one_hot, 1, &idx);
 }

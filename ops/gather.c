@@ -74,11 +74,16 @@ static tg_tensor *sample_scatter_add(tg_tensor *const *in, void *ctx)
     return tg_scatter_add(in[0], 1, sample_index(s[0], s[1], s[1]), in[1]);
 }
 
+/* below, beside the kernels they share with the forward */
+static int gather_rerun(tg_tensor *out);
+static int scatter_add_rerun(tg_tensor *out);
+
 const tg_op tg__op_gather = {
     .info = {TG_OP_GATHER, "tg_gather", 2, TG_OP_AXIS,
              {sample_gather, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = gather_backward,
     .jvp = gather_jvp,
+    .rerun = gather_rerun,
 };
 
 const tg_op tg__op_scatter_add = {
@@ -86,6 +91,7 @@ const tg_op tg__op_scatter_add = {
              {sample_scatter_add, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = scatter_add_backward,
     .jvp = scatter_add_jvp,
+    .rerun = scatter_add_rerun,
 };
 
 static int check_index_shape(const char *fn, const tg_tensor *x, int ax, const tg_tensor *idx)
@@ -134,6 +140,48 @@ static int64_t *gather_args(const char *fn, tg_tensor *x, int axis, tg_tensor *i
     return offsets(fn, x, *ax, idx);
 }
 
+static void gather_kernel(tg_tensor *y, const tg_tensor *x, const int64_t *off)
+{
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *src = x->data;
+        T *dst = y->data;
+        TG_PARALLEL_FOR(y->numel, e, dst[e] = src[off[e]]);
+    });
+}
+
+/* y = x, then y[off[e]] += src[e] */
+static void scatter_add_kernel(tg_tensor *y, const tg_tensor *x, const int64_t *off,
+                               const tg_tensor *src)
+{
+    memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
+    TG_FOR_DTYPE(x->dtype, T, {
+        const T *s = src->data;
+        T *dst = y->data;
+        for (int64_t e = 0; e < src->numel; e++) /* serial: offsets may repeat */
+            dst[off[e]] += s[e];
+    });
+}
+
+/* The reruns read the offsets again: idx is data too, and new values in
+ * the same shape keep the result's. */
+static int gather_rerun(tg_tensor *out)
+{
+    int64_t *off = offsets(out->op->info.name, out->in[0], out->attr.i.axis, out->in[1]);
+    if (!off)
+        return tg__latest_code();
+    gather_kernel(out, out->in[0], off);
+    return TG_OK;
+}
+
+static int scatter_add_rerun(tg_tensor *out)
+{
+    int64_t *off = offsets(out->op->info.name, out->in[0], out->attr.i.axis, out->in[1]);
+    if (!off)
+        return tg__latest_code();
+    scatter_add_kernel(out, out->in[0], off, out->in[2]);
+    return TG_OK;
+}
+
 /* tg_gather's work for it and tg_take_along_axis: errors name fn, the
  * function called. */
 static tg_tensor *gather_as(const char *fn, tg_tensor *x, int axis, tg_tensor *idx)
@@ -144,11 +192,7 @@ static tg_tensor *gather_as(const char *fn, tg_tensor *x, int axis, tg_tensor *i
     if (!y)
         return NULL;
     y->attr.i.axis = ax;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *src = x->data;
-        T *dst = y->data;
-        TG_PARALLEL_FOR(y->numel, e, dst[e] = src[off[e]]);
-    });
+    gather_kernel(y, x, off);
     tg_tensor *in[2] = {x, idx};
     return tg__record(y, &tg__op_gather, 2, in);
 }
@@ -187,13 +231,7 @@ tg_tensor *tg_scatter_add(tg_tensor *x, int axis, tg_tensor *idx, tg_tensor *src
     if (!y)
         return NULL;
     y->attr.i.axis = ax;
-    memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *s = src->data;
-        T *dst = y->data;
-        for (int64_t e = 0; e < src->numel; e++) /* serial: offsets may repeat */
-            dst[off[e]] += s[e];
-    });
+    scatter_add_kernel(y, x, off, src);
     tg_tensor *in[3] = {x, idx, src};
     return tg__record(y, &tg__op_scatter_add, 3, in);
 }

@@ -25,6 +25,7 @@ const tg_op tg__op_group_norm = {
              {sample_group_norm, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = tg__norm_backward,
     .jvp = tg__norm_jvp,
+    .rerun = tg__norm_rerun,
 };
 
 static int check_groups(const char *fn, const tg_tensor *x, int64_t num_groups)
@@ -64,5 +65,5 @@ tg_tensor *tg_group_norm(tg_tensor *x, int64_t num_groups, tg_tensor *weight, tg
     geo.affine_shape[0] = C;
     for (int k = 1; k < x->ndim - 1; k++)
         geo.affine_shape[k] = 1;
-    return tg__norm_forward(&tg__op_group_norm, x, weight, bias, &geo, NULL, NULL);
+    return tg__norm_forward(&tg__op_group_norm, x, weight, bias, &geo);
 }

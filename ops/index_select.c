@@ -74,11 +74,16 @@ static tg_tensor *sample_index_add(tg_tensor *const *in, void *ctx)
     return tg_index_add(in[0], 0, tg_index_tensor(1, &rows, pos), in[1]);
 }
 
+/* below, beside the kernels they share with the forward */
+static int index_select_rerun(tg_tensor *out);
+static int index_add_rerun(tg_tensor *out);
+
 const tg_op tg__op_index_select = {
     .info = {TG_OP_INDEX_SELECT, "tg_index_select", 2, TG_OP_AXIS,
              {sample_index_select, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = index_select_backward,
     .jvp = index_select_jvp,
+    .rerun = index_select_rerun,
 };
 
 const tg_op tg__op_index_add = {
@@ -86,6 +91,7 @@ const tg_op tg__op_index_add = {
              {sample_index_add, 2, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = index_add_backward,
     .jvp = index_add_jvp,
+    .rerun = index_add_rerun,
 };
 
 tg_tensor *tg_index_tensor(int ndim, const int64_t *shape, const int64_t *values)
@@ -133,6 +139,37 @@ static void add_kernel(tg_tensor *y, const tg_tensor *s, const int64_t *pos, int
             dst[((r / K) * n + pos[r % K]) * inner + e % inner] += src[e];
         }
     });
+}
+
+/* The reruns read the positions again: idx is data too, and new values
+ * of the same length keep the result's shape. */
+static int index_select_rerun(tg_tensor *out)
+{
+    tg_tensor *x = out->in[0], *idx = out->in[1];
+    int ax = out->attr.i.axis;
+    int64_t *pos, outer, n, inner;
+    tg__split_axis(x, ax, &outer, &n, &inner);
+    int rc = tg__read_indices(out->op->info.name, idx, ax, n, &pos);
+    if (rc < 0)
+        return rc;
+    if (out->numel)
+        select_kernel(out, x, pos, n, idx->numel, inner);
+    return TG_OK;
+}
+
+static int index_add_rerun(tg_tensor *out)
+{
+    tg_tensor *x = out->in[0], *idx = out->in[1], *src = out->in[2];
+    int ax = out->attr.i.axis;
+    int64_t *pos, outer, n, inner;
+    tg__split_axis(x, ax, &outer, &n, &inner);
+    int rc = tg__read_indices(out->op->info.name, idx, ax, n, &pos);
+    if (rc < 0)
+        return rc;
+    memcpy(out->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
+    if (src->numel)
+        add_kernel(out, src, pos, n, idx->numel, inner);
+    return TG_OK;
 }
 
 /* Checks x, idx and the axis; the positions go to *pos, the normalised axis

@@ -24,6 +24,7 @@ const tg_op tg__op_layer_norm = {
              {sample_layer_norm, 3, TG_SAMPLE_SAME, {TG_SAMPLE_ANY, TG_SAMPLE_ANY, TG_SAMPLE_ANY}}},
     .backward = tg__norm_backward,
     .jvp = tg__norm_jvp,
+    .rerun = tg__norm_rerun,
 };
 
 TG_SAMPLE_FN(sample_rms_norm, tg_rms_norm(in[0], 1, (const int64_t[]){tg_shape(in[0])[1]},
@@ -34,6 +35,7 @@ const tg_op tg__op_rms_norm = {
              {sample_rms_norm, 2, TG_SAMPLE_SAME, {TG_SAMPLE_NONZERO, TG_SAMPLE_ANY}}},
     .backward = tg__norm_backward,
     .jvp = tg__norm_jvp,
+    .rerun = tg__norm_rerun,
 };
 
 /* The normalized shape must be x's last n_axes sizes (PyTorch's check). */
@@ -73,7 +75,7 @@ static tg_tensor *slice_norm(const tg_op *op, tg_tensor *x, int n_axes,
                         .affine_ndim = n_axes, .eps = eps, .center = op == &tg__op_layer_norm};
     for (int k = 0; k < n_axes; k++)
         geo.affine_shape[k] = normalized_shape[k];
-    return tg__norm_forward(op, x, weight, bias, &geo, NULL, NULL);
+    return tg__norm_forward(op, x, weight, bias, &geo);
 }
 
 tg_tensor *tg_layer_norm(tg_tensor *x, int n_axes, const int64_t *normalized_shape,

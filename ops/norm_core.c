@@ -133,8 +133,30 @@ TG_HOT static void normalize_kernel(const tg_norm_geom *geo, tg_tensor *y, const
     });
 }
 
+/* The inputs of out that are its weight and bias, NULL where absent. */
+static tg_tensor *weight_of(const tg_tensor *out)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    return geo->weight ? out->in[1] : NULL;
+}
+
+static tg_tensor *bias_of(const tg_tensor *out)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    return geo->bias ? out->in[1 + geo->weight] : NULL;
+}
+
+int tg__norm_rerun(tg_tensor *out)
+{
+    const tg_norm_geom *geo = out->attr.params;
+    double *m = geo->stats, *v = geo->stats + geo->groups;
+    group_stats(geo, out->in[0], m, v);
+    normalize_kernel(geo, out, out->in[0], weight_of(out), bias_of(out), m, v);
+    return TG_OK;
+}
+
 tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
-                            const tg_norm_geom *geom, double *mean, double *var)
+                            const tg_norm_geom *geom)
 {
     const char *fn = op->info.name;
     tg_norm_geom *kept = tg__tape_bytes(fn, sizeof *kept);
@@ -152,10 +174,6 @@ tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg
     double *m = stats, *v = stats + geom->groups;
     group_stats(kept, x, m, v);
     normalize_kernel(kept, y, x, weight, bias, m, v);
-    if (mean)
-        memcpy(mean, m, (size_t)geom->groups * sizeof *mean);
-    if (var)
-        memcpy(var, v, (size_t)geom->groups * sizeof *var);
     tg_tensor *in[3] = {x, weight ? weight : bias, bias};
     return tg__record(y, op, 1 + kept->weight + kept->bias, in);
 }
@@ -187,8 +205,8 @@ static void parts_of(const tg_tensor *out, norm_parts *p)
 {
     const tg_norm_geom *geo = out->attr.params;
     p->x = out->in[0];
-    p->weight = geo->weight ? out->in[1] : NULL;
-    p->bias = geo->bias ? out->in[1 + geo->weight] : NULL;
+    p->weight = weight_of(out);
+    p->bias = bias_of(out);
     tg_tensor *xg = as_groups(geo, p->x);
     tg_tensor *dev = geo->center ? tg_sub(xg, group_mean(xg)) : xg;
     p->rstd = tg_rsqrt(tg_add_scalar(group_mean(tg_square(dev)), geo->eps));

@@ -28,16 +28,23 @@ typedef struct {
     bool weight, bias;
     /* the forward's groups' means then biased variances (2 groups entries,
      * in the tape arena), for the fused first-order backward */
-    const double *stats;
+    double *stats;
+    /* batch_norm in training: the running statistics it updates by
+     * momentum (NULL for none), again at each rerun as a fresh step would */
+    tg_tensor *running_mean, *running_var;
+    double momentum;
 } tg_norm_geom;
 
 /* y = xhat * weight + bias by geom, xhat = (x - mean) / sqrt(var + eps)
- * (biased variance) per group, computed in double; the groups' means and
- * biased variances are left in mean[] and var[] when these are not NULL.
- * The geometry is kept in the tape arena; the result records op over x,
- * the weight and the bias that are given. */
+ * (biased variance) per group, computed in double. The geometry is kept in
+ * the tape arena (y's attr.params), with the groups' means and biased
+ * variances in its stats; the result records op over x, the weight and
+ * the bias that are given. */
 tg_tensor *tg__norm_forward(const tg_op *op, tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
-                            const tg_norm_geom *geom, double *mean, double *var);
+                            const tg_norm_geom *geom);
+
+/* The rerun of every norm op: the statistics into the kept stats, then y. */
+int tg__norm_rerun(tg_tensor *out);
 
 /* The backward and tangent rules of every norm op, written with ops: the
  * statistics are recomputed from x, so every order works. A first-order

@@ -87,6 +87,18 @@ static void avg_pool_kernel(const avg_params *ap, const tg_pool_taps *t, const t
                  &job);
 }
 
+static int avg_pool_rerun(tg_tensor *out)
+{
+    const avg_params *ap = out->attr.params;
+    tg_pool_taps taps;
+    int rc = tg__pool_taps(out->op->info.name, &ap->geom, &taps);
+    if (rc < 0)
+        return rc;
+    if (out->numel)
+        avg_pool_kernel(ap, &taps, out->in[0], out);
+    return TG_OK;
+}
+
 /* The pooling of x by kept parameters; the shapes are already checked. */
 static tg_tensor *avg_pool_params(const tg_op *op, tg_tensor *x, const avg_params *ap)
 {
@@ -219,6 +231,19 @@ static void adaptive_one_plane(void *ctx, int64_t p)
                            (double *)j->y->data + p * out);
 }
 
+static void adaptive_kernel(const tg_conv_geom *g, const tg_tensor *x, tg_tensor *y)
+{
+    adaptive_job job = {g, x, y};
+    int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
+    tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, adaptive_one_plane, &job);
+}
+
+static int adaptive_rerun(tg_tensor *out)
+{
+    adaptive_kernel(out->attr.params, out->in[0], out);
+    return TG_OK;
+}
+
 /* The pooling of x by a kept geometry (only in and out are used). */
 static tg_tensor *adaptive_geom(tg_tensor *x, const tg_conv_geom *g)
 {
@@ -228,9 +253,7 @@ static tg_tensor *adaptive_geom(tg_tensor *x, const tg_conv_geom *g)
     if (!y)
         return NULL;
     y->attr.params = g;
-    adaptive_job job = {g, x, y};
-    int threads = x->numel < TG_PARALLEL_MIN ? 1 : tg_get_num_threads();
-    tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, adaptive_one_plane, &job);
+    adaptive_kernel(g, x, y);
     return tg__record(y, &tg__op_adaptive_avg_pool2d, 1, &x);
 }
 
@@ -312,6 +335,7 @@ const tg_op tg__op_avg_pool1d = {
              {sample_avg_pool1d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = avg_pool_backward,
     .jvp = avg_pool_jvp,
+    .rerun = avg_pool_rerun,
 };
 
 const tg_op tg__op_avg_pool2d = {
@@ -319,6 +343,7 @@ const tg_op tg__op_avg_pool2d = {
              {sample_avg_pool2d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = avg_pool_backward,
     .jvp = avg_pool_jvp,
+    .rerun = avg_pool_rerun,
 };
 
 const tg_op tg__op_adaptive_avg_pool2d = {
@@ -326,4 +351,5 @@ const tg_op tg__op_adaptive_avg_pool2d = {
              {sample_adaptive_avg_pool2d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = adaptive_backward,
     .jvp = adaptive_jvp,
+    .rerun = adaptive_rerun,
 };

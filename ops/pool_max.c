@@ -141,6 +141,19 @@ static void max_pool_kernel(const tg_conv_geom *g, const tg_pool_taps *t, const 
     tg__for_each(y->numel / (g->out[0] * g->out[1]), threads, max_pool_one_plane, &job);
 }
 
+/* The taps again (tape scratch) from the kept geometry; the positions into
+ * the second input, which the rules read. */
+static int max_pool_rerun(tg_tensor *out)
+{
+    tg_pool_taps taps;
+    int rc = tg__pool_taps(out->op->info.name, out->attr.params, &taps);
+    if (rc < 0)
+        return rc;
+    if (out->numel)
+        max_pool_kernel(out->attr.params, &taps, out->in[0], out, out->in[1]);
+    return TG_OK;
+}
+
 /* t of x's or out's shape read as [N, C, its plane] */
 static tg_tensor *as_planes(tg_tensor *t, const tg_tensor *like, int64_t plane)
 {
@@ -236,6 +249,7 @@ const tg_op tg__op_max_pool1d = {
              {sample_max_pool1d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = max_pool_backward,
     .jvp = max_pool_jvp,
+    .rerun = max_pool_rerun,
 };
 
 const tg_op tg__op_max_pool2d = {
@@ -243,6 +257,7 @@ const tg_op tg__op_max_pool2d = {
              {sample_max_pool2d, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}, .distinct = true}},
     .backward = max_pool_backward,
     .jvp = max_pool_jvp,
+    .rerun = max_pool_rerun,
 };
 
 static tg_tensor *max_pool(const tg_op *op, int spatial, tg_tensor *x, const int64_t *kernel,

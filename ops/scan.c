@@ -96,6 +96,12 @@ static void scan_kernel(tg_tensor *out, const tg_tensor *a, const tg_tensor *b)
     });
 }
 
+static int scan_rerun(tg_tensor *out)
+{
+    scan_kernel(out, out->in[0], out->in[1]);
+    return TG_OK;
+}
+
 static int cumsum_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg__cumsum_dir(g, out->attr.i.axis, !out->attr.i.flag_a);
@@ -194,6 +200,7 @@ const tg_op tg__op_scan = {
     .info = {TG_OP_SCAN, "tg__scan", 2, TG_OP_AXIS | TG_OP_INTERNAL},
     .backward = scan_backward,
     .jvp = scan_jvp,
+    .rerun = scan_rerun,
 };
 
 const tg_op tg__op_shift = {

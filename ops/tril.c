@@ -39,6 +39,17 @@ static int triu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 TG_JVP_FN(tril_jvp, tg_tril(t, (int64_t)out->attr.f))
 TG_JVP_FN(triu_jvp, tg_triu(t, (int64_t)out->attr.f))
 
+static int band_rerun(tg_tensor *out, bool lower)
+{
+    if (out->numel)
+        band_kernel(out, out->in[0], (int64_t)out->attr.f, lower);
+    return TG_OK;
+}
+
+static int tril_rerun(tg_tensor *out) { return band_rerun(out, true); }
+
+static int triu_rerun(tg_tensor *out) { return band_rerun(out, false); }
+
 TG_SAMPLE_FN(sample_tril, tg_tril(in[0], 0))
 TG_SAMPLE_FN(sample_triu, tg_triu(in[0], 1))
 
@@ -47,6 +58,7 @@ const tg_op tg__op_tril = {
              {sample_tril, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = tril_backward,
     .jvp = tril_jvp,
+    .rerun = tril_rerun,
 };
 
 const tg_op tg__op_triu = {
@@ -54,6 +66,7 @@ const tg_op tg__op_triu = {
              {sample_triu, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = triu_backward,
     .jvp = triu_jvp,
+    .rerun = triu_rerun,
 };
 
 static tg_tensor *band(const tg_op *op, tg_tensor *x, int64_t k, bool lower)

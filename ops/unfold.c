@@ -227,6 +227,19 @@ void tg__fold_kernel(const tg_conv_geom *g, const void *cols, tg_tensor *y)
     tg__for_each(planes, threads, fold_one_plane, &job);
 }
 
+/* The geometry kept on the tape (attr.params) walks the new values. */
+static int unfold_rerun(tg_tensor *out)
+{
+    tg__unfold_kernel(out->attr.params, out->in[0], out->data, out->numel);
+    return TG_OK;
+}
+
+static int fold_rerun(tg_tensor *out)
+{
+    tg__fold_kernel(out->attr.params, out->in[0]->data, out);
+    return TG_OK;
+}
+
 static int unfold_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     grad_in[0] = tg__fold_geom(g, out->in[0]->shape[1], out->attr.params);
@@ -260,12 +273,14 @@ const tg_op tg__op_unfold = {
     .info = {TG_OP_UNFOLD, "tg_unfold", 1, 0, {sample_unfold, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = unfold_backward,
     .jvp = unfold_jvp,
+    .rerun = unfold_rerun,
 };
 
 const tg_op tg__op_fold = {
     .info = {TG_OP_FOLD, "tg_fold", 1, 0, {sample_fold, 1, TG_SAMPLE_SAME, {TG_SAMPLE_ANY}}},
     .backward = fold_backward,
     .jvp = fold_jvp,
+    .rerun = fold_rerun,
 };
 
 tg_tensor *tg__unfold_geom(tg_tensor *x, const tg_conv_geom *g)
