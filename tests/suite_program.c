@@ -280,6 +280,11 @@ static tg_tensor *uses_stale(tg_tensor *const *leaves, void *ctx)
     return tg_add(leaves[0], ctx);
 }
 
+static tg_tensor *selects(tg_tensor *const *leaves, void *ctx)
+{
+    return tg_sum(tg_masked_select(leaves[0], ctx));
+}
+
 static tg_tensor *resets(tg_tensor *const *leaves, void *ctx)
 {
     (void)ctx;
@@ -323,6 +328,10 @@ START_TEST(refusals_name_the_function_and_the_cause)
     tg_tensor *tape_x = tg_var(1.0);
     assert_refused(tg_capture(returns_leaf, NULL, 1, &tape_x, 0), TG_EVALUE, "wrt[0] must be");
     assert_refused(tg_capture(uses_stale, tape_x, 1, &x, 0), TG_ESTALE, "tg_add");
+    tg_tensor *mask = tg_persistent(TG_F64, 1, (int64_t[]){3}, (double[]){1, 0, 1}, false);
+    assert_refused(tg_capture(selects, mask, 1, &v, 0), TG_EVALUE,
+                   "tg_masked_select (node #0) cannot be replayed");
+    tg_free(mask);
     assert_refused(tg_capture(resets, NULL, 1, &x, 0), TG_ESTATE, "reset");
     assert_refused(tg_capture(destroys, NULL, 1, &x, 0), TG_ESTATE, "destroyed");
     assert_refused(tg_capture(no_grad, data, 0, NULL, 0), TG_ESTATE, "does not require grad");
