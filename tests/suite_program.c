@@ -307,6 +307,14 @@ static tg_tensor *no_grad(tg_tensor *const *leaves, void *ctx)
     return tg_tanh(ctx);
 }
 
+/* tg_jvp's f capturing a program: refused, and f goes on. */
+static tg_tensor *captures_inside_jvp(tg_tensor *const *inputs, void *ctx)
+{
+    tg_program **p = ctx;
+    *p = tg_capture(uses_second, NULL, 2, (tg_tensor *[]){inputs[0], inputs[0]}, 0);
+    return tg_tanh(inputs[0]);
+}
+
 static void assert_refused(tg_program *p, int code, const char *part)
 {
     ck_assert_msg(p == NULL, "not refused; expected \"%s\"", part);
@@ -335,6 +343,11 @@ START_TEST(refusals_name_the_function_and_the_cause)
     assert_refused(tg_capture(resets, NULL, 1, &x, 0), TG_ESTATE, "reset");
     assert_refused(tg_capture(destroys, NULL, 1, &x, 0), TG_ESTATE, "destroyed");
     assert_refused(tg_capture(no_grad, data, 0, NULL, 0), TG_ESTATE, "does not require grad");
+    tg_program *inside = NULL;
+    tg_tensor *y, *dy;
+    tg_jvp(captures_inside_jvp, &inside, 1, &x, (tg_tensor *[]){tg_scalar(1)}, &y, &dy);
+    assert_refused(inside, TG_ESTATE, "tg_capture: called from inside tg_jvp");
+    tg_tape_reset();
     ck_assert_int_eq(tg_program_run(NULL), TG_ENULL);
     tg_clear_error();
     tg_free(x);
