@@ -8,7 +8,9 @@
  *     tensor used after its tape was reset, or on another thread, is caught;
  *   - op != NULL exactly for op results that were recorded (they require
  *     grad and sit at tape_pos on the tape); everything else is a leaf or a
- *     constant with tape_pos == -1.
+ *     constant with tape_pos == -1. The exception: on a tape that captures a
+ *     program (tg_capture), every op result is recorded, and one without
+ *     TG_REQUIRES_GRAD is never reached by a sweep.
  */
 #ifndef TG_INTERNAL_H
 #define TG_INTERNAL_H
@@ -302,6 +304,34 @@ static inline tg_tensor **tg__input_slots(const char *fn, int n, tg_tensor **loc
         local[i] = NULL;
     return local;
 }
+/* ---- tapes held by programs (tape.c, for program.c) ---- */
+/* A tape detached from its thread: a program's captured graph, its arenas
+ * and its node list, with a generation of its own. Its tensors are valid
+ * only while it is attached. */
+typedef struct tape tg_tape;
+/* The thread's own tape while a program's is attached. */
+typedef struct {
+    tg_tape *tape;
+    uint64_t generation;
+} tg_tape_swap;
+/* Puts a new tape in the thread's place (the user's saved in *saved) and
+ * has it record every op result (tg__record), so that a graph can be
+ * captured on it. Returns 0 or TG_ENOMEM, naming fn. */
+int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved);
+/* Ends the capture: marks where the captured graph ends, hands back its
+ * tape (NULL if the captured code destroyed it) and puts the user's in
+ * place again. */
+tg_tape *tg__tape_capture_end(const tg_tape_swap *saved);
+/* Makes t the thread's tape until tg__tape_detach(saved). */
+void tg__tape_attach(tg_tape *t, tg_tape_swap *saved);
+void tg__tape_detach(const tg_tape_swap *saved);
+/* Drops everything the attached tape got since its capture ended (scratch
+ * of a run, nodes of a check): O(1), and it keeps the chunks. */
+void tg__tape_rewind(void);
+/* Turns the attached tape's recording of every op result on or off. */
+void tg__tape_set_capture(bool on);
+void tg__tape_free(tg_tape *t);
+
 /* ---- the scalar fast path (scalar_sweep.c) ---- */
 /* Whether n operands are all live 0-d F64 tensors: the elementwise ops then
  * take the fast path (ops/elementwise.c) and record their partials. */

@@ -58,7 +58,7 @@ typedef struct {
 #define TAPE_WINDOW 16
 #define SHRINK_FACTOR 2
 
-typedef struct {
+typedef struct tape {
     arena arenas[2];
     int active;            /* arena of the current generation's headers */
     arena data;            /* every generation's tensor data */
@@ -68,6 +68,12 @@ typedef struct {
     footprint recent[TAPE_WINDOW]; /* of the last resets, a ring */
     int recent_next;               /* the ring's oldest entry, replaced next */
     footprint keep;                /* the largest of recent, field by field */
+    /* tg_capture: every op result is recorded, even one no input of which
+     * requires grad, since replay must recompute what data flows into */
+    bool capture_all;
+    /* a program's tape: where its captured graph ends (tg__tape_rewind) */
+    arena marks[2];
+    int64_t mark_len;
 } tape;
 
 static atomic_uint_fast64_t next_generation = 1;
@@ -382,18 +388,11 @@ void *tg__tape_bytes(const char *fn, size_t size)
     return p;
 }
 
-tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+/* Puts out on the tape as op's result over inputs; NULL if the tape could
+ * not grow. */
+static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, int n,
+                                     tg_tensor *const *inputs)
 {
-    bool requires = false;
-    for (int i = 0; i < n; i++)
-        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    bool record = requires && tg__recording();
-    if (tg__anomaly() &&
-        tg__anomaly_forward(op->info.name, out, n, inputs, record ? thread_tape->lists.len : -1) < 0)
-        return NULL;
-    if (!record)
-        return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
-    tape *tp = thread_tape;
     if (tp->lists.len == tp->lists.cap) {
         int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
         tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
@@ -414,9 +413,42 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
     out->n_inputs = n;
     for (int i = 0; i < n; i++)
         out->in[i] = inputs[i];
-    out->flags |= TG_REQUIRES_GRAD;
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
+    return out;
+}
+
+/* A result that is not recorded as requiring grad (no input requires it,
+ * or recording is off): a constant, except that while a program is
+ * captured (tg_capture) one computed with recording on is recorded too,
+ * since replay must recompute what data flows into. Kept apart from
+ * tg__record's path, so that the capture costs that path nothing. */
+static tg_tensor *record_unrequired(tg_tensor *out, const tg_op *op, int n,
+                                    tg_tensor *const *inputs)
+{
+    tape *tp = thread_tape;
+    bool capture = tp && tp->capture_all && tg__recording();
+    if (tg__anomaly() &&
+        tg__anomaly_forward(op->info.name, out, n, inputs, capture ? tp->lists.len : -1) < 0)
+        return NULL;
+    if (capture && !append_node(tp, out, op, n, inputs))
+        return NULL;
+    return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
+}
+
+tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
+{
+    bool requires = false;
+    for (int i = 0; i < n; i++)
+        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
+    if (!requires || !tg__recording())
+        return record_unrequired(out, op, n, inputs);
+    tape *tp = thread_tape;
+    if (tg__anomaly() && tg__anomaly_forward(op->info.name, out, n, inputs, tp->lists.len) < 0)
+        return NULL;
+    if (!append_node(tp, out, op, n, inputs))
+        return NULL;
+    out->flags |= TG_REQUIRES_GRAD;
     return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
 }
 
@@ -592,3 +624,75 @@ void tg_no_grad_end(void)
 }
 
 bool tg_is_grad_enabled(void) { return tg__recording(); }
+
+/* ---- tapes held by programs (program.c) ---- */
+
+int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved)
+{
+    tape *t = tg__alloc(sizeof *t);
+    if (!t)
+        return tg__fail(TG_ENOMEM, "%s: out of memory for the program's tape", fn);
+    memset(t, 0, sizeof *t);
+    t->generation = atomic_fetch_add(&next_generation, 1);
+    t->capture_all = true;
+    tg__tape_attach(t, saved);
+    return TG_OK;
+}
+
+tg_tape *tg__tape_capture_end(const tg_tape_swap *saved)
+{
+    tape *t = thread_tape;
+    if (!t) { /* f destroyed it (tg_tape_destroy); the capture fails */
+        tg__tape_detach(saved);
+        return NULL;
+    }
+    t->capture_all = false;
+    t->marks[0] = t->arenas[t->active];
+    t->marks[1] = t->data;
+    t->mark_len = t->lists.len;
+    tg__tape_detach(saved);
+    return t;
+}
+
+void tg__tape_attach(tg_tape *t, tg_tape_swap *saved)
+{
+    saved->tape = thread_tape;
+    saved->generation = tg__live_generation;
+    thread_tape = t;
+    tg__live_generation = t->generation;
+}
+
+void tg__tape_detach(const tg_tape_swap *saved)
+{
+    thread_tape = saved->tape;
+    tg__live_generation = saved->generation;
+}
+
+/* Only the chunk in use and the byte counts go back: the chunks after it
+ * are kept, so the next run's requests land where the last run's did. */
+static void arena_restore(arena *a, const arena *mark)
+{
+    a->cur = mark->cur;
+    a->base = mark->base;
+    a->free = mark->free;
+    a->end = mark->end;
+    a->retired = mark->retired;
+    a->passed = mark->passed;
+}
+
+void tg__tape_rewind(void)
+{
+    tape *t = thread_tape;
+    arena_restore(&t->arenas[t->active], &t->marks[0]);
+    arena_restore(&t->data, &t->marks[1]);
+    t->lists.len = t->mark_len;
+    t->lists.n_deferred = 0;
+}
+
+void tg__tape_set_capture(bool on) { thread_tape->capture_all = on; }
+
+void tg__tape_free(tg_tape *t)
+{
+    if (t)
+        tape_free(t);
+}

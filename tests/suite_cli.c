@@ -1380,6 +1380,44 @@ START_TEST(deep_and_long_inputs_are_handled)
 }
 END_TEST
 
+/* tg grad --repeat N: the graph captured once and replayed; stdout the same
+ * as without it (the last replay's numbers), the time per run on stderr.
+ * Scalar graphs (the flat sweep), tensor graphs (the engine's), data that
+ * does not require grad (--wrt), and what it refuses. */
+START_TEST(grad_repeat_prints_what_grad_prints)
+{
+    static const char *const cases[][5] = {
+        {"sigmoid(w*x + b)", "w=0.5", "x=2", "b=0.1", "--json"},
+        {"sum(tanh(W @ x) * y)", "W=[[1,2],[-0.5,0.25]]", "x=[0.3,-0.2]", "y=[2,3]", "--json"},
+        {"mean((W @ x - y)^2)", "W=[[1,2],[-0.5,0.25]]", "x=[0.3,-0.2]", "y=[2,3]", "--wrt=W"},
+        {"x^3 - 2*x", "x=1.5", "--wrt=x", "--json", "--json"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *const *c = cases[k];
+        run_result plain = RUN("grad", c[0], c[1], c[2], c[3], c[4]);
+        run_result again = RUN("grad", c[0], c[1], c[2], c[3], c[4], "--repeat", "25");
+        ck_assert_msg(plain.status == 0 && again.status == 0, "%s: %s%s", c[0], plain.err,
+                      again.err);
+        ck_assert_str_eq(again.out, plain.out);
+        ck_assert_msg(strstr(again.err, "25 runs") && strstr(again.err, "ns per run"), "%s",
+                      again.err);
+        free_result(&plain);
+        free_result(&again);
+    }
+    run_result zero = RUN("grad", "x^2", "x=1", "--repeat", "0");
+    ck_assert_int_eq(zero.status, 2);
+    ck_assert_ptr_nonnull(strstr(zero.err, "--repeat needs a positive whole number"));
+    run_result both = RUN("grad", "x^2", "x=1", "--repeat", "3", "--hessian");
+    ck_assert_int_eq(both.status, 2);
+    ck_assert_ptr_nonnull(strstr(both.err, "cannot be combined"));
+    run_result none = RUN("grad", "x^2", "x=1", "y=2", "--wrt", "y", "--repeat", "3");
+    ck_assert_int_eq(none.status, 0);
+    free_result(&zero);
+    free_result(&both);
+    free_result(&none);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -1400,6 +1438,7 @@ int main(void)
     tcase_add_test(cli, keyword_arguments);
     tcase_add_test(cli, loss_with_a_number_target);
     tcase_add_test(cli, json_format_is_exact);
+    tcase_add_test(cli, grad_repeat_prints_what_grad_prints);
     tcase_add_test(cli, errors_name_the_column_with_a_caret);
     tcase_add_test(cli, usage_errors_exit_with_two);
     tcase_add_test(cli, help_and_version);

@@ -17,6 +17,7 @@
 #include <tapegrad/inspect.h>
 #include <tapegrad/lint.h>
 #include <tapegrad/nn.h>
+#include <tapegrad/program.h>
 #include <tapegrad/ops.h>
 #include <tapegrad/tensor.h>
 

@@ -186,6 +186,93 @@ static void bench_mlp(const options *o)
         tg_dataset_free(&train);
 }
 
+/* ---- 2b. one MLP step, recorded every step or captured once and replayed ---- */
+
+/* The 784-128-10 relu MLP's step on a batch held in persistent tensors,
+ * with a cross entropy against one-hot targets (a tensor, so that a
+ * replay reads each batch's): the same function recorded every step
+ * (tg_backward, tg_tape_reset) or captured once (tg_capture) and run. */
+typedef struct {
+    tg_model *model;
+    tg_tensor *x, *target;
+} mlp_step;
+
+static tg_tensor *mlp_step_loss(tg_tensor *const *unused, void *ud)
+{
+    (void)unused;
+    const mlp_step *s = ud;
+    return tg_cross_entropy_probs_loss(tg_model_forward(s->model, s->x), s->target,
+                                       TG_REDUCTION_MEAN);
+}
+
+static void load_batch(const tg_dataset *d, int64_t first, const mlp_step *s)
+{
+    int64_t batch = tg_shape(s->x)[0];
+    float *t = tg_data(s->target);
+    memcpy(tg_data(s->x), d->x + first * d->dim, (size_t)(batch * d->dim) * sizeof(float));
+    memset(t, 0, (size_t)(batch * 10) * sizeof *t);
+    for (int64_t b = 0; b < batch; b++)
+        t[b * 10 + d->labels[first + b]] = 1;
+}
+
+static double step_samples_per_second(const tg_dataset *d, int64_t batch, bool replay)
+{
+    int64_t sizes[3] = {784, 128, 10};
+    mlp_step s = {tg_mlp_new(TG_F32, 3, sizes, TG_ACT_RELU, TG_ACT_LINEAR, 0),
+                  tg_persistent(TG_F32, 2, (int64_t[]){batch, 784}, NULL, false),
+                  tg_persistent(TG_F32, 2, (int64_t[]){batch, 10}, NULL, false)};
+    tg_optim_config cfg = {.kind = TG_OPTIM_SGD, .lr = 0.1};
+    tg_optim *optim = s.model ? tg_optim_new(tg_model_params(s.model), &cfg) : NULL;
+    if (!optim || !s.x || !s.target)
+        die("mlp step setup");
+    load_batch(d, 0, &s);
+    tg_program *p = replay ? tg_capture(mlp_step_loss, &s, 0, NULL, 0) : NULL;
+    if (replay && !p)
+        die("tg_capture");
+    int64_t steps = d->n / batch, warm = 20;
+    double t0 = 0;
+    for (int64_t k = 0; k < warm + steps; k++) {
+        if (k == warm)
+            t0 = tg_perf_counter();
+        load_batch(d, (k % steps) * batch, &s);
+        int rc = replay ? tg_program_run(p) : tg_backward(mlp_step_loss(NULL, &s));
+        if (rc < 0 || tg_optim_step(optim) < 0)
+            die("mlp step");
+        tg_optim_zero_grad(optim);
+        if (!replay)
+            tg_tape_reset();
+    }
+    double seconds = tg_perf_counter() - t0;
+    tg_program_free(p);
+    tg_optim_free(optim);
+    tg_model_free(s.model);
+    tg_free(s.x);
+    tg_free(s.target);
+    return (double)(steps * batch) / seconds;
+}
+
+/* Recorded and replayed steps alternate over the repetitions, so that both
+ * see the same machine. */
+static void bench_mlp_step(const options *o)
+{
+    if (!selected(o, "mlp_step_784-128-10_b32_"))
+        return;
+    tg_dataset train = {0};
+    if (tg_fashion_mnist_load(o->data_dir, true, &train) < 0)
+        die("loading Fashion-MNIST");
+    int64_t full = train.n;
+    train.n = o->quick ? 6000 : 20000;
+    double recorded[16], replayed[16];
+    for (int r = 0; r < o->reps; r++) {
+        recorded[r] = step_samples_per_second(&train, 32, false);
+        replayed[r] = step_samples_per_second(&train, 32, true);
+    }
+    train.n = full;
+    report("mlp_step_784-128-10_b32_recorded_samples_per_s", o, recorded, o->reps, "samples/s");
+    report("mlp_step_784-128-10_b32_replayed_samples_per_s", o, replayed, o->reps, "samples/s");
+    tg_dataset_free(&train);
+}
+
 /* ---- 3. elementwise ops, forward + backward ---- */
 
 static tg_tensor *add_broadcast(tg_tensor *x)
@@ -314,6 +401,7 @@ int main(int argc, char **argv)
     if (tg_set_num_threads(o.threads) < 0)
         die("--threads");
     bench_mlp(&o);
+    bench_mlp_step(&o);
     bench_neuron(&o);
     bench_chain(&o);
     bench_elementwise(&o);

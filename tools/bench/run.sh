@@ -50,7 +50,7 @@ quick=""
 case " $* " in *" --quick "*) quick=--quick ;; esac
 "$root/build-bench/tools/bench/bench_bound" $quick >"$out/bound.tsv" 2>"$out/bound.log"
 cat "$out/bound.log" >&2
-for workload in mlp_784-128-10_b32_ mlp_784-128-10_b128_ mlp_784-512-512-10_b128_ neuron_ chain_ \
+for workload in mlp_784-128-10_b32_ mlp_784-128-10_b128_ mlp_784-512-512-10_b128_ mlp_step_ neuron_ chain_ \
     elementwise_sigmoid elementwise_tanh elementwise_relu elementwise_add_bcast matmul_; do
     for threads in 1 2; do
         echo "running $workload with $threads thread(s) ..." >&2

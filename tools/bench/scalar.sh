@@ -2,8 +2,9 @@
 # scalar.sh -- scalar reverse mode against Stan Math and ADOL-C: the three
 # workloads of tools/bench/scalar/workloads.h (the notes' neuron, a scalar
 # 2-16-16-1 MLP, the 1,000,000-step chain y = y a + c) for tapegrad, Stan
-# Math, ADOL-C taping every iteration and, in a column of its own, ADOL-C
-# replaying one tape. docs/performance.md defines them in words.
+# Math, ADOL-C taping every iteration and, in columns of their own, ADOL-C
+# replaying one tape and tapegrad replaying one captured program
+# (tg_program). docs/performance.md defines them in words.
 #
 #   sh tools/bench/scalar.sh [--quick] [--reps R] [--callgrind]
 #   sh tools/bench/scalar.sh --smoke --bin DIR     (the bench_scalar_agree test)
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 
 # tool, its driver's name, its Debian packages
-tools="tapegrad stan adolc adolc-replay"
+tools="tapegrad stan adolc adolc-replay tapegrad-replay"
 driver() { echo "bench_scalar_$(echo "$1" | tr - _)"; }
 packages() {
     case "$1" in
@@ -130,7 +131,8 @@ for round in $(seq "$rounds"); do
 done
 "$python" "$root/tools/bench/scalar/table.py" "$out" --tools "$(echo "$tools" | tr ' ' ,)" \
     --chain-steps "$(size chain)" --label "stan=Stan Math ${stan_version:-?}" \
-    --label "adolc=ADOL-C ${adolc_version:-?}" --label "adolc-replay=ADOL-C ${adolc_version:-?}, one tape replayed"
+    --label "adolc=ADOL-C ${adolc_version:-?}" --label "adolc-replay=ADOL-C ${adolc_version:-?}, one tape replayed" \
+    --label "tapegrad-replay=tapegrad, one program replayed"
 
 if $callgrind; then
     echo

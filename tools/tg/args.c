@@ -60,6 +60,8 @@ static bool store_option(cli_args *a, const char *name, const char *val)
         a->tol = val;
     else if (strcmp(name, "--edges") == 0)
         a->edges = val;
+    else if (strcmp(name, "--repeat") == 0)
+        a->repeat = val;
     else
         return false;
     return true;

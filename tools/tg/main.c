@@ -18,6 +18,7 @@ typedef struct {
 static const command commands[] = {
     {"grad", "the value and the gradients of an expression", cmd_grad,
      "usage: tg grad EXPR NAME=VALUE... [--json] [--wrt NAME,...] [--hessian]\n"
+     "               [--repeat N]\n"
      "\n"
      "Evaluates EXPR in float64 with the variables given and prints its value and its\n"
      "gradient with respect to every variable.\n"
@@ -29,6 +30,9 @@ static const command commands[] = {
      "  --json          print {\"value\": V, \"grad\": {\"NAME\": G, ...}}, numbers with 17\n"
      "                  significant digits, arrays shaped like the variables; NaN and\n"
      "                  infinities are written as null\n"
+     "  --repeat N      capture the graph once (tg_capture) and replay it N times\n"
+     "                  (tg_program_run); prints the last replay's value and gradients\n"
+     "                  and, on stderr, the time per replay\n"
      "  --wrt a,b       gradients with respect to these variables only; the others are\n"
      "                  constants\n"
      "\n"

@@ -336,6 +336,7 @@ typedef struct {
     const char *answers;  /* --answers FILE (quiz) */
     const char *tol;      /* --tol X (check) */
     const char *edges;    /* --edges derivative|none (dot) */
+    const char *repeat;   /* --repeat N (grad): captured once, replayed N times */
     bool json;
     bool hessian;         /* --hessian (grad) */
     bool standalone;      /* --standalone (explain --format latex): a whole document */

@@ -4,7 +4,13 @@
  * the library it is linked against does: 0-d tensors, tg_backward,
  * tg_grad_get, tg_tape_reset.
  *
- *   bench_scalar_tapegrad neuron|mlp|chain N
+ * Built a second time with TG_REPLAY (bench_scalar_tapegrad_replay): the
+ * graph is captured once, in the first iteration, over persistent leaves
+ * (tg_capture), and every iteration writes the values into them and
+ * replays it (tg_program_run: forward and reverse, no recording) -- the
+ * measurement of ADOL-C's replay column, shown beside it.
+ *
+ *   bench_scalar_tapegrad[_replay] neuron|mlp|chain N
  */
 #include <tapegrad/tapegrad.h>
 
@@ -59,6 +65,57 @@ static tg_tensor *chain(tg_tensor *const *leaves, long steps)
     return y;
 }
 
+static tg_tensor *workload_output(int workload, long steps, tg_tensor *const *leaves)
+{
+    return workload == WORKLOAD_NEURON ? neuron(leaves)
+           : workload == WORKLOAD_MLP  ? mlp_loss(leaves)
+                                       : chain(leaves, steps);
+}
+
+#ifdef TG_REPLAY
+typedef struct {
+    int workload;
+    long steps;
+} capture_args;
+
+static tg_tensor *captured(tg_tensor *const *leaves, void *ud)
+{
+    const capture_args *a = ud;
+    return workload_output(a->workload, a->steps, leaves);
+}
+
+/* workload_iteration: the values into the captured leaves, one replay, the
+ * gradients. The program lives as long as the process, and so do the
+ * leaves' and the gradients' data, read through pointers taken once (as
+ * the other drivers read their adjoints). */
+static double iterate(int workload, long steps, const double *values, double *grads)
+{
+    static tg_program *program;
+    static capture_args args;
+    static double *leaf_data[MLP_PARAMS];
+    static const double *grad_data[MLP_PARAMS];
+    int n = workload_leaves(workload);
+    if (!program) {
+        tg_tensor *leaves[MLP_PARAMS] = {0};
+        for (int k = 0; k < n; k++) {
+            leaves[k] = tg_param(TG_F64, 0, NULL, &values[k]);
+            leaf_data[k] = tg_data(leaves[k]);
+        }
+        args = (capture_args){workload, steps};
+        if (!(program = tg_capture(captured, &args, n, leaves, 0)))
+            die(workload_names[workload]);
+        for (int k = 0; k < n; k++)
+            grad_data[k] = tg_data(tg_program_grad(program, k));
+    }
+    for (int k = 0; k < n; k++)
+        *leaf_data[k] = values[k];
+    if (tg_program_run(program) < 0)
+        die(workload_names[workload]);
+    for (int k = 0; k < n; k++)
+        grads[k] = *grad_data[k];
+    return tg_program_value(program);
+}
+#else
 /* workload_iteration: fresh leaves, forward, backward, gradients, reset. */
 static double iterate(int workload, long steps, const double *values, double *grads)
 {
@@ -66,9 +123,7 @@ static double iterate(int workload, long steps, const double *values, double *gr
     int n = workload_leaves(workload);
     for (int k = 0; k < n; k++)
         leaves[k] = tg_var(values[k]);
-    tg_tensor *out = workload == WORKLOAD_NEURON ? neuron(leaves)
-                     : workload == WORKLOAD_MLP  ? mlp_loss(leaves)
-                                                 : chain(leaves, steps);
+    tg_tensor *out = workload_output(workload, steps, leaves);
     double value = tg_item(out);
     if (tg_backward(out) < 0)
         die(workload_names[workload]);
@@ -77,10 +132,15 @@ static double iterate(int workload, long steps, const double *values, double *gr
     tg_tape_reset();
     return value;
 }
+#endif
 
 int main(int argc, char **argv)
 {
+#ifdef TG_REPLAY
+    int status = workloads_main(argc, argv, "tapegrad-replay", iterate);
+#else
     int status = workloads_main(argc, argv, "tapegrad", iterate);
+#endif
     tg_tape_destroy();
     return status;
 }
