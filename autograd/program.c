@@ -616,10 +616,10 @@ static bool attr_is_bits(const tg_op *op)
 }
 
 /* A leaf a of the capture and b of the check are the same input: the same
- * persistent tensor, or constants of one shape, dtype and requires_grad
- * whose values agree where they are small enough to sit in their header
- * (a value f read from data and baked in; a view's data, elsewhere, is
- * whatever it aliases, not a constant of f). */
+ * persistent tensor, or constants of one shape, dtype, requires_grad and
+ * values (a constant f built from data it read in C -- a value of tg_item,
+ * the one-hot tg_cross_entropy_loss makes of its labels -- differs when
+ * that data did; a check may take the time to compare them all). */
 static bool same_leaf(const tg_tensor *a, const tg_tensor *b)
 {
     if ((a->flags & TG_PERSISTENT) || (b->flags & TG_PERSISTENT))
@@ -627,9 +627,8 @@ static bool same_leaf(const tg_tensor *a, const tg_tensor *b)
     if (b->op || a->dtype != b->dtype || !tg__same_shape(a, b) ||
         (a->flags & TG_REQUIRES_GRAD) != (b->flags & TG_REQUIRES_GRAD))
         return false;
-    bool inline_a = a->data == (const void *)(a + 1), inline_b = b->data == (const void *)(b + 1);
     size_t bytes = (size_t)a->numel * tg__dtype_size((tg_dtype)a->dtype);
-    return !(inline_a && inline_b) || memcmp(a->data, b->data, bytes) == 0;
+    return memcmp(a->data, b->data, bytes) == 0;
 }
 
 /* Why node b (at base + its captured position) is not node a, or NULL. */

@@ -263,6 +263,34 @@ START_TEST(check_catches_a_structure_that_changed)
 }
 END_TEST
 
+/* A C array of labels, read by the loss when it is called: the one-hot it
+ * makes is a constant of the capture, of 64 x 10 entries (larger than the
+ * data a tape keeps inside a tensor's header). */
+enum { BATCH = 64, CLASSES = 10 };
+
+static tg_tensor *labelled_loss(tg_tensor *const *leaves, void *ctx)
+{
+    return tg_cross_entropy_loss(leaves[0], ctx, TG_REDUCTION_MEAN);
+}
+
+START_TEST(check_catches_labels_read_from_c_memory)
+{
+    tg_tensor *logits = tg_param(TG_F64, 2, (int64_t[]){BATCH, CLASSES}, NULL);
+    int64_t labels[BATCH];
+    for (int b = 0; b < BATCH; b++)
+        labels[b] = b % CLASSES;
+    tg_program *p = tg_capture(labelled_loss, labels, 1, &logits, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(tg_program_check(p), 0);
+    labels[BATCH - 1] = 0; /* the next batch */
+    ck_assert_int_eq(tg_program_check(p), TG_ESTATE);
+    ck_assert_ptr_nonnull(strstr(tg_last_error(), "another leaf or constant"));
+    tg_clear_error();
+    tg_program_free(p);
+    tg_free(logits);
+}
+END_TEST
+
 static tg_tensor *returns_leaf(tg_tensor *const *leaves, void *ctx)
 {
     (void)ctx;
@@ -546,6 +574,7 @@ int main(void)
     tcase_add_test(tc, an_mlp_training_step_replays_bitwise);
     tcase_add_test(tc, a_wrt_tensor_the_output_does_not_reach_gets_zeros);
     tcase_add_test(tc, check_catches_a_structure_that_changed);
+    tcase_add_test(tc, check_catches_labels_read_from_c_memory);
     tcase_add_test(tc, refusals_name_the_function_and_the_cause);
     tcase_add_test(tc, non_finite_partials_take_the_rule);
     tcase_add_test(tc, anomaly_mode_checks_each_rerun);

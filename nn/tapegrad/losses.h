@@ -51,7 +51,10 @@ TG_API tg_tensor *tg_bce_logits_loss(tg_tensor *logits, tg_tensor *target, tg_re
  * class indices labels[0..B-1], each in 0..C-1 (checked):
  *     l_b = -log softmax(z_b)[labels[b]]
  * fused as log-softmax and a one-hot negative log likelihood, stable for any
- * logits. Mean divides by B. d/dz_b = (softmax(z_b) - onehot(labels[b])) / B. */
+ * logits. Mean divides by B. d/dz_b = (softmax(z_b) - onehot(labels[b])) / B.
+ * labels are read when it is called: a tg_program replays the one-hot of
+ * the captured call (use tg_cross_entropy_probs_loss with a persistent
+ * target there; docs/program.md). */
 TG_API tg_tensor *tg_cross_entropy_loss(tg_tensor *logits, const int64_t *labels,
                                  tg_reduction reduction);
 /* Cross entropy against a target distribution of the logits' shape:
