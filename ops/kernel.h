@@ -80,6 +80,10 @@ void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const in
  * no two threads write one cache line. */
 void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
 
+/* Records how many threads the gemm about to run uses, for
+ * tg_parallel_pass (tg__gemm calls it). */
+void tg__note_gemm_threads(int threads);
+
 /* Runs the statements with lo and hi bound to a range of [0, n): the whole
  * of it in the calling thread when n is small, one share per thread
  * otherwise. Each element must be computed independently of the others, so
