@@ -24,20 +24,24 @@ static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     });
 }
 
-static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
-                                const tg_tensor *s)
+TG_HOT static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                                       const tg_tensor *s, bool accumulate)
 {
     TG_FOR_DTYPE(dx->dtype, T, {
         T *d = dx->data;
         const T *gv = g->data, *sv = s->data;
-        TG_BCAST_WALK2(plan, dx->numel, o, i, j, d[o] = gv[i] * (sv[j] - sv[j] * sv[j]));
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, {
+            T v = gv[i] * (sv[j] - sv[j] * sv[j]);
+            d[o] = accumulate ? d[o] + v : v;
+        });
     });
 }
 
 static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->info.name, g, out, sigmoid_grad_kernel);
+        return tg__fused_grad(out->op->info.name, out->in[0], g, out, sigmoid_grad_kernel,
+                              &grad_in[0]);
     } else { /* s (1 - s) = s - s^2 */
         tg_tensor *ds = tg_sub(out, tg_mul(out, out));
         grad_in[0] = tg_mul(g, ds);

@@ -18,20 +18,24 @@ static void tanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     });
 }
 
-static void tanh_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
-                             const tg_tensor *t)
+TG_HOT static void tanh_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                                    const tg_tensor *t, bool accumulate)
 {
     TG_FOR_DTYPE(dx->dtype, T, {
         T *d = dx->data;
         const T *gv = g->data, *tv = t->data;
-        TG_BCAST_WALK2(plan, dx->numel, o, i, j, d[o] = gv[i] * (1 - tv[j] * tv[j]));
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, {
+            T v = gv[i] * (1 - tv[j] * tv[j]);
+            d[o] = accumulate ? d[o] + v : v;
+        });
     });
 }
 
 static int tanh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->info.name, g, out, tanh_grad_kernel);
+        return tg__fused_grad(out->op->info.name, out->in[0], g, out, tanh_grad_kernel,
+                              &grad_in[0]);
     } else {
         tg_tensor *dt = tg_sub(tg__scalar_like(out, 1), tg_mul(out, out));
         grad_in[0] = tg_mul(g, dt);

@@ -45,10 +45,18 @@ START_TEST(sigmoid_fused_backward_matches_composed_rule)
 }
 END_TEST
 
+/* in a plain tg_backward the fused rule adds into the parameter's .grad */
+START_TEST(sigmoid_fused_backward_into_grad)
+{
+    tu_check_fused_backward_into_grad(tg_sigmoid, TU_SHAPE(3, 5), -4, 4);
+}
+END_TEST
+
 TCase *tg_test_sigmoid(void)
 {
     TCase *tc = tu_tcase("sigmoid");
     tcase_add_test(tc, sigmoid_fused_backward_matches_composed_rule);
+    tcase_add_test(tc, sigmoid_fused_backward_into_grad);
     tcase_add_test(tc, sigmoid_values_on_both_branches);
     tcase_add_test(tc, sigmoid_is_finite_at_extremes);
     tcase_add_test(tc, sigmoid_gradcheck);

@@ -75,10 +75,18 @@ START_TEST(tanh_fused_backward_matches_composed_rule)
 }
 END_TEST
 
+/* in a plain tg_backward the fused rule adds into the parameter's .grad */
+START_TEST(tanh_fused_backward_into_grad)
+{
+    tu_check_fused_backward_into_grad(tg_tanh, TU_SHAPE(3, 5), -3, 3);
+}
+END_TEST
+
 TCase *tg_test_tanh(void)
 {
     TCase *tc = tu_tcase("tanh");
     tcase_add_test(tc, tanh_fused_backward_matches_composed_rule);
+    tcase_add_test(tc, tanh_fused_backward_into_grad);
     tcase_add_test(tc, tanh_values);
     tcase_add_test(tc, tanh_saturates_without_nan);
     tcase_add_test(tc, tanh_is_rescaled_sigmoid);
