@@ -120,7 +120,7 @@ static tg_tensor *add_same_shape(tg_tensor *a, tg_tensor *b)
     return tg__record(out, &tg__op_accumulate, 2, in);
 }
 
-/* Gradients of more than this many elements are added on tg_parallel_for's
+/* Gradients of more than this many elements are added on tg_parallel_pass's
  * threads, in shares of at least this many; below it, waking the team costs
  * about what a second thread saves (tools/bench/bench_accumulate.c). */
 #define ACCUMULATE_GRAIN ((int64_t)1 << 15)
@@ -149,7 +149,7 @@ static void add_range(void *ctx, int64_t lo, int64_t hi)
 static void add_in_place(tg_tensor *dst, const tg_tensor *src)
 {
     add_job job = {dst, src};
-    tg_parallel_for(0, dst->numel, ACCUMULATE_GRAIN, add_range, &job);
+    tg_parallel_pass(0, dst->numel, ACCUMULATE_GRAIN, add_range, &job);
 }
 
 /* *slot = *slot + g, out of place so that a recorded sweep can

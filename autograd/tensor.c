@@ -268,7 +268,7 @@ double tg_grad_get(const tg_tensor *t, int64_t i)
     return t->grad ? tg__load(t->grad, i) : 0.0;
 }
 
-/* Gradients of more than this many elements are zeroed on tg_parallel_for's
+/* Gradients of more than this many elements are zeroed on tg_parallel_pass's
  * threads, in shares of at least this many (tools/bench/bench_accumulate.c). */
 #define ZERO_GRAIN ((int64_t)1 << 15)
 
@@ -284,7 +284,7 @@ void tg_zero_grad(tg_tensor *t)
     if (tg__check("tg_zero_grad", t, 1) < 0 || !t->grad)
         return;
     if (t->flags & TG_PERSISTENT)
-        tg_parallel_for(0, t->numel, ZERO_GRAIN, zero_range, t->grad);
+        tg_parallel_pass(0, t->numel, ZERO_GRAIN, zero_range, t->grad);
     else
         t->grad = NULL;
 }

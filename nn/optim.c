@@ -201,7 +201,10 @@ static int prepare_states(tg_optim *o)
 /* Tensors of at most this many elements are updated on the calling thread:
  * waking the team costs a few microseconds, about what SGD takes on 2^15
  * floats and Adam (a division and a square root per element) on 2^13
- * (tools/bench/bench_optim.c). */
+ * (tools/bench/bench_optim.c). SGD's update goes through tg_parallel_pass,
+ * which below 2^18 elements keeps it on the calling thread too unless the
+ * step's last gemm was split over the team (ops.h says why). Adam keeps
+ * tg_parallel_for: not measured in a training step this way yet. */
 enum { SGD_GRAIN = 1 << 15, ADAM_GRAIN = 1 << 13 };
 
 typedef struct {
@@ -279,7 +282,7 @@ static void sgd_update(const tg_optim *o, tg_tensor *p, const param_state *s)
         .g = tg_data(tg_grad_tensor(p)),
     };
     bool f32 = tg_dtype_of(p) == TG_F32;
-    tg_parallel_for(0, tg_numel(p), SGD_GRAIN, f32 ? sgd_share_f32 : sgd_share_f64, &j);
+    tg_parallel_pass(0, tg_numel(p), SGD_GRAIN, f32 ? sgd_share_f32 : sgd_share_f64, &j);
 }
 
 static void adam_update(const tg_optim *o, tg_tensor *p, const param_state *s)

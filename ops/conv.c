@@ -78,6 +78,7 @@ typedef struct {
 static conv_plan plan_of(const conv_sides *s)
 {
     int threads = s->N * s->OC * s->L * s->CgK < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
+    tg__note_gemm_threads(threads); /* a split plan's tg__gemm notes it again */
     if (threads > 1 && s->N < threads)
         return (conv_plan){1, true};
     return (conv_plan){threads, false};

@@ -112,21 +112,52 @@ int tg__broadcast(const char *fn, int n, tg_tensor *const *ts, int *out_ndim, in
     return TG_OK;
 }
 
+/* Checks a and b for a binary kernel named fn and broadcasts them: the
+ * plan, and the result's shape in *ndim and shape. */
+static int binary_plan(const char *fn, tg_tensor *a, tg_tensor *b, tg_bcast *plan, int *ndim,
+                       int64_t *shape)
+{
+    if (tg__check(fn, a, 1) < 0 || tg__check(fn, b, 2) < 0 || tg__check_same_dtype(fn, a, b) < 0)
+        return tg__latest_code();
+    tg_tensor *in[2] = {a, b};
+    return tg__broadcast(fn, 2, in, ndim, shape, plan);
+}
+
 tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
                                tg_binary_kernel kernel)
 {
-    if (tg__check(fn, a, 1) < 0 || tg__check(fn, b, 2) < 0 || tg__check_same_dtype(fn, a, b) < 0)
-        return NULL;
-    tg_tensor *in[2] = {a, b};
     int ndim = 0;
     int64_t shape[TG_MAX_DIMS];
     tg_bcast plan;
-    if (tg__broadcast(fn, 2, in, &ndim, shape, &plan) < 0)
+    if (binary_plan(fn, a, b, &plan, &ndim, shape) < 0)
         return NULL;
     tg_tensor *out = tg__tape_tensor(fn, (tg_dtype)a->dtype, ndim, shape);
     if (out)
         kernel(&plan, out, a, b);
     return out;
+}
+
+int tg__fused_grad(const char *fn, tg_tensor *x, tg_tensor *g, tg_tensor *other,
+                   tg_grad_kernel kernel, tg_tensor **grad)
+{
+    int ndim = 0;
+    int64_t shape[TG_MAX_DIMS];
+    tg_bcast plan;
+    int rc = binary_plan(fn, g, other, &plan, &ndim, shape);
+    if (rc < 0)
+        return rc;
+    tg_tensor *sink = tg__grad_sink(x);
+    if (sink && tg__same_shape(sink, g) && tg__same_shape(sink, other) &&
+        sink->dtype == g->dtype && sink->data != g->data && sink->data != other->data) {
+        kernel(&plan, sink, g, other, true);
+        *grad = NULL;
+        return TG_OK;
+    }
+    *grad = tg__tape_tensor(fn, (tg_dtype)g->dtype, ndim, shape);
+    if (!*grad)
+        return tg__latest_code();
+    kernel(&plan, *grad, g, other, false);
+    return TG_OK;
 }
 
 /* The plan of 0-d operands: one element, no axes. */

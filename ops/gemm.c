@@ -54,6 +54,7 @@ void tg__gemm(tg_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
               int64_t lda, const void *b, int64_t ldb, bool accumulate, void *c, int64_t ldc)
 {
     int threads = m * n * k < TG_GEMM_SPLIT_MIN ? 1 : tg_get_num_threads();
+    tg__note_gemm_threads(threads);
     if (threads <= 1) {
         gemm_alone(dtype, ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
         return;

@@ -80,6 +80,10 @@ void tg__plan_from(int to_ndim, const int64_t *to_shape, int from_ndim, const in
  * no two threads write one cache line. */
 void tg__thread_range(int64_t n, int64_t *lo, int64_t *hi);
 
+/* Records how many threads the gemm about to run uses, for
+ * tg_parallel_pass (tg__gemm calls it). */
+void tg__note_gemm_threads(int threads);
+
 /* Runs the statements with lo and hi bound to a range of [0, n): the whole
  * of it in the calling thread when n is small, one share per thread
  * otherwise. Each element must be computed independently of the others, so
@@ -298,6 +302,19 @@ tg_tensor *tg__constant_binary(const char *fn, tg_tensor *a, tg_tensor *b,
                                tg_binary_kernel kernel);
 tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
                               tg_unary_kernel kernel);
+
+/* A fused first-order gradient: dx = f(g, other) elementwise over plan, or
+ * dx += f(g, other) when accumulate (the same bits as adding the first
+ * form's result to dx afterwards: f is rounded to T either way). */
+typedef void (*tg_grad_kernel)(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                               const tg_tensor *other, bool accumulate);
+/* x's gradient kernel(g, other) in a fused first-order rule: added by the
+ * kernel straight into x's .grad where the sweep allows it (tg__grad_sink)
+ * and g and other have x's shape, leaving *grad NULL, as matmul's dW does;
+ * else a new tape tensor in *grad. Saves the temporary's write and read
+ * and the sweep's add pass: 8 of 32 bytes per element. */
+int tg__fused_grad(const char *fn, tg_tensor *x, tg_tensor *g, tg_tensor *other,
+                   tg_grad_kernel kernel, tg_tensor **grad);
 
 /* A first-order sweep runs with recording off. A rule may then compute its
  * result in one fused pass; when the sweep is recorded (create_graph) it

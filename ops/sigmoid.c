@@ -6,38 +6,57 @@
  *   backward  dx = g s (1 - s), from the saved output s; one fused pass in
  *             a first-order sweep
  */
+#include "expf_arith.h"
 #include "kernel.h"
 #include "jvp.h"
+
+/* s from x and e = e^-|x|: one division on a selected numerator, not two
+ * branches, so that the loop stays free of control flow and vectorises. */
+#define SIGMOID_OF(x, e) (((x) >= 0 ? 1 : (e)) / (1 + (e)))
+
+/* float's exp is tg__exp_nonpositive_f32 (no libm call), so this loop is
+ * compiled per ISA with the same bits on each (expf_arith.h says why) */
+TG_HOT static void sigmoid_f32(float *out, const float *in, int64_t n)
+{
+    TG_PARALLEL_FOR(n, i, {
+        float e = tg__exp_nonpositive_f32(-fabsf(in[i]));
+        out[i] = SIGMOID_OF(in[i], e);
+    });
+}
 
 static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
     (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        /* One division on a selected numerator, not two branches: the loop
-         * stays free of control flow and vectorises around exp. */
-        TG_PARALLEL_FOR(x->numel, i, {
-            T e = exp(-fabs(in[i]));
-            out[i] = (in[i] >= 0 ? 1 : e) / (1 + e);
-        });
+    if (x->dtype == TG_F32) {
+        sigmoid_f32(y->data, x->data, x->numel);
+        return;
+    }
+    const double *in = x->data;
+    double *out = y->data;
+    TG_PARALLEL_FOR(x->numel, i, {
+        double e = exp(-fabs(in[i]));
+        out[i] = SIGMOID_OF(in[i], e);
     });
 }
 
-static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
-                                const tg_tensor *s)
+TG_HOT static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
+                                       const tg_tensor *s, bool accumulate)
 {
     TG_FOR_DTYPE(dx->dtype, T, {
         T *d = dx->data;
         const T *gv = g->data, *sv = s->data;
-        TG_BCAST_WALK2(plan, dx->numel, o, i, j, d[o] = gv[i] * (sv[j] - sv[j] * sv[j]));
+        TG_BCAST_WALK2(plan, dx->numel, o, i, j, {
+            T v = gv[i] * (sv[j] - sv[j] * sv[j]);
+            d[o] = accumulate ? d[o] + v : v;
+        });
     });
 }
 
 static int sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     if (tg__may_fuse()) {
-        grad_in[0] = tg__constant_binary(out->op->info.name, g, out, sigmoid_grad_kernel);
+        return tg__fused_grad(out->op->info.name, out->in[0], g, out, sigmoid_grad_kernel,
+                              &grad_in[0]);
     } else { /* s (1 - s) = s - s^2 */
         tg_tensor *ds = tg_sub(out, tg_mul(out, out));
         grad_in[0] = tg_mul(g, ds);

@@ -195,11 +195,17 @@ END_TEST
 
 /* Gradients above the sweep's and tg_zero_grad's grains (2^15 elements) are
  * added and zeroed on two threads: every element, the tail share included,
- * gets its sum over two sweeps and then exactly zero. */
+ * gets its sum over two sweeps and then exactly zero. Below 2^18 elements
+ * those passes go on the threads only after a gemm that was split over them
+ * (tg_parallel_pass), as in a training step of a large enough layer: a
+ * 256^3 matmul first. */
 START_TEST(large_gradients_accumulate_and_zero_on_threads)
 {
     int saved = tg_get_num_threads();
     ck_assert_int_eq(tg_set_num_threads(2), 0);
+    tg_tensor *square = tg_full(TG_F32, 2, (int64_t[]){256, 256}, 0.5, false);
+    ck_assert_ptr_nonnull(tg_matmul(square, square));
+    tg_tape_reset();
     int64_t n = 3 * ((int64_t)1 << 15) + 5;
     for (int dt = TG_F32; dt <= TG_F64; dt++) {
         tg_tensor *w = tg_param((tg_dtype)dt, 1, &n, NULL);

@@ -202,6 +202,39 @@ START_TEST(parallel_for_covers_each_item_once)
 }
 END_TEST
 
+/* tg_parallel_pass's calls over n items (grain 1) on 2 threads right after
+ * a matmul of [side, side] operands: 2^24 multiply-adds at side 256 are
+ * split over the threads, 4^3 are not. */
+static void count_share(void *ctx, int64_t lo, int64_t hi)
+{
+    (void)lo, (void)hi;
+    atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+static int pass_calls_after_gemm(int64_t side, int64_t n)
+{
+    tg_tensor *a = tg_full(TG_F32, 2, (int64_t[]){side, side}, 0.5, false);
+    ck_assert_ptr_nonnull(tg_matmul(a, a));
+    atomic_int calls = 0;
+    tg_parallel_pass(0, n, 1, count_share, &calls);
+    tg_tape_reset();
+    return calls;
+}
+
+START_TEST(parallel_pass_follows_the_last_gemm)
+{
+    int saved = tg_get_num_threads();
+    tg_set_num_threads(2);
+    ck_assert_int_eq(pass_calls_after_gemm(256, 1000), 2);     /* split gemm: on the team */
+    ck_assert_int_eq(pass_calls_after_gemm(4, 1000), 1);       /* lone gemm: the caller alone */
+    ck_assert_int_eq(pass_calls_after_gemm(4, 1 << 18), 2);    /* 2^18 items: on the team anyway */
+    ck_assert_int_eq(pass_calls_after_gemm(256, 0), 0);        /* an empty range: no call */
+    tg_set_num_threads(1);
+    ck_assert_int_eq(pass_calls_after_gemm(256, 1000), 1);     /* one thread: one call */
+    tg_set_num_threads(saved);
+}
+END_TEST
+
 TCase *tg_test_parallel(void)
 {
     TCase *tc = tu_tcase("parallel");
@@ -213,5 +246,6 @@ TCase *tg_test_parallel(void)
     tcase_add_test(tc, norms_are_independent_of_threads);
     tcase_add_test(tc, thread_count_must_be_positive);
     tcase_add_test(tc, parallel_for_covers_each_item_once);
+    tcase_add_test(tc, parallel_pass_follows_the_last_gemm);
     return tc;
 }

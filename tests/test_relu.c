@@ -56,10 +56,18 @@ START_TEST(relu_fused_backward_matches_composed_rule)
 }
 END_TEST
 
+/* in a plain tg_backward the fused rule adds into the parameter's .grad */
+START_TEST(relu_fused_backward_into_grad)
+{
+    tu_check_fused_backward_into_grad(tg_relu, TU_SHAPE(3, 5), -2, 2);
+}
+END_TEST
+
 TCase *tg_test_relu(void)
 {
     TCase *tc = tu_tcase("relu");
     tcase_add_test(tc, relu_fused_backward_matches_composed_rule);
+    tcase_add_test(tc, relu_fused_backward_into_grad);
     tcase_add_test(tc, relu_values);
     tcase_add_test(tc, relu_passes_nan);
     tcase_add_test(tc, relu_gradient_is_zero_at_zero);

@@ -92,6 +92,50 @@ void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, doub
     }
 }
 
+/* The persistent copy of a tape tensor t, which requires grad when param. */
+static tg_tensor *persistent_copy(const tg_tensor *t, bool param)
+{
+    int64_t n = tg_numel(t);
+    double *values = malloc((size_t)(n > 0 ? n : 1) * sizeof *values);
+    ck_assert_ptr_nonnull(values);
+    for (int64_t i = 0; i < n; i++)
+        values[i] = tg_get(t, i);
+    tg_tensor *p = tg_persistent(tg_dtype_of(t), tg_ndim(t), tg_shape(t), values, param);
+    free(values);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+void tu_check_fused_backward_into_grad(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo,
+                                       double hi)
+{
+    for (int dt = TG_F32; dt <= TG_F64; dt++) {
+        tg_tensor *x = persistent_copy(tu_rand((tg_dtype)dt, shape, lo, hi, false), true);
+        tg_tensor *seed = persistent_copy(tu_rand((tg_dtype)dt, shape, -1, 1, false), false);
+        tg_tensor *y = op(x), *once;
+        ck_assert_int_eq(tg_grad_ex(&y, &seed, 1, &x, 1, &once, 0), 0);
+        double *want = malloc((size_t)tg_numel(x) * sizeof *want);
+        ck_assert_ptr_nonnull(want);
+        for (int64_t i = 0; i < tg_numel(x); i++) { /* (0 + g) + g, rounded as x's dtype */
+            double g = tg_get(once, i);
+            want[i] = dt == TG_F32 ? (double)((0.0f + (float)g) + (float)g) : (0.0 + g) + g;
+        }
+        tg_tape_reset();
+        for (int sweep = 0; sweep < 2; sweep++) {
+            ck_assert_int_eq(tg_backward_ex(op(x), seed, 0), 0);
+            tg_tape_reset();
+        }
+        for (int64_t i = 0; i < tg_numel(x); i++)
+            if (tg_grad_get(x, i) != want[i])
+                ck_abort_msg("%s grad[%lld] = %.17g after two sweeps, want %.17g",
+                             tg_dtype_name((tg_dtype)dt), (long long)i, tg_grad_get(x, i),
+                             want[i]);
+        free(want);
+        tg_free(seed);
+        tg_free(x);
+    }
+}
+
 static long allocation_count, allocation_budget = -1;
 
 static void *test_alloc(void *ud, void *ptr, size_t osize, size_t nsize)

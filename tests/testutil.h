@@ -41,6 +41,12 @@ void tu_gradgradcheck_both(tg_fn f, void *ctx, int n, const tu_shape *shapes, do
  * sweep (where it may run a fused pass) as in a recorded one (where it
  * composes ops), on random values in [lo, hi] in both dtypes. */
 void tu_check_fused_backward(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo, double hi);
+/* Checks that op's fused rule, applied to a parameter in two tg_backward
+ * sweeps (where it adds straight into the parameter's .grad), leaves there
+ * exactly the bits of its gradient as tg_grad returns it added twice to a
+ * zero gradient, in both dtypes. */
+void tu_check_fused_backward_into_grad(tg_tensor *(*op)(tg_tensor *), tu_shape shape, double lo,
+                                       double hi);
 
 /* A test allocator: the C library's, counting every allocation and, with a
  * budget set, refusing every allocation past it. tu_allocator_install

@@ -193,6 +193,14 @@ TG_API int tg_get_num_threads(void);
  * It allocates nothing (a steady-state step may call it). */
 TG_API void tg_parallel_for(int64_t begin, int64_t end, int64_t grain_size,
                             void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
+/* The same for a memory-bound pass over a training step's parameters or
+ * gradients (an optimizer's update, zeroing): a range of fewer than 2^18
+ * items runs in one call in the calling thread unless the library's last
+ * gemm was split over the threads, since then the step's data sit in one
+ * core's cache and a second thread would first have to fetch its share
+ * (docs/ops.md, "Threads"). Results do not depend on the choice. */
+TG_API void tg_parallel_pass(int64_t begin, int64_t end, int64_t grain_size,
+                             void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
 
 /* ---- reductions ---- */
 TG_API tg_tensor *tg_sum(tg_tensor *x);                   /* sum of all elements, 0-d */

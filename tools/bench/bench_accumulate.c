@@ -10,7 +10,9 @@
  * reshape of a parameter, whose rule hands the seed on as a view: the sweep's
  * bookkeeping is in the figure, the same on both thread counts. Run it with
  * grains above every size (ACCUMULATE_GRAIN, ZERO_GRAIN) to see one thread's
- * figure twice.
+ * figure twice. Below 2^18 elements both passes go on the threads only after
+ * a gemm split over them (tg_parallel_pass), so one 256^3 matmul on 2
+ * threads runs first: the figures are those of a step whose gemms split.
  *
  *   bench_accumulate
  */
@@ -50,8 +52,19 @@ static double time_op(bool accumulate, tg_tensor *w, tg_tensor *seed, int calls)
     return (tg_perf_counter() - t0) / calls * 1e9;
 }
 
+/* A gemm of 2^24 multiply-adds, split over 2 threads. */
+static void split_a_gemm(void)
+{
+    tg_set_num_threads(2);
+    tg_tensor *a = tg_full(TG_F32, 2, (int64_t[]){256, 256}, 0.5, false);
+    if (!tg_matmul(a, a))
+        die("matmul");
+    tg_tape_reset();
+}
+
 int main(void)
 {
+    split_a_gemm();
     for (int64_t n = 1 << 12; n <= 1 << 21; n *= 2) {
         tg_tensor *w = tg_param(TG_F32, 1, &n, NULL);
         tg_tensor *seed = tg_persistent(TG_F32, 1, &n, NULL, false);
