@@ -334,12 +334,17 @@ static inline bool tg__may_fuse(void) { return !tg__recording() && !tg__forward_
         return expr;                                                               \
     }
 
-/* sigmoid(x) for one double, in sigmoid.c's overflow-free form, for the
+/* sigmoid from x and e = e^-|x|, so that e^-|x| never overflows: one
+ * division on a selected numerator, not two branches, so that a loop stays
+ * free of control flow and vectorises. */
+#define TG_SIGMOID_OF(x, e) (((x) >= 0 ? 1 : (e)) / (1 + (e)))
+
+/* sigmoid(x) for one double: tg_sigmoid's F64 kernel and value, and the
  * partials of the ops whose derivative is a sigmoid (scalar fast path). */
 static inline double tg__sigmoid_value(double x)
 {
     double e = exp(-fabs(x));
-    return (x >= 0 ? 1 : e) / (1 + e);
+    return TG_SIGMOID_OF(x, e);
 }
 
 /* Reduces g to the shape of x by summing over the axes x was broadcast
