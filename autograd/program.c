@@ -14,8 +14,10 @@
  * run's scratch, O(1)), reruns every node in tape order (each op's rerun,
  * in place), refreshes the local partials of the scalar nodes and sweeps:
  *   - a graph of 0-d F64 nodes only is compiled at capture into flat arrays
- *     (input value pointers, partials, contribution targets) and swept in
- *     one loop with no indirect call and no tensor touched;
+ *     (per node its op's value and partials functions, attr, input and
+ *     output value pointers; contribution targets): its forward is a loop
+ *     of value and partials calls on doubles, no rerun, no kernel, no
+ *     tensor touched, and its sweep one loop with no indirect call;
  *   - any other graph is swept by the general engine (tg_backward_ex or
  *     tg_grad_ex with TG_RETAIN_GRAPH) on the attached tape, whose
  *     temporaries land after the mark and are dropped at the next run.
@@ -35,13 +37,24 @@
 
 #define M TG_MAX_INPUTS
 
+/* What the flat forward needs of one node: y = value(x; attr), and the
+ * partials at that point (the op's row: the same bits as its kernel and as
+ * a fresh recording's partials). */
+typedef struct {
+    tg_value_fn value;
+    tg_partials_fn partials;
+    double *y;           /* the node's data */
+    tg_attr attr;
+} flat_node;
+
 /* The flat form of an all-scalar program; node k's slots are k*M..k*M+M-1. */
 typedef struct {
     int64_t n;           /* nodes */
+    flat_node *node;     /* n */
     double *adjoint;     /* n nodes, then one per wrt, then a sink */
     double *partial;     /* n * M */
     double **target;     /* n * M: where input i's contribution is added */
-    const double **x;    /* n * M: input i's value */
+    const double **x;    /* n * M: input i's value; a unary node's input 1 is its input 0 */
     uint8_t *arity;      /* inputs to sweep; 0 for a node the output does not reach */
     int64_t *wrt_slot;   /* per wrt: its adjoint's index, -1 if unreached */
 } flat;
@@ -79,6 +92,7 @@ static void flat_free(flat *fl, int n_wrt)
     if (!fl)
         return;
     size_t n = (size_t)fl->n;
+    tg__free(fl->node, (n ? n : 1) * sizeof *fl->node);
     tg__free(fl->adjoint, (n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
     tg__free(fl->partial, n * M * sizeof *fl->partial);
     tg__free(fl->target, n * M * sizeof *fl->target);
@@ -331,19 +345,30 @@ static flat *flat_alloc(int64_t n, int n_wrt)
         return NULL;
     size_t slots = (size_t)n * M;
     fl->n = n;
+    fl->node = zalloc((size_t)(n ? n : 1) * sizeof *fl->node);
     fl->adjoint = zalloc(((size_t)n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
     fl->partial = zalloc(slots * sizeof *fl->partial);
     fl->target = zalloc(slots * sizeof *fl->target);
     fl->x = zalloc(slots * sizeof *fl->x);
     fl->arity = zalloc((size_t)n);
     fl->wrt_slot = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->wrt_slot);
-    if (!fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity || !fl->wrt_slot) {
+    if (!fl->node || !fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity || !fl->wrt_slot) {
         flat_free(fl, n_wrt);
         return NULL;
     }
     for (int i = 0; i < n_wrt; i++)
         fl->wrt_slot[i] = -1;
     return fl;
+}
+
+/* Node k's forward: its op's entries, its attr, where its inputs' values
+ * and its own are (every node's, the ones after the output included, as
+ * each run recomputes every node). */
+static void flat_node_compile(flat *fl, int64_t k, tg_tensor *node)
+{
+    fl->node[k] = (flat_node){node->op->value, node->op->partials, node->data, node->attr};
+    for (int i = 0; i < 2; i++) /* the ops with a value take one or two inputs */
+        fl->x[k * M + i] = node->in[i < node->n_inputs ? i : 0]->data;
 }
 
 /* Walks down from the output, as the sweep will: a node is reached when a
@@ -356,11 +381,11 @@ static int flat_compile(tg_program *p, tg_tensor *const *nodes)
         return tg__fail(TG_ENOMEM, "tg_capture: out of memory for the flat form of %lld nodes",
                         (long long)p->n_nodes);
     p->flat = fl;
+    for (int64_t k = 0; k < p->n_nodes; k++)
+        flat_node_compile(fl, k, nodes[k]);
     fl->arity[p->out->tape_pos] = 1;
     for (int64_t k = p->out->tape_pos; k >= 0; k--) {
         tg_tensor *node = nodes[k];
-        for (int i = 0; i < node->n_inputs; i++)
-            fl->x[k * M + i] = node->in[i]->data;
         if (!fl->arity[k])
             continue;
         bool passes = node->op->partials != tg__partials_none;
@@ -474,31 +499,28 @@ static int rerun(tg_tensor *node, bool anomaly)
     return rc;
 }
 
-/* The flat program's forward: each node again, and the partials of those
- * the sweep reaches, into the flat arrays. Sets *finite to whether all of
- * them are (else this run takes the engine's sweep, as a fresh recording
- * would keep such a node's rule). */
-static int flat_forward(const tg_program *p, tg_tensor *const *nodes, bool *finite)
+/* The flat program's forward: each node's value again from doubles, and
+ * the partials of those the sweep reaches, into the flat arrays. Returns
+ * whether all the partials are finite (else this run takes the engine's
+ * sweep, as a fresh recording would keep such a node's rule). */
+static bool flat_forward(const flat *fl)
 {
-    const flat *fl = p->flat;
     double check = 0; /* p - p is 0 for a finite p, NaN for an infinity or a NaN */
-    for (int64_t k = 0; k < p->n_nodes; k++) {
-        tg_tensor *node = nodes[k];
-        int rc = rerun(node, false);
-        if (rc < 0)
-            return rc;
+    for (int64_t k = 0; k < fl->n; k++) {
+        const flat_node *node = &fl->node[k];
+        const double *const *xp = fl->x + k * M;
+        double x[2] = {*xp[0], *xp[1]};
+        double y = node->value(x, node->attr);
+        *node->y = y;
         int n = fl->arity[k];
         if (!n)
             continue;
-        double x[M], *partial = fl->partial + k * M;
-        for (int i = 0; i < n; i++)
-            x[i] = *fl->x[k * M + i];
-        node->op->partials(x, *(const double *)node->data, node->attr, partial);
+        double *partial = fl->partial + k * M;
+        node->partials(x, y, node->attr, partial);
         for (int i = 0; i < n; i++)
             check += partial[i] - partial[i];
     }
-    *finite = check == 0;
-    return TG_OK;
+    return check == 0;
 }
 
 /* One loop, no call, no tensor: each reached node adds adjoint * partial to
@@ -570,15 +592,14 @@ static int run_attached(tg_program *p, bool hooked)
 {
     int64_t len;
     tg_tensor **nodes = tg__tape_nodes(&len);
-    bool finite = false;
     bool use_flat = p->flat && !hooked && !tg__anomaly();
-    int rc = use_flat ? flat_forward(p, nodes, &finite) : engine_forward(p, nodes);
-    if (rc < 0)
-        return rc;
-    if (use_flat && finite) {
+    if (use_flat && flat_forward(p->flat)) {
         flat_sweep(p);
         return TG_OK;
     }
+    int rc = use_flat ? TG_OK : engine_forward(p, nodes);
+    if (rc < 0)
+        return rc;
     if (use_flat) /* the flat forward left the scalar nodes' partials alone */
         for (int64_t k = 0; k < p->n_scalars; k++)
             tg__scalar_refresh(p->scalars[k]);
