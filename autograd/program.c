@@ -51,12 +51,18 @@ typedef struct {
 typedef struct {
     int64_t n;           /* nodes */
     flat_node *node;     /* n */
-    double *adjoint;     /* n nodes, then one per wrt, then a sink */
-    double *partial;     /* n * M */
-    double **target;     /* n * M: where input i's contribution is added */
+    double *adjoint;     /* n nodes, then a sink */
+    double *partial;     /* n * M; 0 past a node's inputs */
+    /* n * M: where input i's contribution is added; the sink for input 1
+     * of a unary node and for both of a node the sweep does not reach, so
+     * that the sweep adds two products per node without a branch */
+    double **target;
     const double **x;    /* n * M: input i's value; a unary node's input 1 is its input 0 */
     uint8_t *arity;      /* inputs to sweep; 0 for a node the output does not reach */
-    int64_t *wrt_slot;   /* per wrt: its adjoint's index, -1 if unreached */
+    /* the data of the wrt gradients the sweep reaches, which it adds into
+     * (the others stay 0) */
+    double **reached_grads;
+    int n_reached;
 } flat;
 
 struct tg_program {
@@ -93,12 +99,12 @@ static void flat_free(flat *fl, int n_wrt)
         return;
     size_t n = (size_t)fl->n;
     tg__free(fl->node, (n ? n : 1) * sizeof *fl->node);
-    tg__free(fl->adjoint, (n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
+    tg__free(fl->adjoint, (n + 1) * sizeof *fl->adjoint);
     tg__free(fl->partial, n * M * sizeof *fl->partial);
     tg__free(fl->target, n * M * sizeof *fl->target);
     tg__free(fl->x, n * M * sizeof *fl->x);
     tg__free(fl->arity, n ? n : 1);
-    tg__free(fl->wrt_slot, (size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->wrt_slot);
+    tg__free(fl->reached_grads, (size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
     tg__free(fl, sizeof *fl);
 }
 
@@ -315,12 +321,12 @@ static int wrt_index(const tg_program *p, const tg_tensor *x)
 }
 
 /* Where the contribution of a node to its input x goes: x's adjoint slot,
- * a wrt slot, a persistent leaf's .grad (tg_backward adds there in place,
- * one contribution at a time), or the sink for what gets nothing. NULL
- * when a .grad cannot be made. */
+ * a wrt gradient, a persistent leaf's .grad (tg_backward adds there in
+ * place, one contribution at a time), or the sink for what gets nothing.
+ * NULL when a .grad cannot be made. */
 static double *flat_target(tg_program *p, flat *fl, tg_tensor *x)
 {
-    double *sink = &fl->adjoint[fl->n + p->n_wrt];
+    double *sink = &fl->adjoint[fl->n];
     if (!(x->flags & TG_REQUIRES_GRAD))
         return sink;
     if (x->op) {
@@ -334,8 +340,13 @@ static double *flat_target(tg_program *p, flat *fl, tg_tensor *x)
     int i = wrt_index(p, x);
     if (i < 0)
         return sink; /* tg_grad: a leaf it was not asked about */
-    fl->wrt_slot[i] = fl->n + i;
-    return &fl->adjoint[fl->n + i];
+    double *grad = p->grads[i]->data;
+    bool listed = false;
+    for (int r = 0; r < fl->n_reached; r++)
+        listed |= fl->reached_grads[r] == grad;
+    if (!listed)
+        fl->reached_grads[fl->n_reached++] = grad;
+    return grad;
 }
 
 static flat *flat_alloc(int64_t n, int n_wrt)
@@ -346,18 +357,19 @@ static flat *flat_alloc(int64_t n, int n_wrt)
     size_t slots = (size_t)n * M;
     fl->n = n;
     fl->node = zalloc((size_t)(n ? n : 1) * sizeof *fl->node);
-    fl->adjoint = zalloc(((size_t)n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
+    fl->adjoint = zalloc(((size_t)n + 1) * sizeof *fl->adjoint);
     fl->partial = zalloc(slots * sizeof *fl->partial);
     fl->target = zalloc(slots * sizeof *fl->target);
     fl->x = zalloc(slots * sizeof *fl->x);
     fl->arity = zalloc((size_t)n);
-    fl->wrt_slot = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->wrt_slot);
-    if (!fl->node || !fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity || !fl->wrt_slot) {
+    fl->reached_grads = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
+    if (!fl->node || !fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity ||
+        !fl->reached_grads) {
         flat_free(fl, n_wrt);
         return NULL;
     }
-    for (int i = 0; i < n_wrt; i++)
-        fl->wrt_slot[i] = -1;
+    for (size_t i = 0; i < slots; i++)
+        fl->target[i] = &fl->adjoint[n];
     return fl;
 }
 
@@ -367,7 +379,7 @@ static flat *flat_alloc(int64_t n, int n_wrt)
 static void flat_node_compile(flat *fl, int64_t k, tg_tensor *node)
 {
     fl->node[k] = (flat_node){node->op->value, node->op->partials, node->data, node->attr};
-    for (int i = 0; i < 2; i++) /* the ops with a value take one or two inputs */
+    for (int i = 0; i < 2; i++) /* the ops with a value take one or two */
         fl->x[k * M + i] = node->in[i < node->n_inputs ? i : 0]->data;
 }
 
@@ -512,43 +524,32 @@ static bool flat_forward(const flat *fl)
         double x[2] = {*xp[0], *xp[1]};
         double y = node->value(x, node->attr);
         *node->y = y;
-        int n = fl->arity[k];
-        if (!n)
+        if (!fl->arity[k])
             continue;
-        double *partial = fl->partial + k * M;
+        double *partial = fl->partial + k * M; /* a unary op leaves partial[1] 0 */
         node->partials(x, y, node->attr, partial);
-        for (int i = 0; i < n; i++)
-            check += partial[i] - partial[i];
+        check += (partial[0] - partial[0]) + (partial[1] - partial[1]);
     }
     return check == 0;
 }
 
-/* One loop, no call, no tensor: each reached node adds adjoint * partial to
- * the slot of each of its inputs. */
-static void flat_sweep(tg_program *p)
+/* One loop, no call, no branch, no tensor: each node adds adjoint *
+ * partial to the slot of each of its two inputs (the sink for what the
+ * sweep would not visit, where the partial is 0). */
+static void flat_sweep(const flat *fl, int64_t top)
 {
-    flat *fl = p->flat;
-    int64_t top = p->out->tape_pos;
     for (int64_t k = 0; k <= top; k++)
         fl->adjoint[k] = -0.0;
-    for (int i = 0; i < p->n_wrt; i++)
-        fl->adjoint[fl->n + i] = -0.0;
+    for (int r = 0; r < fl->n_reached; r++)
+        *fl->reached_grads[r] = -0.0;
     fl->adjoint[top] = 1.0;
-    const uint8_t *arity = fl->arity;
     const double *partial = fl->partial;
     double *const *target = fl->target;
-    double *adjoint = fl->adjoint;
+    const double *adjoint = fl->adjoint;
     for (int64_t k = top; k >= 0; k--) {
-        int n = arity[k]; /* read once: a store through a target may alias a byte */
         double a = adjoint[k];
-        for (int i = 0; i < n; i++) {
-            double c = a * partial[k * M + i];
-            *target[k * M + i] += c;
-        }
-    }
-    for (int i = 0; i < p->n_wrt; i++) {
-        int64_t slot = fl->wrt_slot[i];
-        *(double *)p->grads[i]->data = slot >= 0 ? fl->adjoint[slot] : 0.0;
+        *target[k * M] += a * partial[k * M];
+        *target[k * M + 1] += a * partial[k * M + 1];
     }
 }
 
@@ -588,19 +589,16 @@ static int engine_sweep(tg_program *p)
     return rc;
 }
 
-static int run_attached(tg_program *p, bool hooked)
+/* The engine's forward and sweep, or its sweep alone after a flat forward
+ * (whose values stand) that met a partial that is not finite. */
+static int run_attached(tg_program *p, bool flat_done)
 {
     int64_t len;
     tg_tensor **nodes = tg__tape_nodes(&len);
-    bool use_flat = p->flat && !hooked && !tg__anomaly();
-    if (use_flat && flat_forward(p->flat)) {
-        flat_sweep(p);
-        return TG_OK;
-    }
-    int rc = use_flat ? TG_OK : engine_forward(p, nodes);
+    int rc = flat_done ? TG_OK : engine_forward(p, nodes);
     if (rc < 0)
         return rc;
-    if (use_flat) /* the flat forward left the scalar nodes' partials alone */
+    if (flat_done) /* the flat forward left the scalar nodes' partials alone */
         for (int64_t k = 0; k < p->n_scalars; k++)
             tg__scalar_refresh(p->scalars[k]);
     return engine_sweep(p);
@@ -616,10 +614,17 @@ int tg_program_run(tg_program *p)
     int rc = check_inputs(p, &hooked);
     if (rc < 0)
         return rc;
+    /* the flat program touches no tape: its doubles are all it reads and writes */
+    bool flat_done = p->flat && !hooked && !tg__anomaly();
+    if (flat_done && flat_forward(p->flat)) {
+        flat_sweep(p->flat, p->out->tape_pos);
+        p->value = *(const double *)p->out->data;
+        return TG_OK;
+    }
     tg_tape_swap saved;
     tg__tape_attach(p->tape, &saved);
     tg__tape_rewind();
-    rc = run_attached(p, hooked);
+    rc = run_attached(p, flat_done);
     p->value = rc == 0 ? tg__load(p->out, 0) : NAN;
     tg__tape_detach(&saved);
     return rc;
