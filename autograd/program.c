@@ -35,30 +35,29 @@
 
 #include "internal.h"
 
-#define M TG_MAX_INPUTS
-
-/* What the flat forward needs of one node: y = value(x; attr), and the
+/* What the flat program needs of one node: y = value(x; attr) and the
  * partials at that point (the op's row: the same bits as its kernel and as
- * a fresh recording's partials). */
+ * a fresh recording's partials), and where the sweep adds each input's
+ * contribution. The ops with a value take one input or two; a unary
+ * node's x[1] is its x[0], its partial[1] stays 0 and its target[1] is the
+ * sink, as both targets are for a node the sweep does not reach (whose
+ * partials are then tg__partials_none's: none), so that the sweep adds
+ * two products per node without a branch. */
 typedef struct {
+    const double *x[2];
     tg_value_fn value;
     tg_partials_fn partials;
     double *y;           /* the node's data */
     tg_attr attr;
+    double partial[2];
+    double *target[2];
 } flat_node;
 
-/* The flat form of an all-scalar program; node k's slots are k*M..k*M+M-1. */
+/* The flat form of an all-scalar program. */
 typedef struct {
     int64_t n;           /* nodes */
     flat_node *node;     /* n */
     double *adjoint;     /* n nodes, then a sink */
-    double *partial;     /* n * M; 0 past a node's inputs */
-    /* n * M: where input i's contribution is added; the sink for input 1
-     * of a unary node and for both of a node the sweep does not reach, so
-     * that the sweep adds two products per node without a branch */
-    double **target;
-    const double **x;    /* n * M: input i's value; a unary node's input 1 is its input 0 */
-    uint8_t *arity;      /* inputs to sweep; 0 for a node the output does not reach */
     /* the data of the wrt gradients the sweep reaches, which it adds into
      * (the others stay 0) */
     double **reached_grads;
@@ -100,10 +99,6 @@ static void flat_free(flat *fl, int n_wrt)
     size_t n = (size_t)fl->n;
     tg__free(fl->node, (n ? n : 1) * sizeof *fl->node);
     tg__free(fl->adjoint, (n + 1) * sizeof *fl->adjoint);
-    tg__free(fl->partial, n * M * sizeof *fl->partial);
-    tg__free(fl->target, n * M * sizeof *fl->target);
-    tg__free(fl->x, n * M * sizeof *fl->x);
-    tg__free(fl->arity, n ? n : 1);
     tg__free(fl->reached_grads, (size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
     tg__free(fl, sizeof *fl);
 }
@@ -324,13 +319,13 @@ static int wrt_index(const tg_program *p, const tg_tensor *x)
  * a wrt gradient, a persistent leaf's .grad (tg_backward adds there in
  * place, one contribution at a time), or the sink for what gets nothing.
  * NULL when a .grad cannot be made. */
-static double *flat_target(tg_program *p, flat *fl, tg_tensor *x)
+static double *flat_target(tg_program *p, flat *fl, tg_tensor *x, uint8_t *reached)
 {
     double *sink = &fl->adjoint[fl->n];
     if (!(x->flags & TG_REQUIRES_GRAD))
         return sink;
     if (x->op) {
-        fl->arity[x->tape_pos] = 1; /* reached: its arity is set when the walk gets there */
+        reached[x->tape_pos] = 1;
         return &fl->adjoint[x->tape_pos];
     }
     if (p->n_wrt == 0) {
@@ -354,59 +349,63 @@ static flat *flat_alloc(int64_t n, int n_wrt)
     flat *fl = zalloc(sizeof *fl);
     if (!fl)
         return NULL;
-    size_t slots = (size_t)n * M;
     fl->n = n;
     fl->node = zalloc((size_t)(n ? n : 1) * sizeof *fl->node);
     fl->adjoint = zalloc(((size_t)n + 1) * sizeof *fl->adjoint);
-    fl->partial = zalloc(slots * sizeof *fl->partial);
-    fl->target = zalloc(slots * sizeof *fl->target);
-    fl->x = zalloc(slots * sizeof *fl->x);
-    fl->arity = zalloc((size_t)n);
     fl->reached_grads = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
-    if (!fl->node || !fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity ||
-        !fl->reached_grads) {
+    if (!fl->node || !fl->adjoint || !fl->reached_grads) {
         flat_free(fl, n_wrt);
         return NULL;
     }
-    for (size_t i = 0; i < slots; i++)
-        fl->target[i] = &fl->adjoint[n];
     return fl;
 }
 
-/* Node k's forward: its op's entries, its attr, where its inputs' values
- * and its own are (every node's, the ones after the output included, as
- * each run recomputes every node). */
-static void flat_node_compile(flat *fl, int64_t k, tg_tensor *node)
+/* Node k's forward (every node's, the ones after the output included, as
+ * each run recomputes every node), as one the sweep does not reach. */
+static void flat_node_compile(flat *fl, int64_t k, const tg_tensor *node)
 {
-    fl->node[k] = (flat_node){node->op->value, node->op->partials, node->data, node->attr};
-    for (int i = 0; i < 2; i++) /* the ops with a value take one or two */
-        fl->x[k * M + i] = node->in[i < node->n_inputs ? i : 0]->data;
+    flat_node *f = &fl->node[k];
+    double *sink = &fl->adjoint[fl->n];
+    *f = (flat_node){.value = node->op->value, .partials = tg__partials_none, .y = node->data,
+                     .attr = node->attr, .target = {sink, sink}};
+    for (int i = 0; i < 2; i++)
+        f->x[i] = node->in[i < node->n_inputs ? i : 0]->data;
 }
 
 /* Walks down from the output, as the sweep will: a node is reached when a
  * reached node above takes it, and only a reached node's inputs get
  * contributions (a fresh sweep never visits the others). */
-static int flat_compile(tg_program *p, tg_tensor *const *nodes)
+static int flat_walk(tg_program *p, flat *fl, tg_tensor *const *nodes, uint8_t *reached)
 {
-    flat *fl = flat_alloc(p->n_nodes, p->n_wrt);
-    if (!fl)
-        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for the flat form of %lld nodes",
-                        (long long)p->n_nodes);
-    p->flat = fl;
-    for (int64_t k = 0; k < p->n_nodes; k++)
-        flat_node_compile(fl, k, nodes[k]);
-    fl->arity[p->out->tape_pos] = 1;
+    reached[p->out->tape_pos] = 1;
     for (int64_t k = p->out->tape_pos; k >= 0; k--) {
         tg_tensor *node = nodes[k];
-        if (!fl->arity[k])
+        if (!reached[k] || node->op->partials == tg__partials_none)
             continue;
-        bool passes = node->op->partials != tg__partials_none;
-        fl->arity[k] = passes ? (uint8_t)node->n_inputs : 0;
-        for (int i = 0; passes && i < node->n_inputs; i++)
-            if (!(fl->target[k * M + i] = flat_target(p, fl, node->in[i])))
+        fl->node[k].partials = node->op->partials;
+        for (int i = 0; i < node->n_inputs; i++)
+            if (!(fl->node[k].target[i] = flat_target(p, fl, node->in[i], reached)))
                 return tg__latest_code();
     }
     return TG_OK;
+}
+
+static int flat_compile(tg_program *p, tg_tensor *const *nodes)
+{
+    flat *fl = flat_alloc(p->n_nodes, p->n_wrt);
+    uint8_t *reached = zalloc((size_t)(p->n_nodes ? p->n_nodes : 1));
+    if (!fl || !reached) {
+        flat_free(fl, p->n_wrt);
+        tg__free(reached, (size_t)(p->n_nodes ? p->n_nodes : 1));
+        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for the flat form of %lld nodes",
+                        (long long)p->n_nodes);
+    }
+    p->flat = fl;
+    for (int64_t k = 0; k < p->n_nodes; k++)
+        flat_node_compile(fl, k, nodes[k]);
+    int rc = flat_walk(p, fl, nodes, reached);
+    tg__free(reached, (size_t)(p->n_nodes ? p->n_nodes : 1));
+    return rc;
 }
 
 /* ---- capture ---- */
@@ -512,23 +511,21 @@ static int rerun(tg_tensor *node, bool anomaly)
 }
 
 /* The flat program's forward: each node's value again from doubles, and
- * the partials of those the sweep reaches, into the flat arrays. Returns
- * whether all the partials are finite (else this run takes the engine's
- * sweep, as a fresh recording would keep such a node's rule). */
+ * its partials, into the flat nodes; each adjoint starts at -0.0 (the
+ * identity of IEEE addition, as the sweep adds every contribution).
+ * Returns whether all the partials are finite (else this run takes the
+ * engine's sweep, as a fresh recording would keep such a node's rule). */
 static bool flat_forward(const flat *fl)
 {
     double check = 0; /* p - p is 0 for a finite p, NaN for an infinity or a NaN */
     for (int64_t k = 0; k < fl->n; k++) {
-        const flat_node *node = &fl->node[k];
-        const double *const *xp = fl->x + k * M;
-        double x[2] = {*xp[0], *xp[1]};
+        flat_node *node = &fl->node[k];
+        double x[2] = {*node->x[0], *node->x[1]};
         double y = node->value(x, node->attr);
         *node->y = y;
-        if (!fl->arity[k])
-            continue;
-        double *partial = fl->partial + k * M; /* a unary op leaves partial[1] 0 */
-        node->partials(x, y, node->attr, partial);
-        check += (partial[0] - partial[0]) + (partial[1] - partial[1]);
+        node->partials(x, y, node->attr, node->partial);
+        check += (node->partial[0] - node->partial[0]) + (node->partial[1] - node->partial[1]);
+        fl->adjoint[k] = -0.0;
     }
     return check == 0;
 }
@@ -538,18 +535,14 @@ static bool flat_forward(const flat *fl)
  * sweep would not visit, where the partial is 0). */
 static void flat_sweep(const flat *fl, int64_t top)
 {
-    for (int64_t k = 0; k <= top; k++)
-        fl->adjoint[k] = -0.0;
     for (int r = 0; r < fl->n_reached; r++)
         *fl->reached_grads[r] = -0.0;
     fl->adjoint[top] = 1.0;
-    const double *partial = fl->partial;
-    double *const *target = fl->target;
-    const double *adjoint = fl->adjoint;
     for (int64_t k = top; k >= 0; k--) {
-        double a = adjoint[k];
-        *target[k * M] += a * partial[k * M];
-        *target[k * M + 1] += a * partial[k * M + 1];
+        const flat_node *node = &fl->node[k];
+        double a = fl->adjoint[k];
+        *node->target[0] += a * node->partial[0];
+        *node->target[1] += a * node->partial[1];
     }
 }
 
