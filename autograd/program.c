@@ -518,14 +518,14 @@ static int rerun(tg_tensor *node, bool anomaly)
 static bool flat_forward(const flat *fl)
 {
     double check = 0; /* p - p is 0 for a finite p, NaN for an infinity or a NaN */
-    for (int64_t k = 0; k < fl->n; k++) {
-        flat_node *node = &fl->node[k];
+    double *adjoint = fl->adjoint;
+    for (flat_node *node = fl->node, *end = node + fl->n; node < end; node++) {
         double x[2] = {*node->x[0], *node->x[1]};
         double y = node->value(x, node->attr);
         *node->y = y;
         node->partials(x, y, node->attr, node->partial);
         check += (node->partial[0] - node->partial[0]) + (node->partial[1] - node->partial[1]);
-        fl->adjoint[k] = -0.0;
+        *adjoint++ = -0.0;
     }
     return check == 0;
 }
@@ -538,9 +538,9 @@ static void flat_sweep(const flat *fl, int64_t top)
     for (int r = 0; r < fl->n_reached; r++)
         *fl->reached_grads[r] = -0.0;
     fl->adjoint[top] = 1.0;
-    for (int64_t k = top; k >= 0; k--) {
-        const flat_node *node = &fl->node[k];
-        double a = fl->adjoint[k];
+    const double *adjoint = fl->adjoint + top + 1;
+    for (const flat_node *node = fl->node + top + 1; node-- > fl->node;) {
+        double a = *--adjoint;
         *node->target[0] += a * node->partial[0];
         *node->target[1] += a * node->partial[1];
     }
