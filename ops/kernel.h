@@ -162,8 +162,8 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
 /* Walks output elements [lo, hi) of a plan in row-major order: for each
  * output flat index o, P0 and P1 are the flat offsets of inputs 0 and 1 and
  * BODY (the variadic rest, so that it may hold commas) runs. The innermost
- * axis is a plain loop so that the compiler can
- * vectorise it; the first and last rows may be partial. */
+ * axis is a plain loop so that the compiler can vectorise it; the first and
+ * last rows may be partial. */
 #define TG_BCAST_RANGE2(plan, lo, hi, o, P0, P1, ...)                                 \
     do {                                                                           \
         const tg_bcast *pl_ = (plan);                                              \
@@ -231,7 +231,8 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
  * and attr. The value function runs it with T = double on x[0], as the
  * kernel runs it on each element of an F64 tensor (the scalar epilogue of
  * a vectorised loop and a 0-d tensor's one element both use the plain
- * scalar math calls), so the two give the same bits. */
+ * scalar math calls), so the two give the same bits. BODY is the variadic
+ * rest, so that it may hold commas. */
 #define TG_UNARY_FORMULA(name, ...)                                                   \
     static void name##_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)        \
     {                                                                              \
@@ -249,7 +250,7 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
     static double name##_value(const double *x, tg_attr attr)                      \
     {                                                                              \
         typedef double T;                                                          \
-        (void)sizeof(T);                                                           \
+        (void)sizeof(T); /* a BODY need not name T */                              \
         (void)attr;                                                                \
         T v = x[0], r;                                                             \
         __VA_ARGS__;                                                               \
@@ -275,7 +276,7 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
     static double name##_value(const double *x, tg_attr attr)                      \
     {                                                                              \
         typedef double T;                                                          \
-        (void)sizeof(T);                                                           \
+        (void)sizeof(T); /* a BODY need not name T */                              \
         (void)attr;                                                                \
         T a = x[0], b = x[1], r;                                                   \
         __VA_ARGS__;                                                               \
