@@ -78,6 +78,15 @@ typedef int (*tg_jvp_fn)(tg_tensor *out, tg_tensor *const *tangent_in, tg_tensor
  * (suite_catalogue checks every elementwise op against it). */
 typedef void (*tg_partials_fn)(const double *x, double y, tg_attr attr, double *partial);
 
+/* An elementwise op's value at one point, for the scalar fast path and the
+ * flat form of a program: y = f(x[0..arity-1]; attr) from the F64 values of
+ * its inputs, the bits its tensor kernel gives for 0-d F64 operands (both
+ * are made from one formula, TG_UNARY_FORMULA / TG_BINARY_FORMULA in
+ * ops/kernel.h; suite_catalogue checks the bits). Separate from partials,
+ * not one entry for both: the partials stay the one place of each
+ * derivative, and a node the sweep never reaches needs only its value. */
+typedef double (*tg_value_fn)(const double *x, tg_attr attr);
+
 /* An op's forward again, for tg_program replay (autograd/program.c):
  * recomputes out->data in place from the current data of its inputs
  * out->in[0 .. n_inputs-1] and from out->attr, with the shapes of the
@@ -108,6 +117,7 @@ struct tg_op {
     tg_backward_fn backward;
     tg_jvp_fn jvp; /* NULL until the op has a tangent rule */
     tg_partials_fn partials; /* every elementwise op of one or two inputs */
+    tg_value_fn value; /* with partials: every op that has one has the other */
     tg_rerun_fn rerun;
     /* the kernel of an op made by tg__unary (unary) or tg__binary (binary) */
     union {

@@ -14,8 +14,10 @@
  * run's scratch, O(1)), reruns every node in tape order (each op's rerun,
  * in place), refreshes the local partials of the scalar nodes and sweeps:
  *   - a graph of 0-d F64 nodes only is compiled at capture into flat arrays
- *     (input value pointers, partials, contribution targets) and swept in
- *     one loop with no indirect call and no tensor touched;
+ *     (per node its op's value and partials functions, attr, input and
+ *     output value pointers; contribution targets): its forward is a loop
+ *     of value and partials calls on doubles, no rerun, no kernel, no
+ *     tensor touched, and its sweep one loop with no indirect call;
  *   - any other graph is swept by the general engine (tg_backward_ex or
  *     tg_grad_ex with TG_RETAIN_GRAPH) on the attached tape, whose
  *     temporaries land after the mark and are dropped at the next run.
@@ -33,17 +35,33 @@
 
 #include "internal.h"
 
-#define M TG_MAX_INPUTS
+/* What the flat program needs of one node: y = value(x; attr) and the
+ * partials at that point (the op's row: the same bits as its kernel and as
+ * a fresh recording's partials), and where the sweep adds each input's
+ * contribution. The ops with a value take one input or two; a unary
+ * node's x[1] is its x[0], its partial[1] stays 0 and its target[1] is the
+ * sink, as both targets are for a node the sweep does not reach (whose
+ * partials are then tg__partials_none's: none), so that the sweep adds
+ * two products per node without a branch. */
+typedef struct {
+    const double *x[2];
+    tg_value_fn value;
+    tg_partials_fn partials;
+    double *y;           /* the node's data */
+    tg_attr attr;
+    double partial[2];
+    double *target[2];
+} flat_node;
 
-/* The flat form of an all-scalar program; node k's slots are k*M..k*M+M-1. */
+/* The flat form of an all-scalar program. */
 typedef struct {
     int64_t n;           /* nodes */
-    double *adjoint;     /* n nodes, then one per wrt, then a sink */
-    double *partial;     /* n * M */
-    double **target;     /* n * M: where input i's contribution is added */
-    const double **x;    /* n * M: input i's value */
-    uint8_t *arity;      /* inputs to sweep; 0 for a node the output does not reach */
-    int64_t *wrt_slot;   /* per wrt: its adjoint's index, -1 if unreached */
+    flat_node *node;     /* n */
+    double *adjoint;     /* n nodes, then a sink */
+    /* the data of the wrt gradients the sweep reaches, which it adds into
+     * (the others stay 0) */
+    double **reached_grads;
+    int n_reached;
 } flat;
 
 struct tg_program {
@@ -79,12 +97,9 @@ static void flat_free(flat *fl, int n_wrt)
     if (!fl)
         return;
     size_t n = (size_t)fl->n;
-    tg__free(fl->adjoint, (n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
-    tg__free(fl->partial, n * M * sizeof *fl->partial);
-    tg__free(fl->target, n * M * sizeof *fl->target);
-    tg__free(fl->x, n * M * sizeof *fl->x);
-    tg__free(fl->arity, n ? n : 1);
-    tg__free(fl->wrt_slot, (size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->wrt_slot);
+    tg__free(fl->node, (n ? n : 1) * sizeof *fl->node);
+    tg__free(fl->adjoint, (n + 1) * sizeof *fl->adjoint);
+    tg__free(fl->reached_grads, (size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
     tg__free(fl, sizeof *fl);
 }
 
@@ -303,16 +318,16 @@ static int wrt_index(const tg_program *p, const tg_tensor *x)
 }
 
 /* Where the contribution of a node to its input x goes: x's adjoint slot,
- * a wrt slot, a persistent leaf's .grad (tg_backward adds there in place,
- * one contribution at a time), or the sink for what gets nothing. NULL
- * when a .grad cannot be made. */
-static double *flat_target(tg_program *p, flat *fl, tg_tensor *x)
+ * a wrt gradient, a persistent leaf's .grad (tg_backward adds there in
+ * place, one contribution at a time), or the sink for what gets nothing.
+ * NULL when a .grad cannot be made. */
+static double *flat_target(tg_program *p, flat *fl, tg_tensor *x, uint8_t *reached)
 {
-    double *sink = &fl->adjoint[fl->n + p->n_wrt];
+    double *sink = &fl->adjoint[fl->n];
     if (!(x->flags & TG_REQUIRES_GRAD))
         return sink;
     if (x->op) {
-        fl->arity[x->tape_pos] = 1; /* reached: its arity is set when the walk gets there */
+        reached[x->tape_pos] = 1;
         return &fl->adjoint[x->tape_pos];
     }
     if (p->n_wrt == 0) {
@@ -322,8 +337,13 @@ static double *flat_target(tg_program *p, flat *fl, tg_tensor *x)
     int i = wrt_index(p, x);
     if (i < 0)
         return sink; /* tg_grad: a leaf it was not asked about */
-    fl->wrt_slot[i] = fl->n + i;
-    return &fl->adjoint[fl->n + i];
+    double *grad = p->grads[i]->data;
+    bool listed = false;
+    for (int r = 0; r < fl->n_reached; r++)
+        listed |= fl->reached_grads[r] == grad;
+    if (!listed)
+        fl->reached_grads[fl->n_reached++] = grad;
+    return grad;
 }
 
 static flat *flat_alloc(int64_t n, int n_wrt)
@@ -331,47 +351,63 @@ static flat *flat_alloc(int64_t n, int n_wrt)
     flat *fl = zalloc(sizeof *fl);
     if (!fl)
         return NULL;
-    size_t slots = (size_t)n * M;
     fl->n = n;
-    fl->adjoint = zalloc(((size_t)n + (size_t)n_wrt + 1) * sizeof *fl->adjoint);
-    fl->partial = zalloc(slots * sizeof *fl->partial);
-    fl->target = zalloc(slots * sizeof *fl->target);
-    fl->x = zalloc(slots * sizeof *fl->x);
-    fl->arity = zalloc((size_t)n);
-    fl->wrt_slot = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->wrt_slot);
-    if (!fl->adjoint || !fl->partial || !fl->target || !fl->x || !fl->arity || !fl->wrt_slot) {
+    fl->node = zalloc((size_t)(n ? n : 1) * sizeof *fl->node);
+    fl->adjoint = zalloc(((size_t)n + 1) * sizeof *fl->adjoint);
+    fl->reached_grads = zalloc((size_t)(n_wrt ? n_wrt : 1) * sizeof *fl->reached_grads);
+    if (!fl->node || !fl->adjoint || !fl->reached_grads) {
         flat_free(fl, n_wrt);
         return NULL;
     }
-    for (int i = 0; i < n_wrt; i++)
-        fl->wrt_slot[i] = -1;
     return fl;
+}
+
+/* Node k's forward (every node's, the ones after the output included, as
+ * each run recomputes every node), as one the sweep does not reach. */
+static void flat_node_compile(flat *fl, int64_t k, const tg_tensor *node)
+{
+    flat_node *f = &fl->node[k];
+    double *sink = &fl->adjoint[fl->n];
+    *f = (flat_node){.value = node->op->value, .partials = tg__partials_none, .y = node->data,
+                     .attr = node->attr, .target = {sink, sink}};
+    for (int i = 0; i < 2; i++)
+        f->x[i] = node->in[i < node->n_inputs ? i : 0]->data;
 }
 
 /* Walks down from the output, as the sweep will: a node is reached when a
  * reached node above takes it, and only a reached node's inputs get
  * contributions (a fresh sweep never visits the others). */
-static int flat_compile(tg_program *p, tg_tensor *const *nodes)
+static int flat_walk(tg_program *p, flat *fl, tg_tensor *const *nodes, uint8_t *reached)
 {
-    flat *fl = flat_alloc(p->n_nodes, p->n_wrt);
-    if (!fl)
-        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for the flat form of %lld nodes",
-                        (long long)p->n_nodes);
-    p->flat = fl;
-    fl->arity[p->out->tape_pos] = 1;
+    reached[p->out->tape_pos] = 1;
     for (int64_t k = p->out->tape_pos; k >= 0; k--) {
         tg_tensor *node = nodes[k];
-        for (int i = 0; i < node->n_inputs; i++)
-            fl->x[k * M + i] = node->in[i]->data;
-        if (!fl->arity[k])
+        if (!reached[k] || node->op->partials == tg__partials_none)
             continue;
-        bool passes = node->op->partials != tg__partials_none;
-        fl->arity[k] = passes ? (uint8_t)node->n_inputs : 0;
-        for (int i = 0; passes && i < node->n_inputs; i++)
-            if (!(fl->target[k * M + i] = flat_target(p, fl, node->in[i])))
+        fl->node[k].partials = node->op->partials;
+        for (int i = 0; i < node->n_inputs; i++)
+            if (!(fl->node[k].target[i] = flat_target(p, fl, node->in[i], reached)))
                 return tg__latest_code();
     }
     return TG_OK;
+}
+
+static int flat_compile(tg_program *p, tg_tensor *const *nodes)
+{
+    flat *fl = flat_alloc(p->n_nodes, p->n_wrt);
+    uint8_t *reached = zalloc((size_t)(p->n_nodes ? p->n_nodes : 1));
+    if (!fl || !reached) {
+        flat_free(fl, p->n_wrt);
+        tg__free(reached, (size_t)(p->n_nodes ? p->n_nodes : 1));
+        return tg__fail(TG_ENOMEM, "tg_capture: out of memory for the flat form of %lld nodes",
+                        (long long)p->n_nodes);
+    }
+    p->flat = fl;
+    for (int64_t k = 0; k < p->n_nodes; k++)
+        flat_node_compile(fl, k, nodes[k]);
+    int rc = flat_walk(p, fl, nodes, reached);
+    tg__free(reached, (size_t)(p->n_nodes ? p->n_nodes : 1));
+    return rc;
 }
 
 /* ---- capture ---- */
@@ -476,59 +512,39 @@ static int rerun(tg_tensor *node, bool anomaly)
     return rc;
 }
 
-/* The flat program's forward: each node again, and the partials of those
- * the sweep reaches, into the flat arrays. Sets *finite to whether all of
- * them are (else this run takes the engine's sweep, as a fresh recording
- * would keep such a node's rule). */
-static int flat_forward(const tg_program *p, tg_tensor *const *nodes, bool *finite)
+/* The flat program's forward: each node's value again from doubles, and
+ * its partials, into the flat nodes; each adjoint starts at -0.0 (the
+ * identity of IEEE addition, as the sweep adds every contribution).
+ * Returns whether all the partials are finite (else this run takes the
+ * engine's sweep, as a fresh recording would keep such a node's rule). */
+static bool flat_forward(const flat *fl)
 {
-    const flat *fl = p->flat;
     double check = 0; /* p - p is 0 for a finite p, NaN for an infinity or a NaN */
-    for (int64_t k = 0; k < p->n_nodes; k++) {
-        tg_tensor *node = nodes[k];
-        int rc = rerun(node, false);
-        if (rc < 0)
-            return rc;
-        int n = fl->arity[k];
-        if (!n)
-            continue;
-        double x[M], *partial = fl->partial + k * M;
-        for (int i = 0; i < n; i++)
-            x[i] = *fl->x[k * M + i];
-        node->op->partials(x, *(const double *)node->data, node->attr, partial);
-        for (int i = 0; i < n; i++)
-            check += partial[i] - partial[i];
+    double *adjoint = fl->adjoint;
+    for (flat_node *node = fl->node, *end = node + fl->n; node < end; node++) {
+        double x[2] = {*node->x[0], *node->x[1]};
+        double y = node->value(x, node->attr);
+        *node->y = y;
+        node->partials(x, y, node->attr, node->partial);
+        check += (node->partial[0] - node->partial[0]) + (node->partial[1] - node->partial[1]);
+        *adjoint++ = -0.0;
     }
-    *finite = check == 0;
-    return TG_OK;
+    return check == 0;
 }
 
-/* One loop, no call, no tensor: each reached node adds adjoint * partial to
- * the slot of each of its inputs. */
-static void flat_sweep(tg_program *p)
+/* One loop, no call, no branch, no tensor: each node adds adjoint *
+ * partial to the slot of each of its two inputs (the sink for what the
+ * sweep would not visit, where the partial is 0). */
+static void flat_sweep(const flat *fl, int64_t top)
 {
-    flat *fl = p->flat;
-    int64_t top = p->out->tape_pos;
-    for (int64_t k = 0; k <= top; k++)
-        fl->adjoint[k] = -0.0;
-    for (int i = 0; i < p->n_wrt; i++)
-        fl->adjoint[fl->n + i] = -0.0;
+    for (int r = 0; r < fl->n_reached; r++)
+        *fl->reached_grads[r] = -0.0;
     fl->adjoint[top] = 1.0;
-    const uint8_t *arity = fl->arity;
-    const double *partial = fl->partial;
-    double *const *target = fl->target;
-    double *adjoint = fl->adjoint;
-    for (int64_t k = top; k >= 0; k--) {
-        int n = arity[k]; /* read once: a store through a target may alias a byte */
-        double a = adjoint[k];
-        for (int i = 0; i < n; i++) {
-            double c = a * partial[k * M + i];
-            *target[k * M + i] += c;
-        }
-    }
-    for (int i = 0; i < p->n_wrt; i++) {
-        int64_t slot = fl->wrt_slot[i];
-        *(double *)p->grads[i]->data = slot >= 0 ? fl->adjoint[slot] : 0.0;
+    const double *adjoint = fl->adjoint + top + 1;
+    for (const flat_node *node = fl->node + top + 1; node-- > fl->node;) {
+        double a = *--adjoint;
+        *node->target[0] += a * node->partial[0];
+        *node->target[1] += a * node->partial[1];
     }
 }
 
@@ -568,20 +584,16 @@ static int engine_sweep(tg_program *p)
     return rc;
 }
 
-static int run_attached(tg_program *p, bool hooked)
+/* The engine's forward and sweep, or its sweep alone after a flat forward
+ * (whose values stand) that met a partial that is not finite. */
+static int run_attached(tg_program *p, bool flat_done)
 {
     int64_t len;
     tg_tensor **nodes = tg__tape_nodes(&len);
-    bool finite = false;
-    bool use_flat = p->flat && !hooked && !tg__anomaly();
-    int rc = use_flat ? flat_forward(p, nodes, &finite) : engine_forward(p, nodes);
+    int rc = flat_done ? TG_OK : engine_forward(p, nodes);
     if (rc < 0)
         return rc;
-    if (use_flat && finite) {
-        flat_sweep(p);
-        return TG_OK;
-    }
-    if (use_flat) /* the flat forward left the scalar nodes' partials alone */
+    if (flat_done) /* the flat forward left the scalar nodes' partials alone */
         for (int64_t k = 0; k < p->n_scalars; k++)
             tg__scalar_refresh(p->scalars[k]);
     return engine_sweep(p);
@@ -597,10 +609,17 @@ int tg_program_run(tg_program *p)
     int rc = check_inputs(p, &hooked);
     if (rc < 0)
         return rc;
+    /* the flat program touches no tape: its doubles are all it reads and writes */
+    bool flat_done = p->flat && !hooked && !tg__anomaly();
+    if (flat_done && flat_forward(p->flat)) {
+        flat_sweep(p->flat, p->out->tape_pos);
+        p->value = *(const double *)p->out->data;
+        return TG_OK;
+    }
     tg_tape_swap saved;
     tg__tape_attach(p->tape, &saved);
     tg__tape_rewind();
-    rc = run_attached(p, hooked);
+    rc = run_attached(p, flat_done);
     p->value = rc == 0 ? tg__load(p->out, 0) : NAN;
     tg__tape_detach(&saved);
     return rc;

@@ -7,15 +7,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void abs_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = fabs(in[i]));
-    });
-}
+TG_UNARY_FORMULA(abs, r = fabs(v))
 
 static void sign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -50,6 +42,7 @@ const tg_op tg__op_abs = {
     .backward = abs_backward,
     .partials = abs_partials,
     .jvp = tg__jvp_symmetric,
+    .value = abs_value,
     .kernel.unary = abs_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void acos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = acos(in[i]));
-    });
-}
+TG_UNARY_FORMULA(acos, r = acos(v))
 
 /* (1 - x)(1 + x), not 1 - x^2: exact near |x| = 1, where 1 - x^2 loses
  * the digits that the pole makes matter. */
@@ -48,6 +40,7 @@ const tg_op tg__op_acos = {
     .backward = acos_backward,
     .partials = acos_partials,
     .jvp = tg__jvp_symmetric,
+    .value = acos_value,
     .kernel.unary = acos_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -10,15 +10,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void acosh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = acosh(in[i]));
-    });
-}
+TG_UNARY_FORMULA(acosh, r = acosh(v))
 
 static int acosh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -43,6 +35,7 @@ const tg_op tg__op_acosh = {
     .backward = acosh_backward,
     .partials = acosh_partials,
     .jvp = tg__jvp_symmetric,
+    .value = acosh_value,
     .kernel.unary = acosh_kernel,
     .rerun = tg__unary_rerun,
 };

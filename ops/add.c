@@ -7,15 +7,7 @@
  */
 #include "kernel.h"
 
-static void add_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                       const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] + y[j]);
-    });
-}
+TG_BINARY_FORMULA(add, r = a + b)
 
 /* An operand that needs no gradient is skipped: summing a broadcast g down
  * to its shape is a full pass over g. */
@@ -55,6 +47,7 @@ const tg_op tg__op_add = {
     .backward = add_backward,
     .partials = add_partials,
     .jvp = add_jvp,
+    .value = add_value,
     .kernel.binary = add_kernel,
     .rerun = tg__binary_rerun,
 };

@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void asinh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = asinh(in[i]));
-    });
-}
+TG_UNARY_FORMULA(asinh, r = asinh(v))
 
 static int asinh_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_asinh = {
     .backward = asinh_backward,
     .partials = asinh_partials,
     .jvp = tg__jvp_symmetric,
+    .value = asinh_value,
     .kernel.unary = asinh_kernel,
     .rerun = tg__unary_rerun,
 };

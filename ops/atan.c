@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void atan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = atan(in[i]));
-    });
-}
+TG_UNARY_FORMULA(atan, r = atan(v))
 
 static int atan_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -40,6 +32,7 @@ const tg_op tg__op_atan = {
     .backward = atan_backward,
     .partials = atan_partials,
     .jvp = tg__jvp_symmetric,
+    .value = atan_value,
     .kernel.unary = atan_kernel,
     .rerun = tg__unary_rerun,
 };

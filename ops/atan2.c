@@ -15,15 +15,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void atan2_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                         const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *z = out->data;
-        const T *y = a->data, *x = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, z[o] = atan2(y[i], x[j]));
-    });
-}
+TG_BINARY_FORMULA(atan2, r = atan2(a, b))
 
 /* c = max(|y|, |x|), or 1 at the origin. */
 static void scale_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
@@ -121,6 +113,7 @@ const tg_op tg__op_atan2 = {
     .backward = atan2_backward,
     .partials = atan2_partials,
     .jvp = atan2_jvp,
+    .value = atan2_value,
     .kernel.binary = atan2_kernel,
     .rerun = tg__binary_rerun,
 };

@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void ceil_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = ceil(in[i]));
-    });
-}
+TG_UNARY_FORMULA(ceil, r = ceil(v))
 
 static int ceil_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -35,6 +27,7 @@ const tg_op tg__op_ceil = {
     .backward = ceil_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = ceil_value,
     .kernel.unary = ceil_kernel,
     .rerun = tg__unary_rerun,
 };

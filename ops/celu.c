@@ -16,6 +16,12 @@ static void celu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     tg__elu_forward(y, x, celu_coefs(attr.f));
 }
 
+static double celu_value(const double *x, tg_attr attr)
+{
+    (void)attr;
+    return tg__elu_value(x[0], celu_coefs(attr.f));
+}
+
 static int celu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     return tg__elu_backward(out, g, grad_in, celu_coefs(out->attr.f));
@@ -35,6 +41,7 @@ const tg_op tg__op_celu = {
     .backward = celu_backward,
     .partials = celu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = celu_value,
     .kernel.unary = celu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -17,18 +17,11 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void clamp_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        T lo = (T)attr.f2.a, hi = (T)attr.f2.b;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T v = in[i] < lo ? lo : in[i];
-            out[i] = v > hi ? hi : v;
-        });
-    });
-}
+TG_UNARY_FORMULA(clamp, {
+    T lo = (T)attr.f2.a, hi = (T)attr.f2.b;
+    r = v < lo ? lo : v;
+    r = r > hi ? hi : r;
+})
 
 static void inside_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -178,6 +171,7 @@ const tg_op tg__op_clamp = {
     .backward = clamp_backward,
     .partials = clamp_partials,
     .jvp = tg__jvp_symmetric,
+    .value = clamp_value,
     .kernel.unary = clamp_kernel,
     .rerun = tg__unary_rerun,
 };

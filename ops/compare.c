@@ -15,36 +15,19 @@
 #include "kernel.h"
 #include "jvp.h"
 
-/* A binary kernel computing expr of x[i] and y[j] for every element. */
-#define MASK_KERNEL(name, expr)                                                           \
-    static void name##_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,   \
-                              const tg_tensor *b)                                         \
-    {                                                                                     \
-        TG_FOR_DTYPE(out->dtype, T, {                                                     \
-            T *c = out->data;                                                             \
-            const T *x = a->data, *y = b->data;                                           \
-            TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = (T)(expr));                  \
-        });                                                                               \
-    }
+/* The kernel and value of a comparison: expr of the elements a and b. */
+#define MASK_KERNEL(name, expr) TG_BINARY_FORMULA(name, r = (T)(expr))
 
-MASK_KERNEL(gt, x[i] > y[j])
-MASK_KERNEL(ge, x[i] >= y[j])
-MASK_KERNEL(lt, x[i] < y[j])
-MASK_KERNEL(le, x[i] <= y[j])
-MASK_KERNEL(eq, x[i] == y[j])
-MASK_KERNEL(ne, x[i] != y[j])
-MASK_KERNEL(logical_and, x[i] != 0 && y[j] != 0)
-MASK_KERNEL(logical_or, x[i] != 0 || y[j] != 0)
+MASK_KERNEL(gt, a > b)
+MASK_KERNEL(ge, a >= b)
+MASK_KERNEL(lt, a < b)
+MASK_KERNEL(le, a <= b)
+MASK_KERNEL(eq, a == b)
+MASK_KERNEL(ne, a != b)
+MASK_KERNEL(logical_and, a != 0 && b != 0)
+MASK_KERNEL(logical_or, a != 0 || b != 0)
 
-static void logical_not_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = (T)(in[i] == 0));
-    });
-}
+TG_UNARY_FORMULA(logical_not, r = (T)(v == 0))
 
 static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -67,6 +50,7 @@ static int no_gradient(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
         .backward = no_gradient,                                                          \
         .jvp = tg__jvp_zero,                                                              \
         .partials = tg__partials_none,                                                    \
+        .value = name##_value,                                                            \
         .kernel.binary = name##_kernel,                                                   \
         .rerun = tg__binary_rerun,                                                        \
     };                                                                                    \
@@ -92,6 +76,7 @@ const tg_op tg__op_logical_not = {
     .backward = no_gradient,
     .jvp = tg__jvp_zero,
     .partials = tg__partials_none,
+    .value = logical_not_value,
     .kernel.unary = logical_not_kernel,
     .rerun = tg__unary_rerun,
 };

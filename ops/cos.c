@@ -7,15 +7,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void cos_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = cos(in[i]));
-    });
-}
+TG_UNARY_FORMULA(cos, r = cos(v))
 
 static int cos_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -39,6 +31,7 @@ const tg_op tg__op_cos = {
     .backward = cos_backward,
     .partials = cos_partials,
     .jvp = tg__jvp_symmetric,
+    .value = cos_value,
     .kernel.unary = cos_kernel,
     .rerun = tg__unary_rerun,
 };

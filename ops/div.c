@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void div_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                       const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] / y[j]);
-    });
-}
+TG_BINARY_FORMULA(div, r = a / b)
 
 static int div_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -63,6 +55,7 @@ const tg_op tg__op_div = {
     .backward = div_backward,
     .partials = div_partials,
     .jvp = div_jvp,
+    .value = div_value,
     .kernel.binary = div_kernel,
     .rerun = tg__binary_rerun,
 };

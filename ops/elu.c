@@ -9,15 +9,20 @@
 #include "elu.h"
 #include "jvp.h"
 
+/* y at x of the element type T: the one formula of the kernel and the value */
+#define TG_ELU_FORMULA(T, v, c)                                                        \
+    ((v) > 0 ? (T)(c).scale * (v) : (T)((c).scale * (c).alpha) * expm1((T)(c).k * (v)))
+
 void tg__elu_forward(tg_tensor *y, const tg_tensor *x, tg_elu_coefs c)
 {
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        T scale = (T)c.scale, neg = (T)(c.scale * c.alpha), k = (T)c.k;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] > 0 ? scale * in[i] : neg * expm1(k * in[i]));
+        TG_PARALLEL_FOR(x->numel, i, out[i] = TG_ELU_FORMULA(T, in[i], c));
     });
 }
+
+double tg__elu_value(double x, tg_elu_coefs c) { return TG_ELU_FORMULA(double, x, c); }
 
 /* 1 where x <= 0 (the negative branch, the kink included), else 0. */
 static void negative_branch_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -53,6 +58,12 @@ static void elu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     tg__elu_forward(y, x, elu_coefs(attr.f));
 }
 
+static double elu_value(const double *x, tg_attr attr)
+{
+    (void)attr;
+    return tg__elu_value(x[0], elu_coefs(attr.f));
+}
+
 static int elu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     return tg__elu_backward(out, g, grad_in, elu_coefs(out->attr.f));
@@ -72,6 +83,7 @@ const tg_op tg__op_elu = {
     .backward = elu_backward,
     .partials = elu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = elu_value,
     .kernel.unary = elu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -20,6 +20,9 @@ typedef struct {
 } tg_elu_coefs;
 
 void tg__elu_forward(tg_tensor *y, const tg_tensor *x, tg_elu_coefs c);
+/* The family's value at one x, from the formula of tg__elu_forward's loop
+ * (TG_ELU_FORMULA, elu.c), for the ops' tg_op.value. */
+double tg__elu_value(double x, tg_elu_coefs c);
 /* The backward rule of an op of the family, written with ops. */
 int tg__elu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in, tg_elu_coefs c);
 

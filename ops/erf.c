@@ -10,15 +10,7 @@
 
 #define TWO_OVER_SQRT_PI 1.12837916709551257390 /* 2 / sqrt(pi) */
 
-static void erf_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = erf(in[i]));
-    });
-}
+TG_UNARY_FORMULA(erf, r = erf(v))
 
 static int erf_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -43,6 +35,7 @@ const tg_op tg__op_erf = {
     .backward = erf_backward,
     .partials = erf_partials,
     .jvp = tg__jvp_symmetric,
+    .value = erf_value,
     .kernel.unary = erf_kernel,
     .rerun = tg__unary_rerun,
 };

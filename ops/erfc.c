@@ -10,15 +10,7 @@
 
 #define TWO_OVER_SQRT_PI 1.12837916709551257390 /* 2 / sqrt(pi) */
 
-static void erfc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = erfc(in[i]));
-    });
-}
+TG_UNARY_FORMULA(erfc, r = erfc(v))
 
 static int erfc_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -43,6 +35,7 @@ const tg_op tg__op_erfc = {
     .backward = erfc_backward,
     .partials = erfc_partials,
     .jvp = tg__jvp_symmetric,
+    .value = erfc_value,
     .kernel.unary = erfc_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -7,15 +7,7 @@
  */
 #include "kernel.h"
 
-static void exp_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = exp(in[i]));
-    });
-}
+TG_UNARY_FORMULA(exp, r = exp(v))
 
 static int exp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -45,6 +37,7 @@ const tg_op tg__op_exp = {
     .backward = exp_backward,
     .partials = exp_partials,
     .jvp = exp_jvp,
+    .value = exp_value,
     .kernel.unary = exp_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -9,15 +9,7 @@
 
 #define LN_2 0.69314718055994530942 /* ln 2 */
 
-static void exp2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = exp2(in[i]));
-    });
-}
+TG_UNARY_FORMULA(exp2, r = exp2(v))
 
 static int exp2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_exp2 = {
     .backward = exp2_backward,
     .partials = exp2_partials,
     .jvp = tg__jvp_symmetric,
+    .value = exp2_value,
     .kernel.unary = exp2_kernel,
     .rerun = tg__unary_rerun,
 };

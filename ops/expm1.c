@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void expm1_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = expm1(in[i]));
-    });
-}
+TG_UNARY_FORMULA(expm1, r = expm1(v))
 
 static int expm1_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -40,6 +32,7 @@ const tg_op tg__op_expm1 = {
     .backward = expm1_backward,
     .partials = expm1_partials,
     .jvp = tg__jvp_symmetric,
+    .value = expm1_value,
     .kernel.unary = expm1_kernel,
     .rerun = tg__unary_rerun,
 };

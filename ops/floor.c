@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void floor_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = floor(in[i]));
-    });
-}
+TG_UNARY_FORMULA(floor, r = floor(v))
 
 static int floor_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -35,6 +27,7 @@ const tg_op tg__op_floor = {
     .backward = floor_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = floor_value,
     .kernel.unary = floor_kernel,
     .rerun = tg__unary_rerun,
 };

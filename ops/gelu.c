@@ -28,22 +28,15 @@
 #define SQRT1_2 0.70710678118654752440
 #define INV_SQRT_2PI 0.39894228040143267794
 
-static void gelu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        if (attr.f == TG_GELU_TANH) {
-            TG_PARALLEL_FOR(x->numel, i, {
-                T u2 = (T)(2 * SQRT_2_OVER_PI) * in[i] * (1 + (T)KAPPA * in[i] * in[i]);
-                T e = exp(-fabs(u2));
-                out[i] = in[i] * ((u2 >= 0 ? 1 : e) / (1 + e));
-            });
-        } else {
-            TG_PARALLEL_FOR(x->numel, i, out[i] = (T)0.5 * in[i] * erfc(-in[i] * (T)SQRT1_2));
-        }
-    });
-}
+TG_UNARY_FORMULA(gelu, {
+    if (attr.f == TG_GELU_TANH) {
+        T u2 = (T)(2 * SQRT_2_OVER_PI) * v * (1 + (T)KAPPA * v * v);
+        T e = exp(-fabs(u2));
+        r = v * ((u2 >= 0 ? 1 : e) / (1 + e));
+    } else {
+        r = (T)0.5 * v * erfc(-v * (T)SQRT1_2);
+    }
+})
 
 static tg_tensor *exact_local(tg_tensor *x)
 {
@@ -137,6 +130,7 @@ const tg_op tg__op_gelu = {
     .backward = gelu_backward,
     .partials = gelu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = gelu_value,
     .kernel.unary = gelu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,19 +8,11 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void hardsigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T v = in[i] + 3;
-            v = v < 0 ? 0 : v;
-            out[i] = (v > 6 ? 6 : v) / 6;
-        });
-    });
-}
+TG_UNARY_FORMULA(hardsigmoid, {
+    r = v + 3;
+    r = r < 0 ? 0 : r;
+    r = (r > 6 ? 6 : r) / 6;
+})
 
 /* 1/6 on the slope -3 < x < 3, else 0. */
 static void slope_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -58,6 +50,7 @@ const tg_op tg__op_hardsigmoid = {
     .backward = hardsigmoid_backward,
     .partials = hardsigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .value = hardsigmoid_value,
     .kernel.unary = hardsigmoid_kernel,
     .rerun = tg__unary_rerun,
 };

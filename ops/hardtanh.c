@@ -9,18 +9,11 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void hardtanh_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        T lo = (T)attr.f2.a, hi = (T)attr.f2.b;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T v = in[i] < lo ? lo : in[i];
-            out[i] = v > hi ? hi : v;
-        });
-    });
-}
+TG_UNARY_FORMULA(hardtanh, {
+    T lo = (T)attr.f2.a, hi = (T)attr.f2.b;
+    r = v < lo ? lo : v;
+    r = r > hi ? hi : r;
+})
 
 static void strictly_inside_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -57,6 +50,7 @@ const tg_op tg__op_hardtanh = {
     .backward = hardtanh_backward,
     .partials = hardtanh_partials,
     .jvp = tg__jvp_symmetric,
+    .value = hardtanh_value,
     .kernel.unary = hardtanh_kernel,
     .rerun = tg__unary_rerun,
 };

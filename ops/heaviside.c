@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void heaviside_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] >= 0);
-    });
-}
+TG_UNARY_FORMULA(heaviside, r = v >= 0)
 
 static int heaviside_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -35,6 +27,7 @@ const tg_op tg__op_heaviside = {
     .backward = heaviside_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = heaviside_value,
     .kernel.unary = heaviside_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -11,11 +11,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void copy_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    memcpy(y->data, x->data, (size_t)x->numel * tg__dtype_size((tg_dtype)x->dtype));
-}
+TG_UNARY_FORMULA(copy, r = v)
 
 static int identity_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +37,7 @@ const tg_op tg__op_identity = {
     .backward = identity_backward,
     .partials = identity_partials,
     .jvp = tg__jvp_symmetric,
+    .value = copy_value,
     .kernel.unary = copy_kernel,
     .rerun = tg__unary_rerun,
 };

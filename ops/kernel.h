@@ -161,9 +161,10 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
 
 /* Walks output elements [lo, hi) of a plan in row-major order: for each
  * output flat index o, P0 and P1 are the flat offsets of inputs 0 and 1 and
- * BODY runs. The innermost axis is a plain loop so that the compiler can
- * vectorise it; the first and last rows may be partial. */
-#define TG_BCAST_RANGE2(plan, lo, hi, o, P0, P1, BODY)                                \
+ * BODY (the variadic rest, so that it may hold commas) runs. The innermost
+ * axis is a plain loop so that the compiler can vectorise it; the first and
+ * last rows may be partial. */
+#define TG_BCAST_RANGE2(plan, lo, hi, o, P0, P1, ...)                                 \
     do {                                                                           \
         const tg_bcast *pl_ = (plan);                                              \
         int nd_ = pl_->ndim;                                                       \
@@ -175,12 +176,12 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
             if (s0_ == 1 && s1_ == 1) {                                            \
                 for (int64_t o = lo_; o < hi_; o++) {                              \
                     int64_t P0 = o, P1 = o;                                        \
-                    BODY;                                                          \
+                    __VA_ARGS__;                                                   \
                 }                                                                  \
             } else {                                                               \
                 for (int64_t o = lo_; o < hi_; o++) {                              \
                     int64_t P0 = o * s0_, P1 = o * s1_;                            \
-                    BODY;                                                          \
+                    __VA_ARGS__;                                                   \
                 }                                                                  \
             }                                                                      \
             break;                                                                 \
@@ -200,17 +201,17 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
             if (s0_ == 1 && s1_ == 1) {                                            \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b_[0] + j_, P1 = b_[1] + j_;      \
-                    BODY;                                                          \
+                    __VA_ARGS__;                                                   \
                 }                                                                  \
             } else if (s0_ == 1 && s1_ == 0) {                                     \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b_[0] + j_, P1 = b_[1];           \
-                    BODY;                                                          \
+                    __VA_ARGS__;                                                   \
                 }                                                                  \
             } else {                                                               \
                 for (int64_t j_ = jlo_; j_ < jhi_; j_++) {                         \
                     int64_t o = base_ + j_, P0 = b_[0] + j_ * s0_, P1 = b_[1] + j_ * s1_; \
-                    BODY;                                                          \
+                    __VA_ARGS__;                                                   \
                 }                                                                  \
             }                                                                      \
             tg__odometer_next(nd_ - 1, pl_->shape, 2, pl_->stride, idx_, b_);      \
@@ -220,9 +221,67 @@ static inline void tg__for_each(int64_t n, int threads, void (*fn)(void *, int64
 /* TG_BCAST_RANGE2 over all n_out output elements, split across threads for
  * large outputs. BODY must write only element o (a reduction into a
  * broadcast input walks serially with TG_BCAST_RANGE2). */
-#define TG_BCAST_WALK2(plan, n_out, o, P0, P1, BODY)                                  \
+#define TG_BCAST_WALK2(plan, n_out, o, P0, P1, ...)                                   \
     TG_PARALLEL_RANGES(n_out, lo_walk_, hi_walk_,                                    \
-                       TG_BCAST_RANGE2(plan, lo_walk_, hi_walk_, o, P0, P1, BODY);)
+                       TG_BCAST_RANGE2(plan, lo_walk_, hi_walk_, o, P0, P1, __VA_ARGS__);)
+
+/* The kernel name##_kernel (tg_op.kernel.unary) and the scalar value
+ * name##_value (tg_op.value) of an elementwise op of one input, from one
+ * formula: BODY sets r, of the element type T, from v, the input element,
+ * and attr. The value function runs it with T = double on x[0], as the
+ * kernel runs it on each element of an F64 tensor (the scalar epilogue of
+ * a vectorised loop and a 0-d tensor's one element both use the plain
+ * scalar math calls), so the two give the same bits. BODY is the variadic
+ * rest, so that it may hold commas. */
+#define TG_UNARY_FORMULA(name, ...)                                                   \
+    static void name##_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)        \
+    {                                                                              \
+        (void)attr;                                                                \
+        TG_FOR_DTYPE(x->dtype, T, {                                                \
+            const T *in_ = x->data;                                                \
+            T *out_ = y->data;                                                     \
+            TG_PARALLEL_FOR(x->numel, i_, {                                        \
+                T v = in_[i_], r;                                                  \
+                __VA_ARGS__;                                                       \
+                out_[i_] = r;                                                      \
+            });                                                                    \
+        });                                                                        \
+    }                                                                              \
+    static double name##_value(const double *x, tg_attr attr)                      \
+    {                                                                              \
+        typedef double T;                                                          \
+        (void)sizeof(T); /* a BODY need not name T */                              \
+        (void)attr;                                                                \
+        T v = x[0], r;                                                             \
+        __VA_ARGS__;                                                               \
+        return r;                                                                  \
+    }
+
+/* The same for an op of two inputs (tg_op.kernel.binary walks a broadcast
+ * plan): BODY sets r from a and b, the two operands' elements. */
+#define TG_BINARY_FORMULA(name, ...)                                                  \
+    static void name##_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *x, \
+                              const tg_tensor *y)                                   \
+    {                                                                              \
+        TG_FOR_DTYPE(out->dtype, T, {                                              \
+            T *dst_ = out->data;                                                   \
+            const T *src0_ = x->data, *src1_ = y->data;                            \
+            TG_BCAST_WALK2(plan, out->numel, at_, at0_, at1_, {                   \
+                T a = src0_[at0_], b = src1_[at1_], r;                             \
+                __VA_ARGS__;                                                       \
+                dst_[at_] = r;                                                     \
+            });                                                                    \
+        });                                                                        \
+    }                                                                              \
+    static double name##_value(const double *x, tg_attr attr)                      \
+    {                                                                              \
+        typedef double T;                                                          \
+        (void)sizeof(T); /* a BODY need not name T */                              \
+        (void)attr;                                                                \
+        T a = x[0], b = x[1], r;                                                   \
+        __VA_ARGS__;                                                               \
+        return r;                                                                  \
+    }
 
 /* out = a (op) b elementwise after broadcasting, by op->kernel.binary. */
 tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b);
@@ -276,12 +335,17 @@ static inline bool tg__may_fuse(void) { return !tg__recording() && !tg__forward_
         return expr;                                                               \
     }
 
-/* sigmoid(x) for one double, in sigmoid.c's overflow-free form, for the
+/* sigmoid from x and e = e^-|x|, so that e^-|x| never overflows: one
+ * division on a selected numerator, not two branches, so that a loop stays
+ * free of control flow and vectorises. */
+#define TG_SIGMOID_OF(x, e) (((x) >= 0 ? 1 : (e)) / (1 + (e)))
+
+/* sigmoid(x) for one double: tg_sigmoid's F64 kernel and value, and the
  * partials of the ops whose derivative is a sigmoid (scalar fast path). */
 static inline double tg__sigmoid_value(double x)
 {
     double e = exp(-fabs(x));
-    return (x >= 0 ? 1 : e) / (1 + e);
+    return TG_SIGMOID_OF(x, e);
 }
 
 /* Reduces g to the shape of x by summing over the axes x was broadcast

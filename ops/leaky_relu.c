@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void leaky_relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        T slope = (T)attr.f;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] < 0 ? slope * in[i] : in[i]);
-    });
-}
+TG_UNARY_FORMULA(leaky_relu, r = v < 0 ? (T)attr.f * v : v)
 
 static void local_slope_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
@@ -52,6 +44,7 @@ const tg_op tg__op_leaky_relu = {
     .backward = leaky_relu_backward,
     .partials = leaky_relu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = leaky_relu_value,
     .kernel.unary = leaky_relu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void log_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = log(in[i]));
-    });
-}
+TG_UNARY_FORMULA(log, r = log(v))
 
 static int log_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_log = {
     .backward = log_backward,
     .partials = log_partials,
     .jvp = tg__jvp_symmetric,
+    .value = log_value,
     .kernel.unary = log_kernel,
     .rerun = tg__unary_rerun,
 };

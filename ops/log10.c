@@ -9,15 +9,7 @@
 
 #define LN_10 2.30258509299404568402 /* ln 10 */
 
-static void log10_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = log10(in[i]));
-    });
-}
+TG_UNARY_FORMULA(log10, r = log10(v))
 
 static int log10_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_log10 = {
     .backward = log10_backward,
     .partials = log10_partials,
     .jvp = tg__jvp_symmetric,
+    .value = log10_value,
     .kernel.unary = log10_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void log1p_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = log1p(in[i]));
-    });
-}
+TG_UNARY_FORMULA(log1p, r = log1p(v))
 
 static int log1p_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_log1p = {
     .backward = log1p_backward,
     .partials = log1p_partials,
     .jvp = tg__jvp_symmetric,
+    .value = log1p_value,
     .kernel.unary = log1p_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -9,15 +9,7 @@
 
 #define LN_2 0.69314718055994530942 /* ln 2 */
 
-static void log2_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = log2(in[i]));
-    });
-}
+TG_UNARY_FORMULA(log2, r = log2(v))
 
 static int log2_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_log2 = {
     .backward = log2_backward,
     .partials = log2_partials,
     .jvp = tg__jvp_symmetric,
+    .value = log2_value,
     .kernel.unary = log2_kernel,
     .rerun = tg__unary_rerun,
 };

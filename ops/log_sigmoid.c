@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void log_sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = (in[i] < 0 ? in[i] : 0) - log1p(exp(-fabs(in[i]))));
-    });
-}
+TG_UNARY_FORMULA(log_sigmoid, r = (v < 0 ? v : 0) - log1p(exp(-fabs(v))))
 
 static int log_sigmoid_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_log_sigmoid = {
     .backward = log_sigmoid_backward,
     .partials = log_sigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .value = log_sigmoid_value,
     .kernel.unary = log_sigmoid_kernel,
     .rerun = tg__unary_rerun,
 };

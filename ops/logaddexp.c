@@ -10,19 +10,11 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void logaddexp_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                             const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, {
-            T m = x[i] > y[j] ? x[i] : y[j];
-            T sum = m + log1p(exp(-fabs(x[i] - y[j])));
-            c[o] = isinf(x[i]) && x[i] == y[j] ? x[i] : sum;
-        });
-    });
-}
+TG_BINARY_FORMULA(logaddexp, {
+    T m = a > b ? a : b;
+    T sum = m + log1p(exp(-fabs(a - b)));
+    r = isinf(a) && a == b ? a : sum;
+})
 
 static int logaddexp_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -63,6 +55,7 @@ const tg_op tg__op_logaddexp = {
     .backward = logaddexp_backward,
     .partials = logaddexp_partials,
     .jvp = logaddexp_jvp,
+    .value = logaddexp_value,
     .kernel.binary = logaddexp_kernel,
     .rerun = tg__binary_rerun,
 };

@@ -10,27 +10,9 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void maximum_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                           const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j,
-                       c[o] = x[i] > y[j] || isnan(x[i]) ? x[i] : y[j]);
-    });
-}
+TG_BINARY_FORMULA(maximum, r = a > b || isnan(a) ? a : b)
 
-static void minimum_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                           const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j,
-                       c[o] = x[i] < y[j] || isnan(x[i]) ? x[i] : y[j]);
-    });
-}
+TG_BINARY_FORMULA(minimum, r = a < b || isnan(a) ? a : b)
 
 /* The share of g that the first operand earns when the larger one wins:
  * 1 if it is larger, 1/2 on a tie, else 0. */
@@ -116,6 +98,7 @@ const tg_op tg__op_maximum = {
     .backward = maximum_backward,
     .partials = maximum_partials,
     .jvp = maximum_jvp,
+    .value = maximum_value,
     .kernel.binary = maximum_kernel,
     .rerun = tg__binary_rerun,
 };
@@ -136,6 +119,7 @@ const tg_op tg__op_minimum = {
     .backward = minimum_backward,
     .partials = minimum_partials,
     .jvp = minimum_jvp,
+    .value = minimum_value,
     .kernel.binary = minimum_kernel,
     .rerun = tg__binary_rerun,
 };

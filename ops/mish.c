@@ -10,18 +10,10 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void mish_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T sp = (in[i] > 0 ? in[i] : 0) + log1p(exp(-fabs(in[i])));
-            out[i] = in[i] * tanh(sp);
-        });
-    });
-}
+TG_UNARY_FORMULA(mish, {
+    T sp = (v > 0 ? v : 0) + log1p(exp(-fabs(v)));
+    r = v * tanh(sp);
+})
 
 static int mish_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -50,6 +42,7 @@ const tg_op tg__op_mish = {
     .backward = mish_backward,
     .partials = mish_partials,
     .jvp = tg__jvp_symmetric,
+    .value = mish_value,
     .kernel.unary = mish_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -7,15 +7,7 @@
  */
 #include "kernel.h"
 
-static void mul_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                       const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] * y[j]);
-    });
-}
+TG_BINARY_FORMULA(mul, r = a * b)
 
 static int mul_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -61,6 +53,7 @@ const tg_op tg__op_mul = {
     .backward = mul_backward,
     .partials = mul_partials,
     .jvp = mul_jvp,
+    .value = mul_value,
     .kernel.binary = mul_kernel,
     .rerun = tg__binary_rerun,
 };

@@ -6,15 +6,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void neg_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = -in[i]);
-    });
-}
+TG_UNARY_FORMULA(neg, r = -v)
 
 static int neg_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -40,6 +32,7 @@ const tg_op tg__op_neg = {
     .backward = neg_backward,
     .partials = neg_partials,
     .jvp = tg__jvp_symmetric,
+    .value = neg_value,
     .kernel.unary = neg_kernel,
     .rerun = tg__unary_rerun,
 };

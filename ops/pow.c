@@ -19,15 +19,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void pow_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                       const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = pow(x[i], y[j]));
-    });
-}
+TG_BINARY_FORMULA(pow, r = pow(a, b))
 
 static void zero_base_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
                              const tg_tensor *b)
@@ -111,21 +103,14 @@ const tg_op tg__op_pow = {
     .backward = pow_backward,
     .partials = pow_partials,
     .jvp = pow_jvp,
+    .value = pow_value,
     .kernel.binary = pow_kernel,
     .rerun = tg__binary_rerun,
 };
 
 tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) { return tg__binary(&tg__op_pow, a, b); }
 
-static void pow_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        T p = (T)attr.f;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = pow(in[i], p));
-    });
-}
+TG_UNARY_FORMULA(pow_scalar, r = pow(v, (T)attr.f))
 
 static int pow_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -151,6 +136,7 @@ const tg_op tg__op_pow_scalar = {
     .backward = pow_scalar_backward,
     .partials = pow_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .value = pow_scalar_value,
     .kernel.unary = pow_scalar_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -7,15 +7,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void reciprocal_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = 1 / in[i]);
-    });
-}
+TG_UNARY_FORMULA(reciprocal, r = 1 / v)
 
 static int reciprocal_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -40,6 +32,7 @@ const tg_op tg__op_reciprocal = {
     .backward = reciprocal_backward,
     .partials = reciprocal_partials,
     .jvp = tg__jvp_symmetric,
+    .value = reciprocal_value,
     .kernel.unary = reciprocal_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,14 +8,23 @@
 #include "kernel.h"
 #include "jvp.h"
 
+/* the formula of the kernel and of the scalar value */
+#define RELU_OF(v) ((v) < 0 ? 0 : (v))
+
 TG_HOT static void relu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
 {
     (void)attr;
     TG_FOR_DTYPE(x->dtype, T, {
         const T *in = x->data;
         T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] < 0 ? 0 : in[i]);
+        TG_PARALLEL_FOR(x->numel, i, out[i] = RELU_OF(in[i]));
     });
+}
+
+static double relu_value(const double *x, tg_attr attr)
+{
+    (void)attr;
+    return RELU_OF(x[0]);
 }
 
 static void positive_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -74,6 +83,7 @@ const tg_op tg__op_relu = {
     .backward = relu_backward,
     .partials = relu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = relu_value,
     .kernel.unary = relu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -10,15 +10,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void round_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = rint(in[i]));
-    });
-}
+TG_UNARY_FORMULA(round, r = rint(v))
 
 static int round_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -39,6 +31,7 @@ const tg_op tg__op_round = {
     .backward = round_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = round_value,
     .kernel.unary = round_kernel,
     .rerun = tg__unary_rerun,
 };

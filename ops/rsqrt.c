@@ -9,15 +9,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void rsqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = 1 / sqrt(in[i]));
-    });
-}
+TG_UNARY_FORMULA(rsqrt, r = 1 / sqrt(v))
 
 static int rsqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_rsqrt = {
     .backward = rsqrt_backward,
     .partials = rsqrt_partials,
     .jvp = tg__jvp_symmetric,
+    .value = rsqrt_value,
     .kernel.unary = rsqrt_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void add_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T c = (T)attr.f;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] + c);
-    });
-}
+TG_UNARY_FORMULA(add_scalar, r = v + (T)attr.f)
 
 static int add_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -42,6 +34,7 @@ const tg_op tg__op_add_scalar = {
     .backward = add_scalar_backward,
     .partials = add_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .value = add_scalar_value,
     .kernel.unary = add_scalar_kernel,
     .rerun = tg__unary_rerun,
 };
@@ -51,15 +44,7 @@ tg_tensor *tg_add_scalar(tg_tensor *x, double c)
     return tg__unary(&tg__op_add_scalar, x, (tg_attr){.f = c});
 }
 
-static void mul_scalar_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T c = (T)attr.f;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = c * in[i]);
-    });
-}
+TG_UNARY_FORMULA(mul_scalar, r = (T)attr.f * v)
 
 static int mul_scalar_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -83,6 +68,7 @@ const tg_op tg__op_mul_scalar = {
     .backward = mul_scalar_backward,
     .partials = mul_scalar_partials,
     .jvp = tg__jvp_symmetric,
+    .value = mul_scalar_value,
     .kernel.unary = mul_scalar_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -17,6 +17,12 @@ static void selu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     tg__elu_forward(y, x, selu_coefs);
 }
 
+static double selu_value(const double *x, tg_attr attr)
+{
+    (void)attr;
+    return tg__elu_value(x[0], selu_coefs);
+}
+
 static int selu_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
     return tg__elu_backward(out, g, grad_in, selu_coefs);
@@ -37,6 +43,7 @@ const tg_op tg__op_selu = {
     .backward = selu_backward,
     .partials = selu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = selu_value,
     .kernel.unary = selu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -10,17 +10,13 @@
 #include "kernel.h"
 #include "jvp.h"
 
-/* s from x and e = e^-|x|: one division on a selected numerator, not two
- * branches, so that the loop stays free of control flow and vectorises. */
-#define SIGMOID_OF(x, e) (((x) >= 0 ? 1 : (e)) / (1 + (e)))
-
 /* float's exp is tg__exp_nonpositive_f32 (no libm call), so this loop is
  * compiled per ISA with the same bits on each (expf_arith.h says why) */
 TG_HOT static void sigmoid_f32(float *out, const float *in, int64_t n)
 {
     TG_PARALLEL_FOR(n, i, {
         float e = tg__exp_nonpositive_f32(-fabsf(in[i]));
-        out[i] = SIGMOID_OF(in[i], e);
+        out[i] = TG_SIGMOID_OF(in[i], e);
     });
 }
 
@@ -33,10 +29,13 @@ static void sigmoid_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
     }
     const double *in = x->data;
     double *out = y->data;
-    TG_PARALLEL_FOR(x->numel, i, {
-        double e = exp(-fabs(in[i]));
-        out[i] = SIGMOID_OF(in[i], e);
-    });
+    TG_PARALLEL_FOR(x->numel, i, out[i] = tg__sigmoid_value(in[i]));
+}
+
+static double sigmoid_value(const double *x, tg_attr attr)
+{
+    (void)attr;
+    return tg__sigmoid_value(x[0]);
 }
 
 TG_HOT static void sigmoid_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
@@ -80,6 +79,7 @@ const tg_op tg__op_sigmoid = {
     .backward = sigmoid_backward,
     .partials = sigmoid_partials,
     .jvp = tg__jvp_symmetric,
+    .value = sigmoid_value,
     .kernel.unary = sigmoid_kernel,
     .rerun = tg__unary_rerun,
 };

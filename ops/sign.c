@@ -10,17 +10,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void sign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        /* NaN is neither > 0, < 0 nor == 0: it passes through */
-        TG_PARALLEL_FOR(x->numel, i,
-                        out[i] = in[i] > 0 ? 1 : in[i] < 0 ? -1 : in[i] == 0 ? 0 : in[i]);
-    });
-}
+TG_UNARY_FORMULA(sign, r = v > 0 ? 1 : v < 0 ? -1 : v == 0 ? 0 : v /* NaN passes through */)
 
 static int sign_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -39,6 +29,7 @@ const tg_op tg__op_sign = {
     .backward = sign_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = sign_value,
     .kernel.unary = sign_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -11,18 +11,10 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void silu_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T e = exp(-fabs(in[i]));
-            out[i] = in[i] * ((in[i] >= 0 ? 1 : e) / (1 + e));
-        });
-    });
-}
+TG_UNARY_FORMULA(silu, {
+    T e = exp(-fabs(v));
+    r = v * ((v >= 0 ? 1 : e) / (1 + e));
+})
 
 static void silu_grad_kernel(const tg_bcast *plan, tg_tensor *dx, const tg_tensor *g,
                              const tg_tensor *x)
@@ -69,6 +61,7 @@ const tg_op tg__op_silu = {
     .backward = silu_backward,
     .partials = silu_partials,
     .jvp = tg__jvp_symmetric,
+    .value = silu_value,
     .kernel.unary = silu_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -7,15 +7,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void sin_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = sin(in[i]));
-    });
-}
+TG_UNARY_FORMULA(sin, r = sin(v))
 
 static int sin_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -39,6 +31,7 @@ const tg_op tg__op_sin = {
     .backward = sin_backward,
     .partials = sin_partials,
     .jvp = tg__jvp_symmetric,
+    .value = sin_value,
     .kernel.unary = sin_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -14,19 +14,12 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void softplus_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        T beta = (T)attr.f2.a, threshold = (T)attr.f2.b;
-        TG_PARALLEL_FOR(x->numel, i, {
-            T bx = beta * in[i];
-            T soft = ((bx > 0 ? bx : 0) + log1p(exp(-fabs(bx)))) / beta;
-            out[i] = bx > threshold ? in[i] : soft;
-        });
-    });
-}
+TG_UNARY_FORMULA(softplus, {
+    T beta = (T)attr.f2.a, threshold = (T)attr.f2.b;
+    T bx = beta * v;
+    T soft = ((bx > 0 ? bx : 0) + log1p(exp(-fabs(bx)))) / beta;
+    r = bx > threshold ? v : soft;
+})
 
 /* 1 in the linear region beta x > threshold, else 0. */
 static void linear_region_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
@@ -68,6 +61,7 @@ const tg_op tg__op_softplus = {
     .backward = softplus_backward,
     .partials = softplus_partials,
     .jvp = tg__jvp_symmetric,
+    .value = softplus_value,
     .kernel.unary = softplus_kernel,
     .rerun = tg__unary_rerun,
 };

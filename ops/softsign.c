@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void softsign_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = in[i] / (1 + fabs(in[i])));
-    });
-}
+TG_UNARY_FORMULA(softsign, r = v / (1 + fabs(v)))
 
 static int softsign_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -42,6 +34,7 @@ const tg_op tg__op_softsign = {
     .backward = softsign_backward,
     .partials = softsign_partials,
     .jvp = tg__jvp_symmetric,
+    .value = softsign_value,
     .kernel.unary = softsign_kernel,
     .rerun = tg__unary_rerun,
 };

@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void sqrt_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = sqrt(in[i]));
-    });
-}
+TG_UNARY_FORMULA(sqrt, r = sqrt(v))
 
 static int sqrt_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -40,6 +32,7 @@ const tg_op tg__op_sqrt = {
     .backward = sqrt_backward,
     .partials = sqrt_partials,
     .jvp = tg__jvp_symmetric,
+    .value = sqrt_value,
     .kernel.unary = sqrt_kernel,
     .rerun = tg__unary_rerun,
 };

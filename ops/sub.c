@@ -7,15 +7,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void sub_kernel(const tg_bcast *plan, tg_tensor *out, const tg_tensor *a,
-                       const tg_tensor *b)
-{
-    TG_FOR_DTYPE(out->dtype, T, {
-        T *c = out->data;
-        const T *x = a->data, *y = b->data;
-        TG_BCAST_WALK2(plan, out->numel, o, i, j, c[o] = x[i] - y[j]);
-    });
-}
+TG_BINARY_FORMULA(sub, r = a - b)
 
 static int sub_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -54,6 +46,7 @@ const tg_op tg__op_sub = {
     .backward = sub_backward,
     .partials = sub_partials,
     .jvp = sub_jvp,
+    .value = sub_value,
     .kernel.binary = sub_kernel,
     .rerun = tg__binary_rerun,
 };

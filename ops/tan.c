@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void tan_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = tan(in[i]));
-    });
-}
+TG_UNARY_FORMULA(tan, r = tan(v))
 
 static int tan_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -41,6 +33,7 @@ const tg_op tg__op_tan = {
     .backward = tan_backward,
     .partials = tan_partials,
     .jvp = tg__jvp_symmetric,
+    .value = tan_value,
     .kernel.unary = tan_kernel,
     .rerun = tg__unary_rerun,
 };

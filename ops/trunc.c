@@ -8,15 +8,7 @@
 #include "kernel.h"
 #include "jvp.h"
 
-static void trunc_kernel(tg_tensor *y, const tg_tensor *x, tg_attr attr)
-{
-    (void)attr;
-    TG_FOR_DTYPE(x->dtype, T, {
-        const T *in = x->data;
-        T *out = y->data;
-        TG_PARALLEL_FOR(x->numel, i, out[i] = trunc(in[i]));
-    });
-}
+TG_UNARY_FORMULA(trunc, r = trunc(v))
 
 static int trunc_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_in)
 {
@@ -35,6 +27,7 @@ const tg_op tg__op_trunc = {
     .backward = trunc_backward,
     .partials = tg__partials_none,
     .jvp = tg__jvp_zero,
+    .value = trunc_value,
     .kernel.unary = trunc_kernel,
     .rerun = tg__unary_rerun,
 };

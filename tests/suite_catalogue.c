@@ -89,6 +89,52 @@ START_TEST(every_elementwise_op_stores_the_partials_of_its_rule)
 }
 END_TEST
 
+/* An elementwise op computes a 0-d F64 result from doubles with its row's
+ * value entry (the scalar fast path and a program's flat replay) and a
+ * tensor with its kernel: the two are made from one formula (ops/kernel.h,
+ * TG_UNARY_FORMULA) and must give the same bits, at every element of the
+ * row's sample, so that a scalar graph and the same graph on 1-element
+ * tensors agree. A row with partials but no value entry crashes here. */
+START_TEST(every_elementwise_value_is_its_kernels_bits)
+{
+    uint64_t seed = 13;
+    int checked = 0;
+    const int64_t one = 1;
+    for (int k = 0; k < TG_OP_COUNT; k++) {
+        const tg_op_info *row = row_of(k);
+        if (!callable(row) || !(row->flags & TG_OP_ELEMENTWISE) || row->sample.n_inputs > 2 ||
+            k == TG_OP_WHERE || k == TG_OP_MASKED_FILL)
+            continue;
+        int n = row->sample.n_inputs;
+        tg_tensor *drawn[TG_MAX_INPUTS];
+        ck_assert_int_eq(tg_op_sample_inputs(row, TG_F64, &seed, drawn), 0);
+        int64_t points = 0;
+        for (int i = 0; i < n; i++)
+            points = tg_numel(drawn[i]) > points ? tg_numel(drawn[i]) : points;
+        for (int64_t e = 0; e < points; e++) {
+            tg_tensor *scalar[TG_MAX_INPUTS], *vector[TG_MAX_INPUTS];
+            double x[TG_MAX_INPUTS] = {0};
+            for (int i = 0; i < n; i++) {
+                x[i] = tg_get(drawn[i], e % tg_numel(drawn[i]));
+                scalar[i] = tg_var(x[i]);
+                vector[i] = tg_full(TG_F64, 1, &one, x[i], true);
+            }
+            tg_tensor *by_value = row->sample.call(scalar, NULL);
+            tg_tensor *by_kernel = row->sample.call(vector, NULL);
+            tu_assert_ok(by_value);
+            tu_assert_ok(by_kernel);
+            double v = tg_get(by_value, 0), w = tg_get(by_kernel, 0);
+            ck_assert_msg(memcmp(&v, &w, sizeof v) == 0,
+                          "%s at (%.17g, %.17g): value %.17g, kernel %.17g", row->name, x[0],
+                          x[1], v, w);
+        }
+        checked++;
+        tg_tape_reset();
+    }
+    ck_assert_int_ge(checked, 60);
+}
+END_TEST
+
 /* The sample of each row really calls its own op: the result it records is
  * of the row's kind, with the arguments the row declares. */
 START_TEST(every_sample_calls_its_own_op)
@@ -237,6 +283,7 @@ int main(void)
     tcase_add_test(tc, samples_are_reproducible_and_in_range);
     tcase_add_test(tc, kind_of_leaves_and_user_ops);
     tcase_add_test(tc, every_elementwise_op_stores_the_partials_of_its_rule);
+    tcase_add_test(tc, every_elementwise_value_is_its_kernels_bits);
     tcase_add_test(tc, explain_has_a_rule_for_every_kind);
     tcase_add_test(tc, explain_has_a_tangent_for_every_kind);
     tcase_add_test(tc, language_spells_every_kind);
