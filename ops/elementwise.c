@@ -195,13 +195,18 @@ int tg__binary_rerun(tg_tensor *out)
         *(double *)out->data = out->op->value(x, out->attr);
         return TG_OK;
     }
+    return tg__rerun_broadcast(out, out->op->kernel.binary);
+}
+
+int tg__rerun_broadcast(tg_tensor *out, tg_binary_kernel kernel)
+{
     int ndim;
     int64_t shape[TG_MAX_DIMS];
     tg_bcast plan;
     int rc = tg__broadcast(out->op->info.name, 2, out->in, &ndim, shape, &plan);
     if (rc < 0)
         return rc;
-    out->op->kernel.binary(&plan, out, a, b);
+    kernel(&plan, out, out->in[0], out->in[1]);
     return TG_OK;
 }
 

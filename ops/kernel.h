@@ -293,6 +293,9 @@ tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr);
  * kernel again into out, from its inputs' current data; a binary op's plan
  * is rebuilt from the inputs' shapes. */
 int tg__binary_rerun(tg_tensor *out);
+/* The rerun of an op of two inputs that broadcast: the plan again from the
+ * inputs' shapes (which broadcast at the capture), then kernel. */
+int tg__rerun_broadcast(tg_tensor *out, tg_binary_kernel kernel);
 int tg__unary_rerun(tg_tensor *out);
 
 /* tg__binary and tg__unary without recording: the result never requires grad

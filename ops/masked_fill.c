@@ -35,17 +35,7 @@ static int masked_fill_backward(tg_tensor *out, tg_tensor *g, tg_tensor **grad_i
 TG_JVP_FN(masked_fill_jvp, tg__expand_like(tg_masked_fill(t, out->in[1], 0), out))
 
 /* the plan again from the inputs' shapes, which broadcast at the capture */
-static int masked_fill_rerun(tg_tensor *out)
-{
-    int ndim;
-    int64_t shape[TG_MAX_DIMS];
-    tg_bcast plan;
-    int rc = tg__broadcast(out->op->info.name, 2, out->in, &ndim, shape, &plan);
-    if (rc < 0)
-        return rc;
-    masked_fill_kernel(&plan, out, out->in[0], out->in[1]);
-    return TG_OK;
-}
+static int masked_fill_rerun(tg_tensor *out) { return tg__rerun_broadcast(out, masked_fill_kernel); }
 
 TG_SAMPLE_FN(sample_masked_fill, tg_masked_fill(in[0], tg_heaviside(in[1]), 0.5))
 
