@@ -355,6 +355,9 @@ static inline bool tg__scalar_operands(int n, tg_tensor *const *ts)
 /* Records out = op(inputs), a 0-d F64 result whose value is computed, and
  * stores op's local partials in it when it is recorded (tg__record). */
 tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* Whether node, a recorded result, is one the fast path makes: an op with
+ * partials over 0-d F64 operands, with a 0-d F64 result. */
+bool tg__scalar_shaped(const tg_tensor *node);
 /* Recomputes the partials of node, a recorded result, from its inputs'
  * and its own current values when it is a fast-path node (a 0-d F64 result
  * of an op with partials over 0-d F64 operands); anything else is left

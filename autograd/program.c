@@ -239,22 +239,10 @@ static tg_tensor **set_take(const leaf_set *s, bool persistent, int64_t *n)
     return out;
 }
 
-/* A node the fast path made (tg__binary's and tg__unary's condition for
- * tg__record_scalar): an op with partials over 0-d F64 operands. */
-static bool scalar_shaped(const tg_tensor *node)
-{
-    if (!node->op->partials || node->ndim != 0 || node->dtype != TG_F64)
-        return false;
-    for (int i = 0; i < node->n_inputs; i++)
-        if (node->in[i]->ndim != 0 || node->in[i]->dtype != TG_F64)
-            return false;
-    return true;
-}
-
 /* One that stores partials (a step or a comparison passes no gradient). */
 static bool scalar_node(const tg_tensor *node)
 {
-    return scalar_shaped(node) && node->op->partials != tg__partials_none;
+    return tg__scalar_shaped(node) && node->op->partials != tg__partials_none;
 }
 
 /* Lists the persistent tensors the graph reads, the leaves f made that
@@ -297,7 +285,7 @@ static bool flat_eligible(const tg_program *p, tg_tensor *const *nodes)
 {
     for (int64_t k = 0; k < p->n_nodes; k++) {
         const tg_tensor *node = nodes[k];
-        if (!scalar_shaped(node) || node->hooks || (node->flags & TG_RETAIN_GRAD))
+        if (!tg__scalar_shaped(node) || node->hooks || (node->flags & TG_RETAIN_GRAD))
             return false;
         for (int i = 0; i < node->n_inputs; i++) {
             const tg_tensor *x = node->in[i];

@@ -75,14 +75,21 @@ tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *
     return out;
 }
 
+bool tg__scalar_shaped(const tg_tensor *node)
+{
+    if (!node->op || !node->op->partials || node->ndim != 0 || node->dtype != TG_F64 ||
+        node->n_inputs < 1 || node->n_inputs > TG_MAX_INPUTS)
+        return false;
+    for (int i = 0; i < node->n_inputs; i++)
+        if (node->in[i]->ndim != 0 || node->in[i]->dtype != TG_F64)
+            return false;
+    return true;
+}
+
 void tg__scalar_refresh(tg_tensor *node)
 {
-    const tg_op *op = node->op;
-    int n = node->n_inputs;
-    if (!op || !op->partials || op->partials == tg__partials_none || node->ndim != 0 ||
-        node->dtype != TG_F64 || n < 1 || n > TG_MAX_INPUTS || !tg__scalar_operands(n, node->in))
-        return;
-    store_partials(node, op, n, node->in);
+    if (tg__scalar_shaped(node) && node->op->partials != tg__partials_none)
+        store_partials(node, node->op, node->n_inputs, node->in);
 }
 
 double tg__scalar_take(tg_tensor *node)
