@@ -31,16 +31,6 @@ START_TEST(sigmoid_is_finite_at_extremes)
 }
 END_TEST
 
-/* Distance of float got from want in units of the last place of want's
- * float neighbourhood (subnormal spacing below FLT_MIN). */
-static double ulps_off(float got, double want)
-{
-    int e;
-    frexp(want, &e);
-    double ulp = ldexp(1.0, e - 24 < -149 ? -149 : e - 24);
-    return fabs((double)got - want) / ulp;
-}
-
 /* float sigmoid computes e^-|x| with ops/expf_arith.h, not libm: within
  * 2.5 ulp of the sigmoid in double at 2^20 points of [-110, 30], which take
  * in e^x's subnormal results (below -87.3) and its clamp (-104); NaN
@@ -60,7 +50,7 @@ START_TEST(sigmoid_f32_within_2_5_ulp)
     double worst = 0;
     float worst_at = 0;
     for (int i = 0; i < N; i++) {
-        double d = ulps_off(yv[i], 1 / (1 + exp(-(double)xv[i])));
+        double d = tu_ulps_off(yv[i], 1 / (1 + exp(-(double)xv[i])));
         if (d > worst)
             worst = d, worst_at = xv[i];
     }

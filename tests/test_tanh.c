@@ -61,16 +61,6 @@ START_TEST(tanh_is_rescaled_sigmoid)
 }
 END_TEST
 
-/* Distance of float got from want in units of the last place of want's
- * float neighbourhood (subnormal spacing below FLT_MIN). */
-static double ulps_off(float got, double want)
-{
-    int e;
-    frexp(want, &e);
-    double ulp = ldexp(1.0, e - 24 < -149 ? -149 : e - 24);
-    return fabs((double)got - want) / ulp;
-}
-
 /* float tanh is -d / (2 + d) with d = e^(-2|x|) - 1 from ops/expf_arith.h,
  * not libm: within 2.2 ulp of tanh in double at 2^20 points of [-20, 20]
  * and at 2^12 of 10^-40 ... 1 times either sign (where tanh x ~ x); -0
@@ -93,7 +83,7 @@ START_TEST(tanh_f32_within_2_2_ulp)
     double worst = 0;
     float worst_at = 0;
     for (int i = 0; i < N + 2 * SMALL; i++) {
-        double d = ulps_off(yv[i], tanh((double)xv[i]));
+        double d = tu_ulps_off(yv[i], tanh((double)xv[i]));
         if (d > worst)
             worst = d, worst_at = xv[i];
     }

@@ -242,3 +242,11 @@ tu_output tu_run_shell(const char *cmd)
     o.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return o;
 }
+
+double tu_ulps_off(float got, double want)
+{
+    int e;
+    frexp(want, &e);
+    double ulp = ldexp(1.0, e - 24 < -149 ? -149 : e - 24);
+    return fabs((double)got - want) / ulp;
+}

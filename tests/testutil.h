@@ -59,6 +59,10 @@ long tu_allocations(void);             /* since install or the last reset */
 void tu_allocations_reset(void);
 void tu_allocation_budget(long n);     /* n more succeed, then NULL; -1: no limit */
 
+/* Distance of float got from want in units of the last place of want's
+ * float neighbourhood (subnormal spacing below FLT_MIN). */
+double tu_ulps_off(float got, double want);
+
 /* A whole file, malloc'd with one spare byte (a '\0' after it), and a file
  * written whole; either fails the test when the file cannot be used. */
 unsigned char *tu_read_file(const char *path, size_t *len);
