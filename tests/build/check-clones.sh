@@ -10,7 +10,9 @@
 # clones of float sigmoid and tanh scalar while trapping math was on (it
 # if-converts their selects only under AVX-512's masks; CMakeLists.txt,
 # -fno-trapping-math), and on an AVX2 machine they ran at a seventh of the
-# speed. Clone names: GCC's f.arch_x86_64_v3, clang's f.arch_x86-64-v3.N.
+# speed. Clone names: GCC's f.arch_x86_64_v3 (its OpenMP bodies cloned as
+# f._omp_fn.0.arch_x86_64_v3), clang's f.arch_x86-64-v3.N (tests/CMakeLists.txt
+# runs it for GCC builds only: clang does not clone the OpenMP bodies).
 # Exits 77 (skipped) where the library has no clones (another architecture,
 # a compiler without target_clones).
 set -eu
