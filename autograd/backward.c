@@ -367,18 +367,25 @@ static int accumulate_value(void *ctx, tg_tensor *x, double c, const char *from)
     return g ? accumulate(ctx, x, g, from) : tg__latest_code();
 }
 
+/* Shows a fast node's gradient to its hooks, to tg_grad or to its retained
+ * grad as a 0-d tensor, and takes back what they leave. */
+static int show_scalar(sweep *sw, tg_tensor *node, double *adjoint)
+{
+    tg_tensor *g = tg__scalar_like(node, *adjoint);
+    int rc = g ? show_gradient(sw, node, &g) : tg__latest_code();
+    if (rc == 0)
+        *adjoint = tg__load(g, 0);
+    return rc;
+}
+
 /* A node with stored partials in a first-order sweep: its gradient stays a
  * double unless someone is shown it. */
 static int visit_scalar(sweep *sw, tg_tensor *node)
 {
     double adjoint = tg__scalar_take(node);
     int rc = TG_OK;
-    if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD))) {
-        tg_tensor *g = tg__scalar_like(node, adjoint);
-        rc = g ? show_gradient(sw, node, &g) : tg__latest_code();
-        if (rc == 0)
-            adjoint = tg__load(g, 0);
-    }
+    if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD)))
+        rc = show_scalar(sw, node, &adjoint);
     if (rc == 0)
         rc = tg__scalar_propagate(&sw->sink, node, adjoint);
     if (rc == 0 && sw->uses_known)
@@ -390,8 +397,6 @@ static int visit_scalar(sweep *sw, tg_tensor *node)
 
 static int visit(sweep *sw, tg_tensor *node)
 {
-    if (sw->scalar && (node->flags & TG_PARTIALS))
-        return visit_scalar(sw, node);
     tg_tensor *g = node->pending;
     node->pending = NULL;
     int rc = show_gradient(sw, node, &g);
@@ -416,17 +421,20 @@ static void drop_gradient(tg_tensor *node)
  * gradients, so that none is left behind. */
 static int walk(sweep *sw, int64_t start, int rc)
 {
+    const bool scalar = sw->scalar;
     for (int64_t pos = start; pos >= 0; pos--) {
-        sw->pos = pos;
         tg_tensor *node = sw->lists->nodes[pos];
         if (!node->pending && !(node->flags & TG_ADJOINT))
             continue;
+        sw->pos = pos; /* for the hooked leaves' last uses */
         if (rc < 0)
             drop_gradient(node);
         else if (node->flags & TG_RELEASED) {
             drop_gradient(node);
             rc = released_error(sw, node);
-        } else
+        } else if (scalar && (node->flags & TG_PARTIALS))
+            rc = visit_scalar(sw, node);
+        else
             rc = visit(sw, node);
     }
     return rc;
@@ -545,7 +553,8 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
     sw->pos = start;
     int rc = seed_outputs(sw, outs, seeds, n_out);
     rc = walk(sw, start, rc);
-    rc = flush_deferred(sw, rc);
+    if (sw->lists->n_deferred)
+        rc = flush_deferred(sw, rc);
     tg__grad_mode_restore(saved_mode);
     return rc;
 }

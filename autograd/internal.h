@@ -266,6 +266,20 @@ static inline size_t tg__dtype_size(tg_dtype dtype)
     return dtype == TG_F32 ? sizeof(float) : sizeof(double);
 }
 
+static inline double tg__load(const tg_tensor *t, int64_t i)
+{
+    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
+                              : ((const double *)t->data)[i];
+}
+
+static inline void tg__store(tg_tensor *t, int64_t i, double v)
+{
+    if (t->dtype == TG_F32)
+        ((float *)t->data)[i] = (float)v;
+    else
+        ((double *)t->data)[i] = v;
+}
+
 /* ---- tensors and the tape ---- */
 bool tg__recording(void);
 /* Turns recording on or off until tg__grad_mode_restore(returned value):
@@ -379,11 +393,44 @@ void tg__partials_none(const double *x, double y, tg_attr attr, double *partial)
 /* A new sweep's number, never 0 (the mark of an untouched leaf). */
 uint64_t tg__scalar_mark(void);
 /* A TG_PARTIALS node's complete gradient as a double (its adjoint plus any
- * tensor the general path delivered to pending); clears both. */
-double tg__scalar_take(tg_tensor *node);
+ * tensor the general path delivered to pending); clears both. Inline, as is
+ * tg__scalar_propagate: the sweep runs both on every fast node, and a call
+ * into scalar_sweep.c per node cost more than their work (callgrind). */
+static inline double tg__scalar_take(tg_tensor *node)
+{
+    /* without a sum, so that a lone gradient of -0 stays -0 as in the rules */
+    bool adjoint = (node->flags & TG_ADJOINT) != 0;
+    double g = adjoint ? node->scalar.adjoint : 0;
+    if (node->pending)
+        g = adjoint ? g + tg__load(node->pending, 0) : tg__load(node->pending, 0);
+    node->flags &= (uint16_t)~TG_ADJOINT;
+    node->pending = NULL;
+    return g;
+}
+/* Adds c, from the op named by from, to the gradient of x, an input that
+ * requires grad and has no partials: a plain 0-d F64 leaf's grad, or
+ * through the sink's fallback. Returns 0 or a negative code. */
+int tg__scalar_deliver(const tg_scalar_sink *sink, tg_tensor *x, double c, const char *from);
 /* Adds adjoint * partial[i] to the gradient of each input i that requires
  * grad. Returns 0 or a negative code. */
-int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint);
+static inline int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node,
+                                       double adjoint)
+{
+    const unsigned fast = TG_REQUIRES_GRAD | TG_PARTIALS;
+    for (int i = 0; i < node->n_inputs; i++) {
+        tg_tensor *x = node->in[i];
+        double c = adjoint * node->scalar.partial[i];
+        if ((x->flags & fast) == fast) {
+            x->scalar.adjoint = (x->flags & TG_ADJOINT) ? x->scalar.adjoint + c : c;
+            x->flags |= TG_ADJOINT;
+        } else if (x->flags & TG_REQUIRES_GRAD) {
+            int rc = tg__scalar_deliver(sink, x, c, node->op->info.name);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return TG_OK;
+}
 
 /* ---- forward mode (forward.c) ---- */
 /* True while tg_jvp runs f on this thread: every op result then gets its
@@ -449,19 +496,5 @@ static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
     return true;
 }
 char *tg__dims_str(int ndim, const int64_t *shape, char *buf, size_t size);
-
-static inline double tg__load(const tg_tensor *t, int64_t i)
-{
-    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
-                              : ((const double *)t->data)[i];
-}
-
-static inline void tg__store(tg_tensor *t, int64_t i, double v)
-{
-    if (t->dtype == TG_F32)
-        ((float *)t->data)[i] = (float)v;
-    else
-        ((double *)t->data)[i] = v;
-}
 
 #endif

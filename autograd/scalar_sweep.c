@@ -92,18 +92,6 @@ void tg__scalar_refresh(tg_tensor *node)
         store_partials(node, node->op, node->n_inputs, node->in);
 }
 
-double tg__scalar_take(tg_tensor *node)
-{
-    /* without a sum, so that a lone gradient of -0 stays -0 as in the rules */
-    double g = (node->flags & TG_ADJOINT) ? node->scalar.adjoint : 0;
-    if (node->pending)
-        g = (node->flags & TG_ADJOINT) ? g + tg__load(node->pending, 0)
-                                       : tg__load(node->pending, 0);
-    node->flags &= (uint16_t)~TG_ADJOINT;
-    node->pending = NULL;
-    return g;
-}
-
 /* Adds c to a leaf's grad the way the general path's deliver does: in place
  * for a persistent tensor; for a tape tensor a new 0-d tensor of grad + c at
  * its first contribution in this sweep, which later ones add to in place
@@ -122,9 +110,11 @@ static int deliver_leaf(const tg_scalar_sink *sink, tg_tensor *leaf, double c)
         *(double *)leaf->grad->data += c;
         return TG_OK;
     }
-    tg_tensor *g = tg__scalar_like(leaf, leaf->grad ? tg__load(leaf->grad, 0) + c : c);
+    /* plain_leaf: F64, like the grad made here */
+    tg_tensor *g = tg__tape_scalar("tg_backward");
     if (!g)
         return tg__latest_code();
+    *(double *)g->data = leaf->grad ? tg__load(leaf->grad, 0) + c : c;
     leaf->grad = g;
     leaf->scalar.mark = sink->mark;
     return TG_OK;
@@ -139,24 +129,9 @@ static bool plain_leaf(const tg_tensor *x)
            !(x->flags & TG_GRAD_TARGET);
 }
 
-int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint)
+int tg__scalar_deliver(const tg_scalar_sink *sink, tg_tensor *x, double c, const char *from)
 {
-    for (int i = 0; i < node->n_inputs; i++) {
-        tg_tensor *x = node->in[i];
-        if (!(x->flags & TG_REQUIRES_GRAD))
-            continue;
-        double c = adjoint * node->scalar.partial[i];
-        int rc = TG_OK;
-        if (x->flags & TG_PARTIALS) {
-            x->scalar.adjoint = (x->flags & TG_ADJOINT) ? x->scalar.adjoint + c : c;
-            x->flags |= TG_ADJOINT;
-        } else if (plain_leaf(x)) {
-            rc = sink->collect ? TG_OK : deliver_leaf(sink, x, c);
-        } else {
-            rc = sink->fallback(sink->sweep, x, c, node->op->info.name);
-        }
-        if (rc < 0)
-            return rc;
-    }
-    return TG_OK;
+    if (!plain_leaf(x))
+        return sink->fallback(sink->sweep, x, c, from);
+    return sink->collect ? TG_OK : deliver_leaf(sink, x, c);
 }

@@ -40,6 +40,7 @@ typedef struct chunk {
 typedef struct {
     chunk *head, *tail, *cur;
     uintptr_t base, free, end; /* cur's start, next free byte and end; 0 without cur */
+    uintptr_t head_base, head_end; /* head's start and end (0 without), for arena_rewind */
     size_t capacity;           /* bytes of all its chunks */
     size_t retired;            /* bytes used in the chunks left behind this generation */
     size_t passed;             /* capacity of the chunks left behind this generation */
@@ -94,20 +95,26 @@ static void arena_free_after(arena *a, chunk *keep)
         tg__free(c, sizeof *c + c->cap + DATA_ALIGN);
         c = next;
     }
-    if (keep)
+    if (keep) {
         keep->next = NULL;
-    else
+    } else {
         a->head = NULL;
+        a->head_base = a->head_end = 0;
+    }
     a->tail = keep;
 }
 
 static size_t arena_in_use(const arena *a) { return a->retired + (a->free - a->base); }
 
-/* Starts the arena's next generation at its first chunk. */
+/* Starts the arena's next generation in its first chunk, made current here
+ * from the arena's own copy of where it lies (a reset reads no chunk), so
+ * that the generation's first request is a bump in it, not a walk from no
+ * chunk (callgrind: about 40 instructions a reset). */
 static void arena_rewind(arena *a)
 {
-    a->cur = NULL;
-    a->base = a->free = a->end = 0;
+    a->cur = a->head;
+    a->base = a->free = a->head_base;
+    a->end = a->head_end;
     a->retired = a->passed = 0;
 }
 
@@ -161,10 +168,13 @@ static chunk *chunk_new(size_t cap)
 
 static void arena_append(arena *a, chunk *c)
 {
-    if (a->tail)
+    if (a->tail) {
         a->tail->next = c;
-    else
+    } else {
         a->head = c;
+        a->head_base = (uintptr_t)c->base;
+        a->head_end = a->head_base + c->cap;
+    }
     a->tail = c;
     a->capacity += c->cap;
 }
@@ -575,6 +585,17 @@ void tg_tape_reset(void)
     tp->lists.len = 0;
 }
 
+/* Frees the chunks after the last one that holds something of the current
+ * generation; all of them if none does (a rewound arena's cur is its first
+ * chunk, empty until a request). */
+static void arena_trim(arena *a)
+{
+    if (a->cur == a->head && a->free == a->base)
+        arena_free(a);
+    else
+        arena_free_after(a, a->cur);
+}
+
 void tg_tape_trim(void)
 {
     tape *tp = thread_tape;
@@ -582,8 +603,8 @@ void tg_tape_trim(void)
         return;
     arena *live = &tp->arenas[tp->active];
     arena_free(&tp->arenas[tp->active ^ 1]);
-    arena_free_after(live, live->cur);
-    arena_free_after(&tp->data, tp->data.cur);
+    arena_trim(live);
+    arena_trim(&tp->data);
     nodes_shrink_to(&tp->lists, tp->lists.len);
 }
 
