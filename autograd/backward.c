@@ -50,7 +50,7 @@ typedef struct {
     const char *fn;    /* "tg_backward" or "tg_grad", for messages */
     bool create_graph; /* rules run recorded */
     bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
-    bool retain;       /* the graph may be swept again */
+    uint16_t released; /* TG_RELEASED, or 0 where the graph may be swept again */
     bool uses_known;   /* the hooked leaves' last_use are this sweep's */
     bool scalar;       /* nodes with partials are swept by them (scalar_sweep.c) */
     tg_scalar_sink sink;
@@ -342,8 +342,7 @@ static int propagate(sweep *sw, tg_tensor *node, tg_tensor *g)
     }
     if (rc == 0 && sw->uses_known)
         rc = flush_finished_leaves(sw, node);
-    if (!sw->retain)
-        node->flags |= TG_RELEASED;
+    node->flags |= sw->released;
     return rc;
 }
 
@@ -383,6 +382,7 @@ static int show_scalar(sweep *sw, tg_tensor *node, double *adjoint)
 static int visit_scalar(sweep *sw, tg_tensor *node)
 {
     double adjoint = tg__scalar_take(node);
+    node->flags |= sw->released; /* with the take's flag write; nothing below reads it */
     int rc = TG_OK;
     if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD)))
         rc = show_scalar(sw, node, &adjoint);
@@ -390,8 +390,6 @@ static int visit_scalar(sweep *sw, tg_tensor *node)
         rc = tg__scalar_propagate(&sw->sink, node, adjoint);
     if (rc == 0 && sw->uses_known)
         rc = flush_finished_leaves(sw, node);
-    if (!sw->retain)
-        node->flags |= TG_RELEASED;
     return rc;
 }
 
@@ -544,7 +542,6 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
             start = outs[k]->tape_pos;
     }
     int saved_mode = tg__grad_mode_set(sw->create_graph);
-    sw->sink.sweep = sw;
     sw->lists = tg__tape_lists(); /* NULL only if this thread's tape could not be made */
     if (!sw->lists) {
         tg__grad_mode_restore(saved_mode);
@@ -559,19 +556,22 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
     return rc;
 }
 
-static sweep sweep_for(const char *fn, bool collect, unsigned flags)
+/* Made in place: returned by value, the struct's copy cost a dozen
+ * instructions a sweep (callgrind). */
+static void sweep_init(sweep *sw, const char *fn, bool collect, unsigned flags)
 {
     bool create = (flags & TG_CREATE_GRAPH) != 0;
     /* anomaly mode checks the tensors each rule returns: the rules run */
     bool scalar = !create && !tg__anomaly();
-    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, false, scalar,
-                {scalar ? tg__scalar_mark() : 0, collect, accumulate_value, NULL}, NULL, -1};
-    return sw;
+    bool retain = create || (flags & TG_RETAIN_GRAPH) != 0;
+    *sw = (sweep){fn, create, collect, retain ? 0 : TG_RELEASED, false, scalar,
+                  {scalar ? tg__scalar_mark() : 0, collect, accumulate_value, sw}, NULL, -1};
 }
 
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
 {
-    sweep sw = sweep_for("tg_backward", false, flags);
+    sweep sw;
+    sweep_init(&sw, "tg_backward", false, flags);
     int rc = enter_sweep(sw.fn);
     if (rc < 0)
         return rc;
@@ -637,7 +637,8 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
         return rc;
     for (int i = 0; i < n_in; i++)
         inputs[i]->flags |= TG_GRAD_TARGET;
-    sweep sw = sweep_for("tg_grad", true, flags);
+    sweep sw;
+    sweep_init(&sw, "tg_grad", true, flags);
     rc = run_sweep(&sw, outputs, seeds, n_out);
     /* the hooks of leaf inputs run here, as part of the sweep */
     int saved_mode = tg__grad_mode_set(sw.create_graph);

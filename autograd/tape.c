@@ -523,6 +523,23 @@ static void remember_footprint(tape *tp, footprint f)
         footprint_max(k, &tp->recent[i]);
 }
 
+/* arena_fit's growing or shrinking, apart from the test that every reset
+ * runs, so that the test is inline in tg_tape_reset (callgrind: about 30
+ * instructions a reset). */
+static void arena_refit(arena *a, size_t need, size_t keep)
+{
+    size_t grow = 0;
+    if (a->capacity < need) {
+        grow = need - a->capacity;
+    } else {
+        arena_free_after(a, NULL);
+        grow = keep ? (keep > CHUNK_BYTES ? keep : CHUNK_BYTES) : 0;
+    }
+    chunk *c = grow ? chunk_new(align_up(grow, DATA_ALIGN)) : NULL;
+    if (c)
+        arena_append(a, c);
+}
+
 /* Readies an arena for a new generation. It grows to need, the span of the
  * graph just built, so that building that graph again allocates nothing
  * even though the header arenas alternate (the filled arena lost space at
@@ -533,16 +550,8 @@ static void remember_footprint(tape *tp, footprint f)
  * allocate is harmless: allocation then happens lazily. */
 static void arena_fit(arena *a, size_t need, size_t keep)
 {
-    size_t grow = 0;
-    if (a->capacity < need) {
-        grow = need - a->capacity;
-    } else if (a->capacity > SHRINK_FACTOR * keep + CHUNK_BYTES) {
-        arena_free_after(a, NULL);
-        grow = keep ? (keep > CHUNK_BYTES ? keep : CHUNK_BYTES) : 0;
-    }
-    chunk *c = grow ? chunk_new(align_up(grow, DATA_ALIGN)) : NULL;
-    if (c)
-        arena_append(a, c);
+    if (a->capacity < need || a->capacity > SHRINK_FACTOR * keep + CHUNK_BYTES)
+        arena_refit(a, need, keep);
     arena_rewind(a);
 }
 
