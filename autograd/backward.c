@@ -213,7 +213,8 @@ tg_tensor *tg__grad_sink(tg_tensor *leaf)
 static int deliver(tg_tensor *leaf, tg_tensor *g)
 {
     if (!(leaf->flags & TG_PERSISTENT))
-        return sum_into(&leaf->grad, g);
+        return leaf->grad == leaf && !tg__leaf_grad(leaf) ? tg__latest_code()
+                                                          : sum_into(&leaf->grad, g);
     tg_tensor *buf = tg__persistent_grad(leaf);
     if (!buf)
         return tg__latest_code();
@@ -565,7 +566,7 @@ static void sweep_init(sweep *sw, const char *fn, bool collect, unsigned flags)
     bool scalar = !create && !tg__anomaly();
     bool retain = create || (flags & TG_RETAIN_GRAPH) != 0;
     *sw = (sweep){fn, create, collect, retain ? 0 : TG_RELEASED, false, scalar,
-                  {scalar ? tg__scalar_mark() : 0, collect, accumulate_value, sw}, NULL, -1};
+                  {collect, accumulate_value, sw}, NULL, -1};
 }
 
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)

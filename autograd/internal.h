@@ -165,14 +165,13 @@ struct tg_tensor {
     int64_t tape_pos;                 /* index on the tape, -1 if not recorded */
     /* A 0-d tensor has no axes, so the scalar fast path keeps its state in
      * their place (scalar_sweep.c): a TG_PARTIALS node's local partials and
-     * the adjoint summed so far in a sweep; a 0-d leaf's sum of
-     * contributions, valid while mark is that sweep's number. */
+     * the adjoint summed so far in a sweep; a 0-d leaf's gradient while
+     * grad points to the leaf (tg__leaf_grad). */
     union {
         int64_t shape[TG_MAX_DIMS];
         struct {
             double partial[TG_MAX_INPUTS];
             double adjoint;
-            uint64_t mark;
         } scalar;
     };
     void *data;
@@ -382,7 +381,6 @@ void tg__scalar_refresh(tg_tensor *node);
  * tensor shape): the sweep's general accumulation takes it as a tensor. */
 typedef int (*tg_scalar_fallback)(void *sweep, tg_tensor *x, double c, const char *from);
 typedef struct {
-    uint64_t mark;   /* this sweep's number (tg__scalar_mark) */
     bool collect;    /* tg_grad: leaves that are not its inputs get nothing */
     tg_scalar_fallback fallback;
     void *sweep;
@@ -390,8 +388,6 @@ typedef struct {
 /* The partials of an op that passes no gradient (a step, a comparison): its
  * results are swept by its rule, which returns none and builds nothing. */
 void tg__partials_none(const double *x, double y, tg_attr attr, double *partial);
-/* A new sweep's number, never 0 (the mark of an untouched leaf). */
-uint64_t tg__scalar_mark(void);
 /* A TG_PARTIALS node's complete gradient as a double (its adjoint plus any
  * tensor the general path delivered to pending); clears both. Inline, as is
  * tg__scalar_propagate: the sweep runs both on every fast node, and a call
@@ -457,6 +453,18 @@ tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like);
 
 /* The gradient buffer of a persistent tensor, allocated on first use. */
 tg_tensor *tg__persistent_grad(tg_tensor *t);
+/* A 0-d F64 tape leaf whose gradient the scalar fast path delivered holds
+ * it as a double, in scalar.adjoint, with grad pointing to the leaf itself:
+ * no tensor is made per leaf and sweep unless someone asks for one (a
+ * sweep of the neuron made four, 85 instructions each). Setting grad to
+ * NULL drops it, as for any gradient. tg__leaf_grad makes it a tensor,
+ * kept in grad (NULL, error set, if that fails); tg__grad_value reads
+ * element i of t's gradient either way, 0 where none arrived. */
+tg_tensor *tg__leaf_grad(tg_tensor *t);
+static inline double tg__grad_value(const tg_tensor *t, int64_t i)
+{
+    return t->grad == t ? t->scalar.adjoint : t->grad ? tg__load(t->grad, i) : 0.0;
+}
 /* Where a rule may add leaf's gradient itself (gemm with beta = 1), instead
  * of returning it for the sweep to add: leaf's .grad during an unrecorded
  * tg_backward, when leaf is a persistent leaf that requires grad and has no

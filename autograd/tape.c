@@ -278,8 +278,6 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
     t->tape_pos = -1;
     for (int i = 0; i < ndim; i++)
         t->shape[i] = shape[i];
-    if (ndim == 0)
-        t->scalar.mark = 0; /* no sweep has touched it (scalar_sweep.c) */
     t->data = NULL;
     t->grad = t->pending = NULL;
     t->hooks = NULL;
@@ -508,9 +506,12 @@ static void footprint_max(footprint *k, const footprint *f)
  * entry leaves it for a smaller one, never while graphs stay the same. */
 static void remember_footprint(tape *tp, footprint f)
 {
-    footprint old = tp->recent[tp->recent_next], *k = &tp->keep;
-    tp->recent[tp->recent_next] = f;
+    footprint *slot = &tp->recent[tp->recent_next], old = *slot, *k = &tp->keep;
     tp->recent_next = (tp->recent_next + 1) % TAPE_WINDOW;
+    /* the same graph as TAPE_WINDOW resets ago, as in a loop: nothing changes */
+    if (f.headers == old.headers && f.data == old.data && f.nodes == old.nodes)
+        return;
+    *slot = f;
     bool largest_left = (f.headers < k->headers && old.headers == k->headers) ||
                         (f.data < k->data && old.data == k->data) ||
                         (f.nodes < k->nodes && old.nodes == k->nodes);

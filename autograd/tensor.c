@@ -268,14 +268,16 @@ int tg_copy_from(tg_tensor *t, const double *values)
 
 tg_tensor *tg_grad_tensor(const tg_tensor *t)
 {
-    return tg__check("tg_grad_tensor", t, 1) < 0 ? NULL : t->grad;
+    /* const to the caller: a gradient held as a double is made a tensor on
+     * the first request (tg__leaf_grad), and the same one returned after */
+    return tg__check("tg_grad_tensor", t, 1) < 0 ? NULL : tg__leaf_grad((tg_tensor *)t);
 }
 
 double tg_grad_get(const tg_tensor *t, int64_t i)
 {
     if (check_index("tg_grad_get", t, i) < 0)
         return NAN;
-    return t->grad ? tg__load(t->grad, i) : 0.0;
+    return tg__grad_value(t, i);
 }
 
 /* Gradients of more than this many elements are zeroed on tg_parallel_pass's
