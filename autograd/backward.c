@@ -50,7 +50,7 @@ typedef struct {
     const char *fn;    /* "tg_backward" or "tg_grad", for messages */
     bool create_graph; /* rules run recorded */
     bool collect;      /* tg_grad: only TG_GRAD_TARGET tensors keep a gradient */
-    bool retain;       /* the graph may be swept again */
+    uint16_t released; /* TG_RELEASED, or 0 where the graph may be swept again */
     bool uses_known;   /* the hooked leaves' last_use are this sweep's */
     bool scalar;       /* nodes with partials are swept by them (scalar_sweep.c) */
     tg_scalar_sink sink;
@@ -213,7 +213,8 @@ tg_tensor *tg__grad_sink(tg_tensor *leaf)
 static int deliver(tg_tensor *leaf, tg_tensor *g)
 {
     if (!(leaf->flags & TG_PERSISTENT))
-        return sum_into(&leaf->grad, g);
+        return leaf->grad == leaf && !tg__leaf_grad(leaf) ? tg__latest_code()
+                                                          : sum_into(&leaf->grad, g);
     tg_tensor *buf = tg__persistent_grad(leaf);
     if (!buf)
         return tg__latest_code();
@@ -342,8 +343,7 @@ static int propagate(sweep *sw, tg_tensor *node, tg_tensor *g)
     }
     if (rc == 0 && sw->uses_known)
         rc = flush_finished_leaves(sw, node);
-    if (!sw->retain)
-        node->flags |= TG_RELEASED;
+    node->flags |= sw->released;
     return rc;
 }
 
@@ -367,31 +367,35 @@ static int accumulate_value(void *ctx, tg_tensor *x, double c, const char *from)
     return g ? accumulate(ctx, x, g, from) : tg__latest_code();
 }
 
+/* Shows a fast node's gradient to its hooks, to tg_grad or to its retained
+ * grad as a 0-d tensor, and takes back what they leave. */
+static int show_scalar(sweep *sw, tg_tensor *node, double *adjoint)
+{
+    tg_tensor *g = tg__scalar_like(node, *adjoint);
+    int rc = g ? show_gradient(sw, node, &g) : tg__latest_code();
+    if (rc == 0)
+        *adjoint = tg__load(g, 0);
+    return rc;
+}
+
 /* A node with stored partials in a first-order sweep: its gradient stays a
  * double unless someone is shown it. */
 static int visit_scalar(sweep *sw, tg_tensor *node)
 {
     double adjoint = tg__scalar_take(node);
+    node->flags |= sw->released; /* with the take's flag write; nothing below reads it */
     int rc = TG_OK;
-    if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD))) {
-        tg_tensor *g = tg__scalar_like(node, adjoint);
-        rc = g ? show_gradient(sw, node, &g) : tg__latest_code();
-        if (rc == 0)
-            adjoint = tg__load(g, 0);
-    }
+    if (node->hooks || (node->flags & (TG_GRAD_TARGET | TG_RETAIN_GRAD)))
+        rc = show_scalar(sw, node, &adjoint);
     if (rc == 0)
         rc = tg__scalar_propagate(&sw->sink, node, adjoint);
     if (rc == 0 && sw->uses_known)
         rc = flush_finished_leaves(sw, node);
-    if (!sw->retain)
-        node->flags |= TG_RELEASED;
     return rc;
 }
 
 static int visit(sweep *sw, tg_tensor *node)
 {
-    if (sw->scalar && (node->flags & TG_PARTIALS))
-        return visit_scalar(sw, node);
     tg_tensor *g = node->pending;
     node->pending = NULL;
     int rc = show_gradient(sw, node, &g);
@@ -416,17 +420,20 @@ static void drop_gradient(tg_tensor *node)
  * gradients, so that none is left behind. */
 static int walk(sweep *sw, int64_t start, int rc)
 {
+    const bool scalar = sw->scalar;
     for (int64_t pos = start; pos >= 0; pos--) {
-        sw->pos = pos;
         tg_tensor *node = sw->lists->nodes[pos];
         if (!node->pending && !(node->flags & TG_ADJOINT))
             continue;
+        sw->pos = pos; /* for the hooked leaves' last uses */
         if (rc < 0)
             drop_gradient(node);
         else if (node->flags & TG_RELEASED) {
             drop_gradient(node);
             rc = released_error(sw, node);
-        } else
+        } else if (scalar && (node->flags & TG_PARTIALS))
+            rc = visit_scalar(sw, node);
+        else
             rc = visit(sw, node);
     }
     return rc;
@@ -536,7 +543,6 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
             start = outs[k]->tape_pos;
     }
     int saved_mode = tg__grad_mode_set(sw->create_graph);
-    sw->sink.sweep = sw;
     sw->lists = tg__tape_lists(); /* NULL only if this thread's tape could not be made */
     if (!sw->lists) {
         tg__grad_mode_restore(saved_mode);
@@ -545,24 +551,28 @@ static int run_sweep(sweep *sw, tg_tensor *const *outs, tg_tensor *const *seeds,
     sw->pos = start;
     int rc = seed_outputs(sw, outs, seeds, n_out);
     rc = walk(sw, start, rc);
-    rc = flush_deferred(sw, rc);
+    if (sw->lists->n_deferred)
+        rc = flush_deferred(sw, rc);
     tg__grad_mode_restore(saved_mode);
     return rc;
 }
 
-static sweep sweep_for(const char *fn, bool collect, unsigned flags)
+/* Made in place: returned by value, the struct's copy cost a dozen
+ * instructions a sweep (callgrind). */
+static void sweep_init(sweep *sw, const char *fn, bool collect, unsigned flags)
 {
     bool create = (flags & TG_CREATE_GRAPH) != 0;
     /* anomaly mode checks the tensors each rule returns: the rules run */
     bool scalar = !create && !tg__anomaly();
-    sweep sw = {fn, create, collect, create || (flags & TG_RETAIN_GRAPH) != 0, false, scalar,
-                {scalar ? tg__scalar_mark() : 0, collect, accumulate_value, NULL}, NULL, -1};
-    return sw;
+    bool retain = create || (flags & TG_RETAIN_GRAPH) != 0;
+    *sw = (sweep){fn, create, collect, retain ? 0 : TG_RELEASED, false, scalar,
+                  {collect, accumulate_value, sw}, NULL, -1};
 }
 
 int tg_backward_ex(tg_tensor *out, tg_tensor *seed, unsigned flags)
 {
-    sweep sw = sweep_for("tg_backward", false, flags);
+    sweep sw;
+    sweep_init(&sw, "tg_backward", false, flags);
     int rc = enter_sweep(sw.fn);
     if (rc < 0)
         return rc;
@@ -628,7 +638,8 @@ int tg_grad_ex(tg_tensor *const *outputs, tg_tensor *const *seeds, int n_out,
         return rc;
     for (int i = 0; i < n_in; i++)
         inputs[i]->flags |= TG_GRAD_TARGET;
-    sweep sw = sweep_for("tg_grad", true, flags);
+    sweep sw;
+    sweep_init(&sw, "tg_grad", true, flags);
     rc = run_sweep(&sw, outputs, seeds, n_out);
     /* the hooks of leaf inputs run here, as part of the sweep */
     int saved_mode = tg__grad_mode_set(sw.create_graph);

@@ -77,7 +77,7 @@ static int analytic_row(const check *c, tg_tensor *y, int64_t j, double *row)
     for (int k = 0; k < c->n; k++) {
         const tg_tensor *x = c->inputs[k];
         for (int64_t i = 0; i < x->numel; i++)
-            *row++ = x->grad ? tg__load(x->grad, i) : 0.0;
+            *row++ = tg__grad_value(x, i);
     }
     return TG_OK;
 }

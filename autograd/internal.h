@@ -165,14 +165,13 @@ struct tg_tensor {
     int64_t tape_pos;                 /* index on the tape, -1 if not recorded */
     /* A 0-d tensor has no axes, so the scalar fast path keeps its state in
      * their place (scalar_sweep.c): a TG_PARTIALS node's local partials and
-     * the adjoint summed so far in a sweep; a 0-d leaf's sum of
-     * contributions, valid while mark is that sweep's number. */
+     * the adjoint summed so far in a sweep; a 0-d leaf's gradient while
+     * grad points to the leaf (tg__leaf_grad). */
     union {
         int64_t shape[TG_MAX_DIMS];
         struct {
             double partial[TG_MAX_INPUTS];
             double adjoint;
-            uint64_t mark;
         } scalar;
     };
     void *data;
@@ -264,6 +263,20 @@ void tg__free(void *ptr, size_t size);
 static inline size_t tg__dtype_size(tg_dtype dtype)
 {
     return dtype == TG_F32 ? sizeof(float) : sizeof(double);
+}
+
+static inline double tg__load(const tg_tensor *t, int64_t i)
+{
+    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
+                              : ((const double *)t->data)[i];
+}
+
+static inline void tg__store(tg_tensor *t, int64_t i, double v)
+{
+    if (t->dtype == TG_F32)
+        ((float *)t->data)[i] = (float)v;
+    else
+        ((double *)t->data)[i] = v;
 }
 
 /* ---- tensors and the tape ---- */
@@ -368,7 +381,6 @@ void tg__scalar_refresh(tg_tensor *node);
  * tensor shape): the sweep's general accumulation takes it as a tensor. */
 typedef int (*tg_scalar_fallback)(void *sweep, tg_tensor *x, double c, const char *from);
 typedef struct {
-    uint64_t mark;   /* this sweep's number (tg__scalar_mark) */
     bool collect;    /* tg_grad: leaves that are not its inputs get nothing */
     tg_scalar_fallback fallback;
     void *sweep;
@@ -376,14 +388,45 @@ typedef struct {
 /* The partials of an op that passes no gradient (a step, a comparison): its
  * results are swept by its rule, which returns none and builds nothing. */
 void tg__partials_none(const double *x, double y, tg_attr attr, double *partial);
-/* A new sweep's number, never 0 (the mark of an untouched leaf). */
-uint64_t tg__scalar_mark(void);
 /* A TG_PARTIALS node's complete gradient as a double (its adjoint plus any
- * tensor the general path delivered to pending); clears both. */
-double tg__scalar_take(tg_tensor *node);
+ * tensor the general path delivered to pending); clears both. Inline, as is
+ * tg__scalar_propagate: the sweep runs both on every fast node, and a call
+ * into scalar_sweep.c per node cost more than their work (callgrind). */
+static inline double tg__scalar_take(tg_tensor *node)
+{
+    /* without a sum, so that a lone gradient of -0 stays -0 as in the rules */
+    bool adjoint = (node->flags & TG_ADJOINT) != 0;
+    double g = adjoint ? node->scalar.adjoint : 0;
+    if (node->pending)
+        g = adjoint ? g + tg__load(node->pending, 0) : tg__load(node->pending, 0);
+    node->flags &= (uint16_t)~TG_ADJOINT;
+    node->pending = NULL;
+    return g;
+}
+/* Adds c, from the op named by from, to the gradient of x, an input that
+ * requires grad and has no partials: a plain 0-d F64 leaf's grad, or
+ * through the sink's fallback. Returns 0 or a negative code. */
+int tg__scalar_deliver(const tg_scalar_sink *sink, tg_tensor *x, double c, const char *from);
 /* Adds adjoint * partial[i] to the gradient of each input i that requires
  * grad. Returns 0 or a negative code. */
-int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint);
+static inline int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node,
+                                       double adjoint)
+{
+    const unsigned fast = TG_REQUIRES_GRAD | TG_PARTIALS;
+    for (int i = 0; i < node->n_inputs; i++) {
+        tg_tensor *x = node->in[i];
+        double c = adjoint * node->scalar.partial[i];
+        if ((x->flags & fast) == fast) {
+            x->scalar.adjoint = (x->flags & TG_ADJOINT) ? x->scalar.adjoint + c : c;
+            x->flags |= TG_ADJOINT;
+        } else if (x->flags & TG_REQUIRES_GRAD) {
+            int rc = tg__scalar_deliver(sink, x, c, node->op->info.name);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return TG_OK;
+}
 
 /* ---- forward mode (forward.c) ---- */
 /* True while tg_jvp runs f on this thread: every op result then gets its
@@ -410,6 +453,18 @@ tg_tensor *tg__expand_like(tg_tensor *t, const tg_tensor *like);
 
 /* The gradient buffer of a persistent tensor, allocated on first use. */
 tg_tensor *tg__persistent_grad(tg_tensor *t);
+/* A 0-d F64 tape leaf whose gradient the scalar fast path delivered holds
+ * it as a double, in scalar.adjoint, with grad pointing to the leaf itself:
+ * no tensor is made per leaf and sweep unless someone asks for one (a
+ * sweep of the neuron made four, 85 instructions each). Setting grad to
+ * NULL drops it, as for any gradient. tg__leaf_grad makes it a tensor,
+ * kept in grad (NULL, error set, if that fails); tg__grad_value reads
+ * element i of t's gradient either way, 0 where none arrived. */
+tg_tensor *tg__leaf_grad(tg_tensor *t);
+static inline double tg__grad_value(const tg_tensor *t, int64_t i)
+{
+    return t->grad == t ? t->scalar.adjoint : t->grad ? tg__load(t->grad, i) : 0.0;
+}
 /* Where a rule may add leaf's gradient itself (gemm with beta = 1), instead
  * of returning it for the sweep to add: leaf's .grad during an unrecorded
  * tg_backward, when leaf is a persistent leaf that requires grad and has no
@@ -449,19 +504,5 @@ static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
     return true;
 }
 char *tg__dims_str(int ndim, const int64_t *shape, char *buf, size_t size);
-
-static inline double tg__load(const tg_tensor *t, int64_t i)
-{
-    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
-                              : ((const double *)t->data)[i];
-}
-
-static inline void tg__store(tg_tensor *t, int64_t i, double v)
-{
-    if (t->dtype == TG_F32)
-        ((float *)t->data)[i] = (float)v;
-    else
-        ((double *)t->data)[i] = v;
-}
 
 #endif

@@ -8,9 +8,11 @@
  * (internal.h). A first-order sweep (no TG_CREATE_GRAPH, no anomaly mode)
  * then reaches such a node with its gradient as a double and adds
  * partial_i * gradient straight into each operand's gradient: no rule is
- * called and no gradient tensor is built. Tensors are made only where a user
- * sees a gradient: a leaf's grad (one per leaf and sweep), a tg_grad result,
- * a retained grad, a hook's argument (backward.c makes those).
+ * called and no gradient tensor is built. A 0-d F64 tape leaf holds its
+ * gradient as a double too, until tg_grad_tensor asks for a tensor
+ * (tg__leaf_grad). Tensors are made only where a user sees a gradient as
+ * one: a tg_grad result, a retained grad, a hook's argument (backward.c
+ * makes those), a tape leaf's grad tensor on request.
  *
  * The choice between the fast path and the op-written rule is per node: a
  * node without partials (a reduction's 0-d result, an F32 scalar) is swept
@@ -33,10 +35,6 @@
 #include <math.h>
 
 #include "internal.h"
-
-static _Thread_local uint64_t last_mark;
-
-uint64_t tg__scalar_mark(void) { return ++last_mark; }
 
 static double value(const tg_tensor *t) { return *(const double *)t->data; }
 
@@ -92,24 +90,12 @@ void tg__scalar_refresh(tg_tensor *node)
         store_partials(node, node->op, node->n_inputs, node->in);
 }
 
-double tg__scalar_take(tg_tensor *node)
-{
-    /* without a sum, so that a lone gradient of -0 stays -0 as in the rules */
-    double g = (node->flags & TG_ADJOINT) ? node->scalar.adjoint : 0;
-    if (node->pending)
-        g = (node->flags & TG_ADJOINT) ? g + tg__load(node->pending, 0)
-                                       : tg__load(node->pending, 0);
-    node->flags &= (uint16_t)~TG_ADJOINT;
-    node->pending = NULL;
-    return g;
-}
-
-/* Adds c to a leaf's grad the way the general path's deliver does: in place
- * for a persistent tensor; for a tape tensor a new 0-d tensor of grad + c at
- * its first contribution in this sweep, which later ones add to in place
- * (the sweep made it, no one else holds it yet), so the sums are the same
- * in the same order. */
-static int deliver_leaf(const tg_scalar_sink *sink, tg_tensor *leaf, double c)
+/* Adds c to a leaf's gradient the way the general path's deliver does: in
+ * place for a persistent tensor's buffer; a tape leaf's as a double
+ * (tg__leaf_grad), its first contribution since a tensor was last made of
+ * it added to that tensor's value, which stays as it was (a caller may hold
+ * it), so the sums are the same in the same order. */
+static int deliver_leaf(tg_tensor *leaf, double c)
 {
     if (leaf->flags & TG_PERSISTENT) {
         tg_tensor *buf = tg__persistent_grad(leaf);
@@ -118,16 +104,25 @@ static int deliver_leaf(const tg_scalar_sink *sink, tg_tensor *leaf, double c)
         *(double *)buf->data += c;
         return TG_OK;
     }
-    if (leaf->scalar.mark == sink->mark && leaf->grad) {
-        *(double *)leaf->grad->data += c;
-        return TG_OK;
+    /* plain_leaf: F64, like a grad tensor the sweeps made of it */
+    if (leaf->grad == leaf) {
+        leaf->scalar.adjoint += c;
+    } else {
+        leaf->scalar.adjoint = leaf->grad ? tg__load(leaf->grad, 0) + c : c;
+        leaf->grad = leaf;
     }
-    tg_tensor *g = tg__scalar_like(leaf, leaf->grad ? tg__load(leaf->grad, 0) + c : c);
-    if (!g)
-        return tg__latest_code();
-    leaf->grad = g;
-    leaf->scalar.mark = sink->mark;
     return TG_OK;
+}
+
+tg_tensor *tg__leaf_grad(tg_tensor *t)
+{
+    if (t->grad != t)
+        return t->grad;
+    tg_tensor *g = tg__tape_scalar("tg_grad_tensor");
+    if (g)
+        *(double *)g->data = t->scalar.adjoint;
+    t->grad = g;
+    return g;
 }
 
 /* A leaf whose gradient the fast path delivers: 0-d F64 (as a persistent
@@ -139,24 +134,9 @@ static bool plain_leaf(const tg_tensor *x)
            !(x->flags & TG_GRAD_TARGET);
 }
 
-int tg__scalar_propagate(const tg_scalar_sink *sink, tg_tensor *node, double adjoint)
+int tg__scalar_deliver(const tg_scalar_sink *sink, tg_tensor *x, double c, const char *from)
 {
-    for (int i = 0; i < node->n_inputs; i++) {
-        tg_tensor *x = node->in[i];
-        if (!(x->flags & TG_REQUIRES_GRAD))
-            continue;
-        double c = adjoint * node->scalar.partial[i];
-        int rc = TG_OK;
-        if (x->flags & TG_PARTIALS) {
-            x->scalar.adjoint = (x->flags & TG_ADJOINT) ? x->scalar.adjoint + c : c;
-            x->flags |= TG_ADJOINT;
-        } else if (plain_leaf(x)) {
-            rc = sink->collect ? TG_OK : deliver_leaf(sink, x, c);
-        } else {
-            rc = sink->fallback(sink->sweep, x, c, node->op->info.name);
-        }
-        if (rc < 0)
-            return rc;
-    }
-    return TG_OK;
+    if (!plain_leaf(x))
+        return sink->fallback(sink->sweep, x, c, from);
+    return sink->collect ? TG_OK : deliver_leaf(x, c);
 }

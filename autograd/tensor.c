@@ -188,28 +188,38 @@ bool tg_is_persistent(const tg_tensor *t)
 
 void *tg_data(const tg_tensor *t) { return tg__check("tg_data", t, 1) < 0 ? NULL : t->data; }
 
-static int check_index(const char *fn, const tg_tensor *t, int64_t i)
+/* The failures of check_index and check_item, out of line: their calls and
+ * message buffers would give every tg_grad_get and tg_item a stack frame
+ * (callgrind: about 10 instructions a call). */
+TG_COLD static int index_failed(const char *fn, const tg_tensor *t, int64_t i)
 {
     int rc = tg__check(fn, t, 1);
     if (rc < 0)
         return rc;
-    if (i < 0 || i >= t->numel) {
-        char dims[96];
-        return tg__fail(TG_EVALUE, "%s: index %lld out of range for shape %s (%lld elements)", fn,
-                        (long long)i, tg__dims_str(t->ndim, t->shape, dims, sizeof dims),
-                        (long long)t->numel);
-    }
-    return TG_OK;
+    char dims[96];
+    return tg__fail(TG_EVALUE, "%s: index %lld out of range for shape %s (%lld elements)", fn,
+                    (long long)i, tg__dims_str(t->ndim, t->shape, dims, sizeof dims),
+                    (long long)t->numel);
 }
 
-static int check_item(const char *fn, const tg_tensor *t)
+TG_COLD static int item_failed(const char *fn, const tg_tensor *t)
 {
     int rc = tg__check(fn, t, 1);
-    if (rc < 0 || t->numel == 1)
+    if (rc < 0)
         return rc;
     char dims[96];
     return tg__fail(TG_ESHAPE, "%s: tensor of shape %s has %lld elements, not 1", fn,
                     tg__dims_str(t->ndim, t->shape, dims, sizeof dims), (long long)t->numel);
+}
+
+static inline int check_index(const char *fn, const tg_tensor *t, int64_t i)
+{
+    return tg__valid(t) && i >= 0 && i < t->numel ? TG_OK : index_failed(fn, t, i);
+}
+
+static inline int check_item(const char *fn, const tg_tensor *t)
+{
+    return tg__valid(t) && t->numel == 1 ? TG_OK : item_failed(fn, t);
 }
 
 double tg_item(const tg_tensor *t) { return check_item("tg_item", t) < 0 ? NAN : tg__load(t, 0); }
@@ -258,14 +268,16 @@ int tg_copy_from(tg_tensor *t, const double *values)
 
 tg_tensor *tg_grad_tensor(const tg_tensor *t)
 {
-    return tg__check("tg_grad_tensor", t, 1) < 0 ? NULL : t->grad;
+    /* const to the caller: a gradient held as a double is made a tensor on
+     * the first request (tg__leaf_grad), and the same one returned after */
+    return tg__check("tg_grad_tensor", t, 1) < 0 ? NULL : tg__leaf_grad((tg_tensor *)t);
 }
 
 double tg_grad_get(const tg_tensor *t, int64_t i)
 {
     if (check_index("tg_grad_get", t, i) < 0)
         return NAN;
-    return t->grad ? tg__load(t->grad, i) : 0.0;
+    return tg__grad_value(t, i);
 }
 
 /* Gradients of more than this many elements are zeroed on tg_parallel_pass's

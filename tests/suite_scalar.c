@@ -149,8 +149,10 @@ START_TEST(fast_sweep_agrees_with_the_rules_to_rounding_for_every_op)
 END_TEST
 
 /* The neuron of the notes: 0-d results record partials, and the sweep
- * builds no tensor but the grads of the four leaves that require grad. */
-START_TEST(fast_sweep_builds_only_the_leaves_grads)
+ * builds no tensor at all: the four leaves' gradients are held as doubles
+ * until a tensor is asked for (tg_grad_tensor, one 0-d tensor, the same at
+ * every request). */
+START_TEST(fast_sweep_builds_no_tensor)
 {
     size_t before, after;
     tg_tape_memory(&before, NULL);
@@ -169,9 +171,15 @@ START_TEST(fast_sweep_builds_only_the_leaves_grads)
     tg_tape_memory(&before, NULL);
     ck_assert_int_eq(tg_backward(y), 0);
     tg_tape_memory(&after, NULL);
-    ck_assert_uint_eq(after - before, 4 * one_scalar);
+    ck_assert_uint_eq(after - before, 0);
     ck_assert_double_eq_tol(tg_grad_get(b, 0), ds, 1e-15);
     ck_assert_double_eq_tol(tg_grad_get(w[2], 0), 3 * ds, 1e-15);
+    tg_tensor *g = tg_grad_tensor(w[2]);
+    tg_tape_memory(&before, NULL);
+    ck_assert_uint_eq(before - after, one_scalar);
+    ck_assert_ptr_eq(tg_grad_tensor(w[2]), g);
+    ck_assert_int_eq(tg_ndim(g), 0);
+    ck_assert_double_eq(tg_item(g), tg_grad_get(w[2], 0));
     tg_tape_reset();
 }
 END_TEST
@@ -288,14 +296,39 @@ START_TEST(what_the_fast_path_leaves_alone)
 }
 END_TEST
 
+/* A tape leaf's gradient held as a double: a tensor made of it keeps its
+ * value when later sweeps add to the gradient (fast, or a tensor op's
+ * contribution through the general path), and tg_zero_grad drops it. */
+START_TEST(held_leaf_gradient_accumulates_and_keeps_given_tensors)
+{
+    tg_tensor *x = tg_var(2.0);
+    ck_assert_int_eq(tg_backward(tg_mul(x, x)), 0);
+    tg_tensor *g = tg_grad_tensor(x);
+    ck_assert_double_eq(tg_item(g), 4.0);
+    ck_assert_int_eq(tg_backward(tg_mul(x, tg_scalar(3.0))), 0);
+    ck_assert_double_eq(tg_item(g), 4.0);
+    ck_assert_double_eq(tg_grad_get(x, 0), 7.0);
+    tg_tensor *v = tg_tensor_new(TG_F64, 1, (int64_t[]){2}, (double[]){1.0, 2.0}, false);
+    ck_assert_int_eq(tg_backward(tg_add(tg_sum(tg_mul(v, x)), tg_mul(x, x))), 0);
+    ck_assert_double_eq(tg_grad_get(x, 0), 14.0);
+    ck_assert_double_eq(tg_item(tg_grad_tensor(x)), 14.0);
+    ck_assert_double_eq(tg_item(g), 4.0);
+    tg_zero_grad(x);
+    ck_assert_double_eq(tg_grad_get(x, 0), 0.0);
+    ck_assert_ptr_null(tg_grad_tensor(x));
+    tg_tape_reset();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scalar");
     TCase *tc = tu_tcase("scalar");
     tcase_add_test(tc, fast_sweep_equals_the_rules_bitwise_for_product_rules);
     tcase_add_test(tc, fast_sweep_agrees_with_the_rules_to_rounding_for_every_op);
-    tcase_add_test(tc, fast_sweep_builds_only_the_leaves_grads);
+    tcase_add_test(tc, fast_sweep_builds_no_tensor);
     tcase_add_test(tc, fast_sweep_accumulates_and_releases);
+    tcase_add_test(tc, held_leaf_gradient_accumulates_and_keeps_given_tensors);
     tcase_add_test(tc, hooks_retain_grad_and_tg_grad_on_a_scalar_graph);
     tcase_add_test(tc, scalar_and_tensor_nodes_in_one_graph);
     tcase_add_test(tc, what_the_fast_path_leaves_alone);
