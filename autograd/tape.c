@@ -354,16 +354,36 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
     return t;
 }
 
-tg_tensor *tg__tape_scalar(const char *fn)
+/* A 0-d F64 tensor holding v, its value right after its header, from tp:
+ * what every scalar takes (tg_var, tg_scalar, the fast path's results). No
+ * shape to check, no dtype to choose. NULL if the arena could not grow. */
+static inline tg_tensor *scalar_header(tape *tp, double v)
 {
-    /* one double inline, no shape to check; the memory limit's accounting
-     * is tg__tape_tensor's */
-    if (memory_limit)
-        return tg__tape_tensor(fn, TG_F64, 0, NULL);
-    tg_tensor *t = tape_header(fn, TG_F64, 0, NULL, 1, sizeof(double));
-    if (t)
-        t->data = t + 1;
+    tg_tensor *t = arena_alloc(&tp->arenas[tp->active], sizeof *t + sizeof v, HEADER_ALIGN);
+    if (!t)
+        return NULL;
+    tg__init_header(t, TG_F64, 0, NULL, 1);
+    t->generation = tp->generation;
+    t->data = t + 1;
+    *(double *)t->data = v;
     return t;
+}
+
+/* tg__tape_tensor's way to a scalar: it makes the thread's tape, accounts
+ * for the memory limit and reports failures. */
+static TG_COLD tg_tensor *tape_scalar_general(const char *fn, double v)
+{
+    tg_tensor *t = tg__tape_tensor(fn, TG_F64, 0, NULL);
+    if (t)
+        *(double *)t->data = v;
+    return t;
+}
+
+tg_tensor *tg__tape_scalar(const char *fn, double v)
+{
+    tape *tp = thread_tape;
+    tg_tensor *t = tp && !memory_limit ? scalar_header(tp, v) : NULL;
+    return t ? t : tape_scalar_general(fn, v);
 }
 
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape)
@@ -388,23 +408,28 @@ void *tg__tape_bytes(const char *fn, size_t size)
     return p;
 }
 
+/* Doubles the node list (NODES_MIN for the first); 0 or TG_ENOMEM naming
+ * fn. */
+static TG_COLD int nodes_grow(tape *tp, const char *fn)
+{
+    int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
+    tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
+                                    (size_t)cap * sizeof *nodes);
+    if (!nodes)
+        return tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", fn,
+                        (long long)cap);
+    tp->lists.nodes = nodes;
+    tp->lists.cap = cap;
+    return TG_OK;
+}
+
 /* Puts out on the tape as op's result over inputs; NULL if the tape could
  * not grow. */
 static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, int n,
                                      tg_tensor *const *inputs)
 {
-    if (tp->lists.len == tp->lists.cap) {
-        int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
-        tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
-                                        (size_t)cap * sizeof *nodes);
-        if (!nodes) {
-            tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->info.name,
-                     (long long)cap);
-            return NULL;
-        }
-        tp->lists.nodes = nodes;
-        tp->lists.cap = cap;
-    }
+    if (tp->lists.len == tp->lists.cap && nodes_grow(tp, op->info.name) < 0)
+        return NULL;
     tg_tensor **in = n > TG_MAX_INPUTS ? tg__tape_input_slots(op->info.name, n) : out->in_local;
     if (!in)
         return NULL;
@@ -416,6 +441,14 @@ static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, 
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
     return out;
+}
+
+static inline bool any_requires_grad(int n, tg_tensor *const *inputs)
+{
+    bool requires = false;
+    for (int i = 0; i < n; i++)
+        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
+    return requires;
 }
 
 /* A result that is not recorded as requiring grad (no input requires it,
@@ -438,10 +471,7 @@ static tg_tensor *record_unrequired(tg_tensor *out, const tg_op *op, int n,
 
 tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
 {
-    bool requires = false;
-    for (int i = 0; i < n; i++)
-        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    if (!requires || !tg__recording())
+    if (!any_requires_grad(n, inputs) || !tg__recording())
         return record_unrequired(out, op, n, inputs);
     tape *tp = thread_tape;
     if (tg__anomaly() && tg__anomaly_forward(op->info.name, out, n, inputs, tp->lists.len) < 0)
@@ -450,6 +480,71 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         return NULL;
     out->flags |= TG_REQUIRES_GRAD;
     return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
+}
+
+/* The scalar fast path's recording (internal.h): op over n operands that
+ * passed tg__scalar_operands, each arity's copy a straight line (the loops
+ * unrolled): the tape fetched once, the result bump-allocated with only
+ * what a 0-d tensor needs, its value and local partials computed, the node
+ * appended. */
+
+/* scalar_result the long way, tg__tape_scalar and tg__record, for what the
+ * short way leaves out. */
+static TG_COLD tg_tensor *scalar_result_general(const tg_op *op, int n, tg_tensor *const *inputs,
+                                                tg_attr attr, double y)
+{
+    tg_tensor *out = tg__tape_scalar(op->info.name, y);
+    if (!out)
+        return NULL;
+    out->attr = attr;
+    return tg__record(out, op, n, inputs);
+}
+
+/* op's result over inputs, of value y, recorded as tg__record would. */
+static inline tg_tensor *scalar_result(const tg_op *op, int n, tg_tensor *const *inputs,
+                                       tg_attr attr, double y)
+{
+    /* one test for everything rare: no tape yet, a memory limit to account
+     * for, a capture (every result recorded), forward mode (a tangent for
+     * every result), anomaly mode (every result checked) */
+    tape *tp = thread_tape;
+    if (!tp || memory_limit || tp->capture_all || tg__forward_active || tg__anomaly())
+        return scalar_result_general(op, n, inputs, attr, y);
+    tg_tensor *out = scalar_header(tp, y);
+    if (!out) /* the arena could not grow: the long way reports it */
+        return scalar_result_general(op, n, inputs, attr, y);
+    out->attr = attr;
+    if (!any_requires_grad(n, inputs) || tp->no_grad_depth)
+        return out;
+    if (!append_node(tp, out, op, n, inputs))
+        return NULL;
+    out->flags = TG_REQUIRES_GRAD;
+    return out;
+}
+
+static inline tg_tensor *scalar_op(const tg_op *op, int n, tg_tensor *const *inputs, tg_attr attr)
+{
+    double x[TG_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+        x[k] = *(const double *)inputs[k]->data;
+    /* the kernel's bits, no plan */
+    tg_tensor *out = scalar_result(op, n, inputs, attr, op->value(x, attr));
+    /* failed, not recorded (nothing will sweep it), or no gradient to pass */
+    if (!out || !out->op || op->partials == tg__partials_none)
+        return out;
+    tg__store_partials(out, op, n, x);
+    return out;
+}
+
+tg_tensor *tg__scalar_unary(const tg_op *op, tg_tensor *x, tg_attr attr)
+{
+    return scalar_op(op, 1, &x, attr);
+}
+
+tg_tensor *tg__scalar_binary(const tg_op *op, tg_tensor *a, tg_tensor *b)
+{
+    tg_tensor *in[2] = {a, b};
+    return scalar_op(op, 2, in, (tg_attr){0});
 }
 
 tg_tensor **tg__tape_input_slots(const char *fn, int n)
