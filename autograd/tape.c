@@ -40,6 +40,7 @@ typedef struct chunk {
 typedef struct {
     chunk *head, *tail, *cur;
     uintptr_t base, free, end; /* cur's start, next free byte and end; 0 without cur */
+    uintptr_t head_base, head_end; /* head's start and end, for a rewind; 0 without head */
     size_t capacity;           /* bytes of all its chunks */
     size_t retired;            /* bytes used in the chunks left behind this generation */
     size_t passed;             /* capacity of the chunks left behind this generation */
@@ -60,7 +61,7 @@ typedef struct {
 
 typedef struct tape {
     arena arenas[2];
-    int active;            /* arena of the current generation's headers */
+    arena *live;           /* of arenas, the one with this generation's headers */
     arena data;            /* every generation's tensor data */
     uint64_t generation;
     tg_tape_lists lists;   /* recorded op results; leaves waiting for hooks */
@@ -94,20 +95,24 @@ static void arena_free_after(arena *a, chunk *keep)
         tg__free(c, sizeof *c + c->cap + DATA_ALIGN);
         c = next;
     }
-    if (keep)
+    if (keep) {
         keep->next = NULL;
-    else
+    } else {
         a->head = NULL;
+        a->head_base = a->head_end = 0;
+    }
     a->tail = keep;
 }
 
 static size_t arena_in_use(const arena *a) { return a->retired + (a->free - a->base); }
 
-/* Starts the arena's next generation at its first chunk. */
+/* Starts the arena's next generation at its first chunk, in use at once so
+ * that the generation's first request is a bump like every other. */
 static void arena_rewind(arena *a)
 {
-    a->cur = NULL;
-    a->base = a->free = a->end = 0;
+    a->cur = a->head;
+    a->base = a->free = a->head_base;
+    a->end = a->head_end;
     a->retired = a->passed = 0;
 }
 
@@ -128,6 +133,14 @@ static void tape_free(tape *t)
 }
 
 static void destroy_thread_tape(void *p) { tape_free(p); }
+
+/* The header arena of the generation before this one (kept for stale-tensor
+ * detection), which the next reset makes live. */
+static arena *idle_headers(tape *tp)
+{
+    return tp->live == &tp->arenas[0] ? &tp->arenas[1] : &tp->arenas[0];
+}
+
 static void make_key(void) { pthread_key_create(&tape_key, destroy_thread_tape); }
 
 static tape *get_tape(void)
@@ -138,6 +151,7 @@ static tape *get_tape(void)
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
+    t->live = &t->arenas[0];
     t->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
     pthread_once(&tape_key_once, make_key);
     pthread_setspecific(tape_key, t);
@@ -161,10 +175,13 @@ static chunk *chunk_new(size_t cap)
 
 static void arena_append(arena *a, chunk *c)
 {
-    if (a->tail)
+    if (a->tail) {
         a->tail->next = c;
-    else
+    } else {
         a->head = c;
+        a->head_base = (uintptr_t)c->base;
+        a->head_end = a->head_base + c->cap;
+    }
     a->tail = c;
     a->capacity += c->cap;
 }
@@ -194,15 +211,26 @@ static void *arena_alloc_next_chunk(arena *a, size_t size)
     return c->base;
 }
 
-/* Bump allocation in the current chunk: the path every tensor takes. */
+/* Bump allocation in the current chunk, the path every tensor takes:
+ * whether size bytes fit, and taking them. size is a multiple of the
+ * arena's alignment (below). */
+static inline bool arena_fits(const arena *a, size_t size) { return size <= a->end - a->free; }
+
+static inline void *arena_take(arena *a, size_t size)
+{
+    void *p = (void *)a->free;
+    a->free += size;
+    return p;
+}
+
+/* Every request of an arena has the same alignment (HEADER_ALIGN in the
+ * header arenas, DATA_ALIGN in the data arena) and its size is rounded up to
+ * it, so free stays aligned (chunk bases are DATA_ALIGN-aligned) and a
+ * constant size is rounded at compile time. */
 static inline void *arena_alloc(arena *a, size_t size, size_t align)
 {
-    uintptr_t p = align_up(a->free, align); /* chunk bases are DATA_ALIGN-aligned */
-    if (p + size <= a->end) {
-        a->free = p + size;
-        return (void *)p;
-    }
-    return arena_alloc_next_chunk(a, size);
+    size = align_up(size, align);
+    return arena_fits(a, size) ? arena_take(a, size) : arena_alloc_next_chunk(a, size);
 }
 
 bool tg__recording(void) { return !thread_tape || thread_tape->no_grad_depth == 0; }
@@ -294,9 +322,7 @@ static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const in
         return NULL;
     }
     tape *tp = get_tape();
-    tg_tensor *t = tp ? arena_alloc(&tp->arenas[tp->active],
-                                    sizeof *t + inline_bytes, HEADER_ALIGN)
-                      : NULL;
+    tg_tensor *t = tp ? arena_alloc(tp->live, sizeof *t + inline_bytes, HEADER_ALIGN) : NULL;
     if (!t) {
         tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
         return NULL;
@@ -318,7 +344,7 @@ static int check_memory_limit(const char *fn, tg_dtype dtype, int ndim, const in
     if (!memory_limit)
         return TG_OK;
     const tape *tp = thread_tape;
-    size_t in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
+    size_t in_use = tp ? arena_in_use(tp->live) + arena_in_use(&tp->data) : 0;
     if (bytes <= memory_limit && in_use <= memory_limit - bytes)
         return TG_OK;
     char dims[160];
@@ -356,12 +382,16 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
 
 /* A 0-d F64 tensor holding v, its value right after its header, from tp:
  * what every scalar takes (tg_var, tg_scalar, the fast path's results). No
- * shape to check, no dtype to choose. NULL if the arena could not grow. */
+ * shape to check, no dtype to choose. NULL when the current chunk is full:
+ * the caller then takes tg__tape_tensor's way, which moves to the next
+ * chunk (and reports a failure), so that this one makes no call and needs
+ * no stack frame. */
 static inline tg_tensor *scalar_header(tape *tp, double v)
 {
-    tg_tensor *t = arena_alloc(&tp->arenas[tp->active], sizeof *t + sizeof v, HEADER_ALIGN);
-    if (!t)
+    size_t size = align_up(sizeof(tg_tensor) + sizeof v, HEADER_ALIGN);
+    if (!arena_fits(tp->live, size))
         return NULL;
+    tg_tensor *t = arena_take(tp->live, size);
     tg__init_header(t, TG_F64, 0, NULL, 1);
     t->generation = tp->generation;
     t->data = t + 1;
@@ -370,7 +400,8 @@ static inline tg_tensor *scalar_header(tape *tp, double v)
 }
 
 /* tg__tape_tensor's way to a scalar: it makes the thread's tape, accounts
- * for the memory limit and reports failures. */
+ * for the memory limit, moves to the arena's next chunk and reports
+ * failures. */
 static TG_COLD tg_tensor *tape_scalar_general(const char *fn, double v)
 {
     tg_tensor *t = tg__tape_tensor(fn, TG_F64, 0, NULL);
@@ -402,7 +433,7 @@ void *tg__tape_bytes(const char *fn, size_t size)
 {
     tape *tp = get_tape();
     /* at least a byte: an empty chunk's free space is [0, 0) */
-    void *p = tp ? arena_alloc(&tp->arenas[tp->active], size ? size : 1, HEADER_ALIGN) : NULL;
+    void *p = tp ? arena_alloc(tp->live, size ? size : 1, HEADER_ALIGN) : NULL;
     if (!p)
         tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes on the tape", fn, size);
     return p;
@@ -511,7 +542,7 @@ static inline tg_tensor *scalar_result(const tg_op *op, int n, tg_tensor *const 
     if (!tp || memory_limit || tp->capture_all || tg__forward_active || tg__anomaly())
         return scalar_result_general(op, n, inputs, attr, y);
     tg_tensor *out = scalar_header(tp, y);
-    if (!out) /* the arena could not grow: the long way reports it */
+    if (!out) /* the chunk is full */
         return scalar_result_general(op, n, inputs, attr, y);
     out->attr = attr;
     if (!any_requires_grad(n, inputs) || tp->no_grad_depth)
@@ -580,6 +611,16 @@ int tg__defer_push(tg_tape_lists *l, tg_tensor *leaf)
 tg_tape_lists *tg__tape_lists(void) { return thread_tape ? &thread_tape->lists : NULL; }
 
 static size_t arena_span(const arena *a) { return a->passed + (a->free - a->base); }
+
+/* Frees the chunks after the one in use, or all of them while the current
+ * generation has used none (a rewound arena starts in its first). */
+static void arena_trim(arena *a)
+{
+    if (arena_span(a))
+        arena_free_after(a, a->cur);
+    else
+        arena_free(a);
+}
 
 static void footprint_max(footprint *k, const footprint *f)
 {
@@ -659,11 +700,11 @@ void tg_tape_reset(void)
     tape *tp = thread_tape;
     if (!tp)
         return;
-    const arena *filled = &tp->arenas[tp->active];
+    const arena *filled = tp->live;
     remember_footprint(tp, (footprint){arena_span(filled), arena_span(&tp->data), tp->lists.len});
     tp->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
-    tp->active ^= 1;
-    arena_fit(&tp->arenas[tp->active], arena_span(filled), tp->keep.headers);
+    tp->live = idle_headers(tp);
+    arena_fit(tp->live, arena_span(filled), tp->keep.headers);
     arena_fit(&tp->data, 0, tp->keep.data);
     if (tp->lists.cap > SHRINK_FACTOR * tp->keep.nodes + NODES_MIN)
         nodes_shrink_to(&tp->lists, tp->keep.nodes);
@@ -675,10 +716,9 @@ void tg_tape_trim(void)
     tape *tp = thread_tape;
     if (!tp)
         return;
-    arena *live = &tp->arenas[tp->active];
-    arena_free(&tp->arenas[tp->active ^ 1]);
-    arena_free_after(live, live->cur);
-    arena_free_after(&tp->data, tp->data.cur);
+    arena_free(idle_headers(tp));
+    arena_trim(tp->live);
+    arena_trim(&tp->data);
     nodes_shrink_to(&tp->lists, tp->lists.len);
 }
 
@@ -700,7 +740,7 @@ void tg_tape_memory(size_t *in_use, size_t *reserved)
 {
     const tape *tp = thread_tape;
     if (in_use)
-        *in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
+        *in_use = tp ? arena_in_use(tp->live) + arena_in_use(&tp->data) : 0;
     if (reserved)
         *reserved = tp ? tp->arenas[0].capacity + tp->arenas[1].capacity + tp->data.capacity : 0;
 }
@@ -728,6 +768,7 @@ int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved)
     if (!t)
         return tg__fail(TG_ENOMEM, "%s: out of memory for the program's tape", fn);
     memset(t, 0, sizeof *t);
+    t->live = &t->arenas[0];
     t->generation = atomic_fetch_add(&next_generation, 1);
     t->capture_all = true;
     tg__tape_attach(t, saved);
@@ -742,7 +783,7 @@ tg_tape *tg__tape_capture_end(const tg_tape_swap *saved)
         return NULL;
     }
     t->capture_all = false;
-    t->marks[0] = t->arenas[t->active];
+    t->marks[0] = *t->live;
     t->marks[1] = t->data;
     t->mark_len = t->lists.len;
     tg__tape_detach(saved);
@@ -778,7 +819,7 @@ static void arena_restore(arena *a, const arena *mark)
 void tg__tape_rewind(void)
 {
     tape *t = thread_tape;
-    arena_restore(&t->arenas[t->active], &t->marks[0]);
+    arena_restore(t->live, &t->marks[0]);
     arena_restore(&t->data, &t->marks[1]);
     t->lists.len = t->mark_len;
     t->lists.n_deferred = 0;
