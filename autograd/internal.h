@@ -21,6 +21,7 @@
 #error "autograd/internal.h is private to autograd/ and ops/: use the <tapegrad/...> headers"
 #endif
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <tapegrad/catalogue.h>
@@ -204,6 +205,13 @@ struct tg_tensor {
 #else
 #define TG_COLD
 #endif
+/* Keeps a function out of its caller, so that the caller's other way needs
+ * no frame (a fast path that ends in a tail call). */
+#if defined(__GNUC__)
+#define TG_NOINLINE __attribute__((noinline))
+#else
+#define TG_NOINLINE
+#endif
 
 /* ---- errors ---- */
 /* Records a failure and returns code. The message and code are set only
@@ -304,9 +312,10 @@ void tg__init_header(tg_tensor *t, tg_dtype dtype, int ndim, const int64_t *shap
 tg_tensor **tg__tape_nodes(int64_t *len);
 /* A new tape tensor with uninitialised data (NULL on failure, error set). */
 tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64_t *shape);
-/* tg__tape_tensor of a 0-d F64 tensor, the scalar fast path's: no shape to
- * check, its value right after its header. */
-tg_tensor *tg__tape_scalar(const char *fn);
+/* tg__tape_tensor of a 0-d F64 tensor holding v, the scalar fast path's: no
+ * shape to check, its value right after its header. */
+tg_tensor *tg__tape_scalar(const char *fn, double v);
+
 /* A new tape tensor sharing src's data under another shape (a view). */
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape);
 /* Makes out the result of op over inputs: links them, and records out on the
@@ -365,9 +374,12 @@ static inline bool tg__scalar_operands(int n, tg_tensor *const *ts)
             return false;
     return true;
 }
-/* Records out = op(inputs), a 0-d F64 result whose value is computed, and
- * stores op's local partials in it when it is recorded (tg__record). */
-tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs);
+/* op(x) and op(a, b) for operands that pass tg__scalar_operands, op an op
+ * with value and partials entries (tape.c): the result's value from
+ * op->value, recorded as tg__record would, with op's local partials stored
+ * in it when it is recorded. NULL on failure, with the error set. */
+tg_tensor *tg__scalar_unary(const tg_op *op, tg_tensor *x, tg_attr attr);
+tg_tensor *tg__scalar_binary(const tg_op *op, tg_tensor *a, tg_tensor *b);
 /* Whether node, a recorded result, is one the fast path makes: an op with
  * partials over 0-d F64 operands, with a 0-d F64 result. */
 bool tg__scalar_shaped(const tg_tensor *node);
@@ -388,6 +400,23 @@ typedef struct {
 /* The partials of an op that passes no gradient (a step, a comparison): its
  * results are swept by its rule, which returns none and builds nothing. */
 void tg__partials_none(const double *x, double y, tg_attr attr, double *partial);
+/* Stores op's partials in out, a recorded 0-d F64 result over n 0-d F64
+ * inputs of values x, and marks it TG_PARTIALS. At a pole or an overflow the
+ * rule's own arithmetic decides: g / x is 0 for g = 0 where x is so small
+ * that 1 / x is inf, and 0 * inf would be NaN (bce's clamped log of 0 meets
+ * exactly this), so a node whose partials are not all finite is left (or
+ * made) one without. Inline: the fast path's recording runs it for every
+ * node, with n known. */
+static inline void tg__store_partials(tg_tensor *out, const tg_op *op, int n, const double *x)
+{
+    op->partials(x, *(const double *)out->data, out->attr, out->scalar.partial);
+    for (int k = 0; k < n; k++)
+        if (!isfinite(out->scalar.partial[k])) {
+            out->flags &= (uint16_t)~TG_PARTIALS;
+            return;
+        }
+    out->flags |= TG_PARTIALS;
+}
 /* A TG_PARTIALS node's complete gradient as a double (its adjoint plus any
  * tensor the general path delivered to pending); clears both. Inline, as is
  * tg__scalar_propagate: the sweep runs both on every fast node, and a call

@@ -5,8 +5,9 @@
  * An elementwise op whose operands are all 0-d F64 tensors computes its
  * partials d y / d x_i when its result is recorded (as Stan and CoDiPack do)
  * and keeps them in the node, where a 0-d tensor's axes would be
- * (internal.h). A first-order sweep (no TG_CREATE_GRAPH, no anomaly mode)
- * then reaches such a node with its gradient as a double and adds
+ * (internal.h; tape.c records such nodes). A first-order sweep (no
+ * TG_CREATE_GRAPH, no anomaly mode) then reaches such a node with its
+ * gradient as a double and adds
  * partial_i * gradient straight into each operand's gradient: no rule is
  * called and no gradient tensor is built. A 0-d F64 tape leaf holds its
  * gradient as a double too, until tg_grad_tensor asks for a tensor
@@ -32,7 +33,6 @@
  * the same), while ops whose rule orders its factors differently (div:
  * g / b against g * (1 / b)) differ in the last bit per node.
  */
-#include <math.h>
 
 #include "internal.h"
 
@@ -41,36 +41,6 @@ static double value(const tg_tensor *t) { return *(const double *)t->data; }
 void tg__partials_none(const double *x, double y, tg_attr attr, double *partial)
 {
     (void)x, (void)y, (void)attr, (void)partial;
-}
-
-/* Stores op's partials in out, a 0-d F64 result over 0-d F64 inputs, and
- * marks it TG_PARTIALS. At a pole or an overflow the rule's own arithmetic
- * decides: g / x is 0 for g = 0 where x is so small that 1 / x is inf, and
- * 0 * inf would be NaN (bce's clamped log of 0 meets exactly this), so a
- * node whose partials are not all finite is left (or made) one without. */
-static inline void store_partials(tg_tensor *out, const tg_op *op, int n,
-                                  tg_tensor *const *inputs)
-{
-    double x[TG_MAX_INPUTS];
-    for (int k = 0; k < n; k++)
-        x[k] = value(inputs[k]);
-    op->partials(x, value(out), out->attr, out->scalar.partial);
-    for (int k = 0; k < n; k++)
-        if (!isfinite(out->scalar.partial[k])) {
-            out->flags &= (uint16_t)~TG_PARTIALS;
-            return;
-        }
-    out->flags |= TG_PARTIALS;
-}
-
-tg_tensor *tg__record_scalar(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
-{
-    out = tg__record(out, op, n, inputs);
-    /* failed, not recorded (nothing will sweep it), or no gradient to pass */
-    if (!out || !out->op || op->partials == tg__partials_none)
-        return out;
-    store_partials(out, op, n, inputs);
-    return out;
 }
 
 bool tg__scalar_shaped(const tg_tensor *node)
@@ -86,8 +56,12 @@ bool tg__scalar_shaped(const tg_tensor *node)
 
 void tg__scalar_refresh(tg_tensor *node)
 {
-    if (tg__scalar_shaped(node) && node->op->partials != tg__partials_none)
-        store_partials(node, node->op, node->n_inputs, node->in);
+    if (!tg__scalar_shaped(node) || node->op->partials == tg__partials_none)
+        return;
+    double x[TG_MAX_INPUTS];
+    for (int k = 0; k < node->n_inputs; k++)
+        x[k] = value(node->in[k]);
+    tg__store_partials(node, node->op, node->n_inputs, x);
 }
 
 /* Adds c to a leaf's gradient the way the general path's deliver does: in
@@ -118,9 +92,7 @@ tg_tensor *tg__leaf_grad(tg_tensor *t)
 {
     if (t->grad != t)
         return t->grad;
-    tg_tensor *g = tg__tape_scalar("tg_grad_tensor");
-    if (g)
-        *(double *)g->data = t->scalar.adjoint;
+    tg_tensor *g = tg__tape_scalar("tg_grad_tensor", t->scalar.adjoint);
     t->grad = g;
     return g;
 }

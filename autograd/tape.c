@@ -67,7 +67,7 @@ typedef struct {
 
 typedef struct tape {
     arena arenas[2];
-    int active;            /* arena of the current generation's headers */
+    arena *live;           /* of arenas, the one with this generation's headers */
     arena data;            /* every generation's tensor data */
     uint64_t generation;
     tg_tape_lists lists;   /* recorded op results; leaves waiting for hooks */
@@ -141,6 +141,14 @@ static void tape_free(tape *t)
 }
 
 static void destroy_thread_tape(void *p) { tape_free(p); }
+
+/* The header arena of the generation before this one (kept for stale-tensor
+ * detection), which the next reset makes live. */
+static arena *idle_headers(tape *tp)
+{
+    return tp->live == &tp->arenas[0] ? &tp->arenas[1] : &tp->arenas[0];
+}
+
 static void make_key(void) { pthread_key_create(&tape_key, destroy_thread_tape); }
 
 static tape *get_tape(void)
@@ -151,6 +159,7 @@ static tape *get_tape(void)
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
+    t->live = &t->arenas[0];
     t->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
     pthread_once(&tape_key_once, make_key);
     pthread_setspecific(tape_key, t);
@@ -228,7 +237,8 @@ static void *arena_alloc_next_chunk(arena *a, size_t size)
         c = c->next;
     }
     if (!c) {
-        c = chunk_new(align_up(size > next_chunk_bytes(a) ? size : next_chunk_bytes(a), DATA_ALIGN));
+        size_t grown = next_chunk_bytes(a);
+        c = chunk_new(align_up(size > grown ? size : grown, DATA_ALIGN));
         if (!c)
             return NULL;
         arena_append(a, c);
@@ -242,15 +252,26 @@ static void *arena_alloc_next_chunk(arena *a, size_t size)
     return c->base;
 }
 
-/* Bump allocation in the current chunk: the path every tensor takes. */
+/* Bump allocation in the current chunk, the path every tensor takes:
+ * whether size bytes fit, and taking them. size is a multiple of the
+ * arena's alignment (below). */
+static inline bool arena_fits(const arena *a, size_t size) { return size <= a->end - a->free; }
+
+static inline void *arena_take(arena *a, size_t size)
+{
+    void *p = (void *)a->free;
+    a->free += size;
+    return p;
+}
+
+/* Every request of an arena has the same alignment (HEADER_ALIGN in the
+ * header arenas, DATA_ALIGN in the data arena) and its size is rounded up to
+ * it, so free stays aligned (chunk bases are DATA_ALIGN-aligned) and a
+ * constant size is rounded at compile time. */
 static inline void *arena_alloc(arena *a, size_t size, size_t align)
 {
-    uintptr_t p = align_up(a->free, align); /* chunk bases are DATA_ALIGN-aligned */
-    if (p + size <= a->end) {
-        a->free = p + size;
-        return (void *)p;
-    }
-    return arena_alloc_next_chunk(a, size);
+    size = align_up(size, align);
+    return arena_fits(a, size) ? arena_take(a, size) : arena_alloc_next_chunk(a, size);
 }
 
 bool tg__recording(void) { return !thread_tape || thread_tape->no_grad_depth == 0; }
@@ -340,9 +361,7 @@ static tg_tensor *tape_header(const char *fn, tg_dtype dtype, int ndim, const in
         return NULL;
     }
     tape *tp = get_tape();
-    tg_tensor *t = tp ? arena_alloc(&tp->arenas[tp->active],
-                                    sizeof *t + inline_bytes, HEADER_ALIGN)
-                      : NULL;
+    tg_tensor *t = tp ? arena_alloc(tp->live, sizeof *t + inline_bytes, HEADER_ALIGN) : NULL;
     if (!t) {
         tg__fail(TG_ENOMEM, "%s: out of memory for a tensor", fn);
         return NULL;
@@ -364,7 +383,7 @@ static int check_memory_limit(const char *fn, tg_dtype dtype, int ndim, const in
     if (!memory_limit)
         return TG_OK;
     const tape *tp = thread_tape;
-    size_t in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
+    size_t in_use = tp ? arena_in_use(tp->live) + arena_in_use(&tp->data) : 0;
     if (bytes <= memory_limit && in_use <= memory_limit - bytes)
         return TG_OK;
     char dims[160];
@@ -400,16 +419,41 @@ tg_tensor *tg__tape_tensor(const char *fn, tg_dtype dtype, int ndim, const int64
     return t;
 }
 
-tg_tensor *tg__tape_scalar(const char *fn)
+/* A 0-d F64 tensor holding v, its value right after its header, from tp:
+ * what every scalar takes (tg_var, tg_scalar, the fast path's results). No
+ * shape to check, no dtype to choose. NULL when the current chunk is full:
+ * the caller then takes tg__tape_tensor's way, which moves to the next
+ * chunk (and reports a failure), so that this one makes no call and needs
+ * no stack frame. */
+static inline tg_tensor *scalar_header(tape *tp, double v)
 {
-    /* one double inline, no shape to check; the memory limit's accounting
-     * is tg__tape_tensor's */
-    if (memory_limit)
-        return tg__tape_tensor(fn, TG_F64, 0, NULL);
-    tg_tensor *t = tape_header(fn, TG_F64, 0, NULL, 1, sizeof(double));
-    if (t)
-        t->data = t + 1;
+    size_t size = align_up(sizeof(tg_tensor) + sizeof v, HEADER_ALIGN);
+    if (!arena_fits(tp->live, size))
+        return NULL;
+    tg_tensor *t = arena_take(tp->live, size);
+    tg__init_header(t, TG_F64, 0, NULL, 1);
+    t->generation = tp->generation;
+    t->data = t + 1;
+    *(double *)t->data = v;
     return t;
+}
+
+/* tg__tape_tensor's way to a scalar: it makes the thread's tape, accounts
+ * for the memory limit, moves to the arena's next chunk and reports
+ * failures. */
+static TG_COLD tg_tensor *tape_scalar_general(const char *fn, double v)
+{
+    tg_tensor *t = tg__tape_tensor(fn, TG_F64, 0, NULL);
+    if (t)
+        *(double *)t->data = v;
+    return t;
+}
+
+tg_tensor *tg__tape_scalar(const char *fn, double v)
+{
+    tape *tp = thread_tape;
+    tg_tensor *t = tp && !memory_limit ? scalar_header(tp, v) : NULL;
+    return t ? t : tape_scalar_general(fn, v);
 }
 
 tg_tensor *tg__tape_view(const char *fn, tg_tensor *src, int ndim, const int64_t *shape)
@@ -428,10 +472,25 @@ void *tg__tape_bytes(const char *fn, size_t size)
 {
     tape *tp = get_tape();
     /* at least a byte: an empty chunk's free space is [0, 0) */
-    void *p = tp ? arena_alloc(&tp->arenas[tp->active], size ? size : 1, HEADER_ALIGN) : NULL;
+    void *p = tp ? arena_alloc(tp->live, size ? size : 1, HEADER_ALIGN) : NULL;
     if (!p)
         tg__fail(TG_ENOMEM, "%s: out of memory for %zu bytes on the tape", fn, size);
     return p;
+}
+
+/* Doubles the node list (NODES_MIN for the first); 0 or TG_ENOMEM naming
+ * fn. */
+static TG_COLD int nodes_grow(tape *tp, const char *fn)
+{
+    int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
+    tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
+                                    (size_t)cap * sizeof *nodes);
+    if (!nodes)
+        return tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", fn,
+                        (long long)cap);
+    tp->lists.nodes = nodes;
+    tp->lists.cap = cap;
+    return TG_OK;
 }
 
 /* Puts out on the tape as op's result over inputs; NULL if the tape could
@@ -439,18 +498,8 @@ void *tg__tape_bytes(const char *fn, size_t size)
 static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, int n,
                                      tg_tensor *const *inputs)
 {
-    if (tp->lists.len == tp->lists.cap) {
-        int64_t cap = tp->lists.cap ? 2 * tp->lists.cap : NODES_MIN;
-        tg_tensor **nodes = tg__realloc(tp->lists.nodes, (size_t)tp->lists.cap * sizeof *nodes,
-                                        (size_t)cap * sizeof *nodes);
-        if (!nodes) {
-            tg__fail(TG_ENOMEM, "%s: out of memory growing the tape to %lld nodes", op->info.name,
-                     (long long)cap);
-            return NULL;
-        }
-        tp->lists.nodes = nodes;
-        tp->lists.cap = cap;
-    }
+    if (tp->lists.len == tp->lists.cap && nodes_grow(tp, op->info.name) < 0)
+        return NULL;
     tg_tensor **in = n > TG_MAX_INPUTS ? tg__tape_input_slots(op->info.name, n) : out->in_local;
     if (!in)
         return NULL;
@@ -462,6 +511,14 @@ static inline tg_tensor *append_node(tape *tp, tg_tensor *out, const tg_op *op, 
     out->tape_pos = tp->lists.len;
     tp->lists.nodes[tp->lists.len++] = out;
     return out;
+}
+
+static inline bool any_requires_grad(int n, tg_tensor *const *inputs)
+{
+    bool requires = false;
+    for (int i = 0; i < n; i++)
+        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
+    return requires;
 }
 
 /* A result that is not recorded as requiring grad (no input requires it,
@@ -484,10 +541,7 @@ static tg_tensor *record_unrequired(tg_tensor *out, const tg_op *op, int n,
 
 tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *inputs)
 {
-    bool requires = false;
-    for (int i = 0; i < n; i++)
-        requires |= (inputs[i]->flags & TG_REQUIRES_GRAD) != 0;
-    if (!requires || !tg__recording())
+    if (!any_requires_grad(n, inputs) || !tg__recording())
         return record_unrequired(out, op, n, inputs);
     tape *tp = thread_tape;
     if (tg__anomaly() && tg__anomaly_forward(op->info.name, out, n, inputs, tp->lists.len) < 0)
@@ -496,6 +550,71 @@ tg_tensor *tg__record(tg_tensor *out, const tg_op *op, int n, tg_tensor *const *
         return NULL;
     out->flags |= TG_REQUIRES_GRAD;
     return tg__forward_active ? tg__forward_node(out, op, n, inputs) : out;
+}
+
+/* The scalar fast path's recording (internal.h): op over n operands that
+ * passed tg__scalar_operands, each arity's copy a straight line (the loops
+ * unrolled): the tape fetched once, the result bump-allocated with only
+ * what a 0-d tensor needs, its value and local partials computed, the node
+ * appended. */
+
+/* scalar_result the long way, tg__tape_scalar and tg__record, for what the
+ * short way leaves out. */
+static TG_COLD tg_tensor *scalar_result_general(const tg_op *op, int n, tg_tensor *const *inputs,
+                                                tg_attr attr, double y)
+{
+    tg_tensor *out = tg__tape_scalar(op->info.name, y);
+    if (!out)
+        return NULL;
+    out->attr = attr;
+    return tg__record(out, op, n, inputs);
+}
+
+/* op's result over inputs, of value y, recorded as tg__record would. */
+static inline tg_tensor *scalar_result(const tg_op *op, int n, tg_tensor *const *inputs,
+                                       tg_attr attr, double y)
+{
+    /* one test for everything rare: no tape yet, a memory limit to account
+     * for, a capture (every result recorded), forward mode (a tangent for
+     * every result), anomaly mode (every result checked) */
+    tape *tp = thread_tape;
+    if (!tp || memory_limit || tp->capture_all || tg__forward_active || tg__anomaly())
+        return scalar_result_general(op, n, inputs, attr, y);
+    tg_tensor *out = scalar_header(tp, y);
+    if (!out) /* the chunk is full */
+        return scalar_result_general(op, n, inputs, attr, y);
+    out->attr = attr;
+    if (!any_requires_grad(n, inputs) || tp->no_grad_depth)
+        return out;
+    if (!append_node(tp, out, op, n, inputs))
+        return NULL;
+    out->flags = TG_REQUIRES_GRAD;
+    return out;
+}
+
+static inline tg_tensor *scalar_op(const tg_op *op, int n, tg_tensor *const *inputs, tg_attr attr)
+{
+    double x[TG_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+        x[k] = *(const double *)inputs[k]->data;
+    /* the kernel's bits, no plan */
+    tg_tensor *out = scalar_result(op, n, inputs, attr, op->value(x, attr));
+    /* failed, not recorded (nothing will sweep it), or no gradient to pass */
+    if (!out || !out->op || op->partials == tg__partials_none)
+        return out;
+    tg__store_partials(out, op, n, x);
+    return out;
+}
+
+tg_tensor *tg__scalar_unary(const tg_op *op, tg_tensor *x, tg_attr attr)
+{
+    return scalar_op(op, 1, &x, attr);
+}
+
+tg_tensor *tg__scalar_binary(const tg_op *op, tg_tensor *a, tg_tensor *b)
+{
+    tg_tensor *in[2] = {a, b};
+    return scalar_op(op, 2, in, (tg_attr){0});
 }
 
 tg_tensor **tg__tape_input_slots(const char *fn, int n)
@@ -531,6 +650,16 @@ int tg__defer_push(tg_tape_lists *l, tg_tensor *leaf)
 tg_tape_lists *tg__tape_lists(void) { return thread_tape ? &thread_tape->lists : NULL; }
 
 static size_t arena_span(const arena *a) { return a->passed + (a->free - a->base); }
+
+/* Frees the chunks after the one in use, or all of them while the current
+ * generation has used none (a rewound arena starts in its first). */
+static void arena_trim(arena *a)
+{
+    if (arena_span(a))
+        arena_free_after(a, a->cur);
+    else
+        arena_free(a);
+}
 
 static void footprint_max(footprint *k, const footprint *f)
 {
@@ -622,11 +751,11 @@ void tg_tape_reset(void)
     tape *tp = thread_tape;
     if (!tp)
         return;
-    const arena *filled = &tp->arenas[tp->active];
+    const arena *filled = tp->live;
     remember_footprint(tp, (footprint){arena_span(filled), arena_span(&tp->data), tp->lists.len});
     tp->generation = tg__live_generation = atomic_fetch_add(&next_generation, 1);
-    tp->active ^= 1;
-    arena_fit(&tp->arenas[tp->active], arena_span(filled), tp->keep.headers);
+    tp->live = idle_headers(tp);
+    arena_fit(tp->live, arena_span(filled), tp->keep.headers);
     arena_fit(&tp->data, 0, tp->keep.data);
     if (tp->lists.cap > SHRINK_FACTOR * tp->keep.nodes + NODES_MIN)
         nodes_shrink_to(&tp->lists, tp->keep.nodes);
@@ -636,22 +765,13 @@ void tg_tape_reset(void)
 /* Frees the chunks after the last one that holds something of the current
  * generation; all of them if none does (a rewound arena's cur is its first
  * chunk, empty until a request). */
-static void arena_trim(arena *a)
-{
-    if (a->cur == a->head && a->free == a->base)
-        arena_free(a);
-    else
-        arena_free_after(a, a->cur);
-}
-
 void tg_tape_trim(void)
 {
     tape *tp = thread_tape;
     if (!tp)
         return;
-    arena *live = &tp->arenas[tp->active];
-    arena_free(&tp->arenas[tp->active ^ 1]);
-    arena_trim(live);
+    arena_free(idle_headers(tp));
+    arena_trim(tp->live);
     arena_trim(&tp->data);
     nodes_shrink_to(&tp->lists, tp->lists.len);
 }
@@ -674,7 +794,7 @@ void tg_tape_memory(size_t *in_use, size_t *reserved)
 {
     const tape *tp = thread_tape;
     if (in_use)
-        *in_use = tp ? arena_in_use(&tp->arenas[tp->active]) + arena_in_use(&tp->data) : 0;
+        *in_use = tp ? arena_in_use(tp->live) + arena_in_use(&tp->data) : 0;
     if (reserved)
         *reserved = tp ? tp->arenas[0].capacity + tp->arenas[1].capacity + tp->data.capacity : 0;
 }
@@ -702,6 +822,7 @@ int tg__tape_capture_begin(const char *fn, tg_tape_swap *saved)
     if (!t)
         return tg__fail(TG_ENOMEM, "%s: out of memory for the program's tape", fn);
     memset(t, 0, sizeof *t);
+    t->live = &t->arenas[0];
     t->generation = atomic_fetch_add(&next_generation, 1);
     t->capture_all = true;
     tg__tape_attach(t, saved);
@@ -716,7 +837,7 @@ tg_tape *tg__tape_capture_end(const tg_tape_swap *saved)
         return NULL;
     }
     t->capture_all = false;
-    t->marks[0] = t->arenas[t->active];
+    t->marks[0] = *t->live;
     t->marks[1] = t->data;
     t->mark_len = t->lists.len;
     tg__tape_detach(saved);
@@ -752,7 +873,7 @@ static void arena_restore(arena *a, const arena *mark)
 void tg__tape_rewind(void)
 {
     tape *t = thread_tape;
-    arena_restore(&t->arenas[t->active], &t->marks[0]);
+    arena_restore(t->live, &t->marks[0]);
     arena_restore(&t->data, &t->marks[1]);
     t->lists.len = t->mark_len;
     t->lists.n_deferred = 0;

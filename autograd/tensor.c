@@ -53,21 +53,19 @@ tg_tensor *tg_empty(tg_dtype dtype, int ndim, const int64_t *shape, bool require
 
 tg_tensor *tg_scalar_of(tg_dtype dtype, double v)
 {
-    tg_tensor *t = dtype == TG_F64 ? tg__tape_scalar("tg_scalar_of")
-                                   : tg__tape_tensor("tg_scalar_of", dtype, 0, NULL);
+    if (dtype == TG_F64)
+        return tg__tape_scalar("tg_scalar_of", v);
+    tg_tensor *t = tg__tape_tensor("tg_scalar_of", dtype, 0, NULL);
     if (t)
         tg__store(t, 0, v);
-    return finish(t, false);
+    return t;
 }
 
 tg_tensor *tg_scalar(double v) { return tg_scalar_of(TG_F64, v); }
 
 tg_tensor *tg_var(double v)
 {
-    tg_tensor *t = tg__tape_scalar("tg_var");
-    if (t)
-        tg__store(t, 0, v);
-    return finish(t, true);
+    return finish(tg__tape_scalar("tg_var", v), true);
 }
 
 tg_tensor *tg__zeros_like(const tg_tensor *t)
@@ -80,8 +78,9 @@ tg_tensor *tg__zeros_like(const tg_tensor *t)
 
 tg_tensor *tg__scalar_like(const tg_tensor *t, double v)
 {
-    tg_tensor *s = t->dtype == TG_F64 ? tg__tape_scalar("tg_scalar_like")
-                                      : tg__tape_tensor("tg_scalar_like", (tg_dtype)t->dtype, 0, NULL);
+    if (t->dtype == TG_F64)
+        return tg__tape_scalar("tg_scalar_like", v);
+    tg_tensor *s = tg__tape_tensor("tg_scalar_like", (tg_dtype)t->dtype, 0, NULL);
     if (s)
         tg__store(s, 0, v);
     return s;

@@ -169,22 +169,23 @@ static bool by_value(const tg_tensor *out)
     return out->op->value && out->ndim == 0 && out->dtype == TG_F64;
 }
 
-tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b)
+/* The way of every operand that is not a 0-d F64 one; apart, so that the fast
+ * path ends in a tail call and sets up no frame. */
+static TG_NOINLINE tg_tensor *binary_general(const tg_op *op, tg_tensor *a, tg_tensor *b)
 {
-    tg_tensor *operands[2] = {a, b};
-    if (op->partials && tg__scalar_operands(2, operands)) { /* the fast path: scalar_sweep.c */
-        tg_tensor *out = tg__tape_scalar(op->info.name);
-        if (!out)
-            return NULL;
-        double x[2] = {scalar_of(a), scalar_of(b)};
-        *(double *)out->data = op->value(x, out->attr); /* the kernel's bits, no plan */
-        return tg__record_scalar(out, op, 2, operands);
-    }
     tg_tensor *out = tg__constant_binary(op->info.name, a, b, op->kernel.binary);
     if (!out)
         return NULL;
     tg_tensor *in[2] = {a, b};
     return tg__record(out, op, 2, in);
+}
+
+tg_tensor *tg__binary(const tg_op *op, tg_tensor *a, tg_tensor *b)
+{
+    tg_tensor *in[2] = {a, b};
+    if (op->partials && tg__scalar_operands(2, in)) /* the fast path: autograd/tape.c */
+        return tg__scalar_binary(op, a, b);
+    return binary_general(op, a, b);
 }
 
 int tg__binary_rerun(tg_tensor *out)
@@ -223,21 +224,20 @@ tg_tensor *tg__constant_unary(const char *fn, tg_tensor *x, tg_attr attr,
     return y;
 }
 
-tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr)
+/* apart for the same reason as binary_general */
+static TG_NOINLINE tg_tensor *unary_general(const tg_op *op, tg_tensor *x, tg_attr attr)
 {
-    if (op->partials && tg__scalar_operands(1, &x)) { /* the fast path: scalar_sweep.c */
-        tg_tensor *y = tg__tape_scalar(op->info.name);
-        if (!y)
-            return NULL;
-        y->attr = attr;
-        double v = scalar_of(x);
-        *(double *)y->data = op->value(&v, attr); /* the kernel's bits */
-        return tg__record_scalar(y, op, 1, &x);
-    }
     tg_tensor *y = tg__constant_unary(op->info.name, x, attr, op->kernel.unary);
     if (!y)
         return NULL;
     return tg__record(y, op, 1, &x);
+}
+
+tg_tensor *tg__unary(const tg_op *op, tg_tensor *x, tg_attr attr)
+{
+    if (op->partials && tg__scalar_operands(1, &x)) /* the fast path: autograd/tape.c */
+        return tg__scalar_unary(op, x, attr);
+    return unary_general(op, x, attr);
 }
 
 int tg__unary_rerun(tg_tensor *out)
