@@ -17,19 +17,13 @@
  * whatever came before; what it keeps follows the graphs of the last
  * TAPE_WINDOW resets (the shrink policy, at tg_tape_reset below).
  */
-/* madvise's MADV_HUGEPAGE is Linux's, outside POSIX */
-#define _DEFAULT_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
 #define CHUNK_BYTES ((size_t)1 << 20)
-#define CHUNK_BYTES_MAX ((size_t)64 << 20)
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-#define HUGE_CHUNK_MIN ((size_t)4 << 20) /* holds at least one whole huge page */
 #define DATA_ALIGN 64
 #define HEADER_ALIGN 16
 #define INLINE_DATA_MAX 64 /* small data sits right after its header */
@@ -169,27 +163,6 @@ static tape *get_tape(void)
 
 static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
-/* Asks the kernel to back a large chunk with transparent huge pages where
- * it is configured to on request ("madvise", Debian's default): a chunk is
- * written front to back once per generation, so 2 MiB pages cost no more
- * memory than the part used and take 512 times fewer page faults (the
- * 1,000,000-step chain faults in 420 MB of headers). Only for memory of the
- * default allocator: a user's allocator (tg_set_allocator) decides for
- * its own. */
-static void advise_huge_pages(void *start, size_t size)
-{
-#if defined(MADV_HUGEPAGE)
-    if (size < HUGE_CHUNK_MIN || tg_get_allocator(NULL))
-        return;
-    uintptr_t first = align_up((uintptr_t)start, HUGE_PAGE);
-    uintptr_t last = ((uintptr_t)start + size) & ~(HUGE_PAGE - 1);
-    if (last > first)
-        madvise((void *)first, last - first, MADV_HUGEPAGE); /* advice: failure changes nothing */
-#else
-    (void)start, (void)size;
-#endif
-}
-
 static chunk *chunk_new(size_t cap)
 {
     chunk *c = tg__alloc(sizeof *c + cap + DATA_ALIGN);
@@ -199,7 +172,6 @@ static chunk *chunk_new(size_t cap)
     c->cap = cap;
     uintptr_t start = (uintptr_t)(c + 1);
     c->base = (unsigned char *)align_up(start, DATA_ALIGN);
-    advise_huge_pages(c->base, cap);
     return c;
 }
 
@@ -216,16 +188,6 @@ static void arena_append(arena *a, chunk *c)
     a->capacity += c->cap;
 }
 
-/* A new chunk's size: CHUNK_BYTES while the arena is small, then half of
- * what it holds, up to CHUNK_BYTES_MAX, so that a graph of n bytes takes
- * O(log n) chunks of the allocator (and large ones, huge pages) rather than
- * n / CHUNK_BYTES. */
-static size_t next_chunk_bytes(const arena *a)
-{
-    size_t half = a->capacity / 2;
-    return half < CHUNK_BYTES ? CHUNK_BYTES : half > CHUNK_BYTES_MAX ? CHUNK_BYTES_MAX : half;
-}
-
 /* Walks to the next kept chunk that is big enough, so the same sequence of
  * requests lands in the same chunks every generation. */
 static void *arena_alloc_next_chunk(arena *a, size_t size)
@@ -237,8 +199,7 @@ static void *arena_alloc_next_chunk(arena *a, size_t size)
         c = c->next;
     }
     if (!c) {
-        size_t grown = next_chunk_bytes(a);
-        c = chunk_new(align_up(size > grown ? size : grown, DATA_ALIGN));
+        c = chunk_new(size > CHUNK_BYTES ? align_up(size, DATA_ALIGN) : CHUNK_BYTES);
         if (!c)
             return NULL;
         arena_append(a, c);

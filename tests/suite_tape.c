@@ -339,16 +339,15 @@ static void small_step(void)
 START_TEST(reset_after_a_large_graph_reads_no_chunk)
 {
     /* A reset keeps counts instead of walking the chunks, so it costs the
-     * same after a graph of many chunks: with every chunk and the node list
-     * made unreadable, it must not fault. (The chain's 24 MB of headers
-     * take 11 blocks: new chunks grow with the arena, tape.c.) */
+     * same after a graph of thousands of chunks: with every chunk and the
+     * node list made unreadable, it must not fault. */
     mapping_allocator_install();
     swept_chain(60000);
     tg_tape_reset();
     small_step();
     tg_tensor *x = tg_var(2);
     ck_assert_int_eq(tg_backward(tg_mul(x, x)), 0);
-    ck_assert_int_gt(n_mapped, 8);
+    ck_assert_int_gt(n_mapped, 20);
     protect_big_blocks(PROT_NONE);
     tg_tape_reset();
     protect_big_blocks(PROT_READ | PROT_WRITE);
