@@ -93,7 +93,8 @@ tg_tensor *tg__leaf_grad(tg_tensor *t)
     if (t->grad != t)
         return t->grad;
     tg_tensor *g = tg__tape_scalar("tg_grad_tensor", t->scalar.adjoint);
-    t->grad = g;
+    if (g) /* on failure the leaf keeps holding its gradient as a double */
+        t->grad = g;
     return g;
 }
 

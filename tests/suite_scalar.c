@@ -320,6 +320,26 @@ START_TEST(held_leaf_gradient_accumulates_and_keeps_given_tensors)
 }
 END_TEST
 
+/* A held gradient that cannot become a tensor (here the thread's memory
+ * limit refuses it) stays held: the failure is reported and the value is
+ * still there for tg_grad_get and for a later tg_grad_tensor. */
+START_TEST(held_leaf_gradient_survives_a_failed_tensor)
+{
+    tg_tensor *x = tg_var(3.0);
+    ck_assert_int_eq(tg_backward(tg_mul(x, x)), 0);
+    tg_set_memory_limit(1);
+    ck_assert_ptr_null(tg_grad_tensor(x));
+    ck_assert_int_eq(tg_last_error_code(), TG_ENOMEM);
+    tg_set_memory_limit(0);
+    tg_clear_error();
+    ck_assert_double_eq(tg_grad_get(x, 0), 6.0);
+    tg_tensor *g = tg_grad_tensor(x);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_double_eq(tg_item(g), 6.0);
+    tg_tape_reset();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scalar");
@@ -329,6 +349,7 @@ int main(void)
     tcase_add_test(tc, fast_sweep_builds_no_tensor);
     tcase_add_test(tc, fast_sweep_accumulates_and_releases);
     tcase_add_test(tc, held_leaf_gradient_accumulates_and_keeps_given_tensors);
+    tcase_add_test(tc, held_leaf_gradient_survives_a_failed_tensor);
     tcase_add_test(tc, hooks_retain_grad_and_tg_grad_on_a_scalar_graph);
     tcase_add_test(tc, scalar_and_tensor_nodes_in_one_graph);
     tcase_add_test(tc, what_the_fast_path_leaves_alone);
