@@ -488,8 +488,8 @@ tg_tensor *tg__persistent_grad(tg_tensor *t);
  * sweep of the neuron made four, 85 instructions each). Setting grad to
  * NULL drops it, as for any gradient. tg__leaf_grad makes it a tensor,
  * kept in grad (NULL with the error set if that fails, the double still
- * held); tg__grad_value reads
- * element i of t's gradient either way, 0 where none arrived. */
+ * held); tg__grad_value reads element i of t's gradient either way, 0
+ * where none arrived. */
 tg_tensor *tg__leaf_grad(tg_tensor *t);
 static inline double tg__grad_value(const tg_tensor *t, int64_t i)
 {
